@@ -1,0 +1,342 @@
+package io.edgefleet.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A real Mosquitto started from {@code deploy/mosquitto/mosquitto.conf}, copied into a temporary
+ * directory with only its {@code listener} line changed (free loopback port), so the tests exercise
+ * the shipped authentication, ACL, persistence and packet-size settings. The password file and ACL
+ * start with the server's user only; {@link #syncCredentials} then installs what the server renders.
+ */
+public final class MosquittoBroker extends TestBroker {
+    static final String SERVER_USER = "edgefleet-it-server";
+    private static final Pattern LISTENER = Pattern.compile("(?m)^listener 1883$");
+
+    private final String name;
+    private final Path dir;
+    private final Path logFile;
+    private final List<String> command;
+    private Process process;
+    private final int port;
+    private final String serverPassword;
+    private int reloads;
+
+    private MosquittoBroker(String name, Path dir, Path logFile, List<String> command, int port, String serverPassword) {
+        this.name = name;
+        this.dir = dir;
+        this.logFile = logFile;
+        this.command = List.copyOf(command);
+        this.port = port;
+        this.serverPassword = serverPassword;
+    }
+
+    static MosquittoBroker start(String name, Path binary) {
+        try {
+            Path dir = Files.createTempDirectory("edgefleet-mosquitto-" + name + "-");
+            // Started as root, mosquitto drops to its own user: it must still reach the config and its data dir.
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path data = Files.createDirectories(dir.resolve("data"));
+            Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwxrwxrwx"));
+
+            int port = Net.freePort();
+            String conf = Files.readString(Repo.mosquittoConf(), StandardCharsets.UTF_8);
+            Matcher m = LISTENER.matcher(conf);
+            if (!m.find()) {
+                throw new IllegalStateException(Repo.mosquittoConf() + " must contain the line 'listener 1883'"
+                        + " (the tests rewrite exactly that line)");
+            }
+            String rewritten = m.replaceFirst("listener " + port + " 127.0.0.1");
+            if (LISTENER.matcher(rewritten).find()) {
+                throw new IllegalStateException(Repo.mosquittoConf() + " has more than one 'listener 1883' line");
+            }
+            writeReadable(dir.resolve("mosquitto.conf"), rewritten);
+
+            String serverPassword = randomSecret();
+            run(List.of(passwdTool(binary).toString(), "-b", "-c", dir.resolve("passwd").toString(),
+                    SERVER_USER, serverPassword));
+            Files.setPosixFilePermissions(dir.resolve("passwd"), PosixFilePermissions.fromString("rw-r--r--"));
+            writeReadable(dir.resolve("acl"), serverAcl());
+
+            Path logFile = Repo.buildDir().resolve("mosquitto-" + name + ".log");
+            Files.deleteIfExists(logFile);
+            List<String> cmd = new ArrayList<>();
+            // Line-buffer mosquitto's stdout so its log (and "Reloading config.") is visible while it runs.
+            Path stdbuf = Path.of("/usr/bin/stdbuf");
+            if (Files.isExecutable(stdbuf)) {
+                cmd.addAll(List.of(stdbuf.toString(), "-oL"));
+            }
+            cmd.addAll(List.of(binary.toString(), "-c", "mosquitto.conf"));
+            MosquittoBroker broker = new MosquittoBroker(name, dir, logFile, cmd, port, serverPassword);
+            broker.launch();
+            return broker;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start mosquitto", e);
+        }
+    }
+
+    private void launch() throws IOException {
+        process = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .start();
+        awaitListening(Duration.ofSeconds(10));
+    }
+
+    /** Stops the broker cleanly (it saves its persistence file) and starts it again on the same port and files. */
+    public synchronized void restart() {
+        stopProcess();
+        try {
+            launch();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot restart mosquitto", e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String url() {
+        return "tcp://127.0.0.1:" + port;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    @Override
+    public Map<String, String> serverProperties() {
+        return Map.of(
+                "edgefleet.mqtt.url", url(),
+                "edgefleet.mqtt.username", SERVER_USER,
+                "edgefleet.mqtt.password", serverPassword,
+                "edgefleet.mqtt.advertised-url", url());
+    }
+
+    @Override
+    public Optional<Login> serverLogin() {
+        return Optional.of(new Login(SERVER_USER, serverPassword));
+    }
+
+    @Override
+    public boolean isMosquitto() {
+        return true;
+    }
+
+    @Override
+    public String description() {
+        return "Mosquitto " + url() + " (pid " + pid() + ", deploy/mosquitto/mosquitto.conf, log " + logFile + ")";
+    }
+
+    /**
+     * Installs the server's rendered password file and ACL and reloads the broker. The server user is
+     * kept even if the server does not render it (it is not configured there), because a reload without
+     * it would disconnect the server.
+     */
+    @Override
+    public synchronized void syncCredentials(Api api) {
+        String passwd = api.get("/api/v1/broker/mosquitto/passwd").text(200);
+        String acl = api.get("/api/v1/broker/mosquitto/acl").text(200);
+        boolean serverInPasswd = passwd.lines().anyMatch(l -> l.startsWith(SERVER_USER + ":"));
+        boolean serverInAcl = acl.lines().anyMatch(l -> l.trim().equals("user " + SERVER_USER));
+        String ourPasswdLine = Files.exists(dir.resolve("passwd")) ? readServerLine() : null;
+        if (!serverInPasswd) {
+            passwd = (passwd.endsWith("\n") || passwd.isEmpty() ? passwd : passwd + "\n") + ourPasswdLine + "\n";
+        }
+        if (!serverInAcl) {
+            acl = serverAcl() + "\n" + acl;
+        }
+        installCredentials(passwd, acl);
+    }
+
+    /** Replaces the password file and ACL atomically and reloads the broker. */
+    public synchronized void installCredentials(String passwd, String acl) {
+        replace(dir.resolve("passwd"), passwd);
+        replace(dir.resolve("acl"), acl);
+        reload();
+    }
+
+    /** SIGHUP makes mosquitto re-read the password file and ACL; wait until it has done so. */
+    public synchronized void reload() {
+        int before = countInLog("Reloading config.");
+        run(List.of("kill", "-HUP", Long.toString(pid())));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline && countInLog("Reloading config.") <= before) {
+            sleep(50);
+        }
+        // The log line is written just before the files are read; give the reload itself a moment.
+        sleep(200);
+        reloads++;
+    }
+
+    public int reloads() {
+        return reloads;
+    }
+
+    @Override
+    public void close() {
+        stopProcess();
+        deleteTree(dir);
+        Log.info("mosquitto " + name + " stopped");
+    }
+
+    private void stopProcess() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+
+    private String readServerLine() {
+        try {
+            return Files.readAllLines(dir.resolve("passwd")).stream()
+                    .filter(l -> l.startsWith(SERVER_USER + ":"))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalStateException("server user missing from " + dir.resolve("passwd")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void awaitListening(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("mosquitto exited with " + process.exitValue() + ":\n" + logTail());
+            }
+            if (Net.accepts("127.0.0.1", port, 200)) {
+                return;
+            }
+            sleep(50);
+        }
+        stopProcess();
+        throw new IllegalStateException("mosquitto did not listen on " + port + " within " + timeout + ":\n" + logTail());
+    }
+
+    private int countInLog(String needle) {
+        try {
+            return (int) Files.readAllLines(logFile, StandardCharsets.UTF_8).stream().filter(l -> l.contains(needle)).count();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    static String serverAcl() {
+        return "user " + SERVER_USER + "\n"
+                + "topic readwrite edgefleet/#\n"
+                + "topic readwrite $share/edgefleet/edgefleet/#\n";
+    }
+
+    private static Path passwdTool(Path mosquitto) {
+        for (Path candidate : List.of(Path.of("/usr/bin/mosquitto_passwd"), mosquitto.resolveSibling("mosquitto_passwd"))) {
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("mosquitto is installed but mosquitto_passwd is not (needed to hash the server password)");
+    }
+
+    private static void replace(Path target, String content) {
+        try {
+            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
+            Files.writeString(tmp, content, StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target, e);
+        }
+    }
+
+    private static void writeReadable(Path file, String content) throws IOException {
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+
+    static void run(List<String> cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", cmd.subList(0, Math.min(2, cmd.size())))
+                        + " failed: " + out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + cmd.get(0), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    static String randomSecret() {
+        byte[] b = new byte[24];
+        new SecureRandom().nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // Best effort: a leftover temp file must not fail a test run.
+                }
+            });
+        } catch (IOException ignored) {
+            // Same as above.
+        }
+    }
+}
