@@ -1,0 +1,123 @@
+package io.edgefleet.agent;
+
+import io.edgefleet.agent.config.AgentConfig;
+import io.edgefleet.agent.config.ConfigException;
+import io.edgefleet.agent.config.ConfigLoader;
+import io.edgefleet.protocol.data.NpyFormatException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Runs one agent until SIGTERM/SIGINT. Settings come from {@code --config file.properties},
+ * {@code EDGEFLEET_AGENT_*} environment variables and the flags below, flags winning.
+ * Exit codes: 0 stopped normally, 1 failed at run time, 2 bad configuration.
+ */
+@Command(name = "edgefleet-agent", mixinStandardHelpOptions = true, version = "edgefleet-agent " + Agent.VERSION,
+        description = "Edge agent: MQTT session, signed A/B model updates, ONNX Runtime inference, telemetry.",
+        sortOptions = false)
+public final class AgentMain implements Callable<Integer> {
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_CONFIG = 2;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "properties file with the keys below in camelCase")
+    Path configFile;
+    @Option(names = "--device-id") String deviceId;
+    @Option(names = "--class-id") String classId;
+    @Option(names = "--mqtt-url", description = "e.g. tcp://broker:1883 (default tcp://127.0.0.1:1883)") String mqttUrl;
+    @Option(names = "--username", description = "defaults to the device id") String username;
+    @Option(names = "--password") String password;
+    @Option(names = "--server-keys", description = "one or two base64 Ed25519 public keys, comma-separated") String serverKeys;
+    @Option(names = "--data-dir") String dataDir;
+    @Option(names = "--telemetry-window-seconds", description = "default 10") String telemetryWindowSeconds;
+    @Option(names = "--inference-interval-ms", description = "default 50") String inferenceIntervalMs;
+    @Option(names = "--intra-op-threads", description = "default 1") String intraOpThreads;
+    @Option(names = "--input", description = "'synthetic' (default) or a folder of .npz files") String input;
+    @Option(names = "--speed-factor", description = "emulated slow-down, default 1.0") String speedFactor;
+    @Option(names = "--idle-watts", description = "default 2.0") String idleWatts;
+    @Option(names = "--active-watts", description = "energy per inference = activeWatts x latency; default 6.0") String activeWatts;
+    @Option(names = "--download-timeout-seconds", description = "default 120") String downloadTimeoutSeconds;
+    @Option(names = "--telemetry-buffer-max", description = "windows kept on disk while offline, default 10000") String telemetryBufferMax;
+    @Option(names = "--session-expiry-seconds", description = "how long the broker keeps queued commands, default 604800") String sessionExpirySeconds;
+
+    private final Map<String, String> env;
+    private final PrintWriter err;
+
+    public AgentMain() {
+        this(System.getenv(), new PrintWriter(System.err, true));
+    }
+
+    AgentMain(Map<String, String> env, PrintWriter err) {
+        this.env = env;
+        this.err = err;
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new AgentMain()).execute(args));
+    }
+
+    /** The configuration these arguments, the environment and the file resolve to; throws ConfigException. */
+    AgentConfig resolveConfig() {
+        Map<String, String> flags = new LinkedHashMap<>();
+        flags.put("deviceId", deviceId);
+        flags.put("classId", classId);
+        flags.put("mqttUrl", mqttUrl);
+        flags.put("username", username);
+        flags.put("password", password);
+        flags.put("serverKeys", serverKeys);
+        flags.put("dataDir", dataDir);
+        flags.put("telemetryWindowSeconds", telemetryWindowSeconds);
+        flags.put("inferenceIntervalMs", inferenceIntervalMs);
+        flags.put("intraOpThreads", intraOpThreads);
+        flags.put("input", input);
+        flags.put("speedFactor", speedFactor);
+        flags.put("idleWatts", idleWatts);
+        flags.put("activeWatts", activeWatts);
+        flags.put("downloadTimeoutSeconds", downloadTimeoutSeconds);
+        flags.put("telemetryBufferMax", telemetryBufferMax);
+        flags.put("sessionExpirySeconds", sessionExpirySeconds);
+        Map<String, String> file = configFile == null ? Map.of() : ConfigLoader.readFile(configFile);
+        Map<String, String> defaults = Map.of("dataDir", "./agent-data");
+        return ConfigLoader.resolve(defaults, file, ConfigLoader.fromEnv(env), flags);
+    }
+
+    @Override
+    public Integer call() {
+        AgentConfig cfg;
+        try {
+            cfg = resolveConfig();
+        } catch (ConfigException e) {
+            err.println("edgefleet-agent: bad configuration: " + e.getMessage());
+            return EXIT_CONFIG;
+        }
+        Agent agent = new Agent(cfg);
+        try {
+            agent.start();
+        } catch (NpyFormatException e) {
+            err.println("edgefleet-agent: bad configuration: input: " + e.getMessage());
+            return EXIT_CONFIG;
+        } catch (Exception e) {
+            err.println("edgefleet-agent: cannot start: " + e.getMessage());
+            agent.kill();
+            return EXIT_FAILED;
+        }
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.stop();
+            done.countDown();
+        }, "agent-shutdown"));
+        try {
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return EXIT_OK;
+    }
+}

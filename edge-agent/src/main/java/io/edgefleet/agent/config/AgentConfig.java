@@ -1,0 +1,190 @@
+package io.edgefleet.agent.config;
+
+import io.edgefleet.protocol.ManifestSigner;
+import io.edgefleet.protocol.Topics;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PublicKey;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Everything one agent needs to run. Built from a properties file, {@code EDGEFLEET_AGENT_*}
+ * environment variables and command-line flags by {@link ConfigLoader}, or directly with
+ * {@link #builder()} when the agent is used as a library. The canonical constructor validates, so an
+ * instance is always usable.
+ *
+ * @param serverKeys base64 X.509 Ed25519 public keys the agent pins; manifests signed by anything else are refused
+ * @param input      {@code synthetic} or a folder of {@code .npz} files to cycle through
+ * @param speedFactor after each real inference the agent sleeps (factor - 1) x its duration to emulate a slower board
+ */
+public record AgentConfig(
+        String deviceId,
+        String classId,
+        String mqttUrl,
+        String username,
+        String password,
+        List<String> serverKeys,
+        Path dataDir,
+        int telemetryWindowSeconds,
+        long inferenceIntervalMs,
+        int intraOpThreads,
+        String input,
+        double speedFactor,
+        double idleWatts,
+        double activeWatts,
+        int downloadTimeoutSeconds,
+        int telemetryBufferMax,
+        long sessionExpirySeconds) {
+
+    public static final String SYNTHETIC = "synthetic";
+
+    public AgentConfig {
+        require(Topics.isId(deviceId), "deviceId", deviceId, "must be 1-64 chars of [A-Za-z0-9._-] starting with a letter or digit");
+        require(Topics.isId(classId), "classId", classId, "must be 1-64 chars of [A-Za-z0-9._-] starting with a letter or digit");
+        checkMqttUrl(mqttUrl);
+        if (username == null || username.isBlank()) {
+            username = deviceId;
+        }
+        password = password == null ? "" : password;
+        if (serverKeys == null || serverKeys.isEmpty() || serverKeys.size() > 2) {
+            throw new ConfigException("serverKeys: one or two base64 Ed25519 public keys are required (got "
+                    + (serverKeys == null ? 0 : serverKeys.size()) + ")");
+        }
+        serverKeys = List.copyOf(serverKeys);
+        for (String k : serverKeys) {
+            try {
+                ManifestSigner.decodePublic(k);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("serverKeys: '" + abbreviate(k) + "' is " + e.getMessage());
+            }
+        }
+        if (dataDir == null) {
+            throw new ConfigException("dataDir: is required");
+        }
+        require(telemetryWindowSeconds >= 1 && telemetryWindowSeconds <= 3600, "telemetryWindowSeconds",
+                telemetryWindowSeconds, "must be in [1, 3600]");
+        require(inferenceIntervalMs >= 1 && inferenceIntervalMs <= 3_600_000, "inferenceIntervalMs",
+                inferenceIntervalMs, "must be in [1, 3600000]");
+        require(intraOpThreads >= 1 && intraOpThreads <= 256, "intraOpThreads", intraOpThreads, "must be in [1, 256]");
+        if (input == null || input.isBlank()) {
+            input = SYNTHETIC;
+        }
+        if (!input.equals(SYNTHETIC) && !Files.isDirectory(Path.of(input))) {
+            throw new ConfigException("input: '" + input + "' is neither 'synthetic' nor an existing folder of .npz files");
+        }
+        require(Double.isFinite(speedFactor) && speedFactor >= 1.0 && speedFactor <= 1000, "speedFactor", speedFactor,
+                "must be in [1, 1000] (1 = real speed, 3 = a board three times slower)");
+        require(Double.isFinite(idleWatts) && idleWatts >= 0, "idleWatts", idleWatts, "must be >= 0");
+        require(Double.isFinite(activeWatts) && activeWatts >= 0, "activeWatts", activeWatts, "must be >= 0");
+        require(downloadTimeoutSeconds >= 1 && downloadTimeoutSeconds <= 86_400, "downloadTimeoutSeconds",
+                downloadTimeoutSeconds, "must be in [1, 86400]");
+        require(telemetryBufferMax >= 1 && telemetryBufferMax <= 10_000_000, "telemetryBufferMax", telemetryBufferMax,
+                "must be in [1, 10000000]");
+        require(sessionExpirySeconds >= 0 && sessionExpirySeconds <= 0xFFFFFFFFL, "sessionExpirySeconds",
+                sessionExpirySeconds, "must be in [0, 4294967295]");
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().deviceId(deviceId).classId(classId).mqttUrl(mqttUrl).username(username).password(password)
+                .serverKeys(serverKeys).dataDir(dataDir).telemetryWindowSeconds(telemetryWindowSeconds)
+                .inferenceIntervalMs(inferenceIntervalMs).intraOpThreads(intraOpThreads).input(input)
+                .speedFactor(speedFactor).idleWatts(idleWatts).activeWatts(activeWatts)
+                .downloadTimeoutSeconds(downloadTimeoutSeconds).telemetryBufferMax(telemetryBufferMax)
+                .sessionExpirySeconds(sessionExpirySeconds);
+    }
+
+    public List<PublicKey> pinnedKeys() {
+        return serverKeys.stream().map(ManifestSigner::decodePublic).toList();
+    }
+
+    public boolean syntheticInput() {
+        return SYNTHETIC.equals(input);
+    }
+
+    @Override
+    public String toString() {
+        // Never print the password.
+        return "AgentConfig[deviceId=" + deviceId + ", classId=" + classId + ", mqttUrl=" + mqttUrl + ", username="
+                + username + ", dataDir=" + dataDir + ", telemetryWindowSeconds=" + telemetryWindowSeconds
+                + ", inferenceIntervalMs=" + inferenceIntervalMs + ", intraOpThreads=" + intraOpThreads + ", input="
+                + input + ", speedFactor=" + speedFactor + "]";
+    }
+
+    private static void checkMqttUrl(String url) {
+        if (url == null || url.isBlank()) {
+            throw new ConfigException("mqttUrl: is required, e.g. tcp://broker:1883");
+        }
+        try {
+            URI uri = new URI(url);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!List.of("tcp", "ssl", "ws", "wss").contains(scheme) || uri.getHost() == null) {
+                throw new ConfigException("mqttUrl: '" + url + "' must look like tcp://host:port (schemes tcp, ssl, ws, wss)");
+            }
+        } catch (URISyntaxException e) {
+            throw new ConfigException("mqttUrl: '" + url + "' is not a URI: " + e.getReason());
+        }
+    }
+
+    private static void require(boolean ok, String key, Object value, String why) {
+        if (!ok) {
+            throw new ConfigException(key + ": '" + value + "' " + why);
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s == null ? "null" : s.length() > 16 ? s.substring(0, 16) + "..." : s;
+    }
+
+    /** Defaults match the documented ones; {@link #build()} validates. */
+    public static final class Builder {
+        private String deviceId;
+        private String classId;
+        private String mqttUrl = "tcp://127.0.0.1:1883";
+        private String username;
+        private String password;
+        private List<String> serverKeys = List.of();
+        private Path dataDir;
+        private int telemetryWindowSeconds = 10;
+        private long inferenceIntervalMs = 50;
+        private int intraOpThreads = 1;
+        private String input = SYNTHETIC;
+        private double speedFactor = 1.0;
+        private double idleWatts = 2.0;
+        private double activeWatts = 6.0;
+        private int downloadTimeoutSeconds = 120;
+        private int telemetryBufferMax = 10_000;
+        private long sessionExpirySeconds = 7 * 24 * 3600;
+
+        public Builder deviceId(String v) { deviceId = v; return this; }
+        public Builder classId(String v) { classId = v; return this; }
+        public Builder mqttUrl(String v) { mqttUrl = v; return this; }
+        public Builder username(String v) { username = v; return this; }
+        public Builder password(String v) { password = v; return this; }
+        public Builder serverKeys(List<String> v) { serverKeys = Objects.requireNonNull(v); return this; }
+        public Builder dataDir(Path v) { dataDir = v; return this; }
+        public Builder telemetryWindowSeconds(int v) { telemetryWindowSeconds = v; return this; }
+        public Builder inferenceIntervalMs(long v) { inferenceIntervalMs = v; return this; }
+        public Builder intraOpThreads(int v) { intraOpThreads = v; return this; }
+        public Builder input(String v) { input = v; return this; }
+        public Builder speedFactor(double v) { speedFactor = v; return this; }
+        public Builder idleWatts(double v) { idleWatts = v; return this; }
+        public Builder activeWatts(double v) { activeWatts = v; return this; }
+        public Builder downloadTimeoutSeconds(int v) { downloadTimeoutSeconds = v; return this; }
+        public Builder telemetryBufferMax(int v) { telemetryBufferMax = v; return this; }
+        public Builder sessionExpirySeconds(long v) { sessionExpirySeconds = v; return this; }
+
+        public AgentConfig build() {
+            return new AgentConfig(deviceId, classId, mqttUrl, username, password, serverKeys, dataDir,
+                    telemetryWindowSeconds, inferenceIntervalMs, intraOpThreads, input, speedFactor, idleWatts,
+                    activeWatts, downloadTimeoutSeconds, telemetryBufferMax, sessionExpirySeconds);
+        }
+    }
+}

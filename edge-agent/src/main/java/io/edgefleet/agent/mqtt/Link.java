@@ -1,0 +1,24 @@
+package io.edgefleet.agent.mqtt;
+
+/**
+ * What the agent's logic needs from its broker connection. {@link MqttSession} is the Paho
+ * implementation; tests use an in-memory one.
+ */
+public interface Link {
+
+    boolean isConnected();
+
+    /**
+     * Publishes a JSON message at QoS 1 without waiting. While disconnected the message is held in a
+     * bounded in-memory queue and sent, in order, after the next connect.
+     */
+    void publish(String topic, byte[] json, boolean retained);
+
+    /** Publishes at QoS 1 and waits for the broker's acknowledgement; false when it was not delivered. */
+    boolean publishAndWait(String topic, byte[] json, boolean retained, long timeoutMs);
+
+    /** Subscribes at QoS 1 now (when connected) and again after every reconnect, until unsubscribed. */
+    void subscribe(String filter);
+
+    void unsubscribe(String filter);
+}

@@ -1,0 +1,320 @@
+package io.edgefleet.agent.mqtt;
+
+import io.edgefleet.protocol.Protocol;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+/**
+ * The agent's MQTT 5 session (Paho). Clean start off with a session expiry, so QoS 1 commands queue
+ * at the broker while the device is away; automatic reconnect; a retained Last Will; the first
+ * connect is retried in the background because Paho reconnects on its own only after one success.
+ * Callbacks run on Paho's thread and must hand work off quickly: see {@link Handler}.
+ */
+public final class MqttSession implements Link, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(MqttSession.class.getName());
+    static final int OUTBOX_LIMIT = 1000;
+
+    /** Receives what arrives; called on Paho's callback thread, so it must not block on the session. */
+    public interface Handler {
+        void onMessage(String topic, byte[] payload);
+
+        void onConnected(boolean reconnect);
+
+        void onConnectionLost(String reason);
+    }
+
+    /** Connection settings; the will is the retained message the broker publishes if the agent vanishes. */
+    public record Settings(String url, String clientId, String username, String password, long sessionExpirySeconds,
+                           String willTopic, byte[] willPayload) {
+    }
+
+    private record Pending(String topic, byte[] payload, boolean retained) {
+    }
+
+    private final Settings settings;
+    private final Handler handler;
+    private final MqttAsyncClient client;
+    private final MqttConnectionOptions options;
+    private final ScheduledExecutorService connector;
+    private final Set<String> subscriptions = new LinkedHashSet<>();
+    private final Deque<Pending> outbox = new ArrayDeque<>();
+    private volatile boolean closed;
+    private volatile boolean everConnected;
+    private int attempts;
+
+    public MqttSession(Settings settings, Handler handler) {
+        this.settings = settings;
+        this.handler = handler;
+        try {
+            this.client = new MqttAsyncClient(settings.url(), settings.clientId(), new MemoryPersistence());
+        } catch (MqttException e) {
+            throw new IllegalArgumentException("cannot create an MQTT client for " + settings.url() + ": " + e.getMessage(), e);
+        }
+        this.options = new MqttConnectionOptions();
+        options.setCleanStart(false);
+        options.setSessionExpiryInterval(settings.sessionExpirySeconds());
+        options.setAutomaticReconnect(true);
+        options.setAutomaticReconnectDelay(1, 30);
+        options.setKeepAliveInterval(30);
+        options.setConnectionTimeout(10);
+        options.setUserName(settings.username());
+        if (settings.password() != null && !settings.password().isEmpty()) {
+            options.setPassword(settings.password().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        setWill(settings.willPayload());
+        client.setCallback(new Callback());
+        this.connector = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mqtt-connect-" + settings.clientId());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts connecting in the background; returns at once. */
+    public void start() {
+        connector.execute(this::tryConnect);
+    }
+
+    /**
+     * Replaces the Last Will. Paho reconnects with the same options object, so the next (re)connect
+     * announces the new will; keeps the retained OFFLINE status naming the models actually installed.
+     */
+    public synchronized void setWill(byte[] payload) {
+        if (settings.willTopic() == null || payload == null) {
+            return;
+        }
+        options.setWill(settings.willTopic(), new MqttMessage(payload, 1, true, null));
+        options.setWillMessageProperties(jsonProperties());
+    }
+
+    private void tryConnect() {
+        if (closed || everConnected) {
+            return;
+        }
+        try {
+            client.connect(options).waitForCompletion(15_000);
+            // connectComplete does the rest
+        } catch (MqttException e) {
+            attempts++;
+            long delay = Math.min(30, 1L << Math.min(attempts, 5));
+            String why = e.getReasonCode() == 134 || e.getReasonCode() == 135
+                    ? "the broker refused the credentials of '" + settings.username() + "'"
+                    : e.getMessage();
+            if (attempts <= 3 || attempts % 10 == 0) {
+                LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": cannot connect to " + settings.url() + " ("
+                        + why + "); retrying in " + delay + " s");
+            }
+            if (!closed) {
+                connector.schedule(this::tryConnect, delay, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Override
+    public boolean isConnected() {
+        return client.isConnected();
+    }
+
+    @Override
+    public void publish(String topic, byte[] json, boolean retained) {
+        synchronized (this) {
+            if (!client.isConnected() || !outbox.isEmpty()) {
+                enqueue(new Pending(topic, json, retained));
+                return;
+            }
+        }
+        try {
+            client.publish(topic, new MqttMessage(json, 1, retained, jsonProperties()));
+        } catch (MqttException e) {
+            synchronized (this) {
+                enqueue(new Pending(topic, json, retained));
+            }
+        }
+    }
+
+    private void enqueue(Pending p) {
+        if (outbox.size() >= OUTBOX_LIMIT) {
+            Pending dropped = outbox.removeFirst();
+            LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": offline queue full, dropped a message for "
+                    + dropped.topic());
+        }
+        outbox.addLast(p);
+    }
+
+    @Override
+    public boolean publishAndWait(String topic, byte[] json, boolean retained, long timeoutMs) {
+        if (!client.isConnected()) {
+            return false;
+        }
+        try {
+            IMqttToken token = client.publish(topic, new MqttMessage(json, 1, retained, jsonProperties()));
+            token.waitForCompletion(timeoutMs);
+            return token.isComplete() && token.getException() == null;
+        } catch (MqttException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void subscribe(String filter) {
+        synchronized (this) {
+            subscriptions.add(filter);
+        }
+        if (client.isConnected()) {
+            doSubscribe(filter);
+        }
+    }
+
+    @Override
+    public void unsubscribe(String filter) {
+        synchronized (this) {
+            subscriptions.remove(filter);
+        }
+        if (client.isConnected()) {
+            try {
+                client.unsubscribe(filter);
+            } catch (MqttException e) {
+                LOG.log(System.Logger.Level.DEBUG, "unsubscribe " + filter + " failed: " + e.getMessage());
+            }
+        }
+    }
+
+    private void doSubscribe(String filter) {
+        try {
+            client.subscribe(new MqttSubscription(filter, 1));
+        } catch (MqttException e) {
+            LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to " + filter + " failed: " + e.getMessage());
+        }
+    }
+
+    private void flushOutbox() {
+        while (true) {
+            Pending p;
+            synchronized (this) {
+                if (!client.isConnected()) {
+                    return;
+                }
+                p = outbox.pollFirst();
+            }
+            if (p == null) {
+                return;
+            }
+            try {
+                client.publish(p.topic(), new MqttMessage(p.payload(), 1, p.retained(), jsonProperties()));
+            } catch (MqttException e) {
+                synchronized (this) {
+                    outbox.addFirst(p);
+                }
+                return;
+            }
+        }
+    }
+
+    synchronized int outboxSize() {
+        return outbox.size();
+    }
+
+    static MqttProperties jsonProperties() {
+        MqttProperties p = new MqttProperties();
+        p.setContentType(Protocol.CONTENT_TYPE_JSON);
+        return p;
+    }
+
+    /** Orderly end: the caller publishes its OFFLINE status first; a normal DISCONNECT suppresses the will. */
+    @Override
+    public void close() {
+        closed = true;
+        connector.shutdownNow();
+        try {
+            if (client.isConnected()) {
+                client.disconnect(5000).waitForCompletion(6000);
+            }
+        } catch (MqttException e) {
+            LOG.log(System.Logger.Level.DEBUG, "disconnect failed: " + e.getMessage());
+        }
+        closeClient();
+    }
+
+    /** Drops the connection without a DISCONNECT, as a power cut would: the broker publishes the will. */
+    public void kill() {
+        closed = true;
+        connector.shutdownNow();
+        try {
+            client.disconnectForcibly(0, 1000, false);
+        } catch (MqttException e) {
+            LOG.log(System.Logger.Level.DEBUG, "forced disconnect failed: " + e.getMessage());
+        }
+        closeClient();
+    }
+
+    private void closeClient() {
+        try {
+            client.close(true);
+        } catch (MqttException e) {
+            LOG.log(System.Logger.Level.DEBUG, "close failed: " + e.getMessage());
+        }
+    }
+
+    private final class Callback implements MqttCallback {
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+            everConnected = true;
+            attempts = 0;
+            LOG.log(System.Logger.Level.INFO, settings.clientId() + ": connected to " + serverURI + (reconnect ? " (reconnect)" : ""));
+            String[] subs;
+            synchronized (MqttSession.this) {
+                subs = subscriptions.toArray(String[]::new);
+            }
+            for (String s : subs) {
+                doSubscribe(s);
+            }
+            handler.onConnected(reconnect);
+            flushOutbox();
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+            if (!closed) {
+                String why = response.getException() != null ? response.getException().getMessage()
+                        : response.getReasonString() != null ? response.getReasonString() : "code " + response.getReturnCode();
+                LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": connection lost (" + why + ")");
+                handler.onConnectionLost(why);
+            }
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException exception) {
+            LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": MQTT error: " + exception.getMessage());
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            handler.onMessage(topic, message.getPayload());
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+            // QoS 1 acknowledgements are awaited where they matter (telemetry).
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+            // no enhanced authentication
+        }
+    }
+}

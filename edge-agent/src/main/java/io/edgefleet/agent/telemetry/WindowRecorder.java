@@ -1,0 +1,75 @@
+package io.edgefleet.agent.telemetry;
+
+import io.edgefleet.agent.inference.InferenceListener;
+import io.edgefleet.protocol.LatencyStats;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Collects the inferences of the current window: latencies in microseconds in an HdrHistogram
+ * {@link Recorder} (lock-free for the inference thread) and an error count. {@link #cut} closes the
+ * window and starts the next.
+ */
+public final class WindowRecorder implements InferenceListener {
+    /** One hour in microseconds: anything slower is clamped, not lost. */
+    static final long MAX_MICROS = 3_600_000_000L;
+
+    private final Recorder recorder = new Recorder(MAX_MICROS, 3);
+    private final AtomicLong errors = new AtomicLong();
+    private Histogram reusable;
+
+    /** The numbers of one closed window. */
+    public record Window(long start, long end, long inferences, long errors, LatencyStats latency) {
+    }
+
+    private volatile long windowStart;
+
+    public WindowRecorder(long startMillis) {
+        this.windowStart = startMillis;
+    }
+
+    @Override
+    public void onSuccess(long latencyNanos) {
+        long micros = Math.max(1, Math.min(MAX_MICROS, latencyNanos / 1000));
+        recorder.recordValue(micros);
+    }
+
+    @Override
+    public void onError(Throwable error) {
+        errors.incrementAndGet();
+    }
+
+    /** Closes the current window at {@code nowMillis}; successes are counted from the histogram itself. */
+    public synchronized Window cut(long nowMillis) {
+        Histogram h = recorder.getIntervalHistogram(reusable);
+        long errs = errors.getAndSet(0);
+        long start = windowStart;
+        windowStart = Math.max(nowMillis, start);
+        long successes = h.getTotalCount();
+        LatencyStats latency = successes == 0 ? null : stats(h);
+        reusable = h;
+        return new Window(start, Math.max(start, nowMillis), successes + errs, errs, latency);
+    }
+
+    static LatencyStats stats(Histogram h) {
+        double p50 = ms(h.getValueAtPercentile(50));
+        double p95 = ms(h.getValueAtPercentile(95));
+        double p99 = ms(h.getValueAtPercentile(99));
+        double max = ms(h.getMaxValue());
+        double mean = round(h.getMean() / 1000.0);
+        // Percentiles come from bucket upper bounds; keep them ordered as the protocol requires.
+        p95 = Math.max(p95, p50);
+        p99 = Math.max(p99, p95);
+        max = Math.max(max, p99);
+        return new LatencyStats(p50, p95, p99, max, mean);
+    }
+
+    private static double ms(long micros) {
+        return round(micros / 1000.0);
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000.0) / 1000.0;
+    }
+}

@@ -1,0 +1,113 @@
+package io.edgefleet.agent.update;
+
+import io.edgefleet.agent.store.SeenCommands;
+import io.edgefleet.protocol.Command;
+import io.edgefleet.protocol.DeviceEvent;
+import io.edgefleet.protocol.JsonCodec;
+import io.edgefleet.protocol.ProtocolException;
+import io.edgefleet.protocol.ReasonCode;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Entry point for everything on {@code devices/{id}/cmd}: decodes, refuses malformed commands with a
+ * COMMAND_REJECTED event carrying the codec's reason, ignores replays, and dispatches the rest.
+ */
+public final class CommandProcessor {
+    private static final System.Logger LOG = System.getLogger(CommandProcessor.class.getName());
+
+    /** Settings a CONFIG command may change at run time. */
+    public static final List<String> RUNTIME_KEYS = List.of("telemetryWindowSeconds", "inferenceIntervalMs");
+
+    /** Applies validated runtime settings. */
+    public interface RuntimeConfig {
+        void telemetryWindowSeconds(int seconds);
+
+        void inferenceIntervalMs(long millis);
+    }
+
+    private final String deviceId;
+    private final JsonCodec codec;
+    private final SeenCommands seen;
+    private final UpdateManager updates;
+    private final RuntimeConfig config;
+    private final EventSink events;
+
+    public CommandProcessor(String deviceId, JsonCodec codec, SeenCommands seen, UpdateManager updates,
+                            RuntimeConfig config, EventSink events) {
+        this.deviceId = deviceId;
+        this.codec = codec;
+        this.seen = seen;
+        this.updates = updates;
+        this.config = config;
+        this.events = events;
+    }
+
+    public void onCommand(byte[] payload) {
+        Command cmd;
+        try {
+            cmd = codec.decode(payload, Command.class);
+        } catch (ProtocolException e) {
+            reject(null, e.reason(), e.getMessage());
+            return;
+        }
+        // Recorded before it runs: a ROLLBACK executed twice would undo itself, so at-most-once wins here.
+        try {
+            if (!seen.add(cmd.id())) {
+                LOG.log(System.Logger.Level.INFO, deviceId + ": ignoring replayed command " + cmd.id());
+                return;
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot persist command id " + cmd.id() + ": " + e.getMessage());
+        }
+        switch (cmd.type()) {
+            case DEPLOY -> updates.onDeploy(cmd);
+            case ROLLBACK -> updates.onRollback(cmd);
+            case CONFIG -> applyConfig(cmd);
+        }
+    }
+
+    private void applyConfig(Command cmd) {
+        Map<String, String> c = cmd.config();
+        TreeSet<String> unknown = new TreeSet<>(c.keySet());
+        RUNTIME_KEYS.forEach(unknown::remove);
+        if (!unknown.isEmpty()) {
+            reject(cmd.deploymentId(), ReasonCode.INVALID_FIELD, "unknown config keys " + unknown + "; supported: " + RUNTIME_KEYS);
+            return;
+        }
+        Integer window = null;
+        Long interval = null;
+        try {
+            if (c.containsKey("telemetryWindowSeconds")) {
+                window = Integer.parseInt(c.get("telemetryWindowSeconds").trim());
+                if (window < 1 || window > 3600) {
+                    throw new NumberFormatException("telemetryWindowSeconds must be in [1, 3600]");
+                }
+            }
+            if (c.containsKey("inferenceIntervalMs")) {
+                interval = Long.parseLong(c.get("inferenceIntervalMs").trim());
+                if (interval < 1 || interval > 3_600_000) {
+                    throw new NumberFormatException("inferenceIntervalMs must be in [1, 3600000]");
+                }
+            }
+        } catch (NumberFormatException | NullPointerException e) {
+            reject(cmd.deploymentId(), ReasonCode.INVALID_FIELD, "bad config value: " + e.getMessage());
+            return;
+        }
+        if (window != null) {
+            config.telemetryWindowSeconds(window);
+        }
+        if (interval != null) {
+            config.inferenceIntervalMs(interval);
+        }
+        LOG.log(System.Logger.Level.INFO, deviceId + ": applied config " + c);
+    }
+
+    private void reject(String deploymentId, ReasonCode reason, String detail) {
+        LOG.log(System.Logger.Level.WARNING, deviceId + ": command rejected (" + reason + "): " + detail);
+        events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.COMMAND_REJECTED, deploymentId, null, reason,
+                detail.length() > 4000 ? detail.substring(0, 4000) : detail));
+    }
+}

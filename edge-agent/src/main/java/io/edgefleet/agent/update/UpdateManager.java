@@ -1,0 +1,584 @@
+package io.edgefleet.agent.update;
+
+import io.edgefleet.agent.health.HealthWatch;
+import io.edgefleet.agent.inference.LoadedModel;
+import io.edgefleet.agent.inference.ModelException;
+import io.edgefleet.agent.inference.ModelRunner;
+import io.edgefleet.agent.mqtt.Link;
+import io.edgefleet.agent.store.ModelStore;
+import io.edgefleet.agent.store.Phase;
+import io.edgefleet.agent.store.StoreState;
+import io.edgefleet.protocol.ArtifactManifest;
+import io.edgefleet.protocol.ArtifactRef;
+import io.edgefleet.protocol.Command;
+import io.edgefleet.protocol.DeviceEvent;
+import io.edgefleet.protocol.HealthPolicy;
+import io.edgefleet.protocol.JsonCodec;
+import io.edgefleet.protocol.ManifestSigner;
+import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.ProtocolException;
+import io.edgefleet.protocol.ReasonCode;
+import io.edgefleet.protocol.TelemetryWindow;
+import io.edgefleet.protocol.Topics;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The update state machine of promise 2: DEPLOY → download (signed manifest, verified chunks) →
+ * whole-file hash → stage → load + smoke inference → activate (old model becomes the fallback) →
+ * health watch → commit or roll back. Also operator rollbacks.
+ *
+ * <p>Every method runs on the agent's single thread (commands, artifact messages, telemetry windows
+ * and timers are all queued there), so there is no locking here. Persistent state lives in the
+ * {@link ModelStore}; what is only in memory (a download in progress, the health watch) is repaired
+ * by the store's start-up recovery if the process dies.
+ */
+public final class UpdateManager {
+    private static final System.Logger LOG = System.getLogger(UpdateManager.class.getName());
+    /** Chunks that arrive before their manifest are held up to this many bytes, then dropped and re-fetched. */
+    static final long EARLY_CHUNK_BUDGET = 32L * 1024 * 1024;
+    /** Free space kept beyond the artifact size, so a download never fills the disk to the last byte. */
+    static final long STORAGE_MARGIN = 1024 * 1024;
+    /** Chunk problems reported per download; more are only counted, so a flood cannot flood the events topic. */
+    static final int MAX_CHUNK_REPORTS = 5;
+    /** A chunk that fails its hash this often is damaged at the source, and the download cannot complete. */
+    static final int MAX_FAILURES_PER_CHUNK = 2;
+
+    private final String deviceId;
+    private final String classId;
+    private final long downloadTimeoutMs;
+    private final ModelStore store;
+    private final ModelRunner runner;
+    private final ManifestSigner.Verifier verifier;
+    private final Link link;
+    private final EventSink events;
+    private final ModelSwitch modelSwitch;
+    private final Timers timers;
+    private final JsonCodec codec;
+
+    private Download download;
+    private Watch watch;
+    private Command queued;
+
+    /** A download in progress: the command, then the manifest, then chunks. */
+    private final class Download {
+        final Command command;
+        final ArtifactRef artifact;
+        final String filter;
+        final Timers.Handle timeout;
+        Timers.Handle stallCheck;
+        ArtifactDownload assembly;
+        final Map<Integer, byte[]> early = new LinkedHashMap<>();
+        long earlyBytes;
+        boolean earlyOverflow;
+        final Map<Integer, Integer> failures = new HashMap<>();
+        int reports;
+        int nextQuarter = 1;
+        int receivedAtLastCheck = -1;
+        int refetches;
+
+        Download(Command command) {
+            this.command = command;
+            this.artifact = command.artifact();
+            this.filter = Topics.artifactFilter(artifact.classId(), artifact.model().sha256());
+            this.timeout = timers.schedule(() -> onTimeout(this), downloadTimeoutMs);
+        }
+
+        String deploymentId() {
+            return command.deploymentId();
+        }
+
+        ModelRef model() {
+            return artifact.model();
+        }
+    }
+
+    private record Watch(String deploymentId, ModelRef candidate, HealthWatch rule) {
+    }
+
+    public UpdateManager(String deviceId, String classId, long downloadTimeoutMs, ModelStore store, ModelRunner runner,
+                         ManifestSigner.Verifier verifier, Link link, EventSink events, ModelSwitch modelSwitch,
+                         Timers timers, JsonCodec codec) {
+        this.deviceId = deviceId;
+        this.classId = classId;
+        this.downloadTimeoutMs = downloadTimeoutMs;
+        this.store = store;
+        this.runner = runner;
+        this.verifier = verifier;
+        this.link = link;
+        this.events = events;
+        this.modelSwitch = modelSwitch;
+        this.timers = timers;
+        this.codec = codec;
+    }
+
+    public boolean downloading() {
+        return download != null;
+    }
+
+    public boolean watching() {
+        return watch != null;
+    }
+
+    // ---------------------------------------------------------------- DEPLOY
+
+    public void onDeploy(Command cmd) {
+        ArtifactRef a = cmd.artifact();
+        ModelRef m = a.model();
+        if (download != null && download.deploymentId().equals(cmd.deploymentId()) && download.model().equals(m)) {
+            LOG.log(System.Logger.Level.DEBUG, deviceId + ": deploy " + cmd.deploymentId() + " already downloading");
+            return;
+        }
+        if (watch != null && watch.deploymentId().equals(cmd.deploymentId()) && watch.candidate().equals(m)) {
+            return;
+        }
+        if (watch != null) {
+            // Finish judging the model that runs before starting the next; the newest waiting deploy wins.
+            if (queued != null) {
+                event(DeviceEvent.Type.DEPLOY_FAILED, queued.deploymentId(), queued.artifact().model(), ReasonCode.UNKNOWN,
+                        "superseded by deployment " + cmd.deploymentId() + " before it started");
+            }
+            queued = cmd;
+            LOG.log(System.Logger.Level.INFO, deviceId + ": deploy " + cmd.deploymentId() + " waits for the health watch of "
+                    + watch.candidate().label());
+            return;
+        }
+        if (!classId.equals(a.classId())) {
+            event(DeviceEvent.Type.DEPLOY_FAILED, cmd.deploymentId(), m, ReasonCode.INVALID_FIELD,
+                    "artifact belongs to device class '" + a.classId() + "' but this device is of class '" + classId + "'");
+            return;
+        }
+        StoreState st = store.state();
+        if (st.active() != null && st.active().sha256().equals(m.sha256())) {
+            event(DeviceEvent.Type.COMMITTED, cmd.deploymentId(), st.active(), ReasonCode.NONE,
+                    m.label() + " is already the active model");
+            return;
+        }
+        if (st.active() != null && st.active().model().equals(m.model()) && m.version() < st.active().version()) {
+            event(DeviceEvent.Type.DEPLOY_FAILED, cmd.deploymentId(), m, ReasonCode.DOWNGRADE_REFUSED,
+                    "version " + m.version() + " is older than the active version " + st.active().version()
+                            + "; going back needs a rollback command");
+            return;
+        }
+        if (download != null) {
+            Download old = download;
+            abort(old);
+            event(DeviceEvent.Type.DEPLOY_FAILED, old.deploymentId(), old.model(), ReasonCode.UNKNOWN,
+                    "superseded by deployment " + cmd.deploymentId());
+        }
+        event(DeviceEvent.Type.DEPLOY_RECEIVED, cmd.deploymentId(), m, ReasonCode.NONE, null);
+        download = new Download(cmd);
+        download.stallCheck = timers.schedule(() -> onStallCheck(download), stallPeriodMs());
+        link.subscribe(download.filter);
+    }
+
+    private long stallPeriodMs() {
+        return Math.max(2000, Math.min(10_000, downloadTimeoutMs / 6));
+    }
+
+    /** Every message on the artifact topics: the manifest and the chunks. */
+    public void onArtifactMessage(String topic, byte[] payload) {
+        Download d = download;
+        if (d == null || payload == null || payload.length == 0) {
+            return; // late retained messages after we finished, or a cleared retained message
+        }
+        Topics.Parsed p = Topics.parse(topic).orElse(null);
+        if (p == null || !d.artifact.classId().equals(p.classId()) || !d.model().sha256().equals(p.sha256())) {
+            return;
+        }
+        try {
+            if (p.kind() == Topics.Kind.MANIFEST) {
+                onManifest(d, payload);
+            } else if (p.kind() == Topics.Kind.CHUNK) {
+                onChunk(d, p.chunkIndex(), payload);
+            }
+        } catch (IOException e) {
+            fail(d, ReasonCode.STORAGE_FULL, "cannot write the download: " + e.getMessage());
+        }
+    }
+
+    private void onManifest(Download d, byte[] payload) throws IOException {
+        if (d.assembly != null) {
+            return; // re-delivered retained manifest
+        }
+        ArtifactManifest m;
+        try {
+            m = codec.decode(payload, ArtifactManifest.class);
+            verifier.verify(m);
+        } catch (ProtocolException e) {
+            fail(d, e.reason(), "manifest refused: " + e.getMessage());
+            return;
+        }
+        ModelRef want = d.model();
+        if (!m.model().equals(want) || !m.classId().equals(d.artifact.classId())) {
+            fail(d, ReasonCode.HASH_MISMATCH, "signed manifest describes " + m.classId() + "/" + m.model().label() + " ("
+                    + m.model().sha256() + ") but the command asked for " + d.artifact.classId() + "/" + want.label()
+                    + " (" + want.sha256() + ")");
+            return;
+        }
+        if (m.size() != d.artifact.size()) {
+            fail(d, ReasonCode.SIZE_MISMATCH, "signed manifest says " + m.size() + " bytes but the command said "
+                    + d.artifact.size());
+            return;
+        }
+        long free = store.usableSpace();
+        if (free < m.size() + STORAGE_MARGIN) {
+            fail(d, ReasonCode.STORAGE_FULL, "artifact needs " + m.size() + " bytes (+" + STORAGE_MARGIN
+                    + " margin) but only " + free + " are free");
+            return;
+        }
+        d.assembly = new ArtifactDownload(m, store.downloadFile());
+        Map<Integer, byte[]> early = new LinkedHashMap<>(d.early);
+        d.early.clear();
+        d.earlyBytes = 0;
+        for (Map.Entry<Integer, byte[]> e : early.entrySet()) {
+            if (download != d) {
+                return;
+            }
+            onChunk(d, e.getKey(), e.getValue());
+        }
+        if (download == d && d.earlyOverflow) {
+            d.earlyOverflow = false;
+            refetch(d);
+        }
+    }
+
+    private void onChunk(Download d, int index, byte[] payload) throws IOException {
+        if (d.assembly == null) {
+            // The broker delivers retained messages in no particular order; keep early chunks within a budget.
+            if (!d.early.containsKey(index) && d.earlyBytes + payload.length <= EARLY_CHUNK_BUDGET) {
+                d.early.put(index, payload);
+                d.earlyBytes += payload.length;
+            } else if (!d.early.containsKey(index)) {
+                d.earlyOverflow = true;
+            }
+            return;
+        }
+        ArtifactDownload.ChunkResult r = d.assembly.accept(index, payload);
+        switch (r) {
+            case ACCEPTED -> progress(d);
+            case DUPLICATE -> { }
+            case OUT_OF_RANGE -> chunkProblem(d, ReasonCode.INVALID_FIELD, "chunk " + index + " is outside the manifest's "
+                    + d.assembly.total() + " chunks; discarded");
+            case WRONG_SIZE, HASH_MISMATCH -> {
+                int n = d.failures.merge(index, 1, Integer::sum);
+                ReasonCode reason = r == ArtifactDownload.ChunkResult.WRONG_SIZE ? ReasonCode.SIZE_MISMATCH : ReasonCode.HASH_MISMATCH;
+                String what = r == ArtifactDownload.ChunkResult.WRONG_SIZE
+                        ? "has " + payload.length + " bytes instead of " + d.assembly.expectedLength(index)
+                        : "does not match its SHA-256 in the signed manifest";
+                if (n >= MAX_FAILURES_PER_CHUNK) {
+                    fail(d, ReasonCode.HASH_MISMATCH, "chunk " + index + " " + what + " again after a re-fetch; the published"
+                            + " artifact is damaged and the download cannot complete");
+                    return;
+                }
+                chunkProblem(d, reason, "chunk " + index + " " + what + "; discarded");
+                // Nothing else is on its way when every missing chunk has failed: fetch the retained copies again.
+                if (d.assembly.missing().equals(d.assembly.failedChunks())) {
+                    refetch(d);
+                }
+            }
+        }
+    }
+
+    private void chunkProblem(Download d, ReasonCode reason, String detail) {
+        LOG.log(System.Logger.Level.WARNING, deviceId + ": " + detail);
+        if (d.reports++ < MAX_CHUNK_REPORTS) {
+            events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.model(), reason,
+                    detail).withProgress(d.assembly.fraction()));
+        }
+    }
+
+    private void progress(Download d) throws IOException {
+        double f = d.assembly.fraction();
+        if (d.assembly.complete()) {
+            complete(d);
+            return;
+        }
+        if (d.nextQuarter <= 3 && f >= d.nextQuarter * 0.25) {
+            while (d.nextQuarter <= 3 && f >= d.nextQuarter * 0.25) {
+                d.nextQuarter++;
+            }
+            events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.model(),
+                    ReasonCode.NONE, d.assembly.received() + " of " + d.assembly.total() + " chunks").withProgress(f));
+        }
+    }
+
+    private void refetch(Download d) {
+        d.refetches++;
+        LOG.log(System.Logger.Level.INFO, deviceId + ": re-fetching " + d.assembly.missing().size() + " missing chunks of "
+                + d.model().label());
+        // Subscribing again makes the broker resend the retained manifest and chunks; we keep what we have.
+        link.subscribe(d.filter);
+    }
+
+    private void onStallCheck(Download d) {
+        if (download != d) {
+            return;
+        }
+        int now = d.assembly == null ? -1 : d.assembly.received();
+        if (now == d.receivedAtLastCheck) {
+            if (d.assembly != null) {
+                refetch(d);
+            } else {
+                link.subscribe(d.filter);
+            }
+        }
+        d.receivedAtLastCheck = now;
+        d.stallCheck = timers.schedule(() -> onStallCheck(d), stallPeriodMs());
+    }
+
+    private void onTimeout(Download d) {
+        if (download != d) {
+            return;
+        }
+        if (d.assembly == null) {
+            fail(d, ReasonCode.DOWNLOAD_TIMEOUT, "no valid manifest arrived within " + downloadTimeoutMs / 1000 + " s on "
+                    + Topics.manifest(d.artifact.classId(), d.model().sha256()));
+        } else if (!d.assembly.failedChunks().isEmpty()) {
+            fail(d, ReasonCode.HASH_MISMATCH, "timed out after " + downloadTimeoutMs / 1000 + " s with "
+                    + d.assembly.missing().size() + " chunks missing; chunks " + d.assembly.failedChunks()
+                    + " only ever arrived damaged");
+        } else {
+            fail(d, ReasonCode.DOWNLOAD_TIMEOUT, "timed out after " + downloadTimeoutMs / 1000 + " s with "
+                    + d.assembly.received() + " of " + d.assembly.total() + " chunks");
+        }
+    }
+
+    private void complete(Download d) throws IOException {
+        String sha = d.assembly.finish();
+        endDownload(d);
+        ModelRef m = d.model();
+        if (!sha.equals(m.sha256())) {
+            failFinished(d, ReasonCode.HASH_MISMATCH, "assembled file hashes to " + sha + ", expected " + m.sha256());
+            return;
+        }
+        event(DeviceEvent.Type.DOWNLOADED, d.deploymentId(), m, ReasonCode.NONE, d.assembly.total() + " chunks, "
+                + d.assembly.manifest().size() + " bytes");
+        event(DeviceEvent.Type.VERIFIED, d.deploymentId(), m, ReasonCode.NONE, "signature key "
+                + d.assembly.manifest().keyId() + ", sha256 " + sha);
+        try {
+            store.stage(m, d.deploymentId());
+        } catch (IOException e) {
+            failFinished(d, ReasonCode.STORAGE_FULL, "cannot stage the download: " + e.getMessage());
+            return;
+        }
+
+        LoadedModel loaded;
+        try {
+            loaded = runner.load(store.stagedFile());
+        } catch (ModelException e) {
+            failFinished(d, e.reason(), e.getMessage());
+            return;
+        }
+        try {
+            loaded.smokeTest();
+        } catch (ModelException e) {
+            loaded.close();
+            failFinished(d, ReasonCode.SMOKE_TEST_FAILED, e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            loaded.close();
+            failFinished(d, ReasonCode.SMOKE_TEST_FAILED, "smoke inference failed: " + e);
+            return;
+        }
+        try {
+            store.activateStaged();
+        } catch (IOException | RuntimeException e) {
+            loaded.close();
+            failFinished(d, ReasonCode.STORAGE_FULL, "cannot activate: " + e.getMessage());
+            return;
+        }
+        modelSwitch.activate(loaded, m);
+        HealthPolicy policy = d.command.health() == null ? HealthPolicy.defaults() : d.command.health();
+        watch = new Watch(d.deploymentId(), m, new HealthWatch(policy));
+        ModelRef fallback = store.state().standby();
+        event(DeviceEvent.Type.ACTIVATED, d.deploymentId(), m, ReasonCode.NONE, "fallback "
+                + (fallback == null ? "none" : fallback.label()) + "; health watch of " + policy.windows() + " windows");
+        events.statusChanged();
+    }
+
+    // ---------------------------------------------------------------- health watch
+
+    /** Every telemetry window, on the agent thread. Only windows of the candidate count. */
+    public void onWindow(TelemetryWindow w) {
+        Watch wt = watch;
+        if (wt == null || w.model() == null || !w.model().sha256().equals(wt.candidate().sha256())) {
+            return;
+        }
+        HealthWatch.Verdict v = wt.rule().observe(w.inferences(), w.errors(), w.latency());
+        if (v instanceof HealthWatch.Commit) {
+            watch = null;
+            try {
+                store.commit();
+                event(DeviceEvent.Type.COMMITTED, wt.deploymentId(), wt.candidate(), ReasonCode.NONE,
+                        wt.rule().passed() + " healthy windows");
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot persist the commit: " + e.getMessage());
+                event(DeviceEvent.Type.DEPLOY_FAILED, wt.deploymentId(), wt.candidate(), ReasonCode.STORAGE_FULL,
+                        "healthy, but the commit could not be written: " + e.getMessage());
+            }
+            events.statusChanged();
+            startQueued();
+        } else if (v instanceof HealthWatch.Breach b) {
+            watch = null;
+            rollbackAfterBreach(wt, b.reason(), b.detail());
+            startQueued();
+        }
+    }
+
+    private void rollbackAfterBreach(Watch wt, ReasonCode reason, String detail) {
+        ModelRef fallback = store.state().standby();
+        if (fallback == null) {
+            abandon(wt, reason, detail + "; no fallback model, keeping " + wt.candidate().label() + " uncommitted");
+            return;
+        }
+        LoadedModel loaded;
+        try {
+            loaded = runner.load(store.standbyModelPath());
+            loaded.smokeTest();
+        } catch (ModelException e) {
+            try {
+                store.dropStandby();
+            } catch (IOException io) {
+                LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot drop the broken fallback: " + io.getMessage());
+            }
+            abandon(wt, reason, detail + "; the fallback " + fallback.label() + " failed to load (" + e.getMessage()
+                    + "), keeping " + wt.candidate().label() + " uncommitted");
+            return;
+        }
+        try {
+            store.rollback(false);
+        } catch (IOException e) {
+            loaded.close();
+            abandon(wt, reason, detail + "; the rollback could not be written (" + e.getMessage() + ")");
+            return;
+        }
+        modelSwitch.activate(loaded, fallback);
+        event(DeviceEvent.Type.ROLLED_BACK, wt.deploymentId(), fallback, reason, detail);
+        events.statusChanged();
+    }
+
+    private void abandon(Watch wt, ReasonCode reason, String detail) {
+        try {
+            store.abandonWatch();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot persist: " + e.getMessage());
+        }
+        event(DeviceEvent.Type.DEPLOY_FAILED, wt.deploymentId(), wt.candidate(), reason, detail);
+        events.statusChanged();
+    }
+
+    private void startQueued() {
+        Command next = queued;
+        queued = null;
+        if (next != null) {
+            onDeploy(next);
+        }
+    }
+
+    // ---------------------------------------------------------------- ROLLBACK
+
+    public void onRollback(Command cmd) {
+        StoreState st = store.state();
+        String deployment = cmd.deploymentId() != null ? cmd.deploymentId() : st.deploymentId();
+        String why = cmd.reason() == null || cmd.reason().isBlank() ? "operator request" : cmd.reason();
+        if (st.standby() == null) {
+            event(DeviceEvent.Type.COMMAND_REJECTED, deployment, st.active(), ReasonCode.NO_FALLBACK,
+                    "no fallback model to roll back to (rollback reason: " + why + ")");
+            return;
+        }
+        ModelRef target = st.standby();
+        LoadedModel loaded;
+        try {
+            loaded = runner.load(store.standbyModelPath());
+            loaded.smokeTest();
+        } catch (ModelException e) {
+            event(DeviceEvent.Type.COMMAND_REJECTED, deployment, target, ReasonCode.LOAD_FAILED,
+                    "fallback " + target.label() + " cannot run: " + e.getMessage());
+            return;
+        }
+        try {
+            store.rollback(true);
+        } catch (IOException e) {
+            loaded.close();
+            event(DeviceEvent.Type.COMMAND_REJECTED, deployment, target, ReasonCode.STORAGE_FULL,
+                    "rollback could not be written: " + e.getMessage());
+            return;
+        }
+        watch = null;
+        modelSwitch.activate(loaded, target);
+        event(DeviceEvent.Type.ROLLED_BACK, deployment, target, ReasonCode.OPERATOR_REQUEST, why);
+        events.statusChanged();
+        startQueued();
+    }
+
+    // ---------------------------------------------------------------- failure paths
+
+    private void fail(Download d, ReasonCode reason, String detail) {
+        if (download != d) {
+            return;
+        }
+        abort(d);
+        event(DeviceEvent.Type.DEPLOY_FAILED, d.deploymentId(), d.model(), reason, detail);
+    }
+
+    /** A failure after the download finished (hash, load, smoke): drop the candidate, keep the running model. */
+    private void failFinished(Download d, ReasonCode reason, String detail) {
+        try {
+            store.discardCandidate();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot discard the candidate: " + e.getMessage());
+        }
+        event(DeviceEvent.Type.DEPLOY_FAILED, d.deploymentId(), d.model(), reason, detail);
+    }
+
+    private void abort(Download d) {
+        endDownload(d);
+        try {
+            if (d.assembly != null) {
+                d.assembly.close();
+            }
+            store.discardCandidate();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot discard a partial download: " + e.getMessage());
+        }
+    }
+
+    private void endDownload(Download d) {
+        d.timeout.cancel();
+        if (d.stallCheck != null) {
+            d.stallCheck.cancel();
+        }
+        link.unsubscribe(d.filter);
+        d.early.clear();
+        if (download == d) {
+            download = null;
+        }
+    }
+
+    private void event(DeviceEvent.Type type, String deploymentId, ModelRef model, ReasonCode reason, String detail) {
+        if (type == DeviceEvent.Type.DEPLOY_FAILED || type == DeviceEvent.Type.ROLLED_BACK
+                || type == DeviceEvent.Type.COMMAND_REJECTED) {
+            LOG.log(System.Logger.Level.WARNING, deviceId + ": " + type + " " + reason + ": " + detail);
+        } else {
+            LOG.log(System.Logger.Level.INFO, deviceId + ": " + type + (detail == null ? "" : " (" + detail + ")"));
+        }
+        events.event(DeviceEvent.of(deviceId, type, deploymentId, model, reason, truncate(detail)));
+    }
+
+    private static String truncate(String s) {
+        return s == null || s.length() <= 4000 ? s : s.substring(0, 4000) + "...";
+    }
+
+    /** Test hook: the phase the store is in. */
+    Phase phase() {
+        return store.state().phase();
+    }
+
+    List<Integer> missingChunks() {
+        return download == null || download.assembly == null ? List.of() : download.assembly.missing();
+    }
+}
