@@ -334,7 +334,8 @@ public final class Dataset {
                             + " but the dataset has " + size + " samples, not a multiple of it");
                 }
                 checkDims(in, a, in.dims().subList(1, rank), sampleShape);
-            } else if (arrayShape.length == rank + 1) {
+            } else if (arrayShape.length == rank + 1 && (rank == 0 || in.dims().get(0).isStatic())) {
+                // The model takes one sample without a batch axis (or with a fixed batch of its own).
                 sampleShape = Arrays.copyOfRange(arrayShape, 1, arrayShape.length);
                 checkDims(in, a, in.dims(), sampleShape);
             } else {
@@ -356,8 +357,8 @@ public final class Dataset {
             ValueInfo.Dim d = expected.get(i);
             if (d.isStatic() && d.value() != found[i]) {
                 throw new DatasetException(source + ": array '" + in.name() + "' has shape " + Arrays.toString(a.shape())
-                        + " but model input '" + in.name() + "' is " + in.describe() + " (per-sample dimension " + (i + 1)
-                        + " must be " + d.value() + ", found " + found[i] + ")");
+                        + " but model input '" + in.name() + "' is " + in.describe() + " (axis " + (i + 1)
+                        + " of the array must be " + d.value() + ", found " + found[i] + ")");
             }
         }
     }
@@ -374,7 +375,7 @@ public final class Dataset {
                 continue;
             }
             if (a.rank() == in.rank() + 1) {
-                return 1;
+                return 1; // no batch axis in the model: one sample per run
             }
             if (in.rank() > 0 && in.dims().get(0).isStatic()) {
                 return (int) in.dims().get(0).value();
