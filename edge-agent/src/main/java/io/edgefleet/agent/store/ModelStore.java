@@ -59,6 +59,12 @@ public final class ModelStore {
             store.persist();
         }
         store.removeStrayFiles();
+        try (Stream<Path> leftovers = Files.list(dataDir)) {
+            // temp files of a state write that was interrupted before its rename
+            for (Path f : leftovers.filter(f -> f.getFileName().toString().startsWith(".state.json")).toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
         for (RecoveryNote n : r.notes()) {
             LOG.log(System.Logger.Level.WARNING, "recovery: " + n.detail());
         }

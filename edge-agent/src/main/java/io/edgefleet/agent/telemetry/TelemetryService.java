@@ -92,10 +92,11 @@ public final class TelemetryService implements AutoCloseable {
         if (timer != null) {
             timer.cancel(false);
         }
-        timer = agentThread.scheduleAtFixedRate(this::tick, windowSeconds, windowSeconds, TimeUnit.SECONDS);
+        timer = agentThread.scheduleAtFixedRate(this::closeWindow, windowSeconds, windowSeconds, TimeUnit.SECONDS);
     }
 
-    private void tick() {
+    /** Closes the current window and sends it; the timer calls this on the agent thread. */
+    public void closeWindow() {
         try {
             emit(recorder.cut(clock.getAsLong()), model);
         } catch (RuntimeException | IOException e) {

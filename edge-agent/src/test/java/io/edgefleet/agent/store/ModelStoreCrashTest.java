@@ -1,0 +1,222 @@
+package io.edgefleet.agent.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.edgefleet.protocol.DeviceEvent;
+import io.edgefleet.protocol.Hashing;
+import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.ReasonCode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * "Killed in state X", one row per crash point of the update: the on-disk state a killed agent
+ * leaves is constructed (files in the slots plus state.json), the store is opened as at the next
+ * start, and the row says what must be running then. Every row ends with a working model whenever
+ * one was installed before.
+ */
+class ModelStoreCrashTest {
+    static final byte[] V0 = "model v0".getBytes(StandardCharsets.UTF_8);
+    static final byte[] V1 = "model v1".getBytes(StandardCharsets.UTF_8);
+    static final byte[] V2 = "model v2".getBytes(StandardCharsets.UTF_8);
+    static final ModelRef M0 = ref(0, V0);
+    static final ModelRef M1 = ref(1, V1);
+    static final ModelRef M2 = ref(2, V2);
+
+    static ModelRef ref(long v, byte[] bytes) {
+        return new ModelRef("clf", Math.max(1, v), Hashing.sha256Hex(bytes));
+    }
+
+    @FunctionalInterface
+    interface Disk {
+        void build(Path dir) throws IOException;
+    }
+
+    record Row(String killedIn, Disk disk, ModelRef active, ModelRef standby, Phase phase, DeviceEvent.Type note,
+               ReasonCode noteReason) {
+        @Override
+        public String toString() {
+            return killedIn;
+        }
+    }
+
+    static void slot(Path dir, String slot, String file, byte[] bytes) throws IOException {
+        Path p = dir.resolve("slots").resolve(slot).resolve(file);
+        Files.createDirectories(p.getParent());
+        Files.write(p, bytes);
+    }
+
+    static void state(Path dir, StoreState s) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("state.json"), ModelStore.toJson(s));
+    }
+
+    static StoreState st(Slot activeSlot, ModelRef active, ModelRef standby, Phase phase, ModelRef staged) {
+        return new StoreState(StoreState.FORMAT, activeSlot, active, standby, phase, "dep-x", staged);
+    }
+
+    static Stream<Row> rows() {
+        return Stream.of(
+                new Row("never installed", d -> { }, null, null, Phase.IDLE, null, null),
+                new Row("downloading the first model", d -> slot(d, "a", ModelStore.DOWNLOAD_FILE, V1),
+                        null, null, Phase.IDLE, null, null),
+                new Row("downloading an update", d -> {
+                    slot(d, "a", "model.onnx", V1);
+                    slot(d, "b", ModelStore.DOWNLOAD_FILE, V2);
+                    state(d, st(Slot.A, M1, null, Phase.COMMITTED, null));
+                }, M1, null, Phase.COMMITTED, null, null),
+                new Row("staged (verified, not activated)", d -> {
+                    slot(d, "a", "model.onnx", V1);
+                    slot(d, "b", "model.onnx", V0);
+                    slot(d, "b", ModelStore.STAGED_FILE, V2);
+                    state(d, st(Slot.A, M1, M0, Phase.STAGED, M2));
+                }, M1, M0, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.UNKNOWN),
+                new Row("between the activation rename and the state write", d -> {
+                    slot(d, "a", "model.onnx", V1);
+                    slot(d, "b", "model.onnx", V2); // staged.onnx already renamed over the old fallback
+                    state(d, st(Slot.A, M1, M0, Phase.STAGED, M2));
+                }, M1, null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.UNKNOWN),
+                new Row("health window (activated, uncommitted)", d -> {
+                    slot(d, "a", "model.onnx", V1);
+                    slot(d, "b", "model.onnx", V2);
+                    state(d, st(Slot.B, M2, M1, Phase.ACTIVATED_UNCOMMITTED, null));
+                }, M1, null, Phase.IDLE, DeviceEvent.Type.ROLLED_BACK, ReasonCode.UNKNOWN),
+                new Row("health window of the first model (no fallback)", d -> {
+                    slot(d, "a", "model.onnx", V1);
+                    state(d, st(Slot.A, M1, null, Phase.ACTIVATED_UNCOMMITTED, null));
+                }, M1, null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.NO_FALLBACK),
+                new Row("health window, fallback file damaged", d -> {
+                    slot(d, "a", "model.onnx", "garbage".getBytes(StandardCharsets.UTF_8));
+                    slot(d, "b", "model.onnx", V2);
+                    state(d, st(Slot.B, M2, M1, Phase.ACTIVATED_UNCOMMITTED, null));
+                }, M2, null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.NO_FALLBACK),
+                new Row("committed", d -> {
+                    slot(d, "a", "model.onnx", V1);
+                    slot(d, "b", "model.onnx", V2);
+                    state(d, st(Slot.B, M2, M1, Phase.COMMITTED, null));
+                }, M2, M1, Phase.COMMITTED, null, null),
+                new Row("rollback, after the state write and before the file delete", d -> {
+                    slot(d, "a", "model.onnx", V1);
+                    slot(d, "b", "model.onnx", V2);
+                    state(d, st(Slot.A, M1, null, Phase.IDLE, null));
+                }, M1, null, Phase.IDLE, null, null),
+                new Row("idle with a corrupt active model and an intact fallback", d -> {
+                    slot(d, "a", "model.onnx", V1);
+                    slot(d, "b", "model.onnx", "bit rot".getBytes(StandardCharsets.UTF_8));
+                    state(d, st(Slot.B, M2, M1, Phase.COMMITTED, null));
+                }, M1, null, Phase.COMMITTED, DeviceEvent.Type.ROLLED_BACK, ReasonCode.HASH_MISMATCH),
+                new Row("idle with the active model missing and no fallback", d -> {
+                    state(d, st(Slot.A, M1, null, Phase.COMMITTED, null));
+                }, null, null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.HASH_MISMATCH),
+                new Row("in the middle of a state write (temp file left)", d -> {
+                    slot(d, "a", "model.onnx", V1);
+                    state(d, st(Slot.A, M1, null, Phase.COMMITTED, null));
+                    Files.writeString(d.resolve(".state.json12345.tmp"), "{\"format\":1,\"pha");
+                }, M1, null, Phase.COMMITTED, null, null));
+    }
+
+    @ParameterizedTest(name = "killed in: {0}")
+    @MethodSource("rows")
+    void restartAfterBeingKilledLeavesAWorkingModel(Row row, @TempDir Path dir) throws IOException {
+        row.disk().build(dir);
+        ModelStore store = ModelStore.open(dir);
+        StoreState s = store.state();
+        assertEquals(row.active(), s.active(), "active");
+        assertEquals(row.standby(), s.standby(), "standby");
+        assertEquals(row.phase(), s.phase(), "phase");
+        assertNull(s.staged());
+        if (row.active() != null) {
+            assertEquals(row.active().sha256(), Hashing.sha256Hex(store.activeModelPath()), "active file intact");
+        } else {
+            assertNull(store.activeModelPath());
+        }
+        if (row.standby() != null) {
+            assertEquals(row.standby().sha256(), Hashing.sha256Hex(store.standbyModelPath()), "standby file intact");
+        }
+        if (row.note() == null) {
+            assertEquals(List.of(), store.recoveryNotes());
+        } else {
+            assertEquals(1, store.recoveryNotes().size(), store.recoveryNotes().toString());
+            assertEquals(row.note(), store.recoveryNotes().get(0).type());
+            assertEquals(row.noteReason(), store.recoveryNotes().get(0).reason());
+        }
+        // Nothing but the referenced model files is left in the slots.
+        long files;
+        try (Stream<Path> all = Files.walk(dir.resolve("slots"))) {
+            files = all.filter(Files::isRegularFile).count();
+        }
+        assertEquals((row.active() == null ? 0 : 1) + (row.standby() == null ? 0 : 1), files, "stray files removed");
+        try (Stream<Path> top = Files.list(dir)) {
+            assertTrue(top.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "temp files removed");
+        }
+
+        // Recovery is idempotent: a second restart changes nothing and reports nothing.
+        ModelStore again = ModelStore.open(dir);
+        assertEquals(s, again.state());
+        assertEquals(List.of(), again.recoveryNotes());
+    }
+
+    @Test
+    void unreadableStateFileIsSetAsideAndTheStoreStartsEmpty(@TempDir Path dir) throws IOException {
+        slot(dir, "a", "model.onnx", V1);
+        Files.writeString(dir.resolve("state.json"), "{\"format\":1,\"activeSl");
+        ModelStore store = ModelStore.open(dir);
+        assertNull(store.state().active());
+        try (Stream<Path> top = Files.list(dir)) {
+            assertTrue(top.anyMatch(p -> p.getFileName().toString().startsWith("state.json.corrupt-")));
+        }
+    }
+
+    @Test
+    void theFullUpdateCycleSurvivesARestartAfterEachStep(@TempDir Path dir) throws IOException {
+        ModelStore s = ModelStore.open(dir);
+        Files.write(s.downloadFile(), V1);
+        s.stage(M1, "d1");
+        s = ModelStore.open(dir);
+        assertEquals(Phase.IDLE, s.state().phase(), "a restart while staged discards the candidate");
+        assertNull(s.state().active());
+        assertFalse(Files.exists(s.stagedFile()));
+
+        Files.write(s.downloadFile(), V1);
+        s.stage(M1, "d1");
+        s.activateStaged();
+        s.commit();
+        assertEquals(M1, ModelStore.open(dir).state().active());
+
+        s = ModelStore.open(dir);
+        Files.write(s.downloadFile(), V2);
+        s.stage(M2, "d2");
+        s.activateStaged();
+        assertEquals(Slot.B, s.state().activeSlot());
+        assertEquals(M1, s.state().standby());
+        // Power cut in the health window.
+        ModelStore afterCut = ModelStore.open(dir);
+        assertEquals(M1, afterCut.state().active());
+        assertEquals(Slot.A, afterCut.state().activeSlot());
+        assertFalse(Files.exists(dir.resolve("slots/b/model.onnx")));
+
+        // The same update again, committed this time, then an operator rollback and a restart.
+        Files.write(afterCut.downloadFile(), V2);
+        afterCut.stage(M2, "d3");
+        afterCut.activateStaged();
+        afterCut.commit();
+        afterCut.rollback(true);
+        ModelStore last = ModelStore.open(dir);
+        assertEquals(M1, last.state().active());
+        assertEquals(M2, last.state().standby());
+        assertNotNull(last.standbyModelPath());
+        assertEquals(M2.sha256(), Hashing.sha256Hex(last.standbyModelPath()));
+    }
+}

@@ -1,0 +1,178 @@
+package io.edgefleet.agent.telemetry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.edgefleet.agent.testing.FakeLink;
+import io.edgefleet.protocol.JsonCodec;
+import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.TelemetryWindow;
+import io.edgefleet.protocol.Topics;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Live sending, offline buffering, in-order replay and loss accounting (promise 4). */
+class TelemetryServiceTest {
+    static final ModelRef MODEL = new ModelRef("clf", 1, "c".repeat(64));
+
+    @TempDir
+    Path dir;
+
+    final JsonCodec codec = new JsonCodec();
+    final FakeLink link = new FakeLink();
+    final List<TelemetryWindow> observed = new CopyOnWriteArrayList<>();
+    final AtomicLong clock = new AtomicLong(1_000_000);
+    ScheduledExecutorService agentThread;
+    WindowRecorder recorder;
+    TelemetryService service;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        agentThread = Executors.newSingleThreadScheduledExecutor();
+        service = newService(3);
+    }
+
+    private TelemetryService newService(int max) throws Exception {
+        recorder = new WindowRecorder(clock.get());
+        TelemetryService s = new TelemetryService("dev-1", recorder, new TelemetryBuffer(dir.resolve("buf"), max, codec),
+                new SeqCounter(dir.resolve("seq")), link, codec, 5.0, observed::add, agentThread, clock::get);
+        agentThread.submit(() -> s.start(3600, MODEL)).get();
+        return s;
+    }
+
+    @AfterEach
+    void tearDown() {
+        service.close();
+        agentThread.shutdownNow();
+    }
+
+    private void windowWith(int successesMs) throws Exception {
+        for (int i = 0; i < 10; i++) {
+            recorder.onSuccess(successesMs * 1_000_000L);
+        }
+        clock.addAndGet(10_000);
+        agentThread.submit(service::closeWindow).get();
+        service.flush(5000);
+    }
+
+    private List<TelemetryWindow> sent() {
+        return link.on(Topics.telemetry("dev-1")).stream()
+                .map(s -> codec.decode(s.payload(), TelemetryWindow.class)).toList();
+    }
+
+    @Test
+    void connectedWindowsGoOutLiveWithMonotonicSeqAndEnergy() throws Exception {
+        windowWith(4);
+        windowWith(8);
+        List<TelemetryWindow> out = sent();
+        assertEquals(2, out.size());
+        assertEquals(List.of(0L, 1L), out.stream().map(TelemetryWindow::seq).toList());
+        TelemetryWindow w = out.get(0);
+        assertEquals(MODEL, w.model());
+        assertEquals(10, w.inferences());
+        assertEquals(4.0, w.latency().p95(), 0.01);
+        assertEquals(20.0, w.energyMj(), 0.05, "5 W x 4 ms = 20 mJ per inference");
+        assertFalse(w.replayed());
+        assertEquals(out.get(0).windowEnd(), out.get(1).windowStart(), "windows are contiguous");
+        agentThread.submit(() -> { }).get();
+        assertEquals(2, observed.size(), "the health watch sees every window");
+    }
+
+    @Test
+    void offlineWindowsAreBufferedAndReplayedInOrderOnReconnect() throws Exception {
+        link.connected = false;
+        windowWith(1);
+        windowWith(2);
+        windowWith(3);
+        assertTrue(sent().isEmpty());
+        assertEquals(3, service.buffered());
+        link.connected = true;
+        service.onConnected();
+        service.flush(5000);
+        List<TelemetryWindow> out = sent();
+        assertEquals(List.of(0L, 1L, 2L), out.stream().map(TelemetryWindow::seq).toList());
+        assertTrue(out.stream().allMatch(TelemetryWindow::replayed));
+        assertEquals(0, service.buffered());
+        windowWith(4);
+        assertFalse(sent().get(3).replayed(), "live again once the buffer is empty");
+    }
+
+    @Test
+    void whileTheBufferHoldsWindowsNewOnesQueueBehindThem() throws Exception {
+        link.failAcks = true; // connected, but the broker does not acknowledge
+        windowWith(1);
+        assertEquals(1, service.buffered());
+        link.failAcks = false;
+        windowWith(2); // must not overtake seq 0
+        List<TelemetryWindow> out = sent();
+        assertEquals(List.of(0L, 1L), out.stream().map(TelemetryWindow::seq).toList());
+        assertTrue(out.get(0).replayed());
+    }
+
+    @Test
+    void everyWindowLostToOverflowIsCountedInDroppedOfWhatArrives() throws Exception {
+        link.connected = false;
+        for (int i = 0; i < 8; i++) {
+            windowWith(1);
+        }
+        assertEquals(3, service.buffered());
+        link.connected = true;
+        service.onConnected();
+        service.flush(5000);
+        windowWith(1);
+        List<TelemetryWindow> out = sent();
+        long delivered = out.size();
+        long reportedLost = out.stream().mapToLong(TelemetryWindow::dropped).sum();
+        assertEquals(9, delivered + reportedLost, "9 windows produced: each arrived or was counted as dropped");
+        assertEquals(5, reportedLost);
+        assertEquals(List.of(5L, 6L, 7L, 8L), out.stream().map(TelemetryWindow::seq).toList());
+    }
+
+    @Test
+    void seqAndTheBufferSurviveARestart() throws Exception {
+        link.connected = false;
+        windowWith(1);
+        windowWith(1);
+        service.close();
+        service = newService(3);
+        link.connected = true;
+        service.onConnected();
+        service.flush(5000);
+        windowWith(1);
+        assertEquals(List.of(0L, 1L, 2L), sent().stream().map(TelemetryWindow::seq).toList());
+    }
+
+    @Test
+    void aModelChangeClosesTheOldModelsWindowAndRestartsTheTimer() throws Exception {
+        ModelRef next = new ModelRef("clf", 2, "d".repeat(64));
+        for (int i = 0; i < 5; i++) {
+            recorder.onSuccess(2_000_000);
+        }
+        clock.addAndGet(3000);
+        agentThread.submit(() -> service.modelChanged(recorder.cut(clock.get()), MODEL, next)).get();
+        service.flush(5000);
+        windowWith(1);
+        List<TelemetryWindow> out = sent();
+        assertEquals(MODEL, out.get(0).model());
+        assertEquals(5, out.get(0).inferences());
+        assertEquals(next, out.get(1).model());
+    }
+
+    @Test
+    void anEmptyWindowAtAModelChangeIsNotSent() throws Exception {
+        agentThread.submit(() -> service.modelChanged(recorder.cut(clock.get()), null, MODEL)).get();
+        service.flush(5000);
+        assertTrue(sent().isEmpty());
+        agentThread.awaitTermination(10, TimeUnit.MILLISECONDS);
+    }
+}

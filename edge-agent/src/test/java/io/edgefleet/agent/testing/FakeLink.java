@@ -1,0 +1,61 @@
+package io.edgefleet.agent.testing;
+
+import io.edgefleet.agent.mqtt.Link;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** An in-memory broker connection that records what the agent publishes and subscribes. */
+public final class FakeLink implements Link {
+    public record Sent(String topic, byte[] payload, boolean retained) {
+    }
+
+    public volatile boolean connected = true;
+    /** When set, acknowledged publishes fail even while "connected" (a broker that stopped acking). */
+    public volatile boolean failAcks;
+    public final List<Sent> sent = new CopyOnWriteArrayList<>();
+    public final List<String> subscribeCalls = new CopyOnWriteArrayList<>();
+    public final Set<String> subscriptions = new LinkedHashSet<>();
+
+    @Override
+    public boolean isConnected() {
+        return connected;
+    }
+
+    @Override
+    public void publish(String topic, byte[] json, boolean retained) {
+        sent.add(new Sent(topic, json, retained));
+    }
+
+    @Override
+    public boolean publishAndWait(String topic, byte[] json, boolean retained, long timeoutMs) {
+        if (!connected || failAcks) {
+            return false;
+        }
+        sent.add(new Sent(topic, json, retained));
+        return true;
+    }
+
+    @Override
+    public synchronized void subscribe(String filter) {
+        subscribeCalls.add(filter);
+        subscriptions.add(filter);
+    }
+
+    @Override
+    public synchronized void unsubscribe(String filter) {
+        subscriptions.remove(filter);
+    }
+
+    public List<Sent> on(String topic) {
+        List<Sent> out = new ArrayList<>();
+        for (Sent s : sent) {
+            if (s.topic().equals(topic)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+}
