@@ -56,6 +56,11 @@ public final class Api {
             return body.isEmpty() ? JSON.nullNode() : json();
         }
 
+        /** Asserts one of several acceptable statuses (e.g. 200 or 204 for a DELETE). */
+        public JsonNode expect(int expected, int alternative) {
+            return expect(status == alternative ? alternative : expected);
+        }
+
         public String text(int expected) {
             if (status != expected) {
                 throw new AssertionError("expected HTTP " + expected + " but got " + status + ": " + body);
@@ -81,6 +86,11 @@ public final class Api {
     /** Sends bytes as they are, e.g. a model upload or a deliberately malformed JSON document. */
     public Response postRaw(String path, String contentType, byte[] body) {
         return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+    }
+
+    /** Any method without a body, e.g. DELETE. */
+    public Response send(String method, String path) {
+        return send(request(path).method(method, HttpRequest.BodyPublishers.noBody()));
     }
 
     public Response getWithoutToken(String path) {

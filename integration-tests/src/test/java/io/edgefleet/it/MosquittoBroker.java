@@ -37,7 +37,6 @@ public final class MosquittoBroker extends TestBroker {
     private Process process;
     private final int port;
     private final String serverPassword;
-    private int reloads;
 
     private MosquittoBroker(String name, Path dir, Path logFile, List<String> command, int port, String serverPassword) {
         this.name = name;
@@ -181,19 +180,26 @@ public final class MosquittoBroker extends TestBroker {
 
     /** SIGHUP makes mosquitto re-read the password file and ACL; wait until it has done so. */
     public synchronized void reload() {
-        int before = countInLog("Reloading config.");
+        int before = reloadsLogged();
         run(List.of("kill", "-HUP", Long.toString(pid())));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadline && countInLog("Reloading config.") <= before) {
-            sleep(50);
-        }
-        // The log line is written just before the files are read; give the reload itself a moment.
-        sleep(200);
-        reloads++;
+        awaitReloadsLogged(before + 1);
     }
 
-    public int reloads() {
-        return reloads;
+    /** How often mosquitto has logged a config reload since it started (whoever sent the SIGHUP). */
+    public int reloadsLogged() {
+        return countInLog("Reloading config.");
+    }
+
+    /** Waits until the log shows {@code count} reloads, then a moment more: the line precedes the re-read. */
+    public void awaitReloadsLogged(int count) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline && reloadsLogged() < count) {
+            sleep(50);
+        }
+        if (reloadsLogged() < count) {
+            throw new IllegalStateException("mosquitto did not log a config reload:\n" + logTail());
+        }
+        sleep(200);
     }
 
     @Override

@@ -1,0 +1,129 @@
+package io.edgefleet.it.scenario;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.edgefleet.it.Api;
+import io.edgefleet.it.Fleet;
+import io.edgefleet.it.MosquittoBroker;
+import io.edgefleet.it.RawMqtt;
+import io.edgefleet.it.Repo;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Promise 6 with the real broker: per-device credentials that the broker accepts only while the
+ * server says so, installed by deploy/mosquitto/sync-credentials.sh exactly as an operator would.
+ */
+class BrokerCredentialsIT {
+    static final String CLASS = "it-cred-class";
+
+    static Fleet fleet;
+    static Api api;
+
+    @BeforeAll
+    static void startFleet() {
+        fleet = Fleet.start("credentials");
+        api = fleet.api();
+        api.createDeviceClass(CLASS, 200.0);
+    }
+
+    @AfterAll
+    static void stopFleet() {
+        if (fleet != null) {
+            fleet.close();
+        }
+    }
+
+    @Test
+    void aRevokedDeviceIsRefusedByTheBroker() throws Exception {
+        Fleet.Device d = fleet.register(CLASS, "it-revoked").get(0);
+        try (RawMqtt ok = RawMqtt.connect(d.mqttUrl(), d.username(), d.password())) {
+            assertTrue(ok.isConnected());
+        }
+        assertEquals(404, api.get("/api/v1/devices/it-nobody").status());
+        api.send("DELETE", "/api/v1/devices/it-revoked/credentials").expect(200, 204);
+        fleet.broker().syncCredentials(api);
+        MqttException refused = assertThrows(MqttException.class,
+                () -> RawMqtt.connect(d.mqttUrl(), d.username(), d.password()).close());
+        assertTrue(refused.getReasonCode() == 134 || refused.getReasonCode() == 135, "reason " + refused.getReasonCode());
+    }
+
+    @Test
+    void syncCredentialsScriptInstallsTheRenderedFilesAndReloadsMosquitto() throws Exception {
+        assumeTrue(fleet.broker().isMosquitto(), "the script drives Mosquitto; this run uses the embedded broker");
+        MosquittoBroker broker = (MosquittoBroker) fleet.broker();
+        JsonNode registered = api.registerDevice("it-scripted", CLASS);
+        Fleet.Device d = Fleet.toDevice(registered, CLASS);
+        assertThrows(MqttException.class, () -> RawMqtt.connect(d.mqttUrl(), d.username(), d.password()).close(),
+                "before the sync the broker does not know the new device");
+
+        Script first = runSync(broker, api.token());
+        assertEquals(0, first.exit(), first.output());
+        Path passwd = broker.dir().resolve("passwd");
+        assertTrue(Files.readString(passwd).lines().anyMatch(l -> l.startsWith("it-scripted:$7$")), "device entry written");
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(passwd)));
+        try (RawMqtt device = RawMqtt.connect(d.mqttUrl(), d.username(), d.password())) {
+            assertTrue(device.isConnected(), "after the sync and SIGHUP the device is accepted");
+        }
+        // The server's own connection survived the reload: it still answers health and sees the device.
+        assertEquals(200, api.get("/api/v1/devices/it-scripted").status());
+
+        Script again = runSync(broker, api.token());
+        assertEquals(0, again.exit(), again.output());
+        assertTrue(again.output().contains("already up to date"), again.output());
+
+        String before = Files.readString(passwd);
+        Script badToken = runSync(broker, "wrong-token");
+        assertEquals(1, badToken.exit(), badToken.output());
+        assertTrue(badToken.output().contains("left unchanged"), badToken.output());
+        assertEquals(before, Files.readString(passwd), "a failed fetch leaves the broker's files alone");
+
+        Script noToken = runSync(broker, "");
+        assertEquals(2, noToken.exit(), noToken.output());
+    }
+
+    record Script(int exit, String output) {
+    }
+
+    static Script runSync(MosquittoBroker broker, String token) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("sh", Repo.syncCredentialsScript().toString()).redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.put("EDGEFLEET_URL", api.baseUrl());
+        env.put("EDGEFLEET_API_TOKEN", token);
+        env.put("MOSQUITTO_DIR", broker.dir().toString());
+        env.put("MOSQUITTO_PID", Long.toString(broker.pid()));
+        // Run as root, the files must still be readable by the user mosquitto drops to (as in production).
+        if (isRoot() && userExists("mosquitto")) {
+            env.put("MOSQUITTO_OWNER", "mosquitto:mosquitto");
+        }
+        int reloadsBefore = broker.reloadsLogged();
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "sync-credentials.sh hung");
+        if (out.contains("reloaded mosquitto")) {
+            broker.awaitReloadsLogged(reloadsBefore + 1);
+        }
+        return new Script(p.exitValue(), out);
+    }
+
+    static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    static boolean userExists(String user) throws IOException {
+        return Files.readAllLines(Path.of("/etc/passwd")).stream().anyMatch(l -> l.startsWith(user + ":"));
+    }
+}
