@@ -56,6 +56,22 @@ final class QTestSupport {
         return maxDiff / maxAbs;
     }
 
+    /** mean |a - b| / mean |a| over all outputs. */
+    static double meanRelativeError(OnnxModel reference, OnnxModel candidate, Map<String, TensorData> feeds)
+            throws Exception {
+        List<float[]> a = run(reference, feeds);
+        List<float[]> b = run(candidate, feeds);
+        double diff = 0;
+        double abs = 1e-12;
+        for (int o = 0; o < a.size(); o++) {
+            for (int i = 0; i < a.get(o).length; i++) {
+                diff += Math.abs(a.get(o)[i] - b.get(o)[i]);
+                abs += Math.abs(a.get(o)[i]);
+            }
+        }
+        return diff / abs;
+    }
+
     static int count(OnnxModel m, String op) {
         return m.opHistogram().getOrDefault(op, 0);
     }

@@ -28,7 +28,9 @@ public final class EntropyCalibrator implements Calibrator {
             return new Range(min, max); // all zeros
         }
         int levels = min >= 0 ? 256 : 128;
-        int keep = bestThresholdBins(histogram.magnitudes(), levels);
+        // exact zeros (ReLU outputs, padding) are represented exactly whatever the threshold; counting them would
+        // put a spike in the first bin that only the narrowest threshold can keep intact, so they are left out
+        int keep = bestThresholdBins(histogram.nonZeroMagnitudes(), levels);
         float t = (float) (keep * histogram.width());
         return new Range(Math.max(min, -t), Math.min(max, t));
     }

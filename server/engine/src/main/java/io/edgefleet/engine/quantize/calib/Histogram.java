@@ -109,13 +109,19 @@ final class Histogram {
         return max;
     }
 
-    /** Counts of |x| per bin (positive and negative values together). */
+    /** Counts of |x| per bin (positive and negative values together), exact zeros in bin 0. */
     long[] magnitudes() {
+        long[] m = nonZeroMagnitudes();
+        m[0] += zeros;
+        return m;
+    }
+
+    /** Counts of |x| per bin without the exact zeros. */
+    long[] nonZeroMagnitudes() {
         long[] m = new long[pos.length];
         for (int i = 0; i < m.length; i++) {
             m[i] = pos[i] + neg[i];
         }
-        m[0] += zeros;
         return m;
     }
 

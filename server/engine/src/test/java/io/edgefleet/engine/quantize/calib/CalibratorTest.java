@@ -111,6 +111,21 @@ class CalibratorTest {
     }
 
     @Test
+    void entropyIgnoresTheZeroSpikeOfReluOutputs() {
+        // half the values are exact zeros; counting them would force the narrowest threshold (256 of 2048 bins)
+        Random rnd = new Random(6);
+        float[] relu = new float[40_000];
+        for (int i = 0; i < relu.length; i++) {
+            relu[i] = Math.max(0f, (float) rnd.nextGaussian());
+        }
+        EntropyCalibrator e = new EntropyCalibrator();
+        e.observe(relu);
+        Range r = e.range();
+        assertEquals(0f, r.min());
+        assertTrue(r.max() > 2.5f, "threshold " + r);
+    }
+
+    @Test
     void entropyIsDeterministicAndNearlyOrderIndependent() {
         float[][] batches = gaussianBatches(3, 6, 4_000, 30f);
         EntropyCalibrator a = new EntropyCalibrator();
