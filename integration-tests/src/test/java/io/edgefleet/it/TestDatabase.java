@@ -17,7 +17,7 @@ import java.security.SecureRandom;
  */
 public abstract class TestDatabase implements AutoCloseable {
 
-    /** Environment for the server process (the server reads {@code EDGEFLEET_DB_*}). */
+    /** Environment for the server process: {@code EDGEFLEET_DB_KIND/_URL/_USERNAME/_PASSWORD} (edgefleet.db.*). */
     public abstract Map<String, String> serverEnv();
 
     public abstract String description();
@@ -99,7 +99,7 @@ public abstract class TestDatabase implements AutoCloseable {
             return Map.of(
                     "EDGEFLEET_DB_KIND", "postgresql",
                     "EDGEFLEET_DB_URL", jdbcUrl(),
-                    "EDGEFLEET_DB_USER", USER,
+                    "EDGEFLEET_DB_USERNAME", USER,
                     // Trust authentication: any password is accepted; a non-empty one keeps config parsers happy.
                     "EDGEFLEET_DB_PASSWORD", "postgres");
         }
