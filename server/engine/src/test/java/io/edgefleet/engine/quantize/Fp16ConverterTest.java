@@ -1,0 +1,104 @@
+package io.edgefleet.engine.quantize;
+
+import static io.edgefleet.engine.quantize.QTestSupport.randomFeeds;
+import static io.edgefleet.engine.quantize.QTestSupport.relativeError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import io.edgefleet.engine.onnx.ElemType;
+import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.onnx.SampleModels;
+import io.edgefleet.engine.onnx.TensorData;
+import io.edgefleet.engine.onnx.ValueInfo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class Fp16ConverterTest {
+
+    private static void assertBoundariesStayFloat(OnnxModel f, OnnxModel h) {
+        assertEquals(f.inputs(), h.inputs());
+        for (ValueInfo o : h.outputs()) {
+            assertEquals(ElemType.FLOAT, o.type(), o.name());
+        }
+    }
+
+    /** No float32 initializer with more than a handful of elements is left: weights are stored as float16. */
+    private static void assertWeightsAreHalf(OnnxModel h) {
+        for (TensorProto t : h.proto().getGraph().getInitializerList()) {
+            long n = 1;
+            for (long d : t.getDimsList()) {
+                n *= d;
+            }
+            assertFalse(t.getDataType() == ElemType.FLOAT.code() && n >= 16, t.getName() + " is still float32");
+        }
+    }
+
+    @Test
+    void cnnConvertsWithTightErrorAndHalfTheWeightBytes(@TempDir Path dir) throws Exception {
+        OnnxModel f = SampleModels.cnn(1);
+        QuantizationResult r = new Fp16Converter().convert(f);
+        OnnxModel h = r.model();
+        assertBoundariesStayFloat(f, h);
+        assertWeightsAreHalf(h);
+        double err = relativeError(f, h, randomFeeds(f, 8, 1));
+        assertTrue(err < 5e-3, "relative error " + err);
+        assertEquals("fp16", h.metadata().get("edgefleet.quantization"));
+        // every op left in float16 really has a float16 kernel: ORT inserted no fallback casts of its own
+        assertNoOrtFallbackCasts(h, dir);
+        assertTrue(r.decisions().stream().anyMatch(d -> d.precision().equals("fp16")), r.decisions().toString());
+    }
+
+    @Test
+    void matMulModelAndIfModel(@TempDir Path dir) throws Exception {
+        OnnxModel f = QTestSupport.twoLayerMatMul(17);
+        OnnxModel h = new Fp16Converter().convert(f).model();
+        assertBoundariesStayFloat(f, h);
+        assertTrue(relativeError(f, h, randomFeeds(f, 8, 2)) < 5e-3);
+        assertTrue(h.sizeBytes() < f.sizeBytes() * 0.6, h.sizeBytes() + " vs " + f.sizeBytes());
+        assertNoOrtFallbackCasts(h, dir);
+
+        OnnxModel iff = SampleModels.ifModel(2);
+        QuantizationResult ri = new Fp16Converter().convert(iff);
+        assertEquals(1, ri.model().opHistogram().get("If"));
+        NodeDecision ifDecision = ri.decisions().stream().filter(d -> d.opType().equals("If")).findFirst().orElseThrow();
+        assertEquals("fp32", ifDecision.precision());
+        for (float sign : new float[] {1f, -1f}) {
+            float[] x = {sign, 2 * sign, 0.5f, -0.25f, sign, sign, 1f, sign};
+            Map<String, TensorData> feeds = Map.of("x", TensorData.ofFloats("x", new long[] {2, 4}, x));
+            assertTrue(relativeError(iff, ri.model(), feeds) < 5e-3);
+        }
+    }
+
+    @Test
+    void typesAreInferredByOnnxRuntime() {
+        Map<String, ElemType> t = Fp16Converter.inferTypes(SampleModels.ifModel(1));
+        assertEquals(ElemType.FLOAT, t.get("h"));
+        assertEquals(ElemType.BOOL, t.get("cond"));
+        assertEquals(ElemType.FLOAT, t.get("branch.out"));
+    }
+
+    static void assertNoOrtFallbackCasts(OnnxModel m, Path dir) throws Exception {
+        Path out = dir.resolve("optimized-" + System.nanoTime() + ".onnx");
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+            o.setOptimizedModelFilePath(out.toString());
+            try (OrtSession s = OrtEnvironment.getEnvironment().createSession(m.toBytes(), o)) {
+                s.getNumInputs();
+            }
+        }
+        List<NodeProto> nodes = ModelProto.parseFrom(Files.readAllBytes(out)).getGraph().getNodeList();
+        for (NodeProto n : nodes) {
+            assertFalse(n.getName().startsWith("InsertedPrecisionFreeCast"), "ORT had to fall back: " + n.getName());
+        }
+    }
+}
