@@ -1,0 +1,241 @@
+package io.edgefleet.engine.report;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.edgefleet.engine.EngineException;
+import io.edgefleet.engine.eval.Latency;
+import io.edgefleet.engine.eval.ModelStats;
+import io.edgefleet.engine.eval.Quality;
+import io.edgefleet.engine.pipeline.LayerDecision;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+
+/** Renders a {@link Report} as JSON (sorted keys, "\n" line ends, no clock) and as a Markdown page. */
+public final class ReportWriter {
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL,
+                    JsonInclude.Include.NON_NULL))
+            .build();
+    private static final ObjectWriter WRITER = MAPPER.writer(new DefaultPrettyPrinter()
+            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+            .withArrayIndenter(new DefaultIndenter("  ", "\n")));
+
+    private ReportWriter() {
+    }
+
+    /** The full report, measurements included. */
+    public static String json(Report report) {
+        try {
+            return WRITER.writeValueAsString(report) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new EngineException("cannot serialize report", e);
+        }
+    }
+
+    public static byte[] jsonBytes(Report report) {
+        return json(report).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The deterministic body: the report without its measurements section. */
+    public static String deterministicJson(Report report) {
+        return json(report.withoutMeasurements());
+    }
+
+    /** The object mapper used for reports, e.g. for the server to read a stored report back. */
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    // ---------------------------------------------------------------- Markdown
+
+    public static String markdown(Report r) {
+        StringBuilder md = new StringBuilder();
+        boolean baseline = "BASELINE".equals(r.recipe().kind());
+        md.append("# ").append(r.inputs().model().name()).append(" — recipe `").append(r.recipe().name())
+                .append("`\n\n");
+        if (r.gate().passed()) {
+            md.append("**Gate: PASSED** — ").append(r.gate().summary()).append("\n\n");
+        } else {
+            md.append("**Gate: REJECTED** — do not deploy this variant.\n\n");
+            for (String reason : r.gate().reasons()) {
+                md.append("- ").append(reason).append('\n');
+            }
+            md.append('\n');
+        }
+        if (baseline) {
+            md.append("> This is a baseline report on the unchanged float model, not a compression.\n\n");
+        }
+
+        md.append("## Recipe\n\n");
+        md.append("- name: `").append(r.recipe().name()).append("` (").append(r.recipe().kind().toLowerCase(Locale.ROOT))
+                .append(")\n");
+        md.append("- ").append(r.recipe().description()).append('\n');
+        md.append("- passes: ").append(r.recipe().passes().isEmpty() ? "none" : String.join(" → ",
+                r.recipe().passes())).append('\n');
+        if (!r.recipe().parameters().isEmpty()) {
+            md.append("- parameters: ");
+            boolean first = true;
+            for (Map.Entry<String, String> e : r.recipe().parameters().entrySet()) {
+                md.append(first ? "" : ", ").append('`').append(e.getKey()).append('=').append(e.getValue())
+                        .append('`');
+                first = false;
+            }
+            md.append('\n');
+        }
+        md.append('\n');
+
+        md.append("## Inputs and output\n\n| | name | sha256 | size |\n|---|---|---|---|\n");
+        Report.ModelInfo m = r.inputs().model();
+        md.append("| model | ").append(m.name()).append(" (opset ").append(m.opset()).append(") | `").append(m.sha256())
+                .append("` | ").append(bytes(m.bytes())).append(" |\n");
+        data(md, "calibration", r.inputs().calibration());
+        data(md, "validation", r.inputs().validation());
+        md.append("| variant | ").append(r.variant().fileName()).append(" | `").append(r.variant().sha256())
+                .append("` | ").append(bytes(r.variant().bytes())).append(" |\n\n");
+
+        md.append("## Size and compute\n\n| | base | variant | variant / base |\n|---|---:|---:|---:|\n");
+        ModelStats b = r.stats().base();
+        ModelStats v = r.stats().variant();
+        md.append(row("file size", bytes(b.bytes()), bytes(v.bytes()), ratio(v.bytes(), b.bytes())));
+        md.append(row("parameters", count(b.parameters()), count(v.parameters()), ratio(v.parameters(),
+                b.parameters())));
+        md.append(row("parameter bytes", bytes(b.parameterBytes()), bytes(v.parameterBytes()),
+                ratio(v.parameterBytes(), b.parameterBytes())));
+        md.append(row("MACs per sample", count(b.macs()), count(v.macs()), ratio(v.macs(), b.macs())));
+        md.append("\nMACs count Conv, ConvTranspose, Gemm, MatMul and their integer/quantized forms at batch 1; "
+                + "element-wise ops and If/Loop bodies are not counted.\n\n");
+
+        md.append("## Accuracy\n\n");
+        Quality q = r.accuracy().quality();
+        if (q == null) {
+            md.append("Not measured: no validation or calibration data was given.\n\n");
+        } else {
+            md.append("Evaluated on the ").append(r.accuracy().evaluatedOn()).append(" data, output `")
+                    .append(q.outputName()).append("`. ");
+            md.append(q.labeled() ? "Accuracy is top-1 against the labels.\n\n"
+                    : "No labels: the score is top-1 agreement with the base model (base = 100 %).\n\n");
+            md.append("| slice | samples | base % | variant % | drop (points) | top-1 agreement | mean cosine | "
+                    + "worst cosine | max abs error | NaN/inf |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            slice(md, q.overall());
+            for (Quality.Slice c : q.cohorts()) {
+                slice(md, c);
+            }
+            md.append('\n');
+        }
+
+        md.append("## Gate\n\nBudget: ").append(fmt(r.gate().numbers().getOrDefault("budget.overallPoints", 0.0)))
+                .append(" points overall, ").append(fmt(r.gate().numbers().getOrDefault("budget.cohortPoints", 0.0)))
+                .append(" points per cohort. ").append(r.gate().summary()).append("\n\n");
+
+        md.append("## Latency (measured, batch 1)\n\n");
+        Report.Measurements meas = r.measurements();
+        if (meas == null || meas.latency() == null) {
+            md.append("Not measured.\n\n");
+        } else {
+            Latency l = meas.latency();
+            md.append("| | p50 ms | p95 ms | mean ms |\n|---|---:|---:|---:|\n");
+            md.append("| base | ").append(ms(l.base().p50())).append(" | ").append(ms(l.base().p95())).append(" | ")
+                    .append(ms(l.base().mean())).append(" |\n");
+            md.append("| variant | ").append(ms(l.variant().p50())).append(" | ").append(ms(l.variant().p95()))
+                    .append(" | ").append(ms(l.variant().mean())).append(" |\n\n");
+            md.append(l.runs()).append(" interleaved runs per model, ").append(l.threads())
+                    .append(" intra-op thread(s). ").append(meas.note()).append("\n\n");
+        }
+
+        md.append("## Per-layer decisions\n\n");
+        if (r.decisions().isEmpty()) {
+            md.append("None recorded.\n\n");
+        } else {
+            md.append("| pass | node | op | action | reason | metrics |\n|---|---|---|---|---|---|\n");
+            for (LayerDecision d : r.decisions()) {
+                md.append("| ").append(d.pass()).append(" | ").append(cell(d.node())).append(" | ").append(d.opType())
+                        .append(" | ").append(d.action()).append(" | ").append(cell(d.reason())).append(" | ");
+                boolean first = true;
+                for (Map.Entry<String, Double> e : d.metrics().entrySet()) {
+                    md.append(first ? "" : ", ").append(e.getKey()).append('=').append(num(e.getValue()));
+                    first = false;
+                }
+                md.append(" |\n");
+            }
+            md.append('\n');
+        }
+        if (!r.notes().isEmpty()) {
+            md.append("## Notes\n\n");
+            for (String n : r.notes()) {
+                md.append("- ").append(n).append('\n');
+            }
+            md.append('\n');
+        }
+        md.append("---\nedgefleet engine ").append(r.engineVersion()).append('\n');
+        return md.toString();
+    }
+
+    private static void data(StringBuilder md, String role, Report.DataInfo d) {
+        if (d == null) {
+            md.append("| ").append(role).append(" | — | — | — |\n");
+            return;
+        }
+        md.append("| ").append(role).append(" | ").append(d.source()).append(" | `").append(d.sha256()).append("` | ")
+                .append(d.samples()).append(" samples").append(d.labels() ? ", labels" : "")
+                .append(d.cohorts() ? ", cohorts" : "").append(" |\n");
+    }
+
+    private static void slice(StringBuilder md, Quality.Slice s) {
+        md.append("| ").append(s.label()).append(" | ").append(s.samples()).append(" | ").append(fmt(s.basePercent()))
+                .append(" | ").append(fmt(s.variantPercent())).append(" | ").append(fmt(s.dropPoints())).append(" | ")
+                .append(fmt(100 * s.top1Agreement())).append(" % | ").append(num(s.meanCosine())).append(" | ")
+                .append(num(s.worstCosine())).append(" | ").append(num(s.maxAbsError())).append(" | ")
+                .append(s.nonFinite()).append(" |\n");
+    }
+
+    private static String row(String what, String base, String variant, String ratio) {
+        return "| " + what + " | " + base + " | " + variant + " | " + ratio + " |\n";
+    }
+
+    private static String cell(String s) {
+        return s.replace("|", "\\|");
+    }
+
+    static String fmt(double d) {
+        return String.format(Locale.ROOT, "%.2f", d);
+    }
+
+    static String ms(double d) {
+        return String.format(Locale.ROOT, "%.3f", d);
+    }
+
+    static String num(double d) {
+        if (Double.isNaN(d) || Double.isInfinite(d)) {
+            return Double.toString(d);
+        }
+        return String.format(Locale.ROOT, "%.6g", d);
+    }
+
+    static String ratio(long variant, long base) {
+        return base == 0 ? "—" : String.format(Locale.ROOT, "%.3f", (double) variant / base);
+    }
+
+    static String count(long n) {
+        return String.format(Locale.ROOT, "%,d", n);
+    }
+
+    static String bytes(long n) {
+        if (n < 10_000) {
+            return n + " B";
+        }
+        if (n < 10_000_000) {
+            return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
+        }
+        return String.format(Locale.ROOT, "%.1f MiB", n / (1024.0 * 1024.0));
+    }
+}
