@@ -1,0 +1,148 @@
+package io.edgefleet.engine.quantize;
+
+import static io.edgefleet.engine.quantize.QNodes.input;
+import static io.edgefleet.engine.quantize.QNodes.intAttr;
+import static io.edgefleet.engine.quantize.QNodes.node;
+
+import ai.onnx.proto.OnnxMl.NodeProto;
+import io.edgefleet.engine.onnx.ElemType;
+import io.edgefleet.engine.onnx.Graph;
+import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.onnx.TensorData;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Weight-only int4: each constant MatMul weight {@code [K, N]} becomes signed int4 with one float scale per block
+ * of {@code blockSize} consecutive rows of a column, dequantized by a standard {@code DequantizeLinear} (opset 21,
+ * {@code axis=0}, {@code block_size}) that feeds the MatMul. Activations stay float. ONNX Runtime turns
+ * {@code DQ(int4, blocked) -> MatMul} into its MatMulNBits kernel, which reads the packed weights directly, so the
+ * weights stay 4-bit in memory too: the point for memory-bound devices. Gemm (no transA) is rewritten to MatMul+Add
+ * first. Models below opset 21 are raised to it ({@link OpsetUpgrade}); when that is not safe the model is returned
+ * unchanged with the reason.
+ */
+public final class Int4WeightOnlyQuantizer {
+    static final int OPSET = 21;
+
+    private final int blockSize;
+    private final long minWeightElements;
+
+    public Int4WeightOnlyQuantizer(int blockSize) {
+        this(blockSize, 1024);
+    }
+
+    public Int4WeightOnlyQuantizer(int blockSize, long minWeightElements) {
+        if (blockSize < 16 || Integer.bitCount(blockSize) != 1) {
+            throw new IllegalArgumentException("block size must be a power of two >= 16 (32, 64, 128), was " + blockSize);
+        }
+        this.blockSize = blockSize;
+        this.minWeightElements = minWeightElements;
+    }
+
+    public QuantizationResult quantize(OnnxModel model) {
+        List<NodeDecision> decisions = new ArrayList<>();
+        Optional<String> blocker = OpsetUpgrade.blocker(model, OPSET);
+        if (blocker.isPresent()) {
+            for (NodeProto n : model.edit().nodes()) {
+                if (n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm")) {
+                    decisions.add(keep(n, "int4 DequantizeLinear needs opset 21: " + blocker.get()));
+                }
+            }
+            return new QuantizationResult(model, decisions);
+        }
+        Graph g = OpsetUpgrade.upgrade(model, OPSET).edit();
+        Map<String, String> cache = new HashMap<>();
+        for (NodeProto n : g.nodes()) {
+            if (!QNodes.defaultDomain(n)) {
+                continue;
+            }
+            String why = switch (n.getOpType()) {
+                case "MatMul" -> matMul(g, n, cache);
+                case "Gemm" -> gemm(g, n, cache);
+                default -> "";
+            };
+            if (why == null) {
+                decisions.add(new NodeDecision(Graph.label(n), n.getOpType(), "int4",
+                        "int4 weights, blocks of " + blockSize + " along K, float activations"));
+            } else if (!why.isEmpty()) {
+                decisions.add(keep(n, why));
+            }
+        }
+        g.removeDeadNodes();
+        return new QuantizationResult(g.toModel().withMetadata("edgefleet.quantization", "int4-weight-only-b" + blockSize),
+                decisions);
+    }
+
+    private String matMul(Graph g, NodeProto n, Map<String, String> cache) {
+        String w = input(n, 1);
+        String problem = checkWeight(g, w);
+        if (problem != null) {
+            return problem;
+        }
+        TensorData t = g.initializer(w);
+        g.setInput(n, 1, cache.computeIfAbsent(w + "#", k -> dequantized(g, w, t.floats(), t.shape())));
+        return null;
+    }
+
+    private String gemm(Graph g, NodeProto n, Map<String, String> cache) {
+        if (QNodes.intAttr(n, "transA", 0) != 0 || QNodes.floatAttr(n, "alpha", 1f) != 1f
+                || QNodes.floatAttr(n, "beta", 1f) != 1f) {
+            return "Gemm with transA or alpha/beta != 1 stays float";
+        }
+        String w = input(n, 1);
+        String problem = checkWeight(g, w);
+        if (problem != null) {
+            return problem;
+        }
+        TensorData t = g.initializer(w);
+        boolean transB = QNodes.intAttr(n, "transB", 0) != 0;
+        float[] v = transB ? DynamicInt8Quantizer.transpose(t.floats(), (int) t.dim(0), (int) t.dim(1)) : t.floats();
+        long[] shape = transB ? new long[] {t.dim(1), t.dim(0)} : t.shape();
+        String dq = cache.computeIfAbsent(w + "#" + transB, k -> dequantized(g, w, v, shape));
+        String label = Graph.label(n);
+        String c = input(n, 2);
+        String y = n.getOutput(0);
+        if (c.isEmpty()) {
+            g.replaceNode(n, node("MatMul", g.uniqueName(label + "_matmul"), List.of(input(n, 0), dq), List.of(y)));
+        } else {
+            String mm = g.uniqueName(y + "_matmul");
+            g.replaceNode(n, node("MatMul", g.uniqueName(label + "_matmul"), List.of(input(n, 0), dq), List.of(mm)),
+                    node("Add", g.uniqueName(label + "_bias"), List.of(mm, c), List.of(y)));
+        }
+        return null;
+    }
+
+    private String checkWeight(Graph g, String w) {
+        if (w.isEmpty() || !g.isInitializer(w) || g.isGraphInput(w)) {
+            return "weight is not a constant initializer";
+        }
+        var p = g.initializerProto(w).orElseThrow();
+        if (p.getDataType() != ElemType.FLOAT.code() || p.getDimsCount() != 2) {
+            return "weight is not a 2-D float32 tensor";
+        }
+        if (p.getDims(0) * p.getDims(1) < minWeightElements) {
+            return "weight has " + p.getDims(0) * p.getDims(1) + " elements (< " + minWeightElements + ")";
+        }
+        return null;
+    }
+
+    /** int4 [K, N] + scales [ceil(K / block), N] + DequantizeLinear; returns the DQ output. */
+    private String dequantized(Graph g, String w, float[] values, long[] shape) {
+        QuantParams p = QuantMath.symmetricBlockwise(values, shape, 0, blockSize, QuantType.INT4);
+        String q = g.uniqueName(w + "_int4");
+        String s = g.uniqueName(w + "_block_scale");
+        String dq = g.uniqueName(w + "_dequantized");
+        g.setInitializer(TensorData.ofInts(q, ElemType.INT4, shape, QuantMath.quantize(values, shape, p)));
+        g.setInitializer(TensorData.ofFloats(s, QuantMath.blockedScaleShape(shape, 0, blockSize), p.scales().clone()));
+        g.addNode(node("DequantizeLinear", g.uniqueName(w + "_DequantizeLinear"), List.of(q, s), List.of(dq),
+                intAttr("axis", 0), intAttr("block_size", blockSize)));
+        return dq;
+    }
+
+    private static NodeDecision keep(NodeProto n, String reason) {
+        return new NodeDecision(Graph.label(n), n.getOpType(), "fp32", reason);
+    }
+}

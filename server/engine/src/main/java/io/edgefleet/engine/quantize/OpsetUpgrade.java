@@ -1,0 +1,145 @@
+package io.edgefleet.engine.quantize;
+
+import static io.edgefleet.engine.quantize.QNodes.attr;
+import static io.edgefleet.engine.quantize.QNodes.intAttr;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import io.edgefleet.engine.onnx.Graph;
+import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.onnx.TensorData;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Raises a model's default-domain opset (e.g. to 21 for block-wise int4 DequantizeLinear), rewriting the ops whose
+ * signature changed on the way: attributes that became inputs (Squeeze/Unsqueeze/ReduceSum axes at 13, the other
+ * Reduce* axes at 18, Split sizes at 13 and its output count at 18). Ops whose meaning changed in a way that cannot be
+ * rewritten blindly are refused with a reason rather than silently changed.
+ */
+final class OpsetUpgrade {
+    private static final Set<String> REDUCE_18 = Set.of("ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
+            "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare");
+    private static final Set<String> SOFTMAX_13 = Set.of("Softmax", "LogSoftmax", "Hardmax");
+    private static final Set<String> REFUSED = Set.of("Upsample", "GroupNormalization", "Scan");
+
+    private OpsetUpgrade() {
+    }
+
+    /** Why the model cannot be raised to {@code target}, or empty when it can. */
+    static Optional<String> blocker(OnnxModel model, int target) {
+        int from = model.opsetVersion();
+        if (from < 11) {
+            return Optional.of("model opset " + from + " is below 11");
+        }
+        if (from >= target) {
+            return Optional.empty();
+        }
+        return blocker(model.proto().getGraph(), from);
+    }
+
+    private static Optional<String> blocker(ai.onnx.proto.OnnxMl.GraphProto g, int from) {
+        for (NodeProto n : g.getNodeList()) {
+            if (!QNodes.defaultDomain(n)) {
+                continue;
+            }
+            if (REFUSED.contains(n.getOpType())) {
+                return Optional.of(n.getOpType() + " changed meaning between opset " + from + " and 21");
+            }
+            if (SOFTMAX_13.contains(n.getOpType()) && from < 13 && QNodes.intAttr(n, "axis", 1) != -1) {
+                return Optional.of(n.getOpType() + " '" + n.getName() + "' uses axis " + QNodes.intAttr(n, "axis", 1)
+                        + ", which means something else from opset 13 on");
+            }
+            for (AttributeProto a : n.getAttributeList()) {
+                if (a.hasG()) {
+                    Optional<String> b = blocker(a.getG(), from);
+                    if (b.isPresent()) {
+                        return b;
+                    }
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The model at opset {@code target} (and an IR version that allows it). */
+    static OnnxModel upgrade(OnnxModel model, int target) {
+        int from = model.opsetVersion();
+        if (from >= target) {
+            return model;
+        }
+        Optional<String> b = blocker(model, target);
+        if (b.isPresent()) {
+            throw new IllegalArgumentException("cannot raise the opset to " + target + ": " + b.get());
+        }
+        Graph g = model.edit();
+        rewrite(g, from);
+        ModelProto.Builder mb = g.toModel().proto().toBuilder();
+        for (int i = 0; i < mb.getOpsetImportCount(); i++) {
+            OperatorSetIdProto op = mb.getOpsetImport(i);
+            if (op.getDomain().isEmpty() || op.getDomain().equals("ai.onnx")) {
+                mb.setOpsetImport(i, op.toBuilder().setVersion(target));
+            }
+        }
+        mb.setIrVersion(Math.max(mb.getIrVersion(), 10));
+        return OnnxModel.of(mb.build());
+    }
+
+    private static void rewrite(Graph g, int from) {
+        for (NodeProto n : g.nodes()) {
+            for (String attrName : Graph.subgraphAttributes(n)) {
+                Graph body = g.subgraph(n, attrName);
+                rewrite(body, from);
+                n = g.setSubgraph(n, attrName, body);
+            }
+            if (!QNodes.defaultDomain(n)) {
+                continue;
+            }
+            String op = n.getOpType();
+            boolean axesToInput = (from < 13 && (op.equals("Squeeze") || op.equals("Unsqueeze") || op.equals("ReduceSum")))
+                    || (from < 18 && REDUCE_18.contains(op));
+            if (axesToInput) {
+                n = moveIntsToInput(g, n, "axes", 1);
+            }
+            if (op.equals("Split")) {
+                if (from < 13) {
+                    n = moveIntsToInput(g, n, "split", 1);
+                }
+                if (n.getInputCount() < 2 || n.getInput(1).isEmpty()) {
+                    // opset 18 wants the output count spelled out when sizes are not given
+                    g.replaceNode(n, n.toBuilder().addAttribute(intAttr("num_outputs", n.getOutputCount())).build());
+                }
+            }
+        }
+    }
+
+    private static NodeProto moveIntsToInput(Graph g, NodeProto n, String name, int index) {
+        Optional<AttributeProto> a = attr(n, name);
+        if (a.isEmpty()) {
+            return n;
+        }
+        long[] v = a.get().getIntsList().stream().mapToLong(Long::longValue).toArray();
+        String init = g.uniqueName(Graph.label(n) + "_" + name);
+        g.setInitializer(TensorData.ofInt64(init, new long[] {v.length}, v));
+        NodeProto.Builder b = n.toBuilder();
+        for (int i = 0; i < b.getAttributeCount(); i++) {
+            if (b.getAttribute(i).getName().equals(name)) {
+                b.removeAttribute(i);
+                break;
+            }
+        }
+        while (b.getInputCount() < index) {
+            b.addInput("");
+        }
+        if (b.getInputCount() == index) {
+            b.addInput(init);
+        } else {
+            b.setInput(index, init);
+        }
+        NodeProto out = b.build();
+        g.replaceNode(n, out);
+        return out;
+    }
+}
