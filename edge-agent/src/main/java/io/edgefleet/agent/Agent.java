@@ -122,7 +122,7 @@ public final class Agent implements AutoCloseable {
         loop = new InferenceLoop("inference-" + deviceId(), recorder, config.speedFactor(), config.inferenceIntervalMs());
         session = new MqttSession(new MqttSession.Settings(config.mqttUrl(), deviceId(), config.username(),
                 config.password(), config.sessionExpirySeconds(), Topics.status(deviceId()),
-                statusPayload(DeviceStatus.State.OFFLINE)), new SessionHandler());
+                willPayload()), new SessionHandler());
         EventSink sink = new Sink();
         updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store, runner,
                 new ManifestSigner.Verifier(config.pinnedKeys()), session, sink, this::switchModel, Timers.on(agentThread),
@@ -203,8 +203,16 @@ public final class Agent implements AutoCloseable {
         return codec.encode(DeviceStatus.of(deviceId(), state, st.active(), st.standby(), VERSION));
     }
 
+    /**
+     * The Last Will is fixed when the connection is made, and the models may change while it lasts, so
+     * the will names none rather than possibly wrong ones: the last ONLINE status is authoritative for
+     * models, the will only says the device is gone.
+     */
+    private byte[] willPayload() {
+        return codec.encode(DeviceStatus.of(deviceId(), DeviceStatus.State.OFFLINE, null, null, VERSION));
+    }
+
     private void publishStatus() {
-        session.setWill(statusPayload(DeviceStatus.State.OFFLINE));
         session.publish(Topics.status(deviceId()), statusPayload(DeviceStatus.State.ONLINE), true);
     }
 

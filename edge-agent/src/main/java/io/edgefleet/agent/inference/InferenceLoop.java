@@ -101,6 +101,9 @@ public final class InferenceLoop implements AutoCloseable {
                 }
                 listener.onSuccess(System.nanoTime() - start);
             } catch (Exception | LinkageError e) {
+                if (!running) {
+                    return; // interrupted by close(): not the model's fault
+                }
                 listener.onError(e);
                 if (errorsLogged++ < 3) {
                     LOG.log(System.Logger.Level.WARNING, thread.getName() + ": inference failed: " + e);

@@ -90,11 +90,7 @@ public final class MqttSession implements Link, AutoCloseable {
         connector.execute(this::tryConnect);
     }
 
-    /**
-     * Replaces the Last Will. Paho reconnects with the same options object, so the next (re)connect
-     * announces the new will; keeps the retained OFFLINE status naming the models actually installed.
-     */
-    public synchronized void setWill(byte[] payload) {
+    private void setWill(byte[] payload) {
         if (settings.willTopic() == null || payload == null) {
             return;
         }

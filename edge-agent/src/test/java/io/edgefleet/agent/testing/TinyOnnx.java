@@ -1,0 +1,164 @@
+package io.edgefleet.agent.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Builds tiny ONNX models in test code with a minimal protobuf writer, so the agent's ONNX Runtime
+ * adapter is tested without the server's protobuf dependency. Field numbers are those of onnx.proto.
+ */
+public final class TinyOnnx {
+    public static final int FLOAT = 1;
+    public static final int INT64 = 7;
+
+    private TinyOnnx() {
+    }
+
+    /** A protobuf message under construction. */
+    static final class Pb {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        Pb varint(int field, long v) {
+            tag(field, 0);
+            raw(v);
+            return this;
+        }
+
+        Pb bytes(int field, byte[] b) {
+            tag(field, 2);
+            raw(b.length);
+            out.writeBytes(b);
+            return this;
+        }
+
+        Pb str(int field, String s) {
+            return bytes(field, s.getBytes(StandardCharsets.UTF_8));
+        }
+
+        Pb msg(int field, Pb m) {
+            return bytes(field, m.out.toByteArray());
+        }
+
+        private void tag(int field, int wire) {
+            raw(((long) field << 3) | wire);
+        }
+
+        private void raw(long v) {
+            while ((v & ~0x7FL) != 0) {
+                out.write((int) ((v & 0x7F) | 0x80));
+                v >>>= 7;
+            }
+            out.write((int) v);
+        }
+
+        byte[] toBytes() {
+            return out.toByteArray();
+        }
+    }
+
+    /** ValueInfoProto of a tensor; a dimension of -1 becomes the symbolic dimension "N". */
+    static Pb valueInfo(String name, int elemType, long... dims) {
+        Pb shape = new Pb();
+        for (long d : dims) {
+            shape.msg(1, d < 0 ? new Pb().str(2, "N") : new Pb().varint(1, d));
+        }
+        Pb tensorType = new Pb().varint(1, elemType).msg(2, shape);
+        return new Pb().str(1, name).msg(2, new Pb().msg(1, tensorType));
+    }
+
+    static Pb floatTensor(String name, float[] values, long... dims) {
+        Pb t = new Pb();
+        for (long d : dims) {
+            t.varint(1, d);
+        }
+        t.varint(2, FLOAT).str(8, name);
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(values);
+        return t.bytes(9, b.array());
+    }
+
+    static Pb int64Tensor(String name, long[] values, long... dims) {
+        Pb t = new Pb();
+        for (long d : dims) {
+            t.varint(1, d);
+        }
+        t.varint(2, INT64).str(8, name);
+        ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(values);
+        return t.bytes(9, b.array());
+    }
+
+    static Pb node(String op, String[] inputs, String[] outputs, Pb... attributes) {
+        Pb n = new Pb();
+        for (String i : inputs) {
+            n.str(1, i);
+        }
+        for (String o : outputs) {
+            n.str(2, o);
+        }
+        n.str(3, op.toLowerCase() + "_0").str(4, op);
+        for (Pb a : attributes) {
+            n.msg(5, a);
+        }
+        return n;
+    }
+
+    static Pb intAttribute(String name, long value) {
+        return new Pb().str(1, name).varint(20, 2).varint(3, value);
+    }
+
+    static byte[] model(Pb graph) {
+        return new Pb().varint(1, 8).str(2, "edgefleet-agent-test").msg(7, graph)
+                .msg(8, new Pb().str(1, "").varint(2, 13)).toBytes();
+    }
+
+    /** Y[N,3] = X[N,4] · W + B with fixed weights. */
+    public static byte[] linear() {
+        float[] w = new float[12];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (i % 5) * 0.1f - 0.2f;
+        }
+        Pb g = new Pb()
+                .msg(1, node("MatMul", new String[] {"X", "W"}, new String[] {"H"}))
+                .msg(1, node("Add", new String[] {"H", "B"}, new String[] {"Y"}))
+                .str(2, "linear")
+                .msg(5, floatTensor("W", w, 4, 3))
+                .msg(5, floatTensor("B", new float[] {0.1f, 0.2f, 0.3f}, 3))
+                .msg(11, valueInfo("X", FLOAT, -1, 4))
+                .msg(12, valueInfo("Y", FLOAT, -1, 3));
+        return model(g);
+    }
+
+    /** Y = Log(X): NaN for the negative half of Gaussian inputs, so its smoke test must fail. */
+    public static byte[] log() {
+        Pb g = new Pb()
+                .msg(1, node("Log", new String[] {"X"}, new String[] {"Y"}))
+                .str(2, "log")
+                .msg(11, valueInfo("X", FLOAT, 1, 16))
+                .msg(12, valueInfo("Y", FLOAT, 1, 16));
+        return model(g);
+    }
+
+    /** Y = Cast&lt;float&gt;(X) for an int64 input. */
+    public static byte[] castInt64() {
+        Pb g = new Pb()
+                .msg(1, node("Cast", new String[] {"X"}, new String[] {"Y"}, intAttribute("to", FLOAT)))
+                .str(2, "cast")
+                .msg(11, valueInfo("X", INT64, -1, 3))
+                .msg(12, valueInfo("Y", FLOAT, -1, 3));
+        return model(g);
+    }
+
+    /** Reshapes X[N,4] to [5]: loads fine, fails at run time. */
+    public static byte[] failsAtRunTime() {
+        Pb g = new Pb()
+                .msg(1, node("Reshape", new String[] {"X", "S"}, new String[] {"Y"}))
+                .str(2, "bad-reshape")
+                .msg(5, int64Tensor("S", new long[] {5}, 1))
+                .msg(11, valueInfo("X", FLOAT, -1, 4))
+                .msg(12, valueInfo("Y", FLOAT, 5));
+        return model(g);
+    }
+}
