@@ -1,0 +1,163 @@
+package io.edgefleet.engine.quantize;
+
+import io.edgefleet.engine.BadInputException;
+import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.pipeline.Pass;
+import io.edgefleet.engine.pipeline.PassContext;
+import io.edgefleet.engine.pipeline.Recipe;
+import io.edgefleet.engine.pipeline.RecipeProvider;
+import io.edgefleet.engine.quantize.calib.Calibrator;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The quantization recipes, found by {@link io.edgefleet.engine.pipeline.RecipeRegistry} through ServiceLoader:
+ * {@code dynamic-int8}, {@code static-int8-minmax}, {@code static-int8-percentile}, {@code static-int8-entropy},
+ * {@code fp16}, {@code int4-weight-only} and {@code mixed-precision}.
+ */
+public final class QuantizationRecipes implements RecipeProvider {
+
+    @Override
+    public List<Recipe> recipes() {
+        List<Recipe> out = new ArrayList<>();
+        out.add(Recipe.compression("dynamic-int8",
+                "int8 weights (per output channel), activations quantized at run time; no calibration data needed",
+                false, Map.of("perChannel", "true", "convInteger", "false", "mergeSiblings", "true",
+                        "minWeightElements", "1024"), new DynamicPass()));
+        for (Calibrator.Method m : Calibrator.Method.values()) {
+            String name = m.name().toLowerCase(Locale.ROOT);
+            out.add(Recipe.compression("static-int8-" + name,
+                    "QDQ int8 with " + name + " calibration: uint8 activations, int8 per-channel weights, int32 bias",
+                    true, Map.of("maxCalibrationSamples", "512"), new StaticPass(m)));
+        }
+        out.add(Recipe.compression("fp16", "float16 weights; float16 compute where ONNX Runtime CPU has kernels",
+                false, Map.of(), new Fp16Pass()));
+        out.add(Recipe.compression("int4-weight-only",
+                "block-wise int4 MatMul weights via DequantizeLinear (opset 21), float activations", false,
+                Map.of("blockSize", "32"), new Int4Pass()));
+        out.add(Recipe.compression("mixed-precision",
+                "static int8 with the most sensitive layers kept float32 until the accuracy budget holds", true,
+                Map.of("method", "entropy", "budget", "0.005", "maxCalibrationSamples", "256"), new MixedPass()));
+        return out;
+    }
+
+    static void record(PassContext ctx, QuantizationResult r) {
+        for (NodeDecision d : r.decisions()) {
+            ctx.decide(d.node(), d.opType(), d.precision(), d.reason(), Map.of());
+        }
+    }
+
+    static final class DynamicPass implements Pass {
+        @Override
+        public String name() {
+            return "dynamic-int8";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            var o = new DynamicInt8Quantizer.Options(ctx.boolParam("perChannel", true), true,
+                    ctx.boolParam("convInteger", false), false, ctx.intParam("minWeightElements", 1024),
+                    ctx.boolParam("mergeSiblings", true));
+            QuantizationResult r = new DynamicInt8Quantizer(o).quantize(model);
+            record(ctx, r);
+            return r.model();
+        }
+    }
+
+    static final class StaticPass implements Pass {
+        private final Calibrator.Method method;
+
+        StaticPass(Calibrator.Method method) {
+            this.method = method;
+        }
+
+        @Override
+        public String name() {
+            return "static-int8-" + method.name().toLowerCase(Locale.ROOT);
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            int samples = ctx.intParam("maxCalibrationSamples", 512);
+            if (samples < 1) {
+                throw new BadInputException("maxCalibrationSamples must be >= 1, was " + samples);
+            }
+            QuantizationResult r = new StaticInt8Quantizer(StaticInt8Quantizer.Options.of(method)
+                    .withMaxCalibrationSamples(samples)).quantize(model, ctx.requireCalibration());
+            record(ctx, r);
+            return r.model();
+        }
+    }
+
+    static final class Fp16Pass implements Pass {
+        @Override
+        public String name() {
+            return "fp16";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            QuantizationResult r = new Fp16Converter().convert(model);
+            record(ctx, r);
+            return r.model();
+        }
+    }
+
+    static final class Int4Pass implements Pass {
+        @Override
+        public String name() {
+            return "int4-weight-only";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            int block = ctx.intParam("blockSize", 32);
+            if (block != 32 && block != 64 && block != 128) {
+                throw new BadInputException("blockSize must be 32, 64 or 128, was " + block);
+            }
+            QuantizationResult r = new Int4WeightOnlyQuantizer(block).quantize(model);
+            record(ctx, r);
+            return r.model();
+        }
+    }
+
+    static final class MixedPass implements Pass {
+        @Override
+        public String name() {
+            return "mixed-precision";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            Calibrator.Method m;
+            try {
+                m = Calibrator.Method.valueOf(ctx.param("method", "entropy").toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("method must be minmax, percentile or entropy, was "
+                        + ctx.param("method", ""));
+            }
+            double budget = ctx.doubleParam("budget", 0.005);
+            if (budget < 0) {
+                throw new BadInputException("budget must be >= 0, was " + budget);
+            }
+            var res = new MixedPrecisionQuantizer(m, budget, ctx.intParam("maxCalibrationSamples", 256))
+                    .quantize(model, ctx.requireCalibration(), f -> ctx.progress(f, "sensitivity analysis"));
+            Map<String, Double> sens = new java.util.HashMap<>();
+            for (var l : res.layers()) {
+                sens.put(l.node(), l.sensitivity());
+            }
+            for (NodeDecision d : res.quantization().decisions()) {
+                Double s = sens.get(d.node());
+                ctx.decide(d.node(), d.opType(), d.precision(), d.reason(),
+                        s == null ? Map.of() : Map.of("sensitivity", s));
+            }
+            ctx.note(String.format(Locale.ROOT, "mixed precision: damage %.4f with %d of %d layers int8 (all-int8 "
+                    + "damage %.4f, budget %.4f)", res.damage(),
+                    res.layers().stream().filter(MixedPrecisionQuantizer.Layer::quantized).count(), res.layers().size(),
+                    res.fullInt8Damage(), budget));
+            return res.quantization().model();
+        }
+    }
+}
