@@ -1,0 +1,219 @@
+package io.edgefleet.simulator;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.edgefleet.protocol.ModelRef;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The slice of the edgefleet REST API the simulator uses, over {@code java.net.http}. Every failure
+ * becomes an {@link ApiException} that names the request and carries the server's
+ * {@code {"error","message"}}.
+ */
+public final class ServerApi {
+    private final URI base;
+    private final String token;
+    private final HttpClient http;
+    private final ObjectMapper json = new ObjectMapper();
+
+    /** Broker credentials and settings of a registered device. */
+    public record Registration(String deviceId, String username, String password, String mqttUrl, List<String> serverKeys) {
+    }
+
+    public record Broker(String url, boolean embedded) {
+    }
+
+    public record Summary(int pending, int inProgress, int committed, int rolledBack, int failed) {
+        public int total() {
+            return pending + inProgress + committed + rolledBack + failed;
+        }
+
+        public boolean finished() {
+            return total() > 0 && pending == 0 && inProgress == 0;
+        }
+    }
+
+    public record Deployment(String id, String model, long version, String status, Summary summary, int targets) {
+    }
+
+    /** What the server knows about one device; {@code p95} is from its last telemetry window, or null. */
+    public record Device(String id, boolean online, ModelRef active, Double p95, Double energyMj) {
+    }
+
+    public ServerApi(URI base, String token) {
+        this(base, token, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+    }
+
+    public ServerApi(URI base, String token, HttpClient http) {
+        String s = base.toString();
+        this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+        this.token = token;
+        this.http = http;
+    }
+
+    public URI base() {
+        return base;
+    }
+
+    /** True when {@code /q/health/ready} answers 200; false on any other answer or no answer. */
+    public boolean ready() {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/q/health/ready"))
+                    .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Creates the class; false when it already exists (409). */
+    public boolean createDeviceClass(ObjectNode body) {
+        try {
+            send("POST", "/api/v1/device-classes", body);
+            return true;
+        } catch (ApiException e) {
+            if (e.status() == 409) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Registers a device; a 409 (already registered) is thrown as an {@link ApiException} with status 409. */
+    public Registration registerDevice(String id, String classId, List<String> tags) {
+        ObjectNode body = json.createObjectNode().put("id", id).put("classId", classId);
+        tags.forEach(body.putArray("tags")::add);
+        JsonNode r = send("POST", "/api/v1/devices", body);
+        List<String> keys = new ArrayList<>();
+        r.path("serverKeys").forEach(k -> keys.add(k.asText()));
+        String username = r.path("credentials").path("username").asText(null);
+        String password = r.path("credentials").path("password").asText(null);
+        String url = r.path("mqtt").path("url").asText(null);
+        if (username == null || password == null || url == null || keys.isEmpty()) {
+            throw new ApiException(201, null, "POST /api/v1/devices: the answer lacks credentials, mqtt.url or serverKeys: " + r);
+        }
+        return new Registration(id, username, password, url, List.copyOf(keys));
+    }
+
+    public Broker broker() {
+        JsonNode r = send("GET", "/api/v1/broker", null);
+        return new Broker(r.path("url").asText(), r.path("embedded").asBoolean());
+    }
+
+    /** Version numbers of a model, ascending. */
+    public List<Long> modelVersions(String model) {
+        JsonNode r = send("GET", "/api/v1/models/" + enc(model) + "/versions", null);
+        List<Long> out = new ArrayList<>();
+        r.forEach(v -> out.add(v.path("version").asLong()));
+        out.sort(Long::compare);
+        return out;
+    }
+
+    public Deployment createDeployment(String model, long version, String classId) {
+        ObjectNode body = json.createObjectNode().put("model", model).put("version", version).put("classId", classId);
+        return deployment(send("POST", "/api/v1/deployments", body));
+    }
+
+    public Deployment deployment(String id) {
+        return deployment(send("GET", "/api/v1/deployments/" + enc(id), null));
+    }
+
+    public List<Device> devices(String classId) {
+        JsonNode r = send("GET", "/api/v1/devices?classId=" + enc(classId), null);
+        List<Device> out = new ArrayList<>();
+        for (JsonNode d : r) {
+            JsonNode a = d.path("active");
+            ModelRef active = a.isObject() ? new ModelRef(a.path("model").asText(), a.path("version").asLong(),
+                    a.path("sha256").asText()) : null;
+            JsonNode t = d.path("lastTelemetry");
+            Double p95 = t.path("latency").path("p95").isNumber() ? t.path("latency").path("p95").asDouble() : null;
+            Double energy = t.path("energyMj").isNumber() ? t.path("energyMj").asDouble() : null;
+            out.add(new Device(d.path("id").asText(), d.path("online").asBoolean(), active, p95, energy));
+        }
+        return out;
+    }
+
+    private Deployment deployment(JsonNode r) {
+        JsonNode s = r.path("summary");
+        Summary summary = new Summary(s.path("pending").asInt(), s.path("inProgress").asInt(), s.path("committed").asInt(),
+                s.path("rolledBack").asInt(), s.path("failed").asInt());
+        int targets = r.path("targets").isArray() ? r.path("targets").size() : summary.total();
+        return new Deployment(r.path("id").asText(), r.path("model").asText(), r.path("version").asLong(),
+                r.path("status").asText(), summary, targets);
+    }
+
+    JsonNode send(String method, String path, JsonNode body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
+                .header("Accept", "application/json");
+        if (token != null && !token.isEmpty()) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (body != null) {
+            try {
+                b.header("Content-Type", "application/json")
+                        .method(method, HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        } else {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        String what = method + " " + path;
+        HttpResponse<String> r;
+        try {
+            r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (ConnectException e) {
+            throw new ApiException(what + ": cannot connect to " + base + " (is the server running?)", e);
+        } catch (IOException e) {
+            throw new ApiException(what + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(what + ": interrupted", e);
+        }
+        JsonNode parsed = null;
+        try {
+            parsed = r.body() == null || r.body().isBlank() ? json.nullNode() : json.readTree(r.body());
+        } catch (JsonProcessingException e) {
+            if (r.statusCode() < 300) {
+                throw new ApiException(r.statusCode(), null, what + ": the answer is not JSON: " + abbreviate(r.body()));
+            }
+        }
+        if (r.statusCode() >= 300) {
+            String code = parsed == null ? null : parsed.path("error").asText(null);
+            String message = parsed == null ? null : parsed.path("message").asText(null);
+            String reason = code != null || message != null
+                    ? (code == null ? "" : code + ": ") + (message == null ? "" : message)
+                    : abbreviate(r.body());
+            String hint = r.statusCode() == 401 ? " (check --token)" : "";
+            throw new ApiException(r.statusCode(), code, what + " failed: HTTP " + r.statusCode() + " " + reason + hint);
+        }
+        return parsed;
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static String abbreviate(String s) {
+        if (s == null || s.isBlank()) {
+            return "(empty body)";
+        }
+        String one = s.replaceAll("\\s+", " ").trim();
+        return one.length() > 200 ? one.substring(0, 200) + "..." : one;
+    }
+}

@@ -1,0 +1,443 @@
+package io.edgefleet.simulator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.edgefleet.agent.config.AgentConfig;
+import io.edgefleet.agent.config.ConfigException;
+import io.edgefleet.protocol.Topics;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code run}: many agents against a running server. {@code quickstart}: starts the server jar
+ * with demo data, 20 agents and a deployment, and narrates it. Exit codes: 0 done, 1 failed at run
+ * time (server unreachable, API error), 2 bad arguments.
+ */
+@Command(name = "edgefleet-sim", mixinStandardHelpOptions = true, version = "edgefleet-sim 0.1.0",
+        description = "Simulated edge devices: many edgefleet agents in one JVM.",
+        subcommands = {SimulatorMain.Run.class, SimulatorMain.Quickstart.class})
+public final class SimulatorMain implements Runnable {
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_USAGE = 2;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new SimulatorMain());
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Options both subcommands share: how the simulated agents behave. */
+    static final class AgentOptions {
+        @Option(names = "--data-dir", description = "where agents keep slots, buffers and saved credentials")
+        Path dataDir;
+
+        @Option(names = "--speed-factors", defaultValue = "1.0",
+                description = "comma-separated slow-down factors, assigned round-robin (default ${DEFAULT-VALUE})")
+        String speedFactors;
+
+        @Option(names = "--telemetry-window", defaultValue = "10", description = "seconds per telemetry window (default ${DEFAULT-VALUE})")
+        int telemetryWindow;
+
+        @Option(names = "--inference-interval-ms", defaultValue = "50", description = "default ${DEFAULT-VALUE}")
+        long inferenceIntervalMs;
+
+        @Option(names = "--input", defaultValue = "synthetic", description = "'synthetic' or a folder of .npz files")
+        String input;
+
+        @Option(names = "--prefix", defaultValue = "sim", description = "device ids are <prefix>-0001, ... (default ${DEFAULT-VALUE})")
+        String prefix;
+
+        @Option(names = "--duration", defaultValue = "0", description = "stop after this many seconds (0 = until Ctrl-C)")
+        long durationSeconds;
+    }
+
+    /** Shared machinery of both subcommands. */
+    abstract static class Base implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        AgentOptions agentOptions = new AgentOptions();
+
+        final Fleet fleet = new Fleet();
+        final CountDownLatch stopped = new CountDownLatch(1);
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        PrintWriter err() {
+            return spec.commandLine().getErr();
+        }
+
+        abstract Path defaultDataDir();
+
+        Path dataDir() {
+            return agentOptions.dataDir != null ? agentOptions.dataDir : defaultDataDir();
+        }
+
+        List<Double> factors() {
+            return SpeedFactors.parse(agentOptions.speedFactors);
+        }
+
+        void checkCommon(int agents) {
+            if (agents < 1 || agents > 10_000) {
+                throw new IllegalArgumentException("--agents must be in [1, 10000]");
+            }
+            if (!Topics.isId(agentOptions.prefix + "-0001")) {
+                throw new IllegalArgumentException("--prefix '" + agentOptions.prefix + "' does not make valid device ids");
+            }
+            factors();
+        }
+
+        /** Registers (or re-uses) and starts {@code n} agents of the class. */
+        void startAgents(ServerApi api, String classId, int n, String mqttUrlOverride) throws IOException {
+            Path dir = dataDir();
+            Registrar registrar = new Registrar(api, new CredentialStore(dir));
+            List<Double> factors = factors();
+            for (int i = 1; i <= n; i++) {
+                String id = SpeedFactors.deviceId(agentOptions.prefix, i);
+                ServerApi.Registration reg = registrar.register(id, classId);
+                AgentConfig cfg = AgentConfig.builder()
+                        .deviceId(id).classId(classId)
+                        .mqttUrl(mqttUrlOverride != null ? mqttUrlOverride : reg.mqttUrl())
+                        .username(reg.username()).password(reg.password()).serverKeys(reg.serverKeys())
+                        .dataDir(dir.resolve(id).resolve("agent"))
+                        .telemetryWindowSeconds(agentOptions.telemetryWindow)
+                        .inferenceIntervalMs(agentOptions.inferenceIntervalMs)
+                        .speedFactor(SpeedFactors.forAgent(factors, i - 1))
+                        .input(agentOptions.input)
+                        .build();
+                fleet.start(cfg);
+            }
+            out().printf("started %d agents (%s-0001..%s) in class %s, data in %s%n", n, agentOptions.prefix,
+                    SpeedFactors.deviceId(agentOptions.prefix, n), classId, dir.toAbsolutePath());
+        }
+
+        void onShutdown(Runnable extra) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                fleet.close();
+                if (extra != null) {
+                    extra.run();
+                }
+                stopped.countDown();
+            }, "simulator-shutdown"));
+        }
+
+        /** Sleeps until the next report, or returns false when the run is over (duration or Ctrl-C). */
+        boolean pause(long millis, long startedAt) throws InterruptedException {
+            long limit = agentOptions.durationSeconds > 0
+                    ? startedAt + TimeUnit.SECONDS.toMillis(agentOptions.durationSeconds) - System.currentTimeMillis()
+                    : Long.MAX_VALUE;
+            if (limit <= 0) {
+                return false;
+            }
+            return !stopped.await(Math.min(millis, limit), TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public final Integer call() {
+            try {
+                return execute();
+            } catch (IllegalArgumentException | ConfigException e) {
+                err().println("edgefleet-sim: " + e.getMessage());
+                fleet.close();
+                return EXIT_USAGE;
+            } catch (ApiException e) {
+                err().println("edgefleet-sim: " + e.getMessage());
+                fleet.close();
+                return EXIT_FAILED;
+            } catch (IOException e) {
+                err().println("edgefleet-sim: " + e.getMessage());
+                fleet.close();
+                return EXIT_FAILED;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fleet.close();
+                return EXIT_OK;
+            }
+        }
+
+        abstract int execute() throws IOException, InterruptedException;
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Registers N devices with a running server and runs an agent for each until Ctrl-C.")
+    static final class Run extends Base {
+        @Option(names = "--server", required = true, description = "server base URL, e.g. http://localhost:8080")
+        URI server;
+
+        @Option(names = "--token", description = "API token (or EDGEFLEET_API_TOKEN)")
+        String token;
+
+        @Option(names = "--agents", defaultValue = "10", description = "default ${DEFAULT-VALUE}")
+        int agents;
+
+        @Option(names = "--class-id", required = true)
+        String classId;
+
+        @Option(names = "--create-class", description = "create the device class first (an existing one is kept)")
+        boolean createClass;
+
+        @Option(names = "--class-p95-ms", defaultValue = "50", description = "p95 SLO of a class created with --create-class")
+        double classP95Ms;
+
+        @Option(names = "--mqtt-url", description = "broker URL for the agents instead of the one the server advertises")
+        String mqttUrl;
+
+        @Option(names = "--report-seconds", defaultValue = "10", description = "status line period (default ${DEFAULT-VALUE})")
+        int reportSeconds;
+
+        final Map<String, String> env;
+
+        Run() {
+            this(System.getenv());
+        }
+
+        Run(Map<String, String> env) {
+            this.env = env;
+        }
+
+        @Override
+        Path defaultDataDir() {
+            return Path.of("data", "sim");
+        }
+
+        String token() {
+            String t = token != null ? token : env.get("EDGEFLEET_API_TOKEN");
+            if (t == null || t.isBlank()) {
+                throw new IllegalArgumentException("--token (or EDGEFLEET_API_TOKEN) is required");
+            }
+            return t;
+        }
+
+        @Override
+        int execute() throws IOException, InterruptedException {
+            checkCommon(agents);
+            if (!Topics.isId(classId)) {
+                throw new IllegalArgumentException("--class-id '" + classId + "' is not a valid id");
+            }
+            if (reportSeconds < 1) {
+                throw new IllegalArgumentException("--report-seconds must be >= 1");
+            }
+            ServerApi api = new ServerApi(server, token());
+            if (createClass) {
+                boolean created = api.createDeviceClass(deviceClass(classId, classP95Ms));
+                out().println(created ? "created device class " + classId : "device class " + classId + " exists; kept it");
+            }
+            onShutdown(null);
+            long start = System.currentTimeMillis();
+            startAgents(api, classId, agents, mqttUrl);
+            while (pause(TimeUnit.SECONDS.toMillis(reportSeconds), start)) {
+                List<ServerApi.Device> devices = null;
+                try {
+                    devices = api.devices(classId);
+                } catch (ApiException e) {
+                    err().println("(server: " + e.getMessage() + ")");
+                }
+                out().println(Progress.line((System.currentTimeMillis() - start) / 1000, fleet.connected(), fleet.size(),
+                        devices, null) + " | running " + fleet.running());
+                out().flush();
+            }
+            fleet.close();
+            return EXIT_OK;
+        }
+    }
+
+    /** Body of {@code POST /api/v1/device-classes} for a simulated x86_64 gateway. */
+    static ObjectNode deviceClass(String id, double p95Ms) {
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode c = m.createObjectNode().put("id", id).put("name", "Simulated gateway " + id).put("arch", "x86_64")
+                .put("cores", 2).put("ramMb", 2048).put("storageMb", 8192);
+        c.putArray("precisions").add("fp32").add("fp16").add("int8");
+        c.putObject("power").put("idleWatts", 2.0).put("activeWatts", 6.0);
+        c.putObject("slo").put("p95LatencyMs", p95Ms).put("maxModelBytes", 50_000_000L);
+        c.putObject("accuracyBudget").put("overallPoints", 1.0).put("cohortPoints", 2.0);
+        return c;
+    }
+
+    @Command(name = "quickstart", mixinStandardHelpOptions = true,
+            description = "Starts the server (demo data, embedded broker, H2), 20 agents and a deployment, and reports"
+                    + " until Ctrl-C.")
+    static final class Quickstart extends Base {
+        static final String CLASS_ID = "demo-gateway";
+        static final String MODEL = "demo-classifier";
+
+        @Option(names = "--agents", defaultValue = "20", description = "default ${DEFAULT-VALUE}")
+        int agents;
+
+        @Option(names = "--server-jar", defaultValue = "server/app/target/quarkus-app/quarkus-run.jar",
+                description = "default ${DEFAULT-VALUE}")
+        Path serverJar;
+
+        @Option(names = "--port", defaultValue = "8080", description = "HTTP port of the server (default ${DEFAULT-VALUE})")
+        int port;
+
+        @Override
+        Path defaultDataDir() {
+            return Path.of("data", "quickstart");
+        }
+
+        @Override
+        int execute() throws IOException, InterruptedException {
+            checkCommon(agents);
+            if (!Files.isRegularFile(serverJar)) {
+                throw new IllegalArgumentException("server jar " + serverJar + " not found; build it first with"
+                        + " ./mvnw -B -pl server/app -am package -DskipTests, or pass --server-jar");
+            }
+            if (port < 1 || port > 65535 || !portFree(port)) {
+                throw new IllegalArgumentException("port " + port + " is not free; pass --port with a free one");
+            }
+            String token = newToken();
+            Path base = dataDir();
+            Path serverData = base.resolve("server");
+            ServerProcess server = ServerProcess.start(ServerProcess.command(serverJar, serverData, token, port),
+                    base.resolve("server.log"));
+            onShutdown(server::close);
+            long start = System.currentTimeMillis();
+            out().printf("starting the edgefleet server (pid %d, log %s) ...%n", server.pid(), server.log());
+            out().flush();
+            URI url = URI.create("http://localhost:" + port);
+            ServerApi api = new ServerApi(url, token);
+            server.awaitReady(api, 180_000);
+            ServerApi.Broker broker = api.broker();
+            out().printf("server ready after %d s; MQTT broker %s (%s)%n", (System.currentTimeMillis() - start) / 1000,
+                    broker.url(), broker.embedded() ? "embedded" : "external");
+            banner(url, token);
+
+            agentOptionsForAgents(base);
+            startAgents(api, CLASS_ID, agents, null);
+
+            long version = latestVersion(api);
+            ServerApi.Deployment d = createDeployment(api, version);
+            out().printf("deployment %s: %s v%d to class %s, %d targets%n", d.id(), MODEL, version, CLASS_ID, d.targets());
+            out().flush();
+            long deployStart = System.currentTimeMillis();
+            boolean announced = false;
+            long period = 3000;
+            while (pause(period, start)) {
+                List<ServerApi.Device> devices = null;
+                try {
+                    devices = api.devices(CLASS_ID);
+                    d = api.deployment(d.id());
+                } catch (ApiException e) {
+                    err().println("(server: " + e.getMessage() + ")");
+                }
+                out().println(Progress.line((System.currentTimeMillis() - start) / 1000, fleet.connected(), fleet.size(),
+                        devices, d));
+                if (!announced && d.summary().finished()) {
+                    announced = true;
+                    long secs = (System.currentTimeMillis() - deployStart) / 1000;
+                    if (d.summary().committed() == d.summary().total()) {
+                        out().printf("==> all %d devices run %s v%d, committed %d s after the deployment started"
+                                + " (%d s after launch). Telemetry every 10 s until Ctrl-C.%n",
+                                d.summary().total(), MODEL, version, secs, (System.currentTimeMillis() - start) / 1000);
+                    } else {
+                        out().printf("==> deployment finished with %d committed, %d rolled back, %d failed; see"
+                                + " GET /api/v1/deployments/%s for reasons%n", d.summary().committed(),
+                                d.summary().rolledBack(), d.summary().failed(), d.id());
+                    }
+                    period = 10_000;
+                }
+                out().flush();
+            }
+            fleet.close();
+            server.close();
+            return EXIT_OK;
+        }
+
+        /** Quickstart keeps agents under {@code <data-dir>/agents}, next to the server's own data. */
+        private void agentOptionsForAgents(Path base) {
+            agentOptions.dataDir = base.resolve("agents");
+        }
+
+        private void banner(URI url, String token) {
+            PrintWriter o = out();
+            o.println();
+            o.println("  REST API   " + url + "/api/v1   (token: " + token + ")");
+            o.println("  try        export T=" + token);
+            o.println("             curl -s -H \"Authorization: Bearer $T\" " + url + "/api/v1/devices?classId=" + CLASS_ID);
+            o.println("             curl -s -H \"Authorization: Bearer $T\" " + url + "/api/v1/deployments");
+            o.println("             curl -s -H \"Authorization: Bearer $T\" " + url + "/api/v1/models/" + MODEL + "/versions");
+            o.println("             curl -s -X POST -H \"Authorization: Bearer $T\" -H 'Content-Type: application/json' \\");
+            o.println("                  -d '{\"reason\":\"demo\"}' " + url + "/api/v1/deployments/<id>/rollback");
+            o.println("  stop       Ctrl-C (stops the agents and the server)");
+            o.println();
+            o.flush();
+        }
+
+        private long latestVersion(ServerApi api) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (true) {
+                List<Long> versions = api.modelVersions(MODEL);
+                if (!versions.isEmpty()) {
+                    return versions.get(versions.size() - 1);
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new ApiException(0, null, "the server has no versions of " + MODEL
+                            + " after 60 s; is edgefleet.demo.enabled honoured?");
+                }
+                Thread.sleep(1000);
+            }
+        }
+
+        /** Retries while the server is still settling (e.g. the demo model being registered). */
+        private ServerApi.Deployment createDeployment(ServerApi api, long version) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (true) {
+                try {
+                    return api.createDeployment(MODEL, version, CLASS_ID);
+                } catch (ApiException e) {
+                    boolean retry = e.status() == 409 || e.status() >= 500 || e.status() == 0;
+                    if (!retry || System.currentTimeMillis() > deadline) {
+                        throw e;
+                    }
+                    err().println("(deployment not accepted yet: " + e.getMessage() + "; retrying)");
+                    Thread.sleep(2000);
+                }
+            }
+        }
+
+        static boolean portFree(int port) {
+            try (ServerSocket s = new ServerSocket(port)) {
+                s.setReuseAddress(true);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        static String newToken() {
+            byte[] b = new byte[24];
+            new SecureRandom().nextBytes(b);
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        }
+    }
+}

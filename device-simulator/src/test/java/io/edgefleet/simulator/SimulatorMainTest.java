@@ -1,0 +1,129 @@
+package io.edgefleet.simulator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class SimulatorMainTest {
+    @TempDir
+    Path dir;
+
+    record Result(int exit, String out, String err) {
+    }
+
+    Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = SimulatorMain.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void runWithoutATokenIsAUsageError() {
+        Result r = run("run", "--server", "http://127.0.0.1:1", "--class-id", "gw", "--data-dir", dir.toString());
+        // EDGEFLEET_API_TOKEN may be set in a developer's shell; only assert when it is not.
+        if (System.getenv("EDGEFLEET_API_TOKEN") == null) {
+            assertEquals(SimulatorMain.EXIT_USAGE, r.exit());
+            assertTrue(r.err().contains("--token (or EDGEFLEET_API_TOKEN) is required"), r.err());
+        }
+    }
+
+    @Test
+    void badSpeedFactorsAndCountsAreUsageErrors() {
+        Result r = run("run", "--server", "http://127.0.0.1:1", "--token", "t", "--class-id", "gw", "--speed-factors", "0.3");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("speed factors: 0.3 is outside"), r.err());
+        r = run("run", "--server", "http://127.0.0.1:1", "--token", "t", "--class-id", "gw", "--agents", "0");
+        assertEquals(2, r.exit());
+        r = run("run", "--server", "http://127.0.0.1:1", "--token", "t", "--class-id", "g/w");
+        assertEquals(2, r.exit());
+        assertEquals(2, run("run", "--agents", "3").exit(), "picocli: missing required options");
+    }
+
+    @Test
+    void unreachableServerIsARuntimeFailure() {
+        Result r = run("run", "--server", "http://127.0.0.1:1", "--token", "t", "--class-id", "gw", "--create-class",
+                "--data-dir", dir.toString());
+        assertEquals(SimulatorMain.EXIT_FAILED, r.exit());
+        assertTrue(r.err().contains("cannot connect"), r.err());
+    }
+
+    @Test
+    void runCreatesTheClassRegistersAndStartsAgentsThenStopsAfterTheDuration() throws Exception {
+        try (StubServer stub = new StubServer()) {
+            stub.on("POST /api/v1/device-classes", 201, "{}");
+            stub.on("POST /api/v1/devices", req -> {
+                try {
+                    String id = new ObjectMapper().readTree(req.body()).get("id").asText();
+                    return new StubServer.Answer(201, ServerApiTest.registered(id));
+                } catch (Exception e) {
+                    return new StubServer.Answer(400, "{}");
+                }
+            });
+            stub.on("GET /api/v1/devices?classId=gw", 200, "[]");
+            Result r = run("run", "--server", stub.url().toString(), "--token", "tok", "--class-id", "gw", "--create-class",
+                    "--agents", "3", "--speed-factors", "1.0,2.0", "--data-dir", dir.toString(), "--duration", "2",
+                    "--report-seconds", "1", "--mqtt-url", "tcp://127.0.0.1:1");
+            assertEquals(0, r.exit(), r.err());
+            assertTrue(r.out().contains("created device class gw"), r.out());
+            assertTrue(r.out().contains("started 3 agents (sim-0001..sim-0003)"), r.out());
+            assertTrue(r.out().contains("agents connected 0/3"), r.out());
+            assertEquals(3, stub.requests("POST", "/api/v1/devices").size());
+            for (String id : new String[] {"sim-0001", "sim-0002", "sim-0003"}) {
+                assertTrue(Files.exists(dir.resolve(id).resolve("credentials.json")), id);
+                assertTrue(Files.exists(dir.resolve(id).resolve("agent").resolve("state.json"))
+                        || Files.isDirectory(dir.resolve(id).resolve("agent").resolve("slots")), "agent data dir of " + id);
+            }
+
+            // Second run: the server answers 409 and the saved credentials are used.
+            stub.on("POST /api/v1/devices", 409, "{\"error\":\"DEVICE_EXISTS\",\"message\":\"exists\"}");
+            Result again = run("run", "--server", stub.url().toString(), "--token", "tok", "--class-id", "gw",
+                    "--agents", "3", "--data-dir", dir.toString(), "--duration", "1", "--mqtt-url", "tcp://127.0.0.1:1");
+            assertEquals(0, again.exit(), again.err());
+            Result fresh = run("run", "--server", stub.url().toString(), "--token", "tok", "--class-id", "gw",
+                    "--agents", "1", "--data-dir", dir.resolve("other").toString(), "--duration", "1");
+            assertEquals(1, fresh.exit());
+            assertTrue(fresh.err().contains("sim-0001 is already registered"), fresh.err());
+        }
+    }
+
+    @Test
+    void quickstartRefusesAMissingJarOrABusyPort() throws Exception {
+        Result r = run("quickstart", "--server-jar", dir.resolve("nope.jar").toString(), "--data-dir", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("server jar"), r.err());
+        Path jar = Files.writeString(dir.resolve("fake.jar"), "x");
+        try (ServerSocket busy = new ServerSocket(0)) {
+            r = run("quickstart", "--server-jar", jar.toString(), "--port", Integer.toString(busy.getLocalPort()),
+                    "--data-dir", dir.toString());
+            assertEquals(2, r.exit());
+            assertTrue(r.err().contains("is not free"), r.err());
+        }
+    }
+
+    @Test
+    void tokensAreRandomAndUrlSafe() {
+        String a = SimulatorMain.Quickstart.newToken();
+        assertTrue(a.matches("[A-Za-z0-9_-]{32}"), a);
+        assertTrue(!a.equals(SimulatorMain.Quickstart.newToken()));
+    }
+
+    @Test
+    void helpListsBothSubcommands() {
+        Result r = run("--help");
+        assertEquals(0, r.exit());
+        assertTrue(r.out().contains("run") && r.out().contains("quickstart"), r.out());
+    }
+}
