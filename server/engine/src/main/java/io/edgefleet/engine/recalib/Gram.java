@@ -1,0 +1,156 @@
+package io.edgefleet.engine.recalib;
+
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
+import org.ejml.interfaces.linsol.LinearSolverDense;
+
+/**
+ * Streaming normal equations: accumulates {@code XᵀX} (features x features) and optionally {@code XᵀY} from rows
+ * handed in one at a time, buffering a block of rows so the products run as EJML matrix multiplications instead of
+ * rank-one updates. Everything is in double precision: Gram matrices of activations are badly conditioned in float.
+ */
+public final class Gram {
+    private static final int BLOCK = 1024;
+
+    private final int features;
+    private final int targets;
+    private final DMatrixRMaj xtx;
+    private final DMatrixRMaj xty;
+    private final DMatrixRMaj xBlock;
+    private final DMatrixRMaj yBlock;
+    private int buffered;
+    private long rows;
+
+    /** @param targets number of target columns, 0 for a Gram matrix alone (Hessian of a layer's input) */
+    public Gram(int features, int targets) {
+        if (features <= 0) {
+            throw new IllegalArgumentException("features must be > 0");
+        }
+        this.features = features;
+        this.targets = targets;
+        this.xtx = new DMatrixRMaj(features, features);
+        this.xty = targets > 0 ? new DMatrixRMaj(features, targets) : null;
+        this.xBlock = new DMatrixRMaj(BLOCK, features);
+        this.yBlock = targets > 0 ? new DMatrixRMaj(BLOCK, targets) : null;
+    }
+
+    public int features() {
+        return features;
+    }
+
+    public long rows() {
+        return rows + buffered;
+    }
+
+    /** Adds one row; {@code x} has {@link #features()} entries from {@code xOff}, {@code y} the targets or null. */
+    public void add(float[] x, int xOff, float[] y, int yOff) {
+        double[] xd = xBlock.data;
+        int base = buffered * features;
+        for (int i = 0; i < features; i++) {
+            xd[base + i] = x[xOff + i];
+        }
+        if (targets > 0) {
+            double[] yd = yBlock.data;
+            int yb = buffered * targets;
+            for (int i = 0; i < targets; i++) {
+                yd[yb + i] = y[yOff + i];
+            }
+        }
+        if (++buffered == BLOCK) {
+            flush();
+        }
+    }
+
+    /** Adds one row given as doubles (used when a row is assembled with an intercept column). */
+    public void add(double[] x, double[] y) {
+        System.arraycopy(x, 0, xBlock.data, buffered * features, features);
+        if (targets > 0) {
+            System.arraycopy(y, 0, yBlock.data, buffered * targets, targets);
+        }
+        if (++buffered == BLOCK) {
+            flush();
+        }
+    }
+
+    private void flush() {
+        if (buffered == 0) {
+            return;
+        }
+        DMatrixRMaj x = buffered == BLOCK ? xBlock : CommonOps_DDRM.extract(xBlock, 0, buffered, 0, features);
+        CommonOps_DDRM.multAddTransA(x, x, xtx);
+        if (targets > 0) {
+            DMatrixRMaj y = buffered == BLOCK ? yBlock : CommonOps_DDRM.extract(yBlock, 0, buffered, 0, targets);
+            CommonOps_DDRM.multAddTransA(x, y, xty);
+        }
+        rows += buffered;
+        buffered = 0;
+    }
+
+    /** {@code XᵀX} so far (a live matrix: copy before changing it). */
+    public DMatrixRMaj xtx() {
+        flush();
+        return xtx;
+    }
+
+    public DMatrixRMaj xty() {
+        flush();
+        if (xty == null) {
+            throw new IllegalStateException("this Gram was created without targets");
+        }
+        return xty;
+    }
+
+    /**
+     * Solves the ridge-regularized normal equations {@code (XᵀX + λI) W = XᵀY} with {@code λ = ridge * mean(diag
+     * XᵀX)} (scale-free damping), by Cholesky; falls back to a pseudo-inverse when the system is singular.
+     *
+     * @return W as {@code features x targets}
+     */
+    public DMatrixRMaj solve(double ridge) {
+        return solve(xtx(), xty(), ridge);
+    }
+
+    public static DMatrixRMaj solve(DMatrixRMaj a, DMatrixRMaj b, double ridge) {
+        DMatrixRMaj damped = damped(a, ridge);
+        DMatrixRMaj x = new DMatrixRMaj(a.numCols, b.numCols);
+        LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.symmPosDef(a.numCols);
+        if (chol.setA(damped.copy())) {
+            chol.solve(b, x);
+            if (allFinite(x)) {
+                return x;
+            }
+        }
+        LinearSolverDense<DMatrixRMaj> pinv = LinearSolverFactory_DDRM.pseudoInverse(true);
+        if (!pinv.setA(damped)) {
+            throw new IllegalStateException("normal equations could not be solved (" + a.numCols + " features)");
+        }
+        pinv.solve(b, x);
+        return x;
+    }
+
+    /** {@code a + ridge * mean(diag a) * I}, plus a tiny absolute floor so an all-zero input stays solvable. */
+    public static DMatrixRMaj damped(DMatrixRMaj a, double ridge) {
+        DMatrixRMaj d = a.copy();
+        int n = a.numCols;
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            mean += a.get(i, i);
+        }
+        mean /= n;
+        double lambda = ridge * mean + 1e-8;
+        for (int i = 0; i < n; i++) {
+            d.add(i, i, lambda);
+        }
+        return d;
+    }
+
+    static boolean allFinite(DMatrixRMaj m) {
+        for (int i = 0; i < m.getNumElements(); i++) {
+            if (!Double.isFinite(m.data[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
