@@ -1,0 +1,327 @@
+package io.edgefleet.engine.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import io.edgefleet.engine.data.Dataset;
+import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.onnx.TensorData;
+import io.edgefleet.engine.quantize.DynamicInt8Quantizer;
+import io.edgefleet.engine.quantize.Fp16Converter;
+import io.edgefleet.engine.quantize.Int4WeightOnlyQuantizer;
+import io.edgefleet.engine.quantize.MixedPrecisionQuantizer;
+import io.edgefleet.engine.quantize.OrtSupport;
+import io.edgefleet.engine.quantize.StaticInt8Quantizer;
+import io.edgefleet.engine.quantize.calib.Calibrator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * One-command benchmark of the quantization passes (run with {@code -Pbench}, see server/engine/pom.xml). Every
+ * ratio is measured side by side in one run: sessions are single-threaded, batch 1, and timed interleaved (each
+ * round runs every variant on the same sample, rotating the order) so machine noise hits all variants alike.
+ */
+public final class QuantizationBenchmark {
+    private static final Path DIGITS = Path.of(System.getProperty("bench.digits", "/work/shared/fixtures/digits"));
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+
+    public static void main(String[] args) throws Exception {
+        Locale.setDefault(Locale.ROOT);
+        for (String m : List.of("mlp", "resnet")) {
+            digits(m);
+        }
+        minilm();
+    }
+
+    // ------------------------------------------------------------------ digits
+
+    record Variant(String name, OnnxModel model, double seconds, String note) {
+    }
+
+    static Variant timed(String name, Supplier<OnnxModel> make, String note) {
+        long t0 = System.nanoTime();
+        try {
+            OnnxModel m = make.get();
+            return new Variant(name, m, (System.nanoTime() - t0) / 1e9, note);
+        } catch (RuntimeException e) {
+            System.out.println("  " + name + " FAILED: " + e);
+            return null;
+        }
+    }
+
+    static void digits(String which) throws Exception {
+        OnnxModel f = OnnxModel.read(DIGITS.resolve("digits-" + which + ".onnx"));
+        Dataset calib = Dataset.fromNpz(DIGITS.resolve("digits-" + which + "-calibration.npz"));
+        Dataset val = Dataset.fromNpz(DIGITS.resolve("digits-" + which + "-validation.npz"));
+        System.out.printf("%n## digits-%s (%d validation samples, cohorts %s)%n%n", which, val.size(), val.cohortSizes());
+        List<Variant> vs = new ArrayList<>();
+        vs.add(new Variant("float32", f, 0, ""));
+        vs.add(timed("dynamic-int8", () -> new DynamicInt8Quantizer().quantize(f).model(), ""));
+        for (Calibrator.Method m : Calibrator.Method.values()) {
+            vs.add(timed("static-int8-" + m.name().toLowerCase(), () -> new StaticInt8Quantizer(
+                    StaticInt8Quantizer.Options.of(m)).quantize(f, calib).model(), "gate"));
+        }
+        vs.add(timed("fp16", () -> new Fp16Converter().convert(f).model(), ""));
+        vs.add(timed("int4-weight-only-b32", () -> new Int4WeightOnlyQuantizer(32).quantize(f).model(), ""));
+        vs.add(timed("mixed-precision", () -> new MixedPrecisionQuantizer(Calibrator.Method.ENTROPY, 0.005, 256)
+                .quantize(f, calib, x -> { }).quantization().model(), ""));
+        vs.removeIf(v -> v == null);
+
+        Map<String, Accuracy> acc = new LinkedHashMap<>();
+        for (Variant v : vs) {
+            acc.put(v.name, accuracy(v.model, val));
+        }
+        double[] lat = latencies(vs.stream().map(Variant::model).toList(), val, Math.min(val.size(), 200));
+        Accuracy base = acc.get("float32");
+        System.out.println("| variant | top-1 % | delta pts | worst cohort delta pts | size bytes | size ratio | "
+                + "latency us (b=1) | speedup | gate (<=0.5 pt, cohort <=1 pt) | quantize s |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        for (int i = 0; i < vs.size(); i++) {
+            Variant v = vs.get(i);
+            Accuracy a = acc.get(v.name);
+            double delta = 100 * (a.top1 - base.top1);
+            double worst = 0;
+            for (var e : base.perCohort.entrySet()) {
+                worst = Math.min(worst, 100 * (a.perCohort.get(e.getKey()) - e.getValue()));
+            }
+            String gate = v.note.equals("gate") ? (delta >= -0.5 && worst >= -1.0 ? "PASS" : "FAIL") : "";
+            System.out.printf("| %s | %.2f | %+.2f | %+.2f | %d | %.2fx | %.1f | %.2fx | %s | %.2f |%n", v.name,
+                    100 * a.top1, delta, worst, v.model.sizeBytes(), (double) f.sizeBytes() / v.model.sizeBytes(),
+                    lat[i], lat[0] / lat[i], gate, v.seconds);
+        }
+    }
+
+    record Accuracy(double top1, SortedMap<Long, Double> perCohort) {
+    }
+
+    static Accuracy accuracy(OnnxModel m, Dataset d) throws OrtException {
+        String out = m.outputs().get(0).name();
+        long[] correct = new long[1];
+        Map<Long, long[]> cohorts = new TreeMap<>();
+        try (OrtSupport.Session s = OrtSupport.open(m, 1)) {
+            int batch = d.batchLimit(m, 64);
+            for (int from = 0; from < d.size(); from += batch) {
+                int to = Math.min(d.size(), from + batch);
+                float[] logits = s.run(d.feeds(m, from, to), List.of(out)).get(out);
+                int classes = logits.length / (to - from);
+                for (int i = from; i < to; i++) {
+                    int best = 0;
+                    for (int c = 1; c < classes; c++) {
+                        if (logits[(i - from) * classes + c] > logits[(i - from) * classes + best]) {
+                            best = c;
+                        }
+                    }
+                    boolean ok = best == d.label(i);
+                    correct[0] += ok ? 1 : 0;
+                    if (d.hasCohorts()) {
+                        long[] c = cohorts.computeIfAbsent(d.cohort(i), k -> new long[2]);
+                        c[0] += ok ? 1 : 0;
+                        c[1]++;
+                    }
+                }
+            }
+        }
+        SortedMap<Long, Double> per = new TreeMap<>();
+        cohorts.forEach((k, v) -> per.put(k, (double) v[0] / v[1]));
+        return new Accuracy((double) correct[0] / d.size(), per);
+    }
+
+    /** Mean batch-1 latency in microseconds per model, interleaved. */
+    static double[] latencies(List<OnnxModel> models, Dataset d, int samples) throws Exception {
+        List<OrtSupport.Session> sessions = new ArrayList<>();
+        List<Map<String, OnnxTensor>> feeds = new ArrayList<>();
+        try {
+            for (OnnxModel m : models) {
+                sessions.add(OrtSupport.open(m, 1));
+            }
+            var env = sessions.get(0).env();
+            for (int i = 0; i < samples; i++) {
+                Map<String, OnnxTensor> f = new LinkedHashMap<>();
+                for (Map.Entry<String, TensorData> e : d.feeds(models.get(0), i, i + 1).entrySet()) {
+                    f.put(e.getKey(), OrtSupport.toOrt(env, e.getValue()));
+                }
+                feeds.add(f);
+            }
+            return interleave(sessions, feeds);
+        } finally {
+            for (var f : feeds) {
+                for (OnnxTensor t : f.values()) {
+                    t.close();
+                }
+            }
+            for (var s : sessions) {
+                s.close();
+            }
+        }
+    }
+
+    static double[] interleave(List<OrtSupport.Session> sessions, List<Map<String, OnnxTensor>> feeds) throws OrtException {
+        int k = sessions.size();
+        long[] total = new long[k];
+        for (int round = -1; round < ROUNDS; round++) { // round -1 warms up
+            for (int i = 0; i < feeds.size(); i++) {
+                for (int j = 0; j < k; j++) {
+                    int v = (j + i + Math.max(round, 0)) % k;
+                    long t0 = System.nanoTime();
+                    sessions.get(v).runDiscard(feeds.get(i));
+                    if (round >= 0) {
+                        total[v] += System.nanoTime() - t0;
+                    }
+                }
+            }
+        }
+        double[] us = new double[k];
+        for (int v = 0; v < k; v++) {
+            us[v] = total[v] / 1e3 / ((double) ROUNDS * feeds.size());
+        }
+        return us;
+    }
+
+    // ------------------------------------------------------------------ MiniLM
+
+    static byte[] resource(String name) throws IOException {
+        try (InputStream in = QuantizationBenchmark.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IOException(name + " is not on the classpath: run with -Pbench (langchain4j model jars)");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    static void minilm() throws Exception {
+        System.out.printf("%n## all-MiniLM-L6-v2 (langchain4j-embeddings jars)%n%n");
+        OnnxModel f = OnnxModel.read(resource("all-minilm-l6-v2.onnx"));
+        OnnxModel ref = OnnxModel.read(resource("all-minilm-l6-v2-q.onnx"));
+        WordPieceTokenizer tok = WordPieceTokenizer.fromTokenizerJson(
+                new java.io.ByteArrayInputStream(resource("all-minilm-l6-v2-tokenizer.json")));
+        List<String> sentences = new String(resource("io/edgefleet/engine/bench/sentences.txt"), StandardCharsets.UTF_8)
+                .lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
+        System.out.printf("reference variant: producer=%s %s, metadata=%s, ops: %s%n", ref.proto().getProducerName(),
+                ref.proto().getProducerVersion(), ref.metadata(), ref.opHistogram());
+        long t0 = System.nanoTime();
+        OnnxModel ours = new DynamicInt8Quantizer().quantize(f).model();
+        double quantSeconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("dynamic-int8 quantization of the %.1f MB model took %.2f s%n", f.sizeBytes() / 1e6,
+                quantSeconds);
+        List<Variant> vs = new ArrayList<>();
+        vs.add(new Variant("float32", f, 0, ""));
+        vs.add(new Variant("reference -q (ORT quantize_dynamic)", ref, 0, ""));
+        vs.add(new Variant("edgefleet dynamic-int8", ours, quantSeconds, ""));
+        vs.add(timed("edgefleet fp16", () -> new Fp16Converter().convert(f).model(), ""));
+        vs.add(timed("edgefleet int4-weight-only-b32", () -> new Int4WeightOnlyQuantizer(32).quantize(f).model(), ""));
+        vs.removeIf(v -> v == null);
+
+        List<Map<String, TensorData>> inputs = new ArrayList<>();
+        int tokens = 0;
+        for (String s : sentences) {
+            long[] ids = tok.encode(s, 128);
+            tokens += ids.length;
+            long[] mask = new long[ids.length];
+            Arrays.fill(mask, 1);
+            long[] shape = {1, ids.length};
+            Map<String, TensorData> in = new LinkedHashMap<>();
+            in.put("input_ids", TensorData.ofInt64("input_ids", shape, ids));
+            in.put("attention_mask", TensorData.ofInt64("attention_mask", shape, mask));
+            in.put("token_type_ids", TensorData.ofInt64("token_type_ids", shape, new long[ids.length]));
+            inputs.add(in);
+        }
+        System.out.printf("%d sentences, %.1f tokens on average%n%n", sentences.size(), (double) tokens / sentences.size());
+        List<List<float[]>> pooled = new ArrayList<>();
+        for (Variant v : vs) {
+            List<float[]> emb = new ArrayList<>();
+            try (OrtSupport.Session s = OrtSupport.open(v.model, 1)) {
+                for (Map<String, TensorData> in : inputs) {
+                    float[] h = s.run(in, List.of("last_hidden_state")).get("last_hidden_state");
+                    emb.add(meanPool(h, in.get("attention_mask").longs()));
+                }
+            }
+            pooled.add(emb);
+        }
+        List<OrtSupport.Session> sessions = new ArrayList<>();
+        List<Map<String, OnnxTensor>> feeds = new ArrayList<>();
+        double[] lat;
+        try {
+            for (Variant v : vs) {
+                sessions.add(OrtSupport.open(v.model, 1));
+            }
+            for (Map<String, TensorData> in : inputs) {
+                Map<String, OnnxTensor> m = new LinkedHashMap<>();
+                for (var e : in.entrySet()) {
+                    m.put(e.getKey(), OrtSupport.toOrt(sessions.get(0).env(), e.getValue()));
+                }
+                feeds.add(m);
+            }
+            lat = interleave(sessions, feeds);
+        } finally {
+            for (var m : feeds) {
+                for (OnnxTensor t : m.values()) {
+                    t.close();
+                }
+            }
+            for (var s : sessions) {
+                s.close();
+            }
+        }
+        System.out.println("| variant | size MB | smaller than float | mean cosine to float | min cosine | "
+                + "latency ms (b=1, 1 thread) | faster than float | quantize s |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        for (int i = 0; i < vs.size(); i++) {
+            double sum = 0;
+            double min = 1;
+            for (int s = 0; s < inputs.size(); s++) {
+                double c = cosine(pooled.get(0).get(s), pooled.get(i).get(s));
+                sum += c;
+                min = Math.min(min, c);
+            }
+            Variant v = vs.get(i);
+            System.out.printf("| %s | %.2f | %.2fx | %.5f | %.5f | %.3f | %.2fx | %s |%n", v.name, v.model.sizeBytes() / 1e6,
+                    (double) f.sizeBytes() / v.model.sizeBytes(), sum / inputs.size(), min, lat[i] / 1e3, lat[0] / lat[i],
+                    v.seconds > 0 ? String.format("%.2f", v.seconds) : "");
+        }
+        System.out.println();
+        System.out.println("goals for edgefleet dynamic-int8: >= 3.9x smaller, mean cosine >= 0.995, >= 2.2x faster, "
+                + "quantization < 30 s");
+    }
+
+    static float[] meanPool(float[] hidden, long[] mask) {
+        int len = mask.length;
+        int dim = hidden.length / len;
+        float[] out = new float[dim];
+        double count = 0;
+        for (int t = 0; t < len; t++) {
+            if (mask[t] == 0) {
+                continue;
+            }
+            count++;
+            for (int d = 0; d < dim; d++) {
+                out[d] += hidden[t * dim + d];
+            }
+        }
+        for (int d = 0; d < dim; d++) {
+            out[d] /= (float) Math.max(count, 1);
+        }
+        return out;
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * (double) b[i];
+            na += a[i] * (double) a[i];
+            nb += b[i] * (double) b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+}
