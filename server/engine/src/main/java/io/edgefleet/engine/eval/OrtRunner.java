@@ -141,6 +141,19 @@ public final class OrtRunner implements AutoCloseable {
         return new ArrayList<>(session.getOutputNames());
     }
 
+    /**
+     * Convenience for single-input models: feeds a float batch of the given shape and returns the first output's
+     * values as floats.
+     */
+    public float[] runFloats(float[] values, long... shape) {
+        List<String> inputs = inputNames();
+        if (inputs.size() != 1) {
+            throw new IllegalStateException("runFloats needs a single-input model; this one takes " + inputs);
+        }
+        Map<String, TensorData> out = run(Map.of(inputs.get(0), TensorData.ofFloats(inputs.get(0), shape, values)));
+        return out.values().iterator().next().toFloatArray();
+    }
+
     /** Runs the model and returns every tensor output, in the model's output order. */
     public Map<String, TensorData> run(Map<String, TensorData> inputs) {
         return run(inputs, session.getOutputNames());

@@ -72,6 +72,18 @@ class OrtRunnerTest {
     }
 
     @Test
+    void runFloatsForSingleInputModels() {
+        OnnxModel m = SampleModels.mlp(11);
+        float[] x = OnnxBuilder.randomUniform(3, 128, 0, 1);
+        try (OrtRunner r = OrtRunner.open(m)) {
+            float[] out = r.runFloats(x, 2, 64);
+            assertEquals(20, out.length);
+            float[] ref = mlpReference(m, java.util.Arrays.copyOfRange(x, 64, 128));
+            assertEquals(ref[3], out[13], 1e-4);
+        }
+    }
+
+    @Test
     void capturesIntermediateValuesPerSample() {
         OnnxModel m = SampleModels.mlp(11);
         Dataset d = mlpData(5, 2);
