@@ -14,8 +14,15 @@ public final class Repo {
         return ROOT;
     }
 
-    /** Quarkus' fast-jar launcher, produced by {@code ./mvnw -pl server/app package}. */
+    /**
+     * Quarkus' fast-jar launcher, produced by {@code ./mvnw -pl server/app package};
+     * {@code -Dedgefleet.it.server-jar=...} points the tests at another build of it.
+     */
     public static Path serverJar() {
+        String override = System.getProperty("edgefleet.it.server-jar");
+        if (override != null && !override.isBlank()) {
+            return Path.of(override).toAbsolutePath();
+        }
         return ROOT.resolve("server/app/target/quarkus-app/quarkus-run.jar");
     }
 
