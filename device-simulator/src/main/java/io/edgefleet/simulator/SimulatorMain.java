@@ -41,6 +41,9 @@ public final class SimulatorMain implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // Twenty agents logging every step would bury the progress lines; --verbose brings them back.
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        io.edgefleet.agent.Logs.configure(verbose ? java.util.logging.Level.INFO : java.util.logging.Level.WARNING);
         System.exit(commandLine().execute(args));
     }
 
@@ -76,6 +79,9 @@ public final class SimulatorMain implements Runnable {
 
         @Option(names = "--duration", defaultValue = "0", description = "stop after this many seconds (0 = until Ctrl-C)")
         long durationSeconds;
+
+        @Option(names = "--verbose", description = "log every agent's steps (INFO)")
+        boolean verbose;
     }
 
     /** Shared machinery of both subcommands. */

@@ -125,8 +125,7 @@ public final class Agent implements AutoCloseable {
                 willPayload()), new SessionHandler());
         EventSink sink = new Sink();
         updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store, runner,
-                new ManifestSigner.Verifier(config.pinnedKeys()), session, sink, this::switchModel, Timers.on(agentThread),
-                codec);
+                new ManifestSigner.Verifier(config.pinnedKeys()), session, sink, this::switchModel, Timers.on(agentThread));
         telemetry = new TelemetryService(deviceId(), recorder, buffer, seq, session, codec, config.activeWatts(),
                 w -> updates.onWindow(w), agentThread, System::currentTimeMillis);
         commands = new CommandProcessor(deviceId(), codec, seen, updates, new CommandProcessor.RuntimeConfig() {

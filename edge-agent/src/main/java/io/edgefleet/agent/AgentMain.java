@@ -60,6 +60,7 @@ public final class AgentMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        Logs.configure(java.util.logging.Level.INFO);
         System.exit(new CommandLine(new AgentMain()).execute(args));
     }
 

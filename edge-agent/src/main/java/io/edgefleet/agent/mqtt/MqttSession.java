@@ -192,7 +192,23 @@ public final class MqttSession implements Link, AutoCloseable {
 
     private void doSubscribe(String filter) {
         try {
-            client.subscribe(new MqttSubscription(filter, 1));
+            IMqttToken token = client.subscribe(new MqttSubscription(filter, 1));
+            token.setActionCallback(new org.eclipse.paho.mqttv5.client.MqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken t) {
+                    int[] codes = t.getReasonCodes();
+                    if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
+                        // e.g. 0x87 Not authorized: the broker ACL does not allow this device that topic
+                        LOG.log(System.Logger.Level.ERROR, settings.clientId() + ": the broker refused the subscription to "
+                                + filter + " (reason code 0x" + Integer.toHexString(codes[0]) + ")");
+                    }
+                }
+
+                @Override
+                public void onFailure(IMqttToken t, Throwable e) {
+                    LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to " + filter + " failed: " + e);
+                }
+            });
         } catch (MqttException e) {
             LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to " + filter + " failed: " + e.getMessage());
         }

@@ -46,6 +46,11 @@ public final class UpdateManager {
     static final int MAX_CHUNK_REPORTS = 5;
     /** A chunk that fails its hash this often is damaged at the source, and the download cannot complete. */
     static final int MAX_FAILURES_PER_CHUNK = 2;
+    /**
+     * A manifest lists one 64-hex hash per chunk, so it outgrows the 256 KiB bound of control messages
+     * for artifacts above roughly 250 MB at 64 KiB chunks; 8 MiB covers the protocol's 2 GiB maximum.
+     */
+    static final int MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 
     private final String deviceId;
     private final String classId;
@@ -57,7 +62,7 @@ public final class UpdateManager {
     private final EventSink events;
     private final ModelSwitch modelSwitch;
     private final Timers timers;
-    private final JsonCodec codec;
+    private final JsonCodec manifestCodec = new JsonCodec(MAX_MANIFEST_BYTES);
 
     private Download download;
     private Watch watch;
@@ -101,7 +106,7 @@ public final class UpdateManager {
 
     public UpdateManager(String deviceId, String classId, long downloadTimeoutMs, ModelStore store, ModelRunner runner,
                          ManifestSigner.Verifier verifier, Link link, EventSink events, ModelSwitch modelSwitch,
-                         Timers timers, JsonCodec codec) {
+                         Timers timers) {
         this.deviceId = deviceId;
         this.classId = classId;
         this.downloadTimeoutMs = downloadTimeoutMs;
@@ -112,7 +117,6 @@ public final class UpdateManager {
         this.events = events;
         this.modelSwitch = modelSwitch;
         this.timers = timers;
-        this.codec = codec;
     }
 
     public boolean downloading() {
@@ -206,7 +210,7 @@ public final class UpdateManager {
         }
         ArtifactManifest m;
         try {
-            m = codec.decode(payload, ArtifactManifest.class);
+            m = manifestCodec.decode(payload, ArtifactManifest.class);
             verifier.verify(m);
         } catch (ProtocolException e) {
             fail(d, e.reason(), "manifest refused: " + e.getMessage());

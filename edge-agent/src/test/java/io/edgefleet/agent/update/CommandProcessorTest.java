@@ -41,7 +41,7 @@ class CommandProcessorTest {
     void setUp() throws Exception {
         UpdateManager um = new UpdateManager("dev-1", "gw", 60_000, ModelStore.open(dir), new FakeRunner(),
                 new ManifestSigner.Verifier(List.of(server.keys.getPublic())), link, sink, (m, r) -> { },
-                new ManualTimers(), codec);
+                new ManualTimers());
         processor = new CommandProcessor("dev-1", codec, new SeenCommands(dir.resolve("seen.json"), 4), um,
                 new CommandProcessor.RuntimeConfig() {
                     @Override

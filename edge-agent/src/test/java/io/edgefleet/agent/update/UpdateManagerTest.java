@@ -73,7 +73,7 @@ class UpdateManagerTest {
             activations.add(ref);
         };
         return new UpdateManager("dev-1", CLASS, 60_000, store, runner,
-                new ManifestSigner.Verifier(List.of(server.keys.getPublic())), link, sink, sw, timers, codec);
+                new ManifestSigner.Verifier(List.of(server.keys.getPublic())), link, sink, sw, timers);
     }
 
     private Artifact artifact(String name, long version, Map<String, String> spec) {
