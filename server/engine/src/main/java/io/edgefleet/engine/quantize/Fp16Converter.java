@@ -291,8 +291,22 @@ public final class Fp16Converter {
 
     private static String storeHalf(Graph g, TensorData t) {
         String name = g.uniqueName(t.name() + "_fp16");
-        g.setInitializer(TensorData.ofFloat16(name, t.shape(), t.floats()));
+        g.setInitializer(TensorData.ofFloat16(name, t.shape(), saturate(t.floats())));
         return name;
+    }
+
+    /**
+     * Finite values beyond the float16 range saturate to +-65504 instead of becoming infinities: exported masks use
+     * float32's lowest value as "minus infinity" and multiply it by 0, which gives NaN once it is a real infinity.
+     */
+    static float[] saturate(float[] v) {
+        float[] out = v.clone();
+        for (int i = 0; i < out.length; i++) {
+            if (Float.isFinite(out[i]) && Math.abs(out[i]) > 65504f) {
+                out[i] = Math.copySign(65504f, out[i]);
+            }
+        }
+        return out;
     }
 
     /** Cast-to-float becomes cast-to-half and float constants become half inside a float16 node. */
@@ -305,7 +319,7 @@ public final class Fp16Converter {
                     && (nb.getOpType().equals("Constant") || nb.getOpType().equals("ConstantOfShape"))) {
                 TensorData t = Tensors.fromProto(a.getT());
                 nb.setAttribute(i, a.toBuilder().setT(Tensors.toProto(
-                        TensorData.ofFloat16(a.getT().getName(), t.shape(), t.floats()))));
+                        TensorData.ofFloat16(a.getT().getName(), t.shape(), saturate(t.floats())))));
             }
         }
     }
@@ -324,6 +338,36 @@ public final class Fp16Converter {
             }
             throw new IllegalStateException("ONNX Runtime refused the float16 model: " + e.getMessage(), e);
         }
+    }
+
+    /** Ranks of the named main-graph values as ONNX Runtime infers them; values of unknown rank are left out. */
+    static Map<String, Integer> inferRanks(OnnxModel model, Set<String> values) {
+        var b = model.proto().toBuilder();
+        Set<String> declared = new HashSet<>();
+        for (ValueInfoProto v : b.getGraph().getOutputList()) {
+            declared.add(v.getName());
+        }
+        for (String v : values) {
+            if (declared.add(v)) {
+                b.getGraphBuilder().addOutput(ValueInfoProto.newBuilder().setName(v));
+            }
+        }
+        Map<String, Integer> ranks = new HashMap<>();
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+            try (OrtSession s = OrtEnvironment.getEnvironment().createSession(b.build().toByteArray(), o)) {
+                for (Map.Entry<String, NodeInfo> e : s.getOutputInfo().entrySet()) {
+                    // ORT reports an empty shape when it did not infer one: that is "unknown", not a scalar
+                    if (values.contains(e.getKey()) && e.getValue().getInfo() instanceof TensorInfo ti
+                            && ti.getShape().length > 0) {
+                        ranks.put(e.getKey(), ti.getShape().length);
+                    }
+                }
+            }
+        } catch (OrtException e) {
+            return Map.of();
+        }
+        return ranks;
     }
 
     /**

@@ -37,10 +37,22 @@ final class OpsetUpgrade {
         if (from >= target) {
             return Optional.empty();
         }
-        return blocker(model.proto().getGraph(), from);
+        return blocker(model.proto().getGraph(), from, from < 13 ? softmaxRanks(model) : java.util.Map.of());
     }
 
-    private static Optional<String> blocker(ai.onnx.proto.OnnxMl.GraphProto g, int from) {
+    /** Rank of each Softmax-family input in the main graph, as ONNX Runtime infers it (absent when unknown). */
+    private static java.util.Map<String, Integer> softmaxRanks(OnnxModel model) {
+        java.util.Set<String> inputs = new java.util.LinkedHashSet<>();
+        for (NodeProto n : model.proto().getGraph().getNodeList()) {
+            if (SOFTMAX_13.contains(n.getOpType()) && n.getInputCount() > 0) {
+                inputs.add(n.getInput(0));
+            }
+        }
+        return inputs.isEmpty() ? java.util.Map.of() : Fp16Converter.inferRanks(model, inputs);
+    }
+
+    private static Optional<String> blocker(ai.onnx.proto.OnnxMl.GraphProto g, int from,
+            java.util.Map<String, Integer> ranks) {
         for (NodeProto n : g.getNodeList()) {
             if (!QNodes.defaultDomain(n)) {
                 continue;
@@ -48,13 +60,17 @@ final class OpsetUpgrade {
             if (REFUSED.contains(n.getOpType())) {
                 return Optional.of(n.getOpType() + " changed meaning between opset " + from + " and 21");
             }
-            if (SOFTMAX_13.contains(n.getOpType()) && from < 13 && QNodes.intAttr(n, "axis", 1) != -1) {
+            long axis = QNodes.intAttr(n, "axis", 1);
+            Integer rank = ranks.get(n.getInputCount() > 0 ? n.getInput(0) : "");
+            // the last axis means the same before and after opset 13; any other axis does not
+            boolean lastAxis = axis == -1 || (rank != null && axis == rank - 1);
+            if (SOFTMAX_13.contains(n.getOpType()) && from < 13 && !lastAxis) {
                 return Optional.of(n.getOpType() + " '" + n.getName() + "' uses axis " + QNodes.intAttr(n, "axis", 1)
                         + ", which means something else from opset 13 on");
             }
             for (AttributeProto a : n.getAttributeList()) {
                 if (a.hasG()) {
-                    Optional<String> b = blocker(a.getG(), from);
+                    Optional<String> b = blocker(a.getG(), from, java.util.Map.of());
                     if (b.isPresent()) {
                         return b;
                     }

@@ -80,6 +80,31 @@ class Fp16ConverterTest {
     }
 
     @Test
+    void float32LowestAsMaskValueSaturatesInsteadOfTurningIntoNaN() throws Exception {
+        // BERT exports: (1 - mask) * float32.lowest added to scores; as a float16 infinity, 0 * -inf = NaN
+        OnnxModel f = io.edgefleet.engine.onnx.OnnxBuilder.model("mask").opset(17)
+                .input("x", ElemType.FLOAT, "N", 4)
+                .input("keep", ElemType.FLOAT, "N", 4)
+                .output("y", ElemType.FLOAT, "N", 4)
+                .initializer("one", new long[0], 1f)
+                .initializer("lowest", new long[0], -Float.MAX_VALUE)
+                .node("Sub").name("inv").in("one", "keep").out("inv.out").add()
+                .node("Mul").name("big").in("inv.out", "lowest").out("bias").add()
+                .node("Add").name("masked").in("x", "bias").out("scores").add()
+                .node("Softmax").name("sm").in("scores").out("y").attr("axis", -1L).add()
+                .build();
+        OnnxModel h = new Fp16Converter(0).convert(f).model();
+        Map<String, TensorData> feeds = Map.of(
+                "x", TensorData.ofFloats("x", new long[] {1, 4}, new float[] {0.5f, 1f, -1f, 2f}),
+                "keep", TensorData.ofFloats("keep", new long[] {1, 4}, new float[] {1f, 1f, 0f, 1f}));
+        float[] y = QTestSupport.run(h, feeds).get(0);
+        for (float v : y) {
+            assertFalse(Float.isNaN(v));
+        }
+        assertTrue(relativeError(f, h, feeds) < 5e-3);
+    }
+
+    @Test
     void typesAreInferredByOnnxRuntime() {
         Map<String, ElemType> t = Fp16Converter.inferTypes(SampleModels.ifModel(1));
         assertEquals(ElemType.FLOAT, t.get("h"));

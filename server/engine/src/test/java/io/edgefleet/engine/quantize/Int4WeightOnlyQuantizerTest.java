@@ -109,15 +109,25 @@ class Int4WeightOnlyQuantizerTest {
     @Test
     void modelsThatCannotBeRaisedSafelyAreLeftAloneWithAReason() {
         OnnxModel f = OnnxBuilder.model("softmax11").opset(11)
-                .input("x", ElemType.FLOAT, "N", 64)
-                .output("y", ElemType.FLOAT, "N", 32)
+                .input("x", ElemType.FLOAT, "N", 2, 64)
+                .output("y", ElemType.FLOAT, "N", 2, 32)
                 .heInitializer("w", new long[] {64, 32}, 64, 4)
                 .node("MatMul").name("mm").in("x", "w").out("h").add()
-                .node("Softmax").name("sm").in("h").out("y").add() // opset-11 default axis 1 flattens
+                .node("Softmax").name("sm").in("h").out("y").add() // opset-11 axis 1 of rank 3 flattens 2 axes
                 .build();
         QuantizationResult r = new Int4WeightOnlyQuantizer(32).quantize(f);
         assertSame(f, r.model());
         assertTrue(r.decisions().get(0).reason().contains("opset 21"), r.decisions().toString());
+
+        // on a rank-2 input the same default axis is the last axis, which means the same at opset 21
+        OnnxModel rank2 = OnnxBuilder.model("softmax11r2").opset(11)
+                .input("x", ElemType.FLOAT, "N", 64)
+                .output("y", ElemType.FLOAT, "N", 32)
+                .heInitializer("w", new long[] {64, 32}, 64, 4)
+                .node("MatMul").name("mm").in("x", "w").out("h").add()
+                .node("Softmax").name("sm").in("h").out("y").add()
+                .build();
+        assertEquals(21, new Int4WeightOnlyQuantizer(32).quantize(rank2).model().opsetVersion());
     }
 
     @Test
