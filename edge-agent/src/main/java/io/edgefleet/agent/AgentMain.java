@@ -113,6 +113,9 @@ public final class AgentMain implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.stop();
             done.countDown();
+            err.flush();
+            // SIGTERM is the normal way to stop an agent (systemd, Kubernetes): report success, not 143.
+            Runtime.getRuntime().halt(EXIT_OK);
         }, "agent-shutdown"));
         try {
             done.await();
