@@ -128,6 +128,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theShippedExampleFileUsesOnlyKnownKeysAndCompletesWithTheRequiredOnes() {
+        Map<String, String> example = ConfigLoader.readFile(Path.of("agent.properties.example"));
+        assertTrue(example.keySet().containsAll(List.of("deviceId", "classId", "mqttUrl", "serverKeys", "dataDir")));
+        AgentConfig c = ConfigLoader.resolve(example, Map.of("serverKeys", KEY, "dataDir", dir.toString()));
+        assertEquals("gw-0001", c.deviceId());
+    }
+
+    @Test
     void everyKeyHasAMatchingFlagInAgentMain() {
         List<String> flags = new picocli.CommandLine(new io.edgefleet.agent.AgentMain()).getCommandSpec().options().stream()
                 .flatMap(o -> java.util.Arrays.stream(o.names())).toList();
