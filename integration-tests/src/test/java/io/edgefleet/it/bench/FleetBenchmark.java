@@ -53,6 +53,7 @@ public final class FleetBenchmark {
     static final int MESSAGES = Integer.getInteger("bench.messages", 50_000);
     static final int MAX_SECONDS = Integer.getInteger("bench.max-seconds", 120);
     static final int STEADY_SECONDS = Integer.getInteger("bench.steady-seconds", 15);
+    static final int INFLIGHT_PER_CLIENT = 8;
     static final String AGENT_JVM_FLAGS = System.getProperty("bench.agent-jvm", "-Xmx128m -XX:+UseSerialGC");
 
     private FleetBenchmark() {
@@ -97,6 +98,7 @@ public final class FleetBenchmark {
 
         AtomicLong published = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<String> firstFailure = new java.util.concurrent.atomic.AtomicReference<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_SECONDS);
         int threads = Math.min(8, DEVICES);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -105,9 +107,10 @@ public final class FleetBenchmark {
         for (int th = 0; th < threads; th++) {
             int first = th;
             jobs.add(pool.submit(() -> {
-                // Each thread drives its share of the devices round-robin; a bounded window of in-flight
-                // tokens per thread keeps Paho's own in-flight limit from rejecting publishes.
-                BlockingQueue<IMqttToken> inflight = new ArrayBlockingQueue<>(64);
+                // Each thread drives its share of the devices round-robin, with a few publishes in flight per
+                // client: below the broker's receive maximum (max_inflight_messages 20) and Paho's own window,
+                // so Paho never refuses a publish for having too many in progress.
+                java.util.Map<Integer, BlockingQueue<IMqttToken>> inflightPerClient = new java.util.HashMap<>();
                 long now = System.currentTimeMillis();
                 for (int seq = 0; seq < perDevice && System.nanoTime() < deadline; seq++) {
                     for (int i = first; i < DEVICES; i += threads) {
@@ -116,22 +119,22 @@ public final class FleetBenchmark {
                         TelemetryWindow w = new TelemetryWindow(Protocol.VERSION, Protocol.newMessageId(), start + 1000,
                                 id, seq, start, start + 1000, model, 20, 0, new LatencyStats(1.0, 2.0, 3.0, 4.0, 1.5),
                                 6.0, null, 0, false);
+                        BlockingQueue<IMqttToken> inflight =
+                                inflightPerClient.computeIfAbsent(i, k -> new ArrayBlockingQueue<>(INFLIGHT_PER_CLIENT));
                         try {
                             if (inflight.remainingCapacity() == 0) {
-                                inflight.take().waitForCompletion(30_000);
+                                awaitAck(inflight.take(), published, failed, firstFailure);
                             }
                             inflight.add(clients.get(i).publishAsync(Topics.telemetry(id), codec.encode(w), 1));
-                            published.incrementAndGet();
                         } catch (Exception e) {
                             failed.incrementAndGet();
+                            firstFailure.compareAndSet(null, e.toString());
                         }
                     }
                 }
-                for (IMqttToken t : inflight) {
-                    try {
-                        t.waitForCompletion(30_000);
-                    } catch (Exception e) {
-                        failed.incrementAndGet();
+                for (BlockingQueue<IMqttToken> inflight : inflightPerClient.values()) {
+                    for (IMqttToken t : inflight) {
+                        awaitAck(t, published, failed, firstFailure);
                     }
                 }
                 return null;
@@ -143,29 +146,27 @@ public final class FleetBenchmark {
         double publishSeconds = (System.nanoTime() - t0) / 1e9;
         pool.shutdown();
 
-        // Wait until the server has stored what it will store (the counter stops moving).
+        // Wait until the server has stored what it will store: everything, or the counter stops moving.
         long expected = storedBefore + published.get();
-        long last = -1;
+        long storedNow = api.stats().path("telemetryWindowsStored").asLong();
         long lastChange = System.nanoTime();
-        long storedNow;
-        while (true) {
-            storedNow = api.stats().path("telemetryWindowsStored").asLong();
-            if (storedNow >= expected) {
-                break;
-            }
-            if (storedNow != last) {
-                last = storedNow;
-                lastChange = System.nanoTime();
-            } else if (System.nanoTime() - lastChange > TimeUnit.SECONDS.toNanos(10) || System.nanoTime() > deadline) {
-                break;
-            }
+        while (storedNow < expected && System.nanoTime() - lastChange < TimeUnit.SECONDS.toNanos(10)
+                && System.nanoTime() < deadline) {
             Thread.sleep(100);
+            long s = api.stats().path("telemetryWindowsStored").asLong();
+            if (s != storedNow) {
+                storedNow = s;
+                lastChange = System.nanoTime();
+            }
         }
-        double ingestSeconds = (System.nanoTime() - t0) / 1e9;
+        double ingestSeconds = (lastChange - t0) / 1e9;
         clients.forEach(RawMqtt::close);
         long stored = storedNow - storedBefore;
         JsonNode stats = api.stats();
         Log.info("ingest stats: " + stats);
+        if (firstFailure.get() != null) {
+            Log.info("first publish failure: " + firstFailure.get());
+        }
 
         List<String> rows = new ArrayList<>();
         rows.add("");
@@ -181,6 +182,23 @@ public final class FleetBenchmark {
                 stats.path("malformedDropped").path("telemetry").asLong() + " / " + stats.path("duplicatesDropped").asLong()
                         + " / " + stats.path("overloadDropped").asLong()));
         return rows;
+    }
+
+    /** Counts a publish as acknowledged once the broker's PUBACK says so (reason code below 0x80). */
+    static void awaitAck(IMqttToken t, AtomicLong acked, AtomicLong failed,
+                         java.util.concurrent.atomic.AtomicReference<String> firstFailure) {
+        try {
+            t.waitForCompletion(30_000);
+            int[] codes = t.getReasonCodes();
+            if (codes == null || codes.length == 0 || RawMqtt.accepted(codes[0])) {
+                acked.incrementAndGet();
+                return;
+            }
+            firstFailure.compareAndSet(null, "PUBACK reason code " + codes[0]);
+        } catch (Exception e) {
+            firstFailure.compareAndSet(null, e.toString());
+        }
+        failed.incrementAndGet();
     }
 
     // ---------------------------------------------------------------- agent memory
