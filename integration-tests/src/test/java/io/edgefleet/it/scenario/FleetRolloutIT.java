@@ -35,8 +35,6 @@ class FleetRolloutIT {
     static final String MODEL = "it-classifier";
     static final String[] DEVICES = {"it-gw-1", "it-gw-2", "it-gw-3"};
     static final Duration TIMEOUT = Duration.ofSeconds(90);
-    /** The SLO the heavy v2 is deployed with; the heavy model takes several times this per inference. */
-    static final double TIGHT_P95_MS = 5.0;
 
     static Fleet fleet;
     static Api api;
@@ -90,14 +88,16 @@ class FleetRolloutIT {
     @Order(2)
     void aVersionThatBreaksTheLatencySloIsRolledBackByTheAgentsThemselves() {
         TestModels.Model heavy = TestModels.heavy(22, Scenarios.HEAVY_SIZE, Scenarios.HEAVY_LAYERS);
-        Log.info("heavy model: " + heavy.description() + ", median " + heavy.medianLatencyMs() + " ms on one thread");
-        assertTrue(heavy.medianLatencyMs() > 2 * TIGHT_P95_MS, "the heavy model must be well above the SLO on this"
-                + " machine for the scenario to mean anything: " + heavy.medianLatencyMs() + " ms");
+        // The SLO is a quarter of what the heavy model takes on this very machine, so it breaks it on any
+        // hardware; v1 (the MLP) is over ten times faster than the heavy model (TestModelsTest).
+        double tightP95 = Math.max(0.5, heavy.medianLatencyMs() / 4);
+        Log.info("heavy model: " + heavy.description() + ", median " + heavy.medianLatencyMs()
+                + " ms on one thread; deployed with p95 SLO " + tightP95 + " ms");
         long v2 = api.uploadModel(MODEL, heavy.bytes()).path("version").asLong();
         assertEquals(v1 + 1, v2);
 
         ObjectNode health = Api.JSON.createObjectNode()
-                .put("maxP95LatencyMs", TIGHT_P95_MS).put("maxErrorRate", 0.05).put("windows", 2).put("minInferences", 3);
+                .put("maxP95LatencyMs", tightP95).put("maxErrorRate", 0.05).put("windows", 2).put("minInferences", 3);
         String depId = api.deployToClass(MODEL, v2, CLASS, health).path("id").asText();
 
         awaitDeployment(depId, "ROLLED_BACK");
