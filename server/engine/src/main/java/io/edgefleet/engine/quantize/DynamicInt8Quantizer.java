@@ -137,6 +137,24 @@ public final class DynamicInt8Quantizer {
         return new QuantizationResult(out, decisions);
     }
 
+    /**
+     * Dynamic int8 of a model smoothed by {@link ActivationSmoothing} (recipe {@code dynamic-int8-smooth}): the
+     * smoothing decision of each MatMul is appended to its quantization reason.
+     */
+    public QuantizationResult quantize(ActivationSmoothing.Result smoothed) {
+        QuantizationResult r = quantize(smoothed.model());
+        Map<String, String> why = new HashMap<>();
+        for (NodeDecision d : smoothed.decisions()) {
+            why.put(d.node(), d.reason());
+        }
+        List<NodeDecision> decisions = new ArrayList<>();
+        for (NodeDecision d : r.decisions()) {
+            String s = why.get(d.node());
+            decisions.add(s == null ? d : new NodeDecision(d.node(), d.opType(), d.precision(), d.reason() + "; " + s));
+        }
+        return new QuantizationResult(r.model().withMetadata("edgefleet.quantization", "dynamic-int8-smooth"), decisions);
+    }
+
     private static boolean isCandidate(NodeProto n) {
         return switch (n.getOpType()) {
             case "MatMul", "Gemm", "Gather", "Conv" -> true;

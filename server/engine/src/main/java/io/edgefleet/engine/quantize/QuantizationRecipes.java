@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * The quantization recipes, found by {@link io.edgefleet.engine.pipeline.RecipeRegistry} through ServiceLoader:
- * {@code dynamic-int8}, {@code static-int8-minmax}, {@code static-int8-percentile}, {@code static-int8-entropy},
+ * {@code dynamic-int8}, {@code dynamic-int8-smooth}, {@code static-int8-minmax}, {@code static-int8-percentile}, {@code static-int8-entropy},
  * {@code fp16}, {@code int4-weight-only} and {@code mixed-precision}.
  */
 public final class QuantizationRecipes implements RecipeProvider {
@@ -26,6 +26,11 @@ public final class QuantizationRecipes implements RecipeProvider {
                 "int8 weights (per output channel), activations quantized at run time; no calibration data needed",
                 false, Map.of("perChannel", "true", "convInteger", "false", "mergeSiblings", "true",
                         "minWeightElements", "1024"), new DynamicPass()));
+        out.add(Recipe.compression("dynamic-int8-smooth",
+                "dynamic-int8 after calibrated per-channel smoothing of MatMul inputs with outlier channels "
+                        + "(transformer LayerNorm/GELU outputs): calibration data sets the smoothing scales only",
+                true, Map.of("alpha", "0.8", "minOutlierRatio", "8", "maxCalibrationSamples", "256"),
+                new DynamicSmoothPass()));
         for (Calibrator.Method m : Calibrator.Method.values()) {
             String name = m.name().toLowerCase(Locale.ROOT);
             out.add(Recipe.compression("static-int8-" + name,
@@ -62,6 +67,30 @@ public final class QuantizationRecipes implements RecipeProvider {
                     ctx.boolParam("mergeSiblings", true));
             QuantizationResult r = new DynamicInt8Quantizer(o).quantize(model);
             record(ctx, r);
+            return r.model();
+        }
+    }
+
+    static final class DynamicSmoothPass implements Pass {
+        @Override
+        public String name() {
+            return "dynamic-int8-smooth";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            ActivationSmoothing.Options so;
+            try {
+                so = new ActivationSmoothing.Options(ctx.doubleParam("alpha", 0.8),
+                        ctx.doubleParam("minOutlierRatio", 8.0), 1024, ctx.intParam("maxCalibrationSamples", 256));
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(e.getMessage());
+            }
+            ActivationSmoothing.Result smoothed = new ActivationSmoothing(so).smooth(model, ctx.requireCalibration());
+            QuantizationResult r = new DynamicInt8Quantizer().quantize(smoothed);
+            record(ctx, r);
+            ctx.note(String.format(Locale.ROOT, "smoothing: %d of %d quantizable MatMuls had their input smoothed "
+                    + "(alpha %.2f)", smoothed.smoothedCount(), smoothed.decisions().size(), so.alpha()));
             return r.model();
         }
     }
