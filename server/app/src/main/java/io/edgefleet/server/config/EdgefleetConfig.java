@@ -1,0 +1,118 @@
+package io.edgefleet.server.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.util.Optional;
+
+/**
+ * Every edgefleet setting, typed. Values come from {@code application.properties}, environment
+ * variables ({@code EDGEFLEET_DATA_DIR}, {@code EDGEFLEET_MQTT_URL}, ...) or system properties.
+ */
+@ConfigMapping(prefix = "edgefleet")
+public interface EdgefleetConfig {
+
+    /** Holds the H2 database, artifact blobs, the server signing keys and the generated API token. */
+    @WithName("data-dir")
+    @WithDefault("./data")
+    String dataDir();
+
+    Db db();
+
+    Api api();
+
+    Mqtt mqtt();
+
+    Artifacts artifacts();
+
+    Models models();
+
+    Signing signing();
+
+    Demo demo();
+
+    interface Db {
+        /** {@code h2} (embedded file database) or {@code postgresql}; defaults to postgresql when a URL is set. */
+        Optional<String> kind();
+
+        /** JDBC URL of the PostgreSQL database, e.g. {@code jdbc:postgresql://db:5432/edgefleet}. */
+        Optional<String> url();
+
+        Optional<String> username();
+
+        Optional<String> password();
+    }
+
+    interface Api {
+        /** Operator bearer token; when empty one is generated and written to {@code ${data-dir}/api-token}. */
+        Optional<String> token();
+    }
+
+    interface Mqtt {
+        /** External broker URL ({@code tcp://host:1883}, {@code ssl://...}); empty starts the embedded broker. */
+        Optional<String> url();
+
+        /** The server's broker user on an external broker. */
+        Optional<String> username();
+
+        Optional<String> password();
+
+        /** Client id of this server instance; defaults to one derived from an id stored in the data dir. */
+        @WithName("client-id")
+        Optional<String> clientId();
+
+        /** URL devices are told to connect to; defaults to the external URL or the embedded broker's bound address. */
+        @WithName("advertised-url")
+        Optional<String> advertisedUrl();
+
+        /** Subscribe to device topics through MQTT 5 shared subscriptions ($share/edgefleet/...). */
+        @WithName("shared-subscriptions")
+        @WithDefault("true")
+        boolean sharedSubscriptions();
+
+        /** Threads that decode and persist inbound device messages (per-device order is kept). */
+        @WithName("ingest-workers")
+        @WithDefault("2")
+        int ingestWorkers();
+
+        /** Bound of each ingest worker's queue; a full queue holds back the MQTT client (backpressure). */
+        @WithName("ingest-queue-size")
+        @WithDefault("10000")
+        int ingestQueueSize();
+
+        Embedded embedded();
+
+        interface Embedded {
+            @WithDefault("127.0.0.1")
+            String host();
+
+            /** 0 picks a free port; never assume 1883 is free. */
+            @WithDefault("0")
+            int port();
+        }
+    }
+
+    interface Artifacts {
+        @WithName("chunk-size")
+        @WithDefault("65536")
+        int chunkSize();
+    }
+
+    interface Models {
+        @WithName("max-upload-bytes")
+        @WithDefault("268435456")
+        long maxUploadBytes();
+    }
+
+    interface Signing {
+        /** Base64 X.509 Ed25519 public key of the next signing key, announced to devices ahead of a rotation. */
+        @WithName("next-public-key")
+        Optional<String> nextPublicKey();
+    }
+
+    interface Demo {
+        /** Seed a demo device class and model when the model registry is empty. */
+        @WithDefault("false")
+        boolean enabled();
+    }
+}

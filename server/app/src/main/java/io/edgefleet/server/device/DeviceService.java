@@ -1,0 +1,189 @@
+package io.edgefleet.server.device;
+
+import io.edgefleet.protocol.Topics;
+import io.edgefleet.server.api.ApiException;
+import io.edgefleet.server.api.ErrorCode;
+import io.edgefleet.server.device.DeviceDtos.Credentials;
+import io.edgefleet.server.device.DeviceDtos.CredentialsRevoked;
+import io.edgefleet.server.device.DeviceDtos.CredentialsRotated;
+import io.edgefleet.server.device.DeviceDtos.DeviceView;
+import io.edgefleet.server.device.DeviceDtos.EventView;
+import io.edgefleet.server.device.DeviceDtos.MqttInfo;
+import io.edgefleet.server.device.DeviceDtos.RegisterDeviceRequest;
+import io.edgefleet.server.device.DeviceDtos.RegisteredDevice;
+import io.edgefleet.server.deviceclass.DeviceClassService;
+import io.edgefleet.server.mqtt.BrokerInfo;
+import io.edgefleet.server.security.CredentialsChanged;
+import io.edgefleet.server.security.MosquittoPasswordHash;
+import io.edgefleet.server.security.Secrets;
+import io.edgefleet.server.security.SigningKeys;
+import io.edgefleet.server.telemetry.TelemetryView;
+import io.edgefleet.server.telemetry.TelemetryWindowEntity;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.hibernate.Session;
+import org.hibernate.exception.ConstraintViolationException;
+
+/** Device registry: registration, credentials, queries. */
+@ApplicationScoped
+public class DeviceService {
+    public static final int MAX_PAGE = 1000;
+
+    @Inject
+    Session session;
+
+    @Inject
+    DeviceClassService classes;
+
+    @Inject
+    BrokerInfo broker;
+
+    @Inject
+    SigningKeys signingKeys;
+
+    @Inject
+    Event<CredentialsChanged> credentialsChanged;
+
+    @Transactional
+    public RegisteredDevice register(RegisterDeviceRequest req) {
+        requireId(req.id(), "id");
+        if (broker.isReservedUsername(req.id())) {
+            throw new ApiException(ErrorCode.INVALID_ID, "id '" + req.id() + "' is reserved for the server's own broker user");
+        }
+        if (classes.find(req.classId()) == null) {
+            throw new ApiException(ErrorCode.UNKNOWN_DEVICE_CLASS, "device class '" + req.classId() + "' does not exist");
+        }
+        if (session.find(DeviceEntity.class, req.id()) != null) {
+            throw new ApiException(ErrorCode.ALREADY_EXISTS, "device '" + req.id() + "' already exists");
+        }
+        String password = Secrets.randomToken();
+        long now = System.currentTimeMillis();
+        DeviceEntity d = new DeviceEntity();
+        d.id = req.id();
+        d.classId = req.classId();
+        d.tags = normalizeTags(req.tags());
+        d.credentialHash = MosquittoPasswordHash.hash(password);
+        d.credentialUpdatedAt = now;
+        d.online = false;
+        d.createdAt = now;
+        session.persist(d);
+        try {
+            session.flush();
+        } catch (ConstraintViolationException e) {
+            throw new ApiException(ErrorCode.ALREADY_EXISTS, "device '" + req.id() + "' already exists", e);
+        }
+        return new RegisteredDevice(d.id, d.classId, List.copyOf(d.tags), false, d.createdAt,
+                new Credentials(d.id, password), new MqttInfo(broker.advertisedUrl()), signingKeys.publicKeysBase64());
+    }
+
+    @Transactional
+    public List<DeviceView> list(String classId, String tag) {
+        StringBuilder q = new StringBuilder("select distinct d from DeviceEntity d left join fetch d.tags where 1 = 1");
+        if (classId != null && !classId.isBlank()) {
+            q.append(" and d.classId = :classId");
+        }
+        if (tag != null && !tag.isBlank()) {
+            q.append(" and :tag member of d.tags");
+        }
+        q.append(" order by d.id");
+        var query = session.createSelectionQuery(q.toString(), DeviceEntity.class);
+        if (classId != null && !classId.isBlank()) {
+            query.setParameter("classId", classId);
+        }
+        if (tag != null && !tag.isBlank()) {
+            query.setParameter("tag", tag);
+        }
+        return query.getResultList().stream().map(DeviceView::of).toList();
+    }
+
+    @Transactional
+    public DeviceView get(String id) {
+        return DeviceView.of(require(id));
+    }
+
+    @Transactional
+    public CredentialsRotated rotateCredentials(String id) {
+        DeviceEntity d = require(id);
+        String password = Secrets.randomToken();
+        d.credentialHash = MosquittoPasswordHash.hash(password);
+        d.credentialUpdatedAt = System.currentTimeMillis();
+        credentialsChanged.fire(new CredentialsChanged(id, false));
+        return new CredentialsRotated(id, new Credentials(id, password));
+    }
+
+    @Transactional
+    public CredentialsRevoked revokeCredentials(String id) {
+        DeviceEntity d = require(id);
+        d.credentialHash = null;
+        d.credentialUpdatedAt = System.currentTimeMillis();
+        credentialsChanged.fire(new CredentialsChanged(id, true));
+        return new CredentialsRevoked(id, true);
+    }
+
+    @Transactional
+    public List<EventView> events(String id, int limit) {
+        require(id);
+        return session.createSelectionQuery("from DeviceEventEntity where deviceId = :id order by id desc",
+                        DeviceEventEntity.class)
+                .setParameter("id", id).setMaxResults(page(limit)).getResultList()
+                .stream().map(EventView::of).toList();
+    }
+
+    @Transactional
+    public List<TelemetryView> telemetry(String id, int limit) {
+        require(id);
+        return session.createSelectionQuery("from TelemetryWindowEntity where deviceId = :id order by id desc",
+                        TelemetryWindowEntity.class)
+                .setParameter("id", id).setMaxResults(page(limit)).getResultList()
+                .stream().map(TelemetryView::of).toList();
+    }
+
+    /** Inside a caller's transaction: the device or a 404. */
+    public DeviceEntity require(String id) {
+        DeviceEntity d = Topics.isId(id) ? session.find(DeviceEntity.class, id) : null;
+        if (d == null) {
+            throw ApiException.notFound("device", id);
+        }
+        return d;
+    }
+
+    /** Query parameters arrive as text; a non-number is a client error with a reason, not a 404. */
+    public static int parseLimit(String limit) {
+        try {
+            return Integer.parseInt(limit.trim());
+        } catch (NumberFormatException e) {
+            throw new ApiException(ErrorCode.VALIDATION_FAILED, "limit must be an integer between 1 and " + MAX_PAGE
+                    + ", not '" + limit + "'");
+        }
+    }
+
+    static int page(int limit) {
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw new ApiException(ErrorCode.VALIDATION_FAILED, "limit must be between 1 and " + MAX_PAGE);
+        }
+        return limit;
+    }
+
+    static Set<String> normalizeTags(List<String> tags) {
+        Set<String> out = new TreeSet<>();
+        if (tags != null) {
+            for (String t : tags) {
+                requireId(t, "tag");
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
+    static void requireId(String value, String what) {
+        if (!Topics.isId(value)) {
+            throw new ApiException(ErrorCode.INVALID_ID, what + " '" + value + "' is invalid: use 1-64 characters from"
+                    + " A-Z a-z 0-9 . _ -, starting with a letter or digit");
+        }
+    }
+}

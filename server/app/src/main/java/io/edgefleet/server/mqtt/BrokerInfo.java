@@ -1,0 +1,68 @@
+package io.edgefleet.server.mqtt;
+
+import io.edgefleet.server.config.EdgefleetConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Optional;
+
+/** Where the broker is: the URL the server connects to, the URL devices are told, and the server's user. */
+@ApplicationScoped
+public class BrokerInfo {
+
+    @Inject
+    EdgefleetConfig config;
+
+    @Inject
+    EmbeddedBroker embeddedBroker;
+
+    public boolean embedded() {
+        return embeddedBroker.isEnabled();
+    }
+
+    /** The URL the server's own client connects to. */
+    public String connectUrl() {
+        if (embedded()) {
+            return "tcp://" + localHost(config.mqtt().embedded().host()) + ":" + embeddedBroker.port();
+        }
+        return config.mqtt().url().orElseThrow().trim();
+    }
+
+    /** The URL devices are told to use: configured, else the connect URL. */
+    public String advertisedUrl() {
+        return config.mqtt().advertisedUrl().map(String::trim).filter(s -> !s.isEmpty()).orElseGet(() -> {
+            if (embedded() && !embeddedBroker.isRunning()) {
+                return null;
+            }
+            return connectUrl();
+        });
+    }
+
+    public String serverUsername() {
+        return embedded() ? EmbeddedBroker.SERVER_USER : config.mqtt().username().orElse(null);
+    }
+
+    public String serverPassword() {
+        return embedded() ? embeddedBroker.serverPassword() : config.mqtt().password().orElse(null);
+    }
+
+    /** The configured server user for an external broker, for the Mosquitto password file. */
+    public Optional<String[]> configuredServerCredential() {
+        String user = config.mqtt().username().map(String::trim).orElse("");
+        String pass = config.mqtt().password().orElse("");
+        return user.isEmpty() || pass.isEmpty() ? Optional.empty() : Optional.of(new String[] {user, pass});
+    }
+
+    /** Broker user names a device may not take, or it could act as the server. */
+    public boolean isReservedUsername(String id) {
+        return EmbeddedBroker.SERVER_USER.equals(id)
+                || config.mqtt().username().map(String::trim).filter(id::equals).isPresent();
+    }
+
+    /** A wildcard bind address is not something to connect to; use loopback for the server's own client. */
+    private static String localHost(String bindHost) {
+        return switch (bindHost) {
+            case "0.0.0.0", "::", "[::]", "" -> "127.0.0.1";
+            default -> bindHost.contains(":") && !bindHost.startsWith("[") ? "[" + bindHost + "]" : bindHost;
+        };
+    }
+}

@@ -1,0 +1,339 @@
+package io.edgefleet.server.mqtt;
+
+import io.edgefleet.protocol.JsonCodec;
+import io.edgefleet.protocol.Message;
+import io.edgefleet.protocol.Protocol;
+import io.edgefleet.protocol.Topics;
+import io.edgefleet.server.config.DataDir;
+import io.edgefleet.server.config.EdgefleetConfig;
+import io.edgefleet.server.security.Secrets;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.jboss.logging.Logger;
+
+/**
+ * The server's one MQTT connection (Paho v5). Clean start is off and the client id is stable per
+ * server instance, so the broker keeps the session (subscriptions, queued QoS 1 messages) across a
+ * server restart. Inbound messages are handed straight to the {@link InboundDispatcher}; nothing
+ * slow runs on Paho's callback thread.
+ */
+@ApplicationScoped
+public class MqttGateway implements MqttCallback {
+    private static final Logger LOG = Logger.getLogger(MqttGateway.class);
+    private static final long SESSION_EXPIRY_SECONDS = 7 * 24 * 3600L;
+    private static final long PUBLISH_TIMEOUT_MS = 30_000;
+    /** Outstanding QoS 1 publishes while streaming artifact chunks; below any sane broker receive-maximum. */
+    private static final int PUBLISH_WINDOW = 16;
+
+    @Inject
+    EdgefleetConfig config;
+
+    @Inject
+    BrokerInfo broker;
+
+    @Inject
+    DataDir dataDir;
+
+    @Inject
+    InboundDispatcher dispatcher;
+
+    @Inject
+    Event<BrokerConnected> connectedEvent;
+
+    private final JsonCodec codec = new JsonCodec();
+    private volatile MqttAsyncClient client;
+    private volatile boolean stopping;
+    private ScheduledExecutorService retry;
+
+    void onStart(@Observes @Priority(200) StartupEvent event) {
+        start();
+    }
+
+    void onStop(@Observes @Priority(100) ShutdownEvent event) {
+        stop();
+    }
+
+    public synchronized void start() {
+        if (client != null) {
+            return;
+        }
+        stopping = false;
+        String url = broker.connectUrl();
+        try {
+            client = new MqttAsyncClient(url, clientId(), new MemoryPersistence());
+        } catch (MqttException e) {
+            throw new IllegalStateException("invalid MQTT URL '" + url + "': " + e.getMessage(), e);
+        }
+        client.setCallback(this);
+        retry = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "edgefleet-mqtt-connect");
+            t.setDaemon(true);
+            return t;
+        });
+        // First attempt in line, so an embedded setup is connected before the HTTP API serves requests;
+        // an external broker that is down only delays the gateway, it does not stop the server.
+        if (!tryConnect(10_000)) {
+            scheduleRetry(2);
+        }
+    }
+
+    public synchronized void stop() {
+        stopping = true;
+        if (retry != null) {
+            retry.shutdownNow();
+        }
+        MqttAsyncClient c = client;
+        client = null;
+        if (c != null) {
+            try {
+                if (c.isConnected()) {
+                    c.disconnect(2_000).waitForCompletion(3_000);
+                }
+            } catch (MqttException e) {
+                LOG.debugf("disconnect: %s", e.getMessage());
+            }
+            try {
+                c.close(true);
+            } catch (MqttException e) {
+                LOG.debugf("close: %s", e.getMessage());
+            }
+        }
+    }
+
+    public boolean isConnected() {
+        MqttAsyncClient c = client;
+        return c != null && c.isConnected();
+    }
+
+    private boolean tryConnect(long timeoutMs) {
+        MqttAsyncClient c = client;
+        if (c == null || stopping) {
+            return true;
+        }
+        try {
+            c.connect(options()).waitForCompletion(timeoutMs);
+            return true;
+        } catch (MqttException e) {
+            LOG.warnf("Cannot connect to the MQTT broker at %s: %s (reason %d); retrying", broker.connectUrl(),
+                    e.getMessage(), e.getReasonCode());
+            return false;
+        }
+    }
+
+    private void scheduleRetry(long delaySeconds) {
+        retry.schedule(() -> {
+            if (!stopping && !isConnected() && !tryConnect(10_000)) {
+                scheduleRetry(Math.min(delaySeconds * 2, 30));
+            }
+        }, delaySeconds, TimeUnit.SECONDS);
+    }
+
+    private MqttConnectionOptions options() {
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(false);
+        o.setSessionExpiryInterval(SESSION_EXPIRY_SECONDS);
+        o.setAutomaticReconnect(true);
+        o.setAutomaticReconnectDelay(1, 30);
+        o.setKeepAliveInterval(30);
+        o.setConnectionTimeout(10);
+        o.setReceiveMaximum(1000);
+        String user = broker.serverUsername();
+        if (user != null && !user.isBlank()) {
+            o.setUserName(user);
+            String pass = broker.serverPassword();
+            if (pass != null) {
+                o.setPassword(pass.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return o;
+    }
+
+    /** Stable per data directory unless configured, so clean-start=false resumes the same broker session. */
+    private String clientId() {
+        return config.mqtt().clientId().map(String::trim).filter(s -> !s.isEmpty()).orElseGet(() -> {
+            Path file = dataDir.resolve("server-instance-id");
+            try {
+                if (Files.isRegularFile(file)) {
+                    String id = Files.readString(file, StandardCharsets.UTF_8).trim();
+                    if (!id.isEmpty()) {
+                        return "edgefleet-server-" + id;
+                    }
+                }
+                String id = Secrets.randomToken().substring(0, 12);
+                Files.writeString(file, id + "\n", StandardCharsets.UTF_8);
+                return "edgefleet-server-" + id;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read or write " + file, e);
+            }
+        });
+    }
+
+    /** The device-topic filters the server subscribes to, shared or not. */
+    public List<String> subscriptionFilters() {
+        return java.util.Arrays.stream(IngestStats.INBOUND)
+                .map(Topics::allDevices)
+                .map(f -> config.mqtt().sharedSubscriptions() ? Topics.shared(f) : f)
+                .toList();
+    }
+
+    @Override
+    public void connectComplete(boolean reconnect, String serverURI) {
+        LOG.infof("MQTT gateway %s to %s", reconnect ? "reconnected" : "connected", serverURI);
+        MqttAsyncClient c = client;
+        if (c == null) {
+            return;
+        }
+        List<String> filters = subscriptionFilters();
+        MqttSubscription[] subs = filters.stream().map(f -> new MqttSubscription(f, 1)).toArray(MqttSubscription[]::new);
+        try {
+            // Asynchronous: waiting here would block Paho's callback thread, which delivers the SUBACK.
+            c.subscribe(subs, null, new org.eclipse.paho.mqttv5.client.MqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    int[] codes = token.getReasonCodes();
+                    for (int i = 0; codes != null && i < codes.length && i < filters.size(); i++) {
+                        if (codes[i] >= 0x80) {
+                            LOG.errorf("The broker refused the subscription %s (reason 0x%02x); device messages of that"
+                                    + " kind will not arrive. If the broker lacks shared subscriptions, set"
+                                    + " edgefleet.mqtt.shared-subscriptions=false", filters.get(i), codes[i]);
+                        }
+                    }
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable e) {
+                    LOG.errorf("Subscribing to device topics failed: %s", e.toString());
+                }
+            }, new MqttProperties());
+        } catch (MqttException e) {
+            LOG.errorf("Subscribing to device topics failed: %s", e.getMessage());
+        }
+        connectedEvent.fire(new BrokerConnected(reconnect));
+    }
+
+    @Override
+    public void messageArrived(String topic, MqttMessage message) {
+        dispatcher.accept(topic, message.getPayload());
+    }
+
+    @Override
+    public void disconnected(MqttDisconnectResponse response) {
+        if (!stopping) {
+            LOG.warnf("MQTT gateway disconnected: %s", response.getReasonString() != null ? response.getReasonString()
+                    : String.valueOf(response.getException()));
+        }
+    }
+
+    @Override
+    public void mqttErrorOccurred(MqttException exception) {
+        LOG.warnf("MQTT error: %s", exception.getMessage());
+    }
+
+    @Override
+    public void deliveryComplete(IMqttToken token) {
+        // publishes are tracked through their tokens
+    }
+
+    @Override
+    public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        // no enhanced authentication
+    }
+
+    /** Publishes one JSON message at QoS 1 and waits for the broker's acknowledgement. */
+    public void publishJson(String topic, Message message, boolean retained) {
+        publish(topic, codec.encode(message), retained, Protocol.CONTENT_TYPE_JSON);
+    }
+
+    public void publish(String topic, byte[] payload, boolean retained, String contentType) {
+        try {
+            IMqttToken token = send(topic, payload, retained, contentType);
+            token.waitForCompletion(PUBLISH_TIMEOUT_MS);
+            checkReason(topic, token);
+        } catch (MqttException e) {
+            throw new BrokerUnavailableException("publish to " + topic + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Publishes many messages with at most {@link #PUBLISH_WINDOW} unacknowledged at a time: fast on
+     * a good link, and never more in flight than the broker allows.
+     */
+    public void publishAll(List<String> topics, java.util.function.IntFunction<byte[]> payloads, boolean retained,
+                           String contentType) {
+        Deque<IMqttToken> inFlight = new ArrayDeque<>();
+        try {
+            for (int i = 0; i < topics.size(); i++) {
+                if (inFlight.size() >= PUBLISH_WINDOW) {
+                    IMqttToken oldest = inFlight.removeFirst();
+                    oldest.waitForCompletion(PUBLISH_TIMEOUT_MS);
+                    checkReason(oldest.getTopics() == null ? "?" : oldest.getTopics()[0], oldest);
+                }
+                inFlight.addLast(send(topics.get(i), payloads.apply(i), retained, contentType));
+            }
+            while (!inFlight.isEmpty()) {
+                IMqttToken t = inFlight.removeFirst();
+                t.waitForCompletion(PUBLISH_TIMEOUT_MS);
+                checkReason(t.getTopics() == null ? "?" : t.getTopics()[0], t);
+            }
+        } catch (MqttException e) {
+            throw new BrokerUnavailableException("publishing " + topics.size() + " messages failed: " + e.getMessage(), e);
+        }
+    }
+
+    private IMqttToken send(String topic, byte[] payload, boolean retained, String contentType) throws MqttException {
+        MqttAsyncClient c = client;
+        if (c == null || !c.isConnected()) {
+            throw new BrokerUnavailableException("the MQTT gateway is not connected to the broker at " + broker.connectUrl(), null);
+        }
+        MqttMessage m = new MqttMessage(payload);
+        m.setQos(1);
+        m.setRetained(retained);
+        if (contentType != null && payload.length > 0) {
+            MqttProperties props = new MqttProperties();
+            props.setContentType(contentType);
+            m.setProperties(props);
+        }
+        return c.publish(topic, m);
+    }
+
+    private static void checkReason(String topic, IMqttToken token) {
+        int[] codes = token.getReasonCodes();
+        if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
+            throw new BrokerUnavailableException(String.format("the broker refused the publish to %s (reason 0x%02x)",
+                    topic, codes[0]), null);
+        }
+    }
+
+    /** The broker is unreachable or refused a publish. */
+    public static final class BrokerUnavailableException extends RuntimeException {
+        public BrokerUnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package io.edgefleet.server.rollout;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import jakarta.validation.constraints.Size;
+import java.util.List;
+
+/** JSON shapes of the deployment API. */
+public final class DeploymentDtos {
+    private DeploymentDtos() {
+    }
+
+    /** Exactly one of {@code classId} and {@code deviceIds}. */
+    public record CreateDeploymentRequest(
+            @NotBlank String model,
+            @NotNull @Positive Long version,
+            String classId,
+            @Size(max = 10_000) List<@NotBlank String> deviceIds,
+            @Valid HealthRequest health) {
+    }
+
+    /** Any field left out is taken from the target's device class SLO or the defaults. */
+    public record HealthRequest(
+            @DecimalMin("0") Double maxP95LatencyMs,
+            @DecimalMin("0") @DecimalMax("1") Double maxErrorRate,
+            @Min(1) @Max(1000) Integer windows,
+            @Min(0) Integer minInferences) {
+    }
+
+    /** maxP95LatencyMs is null when each target uses its own class's SLO. */
+    public record HealthView(Double maxP95LatencyMs, double maxErrorRate, int windows, int minInferences) {
+    }
+
+    public record TargetView(String deviceId, String classId, TargetState state, String reason, String detail,
+                             Long sentAt, long updatedAt) {
+        static TargetView of(DeploymentTargetEntity t) {
+            return new TargetView(t.deviceId, t.classId, t.state, t.reason, t.detail, t.sentAt, t.updatedAt);
+        }
+    }
+
+    public record Summary(int pending, int inProgress, int committed, int rolledBack, int failed) {
+        static Summary of(List<DeploymentTargetEntity> targets) {
+            int pending = 0;
+            int inProgress = 0;
+            int committed = 0;
+            int rolledBack = 0;
+            int failed = 0;
+            for (DeploymentTargetEntity t : targets) {
+                switch (t.state) {
+                    case PENDING, SENT -> pending++;
+                    case DOWNLOADING, ACTIVATED -> inProgress++;
+                    case COMMITTED -> committed++;
+                    case ROLLED_BACK -> rolledBack++;
+                    case FAILED -> failed++;
+                }
+            }
+            return new Summary(pending, inProgress, committed, rolledBack, failed);
+        }
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record DeploymentView(
+            String id,
+            String model,
+            long version,
+            String sha256,
+            long size,
+            String classId,
+            DeploymentStatus status,
+            HealthView health,
+            String rollbackReason,
+            long createdAt,
+            long updatedAt,
+            List<TargetView> targets,
+            Summary summary) {
+
+        static DeploymentView of(DeploymentEntity d, List<DeploymentTargetEntity> targets, boolean withTargets) {
+            return new DeploymentView(d.id, d.modelName, d.modelVersion, d.sha256, d.size, d.targetClassId, d.status,
+                    new HealthView(d.healthMaxP95LatencyMs, d.healthMaxErrorRate, d.healthWindows, d.healthMinInferences),
+                    d.rollbackReason, d.createdAt, d.updatedAt,
+                    withTargets ? targets.stream().map(TargetView::of).toList() : null,
+                    Summary.of(targets));
+        }
+    }
+
+    public record RollbackRequest(@Size(max = 1000) String reason) {
+    }
+
+    public record SentCommand(String deviceId, String commandId) {
+    }
+
+    /** What a deployment rollback did: commands sent to devices running it, targets stopped before activation. */
+    public record RollbackResult(String deploymentId, String reason, List<SentCommand> sent, List<String> cancelled) {
+    }
+
+    public record DeviceRollbackResult(String deviceId, String deploymentId, String commandId, String reason) {
+    }
+}

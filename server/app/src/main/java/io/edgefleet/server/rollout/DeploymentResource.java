@@ -1,0 +1,54 @@
+package io.edgefleet.server.rollout;
+
+import io.edgefleet.server.rollout.DeploymentDtos.CreateDeploymentRequest;
+import io.edgefleet.server.rollout.DeploymentDtos.DeploymentView;
+import io.edgefleet.server.rollout.DeploymentDtos.RollbackRequest;
+import io.edgefleet.server.rollout.DeploymentDtos.RollbackResult;
+import jakarta.inject.Inject;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import java.util.List;
+
+@Path("/api/v1/deployments")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class DeploymentResource {
+
+    @Inject
+    RolloutService rollouts;
+
+    /** 202: targets start PENDING; the artifact and the commands go out in the background. */
+    @POST
+    public Response create(@NotNull @Valid CreateDeploymentRequest request, @Context UriInfo uri) {
+        DeploymentView view = rollouts.create(request);
+        return Response.accepted(view).location(uri.getAbsolutePathBuilder().path(view.id()).build()).build();
+    }
+
+    @GET
+    public List<DeploymentView> list() {
+        return rollouts.list();
+    }
+
+    @GET
+    @Path("/{id}")
+    public DeploymentView get(@PathParam("id") String id) {
+        return rollouts.get(id);
+    }
+
+    @POST
+    @Path("/{id}/rollback")
+    public Response rollback(@PathParam("id") String id, @Valid RollbackRequest request) {
+        RollbackResult result = rollouts.rollback(id, request == null ? null : request.reason());
+        return Response.accepted(result).build();
+    }
+}

@@ -1,0 +1,58 @@
+package io.edgefleet.server.rollout;
+
+import io.edgefleet.protocol.DeviceEvent;
+import java.util.Collection;
+import java.util.Optional;
+
+/**
+ * The rollout state machine in plain Java: how a device event moves a target, and what the
+ * targets add up to. Transitions only go forward; a late or repeated event is ignored, never
+ * applied out of order.
+ */
+public final class RolloutRules {
+    private RolloutRules() {
+    }
+
+    /** The state an event moves a target to, or empty when the event does not change it. */
+    public static Optional<TargetState> next(TargetState current, DeviceEvent.Type event) {
+        TargetState next = switch (event) {
+            case DEPLOY_RECEIVED, DOWNLOAD_PROGRESS, DOWNLOADED, VERIFIED ->
+                    current == TargetState.PENDING || current == TargetState.SENT ? TargetState.DOWNLOADING : null;
+            case ACTIVATED -> current.ordinal() < TargetState.ACTIVATED.ordinal() ? TargetState.ACTIVATED : null;
+            // A lost ACTIVATED event must not block the commit from counting.
+            case COMMITTED -> current.ordinal() < TargetState.COMMITTED.ordinal() ? TargetState.COMMITTED : null;
+            // Rolling back is possible after a commit too (operator request, a later health breach).
+            case ROLLED_BACK -> !current.terminal() || current == TargetState.COMMITTED ? TargetState.ROLLED_BACK : null;
+            case DEPLOY_FAILED -> !current.terminal() ? TargetState.FAILED : null;
+            // A rejected deploy fails the target; a rejected rollback of a running model leaves it as it is.
+            case COMMAND_REJECTED -> !current.terminal() && !current.rollbackApplies() ? TargetState.FAILED : null;
+        };
+        return Optional.ofNullable(next);
+    }
+
+    public static DeploymentStatus status(Collection<TargetState> states, boolean rollbackRequested) {
+        if (rollbackRequested) {
+            return DeploymentStatus.ROLLED_BACK;
+        }
+        int committed = 0;
+        int rolledBack = 0;
+        int failed = 0;
+        for (TargetState s : states) {
+            switch (s) {
+                case COMMITTED -> committed++;
+                case ROLLED_BACK -> rolledBack++;
+                case FAILED -> failed++;
+                default -> {
+                    return DeploymentStatus.IN_PROGRESS;
+                }
+            }
+        }
+        if (committed == states.size()) {
+            return DeploymentStatus.COMPLETED;
+        }
+        if (committed > 0) {
+            return DeploymentStatus.PARTIAL;
+        }
+        return rolledBack > 0 ? DeploymentStatus.ROLLED_BACK : DeploymentStatus.FAILED;
+    }
+}

@@ -1,0 +1,66 @@
+package io.edgefleet.server.telemetry;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.edgefleet.protocol.LatencyStats;
+import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.TelemetryWindow;
+
+/** A telemetry window as the REST API shows it (also stored as a device's {@code lastTelemetry}). */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record TelemetryView(
+        String id,
+        long seq,
+        long windowStart,
+        long windowEnd,
+        ModelRef model,
+        long inferences,
+        long errors,
+        LatencyStats latency,
+        Double energyMj,
+        Double drift,
+        long dropped,
+        boolean replayed,
+        long receivedAt) {
+
+    public static TelemetryView of(TelemetryWindow w, long receivedAt) {
+        return new TelemetryView(w.id(), w.seq(), w.windowStart(), w.windowEnd(), w.model(), w.inferences(),
+                w.errors(), w.latency(), w.energyMj(), w.drift(), w.dropped(), w.replayed(), receivedAt);
+    }
+
+    public static TelemetryView of(TelemetryWindowEntity e) {
+        ModelRef model = e.modelName == null ? null : new ModelRef(e.modelName, e.modelVersion, e.modelSha256);
+        LatencyStats latency = e.latencyP50 == null ? null
+                : new LatencyStats(e.latencyP50, e.latencyP95, e.latencyP99, e.latencyMax, e.latencyMean);
+        return new TelemetryView(e.messageId, e.seq, e.windowStart, e.windowEnd, model, e.inferences, e.errors,
+                latency, e.energyMj, e.drift, e.dropped, e.replayed, e.receivedAt);
+    }
+
+    public static TelemetryWindowEntity toEntity(TelemetryWindow w, long receivedAt) {
+        TelemetryWindowEntity e = new TelemetryWindowEntity();
+        e.deviceId = w.deviceId();
+        e.messageId = w.id();
+        e.seq = w.seq();
+        e.windowStart = w.windowStart();
+        e.windowEnd = w.windowEnd();
+        if (w.model() != null) {
+            e.modelName = w.model().model();
+            e.modelVersion = w.model().version();
+            e.modelSha256 = w.model().sha256();
+        }
+        e.inferences = w.inferences();
+        e.errors = w.errors();
+        if (w.latency() != null) {
+            e.latencyP50 = w.latency().p50();
+            e.latencyP95 = w.latency().p95();
+            e.latencyP99 = w.latency().p99();
+            e.latencyMax = w.latency().max();
+            e.latencyMean = w.latency().mean();
+        }
+        e.energyMj = w.energyMj();
+        e.drift = w.drift();
+        e.dropped = w.dropped();
+        e.replayed = w.replayed();
+        e.receivedAt = receivedAt;
+        return e;
+    }
+}

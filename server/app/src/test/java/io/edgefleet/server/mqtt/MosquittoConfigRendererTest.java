@@ -1,0 +1,36 @@
+package io.edgefleet.server.mqtt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MosquittoConfigRendererTest {
+    private final List<MosquittoConfigRenderer.DeviceEntry> devices = List.of(
+            new MosquittoConfigRenderer.DeviceEntry("dev-1", "gw", "$7$101$a$b"),
+            new MosquittoConfigRenderer.DeviceEntry("dev-2", "cam", "$7$101$c$d"));
+
+    @Test
+    void passwdListsServerThenDevices() {
+        assertEquals("ops:$7$101$s$h\ndev-1:$7$101$a$b\ndev-2:$7$101$c$d\n",
+                MosquittoConfigRenderer.passwd(devices, "ops", "$7$101$s$h"));
+        assertEquals("dev-1:$7$101$a$b\ndev-2:$7$101$c$d\n", MosquittoConfigRenderer.passwd(devices, null, null));
+    }
+
+    @Test
+    void aclConfinesEachDeviceToItsTopicsAndClass() {
+        String acl = MosquittoConfigRenderer.acl(devices, "ops");
+        assertTrue(acl.contains("user ops\ntopic readwrite edgefleet/v1/#\ntopic read $share/edgefleet/edgefleet/v1/#\n"));
+        assertTrue(acl.contains("user dev-1\n"
+                + "topic write edgefleet/v1/devices/dev-1/status\n"
+                + "topic write edgefleet/v1/devices/dev-1/events\n"
+                + "topic write edgefleet/v1/devices/dev-1/telemetry\n"
+                + "topic read edgefleet/v1/devices/dev-1/cmd\n"
+                + "topic read edgefleet/v1/classes/gw/artifacts/#\n"));
+        assertTrue(acl.contains("topic read edgefleet/v1/classes/cam/artifacts/#\n"));
+        // every non-comment rule line belongs to a user block, none grants anonymous access
+        String beforeFirstUser = acl.substring(0, acl.indexOf("user "));
+        assertTrue(beforeFirstUser.lines().allMatch(l -> l.isBlank() || l.startsWith("#")));
+    }
+}

@@ -1,0 +1,148 @@
+package io.edgefleet.server.support;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+/** A device stand-in for tests: a plain Paho v5 client that records what it receives. */
+public final class FakeDevice implements AutoCloseable {
+
+    public record Received(String topic, byte[] payload, boolean retained) {
+        public String text() {
+            return new String(payload, StandardCharsets.UTF_8);
+        }
+    }
+
+    private final MqttClient client;
+    private final List<Received> received = new CopyOnWriteArrayList<>();
+
+    private FakeDevice(MqttClient client) {
+        this.client = client;
+    }
+
+    public static FakeDevice connect(String url, String username, String password) throws MqttException {
+        MqttClient c = new MqttClient(url, username + "-" + System.nanoTime(), new MemoryPersistence());
+        // A broker may drop a refused QoS 1 publish without acknowledging it (Moquette does): never wait forever.
+        c.setTimeToWait(5_000);
+        FakeDevice d = new FakeDevice(c);
+        c.setCallback(new MqttCallback() {
+            @Override
+            public void disconnected(MqttDisconnectResponse response) {
+            }
+
+            @Override
+            public void mqttErrorOccurred(MqttException exception) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                d.received.add(new Received(topic, message.getPayload(), message.isRetained()));
+            }
+
+            @Override
+            public void deliveryComplete(IMqttToken token) {
+            }
+
+            @Override
+            public void connectComplete(boolean reconnect, String serverURI) {
+            }
+
+            @Override
+            public void authPacketArrived(int reasonCode, MqttProperties properties) {
+            }
+        });
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(true);
+        o.setUserName(username);
+        o.setPassword(password.getBytes(StandardCharsets.UTF_8));
+        o.setConnectionTimeout(5);
+        c.connect(o);
+        return d;
+    }
+
+    /** Subscribes at QoS 1; returns the broker's reason code per filter (>= 0x80 means refused). */
+    public int[] subscribe(String... filters) {
+        MqttSubscription[] subs = new MqttSubscription[filters.length];
+        for (int i = 0; i < filters.length; i++) {
+            subs[i] = new MqttSubscription(filters[i], 1);
+        }
+        try {
+            IMqttToken token = client.subscribe(subs);
+            return token.getReasonCodes();
+        } catch (MqttException e) {
+            int[] codes = new int[filters.length];
+            java.util.Arrays.fill(codes, e.getReasonCode() >= 0x80 ? e.getReasonCode() : 0x80);
+            return codes;
+        }
+    }
+
+    public void publish(String topic, byte[] payload, boolean retained) throws MqttException {
+        MqttMessage m = new MqttMessage(payload);
+        m.setQos(1);
+        m.setRetained(retained);
+        client.publish(topic, m);
+    }
+
+    /** QoS 0: nothing to wait for, for publishes the broker is expected to drop. */
+    public void publishAtMostOnce(String topic, byte[] payload) throws MqttException {
+        MqttMessage m = new MqttMessage(payload);
+        m.setQos(0);
+        client.publish(topic, m);
+    }
+
+    public void publish(String topic, String json) throws MqttException {
+        publish(topic, json.getBytes(StandardCharsets.UTF_8), false);
+    }
+
+    public boolean isConnected() {
+        return client.isConnected();
+    }
+
+    public List<Received> received() {
+        return new ArrayList<>(received);
+    }
+
+    /** Waits until a received message matches. */
+    public Received await(Predicate<Received> match, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (Received r : received) {
+                if (match.test(r)) {
+                    return r;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no matching message within " + timeout + "; received topics: "
+                + received.stream().map(Received::topic).toList());
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (client.isConnected()) {
+                client.disconnect(1000);
+            }
+        } catch (MqttException ignored) {
+            // best effort
+        }
+        try {
+            client.close(true);
+        } catch (MqttException ignored) {
+            // best effort
+        }
+    }
+}
