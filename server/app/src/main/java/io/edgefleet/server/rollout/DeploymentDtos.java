@@ -10,7 +10,9 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
 import jakarta.validation.constraints.Size;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /** JSON shapes of the deployment API. */
 public final class DeploymentDtos {
@@ -46,22 +48,21 @@ public final class DeploymentDtos {
     }
 
     public record Summary(int pending, int inProgress, int committed, int rolledBack, int failed) {
+        static Summary of(Map<TargetState, Long> counts) {
+            return new Summary(
+                    (int) (counts.getOrDefault(TargetState.PENDING, 0L) + counts.getOrDefault(TargetState.SENT, 0L)),
+                    (int) (counts.getOrDefault(TargetState.DOWNLOADING, 0L) + counts.getOrDefault(TargetState.ACTIVATED, 0L)),
+                    (int) (long) counts.getOrDefault(TargetState.COMMITTED, 0L),
+                    (int) (long) counts.getOrDefault(TargetState.ROLLED_BACK, 0L),
+                    (int) (long) counts.getOrDefault(TargetState.FAILED, 0L));
+        }
+
         static Summary of(List<DeploymentTargetEntity> targets) {
-            int pending = 0;
-            int inProgress = 0;
-            int committed = 0;
-            int rolledBack = 0;
-            int failed = 0;
+            Map<TargetState, Long> counts = new EnumMap<>(TargetState.class);
             for (DeploymentTargetEntity t : targets) {
-                switch (t.state) {
-                    case PENDING, SENT -> pending++;
-                    case DOWNLOADING, ACTIVATED -> inProgress++;
-                    case COMMITTED -> committed++;
-                    case ROLLED_BACK -> rolledBack++;
-                    case FAILED -> failed++;
-                }
+                counts.merge(t.state, 1L, Long::sum);
             }
-            return new Summary(pending, inProgress, committed, rolledBack, failed);
+            return of(counts);
         }
     }
 
@@ -81,12 +82,20 @@ public final class DeploymentDtos {
             List<TargetView> targets,
             Summary summary) {
 
-        static DeploymentView of(DeploymentEntity d, List<DeploymentTargetEntity> targets, boolean withTargets) {
+        /** With every target. */
+        static DeploymentView of(DeploymentEntity d, List<DeploymentTargetEntity> targets) {
+            return of(d, targets.stream().map(TargetView::of).toList(), Summary.of(targets));
+        }
+
+        /** Summary only, for listings. */
+        static DeploymentView of(DeploymentEntity d, Map<TargetState, Long> counts) {
+            return of(d, null, Summary.of(counts));
+        }
+
+        private static DeploymentView of(DeploymentEntity d, List<TargetView> targets, Summary summary) {
             return new DeploymentView(d.id, d.modelName, d.modelVersion, d.sha256, d.size, d.targetClassId, d.status,
                     new HealthView(d.healthMaxP95LatencyMs, d.healthMaxErrorRate, d.healthWindows, d.healthMinInferences),
-                    d.rollbackReason, d.createdAt, d.updatedAt,
-                    withTargets ? targets.stream().map(TargetView::of).toList() : null,
-                    Summary.of(targets));
+                    d.rollbackReason, d.createdAt, d.updatedAt, targets, summary);
         }
     }
 

@@ -2,6 +2,8 @@ package io.edgefleet.server.rollout;
 
 import io.edgefleet.protocol.DeviceEvent;
 import java.util.Collection;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -31,28 +33,32 @@ public final class RolloutRules {
     }
 
     public static DeploymentStatus status(Collection<TargetState> states, boolean rollbackRequested) {
+        Map<TargetState, Long> counts = new EnumMap<>(TargetState.class);
+        for (TargetState s : states) {
+            counts.merge(s, 1L, Long::sum);
+        }
+        return status(counts, rollbackRequested);
+    }
+
+    /** The same from per-state counts, which a database can compute without loading every target. */
+    public static DeploymentStatus status(Map<TargetState, Long> counts, boolean rollbackRequested) {
         if (rollbackRequested) {
             return DeploymentStatus.ROLLED_BACK;
         }
-        int committed = 0;
-        int rolledBack = 0;
-        int failed = 0;
-        for (TargetState s : states) {
-            switch (s) {
-                case COMMITTED -> committed++;
-                case ROLLED_BACK -> rolledBack++;
-                case FAILED -> failed++;
-                default -> {
-                    return DeploymentStatus.IN_PROGRESS;
-                }
+        long total = 0;
+        for (Map.Entry<TargetState, Long> e : counts.entrySet()) {
+            if (!e.getKey().terminal() && e.getValue() > 0) {
+                return DeploymentStatus.IN_PROGRESS;
             }
+            total += e.getValue();
         }
-        if (committed == states.size()) {
+        long committed = counts.getOrDefault(TargetState.COMMITTED, 0L);
+        if (committed == total) {
             return DeploymentStatus.COMPLETED;
         }
         if (committed > 0) {
             return DeploymentStatus.PARTIAL;
         }
-        return rolledBack > 0 ? DeploymentStatus.ROLLED_BACK : DeploymentStatus.FAILED;
+        return counts.getOrDefault(TargetState.ROLLED_BACK, 0L) > 0 ? DeploymentStatus.ROLLED_BACK : DeploymentStatus.FAILED;
     }
 }

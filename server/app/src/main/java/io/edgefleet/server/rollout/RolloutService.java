@@ -31,6 +31,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -155,7 +156,7 @@ public class RolloutService {
             targets.add(t);
         }
         LOG.infof("Deployment %s: %s:%d to %d device(s)", dep.id, dep.modelName, dep.modelVersion, targets.size());
-        return DeploymentView.of(dep, targets, true);
+        return DeploymentView.of(dep, targets);
     }
 
     private List<DeviceEntity> devicesOfClass(String classId) {
@@ -217,17 +218,18 @@ public class RolloutService {
         return QuarkusTransaction.requiringNew().call(() -> {
             List<DeploymentEntity> deps = session.createSelectionQuery(
                     "from DeploymentEntity order by createdAt desc", DeploymentEntity.class).getResultList();
-            Map<String, List<DeploymentTargetEntity>> byDep = new HashMap<>();
-            for (DeploymentTargetEntity t : session.createSelectionQuery("from DeploymentTargetEntity",
-                    DeploymentTargetEntity.class).getResultList()) {
-                byDep.computeIfAbsent(t.deploymentId, k -> new ArrayList<>()).add(t);
+            Map<String, Map<TargetState, Long>> counts = new HashMap<>();
+            for (Object[] row : session.createSelectionQuery("select t.deploymentId, t.state, count(t) from"
+                    + " DeploymentTargetEntity t group by t.deploymentId, t.state", Object[].class).getResultList()) {
+                counts.computeIfAbsent((String) row[0], k -> new EnumMap<>(TargetState.class))
+                        .put((TargetState) row[1], (Long) row[2]);
             }
-            return deps.stream().map(d -> DeploymentView.of(d, byDep.getOrDefault(d.id, List.of()), false)).toList();
+            return deps.stream().map(d -> DeploymentView.of(d, counts.getOrDefault(d.id, Map.of()))).toList();
         });
     }
 
     public DeploymentView get(String id) {
-        return QuarkusTransaction.requiringNew().call(() -> DeploymentView.of(require(id), targets(id), true));
+        return QuarkusTransaction.requiringNew().call(() -> DeploymentView.of(require(id), targets(id)));
     }
 
     public RollbackResult rollback(String deploymentId, String requestedReason) {
@@ -579,8 +581,14 @@ public class RolloutService {
     }
 
     private void refreshStatus(DeploymentEntity dep, long now) {
-        List<TargetState> states = targets(dep.id).stream().map(t -> t.state).toList();
-        DeploymentStatus status = RolloutRules.status(states, dep.rollbackRequestedAt != null);
+        // Counted by the database: an event must not cost a load of every target of a large rollout.
+        Map<TargetState, Long> counts = new EnumMap<>(TargetState.class);
+        for (Object[] row : session.createSelectionQuery("select t.state, count(t) from DeploymentTargetEntity t"
+                + " where t.deploymentId = :id group by t.state", Object[].class)
+                .setParameter("id", dep.id).getResultList()) {
+            counts.put((TargetState) row[0], (Long) row[1]);
+        }
+        DeploymentStatus status = RolloutRules.status(counts, dep.rollbackRequestedAt != null);
         if (status != dep.status) {
             LOG.infof("Deployment %s: %s -> %s", dep.id, dep.status, status);
             dep.status = status;
