@@ -1,0 +1,105 @@
+package io.edgefleet.server.mqtt;
+
+import static io.edgefleet.server.support.Api.api;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.edgefleet.protocol.DeviceEvent;
+import io.edgefleet.protocol.DeviceStatus;
+import io.edgefleet.protocol.JsonCodec;
+import io.edgefleet.protocol.LatencyStats;
+import io.edgefleet.protocol.Message;
+import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.Protocol;
+import io.edgefleet.protocol.TelemetryWindow;
+import io.edgefleet.protocol.Topics;
+import io.edgefleet.server.mqtt.InboundDispatcher.Inbound;
+import io.edgefleet.server.support.Api;
+import io.edgefleet.server.support.TestDataDir;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The ingest rules, fed straight into the processor (no broker timing involved). */
+@QuarkusTest
+@WithTestResource(TestDataDir.class)
+class InboundProcessorTest {
+    private static final JsonCodec CODEC = new JsonCodec();
+    private static final ModelRef MODEL = new ModelRef("m", 1, "a".repeat(64));
+
+    @Inject
+    InboundProcessor processor;
+
+    private static Inbound in(Topics.Kind kind, String deviceId, Message m) {
+        return new Inbound(kind, deviceId, CODEC.encode(m), System.currentTimeMillis());
+    }
+
+    private static TelemetryWindow window(String deviceId, long seq, long end, boolean replayed) {
+        return new TelemetryWindow(Protocol.VERSION, Protocol.newMessageId(), end, deviceId, seq, end - 1000, end,
+                MODEL, 10, 0, new LatencyStats(1, 2, 3, 4, 1.5), null, null, 0, replayed);
+    }
+
+    private static DeviceStatus status(String deviceId, DeviceStatus.State state, long ts) {
+        return new DeviceStatus(Protocol.VERSION, Protocol.newMessageId(), ts, deviceId, state, null, null, "a/1");
+    }
+
+    @Test
+    void unknownDevicesAreCountedAndDropped() {
+        long before = api().get("/api/v1/stats").jsonPath().getLong("unknownDeviceDropped.telemetry");
+        long statusBefore = api().get("/api/v1/stats").jsonPath().getLong("unknownDeviceDropped.status");
+        processor.process(List.of(
+                in(Topics.Kind.TELEMETRY, "ghost", window("ghost", 1, 5000, false)),
+                in(Topics.Kind.STATUS, "ghost", status("ghost", DeviceStatus.State.ONLINE, 5000))));
+        JsonPath stats = api().get("/api/v1/stats").jsonPath();
+        assertEquals(before + 1, stats.getLong("unknownDeviceDropped.telemetry"));
+        assertEquals(statusBefore + 1, stats.getLong("unknownDeviceDropped.status"));
+    }
+
+    @Test
+    void statusNeverGoesBackInTimeAndOfflineIsNotASignOfLife() {
+        Api.createClass("ing-gw");
+        Api.registerDevice("ing-1", "ing-gw");
+        processor.process(List.of(in(Topics.Kind.STATUS, "ing-1", status("ing-1", DeviceStatus.State.ONLINE, 2000))));
+        long seen = api().get("/api/v1/devices/ing-1").then().body("online", equalTo(true)).extract().jsonPath()
+                .getLong("lastSeen");
+        processor.process(List.of(in(Topics.Kind.STATUS, "ing-1", status("ing-1", DeviceStatus.State.OFFLINE, 1000))));
+        api().get("/api/v1/devices/ing-1").then().body("online", equalTo(true));
+        processor.process(List.of(in(Topics.Kind.STATUS, "ing-1", status("ing-1", DeviceStatus.State.OFFLINE, 3000))));
+        api().get("/api/v1/devices/ing-1").then().body("online", equalTo(false)).body("lastSeen", equalTo(seen));
+    }
+
+    @Test
+    void replayedWindowsAreStoredButDoNotReplaceTheLastWindow() {
+        Api.createClass("ing-rp");
+        Api.registerDevice("ing-2", "ing-rp");
+        processor.process(List.of(
+                in(Topics.Kind.TELEMETRY, "ing-2", window("ing-2", 5, 50_000, false)),
+                in(Topics.Kind.TELEMETRY, "ing-2", window("ing-2", 6, 60_000, false)),
+                in(Topics.Kind.TELEMETRY, "ing-2", window("ing-2", 2, 20_000, true))));
+        api().get("/api/v1/devices/ing-2").then().body("lastTelemetry.seq", equalTo(6));
+        api().get("/api/v1/devices/ing-2/telemetry").then().body("$", hasSize(3)).body("seq", equalTo(List.of(2, 6, 5)));
+    }
+
+    @Test
+    void eventsWithoutADeploymentAreStoredInOrderWithTelemetryAround() {
+        Api.createClass("ing-ev");
+        Api.registerDevice("ing-3", "ing-ev");
+        DeviceEvent rejected = DeviceEvent.of("ing-3", DeviceEvent.Type.COMMAND_REJECTED, null, null,
+                io.edgefleet.protocol.ReasonCode.MALFORMED_PAYLOAD, "bad command");
+        processor.process(List.of(
+                in(Topics.Kind.TELEMETRY, "ing-3", window("ing-3", 1, 10_000, false)),
+                in(Topics.Kind.EVENTS, "ing-3", rejected),
+                in(Topics.Kind.EVENTS, "ing-3", rejected),
+                in(Topics.Kind.TELEMETRY, "ing-3", window("ing-3", 2, 20_000, false))));
+        api().get("/api/v1/devices/ing-3/events").then().body("$", hasSize(1))
+                .body("[0].type", equalTo("COMMAND_REJECTED"))
+                .body("[0].reason", equalTo("MALFORMED_PAYLOAD"))
+                .body("[0].deploymentId", nullValue());
+        api().get("/api/v1/devices/ing-3/telemetry").then().body("$", hasSize(2));
+    }
+}
