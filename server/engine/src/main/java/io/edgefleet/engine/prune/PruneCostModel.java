@@ -31,16 +31,20 @@ final class PruneCostModel {
         long params = 0;
         for (NodeProto n : g.nodes()) {
             long m = ModelCost.macs(g, n, analysis.shapes());
-            if (m == 0 || n.getInputCount() < 2 || !g.isInitializer(n.getInput(1))) {
+            if (m == 0) {
                 continue;
             }
-            TensorData w = g.initializer(n.getInput(1));
-            boolean dw = n.getOpType().equals("Conv") && LinearLayer.intAttr(n, "group", 1) > 1 && w.dim(1) == 1;
+            // Products of two activations (attention) cost MACs but hold no weights.
+            boolean constant = n.getInputCount() >= 2 && g.isInitializer(n.getInput(1));
+            TensorData w = constant ? g.initializer(n.getInput(1)) : null;
+            boolean dw = constant && n.getOpType().equals("Conv") && LinearLayer.intAttr(n, "group", 1) > 1
+                    && w.dim(1) == 1;
             Space in = analysis.spaces().get(n.getInput(0));
             Space out = analysis.spaces().get(n.getOutput(0));
-            layers.add(new Layer(Graph.label(n), m, w.elementCount(), in, out, dw));
+            long p = constant ? w.elementCount() : 0;
+            layers.add(new Layer(Graph.label(n), m, p, in, out, dw));
             macs += m;
-            params += w.elementCount();
+            params += p;
         }
         this.baseMacs = macs;
         this.baseParams = params;

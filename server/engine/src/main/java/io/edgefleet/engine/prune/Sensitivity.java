@@ -76,7 +76,7 @@ public final class Sensitivity {
 
         public static Options defaults() {
             return new Options(new double[] {0.25, 0.5, 0.75}, 128, true,
-                    new LeastSquaresReconstruction.Options(128, 16, 1e-3, true, 4096, 7));
+                    new LeastSquaresReconstruction.Options(128, 16, 1e-3, true, 4096, 7, true));
         }
 
         public Options withRecalibration(boolean on) {

@@ -112,7 +112,26 @@ public final class Gram {
     }
 
     public static DMatrixRMaj solve(DMatrixRMaj a, DMatrixRMaj b, double ridge) {
+        return solve(a, b, ridge, null);
+    }
+
+    /**
+     * Ridge regression shrunk toward {@code prior} instead of toward zero: minimises
+     * {@code ||Y - XW||² + λ||W - prior||²}, i.e. solves {@code (XᵀX + λI) W = XᵀY + λ prior}. With few calibration
+     * rows, or inputs that never fire, the weights the data cannot determine then stay what they were.
+     *
+     * @param prior features x targets, or null for plain ridge
+     */
+    public static DMatrixRMaj solve(DMatrixRMaj a, DMatrixRMaj b, double ridge, DMatrixRMaj prior) {
         DMatrixRMaj damped = damped(a, ridge);
+        if (prior != null) {
+            double lambda = damped.get(0, 0) - a.get(0, 0);
+            DMatrixRMaj rhs = b.copy();
+            for (int i = 0; i < rhs.getNumElements(); i++) {
+                rhs.data[i] += lambda * prior.data[i];
+            }
+            b = rhs;
+        }
         DMatrixRMaj x = new DMatrixRMaj(a.numCols, b.numCols);
         LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.symmPosDef(a.numCols);
         if (chol.setA(damped.copy())) {

@@ -10,10 +10,13 @@ import java.util.Random;
  * choose the same rows.
  */
 public final class LayerRows {
-    /** Receives one row: input features and (when a target was given) the target values of the kept outputs. */
+    /**
+     * Receives one row: the dataset index of the sample it comes from, input features and (when a target was given)
+     * the target values of the kept outputs.
+     */
     @FunctionalInterface
     public interface Sink {
-        void row(float[] x, float[] y);
+        void row(int sample, float[] x, float[] y);
     }
 
     private final LinearLayer layer;
@@ -74,7 +77,7 @@ public final class LayerRows {
                             y[o] = out[base + o * positions];
                         }
                     }
-                    sink.row(x, out == null ? null : y);
+                    sink.row(firstSample + s, x, out == null ? null : y);
                 }
             }
             return;
@@ -89,12 +92,13 @@ public final class LayerRows {
         }
         float[] x = new float[f];
         float[] y = new float[outF];
+        int perSample = Math.max(1, rows / (int) Math.max(1, shape[0]));
         for (int r = 0; r < rows; r++) {
             System.arraycopy(in, r * f, x, 0, f);
             if (out != null) {
                 System.arraycopy(out, r * outF, y, 0, outF);
             }
-            sink.row(x, out == null ? null : y);
+            sink.row(firstSample + r / perSample, x, out == null ? null : y);
         }
     }
 

@@ -27,13 +27,15 @@ public final class LeastSquaresReconstruction {
 
     /**
      * @param maxSamples calibration samples used
+     * @param preserveZeros keep exactly-zero weights at zero (refit each output on its support), for sparse models
      * @param maxPositionsPerSample convolution output positions per sample (rows per sample)
-     * @param ridge damping relative to the mean diagonal of XᵀX
+     * @param ridge damping relative to the mean diagonal of XᵀX, shrinking toward the current weights (what the
+     *     calibration data cannot determine stays as it was)
      * @param residualAware use the residual target described above
      * @param maxFeatures layers with more input features (e.g. huge fully connected layers) are skipped
      */
     public record Options(int maxSamples, int maxPositionsPerSample, double ridge, boolean residualAware,
-            int maxFeatures, long seed) {
+            int maxFeatures, long seed, boolean preserveZeros) {
         public Options {
             if (maxSamples < 1 || maxPositionsPerSample < 1) {
                 throw new IllegalArgumentException("maxSamples and maxPositionsPerSample must be >= 1");
@@ -43,20 +45,30 @@ public final class LeastSquaresReconstruction {
             }
         }
 
+        /** 256 samples, 64 positions per sample, ridge 1e-3, residual-aware, zeros preserved. */
         public static Options defaults() {
-            return new Options(256, 64, 1e-3, true, 4096, 7);
+            return new Options(256, 64, 1e-3, true, 4096, 7, true);
         }
 
         public Options withRidge(double r) {
-            return new Options(maxSamples, maxPositionsPerSample, r, residualAware, maxFeatures, seed);
+            return new Options(maxSamples, maxPositionsPerSample, r, residualAware, maxFeatures, seed, preserveZeros);
         }
 
         public Options withResidualAware(boolean on) {
-            return new Options(maxSamples, maxPositionsPerSample, ridge, on, maxFeatures, seed);
+            return new Options(maxSamples, maxPositionsPerSample, ridge, on, maxFeatures, seed, preserveZeros);
         }
 
         public Options withMaxSamples(int n) {
-            return new Options(n, maxPositionsPerSample, ridge, residualAware, maxFeatures, seed);
+            return new Options(n, maxPositionsPerSample, ridge, residualAware, maxFeatures, seed, preserveZeros);
+        }
+
+        public Options withPositions(int n) {
+            return new Options(maxSamples, n, ridge, residualAware, maxFeatures, seed, preserveZeros);
+        }
+
+        /** Keep exactly-zero weights at zero (refit each row on its support): for sparse models. */
+        public Options withPreserveZeros(boolean on) {
+            return new Options(maxSamples, maxPositionsPerSample, ridge, residualAware, maxFeatures, seed, on);
         }
     }
 
@@ -181,8 +193,7 @@ public final class LeastSquaresReconstruction {
         }
         LayerRows rows = new LayerRows(layer, o.maxPositionsPerSample(), o.seed());
         int outputs = layer.outFeatures();
-        Gram[] gram = new Gram[1];
-        double[] yy = new double[1];
+        SplitGram[] gram = new SplitGram[1];
         PairedCapture.run(reference, List.of(t.referenceValue), current, candValues, data, o.maxSamples(),
                 (first, count, ref, cand) -> {
                     TensorData target = map.select(t.referenceValue, ref.get(t.referenceValue));
@@ -191,32 +202,29 @@ public final class LeastSquaresReconstruction {
                     }
                     TensorData input = cand.get(layer.input());
                     if (gram[0] == null) {
-                        gram[0] = new Gram(rows.features(input.shape()) + 1, outputs);
+                        gram[0] = new SplitGram(rows.features(input.shape()) + 1, outputs);
                     }
                     int f = gram[0].features() - 1;
                     double[] x = new double[f + 1];
                     double[] y = new double[outputs];
-                    rows.forEach(input, target, first, (xr, yr) -> {
+                    rows.forEach(input, target, first, (sample, xr, yr) -> {
                         for (int i = 0; i < f; i++) {
                             x[i] = xr[i];
                         }
                         x[f] = 1;
                         for (int i = 0; i < outputs; i++) {
                             y[i] = yr[i];
-                            yy[0] += (double) yr[i] * yr[i];
                         }
-                        gram[0].add(x, y);
+                        gram[0].add(sample, x, y);
                     });
                 });
-        Gram gr = gram[0];
+        SplitGram gr = gram[0];
         int f = gr.features() - 1;
         if (f != layer.inFeatures()) {
             throw new IllegalStateException("layer " + layer.name() + " has " + layer.inFeatures()
                     + " input features but its captured input gives " + f);
         }
-        DMatrixRMaj a = gr.xtx();
-        DMatrixRMaj b = gr.xty();
-        // Current weights as a (features+1) x outputs matrix, to measure the error before.
+        // Current weights as a (features+1) x outputs matrix: the baseline and the prior of the ridge term.
         DMatrixRMaj before = new DMatrixRMaj(f + 1, outputs);
         float[] w = layer.weightMatrix(g);
         float[] bias = layer.biasVector(g);
@@ -226,20 +234,50 @@ public final class LeastSquaresReconstruction {
             }
             before.set(f, o2, bias[o2]);
         }
-        DMatrixRMaj solved = Gram.solve(a, b, o.ridge());
-        double errBefore = residual(a, b, yy[0], before) / Math.max(yy[0], 1e-30);
-        double errAfter = residual(a, b, yy[0], solved) / Math.max(yy[0], 1e-30);
-        boolean better = Double.isFinite(errAfter) && errAfter < errBefore;
+        boolean masked = o.preserveZeros() && MaskedRefit.hasZeros(w);
+        SplitGram.Solver solver = masked ? (a, b, ridge) -> {
+            float[] fittedBias = bias.clone();
+            float[] fitted = MaskedRefit.solve(a, b, w, outputs, ridge, fittedBias);
+            DMatrixRMaj s = new DMatrixRMaj(f + 1, outputs);
+            for (int o2 = 0; o2 < outputs; o2++) {
+                for (int i = 0; i < f; i++) {
+                    s.set(i, o2, fitted[o2 * f + i]);
+                }
+                s.set(f, o2, fittedBias[o2]);
+            }
+            return s;
+        } : (a, b, ridge) -> Gram.solve(a, b, ridge, before);
+        SplitGram.Fit fit = gr.fit(before, solver, o.ridge());
+        DMatrixRMaj a = gr.xtx();
+        DMatrixRMaj b = gr.xty();
+        double yy = Math.max(gr.yy(), 1e-30);
+        double errBefore = residual(a, b, gr.yy(), before) / yy;
+        DMatrixRMaj solved = fit.solution();
+        double errAfter = solved == null ? errBefore : residual(a, b, gr.yy(), solved) / yy;
+        // Rewrite only for a real gain: a layer that already matches is left byte-for-byte alone.
+        boolean better = solved != null && Double.isFinite(errAfter) && errAfter < errBefore * 0.999
+                && errBefore > 1e-9;
         float[] matrix = new float[outputs * f];
         float[] newBias = new float[outputs];
-        for (int o2 = 0; o2 < outputs; o2++) {
-            for (int i = 0; i < f; i++) {
-                matrix[o2 * f + i] = (float) solved.get(i, o2);
+        if (better) {
+            for (int o2 = 0; o2 < outputs; o2++) {
+                for (int i = 0; i < f; i++) {
+                    matrix[o2 * f + i] = (float) solved.get(i, o2);
+                }
+                newBias[o2] = (float) solved.get(f, o2);
             }
-            newBias[o2] = (float) solved.get(f, o2);
+        }
+        String note;
+        if (better) {
+            note = (t.subtract != null ? "residual target, " : "") + "ridge " + fit.ridge()
+                    + (masked ? ", zeros kept" : "");
+        } else if (solved == null) {
+            note = "no refit lowered the error on held-out calibration samples";
+        } else {
+            note = "the refit did not lower the error";
         }
         LayerFit report = new LayerFit(layer.name(), f, outputs, gr.rows(), errBefore, better ? errAfter : errBefore,
-                better, better ? (t.subtract != null ? "residual target" : "") : "the refit did not lower the error");
+                better, note);
         return new Fit(layer, matrix, newBias, report);
     }
 

@@ -2,6 +2,10 @@ package io.edgefleet.engine.recalib;
 
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.eval.OrtRunner;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.edgefleet.engine.onnx.Graph;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
 import java.util.ArrayList;
@@ -40,8 +44,8 @@ public final class PairedCapture {
         List<String> refNames = new ArrayList<>(new LinkedHashSet<>(referenceValues));
         List<String> candNames = new ArrayList<>(new LinkedHashSet<>(candidateValues));
         boolean useRef = reference != null && !refNames.isEmpty();
-        OrtRunner ref = useRef ? OrtRunner.open(OrtRunner.exposeValues(reference, refNames)) : null;
-        try (OrtRunner cand = OrtRunner.open(OrtRunner.exposeValues(candidate, candNames))) {
+        OrtRunner ref = useRef ? OrtRunner.open(truncate(reference, refNames)) : null;
+        try (OrtRunner cand = OrtRunner.open(truncate(candidate, candNames))) {
             for (int from = 0; from < total; from += batch) {
                 int to = Math.min(total, from + batch);
                 Map<String, TensorData> feeds = data.feeds(candidate, from, to);
@@ -54,5 +58,30 @@ public final class PairedCapture {
                 ref.close();
             }
         }
+    }
+
+    /**
+     * A copy of the model whose outputs are exactly {@code values}, with every node they do not need removed: a
+     * capture at an early layer then only runs the layers before it.
+     */
+    public static OnnxModel truncate(OnnxModel model, Collection<String> values) {
+        if (values.isEmpty()) {
+            return model;
+        }
+        // Expose first (validates the names, keeps known types), then drop the original outputs and dead nodes.
+        OnnxModel exposed = OrtRunner.exposeValues(model, values);
+        ModelProto.Builder b = exposed.proto().toBuilder();
+        GraphProto.Builder gb = b.getGraphBuilder();
+        List<ValueInfoProto> keep = new ArrayList<>();
+        java.util.Set<String> wanted = new java.util.HashSet<>(values);
+        for (ValueInfoProto v : gb.getOutputList()) {
+            if (wanted.remove(v.getName())) {
+                keep.add(v);
+            }
+        }
+        gb.clearOutput().addAllOutput(keep);
+        Graph g = OnnxModel.of(b.build()).edit();
+        g.removeDeadNodes();
+        return g.toModel();
     }
 }

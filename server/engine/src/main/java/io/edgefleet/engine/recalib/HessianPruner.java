@@ -1,0 +1,516 @@
+package io.edgefleet.engine.recalib;
+
+import io.edgefleet.engine.data.Dataset;
+import io.edgefleet.engine.onnx.Graph;
+import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.onnx.TensorData;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Predicate;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
+import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
+import org.ejml.interfaces.linsol.LinearSolverDense;
+
+/**
+ * One-shot Hessian-aware pruning of linear layers in the Optimal Brain Compression / SparseGPT family (Frantar and
+ * Alistarh 2022, 2023). For a layer {@code y = W x} the squared output error on calibration inputs has Hessian
+ * {@code H = XᵀX} (plus damping). Columns are processed left to right; pruning weight {@code w_q} costs
+ * {@code w_q² / [H⁻¹]_qq} and is compensated by moving the other not-yet-processed weights of the row along
+ * {@code H⁻¹}, using the upper Cholesky factor of {@code H⁻¹} so each step is a rank-one update. The mask is chosen
+ * per block of columns with that cost (unstructured) or per group of M inputs (N:M).
+ *
+ * <p>Layers are processed in topological order and each one's Hessian comes from the already pruned model
+ * (sequential), so later layers compensate earlier errors. With {@code reconstruct}, each layer is first refit by
+ * least squares to what the float model outputs there (dense ridge regression on the pruned model's inputs); since
+ * that refit is the minimiser of the output error, pruning it with the same Hessian minimises the error to the float
+ * model, not just to the layer's old weights. Afterwards the kept weights are refit exactly on their support where
+ * the layer is small enough, and the bias is reset to its optimum for the final weights.
+ */
+public final class HessianPruner {
+    private HessianPruner() {
+    }
+
+    /**
+     * @param sparsity fraction of each layer's weights zeroed (unstructured)
+     * @param keepN with {@code groupM > 0}: N:M, keep N of every M consecutive inputs per output
+     * @param blockSize columns per mask-selection block (SparseGPT uses 128)
+     * @param damp damping as a fraction of the mean diagonal of H
+     * @param reconstruct refit to the float model's outputs before and after pruning
+     * @param maxMaskedRefitFeatures exact per-row refit on the support only up to this many inputs (cost grows with
+     *     the cube)
+     */
+    public record Options(double sparsity, int keepN, int groupM, int blockSize, double damp, int maxSamples,
+            boolean reconstruct, int maxMaskedRefitFeatures, double ridge) {
+        public Options {
+            if (groupM == 0 && !(sparsity > 0 && sparsity < 1)) {
+                throw new IllegalArgumentException("sparsity must be in (0, 1), got " + sparsity);
+            }
+            if (groupM < 0 || (groupM > 0 && (keepN < 1 || keepN >= groupM))) {
+                throw new IllegalArgumentException("N:M needs 0 < N < M, got " + keepN + ":" + groupM);
+            }
+            if (blockSize < 1 || damp < 0) {
+                throw new IllegalArgumentException("blockSize must be >= 1 and damp >= 0");
+            }
+        }
+
+        public static Options unstructured(double sparsity) {
+            return new Options(sparsity, 0, 0, 128, 0.01, 256, true, 512, 1e-3);
+        }
+
+        public static Options nm(int n, int m) {
+            return new Options(1.0 - (double) n / m, n, m, 128, 0.01, 256, true, 512, 1e-3);
+        }
+
+        public Options withReconstruct(boolean on) {
+            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, on, maxMaskedRefitFeatures, ridge);
+        }
+
+        public Options withMaxSamples(int n) {
+            return new Options(sparsity, keepN, groupM, blockSize, damp, n, reconstruct, maxMaskedRefitFeatures, ridge);
+        }
+
+        public Options withMaxMaskedRefitFeatures(int n) {
+            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct, n, ridge);
+        }
+    }
+
+    /**
+     * @param error relative output error of the layer after pruning, ||Y - Ŷ||² / ||Y||², on the calibration rows
+     *     (Y: the float model's output with reconstruct, the layer's own unpruned output otherwise)
+     */
+    public record LayerReport(String layer, int outputs, int inputs, long rows, double sparsity, double error,
+            String note) {
+    }
+
+    public record Result(OnnxModel model, List<LayerReport> layers) {
+        public double sparsity() {
+            long w = 0;
+            double z = 0;
+            for (LayerReport l : layers) {
+                w += (long) l.outputs() * l.inputs();
+                z += l.sparsity() * l.outputs() * l.inputs();
+            }
+            return w == 0 ? 0 : z / w;
+        }
+    }
+
+    /**
+     * @param reference the float model (targets for reconstruction; may equal {@code model})
+     * @param select which layers to prune (null: every Gemm/MatMul; convolutions are left alone)
+     */
+    public static Result prune(OnnxModel reference, OnnxModel model, Dataset calibration, Options o,
+            Predicate<LinearLayer> select) {
+        Predicate<LinearLayer> which = select != null ? select : l -> !l.isConv();
+        List<String> names = new ArrayList<>();
+        for (LinearLayer l : LinearLayer.findAll(model)) {
+            if (which.test(l)) {
+                names.add(l.name());
+            }
+        }
+        OnnxModel current = model;
+        List<LayerReport> reports = new ArrayList<>();
+        int i = 0;
+        while (i < names.size()) {
+            // A wave: consecutive layers reading the same input (attention Q/K/V) share one capture and one XᵀX.
+            Graph g = current.edit();
+            List<LinearLayer> wave = new ArrayList<>();
+            String input = null;
+            while (i < names.size()) {
+                LinearLayer layer = LeastSquaresReconstruction.findLayer(g, names.get(i));
+                String problem = problem(g, layer, o);
+                if (problem != null) {
+                    if (wave.isEmpty()) {
+                        reports.add(new LayerReport(names.get(i), layer == null ? 0 : layer.outFeatures(),
+                                layer == null ? 0 : layer.inFeatures(), 0, 0, Double.NaN, problem));
+                        i++;
+                        continue;
+                    }
+                    break;
+                }
+                if (input != null && !layer.input().equals(input)) {
+                    break;
+                }
+                input = layer.input();
+                wave.add(layer);
+                i++;
+            }
+            if (wave.isEmpty()) {
+                continue;
+            }
+            WaveStats st = stats(reference, current, wave, calibration, o);
+            int f = wave.get(0).inFeatures();
+            int col = 0;
+            for (LinearLayer layer : wave) {
+                int outs = layer.outFeatures();
+                SplitGram lg = st.gram.targets(col, col + outs);
+                col += outs;
+                DMatrixRMaj a = lg.xtx();
+                DMatrixRMaj b = lg.xty();
+                long n = lg.rows();
+                DMatrixRMaj h = CommonOps_DDRM.extract(a, 0, f, 0, f);
+                if (o.reconstruct()) {
+                    center(h, a, f, n); // the intercept is refit: only the centred spread matters
+                }
+                boolean canBias = layer.bias() != null || o.reconstruct();
+                float[] w = layer.weightMatrix(g);
+                float[] bias = layer.biasVector(g);
+                DMatrixRMaj current0 = asSolution(w, bias, outs, f);
+                double[] start = new double[outs * f];
+                String note = "";
+                DMatrixRMaj dense = null;
+                if (o.reconstruct()) {
+                    dense = lg.fit(current0, (aa, bb, r) -> Gram.solve(aa, bb, r, current0), o.ridge()).solution();
+                }
+                for (int r = 0; r < outs; r++) {
+                    for (int c = 0; c < f; c++) {
+                        start[r * f + c] = dense != null ? dense.get(c, r) : w[r * f + c];
+                    }
+                }
+                double[] pruned = sparseGpt(start, outs, f, h, o);
+                float[] out = new float[pruned.length];
+                for (int c = 0; c < out.length; c++) {
+                    out[c] = (float) pruned[c];
+                }
+                if (canBias) {
+                    bias = optimalBias(a, b, out, outs, f, n);
+                    note = o.reconstruct() ? "bias refit" : "bias re-centred";
+                }
+                if (o.reconstruct() && f + 1 <= o.maxMaskedRefitFeatures()) {
+                    float[] prunedW = out;
+                    float[] prunedB = bias;
+                    DMatrixRMaj baseline = asSolution(prunedW, prunedB, outs, f);
+                    SplitGram.Fit refit = lg.fit(baseline, (aa, bb, r) -> {
+                        float[] fb = prunedB.clone();
+                        float[] fw = MaskedRefit.solve(aa, bb, prunedW, outs, r, fb);
+                        return asSolution(fw, fb, outs, f);
+                    }, o.ridge());
+                    if (refit.solution() != null) {
+                        DMatrixRMaj sol = refit.solution();
+                        out = new float[outs * f];
+                        bias = new float[outs];
+                        for (int r = 0; r < outs; r++) {
+                            for (int c = 0; c < f; c++) {
+                                out[r * f + c] = prunedW[r * f + c] == 0f ? 0f : (float) sol.get(c, r);
+                            }
+                            bias[r] = (float) sol.get(f, r);
+                        }
+                        note = "masked refit, ridge " + refit.ridge();
+                    }
+                }
+                if (o.reconstruct() && dense == null) {
+                    note += "; dense refit skipped (no gain on held-out samples)";
+                }
+                double err = error(a, b, lg.yy(), out, bias, outs, f) / Math.max(lg.yy(), 1e-30);
+                LinearLayer now = LeastSquaresReconstruction.findLayer(g, layer.name());
+                now.write(g, out, canBias ? bias : null);
+                reports.add(new LayerReport(layer.name(), outs, f, n, zeros(out) / (double) out.length, err, note));
+            }
+            current = g.toModel();
+        }
+        return new Result(current, reports);
+    }
+
+    private static String problem(Graph g, LinearLayer layer, Options o) {
+        if (layer == null) {
+            return "layer not found";
+        }
+        if (LinearLayer.usesOf(g, layer.weight()) != 1) {
+            return "weights shared with other nodes";
+        }
+        if (layer.isConv() && (layer.conv().group() != 1 || !layer.im2colSupported())) {
+            return "grouped, depthwise or non-2-D convolution";
+        }
+        if (o.groupM() > 0 && layer.inFeatures() % o.groupM() != 0) {
+            return layer.inFeatures() + " inputs are not a multiple of " + o.groupM();
+        }
+        return null;
+    }
+
+    private record WaveStats(SplitGram gram) {
+    }
+
+    /** Weights and bias as the (features+1) x outputs solution layout of the normal equations. */
+    private static DMatrixRMaj asSolution(float[] w, float[] bias, int outs, int f) {
+        DMatrixRMaj m = new DMatrixRMaj(f + 1, outs);
+        for (int r = 0; r < outs; r++) {
+            for (int c = 0; c < f; c++) {
+                m.set(c, r, w[r * f + c]);
+            }
+            m.set(f, r, bias[r]);
+        }
+        return m;
+    }
+
+    /**
+     * Gram matrices of {@code [X 1]} (X: the current model's input of the wave) with the targets of every layer side
+     * by side: the float model's outputs when reconstructing, else the layers' current (unpruned) outputs.
+     */
+    private static WaveStats stats(OnnxModel reference, OnnxModel current, List<LinearLayer> wave, Dataset data,
+            Options o) {
+        LinearLayer first = wave.get(0);
+        LayerRows rows = new LayerRows(first, 64, 11);
+        int total = 0;
+        List<String> outputs = new ArrayList<>();
+        for (LinearLayer l : wave) {
+            total += l.outFeatures();
+            outputs.add(l.output());
+        }
+        int targets = total;
+        SplitGram[] gram = new SplitGram[1];
+        List<String> cand = new ArrayList<>(List.of(first.input()));
+        if (!o.reconstruct()) {
+            cand.addAll(outputs);
+        }
+        PairedCapture.run(o.reconstruct() ? reference : null, o.reconstruct() ? outputs : List.of(), current, cand,
+                data, o.maxSamples(), (firstSample, n, ref, c) -> {
+                    TensorData in = c.get(first.input());
+                    TensorData target = concatLast(outputs, o.reconstruct() ? ref : c);
+                    if (gram[0] == null) {
+                        gram[0] = new SplitGram(rows.features(in.shape()) + 1, targets);
+                    }
+                    int f = gram[0].features() - 1;
+                    double[] x = new double[f + 1];
+                    double[] y = new double[targets];
+                    rows.forEach(in, target, firstSample, (sample, xr, yr) -> {
+                        for (int i = 0; i < f; i++) {
+                            x[i] = xr[i];
+                        }
+                        x[f] = 1;
+                        for (int i = 0; i < targets; i++) {
+                            y[i] = yr[i];
+                        }
+                        gram[0].add(sample, x, y);
+                    });
+                });
+        if (gram[0].features() - 1 != first.inFeatures()) {
+            throw new IllegalStateException("layer " + first.name() + ": captured input has " + (gram[0].features() - 1)
+                    + " features, the weights " + first.inFeatures());
+        }
+        return new WaveStats(gram[0]);
+    }
+
+    /** The named tensors side by side along their last axis (one layer's output when there is one). */
+    private static TensorData concatLast(List<String> names, java.util.Map<String, TensorData> values) {
+        if (names.size() == 1) {
+            return values.get(names.get(0));
+        }
+        List<float[]> parts = new ArrayList<>();
+        int[] widths = new int[names.size()];
+        long[] shape = null;
+        int width = 0;
+        for (int k = 0; k < names.size(); k++) {
+            TensorData t = values.get(names.get(k));
+            parts.add(t.floats());
+            widths[k] = (int) t.dim(t.rank() - 1);
+            width += widths[k];
+            shape = t.shape();
+        }
+        int rows = parts.get(0).length / widths[0];
+        float[] out = new float[rows * width];
+        for (int r = 0; r < rows; r++) {
+            int off = 0;
+            for (int k = 0; k < parts.size(); k++) {
+                System.arraycopy(parts.get(k), r * widths[k], out, r * width + off, widths[k]);
+                off += widths[k];
+            }
+        }
+        shape[shape.length - 1] = width;
+        return TensorData.ofFloats("targets", shape, out);
+    }
+
+    /** h := Σ(x - x̄)(x - x̄)ᵀ using the intercept column of {@code a} (Σx) and the row count. */
+    private static void center(DMatrixRMaj h, DMatrixRMaj a, int f, long n) {
+        for (int i = 0; i < f; i++) {
+            double si = a.get(i, f);
+            for (int j = 0; j < f; j++) {
+                h.add(i, j, -si * a.get(j, f) / n);
+            }
+        }
+    }
+
+    /**
+     * The SparseGPT update on {@code w} (rows x cols, row-major), returning the pruned weights.
+     *
+     * @param h the layer input's Gram matrix (cols x cols); not modified
+     */
+    static double[] sparseGpt(double[] w0, int rows, int cols, DMatrixRMaj h, Options o) {
+        double[] w = w0.clone();
+        DMatrixRMaj hd = h.copy();
+        double mean = 0;
+        for (int i = 0; i < cols; i++) {
+            if (hd.get(i, i) == 0) {
+                // An input that is always zero: its weights do nothing, prune them and keep H invertible.
+                hd.set(i, i, 1);
+                for (int r = 0; r < rows; r++) {
+                    w[r * cols + i] = 0;
+                }
+            }
+            mean += hd.get(i, i);
+        }
+        mean /= cols;
+        DMatrixRMaj u = null;
+        for (double damp = Math.max(o.damp(), 1e-6); u == null && damp < 10; damp *= 10) {
+            u = inverseCholeskyUpper(hd, damp * mean);
+        }
+        if (u == null) {
+            throw new IllegalStateException("the input Hessian is not positive definite even with heavy damping");
+        }
+        int bs = o.blockSize();
+        for (int i1 = 0; i1 < cols; i1 += bs) {
+            int i2 = Math.min(cols, i1 + bs);
+            int count = i2 - i1;
+            double[] err = new double[rows * count];
+            boolean[] mask = new boolean[rows * count];
+            if (o.groupM() == 0) {
+                // Unstructured: the cheapest fraction of the block, by OBS cost w² / [H⁻¹]_qq².
+                double[] cost = new double[rows * count];
+                for (int r = 0; r < rows; r++) {
+                    for (int i = 0; i < count; i++) {
+                        double d = u.get(i1 + i, i1 + i);
+                        double v = w[r * cols + i1 + i];
+                        cost[r * count + i] = v * v / (d * d);
+                    }
+                }
+                int k = (int) Math.round(cost.length * o.sparsity());
+                if (k > 0) {
+                    double[] sorted = cost.clone();
+                    Arrays.sort(sorted);
+                    double thr = sorted[k - 1];
+                    int marked = 0;
+                    for (int i = 0; i < cost.length && marked < k; i++) {
+                        if (cost[i] < thr) {
+                            mask[i] = true;
+                            marked++;
+                        }
+                    }
+                    for (int i = 0; i < cost.length && marked < k; i++) {
+                        if (!mask[i] && cost[i] == thr) {
+                            mask[i] = true;
+                            marked++;
+                        }
+                    }
+                }
+            }
+            for (int i = 0; i < count; i++) {
+                int col = i1 + i;
+                if (o.groupM() > 0 && col % o.groupM() == 0) {
+                    int m = o.groupM();
+                    Integer[] idx = new Integer[m];
+                    double[] c = new double[m];
+                    for (int r = 0; r < rows; r++) {
+                        for (int j = 0; j < m; j++) {
+                            double d = u.get(col + j, col + j);
+                            double v = w[r * cols + col + j];
+                            c[j] = v * v / (d * d);
+                            idx[j] = j;
+                        }
+                        Arrays.sort(idx, (x, y) -> Double.compare(c[x], c[y]));
+                        for (int j = 0; j < m - o.keepN(); j++) {
+                            mask[r * count + i + idx[j]] = true;
+                        }
+                    }
+                }
+                double d = u.get(col, col);
+                for (int r = 0; r < rows; r++) {
+                    int at = r * cols + col;
+                    double v = w[at];
+                    double q = mask[r * count + i] ? 0 : v;
+                    double e = (v - q) / d;
+                    err[r * count + i] = e;
+                    if (e != 0) {
+                        for (int j = col; j < i2; j++) {
+                            w[r * cols + j] -= e * u.get(col, j);
+                        }
+                    }
+                    w[at] = q;
+                }
+            }
+            if (i2 < cols) {
+                // Lazy batch update of the columns right of the block: W[:, i2:] -= Err · U[i1:i2, i2:].
+                DMatrixRMaj e = DMatrixRMaj.wrap(rows, count, err);
+                DMatrixRMaj uBlock = CommonOps_DDRM.extract(u, i1, i2, i2, cols);
+                DMatrixRMaj delta = new DMatrixRMaj(rows, cols - i2);
+                CommonOps_DDRM.mult(e, uBlock, delta);
+                for (int r = 0; r < rows; r++) {
+                    for (int j = i2; j < cols; j++) {
+                        w[r * cols + j] -= delta.get(r, j - i2);
+                    }
+                }
+            }
+        }
+        return w;
+    }
+
+    /** Upper Cholesky factor U of (H + λI)⁻¹ (so that (H + λI)⁻¹ = UᵀU), or null when not positive definite. */
+    static DMatrixRMaj inverseCholeskyUpper(DMatrixRMaj h, double lambda) {
+        int n = h.numCols;
+        DMatrixRMaj damped = h.copy();
+        for (int i = 0; i < n; i++) {
+            damped.add(i, i, lambda);
+        }
+        LinearSolverDense<DMatrixRMaj> solver = LinearSolverFactory_DDRM.symmPosDef(n);
+        if (!solver.setA(damped)) {
+            return null;
+        }
+        DMatrixRMaj inv = new DMatrixRMaj(n, n);
+        solver.invert(inv);
+        // Symmetrize: round-off makes the inverse slightly asymmetric, which the decomposition dislikes.
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) {
+                double v = 0.5 * (inv.get(i, j) + inv.get(j, i));
+                inv.set(i, j, v);
+                inv.set(j, i, v);
+            }
+        }
+        CholeskyDecomposition_F64<DMatrixRMaj> chol = DecompositionFactory_DDRM.chol(n, false);
+        if (!chol.decompose(inv)) {
+            return null;
+        }
+        DMatrixRMaj u = chol.getT(null);
+        for (int i = 0; i < n; i++) {
+            if (!(u.get(i, i) > 0) || !Double.isFinite(u.get(i, i))) {
+                return null;
+            }
+        }
+        return u;
+    }
+
+    /** b = ȳ - W x̄: the best intercept for fixed weights. */
+    private static float[] optimalBias(DMatrixRMaj a, DMatrixRMaj b, float[] w, int outs, int f, long n) {
+        float[] bias = new float[outs];
+        for (int o = 0; o < outs; o++) {
+            double v = b.get(f, o);
+            for (int i = 0; i < f; i++) {
+                v -= w[o * f + i] * a.get(i, f);
+            }
+            bias[o] = (float) (v / n);
+        }
+        return bias;
+    }
+
+    /** ||Y - [X 1][W b]ᵀ||² from the normal-equation terms. */
+    private static double error(DMatrixRMaj a, DMatrixRMaj b, double yy, float[] w, float[] bias, int outs, int f) {
+        DMatrixRMaj m = new DMatrixRMaj(f + 1, outs);
+        for (int o = 0; o < outs; o++) {
+            for (int i = 0; i < f; i++) {
+                m.set(i, o, w[o * f + i]);
+            }
+            m.set(f, o, bias[o]);
+        }
+        return LeastSquaresReconstruction.residual(a, b, yy, m);
+    }
+
+    private static long zeros(float[] w) {
+        long z = 0;
+        for (float v : w) {
+            if (v == 0f) {
+                z++;
+            }
+        }
+        return z;
+    }
+}
