@@ -1,0 +1,299 @@
+package io.edgefleet.engine.prune;
+
+import io.edgefleet.engine.BadInputException;
+import io.edgefleet.engine.data.Dataset;
+import io.edgefleet.engine.lowrank.LowRankFactorizer;
+import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.pipeline.Pass;
+import io.edgefleet.engine.pipeline.PassContext;
+import io.edgefleet.engine.pipeline.Recipe;
+import io.edgefleet.engine.pipeline.RecipeProvider;
+import io.edgefleet.engine.quantize.NodeDecision;
+import io.edgefleet.engine.quantize.QuantizationResult;
+import io.edgefleet.engine.quantize.StaticInt8Quantizer;
+import io.edgefleet.engine.quantize.calib.Calibrator;
+import io.edgefleet.engine.recalib.ChannelMap;
+import io.edgefleet.engine.recalib.HessianPruner;
+import io.edgefleet.engine.recalib.LeastSquaresReconstruction;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The pruning and low-rank recipes for {@link io.edgefleet.engine.pipeline.RecipeRegistry} (ServiceLoader provider):
+ * <ul>
+ *   <li>{@code prune-structured}: channel pruning to a MACs (or parameter) target with sensitivity-driven budgets
+ *       and least-squares recalibration; the report notes how a deliberately aggressive reference (L1 magnitude,
+ *       one ratio, no recalibration, same target) fares on the calibration data;</li>
+ *   <li>{@code prune-structured-int8}: the same, then static INT8 (QDQ) from the quantization package;</li>
+ *   <li>{@code prune-magnitude}: unstructured or N:M magnitude pruning (no data needed);</li>
+ *   <li>{@code prune-hessian}: SparseGPT-style one-shot pruning with reconstruction of the linear layers;</li>
+ *   <li>{@code lowrank-svd}: data-aware truncated SVD of fully connected layers plus a least-squares refit.</li>
+ * </ul>
+ */
+public final class PruneRecipes implements RecipeProvider {
+
+    @Override
+    public List<Recipe> recipes() {
+        Map<String, String> structured = new TreeMap<>(Map.of("target", "0.5", "measure", "macs",
+                "criterion", "contribution", "allocation", "sensitivity", "recalibration", "least_squares",
+                "channelMultiple", "4", "maxRatio", "0.75", "calibrationSamples", "256"));
+        List<Recipe> out = new ArrayList<>();
+        out.add(Recipe.compression("prune-structured",
+                "channel pruning that shrinks the graph (coupled channels found by dependency analysis), "
+                        + "sensitivity-driven per-group budgets, least-squares recalibration without gradients",
+                true, structured, new StructuredPass()));
+        Map<String, String> hybrid = new TreeMap<>(structured);
+        hybrid.put("int8Method", "minmax");
+        out.add(Recipe.compression("prune-structured-int8",
+                "prune-structured followed by static INT8 (QDQ, per-channel weights)", true, hybrid,
+                new StructuredPass(), new StaticInt8Pass()));
+        out.add(Recipe.compression("prune-magnitude",
+                "unstructured or N:M magnitude pruning: dense storage and latency unchanged, smaller compressed "
+                        + "transfer", false, Map.of("sparsity", "0.5", "scope", "per_layer", "nm", ""),
+                new MagnitudePass()));
+        out.add(Recipe.compression("prune-hessian",
+                "one-shot Hessian-aware (SparseGPT/OBC) pruning of Gemm/MatMul layers with reconstruction to the "
+                        + "float model's outputs", true, Map.of("sparsity", "0.5", "nm", "", "reconstruct", "true",
+                        "maxCalibrationSamples", "256"), new HessianPass()));
+        out.add(Recipe.compression("lowrank-svd",
+                "truncated SVD of Gemm/MatMul weights into two thinner layers where that is cheaper, whitened by "
+                        + "calibration statistics, then a least-squares refit", true,
+                Map.of("energy", "0.99", "maxCostFraction", "0.8", "dataAware", "true", "calibrationSamples", "256"),
+                new LowRankPass()));
+        return out;
+    }
+
+    static <E extends Enum<E>> E enumParam(PassContext ctx, String key, String dflt, Class<E> type) {
+        String v = ctx.param(key, dflt).trim().toUpperCase(Locale.ROOT).replace('-', '_');
+        try {
+            return Enum.valueOf(type, v);
+        } catch (IllegalArgumentException e) {
+            List<String> names = new ArrayList<>();
+            for (E c : type.getEnumConstants()) {
+                names.add(c.name().toLowerCase(Locale.ROOT));
+            }
+            throw new BadInputException("recipe parameter '" + key + "' must be one of " + names + ", got '"
+                    + ctx.param(key, dflt) + "'");
+        }
+    }
+
+    static double fraction(PassContext ctx, String key, double dflt, boolean allowOne) {
+        double v = ctx.doubleParam(key, dflt);
+        if (!(v > 0 && (allowOne ? v <= 1 : v < 1))) {
+            throw new BadInputException("recipe parameter '" + key + "' must be in (0, " + (allowOne ? "1]" : "1)")
+                    + ", got " + v);
+        }
+        return v;
+    }
+
+    static int positive(PassContext ctx, String key, int dflt) {
+        int v = ctx.intParam(key, dflt);
+        if (v < 1) {
+            throw new BadInputException("recipe parameter '" + key + "' must be >= 1, got " + v);
+        }
+        return v;
+    }
+
+    /** "" for unstructured, else {keepN, groupM} from "N:M". */
+    static int[] nm(PassContext ctx) {
+        String v = ctx.param("nm", "").trim();
+        if (v.isEmpty()) {
+            return null;
+        }
+        String[] p = v.split(":");
+        try {
+            int n = Integer.parseInt(p[0].trim());
+            int m = Integer.parseInt(p[1].trim());
+            if (p.length != 2 || n < 1 || n >= m) {
+                throw new NumberFormatException();
+            }
+            return new int[] {n, m};
+        } catch (RuntimeException e) {
+            throw new BadInputException("recipe parameter 'nm' must look like 2:4 (keep N of every M), got '" + v + "'");
+        }
+    }
+
+    // ---------------------------------------------------------------- passes
+
+    static final class StructuredPass implements Pass {
+        @Override
+        public String name() {
+            return "structured-prune";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            Dataset calib = ctx.requireCalibration();
+            double target = fraction(ctx, "target", 0.5, true);
+            double maxRatio = fraction(ctx, "maxRatio", 0.75, false);
+            int samples = positive(ctx, "calibrationSamples", 256);
+            StructuredPruning.Options defaults = StructuredPruning.Options.recommended(target);
+            StructuredPruning.Options o = new StructuredPruning.Options(
+                    enumParam(ctx, "criterion", "contribution", ChannelImportance.Criterion.class),
+                    enumParam(ctx, "measure", "macs", BudgetAllocator.Measure.class), target,
+                    enumParam(ctx, "allocation", "sensitivity", StructuredPruning.Allocation.class),
+                    positive(ctx, "channelMultiple", 4), maxRatio,
+                    enumParam(ctx, "recalibration", "least_squares", StructuredPruning.Recalibration.class),
+                    defaults.sensitivity(), defaults.ls().withMaxSamples(samples), samples);
+            ctx.progress(0, "channel dependency analysis");
+            ChannelAnalysis analysis = ChannelAnalysis.analyze(model);
+            StructuredPruning.Result r;
+            try {
+                ctx.progress(0.1, "importance, sensitivity and pruning");
+                r = StructuredPruning.run(model, analysis, calib, o, null);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("structured pruning: " + e.getMessage(), e);
+            }
+            for (ChannelGroup g : r.groups()) {
+                Integer kept = r.keptChannels().get(g.id());
+                String node = String.join(",", g.producers());
+                if (kept != null) {
+                    ctx.decide(node, "channels", "pruned", "channels " + g.channels() + " -> " + kept,
+                            Map.of("channels", (double) g.channels(), "kept", (double) kept));
+                } else {
+                    ctx.decide(node, "channels", "kept-whole", g.prunable() ? "not worth it for the target"
+                            : String.join("; ", g.reasons()), Map.of("channels", (double) g.channels()));
+                }
+            }
+            r.curves().forEach(c -> ctx.note("sensitivity " + c));
+            r.notes().forEach(ctx::note);
+            ctx.note(String.format(Locale.ROOT, "predicted %s after pruning: %.1f%% of the base",
+                    o.measure().name().toLowerCase(Locale.ROOT), 100 * r.predictedFraction()));
+            ctx.progress(0.9, "aggressive reference");
+            reference(model, analysis, calib, o, r.model(), samples, ctx);
+            return r.model();
+        }
+
+        /** The same target with L1 magnitude, one ratio, no recalibration: how much the careful path buys. */
+        private static void reference(OnnxModel model, ChannelAnalysis analysis, Dataset calib,
+                StructuredPruning.Options o, OnnxModel variant, int samples, PassContext ctx) {
+            if (analysis.prunableGroups().isEmpty()) {
+                return;
+            }
+            StructuredPruning.Result ref;
+            try {
+                ref = StructuredPruning.run(model, analysis, null, StructuredPruning.Options.magnitudeBaseline(
+                        o.targetFraction()).withMeasure(o.measure()), null);
+            } catch (IllegalArgumentException e) {
+                ctx.note("aggressive reference not built: " + e.getMessage());
+                return;
+            }
+            Accuracy a = Accuracy.measure(ref.model(), model, calib, samples);
+            Accuracy v = Accuracy.measure(variant, model, calib, samples);
+            ctx.note(String.format(Locale.ROOT, "aggressive reference (L1 magnitude, one ratio, no recalibration, same "
+                    + "target) on %d calibration samples: top-1 agreement with float %.1f%% (this variant %.1f%%), "
+                    + "relative output error %.4f (this variant %.4f)", a.samples(), 100 * a.agreement(),
+                    100 * v.agreement(), a.relativeMse(), v.relativeMse()));
+        }
+    }
+
+    static final class StaticInt8Pass implements Pass {
+        @Override
+        public String name() {
+            return "static-int8";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            Calibrator.Method m = enumParam(ctx, "int8Method", "minmax", Calibrator.Method.class);
+            QuantizationResult r = new StaticInt8Quantizer(StaticInt8Quantizer.Options.of(m)
+                    .withMaxCalibrationSamples(positive(ctx, "calibrationSamples", 256)))
+                    .quantize(model, ctx.requireCalibration());
+            for (NodeDecision d : r.decisions()) {
+                ctx.decide(d.node(), d.opType(), d.precision(), d.reason(), Map.of());
+            }
+            return r.model();
+        }
+    }
+
+    static final class MagnitudePass implements Pass {
+        @Override
+        public String name() {
+            return "magnitude-prune";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            int[] nm = nm(ctx);
+            MagnitudePruner.Options o = nm != null ? MagnitudePruner.Options.nm(nm[0], nm[1])
+                    : MagnitudePruner.Options.unstructured(ctx.doubleParam("sparsity", 0.5),
+                            enumParam(ctx, "scope", "per_layer", MagnitudePruner.Scope.class));
+            if (nm == null && !(o.sparsity() > 0 && o.sparsity() < 1)) {
+                throw new BadInputException("recipe parameter 'sparsity' must be in (0, 1), got " + o.sparsity());
+            }
+            MagnitudePruner.Result r = MagnitudePruner.prune(model, o, null);
+            for (MagnitudePruner.LayerSparsity l : r.layers()) {
+                ctx.decide(l.layer(), "weights", l.note().isEmpty() ? "pruned" : "kept", l.note(),
+                        Map.of("sparsity", l.sparsity(), "weights", (double) l.weights()));
+            }
+            sizeNote(model, r.model(), ctx);
+            return r.model();
+        }
+    }
+
+    static void sizeNote(OnnxModel before, OnnxModel after, PassContext ctx) {
+        ModelCost a = ModelCost.of(before, Map.of());
+        ModelCost b = ModelCost.of(after, Map.of());
+        ctx.note(String.format(Locale.ROOT, "unstructured sparsity %.1f%% of parameters: dense .onnx %d -> %d bytes "
+                + "(zeros are still stored), gzip transfer %d -> %d bytes; ONNX Runtime's CPU kernels are dense, so "
+                + "latency does not drop", 100 * b.sparsity(), a.bytes(), b.bytes(), a.gzipBytes(), b.gzipBytes()));
+    }
+
+    static final class HessianPass implements Pass {
+        @Override
+        public String name() {
+            return "hessian-prune";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            int[] nm = nm(ctx);
+            HessianPruner.Options o = nm != null ? HessianPruner.Options.nm(nm[0], nm[1])
+                    : HessianPruner.Options.unstructured(fraction(ctx, "sparsity", 0.5, false));
+            o = o.withReconstruct(ctx.boolParam("reconstruct", true))
+                    .withMaxSamples(positive(ctx, "maxCalibrationSamples", 256));
+            HessianPruner.Result r = HessianPruner.prune(ctx.baseModel(), model, ctx.requireCalibration(), o, null);
+            for (HessianPruner.LayerReport l : r.layers()) {
+                ctx.decide(l.layer(), "weights", Double.isNaN(l.error()) ? "kept" : "pruned", l.note(),
+                        Map.of("sparsity", l.sparsity(), "calibrationError", Double.isNaN(l.error()) ? -1 : l.error()));
+            }
+            sizeNote(model, r.model(), ctx);
+            return r.model();
+        }
+    }
+
+    static final class LowRankPass implements Pass {
+        @Override
+        public String name() {
+            return "lowrank-svd";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            boolean aware = ctx.boolParam("dataAware", true);
+            int samples = positive(ctx, "calibrationSamples", 256);
+            LowRankFactorizer.Options o = new LowRankFactorizer.Options(fraction(ctx, "energy", 0.99, true),
+                    fraction(ctx, "maxCostFraction", 0.8, true), 1024, aware, samples, 0);
+            Dataset calib = aware ? ctx.requireCalibration() : ctx.calibration().orElse(null);
+            LowRankFactorizer.Result r = LowRankFactorizer.factorize(model, o, calib, null);
+            for (LowRankFactorizer.LayerDecision d : r.layers()) {
+                ctx.decide(d.layer(), "weights", d.factorized() ? "rank-" + d.rank() : "kept", d.reason(),
+                        Map.of("energyKept", d.energyKept(), "weightsBefore", (double) d.weightsBefore(),
+                                "weightsAfter", (double) d.weightsAfter()));
+            }
+            OnnxModel out = r.model();
+            if (calib != null && r.factorizedCount() > 0) {
+                LeastSquaresReconstruction.Result ls = LeastSquaresReconstruction.reconstruct(ctx.baseModel(), out,
+                        ChannelMap.IDENTITY, calib, LeastSquaresReconstruction.Options.defaults().withMaxSamples(samples),
+                        null);
+                long refit = ls.layers().stream().filter(LeastSquaresReconstruction.LayerFit::rewritten).count();
+                ctx.note("least-squares refit of " + refit + " of " + ls.layers().size() + " layers after factorization");
+                out = ls.model();
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.edgefleet.engine.prune;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.edgefleet.engine.BadInputException;
+import io.edgefleet.engine.data.Dataset;
+import io.edgefleet.engine.eval.OrtRunner;
+import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.onnx.SampleModels;
+import io.edgefleet.engine.pipeline.CompressionJob;
+import io.edgefleet.engine.pipeline.JobResult;
+import io.edgefleet.engine.pipeline.LayerDecision;
+import io.edgefleet.engine.pipeline.Recipe;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The recipes run through the engine's own CompressionJob, so what they write is loaded and reported. */
+class PruneRecipesTest {
+
+    private static Recipe recipe(String name) {
+        return new PruneRecipes().recipes().stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static JobResult run(OnnxModel m, Recipe r, Dataset calib) {
+        return CompressionJob.builder(m, r).calibration(calib).validation(calib).measureLatency(false).build().run();
+    }
+
+    @Test
+    void everyRecipeHasAUniqueValidName() {
+        List<Recipe> all = new PruneRecipes().recipes();
+        assertEquals(List.of("prune-structured", "prune-structured-int8", "prune-magnitude", "prune-hessian",
+                "lowrank-svd"), all.stream().map(Recipe::name).toList());
+        assertTrue(all.stream().filter(r -> !r.name().equals("prune-magnitude")).allMatch(Recipe::needsCalibration));
+    }
+
+    @Test
+    void structuredRecipeReportsGroupsBlockersAndTheAggressiveReference() {
+        OnnxModel m = PruneFixtures.residualCnn(7);
+        Dataset calib = PruneFixtures.randomData(m, 40, 1);
+        JobResult res = run(m, recipe("prune-structured").withParameters(Map.of("target", "0.6",
+                "calibrationSamples", "40", "channelMultiple", "1")), calib);
+        List<LayerDecision> d = res.report().decisions();
+        assertTrue(d.stream().anyMatch(x -> x.action().equals("pruned")), d.toString());
+        assertTrue(d.stream().anyMatch(x -> x.action().equals("kept-whole") && x.reason().contains("graph output")));
+        assertTrue(res.report().notes().stream().anyMatch(n -> n.contains("aggressive reference")),
+                res.report().notes().toString());
+        assertTrue(res.variant().sizeBytes() < m.sizeBytes());
+        assertTrue(res.report().stats().macsRatio() <= 0.6, "MACs ratio " + res.report().stats().macsRatio());
+    }
+
+    @Test
+    void hybridRecipeEndsInInt8AndMagnitudeRecipeNotesTheTransferSize() {
+        OnnxModel m = SampleModels.cnn(8);
+        Dataset calib = PruneFixtures.randomData(m, 32, 2);
+        JobResult hybrid = run(m, recipe("prune-structured-int8").withParameters(Map.of("target", "0.7",
+                "calibrationSamples", "32", "channelMultiple", "1", "allocation", "uniform")), calib);
+        assertTrue(hybrid.variant().opHistogram().containsKey("QuantizeLinear"), hybrid.variant().opHistogram().toString());
+        try (OrtRunner r = OrtRunner.open(hybrid.variant())) {
+            assertEquals(1, r.outputNames().size());
+        }
+        JobResult mag = run(m, recipe("prune-magnitude").withParameters(Map.of("nm", "2:4")), calib);
+        assertTrue(mag.report().notes().stream().anyMatch(n -> n.contains("gzip transfer")), mag.report().notes().toString());
+    }
+
+    @Test
+    void badParametersAreBadInputWithTheAllowedValues() {
+        OnnxModel m = SampleModels.mlp(9);
+        Dataset calib = PruneFixtures.randomData(m, 16, 3);
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> run(m, recipe("prune-magnitude").withParameters(Map.of("nm", "4:2")), calib));
+        assertTrue(e.getMessage().contains("2:4"), e.getMessage());
+        e = assertThrows(BadInputException.class,
+                () -> run(m, recipe("prune-structured").withParameters(Map.of("criterion", "vibes")), calib));
+        assertTrue(e.getMessage().contains("contribution"), e.getMessage());
+        e = assertThrows(BadInputException.class,
+                () -> run(m, recipe("prune-hessian").withParameters(Map.of("sparsity", "1.5")), calib));
+        assertTrue(e.getMessage().contains("sparsity"), e.getMessage());
+        e = assertThrows(BadInputException.class, () -> CompressionJob.builder(m, recipe("prune-hessian"))
+                .measureLatency(false).build().run());
+        assertTrue(e.getMessage().contains("calibration"), e.getMessage());
+    }
+
+    @Test
+    void hessianAndLowRankRecipesRunEndToEnd() {
+        OnnxModel m = SampleModels.mlp(10);
+        Dataset calib = PruneFixtures.randomData(m, 128, 4);
+        JobResult h = run(m, recipe("prune-hessian"), calib);
+        assertTrue(h.report().decisions().stream().allMatch(x -> x.metrics().get("sparsity") > 0.49),
+                h.report().decisions().toString());
+        JobResult lr = run(m, recipe("lowrank-svd").withParameters(Map.of("energy", "0.9")), calib);
+        assertEquals(2, lr.report().decisions().size());
+    }
+}
