@@ -66,6 +66,10 @@ public final class Fleet implements AutoCloseable {
         return api;
     }
 
+    public TestDatabase database() {
+        return database;
+    }
+
     public TestBroker broker() {
         return broker;
     }

@@ -170,7 +170,8 @@ public final class FleetBenchmark {
 
         List<String> rows = new ArrayList<>();
         rows.add("");
-        rows.add("Telemetry ingest (" + DEVICES + " devices, QoS 1, " + fleet.broker().description().split(" \\(")[0] + ")");
+        rows.add("Telemetry ingest (" + DEVICES + " devices, QoS 1, " + fleet.broker().description().split(" \\(")[0]
+                + ", " + fleet.database().description().split(" \\(")[0] + ")");
         rows.add(String.format(Locale.ROOT, "  %-44s %12s", "metric", "value"));
         rows.add(String.format(Locale.ROOT, "  %-44s %12d", "windows published (PUBACKed by the broker)", published.get()));
         rows.add(String.format(Locale.ROOT, "  %-44s %12d", "publish failures", failed.get()));
