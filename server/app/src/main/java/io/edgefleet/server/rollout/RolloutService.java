@@ -29,6 +29,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import jakarta.persistence.LockModeType;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -239,6 +240,8 @@ public class RolloutService {
         }
         Plan plan = QuarkusTransaction.requiringNew().call(() -> {
             DeploymentEntity dep = require(deploymentId);
+            // Same lock order as device events: the deployment row first, then its targets.
+            session.lock(dep, LockModeType.PESSIMISTIC_WRITE);
             long now = System.currentTimeMillis();
             if (dep.rollbackRequestedAt == null) {
                 dep.rollbackRequestedAt = now;
@@ -343,10 +346,15 @@ public class RolloutService {
             if (target == null) {
                 return new Outcome(true, false, null, null, false);
             }
+            // Events of one deployment are serialised on its row (locked before any target is touched, the
+            // same order a rollback takes), so the status recount below sees every other target's committed
+            // state: two last targets finishing at once must not each miss the other.
+            DeploymentEntity dep = session.find(DeploymentEntity.class, e.deploymentId(), LockModeType.PESSIMISTIC_WRITE);
+            session.refresh(target);
             TargetState next = RolloutRules.next(target.state, e.type()).orElse(null);
             long now = System.currentTimeMillis();
             boolean activation = e.type() == DeviceEvent.Type.ACTIVATED || e.type() == DeviceEvent.Type.COMMITTED;
-            DeploymentEntity rolledBack = activation ? session.find(DeploymentEntity.class, e.deploymentId()) : null;
+            DeploymentEntity rolledBack = activation ? dep : null;
             if (next == null && rolledBack != null && rolledBack.rollbackRequestedAt != null
                     && target.state == TargetState.FAILED) {
                 // Stopped by the operator's rollback before it activated, yet it activated (the command was
@@ -368,7 +376,6 @@ public class RolloutService {
                 target.activated = true;
             }
             session.flush();
-            DeploymentEntity dep = session.find(DeploymentEntity.class, e.deploymentId());
             refreshStatus(dep, now);
             // A device that activates a deployment the operator already rolled back is told to go back at once.
             boolean rollbackNow = dep.rollbackRequestedAt != null && next.rollbackApplies();
