@@ -27,6 +27,10 @@ public interface EdgefleetConfig {
 
     Models models();
 
+    Datasets datasets();
+
+    Compression compression();
+
     Signing signing();
 
     Demo demo();
@@ -102,6 +106,34 @@ public interface EdgefleetConfig {
         @WithName("max-upload-bytes")
         @WithDefault("268435456")
         long maxUploadBytes();
+    }
+
+    interface Datasets {
+        /** Largest accepted calibration/validation .npz upload. */
+        @WithName("max-upload-bytes")
+        @WithDefault("268435456")
+        long maxUploadBytes();
+    }
+
+    interface Compression {
+        /** Compression jobs that run at the same time (each is CPU-heavy). */
+        @WithDefault("1")
+        int workers();
+
+        /** Jobs that may wait for a worker; more are refused with 503. */
+        @WithName("max-queued")
+        @WithDefault("16")
+        int maxQueued();
+
+        /** Intra-op threads ONNX Runtime uses to evaluate base and variant. */
+        @WithName("eval-threads")
+        @WithDefault("1")
+        int evalThreads();
+
+        /** Batch-1 latency runs per model in the report; 0 skips the latency measurement. */
+        @WithName("latency-runs")
+        @WithDefault("100")
+        int latencyRuns();
     }
 
     interface Signing {

@@ -52,7 +52,23 @@ public class ModelService {
         return config.models().maxUploadBytes();
     }
 
+    /** Where a derived version comes from: the version of the same model it was made from, and the recipe (JSON). */
+    public record Lineage(long parentVersion, String recipeJson) {
+    }
+
     public ModelVersionView register(String name, InputStream body, Long declaredLength) {
+        return register(name, body, declaredLength, null);
+    }
+
+    /**
+     * Registers a version derived from another one (a compression variant): the same bounds, validation and
+     * content-addressed storage as an upload, plus lineage.
+     */
+    public ModelVersionView register(String name, byte[] model, Lineage lineage) {
+        return register(name, new ByteArrayInputStream(model), (long) model.length, lineage);
+    }
+
+    private ModelVersionView register(String name, InputStream body, Long declaredLength, Lineage lineage) {
         if (!Topics.isId(name)) {
             throw new ApiException(ErrorCode.INVALID_ID, "model name '" + name + "' is invalid: use 1-64 characters"
                     + " from A-Z a-z 0-9 . _ -, starting with a letter or digit");
@@ -80,7 +96,7 @@ public class ModelService {
             } catch (ModelInspector.InvalidModelException e) {
                 throw new ApiException(ErrorCode.INVALID_MODEL, e.getMessage(), e);
             }
-            ModelVersionView view = store(name, staged, inspection);
+            ModelVersionView view = store(name, staged, inspection, lineage);
             committed = true;
             return view;
         } finally {
@@ -91,10 +107,11 @@ public class ModelService {
     }
 
     public ModelVersionView register(String name, byte[] model) {
-        return register(name, new ByteArrayInputStream(model), (long) model.length);
+        return register(name, new ByteArrayInputStream(model), (long) model.length, null);
     }
 
-    private ModelVersionView store(String name, BlobStore.Staged staged, ModelInspector.Inspection inspection) {
+    private ModelVersionView store(String name, BlobStore.Staged staged, ModelInspector.Inspection inspection,
+                                   Lineage lineage) {
         String inputs = toJson(inspection.inputs());
         String outputs = toJson(inspection.outputs());
         registerLock.lock();
@@ -121,6 +138,10 @@ public class ModelService {
                     e.inputs = inputs;
                     e.outputs = outputs;
                     e.createdAt = System.currentTimeMillis();
+                    if (lineage != null) {
+                        e.parentVersion = lineage.parentVersion();
+                        e.recipe = lineage.recipeJson();
+                    }
                     session.persist(e);
                     return ModelVersionView.of(e);
                 });

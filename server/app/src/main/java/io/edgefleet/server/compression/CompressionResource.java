@@ -1,0 +1,56 @@
+package io.edgefleet.server.compression;
+
+import io.edgefleet.server.compression.CompressionDtos.JobView;
+import io.edgefleet.server.compression.CompressionDtos.RecipeView;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+
+@Path("/api/v1")
+@Produces(MediaType.APPLICATION_JSON)
+/** Compression jobs and the recipes they can run; jobs are submitted on a model version ({@link CompressionSubmitResource}). */
+public class CompressionResource {
+
+    @Inject
+    CompressionService service;
+
+    @GET
+    @Path("/recipes")
+    public List<RecipeView> recipes() {
+        return service.recipes();
+    }
+
+    @GET
+    @Path("/compression-jobs")
+    public List<JobView> list(@QueryParam("model") String model) {
+        return service.list(model);
+    }
+
+    @GET
+    @Path("/compression-jobs/{id}")
+    public JobView get(@PathParam("id") String id) {
+        return service.get(id);
+    }
+
+    @GET
+    @Path("/compression-jobs/{id}/report.md")
+    @Produces("text/markdown; charset=utf-8")
+    public String reportMarkdown(@PathParam("id") String id) {
+        return service.reportMarkdown(id);
+    }
+
+    @DELETE
+    @Path("/compression-jobs/{id}")
+    public Response cancel(@PathParam("id") String id) {
+        JobView job = service.cancel(id);
+        return Response.status(job.status().terminal() ? 200 : 202).entity(job).build();
+    }
+
+}
