@@ -58,22 +58,8 @@ public class DatasetService {
     }
 
     public Registered register(String name, InputStream body, Long declaredLength) {
-        if (!Topics.isId(name)) {
-            throw new ApiException(ErrorCode.INVALID_ID, "dataset name '" + name + "' is invalid: use 1-64 characters"
-                    + " from A-Z a-z 0-9 . _ -, starting with a letter or digit");
-        }
-        long limit = config.datasets().maxUploadBytes();
-        if (declaredLength != null && declaredLength > limit) {
-            throw tooLarge(declaredLength + " bytes", limit);
-        }
-        BlobStore.Staged staged;
-        try {
-            staged = blobs.stage(body, limit);
-        } catch (BlobStore.TooLargeException e) {
-            throw tooLarge("more than " + limit + " bytes", limit);
-        } catch (IOException e) {
-            throw new ApiException(ErrorCode.VALIDATION_FAILED, "the upload was interrupted: " + e.getMessage(), e);
-        }
+        BlobStore.Staged staged = blobs.stageUpload("dataset", name, body, declaredLength,
+                config.datasets().maxUploadBytes(), "edgefleet.datasets.max-upload-bytes");
         boolean committed = false;
         try {
             if (staged.size() == 0) {
@@ -202,8 +188,4 @@ public class DatasetService {
         }
     }
 
-    private static ApiException tooLarge(String what, long limit) {
-        return new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "the upload is " + what + "; the limit is " + limit
-                + " bytes (edgefleet.datasets.max-upload-bytes)");
-    }
 }

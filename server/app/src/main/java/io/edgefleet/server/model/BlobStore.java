@@ -1,6 +1,8 @@
 package io.edgefleet.server.model;
 
 import io.edgefleet.protocol.Topics;
+import io.edgefleet.server.api.ApiException;
+import io.edgefleet.server.api.ErrorCode;
 import io.edgefleet.server.config.DataDir;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -51,6 +53,33 @@ public class BlobStore {
         public TooLargeException(long limit) {
             super("more than " + limit + " bytes");
         }
+    }
+
+    /**
+     * The common first step of every upload: check the name it will be stored under, then stage the body
+     * with a bound, answering with the API's errors (400 bad name, 413 over {@code limitKey}'s limit).
+     */
+    public Staged stageUpload(String kind, String name, InputStream body, Long declaredLength, long limit,
+                              String limitKey) {
+        if (!Topics.isId(name)) {
+            throw new ApiException(ErrorCode.INVALID_ID, kind + " name '" + name + "' is invalid: use 1-64 characters"
+                    + " from A-Z a-z 0-9 . _ -, starting with a letter or digit");
+        }
+        if (declaredLength != null && declaredLength > limit) {
+            throw tooLarge(declaredLength + " bytes", limit, limitKey);
+        }
+        try {
+            return stage(body, limit);
+        } catch (TooLargeException e) {
+            throw tooLarge("more than " + limit + " bytes", limit, limitKey);
+        } catch (IOException e) {
+            throw new ApiException(ErrorCode.VALIDATION_FAILED, "the upload was interrupted: " + e.getMessage(), e);
+        }
+    }
+
+    private static ApiException tooLarge(String what, long limit, String limitKey) {
+        return new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "the upload is " + what + "; the limit is " + limit
+                + " bytes (" + limitKey + ")");
     }
 
     /** Copies at most {@code maxBytes} from {@code in} into a temp file; deletes it again on any failure. */

@@ -69,22 +69,8 @@ public class ModelService {
     }
 
     private ModelVersionView register(String name, InputStream body, Long declaredLength, Lineage lineage) {
-        if (!Topics.isId(name)) {
-            throw new ApiException(ErrorCode.INVALID_ID, "model name '" + name + "' is invalid: use 1-64 characters"
-                    + " from A-Z a-z 0-9 . _ -, starting with a letter or digit");
-        }
-        long limit = maxUploadBytes();
-        if (declaredLength != null && declaredLength > limit) {
-            throw tooLarge(declaredLength + " bytes", limit);
-        }
-        BlobStore.Staged staged;
-        try {
-            staged = blobs.stage(body, limit);
-        } catch (BlobStore.TooLargeException e) {
-            throw tooLarge("more than " + limit + " bytes", limit);
-        } catch (IOException e) {
-            throw new ApiException(ErrorCode.VALIDATION_FAILED, "the upload was interrupted: " + e.getMessage(), e);
-        }
+        BlobStore.Staged staged = blobs.stageUpload("model", name, body, declaredLength, maxUploadBytes(),
+                "edgefleet.models.max-upload-bytes");
         boolean committed = false;
         try {
             if (staged.size() == 0) {
@@ -235,8 +221,4 @@ public class ModelService {
         }
     }
 
-    private static ApiException tooLarge(String what, long limit) {
-        return new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "the upload is " + what + "; the limit is " + limit
-                + " bytes (edgefleet.models.max-upload-bytes)");
-    }
 }
