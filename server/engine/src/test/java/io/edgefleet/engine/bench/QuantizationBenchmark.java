@@ -33,7 +33,7 @@ import java.util.function.Supplier;
  * round runs every variant on the same sample, rotating the order) so machine noise hits all variants alike.
  */
 public final class QuantizationBenchmark {
-    private static final Path DIGITS = Path.of(System.getProperty("bench.digits", "/work/shared/fixtures/digits"));
+    private static final Path DIGITS = System.getProperty("bench.digits") != null ? Path.of(System.getProperty("bench.digits")) : io.edgefleet.engine.TestFixtures.digits();
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
 
     public static void main(String[] args) throws Exception {

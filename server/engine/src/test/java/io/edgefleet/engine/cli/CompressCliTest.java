@@ -186,7 +186,7 @@ class CompressCliTest {
 
     @Test
     void digitsFixtureEndToEnd() throws Exception {
-        Path base = Path.of("/work/shared/fixtures/digits");
+        Path base = io.edgefleet.engine.TestFixtures.digits();
         assumeTrue(Files.exists(base.resolve("digits-mlp.onnx")));
         Path out = dir.resolve("out-digits");
         Result r = cli("compress", "--model", base.resolve("digits-mlp.onnx").toString(), "--recipe", "identity",

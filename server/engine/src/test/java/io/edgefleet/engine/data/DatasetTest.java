@@ -206,7 +206,7 @@ class DatasetTest {
 
     @Test
     void digitsFixturesFitTheirModels() {
-        Path base = Path.of("/work/shared/fixtures/digits");
+        Path base = io.edgefleet.engine.TestFixtures.digits();
         for (String name : List.of("digits-mlp", "digits-resnet")) {
             Path model = base.resolve(name + ".onnx");
             assumeTrue(Files.exists(model));

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class OnnxModelTest {
-    static final Path FIXTURES = Path.of("/work/shared/fixtures/digits");
+    static final Path FIXTURES = io.edgefleet.engine.TestFixtures.digits();
 
     private static UnknownFieldSet unknown(int field, String payload) {
         return UnknownFieldSet.newBuilder()
