@@ -14,8 +14,8 @@ public final class BudgetAllocator {
     private BudgetAllocator() {
     }
 
-    /** What the target limits. */
-    public enum Measure { MACS, PARAMS }
+    /** What the target limits: multiply-accumulates, weights, or latency predicted from a {@link LatencyProfile}. */
+    public enum Measure { MACS, PARAMS, LATENCY }
 
     /**
      * @param curves sensitivity per prunable group (groups without a curve are left whole)
@@ -28,11 +28,17 @@ public final class BudgetAllocator {
      */
     public static Map<Integer, Integer> allocate(ChannelAnalysis analysis, List<Sensitivity.Curve> curves,
             Measure measure, double targetFraction, int channelMultiple, double maxRatio) {
+        return allocate(analysis, curves, measure, targetFraction, channelMultiple, maxRatio, null);
+    }
+
+    /** @param profile the unpruned model's latency profile; required for {@link Measure#LATENCY} */
+    public static Map<Integer, Integer> allocate(ChannelAnalysis analysis, List<Sensitivity.Curve> curves,
+            Measure measure, double targetFraction, int channelMultiple, double maxRatio, LatencyProfile profile) {
         if (targetFraction <= 0 || targetFraction > 1) {
             throw new IllegalArgumentException("target fraction must be in (0, 1], got " + targetFraction);
         }
-        PruneCostModel cost = new PruneCostModel(analysis);
-        double base = measure == Measure.MACS ? cost.baseMacs() : cost.baseParams();
+        PruneCostModel cost = model(analysis, measure, profile);
+        double base = cost.base(measure);
         double target = base * targetFraction;
         Map<Integer, Integer> keep = new LinkedHashMap<>();
         Map<Integer, Sensitivity.Curve> byGroup = new LinkedHashMap<>();
@@ -104,8 +110,13 @@ public final class BudgetAllocator {
      */
     public static Map<Integer, Integer> uniform(ChannelAnalysis analysis, Measure measure, double targetFraction,
             int channelMultiple, double maxRatio) {
-        PruneCostModel cost = new PruneCostModel(analysis);
-        double base = measure == Measure.MACS ? cost.baseMacs() : cost.baseParams();
+        return uniform(analysis, measure, targetFraction, channelMultiple, maxRatio, null);
+    }
+
+    public static Map<Integer, Integer> uniform(ChannelAnalysis analysis, Measure measure, double targetFraction,
+            int channelMultiple, double maxRatio, LatencyProfile profile) {
+        PruneCostModel cost = model(analysis, measure, profile);
+        double base = cost.base(measure);
         for (int step = 0; step <= 256; step++) {
             double ratio = Math.min(maxRatio, step / 256.0);
             Map<Integer, Integer> keep = new LinkedHashMap<>();
@@ -125,12 +136,23 @@ public final class BudgetAllocator {
 
     /** The predicted cost of a keep-set as a fraction of the base. */
     public static double predictedFraction(ChannelAnalysis analysis, Measure measure, Map<Integer, Integer> keep) {
-        PruneCostModel cost = new PruneCostModel(analysis);
-        double base = measure == Measure.MACS ? cost.baseMacs() : cost.baseParams();
-        return measure(cost, measure, keep) / base;
+        return predictedFraction(analysis, measure, keep, null);
+    }
+
+    public static double predictedFraction(ChannelAnalysis analysis, Measure measure, Map<Integer, Integer> keep,
+            LatencyProfile profile) {
+        PruneCostModel cost = model(analysis, measure, profile);
+        return cost.cost(measure, keep) / cost.base(measure);
+    }
+
+    private static PruneCostModel model(ChannelAnalysis analysis, Measure measure, LatencyProfile profile) {
+        if (measure == Measure.LATENCY && profile == null) {
+            throw new IllegalArgumentException("a latency target needs a latency profile of the unpruned model");
+        }
+        return new PruneCostModel(analysis, profile);
     }
 
     private static double measure(PruneCostModel cost, Measure m, Map<Integer, Integer> keep) {
-        return m == Measure.MACS ? cost.macs(keep) : cost.params(keep);
+        return cost.cost(m, keep);
     }
 }

@@ -11,73 +11,76 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Predicts MACs and weight counts after channel pruning without building the model: each layer's cost scales with
- * the fraction of its input channels kept times the fraction of its output channels kept (output only for a
- * depthwise convolution, whose per-channel cost does not depend on the other channels).
+ * Predicts MACs, weight counts or latency after channel pruning without building the model: a layer's cost scales
+ * with the fraction of its input channels kept times the fraction of its output channels kept (output only for a
+ * depthwise convolution, whose per-channel cost does not depend on the other channels); any other node's time scales
+ * with the fraction of the channels it carries. Latency comes from a {@link LatencyProfile} of the unpruned model.
  */
 final class PruneCostModel {
-    private record Layer(String label, long macs, long params, Space in, Space out, boolean depthwise) {
+    private record Node(String label, long macs, long params, double us, Space in, Space out, boolean layer,
+            boolean depthwise) {
     }
 
     private final ChannelAnalysis analysis;
-    private final List<Layer> layers = new ArrayList<>();
-    private final long baseMacs;
-    private final long baseParams;
+    private final List<Node> nodes = new ArrayList<>();
+    private final double fixedUs;
 
     PruneCostModel(ChannelAnalysis analysis) {
+        this(analysis, null);
+    }
+
+    PruneCostModel(ChannelAnalysis analysis, LatencyProfile profile) {
         this.analysis = analysis;
+        this.fixedUs = profile == null ? 0 : profile.fixedUs();
         Graph g = analysis.model().edit();
-        long macs = 0;
-        long params = 0;
         for (NodeProto n : g.nodes()) {
+            String label = Graph.label(n);
             long m = ModelCost.macs(g, n, analysis.shapes());
-            if (m == 0) {
+            double us = profile == null ? 0 : profile.nodeUs().getOrDefault(label, 0.0);
+            if (m == 0 && us == 0) {
                 continue;
             }
             // Products of two activations (attention) cost MACs but hold no weights.
-            boolean constant = n.getInputCount() >= 2 && g.isInitializer(n.getInput(1));
+            boolean constant = m > 0 && n.getInputCount() >= 2 && g.isInitializer(n.getInput(1));
             TensorData w = constant ? g.initializer(n.getInput(1)) : null;
             boolean dw = constant && n.getOpType().equals("Conv") && LinearLayer.intAttr(n, "group", 1) > 1
                     && w.dim(1) == 1;
-            Space in = analysis.spaces().get(n.getInput(0));
-            Space out = analysis.spaces().get(n.getOutput(0));
-            long p = constant ? w.elementCount() : 0;
-            layers.add(new Layer(Graph.label(n), m, p, in, out, dw));
-            macs += m;
-            params += p;
+            Space in = n.getInputCount() > 0 ? analysis.spaces().get(n.getInput(0)) : null;
+            Space out = n.getOutputCount() > 0 ? analysis.spaces().get(n.getOutput(0)) : null;
+            nodes.add(new Node(label, m, constant ? w.elementCount() : 0, us, in, out, m > 0, dw));
         }
-        this.baseMacs = macs;
-        this.baseParams = params;
     }
 
-    long baseMacs() {
-        return baseMacs;
+    double base(BudgetAllocator.Measure measure) {
+        return cost(measure, Map.of());
     }
 
-    long baseParams() {
-        return baseParams;
+    /** Predicted cost with {@code keep} channels per group root (absent groups keep all). */
+    double cost(BudgetAllocator.Measure measure, Map<Integer, Integer> keep) {
+        double total = measure == BudgetAllocator.Measure.LATENCY ? fixedUs : 0;
+        for (Node n : nodes) {
+            double weight = switch (measure) {
+                case MACS -> n.macs;
+                case PARAMS -> n.params;
+                case LATENCY -> n.us;
+            };
+            if (weight != 0) {
+                total += weight * scale(n, keep);
+            }
+        }
+        return total;
     }
 
-    /** Predicted MACs per sample with {@code keep} channels per group root (absent groups keep all). */
     double macs(Map<Integer, Integer> keep) {
-        double total = 0;
-        for (Layer l : layers) {
-            total += l.macs * scale(l, keep);
-        }
-        return total;
+        return cost(BudgetAllocator.Measure.MACS, keep);
     }
 
-    double params(Map<Integer, Integer> keep) {
-        double total = 0;
-        for (Layer l : layers) {
-            total += l.params * scale(l, keep);
+    private double scale(Node n, Map<Integer, Integer> keep) {
+        if (!n.layer) {
+            return n.out != null ? fraction(n.out, keep) : fraction(n.in, keep);
         }
-        return total;
-    }
-
-    private double scale(Layer l, Map<Integer, Integer> keep) {
-        double fOut = fraction(l.out, keep);
-        return l.depthwise ? fOut : fOut * fraction(l.in, keep);
+        double fOut = fraction(n.out, keep);
+        return n.depthwise ? fOut : fOut * fraction(n.in, keep);
     }
 
     private double fraction(Space s, Map<Integer, Integer> keep) {

@@ -39,7 +39,7 @@ public final class PruneRecipes implements RecipeProvider {
     public List<Recipe> recipes() {
         Map<String, String> structured = new TreeMap<>(Map.of("target", "0.5", "measure", "macs",
                 "criterion", "contribution", "allocation", "sensitivity", "recalibration", "least_squares",
-                "channelMultiple", "4", "maxRatio", "0.75", "calibrationSamples", "256"));
+                "channelMultiple", "8", "maxRatio", "0.75", "calibrationSamples", "256"));
         List<Recipe> out = new ArrayList<>();
         out.add(Recipe.compression("prune-structured",
                 "channel pruning that shrinks the graph (coupled channels found by dependency analysis), "
@@ -135,7 +135,7 @@ public final class PruneRecipes implements RecipeProvider {
                     enumParam(ctx, "criterion", "contribution", ChannelImportance.Criterion.class),
                     enumParam(ctx, "measure", "macs", BudgetAllocator.Measure.class), target,
                     enumParam(ctx, "allocation", "sensitivity", StructuredPruning.Allocation.class),
-                    positive(ctx, "channelMultiple", 4), maxRatio,
+                    positive(ctx, "channelMultiple", 8), maxRatio,
                     enumParam(ctx, "recalibration", "least_squares", StructuredPruning.Recalibration.class),
                     defaults.sensitivity(), defaults.ls().withMaxSamples(samples), samples);
             ctx.progress(0, "channel dependency analysis");

@@ -55,10 +55,13 @@ public final class StructuredPruning {
             }
         }
 
-        /** Sensitivity-driven, contribution importance, least-squares recalibration. */
+        /**
+         * Sensitivity-driven, contribution importance, least-squares recalibration, channel counts in multiples of 8
+         * (ONNX Runtime's blocked convolutions use blocks of 8 channels on AVX2, 16 on AVX-512).
+         */
         public static Options recommended(double targetMacsFraction) {
             return new Options(ChannelImportance.Criterion.CONTRIBUTION, BudgetAllocator.Measure.MACS,
-                    targetMacsFraction, Allocation.SENSITIVITY, 4, 0.75, Recalibration.LEAST_SQUARES,
+                    targetMacsFraction, Allocation.SENSITIVITY, 8, 0.75, Recalibration.LEAST_SQUARES,
                     Sensitivity.Options.defaults(), LeastSquaresReconstruction.Options.defaults(), 256);
         }
 
@@ -111,6 +114,27 @@ public final class StructuredPruning {
             List<LeastSquaresReconstruction.LayerFit> fits, List<String> notes) {
     }
 
+    private static Map<Integer, Integer> allocate(ChannelAnalysis analysis, List<Sensitivity.Curve> curves, Options o,
+            double target, LatencyProfile profile) {
+        return o.allocation() == Allocation.SENSITIVITY
+                ? BudgetAllocator.allocate(analysis, curves, o.measure(), target, o.channelMultiple(), o.maxRatio(),
+                        profile)
+                : BudgetAllocator.uniform(analysis, o.measure(), target, o.channelMultiple(), o.maxRatio(), profile);
+    }
+
+    /** Any channels will do when only the shape matters (latency does not depend on which channels are kept). */
+    private static Map<Integer, int[]> firstChannels(ChannelAnalysis analysis, Map<Integer, Integer> counts) {
+        Map<Integer, int[]> keep = new LinkedHashMap<>();
+        for (Map.Entry<Integer, Integer> e : counts.entrySet()) {
+            ChannelGroup g = analysis.group(e.getKey());
+            if (e.getValue() < g.channels()) {
+                double[] flat = new double[g.channels()];
+                keep.put(g.id(), ChannelImportance.top(flat, e.getValue(), g.blocks()));
+            }
+        }
+        return keep;
+    }
+
     /**
      * @param calibration calibration samples; may be null only for UNIFORM allocation, data-free importance and no
      *     recalibration
@@ -133,18 +157,63 @@ public final class StructuredPruning {
                 o.calibrationSamples());
         List<Sensitivity.Curve> curves = List.of();
         Map<Integer, Integer> counts;
+        LatencyProfile profile = null;
+        Map<String, io.edgefleet.engine.onnx.TensorData> feeds = null;
+        if (o.measure() == BudgetAllocator.Measure.LATENCY && !analysis.prunableGroups().isEmpty()) {
+            feeds = calibration != null ? calibration.feeds(model, 0, 1)
+                    : io.edgefleet.engine.eval.OrtRunner.syntheticFeeds(model);
+            profile = LatencyProfile.measure(model, feeds, 60);
+            notes.add(String.format(java.util.Locale.ROOT, "latency profile: %.0f us per run, %.0f us not tied to a "
+                    + "node", profile.totalUs(), profile.fixedUs()));
+        }
         if (analysis.prunableGroups().isEmpty()) {
             counts = Map.of();
             notes.add("no channel group can be pruned");
-        } else if (o.allocation() == Allocation.SENSITIVITY) {
-            curves = knownCurves != null ? knownCurves
-                    : Sensitivity.measure(model, analysis, scores, calibration, o.sensitivity());
-            counts = BudgetAllocator.allocate(analysis, curves, o.measure(), o.targetFraction(), o.channelMultiple(),
-                    o.maxRatio());
         } else {
-            counts = BudgetAllocator.uniform(analysis, o.measure(), o.targetFraction(), o.channelMultiple(),
-                    o.maxRatio());
+            if (o.allocation() == Allocation.SENSITIVITY) {
+                curves = knownCurves != null ? knownCurves
+                        : Sensitivity.measure(model, analysis, scores, calibration, o.sensitivity());
+            }
+            counts = allocate(analysis, curves, o, o.targetFraction(), profile);
+            if (profile != null) {
+                // The profile predicts; a measurement decides. Tighten the target while the pruned graph is too slow.
+                double target = o.targetFraction();
+                for (int round = 0; round < 3; round++) {
+                    OnnxModel shape = ChannelPruner.apply(analysis, firstChannels(analysis, counts)).model();
+                    List<LatencyProbe.Stats> st = LatencyProbe.compare(List.of(model, shape), feeds, 10, 6, 30);
+                    double measured = st.get(1).medianMs() / st.get(0).medianMs();
+                    notes.add(String.format(java.util.Locale.ROOT, "latency at predicted %.3f: measured %.3f of the base",
+                            BudgetAllocator.predictedFraction(analysis, o.measure(), counts, profile), measured));
+                    if (measured <= o.targetFraction() * 1.02) {
+                        break;
+                    }
+                    target = Math.max(0.02, target * o.targetFraction() / measured);
+                    try {
+                        counts = allocate(analysis, curves, o, target, profile);
+                    } catch (IllegalArgumentException e) {
+                        notes.add("latency target not reachable: " + e.getMessage());
+                        break;
+                    }
+                }
+            }
         }
+        return finish(model, analysis, calibration, o, scores, counts, curves, profile, notes);
+    }
+
+    /**
+     * Prunes to given channel counts (no allocation) and recalibrates: for comparing recalibration methods on
+     * exactly the same architecture.
+     */
+    public static Result runWithCounts(OnnxModel model, ChannelAnalysis analysis, Dataset calibration, Options o,
+            Map<Integer, Integer> counts) {
+        Map<Integer, double[]> scores = ChannelImportance.score(analysis, o.criterion(), calibration,
+                o.calibrationSamples());
+        return finish(model, analysis, calibration, o, scores, counts, List.of(), null, new ArrayList<>());
+    }
+
+    private static Result finish(OnnxModel model, ChannelAnalysis analysis, Dataset calibration, Options o,
+            Map<Integer, double[]> scores, Map<Integer, Integer> counts, List<Sensitivity.Curve> curves,
+            LatencyProfile profile, List<String> notes) {
         Map<Integer, int[]> keep = new LinkedHashMap<>();
         Map<Integer, Integer> pruned = new LinkedHashMap<>();
         for (Map.Entry<Integer, Integer> e : counts.entrySet()) {
@@ -178,7 +247,9 @@ public final class StructuredPruning {
                 notes.add("least-squares refit of " + refit + " of " + fits.size() + " layers");
             }
         }
-        double predicted = BudgetAllocator.predictedFraction(analysis, o.measure(), pruned);
+        double predicted = o.measure() == BudgetAllocator.Measure.LATENCY && profile == null
+                ? BudgetAllocator.predictedFraction(analysis, BudgetAllocator.Measure.MACS, pruned)
+                : BudgetAllocator.predictedFraction(analysis, o.measure(), pruned, profile);
         return new Result(out, analysis.groups(), pruned, curves, predicted, pr.channelMap(), fits, notes);
     }
 }

@@ -58,11 +58,11 @@ public final class HessianPruner {
         }
 
         public static Options unstructured(double sparsity) {
-            return new Options(sparsity, 0, 0, 128, 0.01, 256, true, 512, 1e-3);
+            return new Options(sparsity, 0, 0, 128, 0.01, 256, true, 256, 1e-3);
         }
 
         public static Options nm(int n, int m) {
-            return new Options(1.0 - (double) n / m, n, m, 128, 0.01, 256, true, 512, 1e-3);
+            return new Options(1.0 - (double) n / m, n, m, 128, 0.01, 256, true, 256, 1e-3);
         }
 
         public Options withReconstruct(boolean on) {

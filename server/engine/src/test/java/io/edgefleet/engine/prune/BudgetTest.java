@@ -108,4 +108,31 @@ class BudgetTest {
         assertArrayEquals(new int[] {1, 3}, ChannelImportance.top(new double[] {0.1, 5, 0.2, 4}, 2, 1));
         assertArrayEquals(new int[] {1, 2}, ChannelImportance.top(new double[] {0.1, 5, 9, 4}, 2, 2));
     }
+
+    @Test
+    void latencyProfileAttributesFusedKernelsToTheirLayersAndDrivesALatencyBudget() {
+        OnnxModel m = PruneFixtures.residualCnn(9);
+        Dataset data = PruneFixtures.randomData(m, 8, 4);
+        LatencyProfile p = LatencyProfile.measure(m, data.feeds(m, 0, 1), 20);
+        assertTrue(p.totalUs() > 0);
+        assertTrue(p.fixedUs() >= 0);
+        // Whatever ORT fuses or renames, the convolutions get their time back.
+        for (String conv : List.of("conv1", "conv2", "conv3", "conv4")) {
+            assertTrue(p.nodeUs().getOrDefault(conv, 0.0) > 0, conv + " missing from " + p.nodeUs());
+        }
+        ChannelAnalysis a = ChannelAnalysis.analyze(m);
+        assertThrows(IllegalArgumentException.class, () -> BudgetAllocator.allocate(a, Sensitivity.uniform(a),
+                BudgetAllocator.Measure.LATENCY, 0.6, 1, 0.75));
+        Map<Integer, Integer> keep = BudgetAllocator.allocate(a, Sensitivity.uniform(a),
+                BudgetAllocator.Measure.LATENCY, 0.6, 1, 0.75, p);
+        assertTrue(BudgetAllocator.predictedFraction(a, BudgetAllocator.Measure.LATENCY, keep, p) <= 0.6);
+        assertEquals(1.0, BudgetAllocator.predictedFraction(a, BudgetAllocator.Measure.LATENCY, Map.of(), p), 1e-9);
+
+        StructuredPruning.Result r = StructuredPruning.run(m, a, data, StructuredPruning.Options.recommended(0.6)
+                .withMeasure(BudgetAllocator.Measure.LATENCY).withAllocation(StructuredPruning.Allocation.UNIFORM)
+                .withRecalibration(StructuredPruning.Recalibration.NONE).withChannelMultiple(1), null);
+        assertTrue(r.notes().stream().anyMatch(n -> n.startsWith("latency profile")), r.notes().toString());
+        assertTrue(r.notes().stream().anyMatch(n -> n.contains("measured")), r.notes().toString());
+        assertTrue(r.predictedFraction() <= 0.6);
+    }
 }

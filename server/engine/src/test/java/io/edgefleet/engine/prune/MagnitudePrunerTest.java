@@ -10,6 +10,7 @@ import io.edgefleet.engine.onnx.Graph;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.SampleModels;
 import io.edgefleet.engine.recalib.LinearLayer;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MagnitudePrunerTest {
@@ -108,5 +109,28 @@ class MagnitudePrunerTest {
                 .orElseThrow();
         assertEquals("below the size limit", fc2.note());
         assertEquals(0, fc2.zeros());
+    }
+
+    @Test
+    void iterativeScheduleStopsAtTheBudgetAndRecalibrationGoesFurther() {
+        OnnxModel m = SampleModels.mlp(5);
+        Dataset calib = PruneFixtures.randomData(m, 200, 1);
+        Dataset eval = PruneFixtures.randomData(m, 200, 2);
+        // Random weights and inputs give close logits: top-1 agreement is fragile, hence a loose budget.
+        IterativePruning.Options o = IterativePruning.Options.defaults(15.0).withStep(0.1);
+        IterativePruning.Result plain = IterativePruning.magnitude(m, calib, eval, o.withRecalibrate(false));
+        IterativePruning.Result recal = IterativePruning.magnitude(m, calib, eval, o);
+        for (IterativePruning.Result r : List.of(plain, recal)) {
+            List<IterativePruning.Step> steps = r.steps();
+            for (int i = 0; i < steps.size() - 1; i++) {
+                assertTrue(steps.get(i).accepted() && steps.get(i).lostPoints() <= 15.0, steps.toString());
+            }
+            IterativePruning.Step last = steps.get(steps.size() - 1);
+            assertTrue(!last.accepted() || last.sparsity() >= 0.95 - 1e-9, "stops at the first step over budget");
+            double zeros = MagnitudePruner.prune(r.model(), MagnitudePruner.Options.unstructured(0,
+                    MagnitudePruner.Scope.PER_LAYER), null).sparsity();
+            assertEquals(r.sparsity(), zeros, 0.01, "the returned model has the sparsity it reports");
+        }
+        assertTrue(recal.sparsity() > plain.sparsity(), "recalibrated " + recal.steps() + " vs plain " + plain.steps());
     }
 }

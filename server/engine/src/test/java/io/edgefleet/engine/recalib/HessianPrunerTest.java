@@ -145,4 +145,18 @@ class HessianPrunerTest {
         assertThrows(IllegalArgumentException.class, () -> HessianPruner.Options.nm(4, 4));
         assertThrows(IllegalArgumentException.class, () -> MagnitudePruner.Options.nm(0, 4));
     }
+
+    @Test
+    void modelsWithControlFlowArePrunedOutsideTheBranchesAndStillRun() {
+        OnnxModel ref = PruneFixtures.mlpWithIf(12);
+        Dataset calib = PruneFixtures.randomData(ref, 64, 5);
+        HessianPruner.Result r = HessianPruner.prune(ref, ref, calib, HessianPruner.Options.unstructured(0.5), null);
+        assertEquals(2, r.layers().size());
+        assertEquals(ref.edit().nodeByName("branch").orElseThrow(), r.model().edit().nodeByName("branch").orElseThrow(),
+                "the If node and its bodies are untouched");
+        assertEquals(64 * 8, outputs(r.model(), calib).length);
+        OnnxModel mag = MagnitudePruner.prune(ref, MagnitudePruner.Options.nm(2, 4), null).model();
+        assertEquals(ref.edit().nodeByName("branch").orElseThrow(), mag.edit().nodeByName("branch").orElseThrow());
+        assertEquals(64 * 8, outputs(mag, calib).length);
+    }
 }
