@@ -341,8 +341,8 @@ public final class PruneBenchmark {
                 long[] s = sentences.get(r.nextInt(sentences.size()));
                 int span = 3 + r.nextInt(8);
                 int from = 1 + r.nextInt(Math.max(1, s.length - 2 - span));
-                for (int k = 0; k < span && t < len - 1 && from + k < s.length - 1; k++) {
-                    ids[i * len + t++] = s[from + k];
+                for (int j = 0; j < span && t < len - 1 && from + j < s.length - 1; j++) {
+                    ids[i * len + t++] = s[from + j];
                 }
             }
         }
