@@ -9,7 +9,6 @@ import io.edgefleet.engine.onnx.TensorData;
 import io.edgefleet.engine.recalib.LinearLayer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -1167,17 +1166,5 @@ public final class ChannelAnalysis {
             off += seg.width();
         }
         return out.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** Map root to shapes of its member values, for diagnostics. */
-    Map<String, long[]> memberShapes(int root) {
-        Map<String, long[]> out = new HashMap<>();
-        for (Member m : membersOf(root)) {
-            long[] s = shapes.get(m.value());
-            if (s != null) {
-                out.put(m.value(), s);
-            }
-        }
-        return out;
     }
 }
