@@ -90,22 +90,32 @@ public final class SampleModels {
                 .build();
     }
 
+    /** The then-branch of {@link #ifModel}: 2 * Relu(h), reading {@code h} [N,8] from the outer scope. */
+    public static GraphProto ifThenBranch() {
+        return OnnxBuilder.subgraph("then_branch")
+                .output("then.out", ElemType.FLOAT, "N", 8)
+                .initializer("then.two", new long[0], 2f)
+                .node("Relu").name("then.relu").in("h").out("then.relu.out").add()
+                .node("Mul").name("then.mul").in("then.relu.out", "then.two").out("then.out").add()
+                .buildGraph();
+    }
+
+    /** The else-branch of {@link #ifModel}: Sigmoid(h), reading {@code h} [N,8] from the outer scope. */
+    public static GraphProto ifElseBranch() {
+        return OnnxBuilder.subgraph("else_branch")
+                .output("else.out", ElemType.FLOAT, "N", 8)
+                .node("Sigmoid").name("else.sigmoid").in("h").out("else.out").add()
+                .buildGraph();
+    }
+
     /**
      * Control flow: h = MatMul(x, w); if sum(x) > 0 then 2 * Relu(h) else Sigmoid(h); y = that + bias. Both branches
      * read {@code h} from the outer scope, and the then-branch owns an initializer, so passes and dead-code removal
      * must look through the If node.
      */
     public static OnnxModel ifModel(long seed) {
-        GraphProto thenBranch = OnnxBuilder.subgraph("then_branch")
-                .output("then.out", ElemType.FLOAT, "N", 8)
-                .initializer("then.two", new long[0], 2f)
-                .node("Relu").name("then.relu").in("h").out("then.relu.out").add()
-                .node("Mul").name("then.mul").in("then.relu.out", "then.two").out("then.out").add()
-                .buildGraph();
-        GraphProto elseBranch = OnnxBuilder.subgraph("else_branch")
-                .output("else.out", ElemType.FLOAT, "N", 8)
-                .node("Sigmoid").name("else.sigmoid").in("h").out("else.out").add()
-                .buildGraph();
+        GraphProto thenBranch = ifThenBranch();
+        GraphProto elseBranch = ifElseBranch();
         return OnnxBuilder.model("if_model").opset(17)
                 .metadata("edgefleet.sample", "if")
                 .input("x", ElemType.FLOAT, "N", 4)

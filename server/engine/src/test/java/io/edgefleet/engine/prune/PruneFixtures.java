@@ -8,6 +8,7 @@ import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.onnx.ElemType;
 import io.edgefleet.engine.onnx.OnnxBuilder;
+import io.edgefleet.engine.onnx.SampleModels;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
 import java.nio.file.Files;
@@ -121,16 +122,8 @@ public final class PruneFixtures {
      * first group (16) is prunable, h is read by the If bodies and must stay whole.
      */
     public static OnnxModel mlpWithIf(long seed) {
-        GraphProto thenBranch = OnnxBuilder.subgraph("then_branch")
-                .output("then.out", ElemType.FLOAT, "N", 8)
-                .initializer("then.two", new long[0], 2f)
-                .node("Relu").name("then.relu").in("h").out("then.relu.out").add()
-                .node("Mul").name("then.mul").in("then.relu.out", "then.two").out("then.out").add()
-                .buildGraph();
-        GraphProto elseBranch = OnnxBuilder.subgraph("else_branch")
-                .output("else.out", ElemType.FLOAT, "N", 8)
-                .node("Sigmoid").name("else.sigmoid").in("h").out("else.out").add()
-                .buildGraph();
+        GraphProto thenBranch = SampleModels.ifThenBranch();
+        GraphProto elseBranch = SampleModels.ifElseBranch();
         return OnnxBuilder.model("mlp_if").opset(17)
                 .input("x", ElemType.FLOAT, "N", 4)
                 .output("y", ElemType.FLOAT, "N", 8)
