@@ -28,8 +28,11 @@ public final class QuantizationRecipes implements RecipeProvider {
                         "minWeightElements", "1024"), new DynamicPass()));
         out.add(Recipe.compression("dynamic-int8-smooth",
                 "dynamic-int8 after calibrated per-channel smoothing of MatMul inputs with outlier channels "
-                        + "(transformer LayerNorm/GELU outputs): calibration data sets the smoothing scales only",
-                true, Map.of("alpha", "0.8", "minOutlierRatio", "8", "maxCalibrationSamples", "256"),
+                        + "(transformer LayerNorm/GELU outputs): calibration data sets the smoothing scales only; "
+                        + "without it, token-id models are calibrated on synthetic sequences from their own vocabulary",
+                false, Map.of("alpha", "0.7", "minOutlierRatio", "8", "maxCalibrationSamples", "256",
+                        "syntheticSequences", "64", "syntheticMinLength", "8", "syntheticMaxLength", "64",
+                        "syntheticSeed", "1"),
                 new DynamicSmoothPass()));
         for (Calibrator.Method m : Calibrator.Method.values()) {
             String name = m.name().toLowerCase(Locale.ROOT);
@@ -81,12 +84,35 @@ public final class QuantizationRecipes implements RecipeProvider {
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
             ActivationSmoothing.Options so;
             try {
-                so = new ActivationSmoothing.Options(ctx.doubleParam("alpha", 0.8),
+                so = new ActivationSmoothing.Options(ctx.doubleParam("alpha", 0.7),
                         ctx.doubleParam("minOutlierRatio", 8.0), 1024, ctx.intParam("maxCalibrationSamples", 256));
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage());
             }
-            ActivationSmoothing.Result smoothed = new ActivationSmoothing(so).smooth(model, ctx.requireCalibration());
+            ActivationSmoothing.Result smoothed;
+            if (ctx.calibration().isPresent()) {
+                smoothed = new ActivationSmoothing(so).smooth(model, ctx.calibration().get());
+            } else {
+                SyntheticTokenFeeds.Plan plan = SyntheticTokenFeeds.plan(model);
+                if (!plan.applicable()) {
+                    throw new BadInputException("dynamic-int8-smooth needs calibration data for this model ("
+                            + plan.refusal() + "); or use dynamic-int8, which needs none");
+                }
+                int count = ctx.intParam("syntheticSequences", 64);
+                int min = ctx.intParam("syntheticMinLength", 8);
+                int max = ctx.intParam("syntheticMaxLength", 64);
+                long seed = ctx.intParam("syntheticSeed", 1);
+                List<Map<String, io.edgefleet.engine.onnx.TensorData>> feeds;
+                try {
+                    feeds = SyntheticTokenFeeds.generate(model, Math.min(count, so.maxCalibrationSamples()), min, max,
+                            seed);
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException(e.getMessage());
+                }
+                ctx.note(String.format(Locale.ROOT, "no calibration data: smoothing ranges measured on %d synthetic "
+                        + "sequences of %d-%d tokens (seed %d; %s)", feeds.size(), min, max, seed, plan.describe()));
+                smoothed = new ActivationSmoothing(so).smooth(model, feeds);
+            }
             QuantizationResult r = new DynamicInt8Quantizer().quantize(smoothed);
             record(ctx, r);
             ctx.note(String.format(Locale.ROOT, "smoothing: %d of %d quantizable MatMuls had their input smoothed "

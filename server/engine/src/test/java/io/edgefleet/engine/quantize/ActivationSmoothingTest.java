@@ -4,6 +4,7 @@ import static io.edgefleet.engine.quantize.QTestSupport.count;
 import static io.edgefleet.engine.quantize.QTestSupport.meanRelativeError;
 import static io.edgefleet.engine.quantize.QTestSupport.relativeError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -148,11 +149,17 @@ class ActivationSmoothingTest {
     }
 
     @Test
-    void recipeNeedsCalibrationAndRunsThroughThePipelineApi() throws Exception {
+    void recipeRunsThroughThePipelineApiAndRefusesFloatInputsWithoutCalibration() throws Exception {
         assertTrue(RecipeRegistry.contains("dynamic-int8-smooth"), RecipeRegistry.loadProblems().toString());
         Recipe r = RecipeRegistry.get("dynamic-int8-smooth");
-        assertTrue(r.needsCalibration());
+        // token-id models can go without data (SyntheticTokenFeedsTest); a float-input model cannot
+        assertFalse(r.needsCalibration());
         OnnxModel f = outlierBlock(40f);
+        BadInputException none = assertThrows(BadInputException.class,
+                () -> r.passes().get(0).apply(f, PassContext.standalone(f, null, Map.of())));
+        assertTrue(none.getMessage().contains("needs calibration data") && none.getMessage().contains("FLOAT"),
+                none.getMessage());
+
         PassContext ctx = PassContext.standalone(f, CALIB, Map.of());
         OnnxModel out = r.passes().get(0).apply(f, ctx);
         assertEquals("dynamic-int8-smooth", out.metadata().get("edgefleet.quantization"));
