@@ -16,8 +16,9 @@ import java.util.Set;
 /**
  * Raises a model's default-domain opset (e.g. to 21 for block-wise int4 DequantizeLinear), rewriting the ops whose
  * signature changed on the way: attributes that became inputs (Squeeze/Unsqueeze/ReduceSum axes at 13, the other
- * Reduce* axes at 18, Split sizes at 13 and its output count at 18). Ops whose meaning changed in a way that cannot be
- * rewritten blindly are refused with a reason rather than silently changed.
+ * Reduce* axes at 18, Split sizes at 13 and its output count at 18), and the Softmax family, whose axis meaning
+ * changed at 13 (kept exact with a Flatten/Reshape pair where it matters). Ops whose meaning changed in a way that
+ * cannot be rewritten blindly are refused with a reason rather than silently changed.
  */
 final class OpsetUpgrade {
     private static final Set<String> REDUCE_18 = Set.of("ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
@@ -37,7 +38,7 @@ final class OpsetUpgrade {
         if (from >= target) {
             return Optional.empty();
         }
-        return blocker(model.proto().getGraph(), from, from < 13 ? softmaxRanks(model) : java.util.Map.of());
+        return blocker(model.proto().getGraph(), from);
     }
 
     /** Rank of each Softmax-family input in the main graph, as ONNX Runtime infers it (absent when unknown). */
@@ -51,8 +52,7 @@ final class OpsetUpgrade {
         return inputs.isEmpty() ? java.util.Map.of() : Fp16Converter.inferRanks(model, inputs);
     }
 
-    private static Optional<String> blocker(ai.onnx.proto.OnnxMl.GraphProto g, int from,
-            java.util.Map<String, Integer> ranks) {
+    private static Optional<String> blocker(ai.onnx.proto.OnnxMl.GraphProto g, int from) {
         for (NodeProto n : g.getNodeList()) {
             if (!QNodes.defaultDomain(n)) {
                 continue;
@@ -60,17 +60,9 @@ final class OpsetUpgrade {
             if (REFUSED.contains(n.getOpType())) {
                 return Optional.of(n.getOpType() + " changed meaning between opset " + from + " and 21");
             }
-            long axis = QNodes.intAttr(n, "axis", 1);
-            Integer rank = ranks.get(n.getInputCount() > 0 ? n.getInput(0) : "");
-            // the last axis means the same before and after opset 13; any other axis does not
-            boolean lastAxis = axis == -1 || (rank != null && axis == rank - 1);
-            if (SOFTMAX_13.contains(n.getOpType()) && from < 13 && !lastAxis) {
-                return Optional.of(n.getOpType() + " '" + n.getName() + "' uses axis " + QNodes.intAttr(n, "axis", 1)
-                        + ", which means something else from opset 13 on");
-            }
             for (AttributeProto a : n.getAttributeList()) {
                 if (a.hasG()) {
-                    Optional<String> b = blocker(a.getG(), from, java.util.Map.of());
+                    Optional<String> b = blocker(a.getG(), from);
                     if (b.isPresent()) {
                         return b;
                     }
@@ -91,7 +83,7 @@ final class OpsetUpgrade {
             throw new IllegalArgumentException("cannot raise the opset to " + target + ": " + b.get());
         }
         Graph g = model.edit();
-        rewrite(g, from);
+        rewrite(g, from, from < 13 ? softmaxRanks(model) : java.util.Map.of());
         ModelProto.Builder mb = g.toModel().proto().toBuilder();
         for (int i = 0; i < mb.getOpsetImportCount(); i++) {
             OperatorSetIdProto op = mb.getOpsetImport(i);
@@ -103,17 +95,21 @@ final class OpsetUpgrade {
         return OnnxModel.of(mb.build());
     }
 
-    private static void rewrite(Graph g, int from) {
+    private static void rewrite(Graph g, int from, java.util.Map<String, Integer> ranks) {
         for (NodeProto n : g.nodes()) {
             for (String attrName : Graph.subgraphAttributes(n)) {
                 Graph body = g.subgraph(n, attrName);
-                rewrite(body, from);
+                rewrite(body, from, java.util.Map.of());
                 n = g.setSubgraph(n, attrName, body);
             }
             if (!QNodes.defaultDomain(n)) {
                 continue;
             }
             String op = n.getOpType();
+            if (from < 13 && SOFTMAX_13.contains(op)) {
+                keepCoercedSoftmax(g, n, ranks.get(n.getInput(0)));
+                continue;
+            }
             boolean axesToInput = (from < 13 && (op.equals("Squeeze") || op.equals("Unsqueeze") || op.equals("ReduceSum")))
                     || (from < 18 && REDUCE_18.contains(op));
             if (axesToInput) {
@@ -129,6 +125,39 @@ final class OpsetUpgrade {
                 }
             }
         }
+    }
+
+    /**
+     * Before opset 13 the Softmax family coerced its input to 2-D at {@code axis} and normalised over everything from
+     * there on; from 13 on it normalises over that one axis. The two agree when the axis is the last one. Otherwise
+     * (or when the rank is unknown) the old meaning is spelled out in opset-13 terms, exactly:
+     * {@code Reshape(op(Flatten(x, axis), axis=1), Shape(x))}.
+     */
+    private static void keepCoercedSoftmax(Graph g, NodeProto n, Integer rank) {
+        long axis = intAttr(n, "axis", 1);
+        if (axis == -1 || (rank != null && axis == rank - 1)) {
+            return;
+        }
+        String x = n.getInput(0);
+        String base = Graph.label(n);
+        String shape = g.uniqueName(base + "_in_shape");
+        String flat = g.uniqueName(base + "_flat");
+        String flatOut = g.uniqueName(base + "_flat_out");
+        NodeProto shapeNode = QNodes.node("Shape", g.uniqueName(base + "_shape"), java.util.List.of(x),
+                java.util.List.of(shape));
+        NodeProto flatten = QNodes.node("Flatten", g.uniqueName(base + "_flatten"), java.util.List.of(x),
+                java.util.List.of(flat)).toBuilder().addAttribute(intAttr("axis", axis)).build();
+        NodeProto.Builder op = n.toBuilder().setInput(0, flat).setOutput(0, flatOut);
+        for (int i = 0; i < op.getAttributeCount(); i++) {
+            if (op.getAttribute(i).getName().equals("axis")) {
+                op.removeAttribute(i);
+                break;
+            }
+        }
+        op.addAttribute(intAttr("axis", 1));
+        NodeProto reshape = QNodes.node("Reshape", g.uniqueName(base + "_unflatten"), java.util.List.of(flatOut, shape),
+                java.util.List.of(n.getOutput(0)));
+        g.replaceNode(n, shapeNode, flatten, op.build(), reshape);
     }
 
     private static NodeProto moveIntsToInput(Graph g, NodeProto n, String name, int index) {

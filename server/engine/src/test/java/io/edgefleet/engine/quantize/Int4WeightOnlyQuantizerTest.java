@@ -107,19 +107,33 @@ class Int4WeightOnlyQuantizerTest {
     }
 
     @Test
-    void modelsThatCannotBeRaisedSafelyAreLeftAloneWithAReason() {
+    void opset11SoftmaxKeepsItsCoercedMeaningAtOpset21() throws Exception {
+        // opset-11 Softmax with the default axis 1 on a rank-3 input normalises over axes 1 and 2 together
         OnnxModel f = OnnxBuilder.model("softmax11").opset(11)
                 .input("x", ElemType.FLOAT, "N", 2, 64)
                 .output("y", ElemType.FLOAT, "N", 2, 32)
                 .heInitializer("w", new long[] {64, 32}, 64, 4)
                 .node("MatMul").name("mm").in("x", "w").out("h").add()
-                .node("Softmax").name("sm").in("h").out("y").add() // opset-11 axis 1 of rank 3 flattens 2 axes
+                .node("Softmax").name("sm").in("h").out("y").add()
                 .build();
         QuantizationResult r = new Int4WeightOnlyQuantizer(32).quantize(f);
-        assertSame(f, r.model());
-        assertTrue(r.decisions().get(0).reason().contains("opset 21"), r.decisions().toString());
+        OnnxModel q = r.model();
+        assertEquals(21, q.opsetVersion());
+        assertEquals("int4", r.decisions().get(0).precision(), r.decisions().toString());
+        assertEquals(1, count(q, "Flatten"));
+        var feeds = randomFeeds(f, 3, 7);
+        float[] y = QTestSupport.run(q, feeds).get(0);
+        // every (sample) row of 2 x 32 values sums to one, as the opset-11 meaning says
+        for (int s = 0; s < 3; s++) {
+            double sum = 0;
+            for (int i = 0; i < 64; i++) {
+                sum += y[s * 64 + i];
+            }
+            assertEquals(1.0, sum, 1e-4);
+        }
+        assertTrue(relativeError(dequantizedReference(f, 32, "w"), q, feeds) < 0.01);
 
-        // on a rank-2 input the same default axis is the last axis, which means the same at opset 21
+        // on a rank-2 input the same default axis is the last axis: no rewrite needed
         OnnxModel rank2 = OnnxBuilder.model("softmax11r2").opset(11)
                 .input("x", ElemType.FLOAT, "N", 64)
                 .output("y", ElemType.FLOAT, "N", 32)
@@ -127,7 +141,26 @@ class Int4WeightOnlyQuantizerTest {
                 .node("MatMul").name("mm").in("x", "w").out("h").add()
                 .node("Softmax").name("sm").in("h").out("y").add()
                 .build();
-        assertEquals(21, new Int4WeightOnlyQuantizer(32).quantize(rank2).model().opsetVersion());
+        OnnxModel q2 = new Int4WeightOnlyQuantizer(32).quantize(rank2).model();
+        assertEquals(21, q2.opsetVersion());
+        assertEquals(0, count(q2, "Flatten"));
+    }
+
+    @Test
+    void modelsThatCannotBeRaisedSafelyAreLeftAloneWithAReason() {
+        // GroupNormalization's scale and bias changed from per-group to per-channel at opset 21: no blind rewrite
+        OnnxModel f = OnnxBuilder.model("groupnorm18").opset(18)
+                .input("x", ElemType.FLOAT, "N", 2, 64)
+                .output("y", ElemType.FLOAT, "N", 2, 32)
+                .heInitializer("w", new long[] {64, 32}, 64, 4)
+                .initializer("scale", new long[] {2}, 1f, 1f)
+                .initializer("bias", new long[] {2}, 0f, 0f)
+                .node("MatMul").name("mm").in("x", "w").out("h").add()
+                .node("GroupNormalization").name("gn").in("h", "scale", "bias").out("y").attr("num_groups", 2L).add()
+                .build();
+        QuantizationResult r = new Int4WeightOnlyQuantizer(32).quantize(f);
+        assertSame(f, r.model());
+        assertTrue(r.decisions().get(0).reason().contains("GroupNormalization"), r.decisions().toString());
     }
 
     @Test
