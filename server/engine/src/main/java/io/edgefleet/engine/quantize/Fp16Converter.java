@@ -54,13 +54,29 @@ public final class Fp16Converter {
 
     /** Smallest initializer stored as float16 when its reader stays float32 (tiny ones are not worth a Cast). */
     private final long minStoredElements;
+    /** False: every op computes in float32 and only the stored weights are float16 ({@link #storageOnly()}). */
+    private final boolean halfCompute;
 
     public Fp16Converter() {
         this(16);
     }
 
     public Fp16Converter(long minStoredElements) {
+        this(minStoredElements, true);
+    }
+
+    private Fp16Converter(long minStoredElements, boolean halfCompute) {
         this.minStoredElements = minStoredElements;
+        this.halfCompute = halfCompute;
+    }
+
+    /**
+     * Weights stored as float16, every op computed in float32: ONNX Runtime folds the weight Casts when it loads the
+     * model, so the file (and the download) is half the size while run time and results are those of the float model
+     * with float16-rounded weights. For CPUs without float16 arithmetic, where {@link #convert} mostly adds Casts.
+     */
+    public static Fp16Converter storageOnly() {
+        return new Fp16Converter(16, false);
     }
 
     public QuantizationResult convert(OnnxModel model) {
@@ -70,6 +86,10 @@ public final class Fp16Converter {
         Set<String> fallback = new HashSet<>();
         for (NodeProto n : probe.nodes()) {
             if (!QNodes.defaultDomain(n) || NEVER.contains(n.getOpType())) {
+                continue;
+            }
+            if (!halfCompute) {
+                fallback.add(n.getOpType());
                 continue;
             }
             String key = n.getOpType() + "#" + opset;
@@ -98,6 +118,7 @@ public final class Fp16Converter {
             boolean half = b.fp16Ops.contains(n.getOpType());
             decisions.add(new NodeDecision(Graph.label(n), n.getOpType(), half ? "fp16" : "fp32",
                     half ? "float16 compute and weights"
+                            : !halfCompute ? "float32 compute (storage-only mode); weights stored float16"
                             : NEVER.contains(n.getOpType()) || !QNodes.defaultDomain(n)
                                     ? "kept float32 (control flow or float32-only op); weights stored float16"
                                     : "ONNX Runtime CPU has no float16 kernel for " + n.getOpType()
@@ -285,7 +306,7 @@ public final class Fp16Converter {
             g.removeValueInfo(v);
         }
         g.removeDeadNodes();
-        b.model = g.toModel().withMetadata("edgefleet.quantization", "fp16");
+        b.model = g.toModel().withMetadata("edgefleet.quantization", halfCompute ? "fp16" : "fp16-storage");
         return b;
     }
 

@@ -15,7 +15,7 @@ import java.util.Map;
 /**
  * The quantization recipes, found by {@link io.edgefleet.engine.pipeline.RecipeRegistry} through ServiceLoader:
  * {@code dynamic-int8}, {@code dynamic-int8-smooth}, {@code static-int8-minmax}, {@code static-int8-percentile}, {@code static-int8-entropy},
- * {@code fp16}, {@code int4-weight-only} and {@code mixed-precision}.
+ * {@code fp16}, {@code fp16-storage}, {@code int4-weight-only} and {@code mixed-precision}.
  */
 public final class QuantizationRecipes implements RecipeProvider {
 
@@ -42,6 +42,9 @@ public final class QuantizationRecipes implements RecipeProvider {
         }
         out.add(Recipe.compression("fp16", "float16 weights; float16 compute where ONNX Runtime CPU has kernels",
                 false, Map.of(), new Fp16Pass()));
+        out.add(Recipe.compression("fp16-storage",
+                "float16-stored weights, float32 compute: half the file and download, the float model's speed on "
+                        + "CPUs without float16 arithmetic", false, Map.of(), new Fp16StoragePass()));
         out.add(Recipe.compression("int4-weight-only",
                 "block-wise int4 MatMul weights via DequantizeLinear (opset 21), float activations", false,
                 Map.of("blockSize", "32"), new Int4Pass()));
@@ -155,6 +158,20 @@ public final class QuantizationRecipes implements RecipeProvider {
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
             QuantizationResult r = new Fp16Converter().convert(model);
+            record(ctx, r);
+            return r.model();
+        }
+    }
+
+    static final class Fp16StoragePass implements Pass {
+        @Override
+        public String name() {
+            return "fp16-storage";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            QuantizationResult r = Fp16Converter.storageOnly().convert(model);
             record(ctx, r);
             return r.model();
         }

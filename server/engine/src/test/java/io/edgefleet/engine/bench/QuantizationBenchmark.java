@@ -75,6 +75,7 @@ public final class QuantizationBenchmark {
                     StaticInt8Quantizer.Options.of(m)).quantize(f, calib).model(), "gate"));
         }
         vs.add(timed("fp16", () -> new Fp16Converter().convert(f).model(), ""));
+        vs.add(timed("fp16-storage", () -> Fp16Converter.storageOnly().convert(f).model(), ""));
         vs.add(timed("int4-weight-only-b32", () -> new Int4WeightOnlyQuantizer(32).quantize(f).model(), ""));
         vs.add(timed("mixed-precision", () -> new MixedPrecisionQuantizer(Calibrator.Method.ENTROPY, 0.005, 256)
                 .quantize(f, calib, x -> { }).quantization().model(), ""));
@@ -248,6 +249,7 @@ public final class QuantizationBenchmark {
                 () -> RecipeRegistry.get("dynamic-int8-smooth").passes().get(0).apply(f,
                         PassContext.standalone(f, null, Map.of())), ""));
         vs.add(timed("edgefleet fp16", () -> new Fp16Converter().convert(f).model(), ""));
+        vs.add(timed("edgefleet fp16-storage", () -> Fp16Converter.storageOnly().convert(f).model(), ""));
         vs.add(timed("edgefleet int4-weight-only-b32", () -> new Int4WeightOnlyQuantizer(32).quantize(f).model(), ""));
         vs.removeIf(v -> v == null);
 

@@ -58,6 +58,35 @@ class Fp16ConverterTest {
         assertTrue(r.decisions().stream().anyMatch(d -> d.precision().equals("fp16")), r.decisions().toString());
     }
 
+    /**
+     * Storage-only: the same half-size file, but every op computes in float32; once ONNX Runtime has folded the weight
+     * Casts at load time the optimized graph holds no float16 value and no Cast at all.
+     */
+    @Test
+    void storageOnlyHalvesTheFileAndComputesInFloat32(@TempDir Path dir) throws Exception {
+        OnnxModel f = QTestSupport.twoLayerMatMul(17);
+        QuantizationResult r = Fp16Converter.storageOnly().convert(f);
+        OnnxModel h = r.model();
+        assertBoundariesStayFloat(f, h);
+        assertWeightsAreHalf(h);
+        assertEquals("fp16-storage", h.metadata().get("edgefleet.quantization"));
+        assertTrue(h.sizeBytes() < f.sizeBytes() * 0.6, h.sizeBytes() + " vs " + f.sizeBytes());
+        assertTrue(relativeError(f, h, randomFeeds(f, 8, 3)) < 2e-3);
+        assertTrue(r.decisions().stream().allMatch(d -> d.precision().equals("fp32")
+                && d.reason().contains("storage-only")), r.decisions().toString());
+        Path opt = dir.resolve("opt.onnx");
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
+            o.setOptimizedModelFilePath(opt.toString());
+            OrtEnvironment.getEnvironment().createSession(h.toBytes(), o).close();
+        }
+        ModelProto optimized = ModelProto.parseFrom(Files.readAllBytes(opt));
+        assertFalse(optimized.getGraph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("Cast")),
+                "weight Casts are folded at load");
+        assertFalse(optimized.getGraph().getInitializerList().stream()
+                .anyMatch(t -> t.getDataType() == ElemType.FLOAT16.code()), "no float16 tensor left in memory");
+    }
+
     @Test
     void matMulModelAndIfModel(@TempDir Path dir) throws Exception {
         OnnxModel f = QTestSupport.twoLayerMatMul(17);
