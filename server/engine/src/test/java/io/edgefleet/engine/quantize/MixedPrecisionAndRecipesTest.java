@@ -54,7 +54,7 @@ class MixedPrecisionAndRecipesTest {
     @Test
     void everyRecipeIsRegisteredAndRunsThroughThePipelineApi() {
         for (String name : List.of("dynamic-int8", "static-int8-minmax", "static-int8-percentile",
-                "static-int8-entropy", "fp16", "int4-weight-only", "mixed-precision")) {
+                "static-int8-entropy", "fp16", "fp16-storage", "int4-weight-only", "mixed-precision")) {
             assertTrue(RecipeRegistry.contains(name), name + " " + RecipeRegistry.loadProblems());
         }
         OnnxModel f = SampleModels.cnn(7);
