@@ -26,6 +26,8 @@ import java.util.Optional;
  */
 public final class Int4WeightOnlyQuantizer {
     static final int OPSET = 21;
+    /** Scale candidates per block (100% down to 60% of the abs-max range): see {@link QuantMath#mseBlockwise}. */
+    static final int CLIP_STEPS = 17;
 
     private final int blockSize;
     private final long minWeightElements;
@@ -131,7 +133,7 @@ public final class Int4WeightOnlyQuantizer {
 
     /** int4 [K, N] + scales [ceil(K / block), N] + DequantizeLinear; returns the DQ output. */
     private String dequantized(Graph g, String w, float[] values, long[] shape) {
-        QuantParams p = QuantMath.symmetricBlockwise(values, shape, 0, blockSize, QuantType.INT4);
+        QuantParams p = QuantMath.mseBlockwise(values, shape, 0, blockSize, QuantType.INT4, CLIP_STEPS);
         String q = g.uniqueName(w + "_int4");
         String s = g.uniqueName(w + "_block_scale");
         String dq = g.uniqueName(w + "_dequantized");

@@ -100,6 +100,49 @@ public final class QuantMath {
         return new QuantParams(type, scales, new int[scales.length], axis, blockSize);
     }
 
+    /**
+     * Block-wise symmetric parameters whose scale minimises each block's squared rounding error rather than covering
+     * its largest value: candidates shrink the abs-max range from 100% to {@code 100% - (steps - 1) * 2.5%}, clipping
+     * the few largest weights of a block so that the many small ones get finer levels. At 4 bits the abs-max scale
+     * leaves most weights of a block on three or four levels, so the search matters; at 8 bits it rarely changes
+     * anything. The abs-max scale is always a candidate, so the error is never larger than {@link
+     * #symmetricBlockwise}'s.
+     */
+    public static QuantParams mseBlockwise(float[] values, long[] shape, int axis, int blockSize, QuantType type,
+            int steps) {
+        if (steps < 1 || steps > 40) {
+            throw new IllegalArgumentException("steps must be in [1, 40], was " + steps);
+        }
+        QuantParams absMax = symmetricBlockwise(values, shape, axis, blockSize, type);
+        Layout l = Layout.of(values.length, shape, axis);
+        int blocks = (int) ((l.dim + blockSize - 1) / blockSize);
+        float[] base = absMax.scales();
+        float[] best = base.clone();
+        double[] bestErr = new double[base.length];
+        java.util.Arrays.fill(bestErr, Double.POSITIVE_INFINITY);
+        double[] err = new double[base.length];
+        float[] candidate = new float[base.length];
+        for (int step = 0; step < steps; step++) {
+            float ratio = 1f - 0.025f * step;
+            for (int b = 0; b < base.length; b++) {
+                candidate[b] = base[b] * ratio;
+            }
+            java.util.Arrays.fill(err, 0);
+            for (int i = 0; i < values.length; i++) {
+                int p = l.blockParamIndex(i, blockSize, blocks);
+                float d = values[i] - dequantize(quantize(values[i], candidate[p], 0, type), candidate[p], 0);
+                err[p] += (double) d * d;
+            }
+            for (int b = 0; b < base.length; b++) {
+                if (err[b] < bestErr[b]) {
+                    bestErr[b] = err[b];
+                    best[b] = candidate[b];
+                }
+            }
+        }
+        return new QuantParams(type, best, new int[best.length], axis, blockSize);
+    }
+
     /** Shape of the scale tensor for block-wise quantization of a tensor of {@code shape}. */
     public static long[] blockedScaleShape(long[] shape, int axis, int blockSize) {
         long[] s = shape.clone();

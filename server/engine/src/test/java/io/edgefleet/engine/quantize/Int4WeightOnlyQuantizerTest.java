@@ -63,7 +63,8 @@ class Int4WeightOnlyQuantizerTest {
         var g = f.edit();
         for (String w : weights) {
             var t = g.initializer(w);
-            QuantParams p = QuantMath.symmetricBlockwise(t.floats(), t.shape(), 0, block, QuantType.INT4);
+            QuantParams p = QuantMath.mseBlockwise(t.floats(), t.shape(), 0, block, QuantType.INT4,
+                    Int4WeightOnlyQuantizer.CLIP_STEPS);
             float[] back = QuantMath.dequantize(QuantMath.quantize(t.floats(), t.shape(), p), t.shape(), p);
             g.setInitializer(io.edgefleet.engine.onnx.TensorData.ofFloats(w, t.shape(), back));
         }

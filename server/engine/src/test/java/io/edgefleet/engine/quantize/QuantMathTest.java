@@ -10,6 +10,41 @@ import org.junit.jupiter.api.Test;
 
 class QuantMathTest {
 
+    /** Squared rounding error of a blockwise-quantized tensor. */
+    private static double squaredError(float[] v, long[] shape, QuantParams p) {
+        float[] back = QuantMath.dequantize(QuantMath.quantize(v, shape, p), shape, p);
+        double e = 0;
+        for (int i = 0; i < v.length; i++) {
+            e += (v[i] - back[i]) * (double) (v[i] - back[i]);
+        }
+        return e;
+    }
+
+    @Test
+    void mseBlockwiseClipsOutlierBlocksAndNeverDoesWorseThanAbsMax() {
+        Random r = new Random(3);
+        long[] shape = {64, 8};
+        float[] v = new float[64 * 8];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        v[5 * 8 + 2] = 9f; // one outlier in block 0 of column 2
+        QuantParams absMax = QuantMath.symmetricBlockwise(v, shape, 0, 32, QuantType.INT4);
+        QuantParams mse = QuantMath.mseBlockwise(v, shape, 0, 32, QuantType.INT4, 17);
+        assertEquals(absMax.scales().length, mse.scales().length);
+        for (int b = 0; b < mse.scales().length; b++) {
+            assertTrue(mse.scales()[b] <= absMax.scales()[b] * 1.0001f, "block " + b);
+            assertTrue(mse.scales()[b] >= absMax.scales()[b] * 0.599f, "block " + b);
+        }
+        double eAbs = squaredError(v, shape, absMax);
+        double eMse = squaredError(v, shape, mse);
+        assertTrue(eMse < eAbs * 0.9, eMse + " vs " + eAbs);
+        // one candidate is the abs-max scale itself
+        QuantParams one = QuantMath.mseBlockwise(v, shape, 0, 32, QuantType.INT4, 1);
+        assertArrayEquals(absMax.scales(), one.scales());
+        assertThrows(IllegalArgumentException.class, () -> QuantMath.mseBlockwise(v, shape, 0, 32, QuantType.INT4, 0));
+    }
+
     @Test
     void symmetricScaleMapsAbsMaxToTheLargestSymmetricCode() {
         assertEquals(2.54f / 127, QuantMath.symmetricScale(-2.54f, QuantType.INT8), 1e-9);
