@@ -44,7 +44,16 @@ public final class Int4WeightOnlyQuantizer {
         this.minWeightElements = minWeightElements;
     }
 
+    /** Round-to-nearest int4 (with a squared-error scale per block); needs no data. */
     public QuantizationResult quantize(OnnxModel model) {
+        return quantize(model, null);
+    }
+
+    /**
+     * With calibration feeds: GPTQ rounding ({@link GptqRounding}), each weight's rounding error compensated by the
+     * rows not yet rounded along the inverse Hessian of its input on the feeds. Null or empty feeds: round to nearest.
+     */
+    public QuantizationResult quantize(OnnxModel model, List<Map<String, TensorData>> calibration) {
         List<NodeDecision> decisions = new ArrayList<>();
         Optional<String> blocker = OpsetUpgrade.blocker(model, OPSET);
         if (blocker.isPresent()) {
@@ -55,41 +64,66 @@ public final class Int4WeightOnlyQuantizer {
             }
             return new QuantizationResult(model, decisions);
         }
-        Graph g = OpsetUpgrade.upgrade(model, OPSET).edit();
+        OnnxModel upgraded = OpsetUpgrade.upgrade(model, OPSET);
+        Graph g = upgraded.edit();
+        Map<String, double[]> hessians = calibration == null || calibration.isEmpty() ? Map.of()
+                : GptqRounding.hessians(upgraded, candidateInputs(g), calibration);
         Map<String, String> cache = new HashMap<>();
         for (NodeProto n : g.nodes()) {
             if (!QNodes.defaultDomain(n)) {
                 continue;
             }
             String why = switch (n.getOpType()) {
-                case "MatMul" -> matMul(g, n, cache);
-                case "Gemm" -> gemm(g, n, cache);
+                case "MatMul" -> matMul(g, n, cache, hessians);
+                case "Gemm" -> gemm(g, n, cache, hessians);
                 default -> "";
             };
             if (why == null) {
-                decisions.add(new NodeDecision(Graph.label(n), n.getOpType(), "int4",
-                        "int4 weights, blocks of " + blockSize + " along K, float activations"));
+                decisions.add(new NodeDecision(Graph.label(n), n.getOpType(), "int4", "int4 weights, blocks of "
+                        + blockSize + " along K, float activations"
+                        + (hessians.containsKey(input(n, 0)) ? "; GPTQ rounding on " + calibration.size()
+                                + " calibration feeds" : "; rounded to nearest")));
             } else if (!why.isEmpty()) {
                 decisions.add(keep(n, why));
             }
         }
         g.removeDeadNodes();
-        return new QuantizationResult(g.toModel().withMetadata("edgefleet.quantization", "int4-weight-only-b" + blockSize),
-                decisions);
+        return new QuantizationResult(g.toModel().withMetadata("edgefleet.quantization", "int4-weight-only-b" + blockSize
+                + (hessians.isEmpty() ? "" : "-gptq")), decisions);
     }
 
-    private String matMul(Graph g, NodeProto n, Map<String, String> cache) {
+    /** The activation of every MatMul/Gemm whose weight will be quantized, with its width K. */
+    private Map<String, Integer> candidateInputs(Graph g) {
+        Map<String, Integer> widths = new java.util.LinkedHashMap<>();
+        for (NodeProto n : g.nodes()) {
+            if (!QNodes.defaultDomain(n) || !(n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm"))
+                    || checkWeight(g, input(n, 1)) != null) {
+                continue;
+            }
+            if (n.getOpType().equals("Gemm") && (QNodes.intAttr(n, "transA", 0) != 0
+                    || QNodes.floatAttr(n, "alpha", 1f) != 1f || QNodes.floatAttr(n, "beta", 1f) != 1f)) {
+                continue;
+            }
+            var p = g.initializerProto(input(n, 1)).orElseThrow();
+            boolean transB = n.getOpType().equals("Gemm") && QNodes.intAttr(n, "transB", 0) != 0;
+            widths.put(input(n, 0), (int) (transB ? p.getDims(1) : p.getDims(0)));
+        }
+        return widths;
+    }
+
+    private String matMul(Graph g, NodeProto n, Map<String, String> cache, Map<String, double[]> hessians) {
         String w = input(n, 1);
         String problem = checkWeight(g, w);
         if (problem != null) {
             return problem;
         }
         TensorData t = g.initializer(w);
-        g.setInput(n, 1, cache.computeIfAbsent(w + "#", k -> dequantized(g, w, t.floats(), t.shape())));
+        double[] h = hessians.get(input(n, 0));
+        g.setInput(n, 1, cache.computeIfAbsent(w + "#", k -> dequantized(g, w, t.floats(), t.shape(), h)));
         return null;
     }
 
-    private String gemm(Graph g, NodeProto n, Map<String, String> cache) {
+    private String gemm(Graph g, NodeProto n, Map<String, String> cache, Map<String, double[]> hessians) {
         if (QNodes.intAttr(n, "transA", 0) != 0 || QNodes.floatAttr(n, "alpha", 1f) != 1f
                 || QNodes.floatAttr(n, "beta", 1f) != 1f) {
             return "Gemm with transA or alpha/beta != 1 stays float";
@@ -103,7 +137,8 @@ public final class Int4WeightOnlyQuantizer {
         boolean transB = QNodes.intAttr(n, "transB", 0) != 0;
         float[] v = transB ? DynamicInt8Quantizer.transpose(t.floats(), (int) t.dim(0), (int) t.dim(1)) : t.floats();
         long[] shape = transB ? new long[] {t.dim(1), t.dim(0)} : t.shape();
-        String dq = cache.computeIfAbsent(w + "#" + transB, k -> dequantized(g, w, v, shape));
+        double[] h = hessians.get(input(n, 0));
+        String dq = cache.computeIfAbsent(w + "#" + transB, k -> dequantized(g, w, v, shape, h));
         String label = Graph.label(n);
         String c = input(n, 2);
         String y = n.getOutput(0);
@@ -132,13 +167,24 @@ public final class Int4WeightOnlyQuantizer {
     }
 
     /** int4 [K, N] + scales [ceil(K / block), N] + DequantizeLinear; returns the DQ output. */
-    private String dequantized(Graph g, String w, float[] values, long[] shape) {
-        QuantParams p = QuantMath.mseBlockwise(values, shape, 0, blockSize, QuantType.INT4, CLIP_STEPS);
+    private String dequantized(Graph g, String w, float[] values, long[] shape, double[] hessian) {
+        int[] ints;
+        float[] scales;
+        if (hessian != null) {
+            GptqRounding.Rounded r = GptqRounding.round(values, (int) shape[0], (int) shape[1], hessian, blockSize,
+                    CLIP_STEPS, 0.01);
+            ints = r.q();
+            scales = r.scales();
+        } else {
+            QuantParams p = QuantMath.mseBlockwise(values, shape, 0, blockSize, QuantType.INT4, CLIP_STEPS);
+            ints = QuantMath.quantize(values, shape, p);
+            scales = p.scales().clone();
+        }
         String q = g.uniqueName(w + "_int4");
         String s = g.uniqueName(w + "_block_scale");
         String dq = g.uniqueName(w + "_dequantized");
-        g.setInitializer(TensorData.ofInts(q, ElemType.INT4, shape, QuantMath.quantize(values, shape, p)));
-        g.setInitializer(TensorData.ofFloats(s, QuantMath.blockedScaleShape(shape, 0, blockSize), p.scales().clone()));
+        g.setInitializer(TensorData.ofInts(q, ElemType.INT4, shape, ints));
+        g.setInitializer(TensorData.ofFloats(s, QuantMath.blockedScaleShape(shape, 0, blockSize), scales));
         g.addNode(node("DequantizeLinear", g.uniqueName(w + "_DequantizeLinear"), List.of(q, s), List.of(dq),
                 intAttr("axis", 0), intAttr("block_size", blockSize)));
         return dq;

@@ -46,12 +46,29 @@ public final class QuantizationRecipes implements RecipeProvider {
                 "float16-stored weights, float32 compute: half the file and download, the float model's speed on "
                         + "CPUs without float16 arithmetic", false, Map.of(), new Fp16StoragePass()));
         out.add(Recipe.compression("int4-weight-only",
-                "block-wise int4 MatMul weights via DequantizeLinear (opset 21), float activations", false,
-                Map.of("blockSize", "32"), new Int4Pass()));
+                "block-wise int4 MatMul weights via DequantizeLinear (opset 21), float activations; GPTQ rounding "
+                        + "from calibration data when given (rounding=auto), round-to-nearest otherwise", false,
+                Map.of("blockSize", "32", "rounding", "auto", "maxCalibrationSamples", "256"), new Int4Pass()));
         out.add(Recipe.compression("mixed-precision",
                 "static int8 with the most sensitive layers kept float32 until the accuracy budget holds", true,
                 Map.of("method", "entropy", "budget", "0.005", "maxCalibrationSamples", "256"), new MixedPass()));
         return out;
+    }
+
+    /** At most {@code max} samples of the data set as feeds of the largest batch the model accepts. */
+    static List<Map<String, io.edgefleet.engine.onnx.TensorData>> calibrationFeeds(OnnxModel model,
+            io.edgefleet.engine.data.Dataset data, int max) {
+        if (max < 1) {
+            throw new BadInputException("maxCalibrationSamples must be >= 1, was " + max);
+        }
+        data.validateFor(model);
+        int n = Math.min(data.size(), max);
+        int batch = data.batchLimit(model, Calibration.BATCH);
+        List<Map<String, io.edgefleet.engine.onnx.TensorData>> feeds = new ArrayList<>();
+        for (int from = 0; from < n; from += batch) {
+            feeds.add(data.feeds(model, from, Math.min(n, from + batch)));
+        }
+        return feeds;
     }
 
     static void record(PassContext ctx, QuantizationResult r) {
@@ -189,7 +206,30 @@ public final class QuantizationRecipes implements RecipeProvider {
             if (block != 32 && block != 64 && block != 128) {
                 throw new BadInputException("blockSize must be 32, 64 or 128, was " + block);
             }
-            QuantizationResult r = new Int4WeightOnlyQuantizer(block).quantize(model);
+            String rounding = ctx.param("rounding", "auto");
+            List<Map<String, io.edgefleet.engine.onnx.TensorData>> feeds = null;
+            switch (rounding) {
+                case "nearest" -> { }
+                case "auto", "gptq" -> {
+                    if (ctx.calibration().isPresent()) {
+                        feeds = calibrationFeeds(model, ctx.calibration().get(),
+                                ctx.intParam("maxCalibrationSamples", 256));
+                        ctx.note("GPTQ rounding: input Hessians from " + Math.min(ctx.calibration().get().size(),
+                                ctx.intParam("maxCalibrationSamples", 256)) + " calibration samples");
+                    } else if (rounding.equals("gptq")) {
+                        SyntheticTokenFeeds.Plan plan = SyntheticTokenFeeds.plan(model);
+                        if (!plan.applicable()) {
+                            throw new BadInputException("rounding=gptq needs calibration data for this model ("
+                                    + plan.refusal() + ")");
+                        }
+                        feeds = SyntheticTokenFeeds.generate(model, 64, 8, 64, 1);
+                        ctx.note("GPTQ rounding without data: input Hessians from 64 synthetic token sequences of "
+                                + "8-64 tokens (seed 1; " + plan.describe() + "); real calibration text does better");
+                    }
+                }
+                default -> throw new BadInputException("rounding must be auto, nearest or gptq, was " + rounding);
+            }
+            QuantizationResult r = new Int4WeightOnlyQuantizer(block).quantize(model, feeds);
             record(ctx, r);
             return r.model();
         }

@@ -251,6 +251,8 @@ public final class QuantizationBenchmark {
         vs.add(timed("edgefleet fp16", () -> new Fp16Converter().convert(f).model(), ""));
         vs.add(timed("edgefleet fp16-storage", () -> Fp16Converter.storageOnly().convert(f).model(), ""));
         vs.add(timed("edgefleet int4-weight-only-b32", () -> new Int4WeightOnlyQuantizer(32).quantize(f).model(), ""));
+        vs.add(timed("edgefleet int4-weight-only-b32, GPTQ (" + calibSentences.size() + " calibration sentences)",
+                () -> new Int4WeightOnlyQuantizer(32).quantize(f, calibFeeds).model(), ""));
         vs.removeIf(v -> v == null);
 
         List<Map<String, TensorData>> inputs = new ArrayList<>();
