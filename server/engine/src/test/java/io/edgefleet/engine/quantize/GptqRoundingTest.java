@@ -83,6 +83,35 @@ class GptqRoundingTest {
     }
 
     @Test
+    void upperCholeskyFactorOfTheInverse() {
+        double[] h = new double[K * K];
+        GptqRounding.accumulate(h, correlated(200, 7), K);
+        GptqRounding.mirror(h, K);
+        for (int i = 0; i < K; i++) {
+            h[i * K + i] += 0.5;
+        }
+        org.ejml.data.DMatrixRMaj hm = new org.ejml.data.DMatrixRMaj(K, K, true, h);
+        org.ejml.data.DMatrixRMaj u = GptqRounding.upperCholeskyOfInverse(hm);
+        org.ejml.data.DMatrixRMaj utu = new org.ejml.data.DMatrixRMaj(K, K);
+        org.ejml.dense.row.CommonOps_DDRM.multTransA(u, u, utu);
+        org.ejml.data.DMatrixRMaj product = new org.ejml.data.DMatrixRMaj(K, K);
+        org.ejml.dense.row.CommonOps_DDRM.mult(utu, hm, product); // (UᵀU) H = I
+        for (int i = 0; i < K; i++) {
+            assertTrue(u.get(i, i) > 0);
+            for (int j = 0; j < K; j++) {
+                assertEquals(i == j ? 1 : 0, product.get(i, j), 1e-6, "(" + i + "," + j + ")");
+                if (j < i) {
+                    assertEquals(0, u.get(i, j));
+                }
+            }
+        }
+        // not positive definite: refused, not factored
+        org.ejml.data.DMatrixRMaj indefinite = org.ejml.dense.row.CommonOps_DDRM.identity(3);
+        indefinite.set(1, 1, -1);
+        assertEquals(null, GptqRounding.upperCholeskyOfInverse(indefinite));
+    }
+
+    @Test
     void hessianOfAnActivationIsXtX() {
         float[] x = {1, 2, 3, 4, 5, 6}; // two rows of width 3
         double[] h = new double[9];
