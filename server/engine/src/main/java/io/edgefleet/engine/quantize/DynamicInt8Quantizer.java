@@ -155,6 +155,26 @@ public final class DynamicInt8Quantizer {
         return new QuantizationResult(r.model().withMetadata("edgefleet.quantization", "dynamic-int8-smooth"), decisions);
     }
 
+    /**
+     * Only the embedding tables: every {@code Gather} over a large constant float table becomes int8 rows with one
+     * scale per row, dequantized after the lookup (so the table stays int8 in memory). For recipes that quantize the
+     * MatMuls another way (int4 weight-only) but should not leave the vocabulary table, often half the model, float.
+     */
+    static List<NodeDecision> quantizeEmbeddingTables(Graph g, long minWeightElements) {
+        DynamicInt8Quantizer q = new DynamicInt8Quantizer(Options.DEFAULTS.withMinWeightElements(minWeightElements));
+        Run run = q.new Run(g);
+        List<NodeDecision> decisions = new ArrayList<>();
+        for (NodeProto n : g.nodes()) {
+            if (!QNodes.defaultDomain(n) || !n.getOpType().equals("Gather") || !g.isInitializer(input(n, 0))) {
+                continue;
+            }
+            String why = run.gather(n);
+            decisions.add(why == null ? new NodeDecision(Graph.label(n), "Gather", "int8",
+                    "row-wise int8 table, dequantized after the lookup") : keep(n, why));
+        }
+        return decisions;
+    }
+
     private static boolean isCandidate(NodeProto n) {
         return switch (n.getOpType()) {
             case "MatMul", "Gemm", "Gather", "Conv" -> true;

@@ -31,17 +31,28 @@ public final class Int4WeightOnlyQuantizer {
 
     private final int blockSize;
     private final long minWeightElements;
+    private final boolean int8Embeddings;
 
     public Int4WeightOnlyQuantizer(int blockSize) {
         this(blockSize, 1024);
     }
 
     public Int4WeightOnlyQuantizer(int blockSize, long minWeightElements) {
+        this(blockSize, minWeightElements, true);
+    }
+
+    /**
+     * @param int8Embeddings embedding tables ({@code Gather} over a constant) become row-wise int8, dequantized after
+     *     the lookup: the standard Gather cannot read packed int4, and a float vocabulary table would be most of a
+     *     small encoder's bytes
+     */
+    public Int4WeightOnlyQuantizer(int blockSize, long minWeightElements, boolean int8Embeddings) {
         if (blockSize < 16 || Integer.bitCount(blockSize) != 1) {
             throw new IllegalArgumentException("block size must be a power of two >= 16 (32, 64, 128), was " + blockSize);
         }
         this.blockSize = blockSize;
         this.minWeightElements = minWeightElements;
+        this.int8Embeddings = int8Embeddings;
     }
 
     /** Round-to-nearest int4 (with a squared-error scale per block); needs no data. */
@@ -86,6 +97,9 @@ public final class Int4WeightOnlyQuantizer {
             } else if (!why.isEmpty()) {
                 decisions.add(keep(n, why));
             }
+        }
+        if (int8Embeddings) {
+            decisions.addAll(DynamicInt8Quantizer.quantizeEmbeddingTables(g, minWeightElements));
         }
         g.removeDeadNodes();
         return new QuantizationResult(g.toModel().withMetadata("edgefleet.quantization", "int4-weight-only-b" + blockSize

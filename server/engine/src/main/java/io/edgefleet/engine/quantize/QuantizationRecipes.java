@@ -47,8 +47,10 @@ public final class QuantizationRecipes implements RecipeProvider {
                         + "CPUs without float16 arithmetic", false, Map.of(), new Fp16StoragePass()));
         out.add(Recipe.compression("int4-weight-only",
                 "block-wise int4 MatMul weights via DequantizeLinear (opset 21), float activations; GPTQ rounding "
-                        + "from calibration data when given (rounding=auto), round-to-nearest otherwise", false,
-                Map.of("blockSize", "32", "rounding", "auto", "maxCalibrationSamples", "256"), new Int4Pass()));
+                        + "from calibration data when given (rounding=auto), round-to-nearest otherwise; embedding "
+                        + "tables row-wise int8 (embeddings=int8) or float", false,
+                Map.of("blockSize", "32", "rounding", "auto", "maxCalibrationSamples", "256", "embeddings", "int8"),
+                new Int4Pass()));
         out.add(Recipe.compression("mixed-precision",
                 "static int8 with the most sensitive layers kept float32 until the accuracy budget holds", true,
                 Map.of("method", "entropy", "budget", "0.005", "maxCalibrationSamples", "256"), new MixedPass()));
@@ -229,7 +231,12 @@ public final class QuantizationRecipes implements RecipeProvider {
                 }
                 default -> throw new BadInputException("rounding must be auto, nearest or gptq, was " + rounding);
             }
-            QuantizationResult r = new Int4WeightOnlyQuantizer(block).quantize(model, feeds);
+            String embeddings = ctx.param("embeddings", "int8");
+            if (!embeddings.equals("int8") && !embeddings.equals("float")) {
+                throw new BadInputException("embeddings must be int8 or float, was " + embeddings);
+            }
+            QuantizationResult r = new Int4WeightOnlyQuantizer(block, 1024, embeddings.equals("int8"))
+                    .quantize(model, feeds);
             record(ctx, r);
             return r.model();
         }

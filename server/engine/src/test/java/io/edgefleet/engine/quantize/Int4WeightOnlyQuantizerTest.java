@@ -165,6 +165,24 @@ class Int4WeightOnlyQuantizerTest {
     }
 
     @Test
+    void embeddingTablesBecomeRowWiseInt8UnlessAskedToStayFloat() throws Exception {
+        OnnxModel f = SyntheticTokenFeedsTest.tokenModel("INT64");
+        QuantizationResult r = new Int4WeightOnlyQuantizer(32).quantize(f);
+        assertTrue(r.decisions().stream().anyMatch(d -> d.opType().equals("Gather") && d.precision().equals("int8")),
+                r.decisions().toString());
+        assertEquals(3, count(r.model(), "DequantizeLinear"));
+        QuantizationResult kept = new Int4WeightOnlyQuantizer(32, 1024, false).quantize(f);
+        assertTrue(kept.decisions().stream().noneMatch(d -> d.opType().equals("Gather")));
+        assertTrue(r.model().sizeBytes() < kept.model().sizeBytes() * 0.75,
+                r.model().sizeBytes() + " vs " + kept.model().sizeBytes());
+        var feeds = SyntheticTokenFeedsTest.realFeeds(2, 6, 9);
+        // the int8 rows add little to the int4 error of the projections
+        double both = QTestSupport.meanRelativeError(f, r.model(), feeds);
+        double onlyInt4 = QTestSupport.meanRelativeError(f, kept.model(), feeds);
+        assertTrue(both < onlyInt4 * 1.5 + 0.01, both + " vs " + onlyInt4);
+    }
+
+    @Test
     void ifModelSurvives() throws Exception {
         OnnxModel f = SampleModels.ifModel(5);
         OnnxModel q = new Int4WeightOnlyQuantizer(16, 0).quantize(f).model();
