@@ -37,6 +37,8 @@ import java.util.function.Supplier;
 public final class QuantizationBenchmark {
     private static final Path DIGITS = System.getProperty("bench.digits") != null ? Path.of(System.getProperty("bench.digits")) : io.edgefleet.engine.TestFixtures.digits();
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+    /** Steady-state rounds: each is one block per model, so more of them are needed for a stable median. */
+    private static final int STEADY_ROUNDS = Integer.getInteger("bench.steadyRounds", 11);
 
     public static void main(String[] args) throws Exception {
         Locale.setDefault(Locale.ROOT);
@@ -339,8 +341,8 @@ public final class QuantizationBenchmark {
     static double[][] steadyState(List<OrtSupport.Session> sessions, List<Map<String, OnnxTensor>> feeds)
             throws OrtException {
         int k = sessions.size();
-        double[][] perRound = new double[ROUNDS][k];
-        for (int round = 0; round < ROUNDS; round++) {
+        double[][] perRound = new double[STEADY_ROUNDS][k];
+        for (int round = 0; round < STEADY_ROUNDS; round++) {
             for (int j = 0; j < k; j++) {
                 int v = (j + round) % k;
                 OrtSupport.Session s = sessions.get(v);
@@ -356,9 +358,9 @@ public final class QuantizationBenchmark {
         }
         double[][] out = new double[2][k];
         for (int v = 0; v < k; v++) {
-            double[] us = new double[ROUNDS];
-            double[] ratio = new double[ROUNDS];
-            for (int r = 0; r < ROUNDS; r++) {
+            double[] us = new double[STEADY_ROUNDS];
+            double[] ratio = new double[STEADY_ROUNDS];
+            for (int r = 0; r < STEADY_ROUNDS; r++) {
                 us[r] = perRound[r][v];
                 ratio[r] = perRound[r][0] / perRound[r][v];
             }
