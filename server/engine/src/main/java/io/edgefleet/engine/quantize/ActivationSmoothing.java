@@ -1,10 +1,10 @@
 package io.edgefleet.engine.quantize;
 
+import io.edgefleet.engine.eval.OrtRunner;
 import static io.edgefleet.engine.quantize.QNodes.input;
 import static io.edgefleet.engine.quantize.QNodes.node;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnxruntime.OrtException;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.onnx.ElemType;
 import io.edgefleet.engine.onnx.Graph;
@@ -209,10 +209,13 @@ public final class ActivationSmoothing {
                 probed.add(x);
             }
         }
-        OnnxModel probe = OrtSupport.withExtraOutputs(model, probed);
-        try (OrtSupport.Session s = OrtSupport.open(probe, 1)) {
+        OnnxModel probe = OrtRunner.exposeValues(model, probed);
+        try (OrtRunner s = OrtRunner.open(probe)) {
             for (Map<String, TensorData> feed : feeds) {
-                Map<String, float[]> values = new LinkedHashMap<>(probed.isEmpty() ? Map.of() : s.run(feed, probed));
+                Map<String, float[]> values = new LinkedHashMap<>();
+                if (!probed.isEmpty()) {
+                    s.run(feed, probed).forEach((name, t) -> values.put(name, t.floats()));
+                }
                 for (String x : max.keySet()) {
                     if (g.isGraphInput(x)) {
                         TensorData t = feed.get(x);
@@ -238,8 +241,6 @@ public final class ActivationSmoothing {
                     }
                 }
             }
-        } catch (OrtException ex) {
-            throw new IllegalStateException("ONNX Runtime failed while calibrating smoothing: " + ex.getMessage(), ex);
         }
         return max;
     }

@@ -1,6 +1,7 @@
 package io.edgefleet.engine.quantize;
 
-import ai.onnxruntime.OrtException;
+import io.edgefleet.engine.onnx.TensorData;
+import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.quantize.calib.Calibrator;
@@ -37,20 +38,18 @@ public final class Calibration {
         if (calibrators.isEmpty()) {
             return Map.of();
         }
-        OnnxModel probe = OrtSupport.withExtraOutputs(model, calibrators.keySet());
+        OnnxModel probe = OrtRunner.exposeValues(model, calibrators.keySet());
         int n = Math.min(data.size(), maxSamples);
         int batch = data.batchLimit(model, BATCH);
-        try (OrtSupport.Session s = OrtSupport.open(probe, 1)) {
+        try (OrtRunner s = OrtRunner.open(probe)) {
             List<String> names = new ArrayList<>(calibrators.keySet());
             for (int from = 0; from < n; from += batch) {
                 int to = Math.min(n, from + batch);
-                Map<String, float[]> out = s.run(data.feeds(model, from, to), names);
-                for (Map.Entry<String, float[]> e : out.entrySet()) {
-                    calibrators.get(e.getKey()).observe(e.getValue());
+                Map<String, TensorData> out = s.run(data.feeds(model, from, to), names);
+                for (Map.Entry<String, TensorData> e : out.entrySet()) {
+                    calibrators.get(e.getKey()).observe(e.getValue().floats());
                 }
             }
-        } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed while calibrating: " + e.getMessage(), e);
         }
         Map<String, Range> ranges = new LinkedHashMap<>();
         for (Map.Entry<String, Calibrator> e : calibrators.entrySet()) {

@@ -1,6 +1,6 @@
 package io.edgefleet.engine.quantize;
 
-import ai.onnxruntime.OrtException;
+import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
 import java.util.ArrayList;
@@ -223,10 +223,13 @@ final class GptqRounding {
                 probed.add(a);
             }
         }
-        OnnxModel probe = OrtSupport.withExtraOutputs(model, probed);
-        try (OrtSupport.Session s = OrtSupport.open(probe, 1)) {
+        OnnxModel probe = OrtRunner.exposeValues(model, probed);
+        try (OrtRunner s = OrtRunner.open(probe)) {
             for (Map<String, TensorData> feed : feeds) {
-                Map<String, float[]> values = new LinkedHashMap<>(probed.isEmpty() ? Map.of() : s.run(feed, probed));
+                Map<String, float[]> values = new LinkedHashMap<>();
+                if (!probed.isEmpty()) {
+                    s.run(feed, probed).forEach((name, t) -> values.put(name, t.floats()));
+                }
                 for (String a : widths.keySet()) {
                     if (!values.containsKey(a)) {
                         TensorData given = feed.get(a);
@@ -240,9 +243,6 @@ final class GptqRounding {
                     accumulate(out.get(e.getKey()), e.getValue(), widths.get(e.getKey()));
                 }
             }
-        } catch (OrtException ex) {
-            throw new IllegalStateException("ONNX Runtime failed while capturing int4 calibration activations: "
-                    + ex.getMessage(), ex);
         }
         for (Map.Entry<String, double[]> e : out.entrySet()) {
             mirror(e.getValue(), widths.get(e.getKey()));

@@ -1,6 +1,6 @@
 package io.edgefleet.engine.quantize;
 
-import ai.onnxruntime.OrtException;
+import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
@@ -161,13 +161,11 @@ public final class MixedPrecisionQuantizer {
         private List<float[]> outputs(OnnxModel m) {
             List<float[]> out = new ArrayList<>();
             int batch = data.batchLimit(reference, Calibration.BATCH);
-            try (OrtSupport.Session s = OrtSupport.open(m, 1)) {
+            try (OrtRunner s = OrtRunner.open(m)) {
                 for (int from = 0; from < n; from += batch) {
                     Map<String, TensorData> feeds = data.feeds(reference, from, Math.min(n, from + batch));
-                    out.add(s.run(feeds, List.of(output)).get(output));
+                    out.add(s.run(feeds, List.of(output)).get(output).floats());
                 }
-            } catch (OrtException e) {
-                throw new IllegalStateException("ONNX Runtime failed while measuring sensitivity: " + e.getMessage(), e);
             }
             return out;
         }

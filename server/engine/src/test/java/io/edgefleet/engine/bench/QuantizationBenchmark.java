@@ -1,8 +1,8 @@
 package io.edgefleet.engine.bench;
 
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import io.edgefleet.engine.data.Dataset;
+import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
 import io.edgefleet.engine.pipeline.PassContext;
@@ -12,7 +12,6 @@ import io.edgefleet.engine.quantize.DynamicInt8Quantizer;
 import io.edgefleet.engine.quantize.Fp16Converter;
 import io.edgefleet.engine.quantize.Int4WeightOnlyQuantizer;
 import io.edgefleet.engine.quantize.MixedPrecisionQuantizer;
-import io.edgefleet.engine.quantize.OrtSupport;
 import io.edgefleet.engine.quantize.StaticInt8Quantizer;
 import io.edgefleet.engine.quantize.calib.Calibrator;
 import java.io.IOException;
@@ -114,11 +113,11 @@ public final class QuantizationBenchmark {
         String out = m.outputs().get(0).name();
         long[] correct = new long[1];
         Map<Long, long[]> cohorts = new TreeMap<>();
-        try (OrtSupport.Session s = OrtSupport.open(m, 1)) {
+        try (OrtRunner s = OrtRunner.open(m)) {
             int batch = d.batchLimit(m, 64);
             for (int from = 0; from < d.size(); from += batch) {
                 int to = Math.min(d.size(), from + batch);
-                float[] logits = s.run(d.feeds(m, from, to), List.of(out)).get(out);
+                float[] logits = s.run(d.feeds(m, from, to), List.of(out)).get(out).floats();
                 int classes = logits.length / (to - from);
                 for (int i = from; i < to; i++) {
                     int best = 0;
@@ -144,30 +143,19 @@ public final class QuantizationBenchmark {
 
     /** Mean batch-1 latency in microseconds per model, interleaved. */
     static double[] latencies(List<OnnxModel> models, Dataset d, int samples) throws Exception {
-        List<OrtSupport.Session> sessions = new ArrayList<>();
-        List<Map<String, OnnxTensor>> feeds = new ArrayList<>();
+        List<OrtRunner> sessions = new ArrayList<>();
+        List<OrtRunner.Prepared> feeds = new ArrayList<>();
         try {
             for (OnnxModel m : models) {
-                sessions.add(OrtSupport.open(m, 1));
+                sessions.add(OrtRunner.open(m));
             }
-            var env = sessions.get(0).env();
             for (int i = 0; i < samples; i++) {
-                Map<String, OnnxTensor> f = new LinkedHashMap<>();
-                for (Map.Entry<String, TensorData> e : d.feeds(models.get(0), i, i + 1).entrySet()) {
-                    f.put(e.getKey(), OrtSupport.toOrt(env, e.getValue()));
-                }
-                feeds.add(f);
+                feeds.add(sessions.get(0).prepare(d.feeds(models.get(0), i, i + 1)));
             }
             return interleave(sessions, feeds);
         } finally {
-            for (var f : feeds) {
-                for (OnnxTensor t : f.values()) {
-                    t.close();
-                }
-            }
-            for (var s : sessions) {
-                s.close();
-            }
+            feeds.forEach(OrtRunner.Prepared::close);
+            sessions.forEach(OrtRunner::close);
         }
     }
 
@@ -176,8 +164,7 @@ public final class QuantizationBenchmark {
      * sample by sample (the order rotating), so machine noise hits all alike but every run finds the caches holding
      * another model's weights.
      */
-    static double[] interleave(List<OrtSupport.Session> sessions, List<Map<String, OnnxTensor>> feeds)
-            throws OrtException {
+    static double[] interleave(List<OrtRunner> sessions, List<OrtRunner.Prepared> feeds) {
         int k = sessions.size();
         long[] total = new long[k];
         for (int round = -1; round < ROUNDS; round++) { // round -1 warms up
@@ -185,7 +172,7 @@ public final class QuantizationBenchmark {
                 for (int j = 0; j < k; j++) {
                     int v = (j + i + Math.max(round, 0)) % k;
                     long t0 = System.nanoTime();
-                    sessions.get(v).runDiscard(feeds.get(i));
+                    sessions.get(v).runPrepared(feeds.get(i));
                     long dt = System.nanoTime() - t0;
                     if (round >= 0) {
                         total[v] += dt;
@@ -268,40 +255,30 @@ public final class QuantizationBenchmark {
         List<List<float[]>> pooled = new ArrayList<>();
         for (Variant v : vs) {
             List<float[]> emb = new ArrayList<>();
-            try (OrtSupport.Session s = OrtSupport.open(v.model, 1)) {
+            try (OrtRunner s = OrtRunner.open(v.model)) {
                 for (Map<String, TensorData> in : inputs) {
-                    float[] h = s.run(in, List.of("last_hidden_state")).get("last_hidden_state");
+                    float[] h = s.run(in, List.of("last_hidden_state")).get("last_hidden_state").floats();
                     emb.add(meanPool(h, in.get("attention_mask").longs()));
                 }
             }
             pooled.add(emb);
         }
-        List<OrtSupport.Session> sessions = new ArrayList<>();
-        List<Map<String, OnnxTensor>> feeds = new ArrayList<>();
+        List<OrtRunner> sessions = new ArrayList<>();
+        List<OrtRunner.Prepared> feeds = new ArrayList<>();
         double[] lat;
         double[][] steady;
         try {
             for (Variant v : vs) {
-                sessions.add(OrtSupport.open(v.model, 1));
+                sessions.add(OrtRunner.open(v.model));
             }
             for (Map<String, TensorData> in : inputs) {
-                Map<String, OnnxTensor> m = new LinkedHashMap<>();
-                for (var e : in.entrySet()) {
-                    m.put(e.getKey(), OrtSupport.toOrt(sessions.get(0).env(), e.getValue()));
-                }
-                feeds.add(m);
+                feeds.add(sessions.get(0).prepare(in));
             }
             lat = interleave(sessions, feeds);
             steady = steadyState(sessions, feeds);
         } finally {
-            for (var m : feeds) {
-                for (OnnxTensor t : m.values()) {
-                    t.close();
-                }
-            }
-            for (var s : sessions) {
-                s.close();
-            }
+            feeds.forEach(OrtRunner.Prepared::close);
+            sessions.forEach(OrtRunner::close);
         }
         System.out.println("| variant | size MB | smaller than float | mean cosine to float | min cosine | "
                 + "b=1 ms, steady state (median of rounds) | faster than float, steady state | "
@@ -338,20 +315,19 @@ public final class QuantizationBenchmark {
      * per feed, {@code [1][v]} the median over rounds of (variant 0's mean / variant v's mean) within the round. Each
      * round gives every model a block: an untimed pass over all feeds, then a timed one; the block order rotates.
      */
-    static double[][] steadyState(List<OrtSupport.Session> sessions, List<Map<String, OnnxTensor>> feeds)
-            throws OrtException {
+    static double[][] steadyState(List<OrtRunner> sessions, List<OrtRunner.Prepared> feeds) {
         int k = sessions.size();
         double[][] perRound = new double[STEADY_ROUNDS][k];
         for (int round = 0; round < STEADY_ROUNDS; round++) {
             for (int j = 0; j < k; j++) {
                 int v = (j + round) % k;
-                OrtSupport.Session s = sessions.get(v);
-                for (Map<String, OnnxTensor> feed : feeds) {
-                    s.runDiscard(feed);
+                OrtRunner s = sessions.get(v);
+                for (OrtRunner.Prepared feed : feeds) {
+                    s.runPrepared(feed);
                 }
                 long t0 = System.nanoTime();
-                for (Map<String, OnnxTensor> feed : feeds) {
-                    s.runDiscard(feed);
+                for (OrtRunner.Prepared feed : feeds) {
+                    s.runPrepared(feed);
                 }
                 perRound[round][v] = (System.nanoTime() - t0) / 1e3 / feeds.size();
             }

@@ -1,5 +1,6 @@
 package io.edgefleet.engine.quantize;
 
+import io.edgefleet.engine.eval.OrtRunner;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.edgefleet.engine.onnx.ElemType;
@@ -34,8 +35,10 @@ final class QTestSupport {
     }
 
     static List<float[]> run(OnnxModel m, Map<String, TensorData> feeds) throws Exception {
-        try (OrtSupport.Session s = OrtSupport.open(m, 1)) {
-            return new ArrayList<>(s.run(feeds, m.outputs().stream().map(ValueInfo::name).toList()).values());
+        try (OrtRunner s = OrtRunner.open(m)) {
+            List<float[]> out = new ArrayList<>();
+            s.run(feeds, m.outputs().stream().map(ValueInfo::name).toList()).values().forEach(t -> out.add(t.floats()));
+            return out;
         }
     }
 
