@@ -1,6 +1,5 @@
 package io.edgefleet.engine.quantize;
 
-import io.edgefleet.engine.eval.OrtRunner;
 import static io.edgefleet.engine.quantize.QNodes.input;
 import static io.edgefleet.engine.quantize.QNodes.node;
 
@@ -203,45 +202,20 @@ public final class ActivationSmoothing {
         if (max.isEmpty()) {
             return max;
         }
-        List<String> probed = new ArrayList<>();
-        for (String x : max.keySet()) {
-            if (!g.isGraphInput(x)) {
-                probed.add(x);
+        FeedActivations.forEach(model, max.keySet(), feeds, (name, a) -> {
+            float[] m = max.get(name);
+            if (a.length % m.length != 0) {
+                throw new IllegalStateException("'" + name + "' has " + a.length + " values, not a multiple of its "
+                        + m.length + " channels");
             }
-        }
-        OnnxModel probe = OrtRunner.exposeValues(model, probed);
-        try (OrtRunner s = OrtRunner.open(probe)) {
-            for (Map<String, TensorData> feed : feeds) {
-                Map<String, float[]> values = new LinkedHashMap<>();
-                if (!probed.isEmpty()) {
-                    s.run(feed, probed).forEach((name, t) -> values.put(name, t.floats()));
-                }
-                for (String x : max.keySet()) {
-                    if (g.isGraphInput(x)) {
-                        TensorData t = feed.get(x);
-                        if (t == null) {
-                            throw new IllegalArgumentException("calibration feed has no input '" + x + "'");
-                        }
-                        values.put(x, t.floats());
-                    }
-                }
-                for (Map.Entry<String, float[]> v : values.entrySet()) {
-                    float[] m = max.get(v.getKey());
-                    float[] a = v.getValue();
-                    if (a.length % m.length != 0) {
-                        throw new IllegalStateException("'" + v.getKey() + "' has " + a.length
-                                + " values, not a multiple of its " + m.length + " channels");
-                    }
-                    for (int i = 0; i < a.length; i++) {
-                        float abs = Math.abs(a[i]);
-                        // NaN/inf would poison the scales; they are not ranges the int8 grid can cover anyway
-                        if (Float.isFinite(abs) && abs > m[i % m.length]) {
-                            m[i % m.length] = abs;
-                        }
-                    }
+            for (int i = 0; i < a.length; i++) {
+                float abs = Math.abs(a[i]);
+                // NaN/inf would poison the scales; they are not ranges the int8 grid can cover anyway
+                if (Float.isFinite(abs) && abs > m[i % m.length]) {
+                    m[i % m.length] = abs;
                 }
             }
-        }
+        });
         return max;
     }
 

@@ -1,9 +1,7 @@
 package io.edgefleet.engine.quantize;
 
-import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -217,33 +215,8 @@ final class GptqRounding {
         for (Map.Entry<String, Integer> e : widths.entrySet()) {
             out.put(e.getKey(), new double[e.getValue() * e.getValue()]);
         }
-        List<String> probed = new ArrayList<>();
-        for (String a : widths.keySet()) {
-            if (feeds.isEmpty() || !feeds.get(0).containsKey(a)) {
-                probed.add(a);
-            }
-        }
-        OnnxModel probe = OrtRunner.exposeValues(model, probed);
-        try (OrtRunner s = OrtRunner.open(probe)) {
-            for (Map<String, TensorData> feed : feeds) {
-                Map<String, float[]> values = new LinkedHashMap<>();
-                if (!probed.isEmpty()) {
-                    s.run(feed, probed).forEach((name, t) -> values.put(name, t.floats()));
-                }
-                for (String a : widths.keySet()) {
-                    if (!values.containsKey(a)) {
-                        TensorData given = feed.get(a);
-                        if (given == null) {
-                            throw new IllegalArgumentException("calibration feed has no input '" + a + "'");
-                        }
-                        values.put(a, given.floats());
-                    }
-                }
-                for (Map.Entry<String, float[]> e : values.entrySet()) {
-                    accumulate(out.get(e.getKey()), e.getValue(), widths.get(e.getKey()));
-                }
-            }
-        }
+        FeedActivations.forEach(model, widths.keySet(), feeds,
+                (name, x) -> accumulate(out.get(name), x, widths.get(name)));
         for (Map.Entry<String, double[]> e : out.entrySet()) {
             mirror(e.getValue(), widths.get(e.getKey()));
         }
