@@ -21,12 +21,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 
 /**
  * Runs a recipe on a model and judges the result: check the inputs, apply the passes, load the variant in ONNX
  * Runtime, compare it with the base on the validation data (the calibration data if there is no validation set),
- * measure size, compute and latency, apply the accuracy gate, and assemble the report.
+ * measure size, compute and latency, apply the accuracy gate, and assemble the report. A compression report also
+ * carries two baselines measured the same way on the validation data: the uncompressed model and the recipe's
+ * deliberately aggressive reference ({@link Recipe#aggressiveReference}); they do not take part in the gate.
  *
  * <pre>{@code
  * JobResult r = CompressionJob.builder(model, RecipeRegistry.get("dynamic-int8"))
@@ -180,7 +184,7 @@ public final class CompressionJob {
                 cancelled);
         OnnxModel current = model;
         List<Pass> passes = recipe.passes();
-        Progress passesProgress = progress.slice(0.05, 0.6);
+        Progress passesProgress = progress.slice(0.05, 0.55);
         for (int i = 0; i < passes.size(); i++) {
             Pass pass = passes.get(i);
             checkCancelled();
@@ -219,10 +223,10 @@ public final class CompressionJob {
         Quality quality = null;
         if (evalData != null) {
             progress.report(0.6, "evaluating accuracy on " + evalData.size() + " samples");
-            quality = evaluator.compare(model, variant, evalData, progress.slice(0.6, 0.85));
+            quality = evaluator.compare(model, variant, evalData, progress.slice(0.6, 0.75));
         }
         checkCancelled();
-        progress.report(0.85, "size and compute");
+        progress.report(0.75, "size and compute");
         Map<String, TensorData> sample = evalData != null ? Evaluator.firstSample(model, evalData) : null;
         if (sample == null) {
             try {
@@ -231,8 +235,18 @@ public final class CompressionJob {
                 notes.add("no data and " + e.getMessage() + ": MACs and latency not measured");
             }
         }
-        ModelStats baseStats = sample != null ? evaluator.stats(model, sample) : ModelStats.of(model, Map.of());
-        ModelStats variantStats = sample != null ? evaluator.stats(variant, sample) : ModelStats.of(variant, Map.of());
+        ModelStats baseStats = stats(evaluator, model, sample);
+        ModelStats variantStats = stats(evaluator, variant, sample);
+
+        // --- baselines
+        List<Report.Baseline> baselines = List.of();
+        if (recipe.kind() == Recipe.Kind.COMPRESSION) {
+            checkCancelled();
+            progress.report(0.78, "baselines");
+            baselines = baselines(evaluator, runtime, variant, ctx.decisions(), sample, baseStats, quality,
+                    progress.slice(0.78, 0.9));
+        }
+
         Latency latency = null;
         if (measureLatency && sample != null) {
             checkCancelled();
@@ -256,10 +270,103 @@ public final class CompressionJob {
                 new Report.Stats(baseStats, variantStats, (double) variantStats.bytes() / baseStats.bytes(),
                         baseStats.macs() > 0 ? (double) variantStats.macs() / baseStats.macs() : null),
                 new Report.Accuracy(evaluatedOn, quality),
+                baselines,
                 verdict,
                 latency == null ? null : new Report.Measurements("wall-clock timings on this machine; they vary "
                         + "between runs and are excluded from the deterministic report body", latency));
         return new JobResult(variant, report);
+    }
+
+    private static ModelStats stats(Evaluator evaluator, OnnxModel m, Map<String, TensorData> sample) {
+        return sample != null ? evaluator.stats(m, sample) : ModelStats.of(m, Map.of());
+    }
+
+    /**
+     * The uncompressed model and the recipe's aggressive reference, evaluated like the variant. Only the validation
+     * data scores them: calibration data was seen by the passes (and by a calibrated reference), so scores on it would
+     * flatter both and compare nothing. A reference that cannot be built or run is reported with the reason; it never
+     * fails the job, whose variant is judged on its own.
+     */
+    private List<Report.Baseline> baselines(Evaluator evaluator, OrtRunner.Options runtime, OnnxModel variant,
+            List<LayerDecision> decisions, Map<String, TensorData> sample, ModelStats baseStats, Quality quality,
+            Progress slice) {
+        String unscored = validation != null ? null : calibration != null
+                ? "no validation data: baselines carry size and MACs only (the calibration data was seen by the passes "
+                        + "and would flatter them)"
+                : "no validation data: baselines carry size and MACs only";
+        String evaluatedOn = validation != null ? "validation" : "none";
+        List<Report.Baseline> out = new ArrayList<>();
+
+        // The base model: its scores are the base columns of the variant's comparison (same evaluator, same data).
+        List<Report.Score> baseScores = new ArrayList<>();
+        String baseNote = unscored;
+        if (validation != null && quality != null) {
+            baseScores.add(new Report.Score(quality.overall().label(), quality.overall().samples(),
+                    quality.overall().basePercent(), 0));
+            for (Quality.Slice c : quality.cohorts()) {
+                baseScores.add(new Report.Score(c.label(), c.samples(), c.basePercent(), 0));
+            }
+            baseNote = quality.labeled() ? "top-1 accuracy against the labels"
+                    : "no labels: the base model is the reference, its agreement with itself is 100 % by definition";
+        }
+        out.add(new Report.Baseline(Report.UNCOMPRESSED, "the base model, unchanged", model.sha256(), baseStats, 1.0,
+                baseStats.macs() > 0 ? 1.0 : null, evaluatedOn, baseScores, null, baseNote));
+
+        // The aggressive reference.
+        PassContext refCtx = new PassContext(recipe.name(), model, calibration, runtime, recipe.parameters(), slice,
+                cancelled);
+        refCtx.enterPass(Report.AGGRESSIVE_REFERENCE, slice.slice(0, 0.5));
+        Optional<AggressiveReference.Built> built;
+        try {
+            built = recipe.aggressiveReference(model, variant, decisions, refCtx);
+        } catch (CancellationException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            built = Optional.of(AggressiveReference.Built.none("not built: " + e.getMessage()));
+        }
+        if (built.isEmpty()) {
+            out.add(new Report.Baseline(Report.AGGRESSIVE_REFERENCE, "recipe '" + recipe.name()
+                    + "' defines no aggressive reference", null, null, null, null, "none", List.of(), null, null));
+            return out;
+        }
+        AggressiveReference.Built ref = built.get();
+        if (ref.model() == null) {
+            out.add(new Report.Baseline(Report.AGGRESSIVE_REFERENCE, ref.description(), null, null, null, null, "none",
+                    List.of(), null, null));
+            return out;
+        }
+        checkCancelled();
+        OnnxModel refModel = ref.model();
+        ModelStats refStats;
+        Quality refQuality = null;
+        String refNote = unscored;
+        try {
+            refStats = stats(evaluator, refModel, sample);
+            if (validation != null) {
+                slice.report(0.5, "evaluating the aggressive reference on " + validation.size() + " samples");
+                refQuality = evaluator.compare(model, refModel, validation, slice.slice(0.5, 1));
+                refNote = refQuality.labeled() ? "top-1 accuracy against the labels"
+                        : "no labels: top-1 agreement with the base model";
+            }
+        } catch (EngineException e) {
+            // Not a BadInputException: the data already fed the base and the variant.
+            out.add(new Report.Baseline(Report.AGGRESSIVE_REFERENCE, ref.description(), refModel.sha256(), null, null,
+                    null, "none", List.of(), null, "built but not measurable: " + e.getMessage()));
+            return out;
+        }
+        List<Report.Score> refScores = new ArrayList<>();
+        if (refQuality != null) {
+            refScores.add(new Report.Score(refQuality.overall().label(), refQuality.overall().samples(),
+                    refQuality.overall().variantPercent(), refQuality.overall().dropPoints()));
+            for (Quality.Slice c : refQuality.cohorts()) {
+                refScores.add(new Report.Score(c.label(), c.samples(), c.variantPercent(), c.dropPoints()));
+            }
+        }
+        out.add(new Report.Baseline(Report.AGGRESSIVE_REFERENCE, ref.description(), refModel.sha256(), refStats,
+                (double) refStats.bytes() / baseStats.bytes(),
+                baseStats.macs() > 0 ? (double) refStats.macs() / baseStats.macs() : null, evaluatedOn, refScores,
+                refQuality, refNote));
+        return out;
     }
 
     private static Report.DataInfo dataInfo(Dataset d) {

@@ -1,8 +1,10 @@
 package io.edgefleet.engine.pipeline;
 
+import io.edgefleet.engine.onnx.OnnxModel;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -13,9 +15,11 @@ import java.util.TreeMap;
  * @param kind BASELINE recipes leave the model's numerics alone (reports about the float model); only COMPRESSION
  *     recipes are compression
  * @param needsCalibration whether the job must refuse to start without calibration data
+ * @param reference builds the deliberately aggressive reference the report compares the variant with (see
+ *     {@link #aggressiveReference}); null when the recipe has none (baselines, test recipes)
  */
 public record Recipe(String name, String description, Kind kind, List<Pass> passes,
-        SortedMap<String, String> parameters, boolean needsCalibration) {
+        SortedMap<String, String> parameters, boolean needsCalibration, AggressiveReference reference) {
 
     public enum Kind {
         BASELINE,
@@ -30,6 +34,12 @@ public record Recipe(String name, String description, Kind kind, List<Pass> pass
         parameters = Collections.unmodifiableSortedMap(new TreeMap<>(parameters == null ? Map.of() : parameters));
     }
 
+    /** A recipe without an aggressive reference. */
+    public Recipe(String name, String description, Kind kind, List<Pass> passes, SortedMap<String, String> parameters,
+            boolean needsCalibration) {
+        this(name, description, kind, passes, parameters, needsCalibration, null);
+    }
+
     public static Recipe compression(String name, String description, boolean needsCalibration,
             Map<String, String> parameters, Pass... passes) {
         return new Recipe(name, description, Kind.COMPRESSION, List.of(passes), new TreeMap<>(parameters),
@@ -40,7 +50,24 @@ public record Recipe(String name, String description, Kind kind, List<Pass> pass
     public Recipe withParameters(Map<String, String> overrides) {
         TreeMap<String, String> merged = new TreeMap<>(parameters);
         merged.putAll(overrides);
-        return new Recipe(name, description, kind, passes, merged, needsCalibration);
+        return new Recipe(name, description, kind, passes, merged, needsCalibration, reference);
+    }
+
+    /** The same recipe with the given aggressive reference builder. */
+    public Recipe withReference(AggressiveReference builder) {
+        return new Recipe(name, description, kind, passes, parameters, needsCalibration, builder);
+    }
+
+    /**
+     * Builds the aggressive reference for a finished variant.
+     *
+     * @return empty when the recipe has no reference builder; otherwise the reference or, with a null model, why
+     *     there is none
+     */
+    public Optional<AggressiveReference.Built> aggressiveReference(OnnxModel base, OnnxModel variant,
+            List<LayerDecision> variantDecisions, PassContext ctx) {
+        return reference == null ? Optional.empty()
+                : Optional.of(reference.build(base, variant, List.copyOf(variantDecisions), ctx));
     }
 
     public List<String> passNames() {

@@ -4,6 +4,8 @@ import io.edgefleet.engine.BadInputException;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.lowrank.LowRankFactorizer;
 import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.pipeline.AggressiveReference;
+import io.edgefleet.engine.pipeline.LayerDecision;
 import io.edgefleet.engine.pipeline.Pass;
 import io.edgefleet.engine.pipeline.PassContext;
 import io.edgefleet.engine.pipeline.Recipe;
@@ -15,23 +17,28 @@ import io.edgefleet.engine.quantize.calib.Calibrator;
 import io.edgefleet.engine.recalib.ChannelMap;
 import io.edgefleet.engine.recalib.HessianPruner;
 import io.edgefleet.engine.recalib.LeastSquaresReconstruction;
+import io.edgefleet.engine.recalib.LinearLayer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * The pruning and low-rank recipes for {@link io.edgefleet.engine.pipeline.RecipeRegistry} (ServiceLoader provider):
  * <ul>
  *   <li>{@code prune-structured}: channel pruning to a MACs (or parameter) target with sensitivity-driven budgets
- *       and least-squares recalibration; the report notes how a deliberately aggressive reference (L1 magnitude,
- *       one ratio, no recalibration, same target) fares on the calibration data;</li>
+ *       and least-squares recalibration;</li>
  *   <li>{@code prune-structured-int8}: the same, then static INT8 (QDQ) from the quantization package;</li>
  *   <li>{@code prune-magnitude}: unstructured or N:M magnitude pruning (no data needed);</li>
  *   <li>{@code prune-hessian}: SparseGPT-style one-shot pruning with reconstruction of the linear layers;</li>
  *   <li>{@code lowrank-svd}: data-aware truncated SVD of fully connected layers plus a least-squares refit.</li>
  * </ul>
+ * Each has an aggressive reference for the report's baselines (see {@link AggressiveReference}): the same family at
+ * the same target without the recipe's care, i.e. L1 channel magnitude with one ratio and no recalibration for the
+ * structured recipes (plus the same int8 for the hybrid), plain per-layer magnitude at the same sparsity for the
+ * unstructured ones, plain SVD at the same ranks without whitening or refit for low-rank.
  */
 public final class PruneRecipes implements RecipeProvider {
 
@@ -44,25 +51,26 @@ public final class PruneRecipes implements RecipeProvider {
         out.add(Recipe.compression("prune-structured",
                 "channel pruning that shrinks the graph (coupled channels found by dependency analysis), "
                         + "sensitivity-driven per-group budgets, least-squares recalibration without gradients",
-                true, structured, new StructuredPass()));
+                true, structured, new StructuredPass()).withReference(PruneRecipes::structuredReference));
         Map<String, String> hybrid = new TreeMap<>(structured);
         hybrid.put("int8Method", "minmax");
         out.add(Recipe.compression("prune-structured-int8",
                 "prune-structured followed by static INT8 (QDQ, per-channel weights)", true, hybrid,
-                new StructuredPass(), new StaticInt8Pass()));
+                new StructuredPass(), new StaticInt8Pass()).withReference(PruneRecipes::hybridReference));
         out.add(Recipe.compression("prune-magnitude",
                 "unstructured or N:M magnitude pruning: dense storage and latency unchanged, smaller compressed "
                         + "transfer", false, Map.of("sparsity", "0.5", "scope", "per_layer", "nm", ""),
-                new MagnitudePass()));
+                new MagnitudePass()).withReference(PruneRecipes::magnitudeReference));
         out.add(Recipe.compression("prune-hessian",
                 "one-shot Hessian-aware (SparseGPT/OBC) pruning of Gemm/MatMul layers with reconstruction to the "
                         + "float model's outputs", true, Map.of("sparsity", "0.5", "nm", "", "reconstruct", "true",
-                        "maxCalibrationSamples", "256"), new HessianPass()));
+                        "maxCalibrationSamples", "256"), new HessianPass())
+                .withReference(PruneRecipes::magnitudeReference));
         out.add(Recipe.compression("lowrank-svd",
                 "truncated SVD of Gemm/MatMul weights into two thinner layers where that is cheaper, whitened by "
                         + "calibration statistics, then a least-squares refit", true,
                 Map.of("energy", "0.99", "maxCostFraction", "0.8", "dataAware", "true", "calibrationSamples", "256"),
-                new LowRankPass()));
+                new LowRankPass()).withReference(PruneRecipes::lowRankReference));
         return out;
     }
 
@@ -162,31 +170,7 @@ public final class PruneRecipes implements RecipeProvider {
             r.notes().forEach(ctx::note);
             ctx.note(String.format(Locale.ROOT, "predicted %s after pruning: %.1f%% of the base",
                     o.measure().name().toLowerCase(Locale.ROOT), 100 * r.predictedFraction()));
-            ctx.progress(0.9, "aggressive reference");
-            reference(model, analysis, calib, o, r.model(), samples, ctx);
             return r.model();
-        }
-
-        /** The same target with L1 magnitude, one ratio, no recalibration: how much the careful path buys. */
-        private static void reference(OnnxModel model, ChannelAnalysis analysis, Dataset calib,
-                StructuredPruning.Options o, OnnxModel variant, int samples, PassContext ctx) {
-            if (analysis.prunableGroups().isEmpty()) {
-                return;
-            }
-            StructuredPruning.Result ref;
-            try {
-                ref = StructuredPruning.run(model, analysis, null, StructuredPruning.Options.magnitudeBaseline(
-                        o.targetFraction()).withMeasure(o.measure()), null);
-            } catch (IllegalArgumentException e) {
-                ctx.note("aggressive reference not built: " + e.getMessage());
-                return;
-            }
-            Accuracy a = Accuracy.measure(ref.model(), model, calib, samples);
-            Accuracy v = Accuracy.measure(variant, model, calib, samples);
-            ctx.note(String.format(Locale.ROOT, "aggressive reference (L1 magnitude, one ratio, no recalibration, same "
-                    + "target) on %d calibration samples: top-1 agreement with float %.1f%% (this variant %.1f%%), "
-                    + "relative output error %.4f (this variant %.4f)", a.samples(), 100 * a.agreement(),
-                    100 * v.agreement(), a.relativeMse(), v.relativeMse()));
         }
     }
 
@@ -263,6 +247,103 @@ public final class PruneRecipes implements RecipeProvider {
             sizeNote(model, r.model(), ctx);
             return r.model();
         }
+    }
+
+    // ---------------------------------------------------------------- aggressive references
+
+    /**
+     * Structured: L1 channel magnitude, one ratio for every group, no recalibration, at the recipe's target and
+     * channel multiple: what the sensitivity budgets and the least-squares refit buy.
+     */
+    static AggressiveReference.Built structuredReference(OnnxModel base, OnnxModel variant,
+            List<LayerDecision> decisions, PassContext ctx) {
+        double target = fraction(ctx, "target", 0.5, true);
+        BudgetAllocator.Measure measure = enumParam(ctx, "measure", "macs", BudgetAllocator.Measure.class);
+        int multiple = positive(ctx, "channelMultiple", 8);
+        ChannelAnalysis analysis = ChannelAnalysis.analyze(base);
+        if (analysis.prunableGroups().isEmpty()) {
+            return AggressiveReference.Built.none("no prunable channel group: no structured reference");
+        }
+        StructuredPruning.Result ref;
+        try {
+            ref = StructuredPruning.run(base, analysis, null, StructuredPruning.Options.magnitudeBaseline(target)
+                    .withMeasure(measure).withChannelMultiple(multiple), null);
+        } catch (IllegalArgumentException e) {
+            return AggressiveReference.Built.none("structured reference not built: " + e.getMessage());
+        }
+        return AggressiveReference.Built.of(ref.model(), String.format(Locale.ROOT, "L1 channel magnitude, one "
+                + "ratio for every group, no recalibration, same target (%s %.2f, channels in multiples of %d)",
+                measure.name().toLowerCase(Locale.ROOT), target, multiple));
+    }
+
+    /** Hybrid: the structured reference, then the same static int8 as the recipe. */
+    static AggressiveReference.Built hybridReference(OnnxModel base, OnnxModel variant,
+            List<LayerDecision> decisions, PassContext ctx) {
+        AggressiveReference.Built pruned = structuredReference(base, variant, decisions, ctx);
+        if (pruned.model() == null) {
+            return pruned;
+        }
+        Calibrator.Method m = enumParam(ctx, "int8Method", "minmax", Calibrator.Method.class);
+        OnnxModel q = new StaticInt8Quantizer(StaticInt8Quantizer.Options.of(m)
+                .withMaxCalibrationSamples(positive(ctx, "calibrationSamples", 256)))
+                .quantize(pruned.model(), ctx.requireCalibration()).model();
+        return AggressiveReference.Built.of(q, pruned.description() + ", then the same static int8 ("
+                + m.name().toLowerCase(Locale.ROOT) + ")");
+    }
+
+    /**
+     * Unstructured at a set sparsity (magnitude, Hessian): plain per-layer magnitude at the same sparsity (or plain
+     * N:M magnitude for an N:M recipe), no reconstruction. For {@code prune-magnitude} with per-layer scope this is
+     * the variant itself, which the description says: that recipe is the crude end.
+     */
+    static AggressiveReference.Built magnitudeReference(OnnxModel base, OnnxModel variant,
+            List<LayerDecision> decisions, PassContext ctx) {
+        int[] nm = nm(ctx);
+        boolean same = ctx.recipeName().equals("prune-magnitude")
+                && ctx.param("scope", "per_layer").trim().equalsIgnoreCase("per_layer");
+        String suffix = same ? " (what this recipe does itself: the reference equals the variant)" : "";
+        // The Hessian pruner leaves Conv layers alone; its reference must prune the same layers.
+        Predicate<LinearLayer> layers = ctx.recipeName().equals("prune-hessian") ? l -> !l.isConv() : null;
+        String which = layers != null ? " of the Gemm/MatMul layers" : "";
+        if (nm != null) {
+            return AggressiveReference.Built.of(MagnitudePruner.prune(base, MagnitudePruner.Options.nm(nm[0], nm[1]),
+                    layers).model(), "plain " + nm[0] + ":" + nm[1] + " magnitude" + which + ", no reconstruction"
+                    + suffix);
+        }
+        double sparsity = fraction(ctx, "sparsity", 0.5, false);
+        return AggressiveReference.Built.of(MagnitudePruner.prune(base, MagnitudePruner.Options.unstructured(sparsity,
+                MagnitudePruner.Scope.PER_LAYER), layers).model(), String.format(Locale.ROOT, "plain per-layer "
+                + "magnitude%s at the same sparsity %.2f, no reconstruction", which, sparsity) + suffix);
+    }
+
+    /**
+     * Low-rank: plain truncated SVD of the raw weights at the ranks the variant chose, layer by layer, without
+     * whitening by input statistics and without the least-squares refit: what data awareness buys at equal size.
+     */
+    static AggressiveReference.Built lowRankReference(OnnxModel base, OnnxModel variant,
+            List<LayerDecision> decisions, PassContext ctx) {
+        double maxCost = fraction(ctx, "maxCostFraction", 0.8, true);
+        OnnxModel current = base;
+        int layers = 0;
+        for (LayerDecision d : decisions) {
+            if (!d.action().startsWith("rank-")) {
+                continue;
+            }
+            int rank = Integer.parseInt(d.action().substring("rank-".length()));
+            LowRankFactorizer.Result r = LowRankFactorizer.factorize(current, new LowRankFactorizer.Options(1.0,
+                    maxCost, 1024, false, 1, rank), null, l -> l.name().equals(d.node()));
+            if (r.factorizedCount() != 1) {
+                return AggressiveReference.Built.none("plain SVD reference not built: layer " + d.node()
+                        + " was not factorized at rank " + rank + " without whitening");
+            }
+            current = r.model();
+            layers++;
+        }
+        if (layers == 0) {
+            return AggressiveReference.Built.none("the recipe factorized no layer: no low-rank reference");
+        }
+        return AggressiveReference.Built.of(current, "plain SVD of the raw weights at the same ranks (" + layers
+                + " layers), no whitening by calibration statistics, no least-squares refit");
     }
 
     static final class LowRankPass implements Pass {

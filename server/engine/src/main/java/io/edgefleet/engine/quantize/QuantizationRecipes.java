@@ -2,6 +2,8 @@ package io.edgefleet.engine.quantize;
 
 import io.edgefleet.engine.BadInputException;
 import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.pipeline.AggressiveReference;
+import io.edgefleet.engine.pipeline.LayerDecision;
 import io.edgefleet.engine.pipeline.Pass;
 import io.edgefleet.engine.pipeline.PassContext;
 import io.edgefleet.engine.pipeline.Recipe;
@@ -16,6 +18,10 @@ import java.util.Map;
  * The quantization recipes, found by {@link io.edgefleet.engine.pipeline.RecipeRegistry} through ServiceLoader:
  * {@code dynamic-int8}, {@code dynamic-int8-smooth}, {@code static-int8-minmax}, {@code static-int8-percentile}, {@code static-int8-entropy},
  * {@code fp16}, {@code fp16-storage}, {@code int4-weight-only} and {@code mixed-precision}.
+ *
+ * <p>Each has an aggressive reference for the report's baselines ({@link AggressiveReference}): one weight scale per
+ * tensor instead of per channel, MinMax ranges, no smoothing, no float fallback. The fp16 recipes have no cruder
+ * fp16; their reference is dynamic per-tensor int8, the next, lossier step.
  */
 public final class QuantizationRecipes implements RecipeProvider {
 
@@ -25,7 +31,8 @@ public final class QuantizationRecipes implements RecipeProvider {
         out.add(Recipe.compression("dynamic-int8",
                 "int8 weights (per output channel), activations quantized at run time; no calibration data needed",
                 false, Map.of("perChannel", "true", "convInteger", "false", "mergeSiblings", "true",
-                        "minWeightElements", "1024"), new DynamicPass()));
+                        "minWeightElements", "1024"), new DynamicPass())
+                .withReference(QuantizationRecipes::dynamicPerTensorReference));
         out.add(Recipe.compression("dynamic-int8-smooth",
                 "dynamic-int8 after calibrated per-channel smoothing of MatMul inputs with outlier channels "
                         + "(transformer LayerNorm/GELU outputs): calibration data sets the smoothing scales only; "
@@ -33,27 +40,30 @@ public final class QuantizationRecipes implements RecipeProvider {
                 false, Map.of("alpha", "0.7", "minOutlierRatio", "8", "maxCalibrationSamples", "256",
                         "syntheticSequences", "64", "syntheticMinLength", "8", "syntheticMaxLength", "64",
                         "syntheticSeed", "1"),
-                new DynamicSmoothPass()));
+                new DynamicSmoothPass()).withReference(QuantizationRecipes::dynamicPerTensorReference));
         for (Calibrator.Method m : Calibrator.Method.values()) {
             String name = m.name().toLowerCase(Locale.ROOT);
             out.add(Recipe.compression("static-int8-" + name,
                     "QDQ int8 with " + name + " calibration: uint8 activations, int8 per-channel weights, int32 bias",
-                    true, Map.of("maxCalibrationSamples", "512"), new StaticPass(m)));
+                    true, Map.of("maxCalibrationSamples", "512"), new StaticPass(m))
+                    .withReference(QuantizationRecipes::staticPerTensorReference));
         }
         out.add(Recipe.compression("fp16", "float16 weights; float16 compute where ONNX Runtime CPU has kernels",
-                false, Map.of(), new Fp16Pass()));
+                false, Map.of(), new Fp16Pass()).withReference(QuantizationRecipes::dynamicPerTensorReference));
         out.add(Recipe.compression("fp16-storage",
                 "float16-stored weights, float32 compute: half the file and download, the float model's speed on "
-                        + "CPUs without float16 arithmetic", false, Map.of(), new Fp16StoragePass()));
+                        + "CPUs without float16 arithmetic", false, Map.of(), new Fp16StoragePass())
+                .withReference(QuantizationRecipes::dynamicPerTensorReference));
         out.add(Recipe.compression("int4-weight-only",
                 "block-wise int4 MatMul weights via DequantizeLinear (opset 21), float activations; GPTQ rounding "
                         + "from calibration data when given (rounding=auto), round-to-nearest otherwise; embedding "
                         + "tables row-wise int8 (embeddings=int8) or float", false,
                 Map.of("blockSize", "32", "rounding", "auto", "maxCalibrationSamples", "256", "embeddings", "int8"),
-                new Int4Pass()));
+                new Int4Pass()).withReference(QuantizationRecipes::int4CoarseReference));
         out.add(Recipe.compression("mixed-precision",
                 "static int8 with the most sensitive layers kept float32 until the accuracy budget holds", true,
-                Map.of("method", "entropy", "budget", "0.005", "maxCalibrationSamples", "256"), new MixedPass()));
+                Map.of("method", "entropy", "budget", "0.005", "maxCalibrationSamples", "256"), new MixedPass())
+                .withReference(QuantizationRecipes::staticPerTensorReference));
         return out;
     }
 
@@ -71,6 +81,55 @@ public final class QuantizationRecipes implements RecipeProvider {
             feeds.add(data.feeds(model, from, Math.min(n, from + batch)));
         }
         return feeds;
+    }
+
+    // ---------------------------------------------------------------- aggressive references
+
+    /**
+     * Dynamic int8 with one scale per weight tensor, no smoothing, no sibling merging, on the same layers as
+     * {@code dynamic-int8} (its {@code minWeightElements} and {@code convInteger}).
+     */
+    static AggressiveReference.Built dynamicPerTensorReference(OnnxModel base, OnnxModel variant,
+            List<LayerDecision> decisions, PassContext ctx) {
+        var o = DynamicInt8Quantizer.Options.DEFAULTS.withPerChannel(false).withMergeSiblings(false)
+                .withConvInteger(ctx.boolParam("convInteger", false))
+                .withMinWeightElements(ctx.intParam("minWeightElements", 1024));
+        String what = "dynamic int8 with one scale per weight tensor, no smoothing";
+        if (ctx.recipeName().startsWith("fp16")) {
+            what += " (fp16 has no cruder form; this is the next, lossier step)";
+        } else if (ctx.recipeName().equals("dynamic-int8") && !ctx.boolParam("perChannel", true)) {
+            what += " (this variant is per-tensor too)";
+        }
+        return AggressiveReference.Built.of(new DynamicInt8Quantizer(o).quantize(base).model(), what);
+    }
+
+    /** Static QDQ int8 with MinMax ranges and one scale per weight tensor, every candidate layer int8. */
+    static AggressiveReference.Built staticPerTensorReference(OnnxModel base, OnnxModel variant,
+            List<LayerDecision> decisions, PassContext ctx) {
+        int samples = ctx.intParam("maxCalibrationSamples", 512);
+        if (samples < 1) {
+            throw new BadInputException("maxCalibrationSamples must be >= 1, was " + samples);
+        }
+        OnnxModel q = new StaticInt8Quantizer(new StaticInt8Quantizer.Options(Calibrator.Method.MINMAX, false, samples,
+                java.util.Set.of())).quantize(base, ctx.requireCalibration()).model();
+        return AggressiveReference.Built.of(q, "static int8 (QDQ) with MinMax ranges, one scale per weight tensor, "
+                + "every candidate layer int8 (no float fallback)");
+    }
+
+    /**
+     * Weight-only int4 rounded to nearest (no GPTQ) with the coarsest block the recipe offers (128 rows per scale),
+     * embeddings as the recipe has them (same layers, same target).
+     */
+    static AggressiveReference.Built int4CoarseReference(OnnxModel base, OnnxModel variant,
+            List<LayerDecision> decisions, PassContext ctx) {
+        int block = ctx.intParam("blockSize", 32);
+        String rounding = ctx.param("rounding", "auto");
+        boolean same = block == 128 && (rounding.equals("nearest")
+                || (rounding.equals("auto") && ctx.calibration().isEmpty()));
+        return AggressiveReference.Built.of(new Int4WeightOnlyQuantizer(128, 1024,
+                ctx.param("embeddings", "int8").equals("int8")).quantize(base).model(),
+                "weight-only int4 rounded to nearest (no GPTQ), the coarsest block of 128 rows per scale"
+                        + (same ? " (what this variant does too: the reference equals it)" : ""));
     }
 
     static void record(PassContext ctx, QuantizationResult r) {

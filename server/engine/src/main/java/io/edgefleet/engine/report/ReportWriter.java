@@ -15,6 +15,8 @@ import io.edgefleet.engine.eval.ModelStats;
 import io.edgefleet.engine.eval.Quality;
 import io.edgefleet.engine.pipeline.LayerDecision;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -133,6 +135,8 @@ public final class ReportWriter {
             md.append('\n');
         }
 
+        baselines(md, r);
+
         md.append("## Gate\n\nBudget: ").append(fmt(r.gate().numbers().getOrDefault("budget.overallPoints", 0.0)))
                 .append(" points overall, ").append(fmt(r.gate().numbers().getOrDefault("budget.cohortPoints", 0.0)))
                 .append(" points per cohort. ").append(r.gate().summary()).append("\n\n");
@@ -178,6 +182,74 @@ public final class ReportWriter {
         }
         md.append("---\nedgefleet engine ").append(r.engineVersion()).append('\n');
         return md.toString();
+    }
+
+    /** The variant between the uncompressed model and the aggressive reference, all measured the same way. */
+    private static void baselines(StringBuilder md, Report r) {
+        md.append("## Baselines\n\n");
+        if ("BASELINE".equals(r.recipe().kind())) {
+            md.append("This report is itself about the uncompressed model; there is nothing to compare with.\n\n");
+            return;
+        }
+        if (r.baselines().isEmpty()) {
+            md.append("None recorded.\n\n");
+            return;
+        }
+        md.append("Same evaluator and validation data as the variant; latency is not measured for baselines.\n\n");
+        md.append("| model | what | size | parameters | MACs per sample | MACs / base | overall % | drop (points) "
+                + "| worst cohort drop |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        ModelStats base = r.stats().base();
+        for (Report.Baseline b : r.baselines()) {
+            md.append("| ").append(b.role()).append(" | ").append(cell(b.description())).append(" | ");
+            if (b.stats() == null) {
+                md.append("— | — | — | — | ");
+            } else {
+                md.append(bytes(b.stats().bytes())).append(" | ").append(count(b.stats().parameters())).append(" | ")
+                        .append(count(b.stats().macs())).append(" | ").append(ratio(b.stats().macs(), base.macs()))
+                        .append(" | ");
+            }
+            scores(md, b.scores());
+        }
+        Quality q = r.accuracy().quality();
+        md.append("| variant | this job's output | ").append(bytes(r.stats().variant().bytes())).append(" | ")
+                .append(count(r.stats().variant().parameters())).append(" | ").append(count(r.stats().variant().macs()))
+                .append(" | ").append(ratio(r.stats().variant().macs(), base.macs())).append(" | ");
+        if (q == null || !"validation".equals(r.accuracy().evaluatedOn())) {
+            md.append("— | — | — |\n");
+        } else {
+            List<Report.Score> vs = new ArrayList<>();
+            vs.add(new Report.Score(q.overall().label(), q.overall().samples(), q.overall().variantPercent(),
+                    q.overall().dropPoints()));
+            for (Quality.Slice c : q.cohorts()) {
+                vs.add(new Report.Score(c.label(), c.samples(), c.variantPercent(), c.dropPoints()));
+            }
+            scores(md, vs);
+        }
+        md.append('\n');
+        for (Report.Baseline b : r.baselines()) {
+            if (b.note() != null) {
+                md.append("- ").append(b.role()).append(": ").append(b.note()).append('\n');
+            }
+        }
+        md.append('\n');
+    }
+
+    private static void scores(StringBuilder md, List<Report.Score> scores) {
+        if (scores.isEmpty()) {
+            md.append("— | — | — |\n");
+            return;
+        }
+        Report.Score overall = scores.get(0);
+        String worst = "—";
+        if (scores.size() > 1) {
+            double w = Double.NEGATIVE_INFINITY;
+            for (Report.Score s : scores.subList(1, scores.size())) {
+                w = Math.max(w, s.dropPoints());
+            }
+            worst = fmt(w);
+        }
+        md.append(fmt(overall.percent())).append(" | ").append(fmt(overall.dropPoints())).append(" | ").append(worst)
+                .append(" |\n");
     }
 
     private static void data(StringBuilder md, String role, Report.DataInfo d) {

@@ -13,6 +13,7 @@ import io.edgefleet.engine.pipeline.CompressionJob;
 import io.edgefleet.engine.pipeline.JobResult;
 import io.edgefleet.engine.pipeline.LayerDecision;
 import io.edgefleet.engine.pipeline.Recipe;
+import io.edgefleet.engine.report.Report;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,7 @@ class PruneRecipesTest {
         List<Recipe> all = new PruneRecipes().recipes();
         assertEquals(List.of("prune-structured", "prune-structured-int8", "prune-magnitude", "prune-hessian",
                 "lowrank-svd"), all.stream().map(Recipe::name).toList());
+        assertTrue(all.stream().allMatch(r -> r.reference() != null), "every pruning recipe has a reference");
         assertTrue(all.stream().filter(r -> !r.name().equals("prune-magnitude")).allMatch(Recipe::needsCalibration));
     }
 
@@ -45,8 +47,11 @@ class PruneRecipesTest {
         List<LayerDecision> d = res.report().decisions();
         assertTrue(d.stream().anyMatch(x -> x.action().equals("pruned")), d.toString());
         assertTrue(d.stream().anyMatch(x -> x.action().equals("kept-whole") && x.reason().contains("graph output")));
-        assertTrue(res.report().notes().stream().anyMatch(n -> n.contains("aggressive reference")),
-                res.report().notes().toString());
+        Report.Baseline ref = res.report().baselines().stream()
+                .filter(b -> b.role().equals(Report.AGGRESSIVE_REFERENCE)).findFirst().orElseThrow();
+        assertTrue(ref.description().startsWith("L1 channel magnitude, one ratio"), ref.description());
+        assertTrue(ref.macsRatio() <= 0.6 + 1e-9, "reference MACs ratio " + ref.macsRatio());
+        assertEquals(calib.size(), ref.quality().overall().samples());
         assertTrue(res.variant().sizeBytes() < m.sizeBytes());
         assertTrue(res.report().stats().macsRatio() <= 0.6, "MACs ratio " + res.report().stats().macsRatio());
     }
@@ -61,6 +66,10 @@ class PruneRecipesTest {
         try (OrtRunner r = OrtRunner.open(hybrid.variant())) {
             assertEquals(1, r.outputNames().size());
         }
+        Report.Baseline hybridRef = hybrid.report().baselines().get(1);
+        assertTrue(hybridRef.description().endsWith("then the same static int8 (minmax)"), hybridRef.description());
+        assertTrue(hybridRef.stats().opHistogram().containsKey("QuantizeLinear"), hybridRef.stats().opHistogram()
+                .toString());
         JobResult mag = run(m, recipe("prune-magnitude").withParameters(Map.of("nm", "2:4")), calib);
         assertTrue(mag.report().notes().stream().anyMatch(n -> n.contains("gzip transfer")), mag.report().notes().toString());
     }
@@ -92,5 +101,11 @@ class PruneRecipesTest {
                 h.report().decisions().toString());
         JobResult lr = run(m, recipe("lowrank-svd").withParameters(Map.of("energy", "0.9")), calib);
         assertEquals(2, lr.report().decisions().size());
+        Report.Baseline plain = lr.report().baselines().get(1);
+        long factorized = lr.report().decisions().stream().filter(x -> x.action().startsWith("rank-")).count();
+        assertTrue(factorized > 0, lr.report().decisions().toString());
+        // Same ranks, so the same size as the variant; only the data-aware fit differs.
+        assertEquals(lr.report().stats().variant().parameters(), plain.stats().parameters());
+        assertTrue(plain.description().contains("same ranks (" + factorized + " layers)"), plain.description());
     }
 }

@@ -82,7 +82,7 @@ class ReportTest {
         Iterator<String> it = root.fieldNames();
         it.forEachRemaining(keys::add);
         assertEquals(keys.stream().sorted().toList(), keys);
-        assertEquals(List.of("accuracy", "decisions", "engineVersion", "gate", "inputs", "measurements", "notes",
+        assertEquals(List.of("accuracy", "baselines", "decisions", "engineVersion", "gate", "inputs", "measurements", "notes",
                 "recipe", "stats", "variant"), keys);
         assertEquals(m.sha256(), root.at("/inputs/model/sha256").asText());
         assertEquals(r.variant().sha256(), root.at("/variant/sha256").asText());
