@@ -295,6 +295,29 @@ public final class Dataset {
                 cohorts == null ? null : Arrays.copyOf(cohorts, n), null, source + "[:" + n + "]");
     }
 
+    /**
+     * The given samples, in the order given, with their labels and cohort ids; {@code tag} names the subset in
+     * messages (e.g. "fit", "check").
+     */
+    public Dataset select(int[] rows, String tag) {
+        if (rows.length == 0) {
+            throw new IllegalArgumentException(source + ": an empty selection is not a dataset");
+        }
+        Map<String, TensorData> cut = new LinkedHashMap<>();
+        arrays.forEach((k, v) -> cut.put(k, v.selectRows(rows)));
+        long[] l = labels == null ? null : new long[rows.length];
+        long[] c = cohorts == null ? null : new long[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            if (l != null) {
+                l[i] = labels[rows[i]];
+            }
+            if (c != null) {
+                c[i] = cohorts[rows[i]];
+            }
+        }
+        return new Dataset(cut, l, c, null, source + "[" + tag + "]");
+    }
+
     // ---------------------------------------------------------------- fit to a model
 
     /**

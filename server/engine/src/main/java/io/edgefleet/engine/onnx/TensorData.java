@@ -250,6 +250,25 @@ public final class TensorData {
         return new TensorData(name, type, newShape, part);
     }
 
+    /** The given rows along axis 0, in the order given, copied (a row may repeat). */
+    public TensorData selectRows(int[] rows) {
+        if (shape.length == 0) {
+            throw new IllegalStateException("tensor '" + name + "' is a scalar and has no rows");
+        }
+        int rowLen = shape[0] == 0 ? 0 : Math.toIntExact(elementCount() / shape[0]);
+        long[] newShape = shape.clone();
+        newShape[0] = rows.length;
+        Object part = java.lang.reflect.Array.newInstance(data.getClass().getComponentType(), rows.length * rowLen);
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= shape[0]) {
+                throw new IndexOutOfBoundsException("row " + rows[i] + " of tensor '" + name + "' with " + shape[0]
+                        + " rows");
+            }
+            System.arraycopy(data, rows[i] * rowLen, part, i * rowLen, rowLen);
+        }
+        return new TensorData(name, type, newShape, part);
+    }
+
     /** Number of elements a shape holds; a negative (unknown) dimension is an error here. */
     public static long countOf(long[] shape) {
         long n = 1;

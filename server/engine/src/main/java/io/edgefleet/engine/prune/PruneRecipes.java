@@ -33,6 +33,8 @@ import java.util.function.Predicate;
  *   <li>{@code prune-structured-int8}: the same, then static INT8 (QDQ) from the quantization package;</li>
  *   <li>{@code prune-magnitude}: unstructured or N:M magnitude pruning (no data needed);</li>
  *   <li>{@code prune-hessian}: SparseGPT-style one-shot pruning with reconstruction of the linear layers;</li>
+ *   <li>{@code prune-iterative}: magnitude pruning a step at a time with a masked least-squares refit, stopping at
+ *       an accuracy budget checked on a held-out part of the calibration data;</li>
  *   <li>{@code lowrank-svd}: data-aware truncated SVD of fully connected layers plus a least-squares refit.</li>
  * </ul>
  * Each has an aggressive reference for the report's baselines (see {@link AggressiveReference}): the same family at
@@ -66,6 +68,13 @@ public final class PruneRecipes implements RecipeProvider {
                         + "float model's outputs", true, Map.of("sparsity", "0.5", "nm", "", "reconstruct", "true",
                         "maxCalibrationSamples", "256"), new HessianPass())
                 .withReference(PruneRecipes::magnitudeReference));
+        out.add(Recipe.compression("prune-iterative",
+                "magnitude pruning in steps with a masked least-squares refit after each, stopping at an accuracy "
+                        + "budget checked on a held-out part of the calibration data (never on what the refit saw)",
+                true, new TreeMap<>(Map.of("budgetPoints", "0.5", "step", "0.05", "maxSparsity", "0.95",
+                        "scope", "per_layer", "recalibrate", "true", "checkFraction", "0.25", "splitSeed", "0",
+                        "calibrationSamples", "256")), new IterativePass())
+                .withReference(PruneRecipes::achievedSparsityReference));
         out.add(Recipe.compression("lowrank-svd",
                 "truncated SVD of Gemm/MatMul weights into two thinner layers where that is cheaper, whitened by "
                         + "calibration statistics, then a least-squares refit", true,
@@ -316,6 +325,25 @@ public final class PruneRecipes implements RecipeProvider {
                 + "magnitude%s at the same sparsity %.2f, no reconstruction", which, sparsity) + suffix);
     }
 
+    /** Iterative: plain per-layer magnitude at the sparsity the schedule reached, no refit. */
+    static AggressiveReference.Built achievedSparsityReference(OnnxModel base, OnnxModel variant,
+            List<LayerDecision> decisions, PassContext ctx) {
+        double reached = linearSparsity(variant);
+        if (reached <= 0) {
+            return AggressiveReference.Built.none("the schedule accepted no step (the variant is the base model): "
+                    + "no sparsity to match");
+        }
+        return AggressiveReference.Built.of(MagnitudePruner.prune(base, MagnitudePruner.Options.unstructured(reached,
+                MagnitudePruner.Scope.PER_LAYER), null).model(), String.format(Locale.ROOT, "plain per-layer magnitude "
+                + "at the sparsity the schedule reached (%.3f of the linear weights), no refit", reached));
+    }
+
+    /** Fraction of zeros in the weights of the linear layers pruning touches. */
+    static double linearSparsity(OnnxModel m) {
+        return MagnitudePruner.prune(m, MagnitudePruner.Options.unstructured(0, MagnitudePruner.Scope.PER_LAYER), null)
+                .sparsity();
+    }
+
     /**
      * Low-rank: plain truncated SVD of the raw weights at the ranks the variant chose, layer by layer, without
      * whitening by input statistics and without the least-squares refit: what data awareness buys at equal size.
@@ -344,6 +372,58 @@ public final class PruneRecipes implements RecipeProvider {
         }
         return AggressiveReference.Built.of(current, "plain SVD of the raw weights at the same ranks (" + layers
                 + " layers), no whitening by calibration statistics, no least-squares refit");
+    }
+
+    static final class IterativePass implements Pass {
+        @Override
+        public String name() {
+            return "iterative-prune";
+        }
+
+        @Override
+        public OnnxModel apply(OnnxModel model, PassContext ctx) {
+            Dataset calib = ctx.requireCalibration();
+            double checkFraction = fraction(ctx, "checkFraction", 0.25, false);
+            double budget = ctx.doubleParam("budgetPoints", 0.5);
+            if (budget < 0) {
+                throw new BadInputException("recipe parameter 'budgetPoints' must be >= 0, got " + budget);
+            }
+            double step = fraction(ctx, "step", 0.05, false);
+            double max = fraction(ctx, "maxSparsity", 0.95, false);
+            int samples = positive(ctx, "calibrationSamples", 256);
+            IterativePruning.Options o = new IterativePruning.Options(step, max, budget,
+                    enumParam(ctx, "scope", "per_layer", MagnitudePruner.Scope.class),
+                    ctx.boolParam("recalibrate", true),
+                    LeastSquaresReconstruction.Options.defaults().withMaxSamples(samples));
+            IterativePruning.Split split;
+            try {
+                split = IterativePruning.split(calib, checkFraction, ctx.intParam("splitSeed", 0));
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("recipe parameter 'checkFraction': " + e.getMessage(), e);
+            }
+            int nCheck = split.check().size();
+            ctx.note(String.format(Locale.ROOT, "calibration split by seed %d: %d samples refit, %d held out to check "
+                    + "the %.2f-point budget (one check sample is %.2f points)", ctx.intParam("splitSeed", 0),
+                    split.fit().size(), nCheck, budget, 100.0 / nCheck));
+            int expected = (int) Math.ceil(max / step - 1e-9);
+            int[] seen = {0};
+            IterativePruning.Result r = IterativePruning.magnitude(model, o.recalibrate() ? split.fit() : null,
+                    split.check(), o, st -> {
+                        seen[0]++;
+                        ctx.decide("step " + seen[0], "schedule", st.accepted() ? "accepted" : "rejected",
+                                String.format(Locale.ROOT, "sparsity %.3f loses %.2f points on the %d check samples "
+                                        + "(budget %.2f)", st.sparsity(), st.lostPoints(), nCheck, budget),
+                                Map.of("sparsity", st.sparsity(), "lostPoints", st.lostPoints()));
+                        ctx.progress(Math.min(1, (double) seen[0] / expected), "step " + seen[0] + ": sparsity "
+                                + String.format(Locale.ROOT, "%.3f", st.sparsity()));
+                    });
+            boolean stoppedByBudget = !r.steps().isEmpty() && !r.steps().get(r.steps().size() - 1).accepted();
+            ctx.note(String.format(Locale.ROOT, "schedule kept sparsity %.3f after %d step(s); %s", r.sparsity(),
+                    r.steps().size(), stoppedByBudget ? "the next step went over the budget on the check samples"
+                            : "it reached maxSparsity within the budget"));
+            sizeNote(model, r.model(), ctx);
+            return r.model();
+        }
     }
 
     static final class LowRankPass implements Pass {

@@ -33,7 +33,7 @@ class PruneRecipesTest {
     void everyRecipeHasAUniqueValidName() {
         List<Recipe> all = new PruneRecipes().recipes();
         assertEquals(List.of("prune-structured", "prune-structured-int8", "prune-magnitude", "prune-hessian",
-                "lowrank-svd"), all.stream().map(Recipe::name).toList());
+                "prune-iterative", "lowrank-svd"), all.stream().map(Recipe::name).toList());
         assertTrue(all.stream().allMatch(r -> r.reference() != null), "every pruning recipe has a reference");
         assertTrue(all.stream().filter(r -> !r.name().equals("prune-magnitude")).allMatch(Recipe::needsCalibration));
     }
