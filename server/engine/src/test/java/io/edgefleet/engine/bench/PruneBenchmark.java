@@ -164,10 +164,17 @@ public final class PruneBenchmark {
                 HessianPruner.Options.nm(2, 4), null).model(), ""));
         vs.add(timed("Hessian 70% + reconstruction", () -> HessianPruner.prune(f, f, cal,
                 HessianPruner.Options.unstructured(0.7), null).model(), ""));
-        vs.add(timed("iterative magnitude + masked LS, 0.5-point budget", () -> {
-            IterativePruning.Result r = IterativePruning.magnitude(f, cal, cal,
+        vs.add(timed("iterative magnitude + masked LS, 0.5-point budget on held-out 25% of calibration", () -> {
+            // The refits see the fit part only; the budget is checked on the held-out part (checking it on the data
+            // the refits saw over-prunes), and the table below scores the result on the validation set.
+            IterativePruning.Split split = IterativePruning.split(cal, 0.25, 0);
+            IterativePruning.Result r = IterativePruning.magnitude(f, split.fit(), split.check(),
                     IterativePruning.Options.defaults(0.5).withStep(0.05));
-            System.out.println("iterative schedule (budget checked on the calibration data): " + r.steps());
+            // With 64 check samples one sample is 1.56 points: the check only tells "no change" from "a change", so
+            // the 0.5-point budget is not resolved and the validation loss can exceed it (the table shows it).
+            System.out.printf("iterative schedule (refit on %d calibration samples, budget checked on the other %d, "
+                    + "one check sample = %.2f points): %s%n", split.fit().size(), split.check().size(),
+                    100.0 / split.check().size(), r.steps());
             return r.model();
         }, "schedule"));
         vs.add(timed("low-rank SVD (data-aware, 99% energy) + LS", () -> {
