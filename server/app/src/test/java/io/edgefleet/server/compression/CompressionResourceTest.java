@@ -197,6 +197,17 @@ class CompressionResourceTest {
         assertEquals(true, job.getBoolean("result.gate.passed"));
         assertEquals("dynamic-int8", job.getString("result.report.recipe.name"));
         assertEquals("validation", job.getString("result.report.accuracy.evaluatedOn"));
+        // Baselines are kept with the job result for later decisions: the base model and the crude reference,
+        // both scored on the same validation data as the variant.
+        assertEquals(List.of("uncompressed", "aggressive-reference"), job.getList("result.report.baselines.role"));
+        assertEquals(job.getString("result.report.inputs.model.sha256"),
+                job.getString("result.report.baselines[0].sha256"));
+        assertEquals(100.0, job.getDouble("result.report.baselines[0].scores[0].percent"),
+                "labels are the base model's predictions");
+        assertEquals(SAMPLES, job.getInt("result.report.baselines[1].scores[0].samples"));
+        assertEquals(SAMPLES, job.getInt("result.report.baselines[1].quality.overall.samples"));
+        assertTrue(job.getString("result.report.baselines[1].description").contains("per weight tensor"),
+                () -> job.prettify());
         long variant = job.getLong("result.version");
         assertEquals(base + 1, variant);
 
@@ -219,6 +230,8 @@ class CompressionResourceTest {
         api().get("/api/v1/compression-jobs/" + id + "/report.md").then().statusCode(200)
                 .contentType(containsString("text/markdown"))
                 .body(containsString("dynamic-int8"))
+                .body(containsString("## Baselines"))
+                .body(containsString("| aggressive-reference | dynamic int8 with one scale per weight tensor"))
                 .body(containsString("passed"));
         api().get("/api/v1/compression-jobs?model=cj-ok").then().statusCode(200).body("id", hasItem(id));
         // finished jobs cannot be cancelled
@@ -245,6 +258,11 @@ class CompressionResourceTest {
         assertEquals(3.0, job.getDouble("budget.cohortPoints"));
         assertEquals(1.5, job.getDouble("result.gate.numbers.'budget.overallPoints'"));
         assertEquals("calibration", job.getString("result.report.accuracy.evaluatedOn"));
+        // without validation data the baselines carry size and MACs only, and say why
+        assertEquals(List.of("none", "none"), job.getList("result.report.baselines.evaluatedOn"));
+        assertTrue(job.getString("result.report.baselines[1].note").contains("no validation data"),
+                () -> job.prettify());
+        assertTrue(job.getLong("result.report.baselines[1].stats.bytes") > 0);
         // unlabelled data: agreement with the float model; either verdict is legitimate, and must match the registry
         if (job.getString("status").equals("SUCCEEDED")) {
             api().get("/api/v1/models/cj-static/versions/" + job.getLong("result.version")).then().statusCode(200)
