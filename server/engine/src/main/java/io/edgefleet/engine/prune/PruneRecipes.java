@@ -409,9 +409,9 @@ public final class PruneRecipes implements RecipeProvider {
                 // On digits-mlp (64 check samples, 0.5-point budget) every step to 90% passed the check with no loss
                 // and the result still lost 0.56-0.93 points on validation, depending on the split seed.
                 ctx.note(String.format(Locale.ROOT, "the %.2f-point budget is finer than one check sample (%.2f points):"
-                        + " the check accepts a step only when no check sample changes, and cannot see smaller losses;"
-                        + " the gate on the validation data may still reject the result (more calibration data or a "
-                        + "larger checkFraction sharpens the check)", budget, 100.0 / nCheck));
+                        + " the check only sees losses of whole samples and cannot resolve it; the gate on the "
+                        + "validation data may still reject the result (more calibration data or a larger "
+                        + "checkFraction sharpens the check)", budget, 100.0 / nCheck));
             }
             int expected = (int) Math.ceil(max / step - 1e-9);
             int[] seen = {0};
