@@ -3,8 +3,9 @@ package io.edgefleet.engine.eval;
 import io.edgefleet.protocol.LatencyStats;
 
 /**
- * Batch-1 latency of base and variant measured in the same loop, alternating which runs first, so machine noise
- * (other processes, frequency changes) hits both alike. These are measurements, not deterministic.
+ * Batch-1 latency of base and variant measured in the same loop, in alternating blocks of warm runs, so machine noise
+ * (other processes, frequency changes) hits both alike while each model runs with its own weights in the caches, as
+ * on a device serving one model. These are measurements, not deterministic.
  *
  * @param threads intra-op threads each session used
  * @param runs timed runs per model (after warm-up)
