@@ -156,6 +156,11 @@ public class CompressionService {
                 throw ApiException.invalid("params." + p.getKey() + " must not be null");
             }
         }
+        try {
+            recipe.withParameters(params);
+        } catch (BadInputException e) {
+            throw ApiException.invalid(e.getMessage());
+        }
         String id = UUID.randomUUID().toString();
         CompressionJobEntity job = QuarkusTransaction.requiringNew().call(() -> {
             models.require(modelName, version);

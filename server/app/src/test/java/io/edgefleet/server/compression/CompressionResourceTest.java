@@ -334,6 +334,11 @@ class CompressionResourceTest {
         json().body(Map.of("recipe", "dynamic-int8", "budget", Map.of("overallPoints", -1, "cohortPoints", 1)))
                 .post(path).then().statusCode(400).body("error", equalTo("VALIDATION_FAILED"))
                 .body("message", containsString("budget.overallPoints"));
+        // a misspelt parameter is refused up front, not ignored while the job runs on the default
+        json().body(Map.of("recipe", "prune-magnitude", "params", Map.of("sparsty", "0.6"))).post(path)
+                .then().statusCode(400).body("error", equalTo("VALIDATION_FAILED"))
+                .body("message", containsString("has no parameter sparsty"))
+                .body("message", containsString("sparsity"));
         json().body(Map.of("recipe", "dynamic-int8")).post("/api/v1/models/cj-refs/versions/99/compressions")
                 .then().statusCode(404).body("message", containsString("cj-refs:99"));
         json().body(Map.of("recipe", "dynamic-int8")).post("/api/v1/models/cj-none/versions/1/compressions")

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 
@@ -30,6 +32,7 @@ public final class PassContext {
     private final BooleanSupplier cancelled;
     private final List<LayerDecision> decisions = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
+    private final SortedSet<String> read = new TreeSet<>();
     private String passName = "";
     private Progress passProgress = Progress.NONE;
 
@@ -111,11 +114,18 @@ public final class PassContext {
         return Collections.unmodifiableSortedMap(parameters);
     }
 
+    /** Every parameter name a pass has asked for so far (the recipe tests check each is declared by its recipe). */
+    public SortedSet<String> parametersRead() {
+        return Collections.unmodifiableSortedSet(read);
+    }
+
     public String param(String key, String defaultValue) {
+        read.add(key);
         return parameters.getOrDefault(key, defaultValue);
     }
 
     public int intParam(String key, int defaultValue) {
+        read.add(key);
         String v = parameters.get(key);
         if (v == null) {
             return defaultValue;
@@ -128,6 +138,7 @@ public final class PassContext {
     }
 
     public double doubleParam(String key, double defaultValue) {
+        read.add(key);
         String v = parameters.get(key);
         if (v == null) {
             return defaultValue;
@@ -144,6 +155,7 @@ public final class PassContext {
     }
 
     public boolean boolParam(String key, boolean defaultValue) {
+        read.add(key);
         String v = parameters.get(key);
         if (v == null) {
             return defaultValue;

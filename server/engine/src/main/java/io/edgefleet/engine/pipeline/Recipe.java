@@ -46,8 +46,20 @@ public record Recipe(String name, String description, Kind kind, List<Pass> pass
                 needsCalibration);
     }
 
-    /** The same recipe with some parameters replaced or added. */
+    /**
+     * The same recipe with some of its parameters replaced.
+     *
+     * @throws io.edgefleet.engine.BadInputException for a name the recipe does not declare
+     */
     public Recipe withParameters(Map<String, String> overrides) {
+        java.util.List<String> unknown = overrides.keySet().stream().filter(k -> !parameters.containsKey(k)).sorted()
+                .toList();
+        if (!unknown.isEmpty()) {
+            // a misspelt parameter would otherwise be ignored and the job would quietly run on the default
+            throw new io.edgefleet.engine.BadInputException("recipe '" + name + "' has no parameter" + (unknown.size() > 1
+                    ? "s " : " ") + String.join(", ", unknown) + (parameters.isEmpty() ? "; it takes none"
+                            : "; its parameters: " + String.join(", ", parameters.keySet())));
+        }
         TreeMap<String, String> merged = new TreeMap<>(parameters);
         merged.putAll(overrides);
         return new Recipe(name, description, kind, passes, merged, needsCalibration, reference);
