@@ -1,5 +1,6 @@
 package io.edgefleet.server.compression;
 
+import io.edgefleet.engine.report.ReportWriter;
 import io.edgefleet.server.compression.CompressionDtos.JobView;
 import io.edgefleet.server.compression.CompressionDtos.RecipeView;
 import jakarta.inject.Inject;
@@ -44,6 +45,13 @@ public class CompressionResource {
     @Produces("text/markdown; charset=utf-8")
     public String reportMarkdown(@PathParam("id") String id) {
         return service.reportMarkdown(id);
+    }
+
+    @GET
+    @Path("/compression-jobs/{id}/report.html")
+    @Produces("text/html; charset=utf-8")
+    public String reportHtml(@PathParam("id") String id) {
+        return ReportWriter.htmlPage(service.reportMarkdown(id), "compression job " + id);
     }
 
     @DELETE

@@ -233,6 +233,10 @@ class CompressionResourceTest {
                 .body(containsString("## Baselines"))
                 .body(containsString("| aggressive-reference | dynamic int8 with one scale per weight tensor"))
                 .body(containsString("passed"));
+        api().get("/api/v1/compression-jobs/" + id + "/report.html").then().statusCode(200)
+                .contentType(containsString("text/html"))
+                .body(containsString("<h2>Baselines</h2>"))
+                .body(containsString("<td>aggressive-reference</td>"));
         api().get("/api/v1/compression-jobs?model=cj-ok").then().statusCode(200).body("id", hasItem(id));
         // finished jobs cannot be cancelled
         api().delete("/api/v1/compression-jobs/" + id).then().statusCode(409).body("error", equalTo("CONFLICT"));

@@ -100,7 +100,7 @@ public final class CompressCli implements Callable<Integer> {
 
     @Command(name = "compress", mixinStandardHelpOptions = true,
             description = "Run a recipe on a model, evaluate the variant against it and apply the accuracy gate. "
-                    + "Writes DIR/<name>-<recipe>.onnx (or .rejected.onnx), report.json and report.md.")
+                    + "Writes DIR/<name>-<recipe>.onnx (or .rejected.onnx), report.json, report.md and report.html.")
     static final class Compress implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -179,6 +179,7 @@ public final class CompressCli implements Callable<Integer> {
             result.variant().write(variantFile);
             writeAtomically(out.resolve("report.json"), ReportWriter.json(report));
             writeAtomically(out.resolve("report.md"), ReportWriter.markdown(report));
+            writeAtomically(out.resolve("report.html"), ReportWriter.html(report));
 
             stdout.println((report.gate().passed() ? "PASSED  " : "REJECTED  ") + report.gate().summary());
             for (String reason : report.gate().reasons()) {

@@ -58,6 +58,35 @@ public final class ReportWriter {
         return MAPPER;
     }
 
+    // ---------------------------------------------------------------- HTML
+
+    private static final List<org.commonmark.Extension> MD_EXTENSIONS =
+            List.of(org.commonmark.ext.gfm.tables.TablesExtension.create());
+    private static final org.commonmark.parser.Parser MD_PARSER =
+            org.commonmark.parser.Parser.builder().extensions(MD_EXTENSIONS).build();
+    /** Raw HTML in the Markdown is escaped, not passed through: model names and notes come from users. */
+    private static final org.commonmark.renderer.html.HtmlRenderer HTML_RENDERER =
+            org.commonmark.renderer.html.HtmlRenderer.builder().extensions(MD_EXTENSIONS).escapeHtml(true).build();
+
+    /** The Markdown report as a standalone HTML page (for a browser, from the CLI's output or the server). */
+    public static String html(Report r) {
+        return htmlPage(markdown(r), r.inputs().model().name() + " — " + r.recipe().name());
+    }
+
+    /** Any report Markdown as a standalone HTML page; markup in the text is shown, never interpreted. */
+    public static String htmlPage(String markdown, String title) {
+        String body = HTML_RENDERER.render(MD_PARSER.parse(markdown));
+        return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + escape(title)
+                + "</title>\n<style>\nbody{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;"
+                + "line-height:1.45}\ntable{border-collapse:collapse;margin:1rem 0}\nth,td{border:1px solid #ccc;"
+                + "padding:.25rem .5rem;text-align:left;font-variant-numeric:tabular-nums}\nth{background:#f4f4f4}\n"
+                + "code{background:#f4f4f4;padding:0 .2rem}\n</style>\n</head>\n<body>\n" + body + "</body>\n</html>\n";
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
     // ---------------------------------------------------------------- Markdown
 
     public static String markdown(Report r) {

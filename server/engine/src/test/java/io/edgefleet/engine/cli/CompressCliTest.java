@@ -96,6 +96,7 @@ class CompressCliTest {
         assertEquals(OnnxModel.read(variant).sha256(), json.at("/variant/sha256").asText());
         assertEquals("tiny-identity.onnx", json.at("/variant/fileName").asText());
         assertTrue(Files.readString(out.resolve("report.md")).contains("**Gate: PASSED**"));
+        assertTrue(Files.readString(out.resolve("report.html")).contains("<strong>Gate: PASSED</strong>"));
         assertTrue(r.err().contains("[100%]"), "progress goes to stderr: " + r.err());
     }
 

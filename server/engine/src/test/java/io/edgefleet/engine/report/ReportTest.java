@@ -118,6 +118,23 @@ class ReportTest {
     }
 
     @Test
+    void htmlPageRendersTheTablesAndShowsMarkupInsteadOfRunningIt() {
+        OnnxModel m = SampleModels.mlp(1);
+        Report r = run(m, annotating(), null, TestData.labelledMlp(m, 30, 1, 1)).report();
+        String html = ReportWriter.html(r);
+        assertTrue(html.startsWith("<!DOCTYPE html>"), html);
+        assertTrue(html.contains("<title>mlp — annotate</title>"), html);
+        assertTrue(html.contains("<table>") && html.contains("<td>overall</td>"), html);
+        assertTrue(html.contains("<strong>Gate: PASSED</strong>"), html);
+        assertEquals(html, ReportWriter.html(r), "same report, same bytes");
+        // names and notes come from users: a script in them is text on the page
+        String page = ReportWriter.htmlPage("# <script>alert(1)</script>\n\n| a |\n|---|\n| <img src=x onerror=y> |\n",
+                "<b>t</b>");
+        assertFalse(page.contains("<script>") || page.contains("<img"), page);
+        assertTrue(page.contains("&lt;script&gt;") && page.contains("<title>&lt;b&gt;t&lt;/b&gt;</title>"), page);
+    }
+
+    @Test
     void markdownMarksRejectionsAndBaselines() {
         OnnxModel m = SampleModels.mlp(1);
         Report rejected = CompressionJob.builder(m, RecipeRegistry.identity()).measureLatency(false).build().run()
