@@ -1,5 +1,6 @@
 package io.edgefleet.engine.recalib;
 
+import ai.onnx.proto.OnnxMl.NodeProto;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.onnx.Graph;
 import io.edgefleet.engine.onnx.OnnxModel;
@@ -42,9 +43,26 @@ public final class HessianPruner {
      * @param reconstruct refit to the float model's outputs before and after pruning
      * @param maxMaskedRefitFeatures exact per-row refit on the support only up to this many inputs (cost grows with
      *     the cube)
+     * @param tokenMask name of a calibration input (e.g. {@code attention_mask}, shape [samples, tokens]) whose zero
+     *     entries mark padding: those token rows are left out of every Hessian and reconstruction target, so
+     *     calibration sequences of different real lengths can share one padded dataset without the padding's
+     *     hidden states (which no real input produces) shaping the mask; null uses every row
+     * @param allocation how the unstructured target is split over the layers; the overall sparsity (weighted by weight
+     *     count) is the target either way
+     * @param residualTarget with {@code reconstruct}: a layer whose output is added to a residual stream (its only
+     *     consumer is an {@code Add} with another computed value R) is fit to {@code float output + float R - pruned
+     *     R}, so it also absorbs what the layers before it already got wrong in the stream, instead of only matching
+     *     its own float output
      */
     public record Options(double sparsity, int keepN, int groupM, int blockSize, double damp, int maxSamples,
-            boolean reconstruct, int maxMaskedRefitFeatures, double ridge) {
+            boolean reconstruct, int maxMaskedRefitFeatures, double ridge, String tokenMask,
+            SparsityAllocation.Spec allocation, boolean residualTarget) {
+        public Options(double sparsity, int keepN, int groupM, int blockSize, double damp, int maxSamples,
+                boolean reconstruct, int maxMaskedRefitFeatures, double ridge) {
+            this(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct, maxMaskedRefitFeatures, ridge,
+                    null, SparsityAllocation.Spec.UNIFORM, false);
+        }
+
         public Options {
             if (groupM == 0 && !(sparsity > 0 && sparsity < 1)) {
                 throw new IllegalArgumentException("sparsity must be in (0, 1), got " + sparsity);
@@ -54,6 +72,12 @@ public final class HessianPruner {
             }
             if (blockSize < 1 || damp < 0) {
                 throw new IllegalArgumentException("blockSize must be >= 1 and damp >= 0");
+            }
+            if (allocation == null) {
+                throw new IllegalArgumentException("allocation is required (SparsityAllocation.Spec.UNIFORM)");
+            }
+            if (groupM > 0 && allocation.mode() != SparsityAllocation.Mode.UNIFORM) {
+                throw new IllegalArgumentException("N:M patterns fix every layer's ratio; use a uniform allocation");
             }
         }
 
@@ -66,15 +90,34 @@ public final class HessianPruner {
         }
 
         public Options withReconstruct(boolean on) {
-            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, on, maxMaskedRefitFeatures, ridge);
+            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, on, maxMaskedRefitFeatures, ridge,
+                    tokenMask, allocation, residualTarget);
         }
 
         public Options withMaxSamples(int n) {
-            return new Options(sparsity, keepN, groupM, blockSize, damp, n, reconstruct, maxMaskedRefitFeatures, ridge);
+            return new Options(sparsity, keepN, groupM, blockSize, damp, n, reconstruct, maxMaskedRefitFeatures, ridge,
+                    tokenMask, allocation, residualTarget);
         }
 
         public Options withMaxMaskedRefitFeatures(int n) {
-            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct, n, ridge);
+            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct, n, ridge, tokenMask,
+                    allocation, residualTarget);
+        }
+
+        /** @param input see {@link #tokenMask()}; null to use every row */
+        public Options withTokenMask(String input) {
+            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
+                    maxMaskedRefitFeatures, ridge, input, allocation, residualTarget);
+        }
+
+        public Options withAllocation(SparsityAllocation.Spec a) {
+            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
+                    maxMaskedRefitFeatures, ridge, tokenMask, a, residualTarget);
+        }
+
+        public Options withResidualTarget(boolean on) {
+            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
+                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, on);
         }
     }
 
@@ -111,6 +154,7 @@ public final class HessianPruner {
                 names.add(l.name());
             }
         }
+        java.util.Map<String, Long> zeroTargets = o.groupM() > 0 ? null : allocate(model, names, calibration, o);
         OnnxModel current = model;
         List<LayerReport> reports = new ArrayList<>();
         int i = 0;
@@ -141,7 +185,7 @@ public final class HessianPruner {
             if (wave.isEmpty()) {
                 continue;
             }
-            WaveStats st = stats(reference, current, wave, calibration, o);
+            WaveStats st = stats(reference, current, g, wave, calibration, o);
             int f = wave.get(0).inFeatures();
             int col = 0;
             for (LinearLayer layer : wave) {
@@ -170,7 +214,8 @@ public final class HessianPruner {
                         start[r * f + c] = dense != null ? dense.get(c, r) : w[r * f + c];
                     }
                 }
-                double[] pruned = sparseGpt(start, outs, f, h, o);
+                double[] pruned = sparseGpt(start, outs, f, h, o, zeroTargets == null ? -1
+                        : zeroTargets.get(layer.name()));
                 float[] out = new float[pruned.length];
                 for (int c = 0; c < out.length; c++) {
                     out[c] = (float) pruned[c];
@@ -249,8 +294,8 @@ public final class HessianPruner {
      * Gram matrices of {@code [X 1]} (X: the current model's input of the wave) with the targets of every layer side
      * by side: the float model's outputs when reconstructing, else the layers' current (unpruned) outputs.
      */
-    private static WaveStats stats(OnnxModel reference, OnnxModel current, List<LinearLayer> wave, Dataset data,
-            Options o) {
+    private static WaveStats stats(OnnxModel reference, OnnxModel current, Graph g, List<LinearLayer> wave,
+            Dataset data, Options o) {
         LinearLayer first = wave.get(0);
         LayerRows rows = new LayerRows(first, 64, 11);
         int total = 0;
@@ -265,17 +310,46 @@ public final class HessianPruner {
         if (!o.reconstruct()) {
             cand.addAll(outputs);
         }
-        PairedCapture.run(o.reconstruct() ? reference : null, o.reconstruct() ? outputs : List.of(), current, cand,
+        List<String> refValues = new ArrayList<>(o.reconstruct() ? outputs : List.of());
+        List<String> residuals = new ArrayList<>();
+        for (LinearLayer l : wave) {
+            String r = o.reconstruct() && o.residualTarget() ? residualInput(g, l) : null;
+            residuals.add(r);
+            if (r != null) {
+                refValues.add(r);
+                cand.add(r);
+            }
+        }
+        boolean anyResidual = residuals.stream().anyMatch(java.util.Objects::nonNull);
+        TokenFilter keep = TokenFilter.of(data, o);
+        PairedCapture.run(o.reconstruct() ? reference : null, refValues, current, cand,
                 data, o.maxSamples(), (firstSample, n, ref, c) -> {
                     TensorData in = c.get(first.input());
-                    TensorData target = concatLast(outputs, o.reconstruct() ? ref : c);
+                    java.util.Map<String, TensorData> source = o.reconstruct() ? ref : c;
+                    if (anyResidual) {
+                        source = new java.util.HashMap<>(ref);
+                        for (int k = 0; k < wave.size(); k++) {
+                            String r = residuals.get(k);
+                            if (r != null) {
+                                TensorData fo = ref.get(outputs.get(k));
+                                float[] y = fo.floats().clone();
+                                float[] fr = ref.get(r).floats();
+                                float[] pr = c.get(r).floats();
+                                for (int i = 0; i < y.length; i++) {
+                                    y[i] += fr[i] - pr[i];
+                                }
+                                source.put(outputs.get(k), TensorData.ofFloats(outputs.get(k), fo.shape(), y));
+                            }
+                        }
+                    }
+                    TensorData target = concatLast(outputs, source);
                     if (gram[0] == null) {
                         gram[0] = new SplitGram(rows.features(in.shape()) + 1, targets);
                     }
                     int f = gram[0].features() - 1;
                     double[] x = new double[f + 1];
                     double[] y = new double[targets];
-                    rows.forEach(in, target, firstSample, (sample, xr, yr) -> {
+                    rows.forEach(in, target, firstSample, keep.wrap(first, in, (sample, xr, yr) -> {
                         for (int i = 0; i < f; i++) {
                             x[i] = xr[i];
                         }
@@ -284,13 +358,129 @@ public final class HessianPruner {
                             y[i] = yr[i];
                         }
                         gram[0].add(sample, x, y);
-                    });
+                    }));
                 });
         if (gram[0].features() - 1 != first.inFeatures()) {
             throw new IllegalStateException("layer " + first.name() + ": captured input has " + (gram[0].features() - 1)
                     + " features, the weights " + first.inFeatures());
         }
         return new WaveStats(gram[0]);
+    }
+
+    /**
+     * Leaves out the rows of padding tokens (see {@link Options#tokenMask()}). Rows of a [batch, tokens, features]
+     * input arrive sample by sample in token order, so counting rows per sample gives the token index.
+     */
+    private record TokenFilter(long[] mask, int tokens, String name) {
+        static TokenFilter of(Dataset data, Options o) {
+            if (o.tokenMask() == null) {
+                return new TokenFilter(null, 0, null);
+            }
+            long[] m = data.input(o.tokenMask()).longs();
+            return new TokenFilter(m, m.length / Math.max(1, data.size()), o.tokenMask());
+        }
+
+        LayerRows.Sink wrap(LinearLayer layer, TensorData in, LayerRows.Sink sink) {
+            if (mask == null) {
+                return sink;
+            }
+            if (layer.isConv() || in.rank() != 3 || in.dim(1) != tokens) {
+                throw new IllegalStateException("layer " + layer.name() + ": token mask '" + name + "' has " + tokens
+                        + " tokens per sample, the layer input has shape " + Arrays.toString(in.shape()));
+            }
+            int[] at = {-1, -1}; // sample of the previous row, its token index
+            return (sample, x, y) -> {
+                at[1] = sample == at[0] ? at[1] + 1 : 0;
+                at[0] = sample;
+                if (mask[sample * tokens + at[1]] != 0) {
+                    sink.row(sample, x, y);
+                }
+            };
+        }
+    }
+
+    /**
+     * Zeros per layer: {@code round(sparsity · size)} each when uniform; otherwise the allocation's ratios with
+     * integer counts adding up to exactly the overall target. Outlier scores use the input feature norms of the model
+     * being pruned, one capture of every selected layer's input.
+     */
+    private static java.util.Map<String, Long> allocate(OnnxModel model, List<String> names, Dataset data,
+            Options o) {
+        Graph g = model.edit();
+        List<LinearLayer> layers = new ArrayList<>();
+        for (String name : names) {
+            LinearLayer l = LeastSquaresReconstruction.findLayer(g, name);
+            if (problem(g, l, o) == null) {
+                layers.add(l);
+            }
+        }
+        java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+        if (o.allocation().mode() == SparsityAllocation.Mode.UNIFORM) {
+            for (LinearLayer l : layers) {
+                out.put(l.name(), Math.round(o.sparsity() * l.outFeatures() * (long) l.inFeatures()));
+            }
+            return out;
+        }
+        java.util.Map<String, double[]> norms = inputNorms(model, layers, data, o);
+        long[] sizes = new long[layers.size()];
+        double[] outliers = new double[layers.size()];
+        for (int i = 0; i < layers.size(); i++) {
+            LinearLayer l = layers.get(i);
+            sizes[i] = (long) l.outFeatures() * l.inFeatures();
+            outliers[i] = SparsityAllocation.outlierFraction(l.weightMatrix(g), l.outFeatures(), l.inFeatures(),
+                    norms.get(l.input()), o.allocation().outlierFactor());
+        }
+        double[] ratios = SparsityAllocation.outlierWeighted(o.sparsity(), sizes, outliers, o.allocation().spread());
+        long[] zeros = SparsityAllocation.zeroCounts(o.sparsity(), sizes, ratios);
+        for (int i = 0; i < layers.size(); i++) {
+            out.put(layers.get(i).name(), zeros[i]);
+        }
+        return out;
+    }
+
+    /** L2 norm of every input feature of each distinct layer input, over the (unmasked) calibration rows. */
+    private static java.util.Map<String, double[]> inputNorms(OnnxModel model, List<LinearLayer> layers, Dataset data,
+            Options o) {
+        java.util.Map<String, LinearLayer> byInput = new java.util.LinkedHashMap<>();
+        for (LinearLayer l : layers) {
+            byInput.putIfAbsent(l.input(), l);
+        }
+        java.util.Map<String, double[]> sq = new java.util.HashMap<>();
+        TokenFilter keep = TokenFilter.of(data, o);
+        PairedCapture.run(null, List.of(), model, byInput.keySet(), data, o.maxSamples(), (first, n, ref, c) -> {
+            for (var e : byInput.entrySet()) {
+                TensorData in = c.get(e.getKey());
+                LayerRows rows = new LayerRows(e.getValue(), 64, 11);
+                double[] acc = sq.computeIfAbsent(e.getKey(), k -> new double[rows.features(in.shape())]);
+                rows.forEach(in, null, first, keep.wrap(e.getValue(), in, (sample, x, y) -> {
+                    for (int i = 0; i < acc.length; i++) {
+                        acc[i] += (double) x[i] * x[i];
+                    }
+                }));
+            }
+        });
+        java.util.Map<String, double[]> norms = new java.util.HashMap<>();
+        sq.forEach((k, v) -> norms.put(k, Arrays.stream(v).map(Math::sqrt).toArray()));
+        return norms;
+    }
+
+    /**
+     * The residual stream a layer's output joins: the other input of the {@code Add} that is the output's only
+     * consumer, when that input is computed by a node other than a Constant; else null.
+     */
+    static String residualInput(Graph g, LinearLayer layer) {
+        List<NodeProto> cons = g.consumers(layer.output());
+        if (cons.size() != 1 || !cons.get(0).getOpType().equals("Add") || !cons.get(0).getDomain().isEmpty()
+                || g.isGraphOutput(layer.output())) {
+            return null;
+        }
+        NodeProto add = cons.get(0);
+        String other = add.getInput(0).equals(layer.output()) ? add.getInput(1) : add.getInput(0);
+        if (other.equals(layer.output()) || g.isInitializer(other)
+                || g.producer(other).map(n -> n.getOpType().equals("Constant")).orElse(true)) {
+            return null;
+        }
+        return other;
     }
 
     /** The named tensors side by side along their last axis (one layer's output when there is one). */
@@ -338,6 +528,15 @@ public final class HessianPruner {
      * @param h the layer input's Gram matrix (cols x cols); not modified
      */
     static double[] sparseGpt(double[] w0, int rows, int cols, DMatrixRMaj h, Options o) {
+        return sparseGpt(w0, rows, cols, h, o, -1);
+    }
+
+    /**
+     * @param zeros unstructured: exactly this many weights are zeroed, spread over the column blocks in proportion
+     *     to their width; negative for {@code round(sparsity · rows · cols)}
+     */
+    static double[] sparseGpt(double[] w0, int rows, int cols, DMatrixRMaj h, Options o, long zeros) {
+        long totalZeros = zeros >= 0 ? zeros : Math.round(o.sparsity() * rows * (double) cols);
         double[] w = w0.clone();
         DMatrixRMaj hd = h.copy();
         double mean = 0;
@@ -375,7 +574,8 @@ public final class HessianPruner {
                         cost[r * count + i] = v * v / (d * d);
                     }
                 }
-                int k = (int) Math.round(cost.length * o.sparsity());
+                // Cumulative rounding: the blocks' counts add up to exactly totalZeros.
+                int k = (int) (Math.round(totalZeros * (double) i2 / cols) - Math.round(totalZeros * (double) i1 / cols));
                 if (k > 0) {
                     double[] sorted = cost.clone();
                     Arrays.sort(sorted);
