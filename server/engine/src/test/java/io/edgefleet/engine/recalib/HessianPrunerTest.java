@@ -139,6 +139,46 @@ class HessianPrunerTest {
         assertTrue(relativeError(outputs(plain.model(), check), expected) < magnitude);
     }
 
+    /**
+     * x[N,4,12] -> MatMul(12x16)+b -> Relu = r; y = r + (MatMul(16x16)+b)(r). The second layer joins the residual
+     * stream r, which the first layer's pruning already changed.
+     */
+    static OnnxModel residualBlock() {
+        return io.edgefleet.engine.onnx.OnnxBuilder.model("residual").opset(17)
+                .input("x", io.edgefleet.engine.onnx.ElemType.FLOAT, "N", 4, 12)
+                .output("y", io.edgefleet.engine.onnx.ElemType.FLOAT, "N", 4, 16)
+                .heInitializer("w1", new long[] {12, 16}, 12, 21)
+                .randomInitializer("b1", new long[] {16}, 0.05f, 22)
+                .heInitializer("w2", new long[] {16, 16}, 16, 23)
+                .randomInitializer("b2", new long[] {16}, 0.05f, 24)
+                .node("MatMul").name("mm1").in("x", "w1").out("h1").add()
+                .node("Add").name("add1").in("h1", "b1").out("a1").add()
+                .node("Relu").name("relu1").in("a1").out("r").add()
+                .node("MatMul").name("mm2").in("r", "w2").out("h2").add()
+                .node("Add").name("add2").in("h2", "b2").out("a2").add()
+                .node("Add").name("residual").in("r", "a2").out("y").add()
+                .build();
+    }
+
+    @Test
+    void residualTargetsLetALayerAbsorbTheStreamErrorOfEarlierLayers() {
+        OnnxModel ref = residualBlock();
+        Graph g = ref.edit();
+        assertEquals("r", HessianPruner.residualInput(g, LeastSquaresReconstruction.findLayer(g, "mm2")));
+        assertEquals(null, HessianPruner.residualInput(g, LeastSquaresReconstruction.findLayer(g, "mm1")),
+                "mm1's output feeds a Relu, not a residual Add");
+        Dataset calib = PruneFixtures.randomData(ref, 300, 4);
+        Dataset check = PruneFixtures.randomData(ref, 200, 44);
+        HessianPruner.Options o = HessianPruner.Options.unstructured(0.6);
+        OnnxModel own = HessianPruner.prune(ref, ref, calib, o, null).model();
+        OnnxModel stream = HessianPruner.prune(ref, ref, calib, o.withResidualTarget(true), null).model();
+        float[] expected = outputs(ref, check);
+        double ownError = relativeError(outputs(own, check), expected);
+        double streamError = relativeError(outputs(stream, check), expected);
+        assertTrue(streamError < 0.9 * ownError, "held-out error with residual target " + streamError + " vs "
+                + ownError);
+    }
+
     @Test
     void optionsRefuseImpossibleTargets() {
         assertThrows(IllegalArgumentException.class, () -> HessianPruner.Options.unstructured(1.0));
