@@ -421,8 +421,21 @@ public final class HessianPruner {
             }
             return out;
         }
-        java.util.Map<String, double[]> norms = inputNorms(model, layers, data, o);
         long[] sizes = new long[layers.size()];
+        if (o.allocation().mode() == SparsityAllocation.Mode.RELATIVE) {
+            String[] layerNames = new String[layers.size()];
+            for (int i = 0; i < layers.size(); i++) {
+                layerNames[i] = layers.get(i).name();
+                sizes[i] = (long) layers.get(i).outFeatures() * layers.get(i).inFeatures();
+            }
+            long[] zeros = SparsityAllocation.zeroCounts(o.sparsity(), sizes, SparsityAllocation.relative(o.sparsity(),
+                    sizes, layerNames, o.allocation().offsets()));
+            for (int i = 0; i < layers.size(); i++) {
+                out.put(layerNames[i], zeros[i]);
+            }
+            return out;
+        }
+        java.util.Map<String, double[]> norms = inputNorms(model, layers, data, o);
         double[] outliers = new double[layers.size()];
         for (int i = 0; i < layers.size(); i++) {
             LinearLayer l = layers.get(i);

@@ -10,7 +10,9 @@ import java.util.stream.IntStream;
  * activation-scaled magnitude {@code |W_ij| · ||X_j||} is far above its layer's mean carries a disproportionate share
  * of the layer's output, so layers holding many such outliers are pruned less and layers without them more. Whatever
  * the ratios, the zero counts are integers that add up to exactly {@code round(target · total weights)}: the overall
- * sparsity stays the advertised one, weighted by weight count.
+ * sparsity stays the advertised one, weighted by weight count. Relative gives chosen layers (by name) a ratio relative to
+ * the others, e.g. attention value/output projections lighter than feed-forward ones, from a sensitivity study; the
+ * exact-total correction then shifts all ratios by one constant.
  */
 public final class SparsityAllocation {
     /** How ratios differ between layers. */
@@ -18,7 +20,9 @@ public final class SparsityAllocation {
         /** Every layer at the target. */
         UNIFORM,
         /** Fewer zeros where activation-weighted outliers are dense (OWL). */
-        OUTLIER_WEIGHTED
+        OUTLIER_WEIGHTED,
+        /** Offsets from the target chosen per layer name, then shifted together to the exact target. */
+        RELATIVE
     }
 
     /**
@@ -28,12 +32,16 @@ public final class SparsityAllocation {
      * @param outlierFactor a weight is an outlier when its score exceeds this many times its layer's mean score (OWL's
      *     M)
      */
-    public record Spec(Mode mode, double spread, double outlierFactor) {
-        public static final Spec UNIFORM = new Spec(Mode.UNIFORM, 0, 0);
+    public record Spec(Mode mode, double spread, double outlierFactor,
+            java.util.function.ToDoubleFunction<String> offsets) {
+        public static final Spec UNIFORM = new Spec(Mode.UNIFORM, 0, 0, null);
 
         public Spec {
             if (mode == null) {
                 throw new IllegalArgumentException("allocation mode is required");
+            }
+            if (mode == Mode.RELATIVE && offsets == null) {
+                throw new IllegalArgumentException("relative allocation needs per-layer offsets");
             }
             if (mode == Mode.OUTLIER_WEIGHTED && !(spread > 0 && spread < 0.5 && outlierFactor > 1)) {
                 throw new IllegalArgumentException("outlier-weighted allocation needs spread in (0, 0.5) and an outlier "
@@ -43,7 +51,15 @@ public final class SparsityAllocation {
 
         /** OWL with the paper's outlier threshold of five times the mean score. */
         public static Spec outlierWeighted(double spread) {
-            return new Spec(Mode.OUTLIER_WEIGHTED, spread, 5);
+            return new Spec(Mode.OUTLIER_WEIGHTED, spread, 5, null);
+        }
+
+        /**
+         * @param offsets layer name to its ratio's offset from the target (before the common shift that restores the
+         *     exact overall target); every result must stay within (-0.5, 0.5)
+         */
+        public static Spec relative(java.util.function.ToDoubleFunction<String> offsets) {
+            return new Spec(Mode.RELATIVE, 0, 0, offsets);
         }
     }
 
@@ -92,6 +108,20 @@ public final class SparsityAllocation {
         double[] s = new double[n];
         for (int i = 0; i < n; i++) {
             s[i] = hi > lo ? target + spread * (1 - 2 * (outlierFractions[i] - lo) / (hi - lo)) : target;
+        }
+        return matchMean(target, sizes, s);
+    }
+
+    /** Ratios {@code target + offset(layer)}, shifted together so the weighted mean is the target. */
+    public static double[] relative(double target, long[] sizes, String[] layers,
+            java.util.function.ToDoubleFunction<String> offsets) {
+        double[] s = new double[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            double d = offsets.applyAsDouble(layers[i]);
+            if (!(Math.abs(d) < 0.5)) {
+                throw new IllegalArgumentException("offset " + d + " for layer " + layers[i] + " is outside (-0.5, 0.5)");
+            }
+            s[i] = Math.min(0.999, Math.max(0, target + d));
         }
         return matchMean(target, sizes, s);
     }

@@ -118,6 +118,28 @@ class SparsityAllocationTest {
     }
 
     @Test
+    void relativeOffsetsKeepTheirDifferencesAndTheExactOverallTarget() {
+        OnnxModel ref = tokenMlp();
+        Dataset calib = data(64, 2);
+        HessianPruner.Options o = HessianPruner.Options.unstructured(0.5).withAllocation(SparsityAllocation.Spec
+                .relative(name -> name.equals("mm1") ? -0.2 : name.equals("mm2") ? 0.1 : 0));
+        HessianPruner.Result r = HessianPruner.prune(ref, ref, calib, o, null);
+        Graph g = r.model().edit();
+        assertEquals((16 * 24 + 24 * 20 + 20 * 8) / 2, zeros(g, "w1") + zeros(g, "w2") + zeros(g, "w3"));
+        double s1 = r.layers().get(0).sparsity();
+        double s2 = r.layers().get(1).sparsity();
+        double s3 = r.layers().get(2).sparsity();
+        // Offsets -0.2 / +0.1 / 0 give a weighted mean of 0.5 - 0.2*384/1024 + 0.1*480/1024 = 0.4719; all shift up by
+        // the same 0.0281 (up to rounding to whole weights).
+        assertEquals(0.3, s2 - s1, 0.005);
+        assertEquals(0.1, s2 - s3, 0.005);
+        assertEquals(0.5 - 0.2 + 0.028125, s1, 0.005);
+        assertTrue(relativeError(outputs(r.model(), data(40, 9)), outputs(ref, data(40, 9))) < 0.3);
+        assertThrows(IllegalArgumentException.class, () -> HessianPruner.prune(ref, ref, calib, o.withAllocation(
+                SparsityAllocation.Spec.relative(name -> 0.7)), null));
+    }
+
+    @Test
     void zeroCountsAddUpExactlyWhateverTheRatios() {
         long[] sizes = {147_456, 589_824, 589_824, 7, 1};
         double[] ratios = {0.31, 0.52, 0.5049, 0.9, 0.0};
