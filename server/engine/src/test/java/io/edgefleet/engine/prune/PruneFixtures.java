@@ -20,7 +20,9 @@ import java.util.Map;
 /** Test models built in code, data for them, and comparisons through ONNX Runtime. Shared by the prune, recalib and
  * lowrank tests. */
 public final class PruneFixtures {
-    public static final Path DIGITS = Path.of(System.getProperty("edgefleet.digits", "/work/shared/fixtures/digits"));
+    /** {@code -Dedgefleet.digits=DIR} if given, else the shared fixtures found like every other test's. */
+    public static final Path DIGITS = System.getProperty("edgefleet.digits") != null
+            ? Path.of(System.getProperty("edgefleet.digits")) : io.edgefleet.engine.TestFixtures.digits();
 
     private PruneFixtures() {
     }
