@@ -65,8 +65,9 @@ public final class PruneRecipes implements RecipeProvider {
                 new MagnitudePass()).withReference(PruneRecipes::magnitudeReference));
         out.add(Recipe.compression("prune-hessian",
                 "one-shot Hessian-aware (SparseGPT/OBC) pruning of Gemm/MatMul layers with reconstruction to the "
-                        + "float model's outputs", true, Map.of("sparsity", "0.5", "nm", "", "reconstruct", "true",
-                        "maxCalibrationSamples", "256"), new HessianPass())
+                        + "float model's outputs (residual-stream aware), padding tokens left out of the statistics",
+                true, Map.of("sparsity", "0.5", "nm", "", "reconstruct", "true", "maxCalibrationSamples", "256",
+                        "residualTarget", "true", "tokenMask", "auto"), new HessianPass())
                 .withReference(PruneRecipes::magnitudeReference));
         out.add(Recipe.compression("prune-iterative",
                 "magnitude pruning in steps with a masked least-squares refit after each, stopping at an accuracy "
@@ -247,7 +248,14 @@ public final class PruneRecipes implements RecipeProvider {
             HessianPruner.Options o = nm != null ? HessianPruner.Options.nm(nm[0], nm[1])
                     : HessianPruner.Options.unstructured(fraction(ctx, "sparsity", 0.5, false));
             o = o.withReconstruct(ctx.boolParam("reconstruct", true))
-                    .withMaxSamples(positive(ctx, "maxCalibrationSamples", 256));
+                    .withMaxSamples(positive(ctx, "maxCalibrationSamples", 256))
+                    .withResidualTarget(ctx.boolParam("residualTarget", true));
+            String mask = tokenMask(model, ctx.param("tokenMask", "auto"));
+            if (mask != null) {
+                o = o.withTokenMask(mask);
+                ctx.note("rows where calibration input '" + mask + "' is 0 (padding) are left out of the Hessians "
+                        + "and targets");
+            }
             HessianPruner.Result r = HessianPruner.prune(ctx.baseModel(), model, ctx.requireCalibration(), o, null);
             for (HessianPruner.LayerReport l : r.layers()) {
                 ctx.decide(l.layer(), "weights", Double.isNaN(l.error()) ? "kept" : "pruned", l.note(),
@@ -256,6 +264,31 @@ public final class PruneRecipes implements RecipeProvider {
             sizeNote(model, r.model(), ctx);
             return r.model();
         }
+    }
+
+    /**
+     * The calibration input that marks padding: "auto" picks the one integer graph input whose name contains "mask"
+     * (a transformer's attention mask), "none" or "" turns it off, anything else must name an integer input.
+     */
+    static String tokenMask(OnnxModel model, String spec) {
+        String v = spec.trim();
+        if (v.isEmpty() || v.equalsIgnoreCase("none")) {
+            return null;
+        }
+        List<io.edgefleet.engine.onnx.ValueInfo> ints = model.inputs().stream()
+                .filter(i -> i.type() == io.edgefleet.engine.onnx.ElemType.INT64
+                        || i.type() == io.edgefleet.engine.onnx.ElemType.INT32)
+                .toList();
+        if (v.equalsIgnoreCase("auto")) {
+            List<String> masks = ints.stream().map(io.edgefleet.engine.onnx.ValueInfo::name)
+                    .filter(n -> n.toLowerCase(Locale.ROOT).contains("mask")).toList();
+            return masks.size() == 1 ? masks.get(0) : null;
+        }
+        if (ints.stream().noneMatch(i -> i.name().equals(v))) {
+            throw new BadInputException("tokenMask '" + v + "' is not an integer input of the model; its integer inputs: "
+                    + ints.stream().map(io.edgefleet.engine.onnx.ValueInfo::name).toList());
+        }
+        return v;
     }
 
     // ---------------------------------------------------------------- aggressive references

@@ -108,4 +108,21 @@ class PruneRecipesTest {
         assertEquals(lr.report().stats().variant().parameters(), plain.stats().parameters());
         assertTrue(plain.description().contains("same ranks (" + factorized + " layers)"), plain.description());
     }
+
+    @Test
+    void hessianRecipeFindsTheAttentionMaskOrTakesTheOneItIsGiven() {
+        OnnxModel tokens = io.edgefleet.engine.onnx.OnnxBuilder.model("tokens").opset(17)
+                .input("input_ids", io.edgefleet.engine.onnx.ElemType.INT64, "N", "S")
+                .input("attention_mask", io.edgefleet.engine.onnx.ElemType.INT64, "N", "S")
+                .output("y", io.edgefleet.engine.onnx.ElemType.FLOAT, "N", "S", 8)
+                .randomInitializer("emb", new long[] {300, 8}, 1f, 1)
+                .node("Gather").name("g").in("emb", "input_ids").out("y").add()
+                .build();
+        assertEquals("attention_mask", PruneRecipes.tokenMask(tokens, "auto"));
+        assertEquals("attention_mask", PruneRecipes.tokenMask(tokens, "attention_mask"));
+        assertEquals(null, PruneRecipes.tokenMask(tokens, "none"));
+        assertEquals(null, PruneRecipes.tokenMask(SampleModels.mlp(1), "auto"), "no integer input, no mask");
+        BadInputException e = assertThrows(BadInputException.class, () -> PruneRecipes.tokenMask(tokens, "input_mask"));
+        assertTrue(e.getMessage().contains("[input_ids, attention_mask]"), e.getMessage());
+    }
 }
