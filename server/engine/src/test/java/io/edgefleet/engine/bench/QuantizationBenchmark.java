@@ -242,6 +242,18 @@ public final class QuantizationBenchmark {
         vs.add(timed("edgefleet int4-weight-only-b32", () -> new Int4WeightOnlyQuantizer(32).quantize(f).model(), ""));
         vs.add(timed("edgefleet int4-weight-only-b32, GPTQ (" + calibSentences.size() + " calibration sentences)",
                 () -> new Int4WeightOnlyQuantizer(32).quantize(f, calibFeeds).model(), ""));
+        // the pruning benchmark's larger calibration text (568 more sentences, none of them evaluated)
+        List<String> moreText = new String(resource("io/edgefleet/engine/bench/calibration-text.txt"),
+                StandardCharsets.UTF_8).lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        if (moreText.stream().anyMatch(sentences::contains)) {
+            throw new IllegalStateException("calibration text must not contain evaluated sentences");
+        }
+        List<Map<String, TensorData>> moreFeeds = new ArrayList<>(calibFeeds);
+        for (String line : moreText) {
+            moreFeeds.add(feed(tok, line));
+        }
+        vs.add(timed("edgefleet int4-weight-only-b32, GPTQ (" + moreFeeds.size() + " calibration sentences)",
+                () -> new Int4WeightOnlyQuantizer(32).quantize(f, moreFeeds).model(), ""));
         vs.removeIf(v -> v == null);
 
         List<Map<String, TensorData>> inputs = new ArrayList<>();
