@@ -60,7 +60,8 @@ public final class SampleModels {
                 .build();
     }
 
-    private static void batchNormParams(OnnxBuilder b, String prefix, int channels, long seed) {
+    /** BatchNorm parameters {@code prefix.scale/.bias/.mean/.var} for {@code channels}: scale near 1, var in [0.5, 1.5). */
+    public static void batchNormParams(OnnxBuilder b, String prefix, int channels, long seed) {
         float[] scale = OnnxBuilder.randomNormal(seed, channels, 0.1f);
         for (int i = 0; i < channels; i++) {
             scale[i] += 1f;

@@ -58,8 +58,8 @@ public final class PruneFixtures {
                 .randomInitializer("conv4.b", new long[] {24}, 0.05f, seed + 9)
                 .heInitializer("fc.w", new long[] {10, 384}, 384, seed + 10)
                 .randomInitializer("fc.b", new long[] {10}, 0.05f, seed + 11);
-        batchNorm(b, "bn1", 16, seed + 20);
-        batchNorm(b, "bn2", 16, seed + 30);
+        SampleModels.batchNormParams(b, "bn1", 16, seed + 20);
+        SampleModels.batchNormParams(b, "bn2", 16, seed + 30);
         return b
                 .node("Conv").name("conv1").in("x", "conv1.w", "conv1.b").out("conv1.out")
                         .ints("kernel_shape", 3, 3).ints("pads", 1, 1, 1, 1).add()
@@ -85,18 +85,6 @@ public final class PruneFixtures {
                 .node("Flatten").name("flatten").in("relu4.out").out("flat").attr("axis", 1).add()
                 .node("Gemm").name("fc").in("flat", "fc.w", "fc.b").out("logits").attr("transB", 1).add()
                 .build();
-    }
-
-    static void batchNorm(OnnxBuilder b, String prefix, int channels, long seed) {
-        float[] scale = OnnxBuilder.randomNormal(seed, channels, 0.1f);
-        for (int i = 0; i < channels; i++) {
-            scale[i] += 1f;
-        }
-        b.initializer(prefix + ".scale", new long[] {channels}, scale);
-        b.initializer(prefix + ".bias", new long[] {channels}, OnnxBuilder.randomNormal(seed + 1, channels, 0.1f));
-        b.initializer(prefix + ".mean", new long[] {channels}, OnnxBuilder.randomNormal(seed + 2, channels, 0.1f));
-        b.initializer(prefix + ".var", new long[] {channels},
-                OnnxBuilder.randomUniform(seed + 3, channels, 0.5f, 1.5f));
     }
 
     /** x[N,4,6,6] -> conv(8) -> Relu -> grouped conv (group 2, 8 out) -> Relu -> GlobalAveragePool -> Flatten -> Gemm(3). */
