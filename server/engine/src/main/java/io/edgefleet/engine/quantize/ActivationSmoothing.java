@@ -102,14 +102,7 @@ public final class ActivationSmoothing {
 
     /** Smooths with channel ranges measured on (at most {@code maxCalibrationSamples} of) a calibration data set. */
     public Result smooth(OnnxModel model, Dataset calibration) {
-        calibration.validateFor(model);
-        int n = Math.min(calibration.size(), options.maxCalibrationSamples);
-        int batch = calibration.batchLimit(model, Calibration.BATCH);
-        List<Map<String, TensorData>> feeds = new ArrayList<>();
-        for (int from = 0; from < n; from += batch) {
-            feeds.add(calibration.feeds(model, from, Math.min(n, from + batch)));
-        }
-        return smooth(model, feeds);
+        return smooth(model, FeedActivations.batches(model, calibration, options.maxCalibrationSamples));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.edgefleet.engine.quantize;
 
+import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
@@ -19,6 +20,18 @@ import java.util.stream.Collectors;
  */
 final class FeedActivations {
     private FeedActivations() {
+    }
+
+    /** At most {@code max} samples of a data set as feeds of the largest batch the model accepts. */
+    static List<Map<String, TensorData>> batches(OnnxModel model, Dataset data, int max) {
+        data.validateFor(model);
+        int n = Math.min(data.size(), max);
+        int batch = data.batchLimit(model, Calibration.BATCH);
+        List<Map<String, TensorData>> feeds = new ArrayList<>();
+        for (int from = 0; from < n; from += batch) {
+            feeds.add(data.feeds(model, from, Math.min(n, from + batch)));
+        }
+        return feeds;
     }
 
     /** Calls {@code sink} once per feed and name, in feed order. */

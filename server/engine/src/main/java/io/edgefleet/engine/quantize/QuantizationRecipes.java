@@ -2,6 +2,7 @@ package io.edgefleet.engine.quantize;
 
 import io.edgefleet.engine.BadInputException;
 import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.onnx.TensorData;
 import io.edgefleet.engine.pipeline.AggressiveReference;
 import io.edgefleet.engine.pipeline.LayerDecision;
 import io.edgefleet.engine.pipeline.Pass;
@@ -67,19 +68,27 @@ public final class QuantizationRecipes implements RecipeProvider {
         return out;
     }
 
-    /** At most {@code max} samples of the data set as feeds of the largest batch the model accepts. */
-    static List<Map<String, io.edgefleet.engine.onnx.TensorData>> calibrationFeeds(OnnxModel model,
-            io.edgefleet.engine.data.Dataset data, int max) {
-        if (max < 1) {
-            throw new BadInputException("maxCalibrationSamples must be >= 1, was " + max);
+    /**
+     * Calibration feeds made from the model's own vocabulary for a job without data, with a report note saying so;
+     * a model whose inputs are not token ids is refused.
+     *
+     * @param what the recipe option that needs data, for the refusal
+     * @param use what the feeds measure, for the note
+     */
+    static List<Map<String, TensorData>> syntheticFeeds(OnnxModel model, PassContext ctx, String what, String use,
+            int count, int minLength, int maxLength, long seed) {
+        SyntheticTokenFeeds.Plan plan = SyntheticTokenFeeds.plan(model);
+        if (!plan.applicable()) {
+            throw new BadInputException(what + " needs calibration data for this model (" + plan.refusal() + ")");
         }
-        data.validateFor(model);
-        int n = Math.min(data.size(), max);
-        int batch = data.batchLimit(model, Calibration.BATCH);
-        List<Map<String, io.edgefleet.engine.onnx.TensorData>> feeds = new ArrayList<>();
-        for (int from = 0; from < n; from += batch) {
-            feeds.add(data.feeds(model, from, Math.min(n, from + batch)));
+        List<Map<String, TensorData>> feeds;
+        try {
+            feeds = SyntheticTokenFeeds.generate(model, count, minLength, maxLength, seed);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
         }
+        ctx.note(String.format(Locale.ROOT, "no calibration data: %s on %d synthetic sequences of %d-%d tokens (seed "
+                + "%d; %s)", use, feeds.size(), minLength, maxLength, seed, plan.describe()));
         return feeds;
     }
 
@@ -174,24 +183,11 @@ public final class QuantizationRecipes implements RecipeProvider {
             if (ctx.calibration().isPresent()) {
                 smoothed = new ActivationSmoothing(so).smooth(model, ctx.calibration().get());
             } else {
-                SyntheticTokenFeeds.Plan plan = SyntheticTokenFeeds.plan(model);
-                if (!plan.applicable()) {
-                    throw new BadInputException("dynamic-int8-smooth needs calibration data for this model ("
-                            + plan.refusal() + "); or use dynamic-int8, which needs none");
-                }
-                int count = ctx.intParam("syntheticSequences", 64);
-                int min = ctx.intParam("syntheticMinLength", 8);
-                int max = ctx.intParam("syntheticMaxLength", 64);
-                long seed = ctx.intParam("syntheticSeed", 1);
-                List<Map<String, io.edgefleet.engine.onnx.TensorData>> feeds;
-                try {
-                    feeds = SyntheticTokenFeeds.generate(model, Math.min(count, so.maxCalibrationSamples()), min, max,
-                            seed);
-                } catch (IllegalArgumentException e) {
-                    throw new BadInputException(e.getMessage());
-                }
-                ctx.note(String.format(Locale.ROOT, "no calibration data: smoothing ranges measured on %d synthetic "
-                        + "sequences of %d-%d tokens (seed %d; %s)", feeds.size(), min, max, seed, plan.describe()));
+                List<Map<String, TensorData>> feeds = syntheticFeeds(model, ctx, "dynamic-int8-smooth (or use "
+                        + "dynamic-int8, which needs none)", "smoothing ranges measured",
+                        Math.min(ctx.intParam("syntheticSequences", 64), so.maxCalibrationSamples()),
+                        ctx.intParam("syntheticMinLength", 8), ctx.intParam("syntheticMaxLength", 64),
+                        ctx.intParam("syntheticSeed", 1));
                 smoothed = new ActivationSmoothing(so).smooth(model, feeds);
             }
             QuantizationResult r = new DynamicInt8Quantizer().quantize(smoothed);
@@ -268,24 +264,21 @@ public final class QuantizationRecipes implements RecipeProvider {
                 throw new BadInputException("blockSize must be 32, 64 or 128, was " + block);
             }
             String rounding = ctx.param("rounding", "auto");
-            List<Map<String, io.edgefleet.engine.onnx.TensorData>> feeds = null;
+            List<Map<String, TensorData>> feeds = null;
             switch (rounding) {
                 case "nearest" -> { }
                 case "auto", "gptq" -> {
+                    int max = ctx.intParam("maxCalibrationSamples", 256);
+                    if (max < 1) {
+                        throw new BadInputException("maxCalibrationSamples must be >= 1, was " + max);
+                    }
                     if (ctx.calibration().isPresent()) {
-                        feeds = calibrationFeeds(model, ctx.calibration().get(),
-                                ctx.intParam("maxCalibrationSamples", 256));
-                        ctx.note("GPTQ rounding: input Hessians from " + Math.min(ctx.calibration().get().size(),
-                                ctx.intParam("maxCalibrationSamples", 256)) + " calibration samples");
+                        feeds = FeedActivations.batches(model, ctx.calibration().get(), max);
+                        ctx.note("GPTQ rounding: input Hessians from " + Math.min(ctx.calibration().get().size(), max)
+                                + " calibration samples");
                     } else if (rounding.equals("gptq")) {
-                        SyntheticTokenFeeds.Plan plan = SyntheticTokenFeeds.plan(model);
-                        if (!plan.applicable()) {
-                            throw new BadInputException("rounding=gptq needs calibration data for this model ("
-                                    + plan.refusal() + ")");
-                        }
-                        feeds = SyntheticTokenFeeds.generate(model, 64, 8, 64, 1);
-                        ctx.note("GPTQ rounding without data: input Hessians from 64 synthetic token sequences of "
-                                + "8-64 tokens (seed 1; " + plan.describe() + "); real calibration text does better");
+                        feeds = syntheticFeeds(model, ctx, "rounding=gptq", "GPTQ input Hessians (real calibration "
+                                + "text does better)", 64, 8, 64, 1);
                     }
                 }
                 default -> throw new BadInputException("rounding must be auto, nearest or gptq, was " + rounding);
