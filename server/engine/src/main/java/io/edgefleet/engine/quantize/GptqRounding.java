@@ -85,7 +85,7 @@ final class GptqRounding {
                 for (int i = from; i < to; i++) {
                     column[i - from] = (float) wk[i * n + c];
                 }
-                scales[b * n + c] = bestScale(column, to - from, clipSteps);
+                scales[b * n + c] = QuantMath.mseScale(column, 0, to - from, QuantType.INT4, clipSteps);
             }
             for (int i = from; i < to; i++) {
                 double d = u.unsafe_get(i, i);
@@ -177,30 +177,6 @@ final class GptqRounding {
             }
         }
         return x;
-    }
-
-    /** The symmetric int4 scale with the least squared error over {@code len} values (see mseBlockwise). */
-    static float bestScale(float[] v, int len, int steps) {
-        float amax = 0;
-        for (int i = 0; i < len; i++) {
-            amax = Math.max(amax, Math.abs(v[i]));
-        }
-        float base = QuantMath.symmetricScale(amax, QuantType.INT4);
-        float best = base;
-        double bestErr = Double.POSITIVE_INFINITY;
-        for (int step = 0; step < steps; step++) {
-            float s = base * (1f - 0.025f * step);
-            double e = 0;
-            for (int i = 0; i < len; i++) {
-                double d = v[i] - QuantMath.quantize(v[i], s, 0, QuantType.INT4) * (double) s;
-                e += d * d;
-            }
-            if (e < bestErr) {
-                bestErr = e;
-                best = s;
-            }
-        }
-        return best;
     }
 
     /**
