@@ -35,6 +35,9 @@ import java.util.SplittableRandom;
 public final class SyntheticTokenFeeds {
     /** Tables with fewer rows are treated as token-type/segment tables, not vocabularies. */
     public static final int MIN_VOCABULARY = 256;
+    /** Upper bounds on what {@link #generate} makes. */
+    public static final int MAX_SEQUENCES = 4096;
+    public static final int MAX_LENGTH = 2048;
 
     /** What each input becomes. */
     public enum Role {
@@ -109,6 +112,11 @@ public final class SyntheticTokenFeeds {
         if (count < 1 || minLength < 1 || maxLength < minLength) {
             throw new IllegalArgumentException("need count >= 1 and 1 <= minLength <= maxLength, got " + count + ", "
                     + minLength + ", " + maxLength);
+        }
+        if (count > MAX_SEQUENCES || maxLength > MAX_LENGTH) {
+            // ranges settle after a few dozen sequences; a typo must not turn into minutes of runs or an OOM
+            throw new IllegalArgumentException("at most " + MAX_SEQUENCES + " sequences of at most " + MAX_LENGTH
+                    + " tokens, got " + count + " of up to " + maxLength);
         }
         Plan plan = plan(model);
         if (!plan.applicable()) {

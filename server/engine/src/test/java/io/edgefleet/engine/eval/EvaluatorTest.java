@@ -232,6 +232,18 @@ class EvaluatorTest {
     }
 
     @Test
+    void latencyIsTimedInAlternatingBlocksOfTenRuns() {
+        OnnxModel m = SampleModels.mlp(1);
+        List<Double> progress = new ArrayList<>();
+        Latency l = new Evaluator(Evaluator.Options.defaults().withLatencyRuns(0, 25))
+                .latency(m, alwaysClassZero(m), OrtRunner.syntheticFeeds(m), (f, msg) -> progress.add(f));
+        // one report per block pair: 10, 20, then the last 5 runs of each model
+        assertEquals(List.of(0.4, 0.8, 1.0), progress);
+        assertEquals(25, l.runs());
+        assertTrue(l.base().p50() > 0 && l.variant().p50() > 0);
+    }
+
+    @Test
     void cosineAndClassHelpers() {
         assertEquals(1.0, Evaluator.cosine(new float[] {0, 0}, new float[] {0, 0}));
         assertEquals(0.0, Evaluator.cosine(new float[] {0, 0}, new float[] {1, 0}));

@@ -178,5 +178,8 @@ class SyntheticTokenFeedsTest {
         BadInputException e = assertThrows(BadInputException.class,
                 () -> RecipeRegistry.get("dynamic-int8-smooth").passes().get(0).apply(f, bad));
         assertTrue(e.getMessage().contains("minLength"), e.getMessage());
+        BadInputException huge = assertThrows(BadInputException.class, () -> RecipeRegistry.get("dynamic-int8-smooth")
+                .passes().get(0).apply(f, PassContext.standalone(f, null, Map.of("syntheticMaxLength", "1000000"))));
+        assertTrue(huge.getMessage().contains("at most 2048 tokens"), huge.getMessage());
     }
 }
