@@ -1,5 +1,6 @@
 package io.edgefleet.engine.pipeline;
 
+import io.edgefleet.engine.BadInputException;
 import io.edgefleet.engine.onnx.OnnxModel;
 import java.util.Collections;
 import java.util.List;
@@ -49,14 +50,14 @@ public record Recipe(String name, String description, Kind kind, List<Pass> pass
     /**
      * The same recipe with some of its parameters replaced.
      *
-     * @throws io.edgefleet.engine.BadInputException for a name the recipe does not declare
+     * @throws BadInputException for a name the recipe does not declare
      */
     public Recipe withParameters(Map<String, String> overrides) {
-        java.util.List<String> unknown = overrides.keySet().stream().filter(k -> !parameters.containsKey(k)).sorted()
+        List<String> unknown = overrides.keySet().stream().filter(k -> !parameters.containsKey(k)).sorted()
                 .toList();
         if (!unknown.isEmpty()) {
             // a misspelt parameter would otherwise be ignored and the job would quietly run on the default
-            throw new io.edgefleet.engine.BadInputException("recipe '" + name + "' has no parameter" + (unknown.size() > 1
+            throw new BadInputException("recipe '" + name + "' has no parameter" + (unknown.size() > 1
                     ? "s " : " ") + String.join(", ", unknown) + (parameters.isEmpty() ? "; it takes none"
                             : "; its parameters: " + String.join(", ", parameters.keySet())));
         }

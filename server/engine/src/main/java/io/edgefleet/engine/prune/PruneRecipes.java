@@ -3,7 +3,9 @@ package io.edgefleet.engine.prune;
 import io.edgefleet.engine.BadInputException;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.lowrank.LowRankFactorizer;
+import io.edgefleet.engine.onnx.ElemType;
 import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.onnx.ValueInfo;
 import io.edgefleet.engine.pipeline.AggressiveReference;
 import io.edgefleet.engine.pipeline.LayerDecision;
 import io.edgefleet.engine.pipeline.Pass;
@@ -275,18 +277,18 @@ public final class PruneRecipes implements RecipeProvider {
         if (v.isEmpty() || v.equalsIgnoreCase("none")) {
             return null;
         }
-        List<io.edgefleet.engine.onnx.ValueInfo> ints = model.inputs().stream()
-                .filter(i -> i.type() == io.edgefleet.engine.onnx.ElemType.INT64
-                        || i.type() == io.edgefleet.engine.onnx.ElemType.INT32)
+        List<ValueInfo> ints = model.inputs().stream()
+                .filter(i -> i.type() == ElemType.INT64
+                        || i.type() == ElemType.INT32)
                 .toList();
         if (v.equalsIgnoreCase("auto")) {
-            List<String> masks = ints.stream().map(io.edgefleet.engine.onnx.ValueInfo::name)
+            List<String> masks = ints.stream().map(ValueInfo::name)
                     .filter(n -> n.toLowerCase(Locale.ROOT).contains("mask")).toList();
             return masks.size() == 1 ? masks.get(0) : null;
         }
         if (ints.stream().noneMatch(i -> i.name().equals(v))) {
             throw new BadInputException("tokenMask '" + v + "' is not an integer input of the model; its integer inputs: "
-                    + ints.stream().map(io.edgefleet.engine.onnx.ValueInfo::name).toList());
+                    + ints.stream().map(ValueInfo::name).toList());
         }
         return v;
     }

@@ -19,6 +19,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.commonmark.Extension;
+import org.commonmark.ext.gfm.tables.TablesExtension;
+import org.commonmark.parser.Parser;
+import org.commonmark.renderer.html.HtmlRenderer;
 
 /** Renders a {@link Report} as JSON (sorted keys, "\n" line ends, no clock) and as a Markdown page. */
 public final class ReportWriter {
@@ -60,13 +64,13 @@ public final class ReportWriter {
 
     // ---------------------------------------------------------------- HTML
 
-    private static final List<org.commonmark.Extension> MD_EXTENSIONS =
-            List.of(org.commonmark.ext.gfm.tables.TablesExtension.create());
-    private static final org.commonmark.parser.Parser MD_PARSER =
-            org.commonmark.parser.Parser.builder().extensions(MD_EXTENSIONS).build();
+    private static final List<Extension> MD_EXTENSIONS =
+            List.of(TablesExtension.create());
+    private static final Parser MD_PARSER =
+            Parser.builder().extensions(MD_EXTENSIONS).build();
     /** Raw HTML in the Markdown is escaped, not passed through: model names and notes come from users. */
-    private static final org.commonmark.renderer.html.HtmlRenderer HTML_RENDERER =
-            org.commonmark.renderer.html.HtmlRenderer.builder().extensions(MD_EXTENSIONS).escapeHtml(true).build();
+    private static final HtmlRenderer HTML_RENDERER =
+            HtmlRenderer.builder().extensions(MD_EXTENSIONS).escapeHtml(true).build();
 
     /** The Markdown report as a standalone HTML page (for a browser, from the CLI's output or the server). */
     public static String html(Report r) {
