@@ -290,7 +290,7 @@ class CompressionResourceTest {
                 return OnnxModel.read(DemoModels.classifier(999));
             }
         };
-        RecipeRegistry.register(Recipe.compression("test-swap", "test only: replaces the weights", false, Map.of(),
+        RecipeRegistry.register(Recipe.compression("test-swap", "test only: replaces the weights", false, List.of(),
                 swap));
     }
 
@@ -388,7 +388,7 @@ class CompressionResourceTest {
                 return model;
             }
         };
-        RecipeRegistry.register(Recipe.compression("test-blocking", "test only: waits", false, Map.of(), blocking));
+        RecipeRegistry.register(Recipe.compression("test-blocking", "test only: waits", false, List.of(), blocking));
         long base = Api.upload("cj-cancel", DemoModels.classifier(306));
         String running = submit("cj-cancel", base, Map.of("recipe", "test-blocking"));
         assertTrue(entered.await(30, TimeUnit.SECONDS), "the first job started");

@@ -12,9 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
-import java.util.SortedSet;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 
@@ -32,7 +30,7 @@ public final class PassContext {
     private final BooleanSupplier cancelled;
     private final List<LayerDecision> decisions = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
-    private final SortedSet<String> read = new TreeSet<>();
+    private final SortedMap<String, ParamSpec<?>> read = new TreeMap<>();
     private String passName = "";
     private Progress passProgress = Progress.NONE;
 
@@ -110,62 +108,39 @@ public final class PassContext {
 
     // ---------------------------------------------------------------- parameters
 
+    /** The job's parameter values as given (every declared parameter, defaults included, when a recipe runs). */
     public SortedMap<String, String> parameters() {
         return Collections.unmodifiableSortedMap(parameters);
     }
 
-    /** Every parameter name a pass has asked for so far (the recipe tests check each is declared by its recipe). */
-    public SortedSet<String> parametersRead() {
-        return Collections.unmodifiableSortedSet(read);
+    /**
+     * Every parameter a pass has read so far, with the spec it read it through (the recipe tests check each is
+     * declared by its recipe with the same rule).
+     */
+    public SortedMap<String, ParamSpec<?>> parametersRead() {
+        return Collections.unmodifiableSortedMap(read);
     }
 
-    public String param(String key, String defaultValue) {
-        read.add(key);
-        return parameters.getOrDefault(key, defaultValue);
-    }
-
-    public int intParam(String key, int defaultValue) {
-        read.add(key);
-        String v = parameters.get(key);
-        if (v == null) {
-            return defaultValue;
+    /**
+     * A parameter's value, parsed by its spec: the job's value, or the spec's default when the job has none (a
+     * standalone context). Read through the spec the recipe declares, so a value the recipe accepted at submission
+     * parses the same way here.
+     *
+     * @throws BadInputException for a value the spec does not allow (only possible when the values did not come
+     *     from {@link Recipe#withParameters}, e.g. a standalone context)
+     */
+    public <T> T get(ParamSpec<T> spec) {
+        ParamSpec<?> earlier = read.putIfAbsent(spec.name(), spec);
+        if (earlier != null && !earlier.sameRuleAs(spec)) {
+            throw new IllegalStateException("parameter '" + spec.name() + "' is read with two rules: " + earlier
+                    + " and " + spec);
         }
+        String value = parameters.get(spec.name());
         try {
-            return Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new BadInputException("recipe parameter '" + key + "' must be an integer, got '" + v + "'");
+            return spec.parse(value == null ? spec.defaultValue() : value);
+        } catch (BadInputException e) {
+            throw new BadInputException("recipe '" + recipeName + "': " + e.getMessage(), e);
         }
-    }
-
-    public double doubleParam(String key, double defaultValue) {
-        read.add(key);
-        String v = parameters.get(key);
-        if (v == null) {
-            return defaultValue;
-        }
-        try {
-            double d = Double.parseDouble(v.trim());
-            if (!Double.isFinite(d)) {
-                throw new NumberFormatException();
-            }
-            return d;
-        } catch (NumberFormatException e) {
-            throw new BadInputException("recipe parameter '" + key + "' must be a finite number, got '" + v + "'");
-        }
-    }
-
-    public boolean boolParam(String key, boolean defaultValue) {
-        read.add(key);
-        String v = parameters.get(key);
-        if (v == null) {
-            return defaultValue;
-        }
-        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "true", "yes", "1", "on" -> true;
-            case "false", "no", "0", "off" -> false;
-            default -> throw new BadInputException("recipe parameter '" + key + "' must be true or false, got '" + v
-                    + "'");
-        };
     }
 
     // ---------------------------------------------------------------- progress and records

@@ -19,6 +19,7 @@ public final class RecipeRegistry {
     public static final String IDENTITY = "identity";
 
     private static final Map<String, Recipe> RECIPES = new TreeMap<>();
+    private static final Map<String, Recipe> BUILT_IN = new TreeMap<>();
     private static final List<String> LOAD_PROBLEMS = new ArrayList<>();
     private static boolean loaded;
 
@@ -40,7 +41,7 @@ public final class RecipeRegistry {
             }
         };
         return new Recipe(IDENTITY, "No change: reports on the float model itself as a baseline. Not a compression.",
-                Recipe.Kind.BASELINE, List.of(unchanged), new TreeMap<>(), false);
+                Recipe.Kind.BASELINE, List.of(unchanged), List.of(), false);
     }
 
     private static synchronized void ensureLoaded() {
@@ -64,6 +65,7 @@ public final class RecipeRegistry {
                 LOAD_PROBLEMS.add(String.valueOf(e.getMessage()));
             }
         }
+        BUILT_IN.putAll(RECIPES);
     }
 
     /** Adds or replaces a recipe. */
@@ -96,6 +98,15 @@ public final class RecipeRegistry {
     public static synchronized List<Recipe> all() {
         ensureLoaded();
         return List.copyOf(RECIPES.values());
+    }
+
+    /**
+     * The recipes that ship, sorted by name: {@code identity} and the providers', without what was
+     * {@link #register}ed at run time (for documentation and the recipe contract tests).
+     */
+    public static synchronized List<Recipe> builtIn() {
+        ensureLoaded();
+        return List.copyOf(BUILT_IN.values());
     }
 
     /** Providers that were listed but could not be loaded (for diagnostics). */

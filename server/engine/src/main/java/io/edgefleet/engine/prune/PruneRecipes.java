@@ -8,6 +8,8 @@ import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.ValueInfo;
 import io.edgefleet.engine.pipeline.AggressiveReference;
 import io.edgefleet.engine.pipeline.LayerDecision;
+import io.edgefleet.engine.pipeline.ParamSpec;
+import io.edgefleet.engine.pipeline.ParamSpec.Bounds;
 import io.edgefleet.engine.pipeline.Pass;
 import io.edgefleet.engine.pipeline.PassContext;
 import io.edgefleet.engine.pipeline.Recipe;
@@ -24,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
@@ -46,94 +47,99 @@ import java.util.function.Predicate;
  */
 public final class PruneRecipes implements RecipeProvider {
 
+    // The parameters: the recipes declare these specs and the passes read values through them (ParamSpec).
+    static final ParamSpec<Double> TARGET = ParamSpec.number("target", "0.5", Bounds.openClosed(0, 1));
+    static final ParamSpec<BudgetAllocator.Measure> MEASURE = ParamSpec.oneOf("measure", "macs",
+            BudgetAllocator.Measure.class);
+    static final ParamSpec<ChannelImportance.Criterion> CRITERION = ParamSpec.oneOf("criterion", "contribution",
+            ChannelImportance.Criterion.class);
+    static final ParamSpec<StructuredPruning.Allocation> CHANNEL_ALLOCATION = ParamSpec.oneOf("allocation",
+            "sensitivity", StructuredPruning.Allocation.class);
+    static final ParamSpec<StructuredPruning.Recalibration> RECALIBRATION = ParamSpec.oneOf("recalibration",
+            "least_squares", StructuredPruning.Recalibration.class);
+    static final ParamSpec<Integer> CHANNEL_MULTIPLE = ParamSpec.integer("channelMultiple", "8", Bounds.atLeast(1));
+    static final ParamSpec<Double> MAX_RATIO = ParamSpec.number("maxRatio", "0.75", Bounds.open(0, 1));
+    static final ParamSpec<Integer> CALIBRATION_SAMPLES = ParamSpec.integer("calibrationSamples", "256",
+            Bounds.atLeast(1));
+    static final ParamSpec<Calibrator.Method> INT8_METHOD = ParamSpec.oneOf("int8Method", "minmax",
+            Calibrator.Method.class);
+    static final ParamSpec<Double> SPARSITY = ParamSpec.number("sparsity", "0.5", Bounds.open(0, 1));
+    static final ParamSpec<MagnitudePruner.Scope> SCOPE = ParamSpec.oneOf("scope", "per_layer",
+            MagnitudePruner.Scope.class);
+    /** {keepN, groupM}, or null for unstructured. */
+    static final ParamSpec<int[]> NM = ParamSpec.text("nm", "", "empty (unstructured) or N:M, keep N of every M "
+            + "weights, 1 <= N < M (e.g. 2:4); set, it replaces sparsity", PruneRecipes::parseNm);
+    static final ParamSpec<Boolean> RECONSTRUCT = ParamSpec.bool("reconstruct", "true");
+    static final ParamSpec<Integer> MAX_CALIBRATION_SAMPLES = ParamSpec.integer("maxCalibrationSamples", "256",
+            Bounds.atLeast(1));
+    static final ParamSpec<Boolean> RESIDUAL_TARGET = ParamSpec.bool("residualTarget", "true");
+    static final ParamSpec<String> TOKEN_MASK = ParamSpec.text("tokenMask", "auto", "auto, none (or empty), or the "
+            + "name of an integer model input (the name is checked when the job runs)", String::trim);
+    static final ParamSpec<Double> BUDGET_POINTS = ParamSpec.number("budgetPoints", "0.5", Bounds.atLeast(0));
+    static final ParamSpec<Double> STEP = ParamSpec.number("step", "0.05", Bounds.open(0, 1));
+    static final ParamSpec<Double> MAX_SPARSITY = ParamSpec.number("maxSparsity", "0.95", Bounds.open(0, 1));
+    static final ParamSpec<Boolean> RECALIBRATE = ParamSpec.bool("recalibrate", "true");
+    static final ParamSpec<Double> CHECK_FRACTION = ParamSpec.number("checkFraction", "0.25", Bounds.open(0, 1));
+    static final ParamSpec<Integer> SPLIT_SEED = ParamSpec.integer("splitSeed", "0", Bounds.ANY);
+    static final ParamSpec<Double> ENERGY = ParamSpec.number("energy", "0.99", Bounds.openClosed(0, 1));
+    static final ParamSpec<Double> MAX_COST_FRACTION = ParamSpec.number("maxCostFraction", "0.8",
+            Bounds.openClosed(0, 1));
+    static final ParamSpec<Boolean> DATA_AWARE = ParamSpec.bool("dataAware", "true");
+
     @Override
     public List<Recipe> recipes() {
-        Map<String, String> structured = new TreeMap<>(Map.of("target", "0.5", "measure", "macs",
-                "criterion", "contribution", "allocation", "sensitivity", "recalibration", "least_squares",
-                "channelMultiple", "8", "maxRatio", "0.75", "calibrationSamples", "256"));
+        List<ParamSpec<?>> structured = List.of(TARGET, MEASURE, CRITERION, CHANNEL_ALLOCATION, RECALIBRATION,
+                CHANNEL_MULTIPLE, MAX_RATIO, CALIBRATION_SAMPLES);
         List<Recipe> out = new ArrayList<>();
         out.add(Recipe.compression("prune-structured",
                 "channel pruning that shrinks the graph (coupled channels found by dependency analysis), "
                         + "sensitivity-driven per-group budgets, least-squares recalibration without gradients",
                 true, structured, new StructuredPass()).withReference(PruneRecipes::structuredReference));
-        Map<String, String> hybrid = new TreeMap<>(structured);
-        hybrid.put("int8Method", "minmax");
+        List<ParamSpec<?>> hybrid = new ArrayList<>(structured);
+        hybrid.add(INT8_METHOD);
         out.add(Recipe.compression("prune-structured-int8",
                 "prune-structured followed by static INT8 (QDQ, per-channel weights)", true, hybrid,
                 new StructuredPass(), new StaticInt8Pass()).withReference(PruneRecipes::hybridReference));
         out.add(Recipe.compression("prune-magnitude",
                 "unstructured or N:M magnitude pruning: dense storage and latency unchanged, smaller compressed "
-                        + "transfer", false, Map.of("sparsity", "0.5", "scope", "per_layer", "nm", ""),
+                        + "transfer", false, List.of(SPARSITY, SCOPE, NM),
                 new MagnitudePass()).withReference(PruneRecipes::magnitudeReference));
         out.add(Recipe.compression("prune-hessian",
                 "one-shot Hessian-aware (SparseGPT/OBC) pruning of Gemm/MatMul layers with reconstruction to the "
                         + "float model's outputs (residual-stream aware), padding tokens left out of the statistics",
-                true, Map.of("sparsity", "0.5", "nm", "", "reconstruct", "true", "maxCalibrationSamples", "256",
-                        "residualTarget", "true", "tokenMask", "auto"), new HessianPass())
+                true, List.of(SPARSITY, NM, RECONSTRUCT, MAX_CALIBRATION_SAMPLES, RESIDUAL_TARGET, TOKEN_MASK),
+                new HessianPass())
                 .withReference(PruneRecipes::magnitudeReference));
         out.add(Recipe.compression("prune-iterative",
                 "magnitude pruning in steps with a masked least-squares refit after each, stopping at an accuracy "
                         + "budget checked on a held-out part of the calibration data (never on what the refit saw)",
-                true, new TreeMap<>(Map.of("budgetPoints", "0.5", "step", "0.05", "maxSparsity", "0.95",
-                        "scope", "per_layer", "recalibrate", "true", "checkFraction", "0.25", "splitSeed", "0",
-                        "calibrationSamples", "256")), new IterativePass())
+                true, List.of(BUDGET_POINTS, STEP, MAX_SPARSITY, SCOPE, RECALIBRATE, CHECK_FRACTION, SPLIT_SEED,
+                        CALIBRATION_SAMPLES), new IterativePass())
                 .withReference(PruneRecipes::achievedSparsityReference));
         out.add(Recipe.compression("lowrank-svd",
                 "truncated SVD of Gemm/MatMul weights into two thinner layers where that is cheaper, whitened by "
                         + "calibration statistics, then a least-squares refit", true,
-                Map.of("energy", "0.99", "maxCostFraction", "0.8", "dataAware", "true", "calibrationSamples", "256"),
+                List.of(ENERGY, MAX_COST_FRACTION, DATA_AWARE, CALIBRATION_SAMPLES),
                 new LowRankPass()).withReference(PruneRecipes::lowRankReference));
         return out;
     }
 
-    static <E extends Enum<E>> E enumParam(PassContext ctx, String key, String dflt, Class<E> type) {
-        String v = ctx.param(key, dflt).trim().toUpperCase(Locale.ROOT).replace('-', '_');
-        try {
-            return Enum.valueOf(type, v);
-        } catch (IllegalArgumentException e) {
-            List<String> names = new ArrayList<>();
-            for (E c : type.getEnumConstants()) {
-                names.add(c.name().toLowerCase(Locale.ROOT));
-            }
-            throw new BadInputException("recipe parameter '" + key + "' must be one of " + names + ", got '"
-                    + ctx.param(key, dflt) + "'");
-        }
-    }
-
-    static double fraction(PassContext ctx, String key, double dflt, boolean allowOne) {
-        double v = ctx.doubleParam(key, dflt);
-        if (!(v > 0 && (allowOne ? v <= 1 : v < 1))) {
-            throw new BadInputException("recipe parameter '" + key + "' must be in (0, " + (allowOne ? "1]" : "1)")
-                    + ", got " + v);
-        }
-        return v;
-    }
-
-    static int positive(PassContext ctx, String key, int dflt) {
-        int v = ctx.intParam(key, dflt);
-        if (v < 1) {
-            throw new BadInputException("recipe parameter '" + key + "' must be >= 1, got " + v);
-        }
-        return v;
-    }
-
-    /** "" for unstructured, else {keepN, groupM} from "N:M". */
-    static int[] nm(PassContext ctx) {
-        String v = ctx.param("nm", "").trim();
+    /** "" for unstructured (null), else {keepN, groupM} from "N:M". */
+    static int[] parseNm(String value) {
+        String v = value.trim();
         if (v.isEmpty()) {
             return null;
         }
         String[] p = v.split(":");
-        try {
-            int n = Integer.parseInt(p[0].trim());
-            int m = Integer.parseInt(p[1].trim());
-            if (p.length != 2 || n < 1 || n >= m) {
-                throw new NumberFormatException();
-            }
-            return new int[] {n, m};
-        } catch (RuntimeException e) {
-            throw new BadInputException("recipe parameter 'nm' must look like 2:4 (keep N of every M), got '" + v + "'");
+        if (p.length != 2) {
+            throw new IllegalArgumentException("not N:M");
         }
+        int n = Integer.parseInt(p[0].trim());
+        int m = Integer.parseInt(p[1].trim());
+        if (n < 1 || n >= m) {
+            throw new IllegalArgumentException("need 1 <= N < M");
+        }
+        return new int[] {n, m};
     }
 
     // ---------------------------------------------------------------- passes
@@ -147,16 +153,12 @@ public final class PruneRecipes implements RecipeProvider {
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
             Dataset calib = ctx.requireCalibration();
-            double target = fraction(ctx, "target", 0.5, true);
-            double maxRatio = fraction(ctx, "maxRatio", 0.75, false);
-            int samples = positive(ctx, "calibrationSamples", 256);
+            double target = ctx.get(TARGET);
+            double maxRatio = ctx.get(MAX_RATIO);
+            int samples = ctx.get(CALIBRATION_SAMPLES);
             StructuredPruning.Options defaults = StructuredPruning.Options.recommended(target);
-            StructuredPruning.Options o = new StructuredPruning.Options(
-                    enumParam(ctx, "criterion", "contribution", ChannelImportance.Criterion.class),
-                    enumParam(ctx, "measure", "macs", BudgetAllocator.Measure.class), target,
-                    enumParam(ctx, "allocation", "sensitivity", StructuredPruning.Allocation.class),
-                    positive(ctx, "channelMultiple", 8), maxRatio,
-                    enumParam(ctx, "recalibration", "least_squares", StructuredPruning.Recalibration.class),
+            StructuredPruning.Options o = new StructuredPruning.Options(ctx.get(CRITERION), ctx.get(MEASURE), target,
+                    ctx.get(CHANNEL_ALLOCATION), ctx.get(CHANNEL_MULTIPLE), maxRatio, ctx.get(RECALIBRATION),
                     defaults.sensitivity(), defaults.ls().withMaxSamples(samples), samples);
             ctx.progress(0, "channel dependency analysis");
             ChannelAnalysis analysis = ChannelAnalysis.analyze(model);
@@ -194,9 +196,9 @@ public final class PruneRecipes implements RecipeProvider {
 
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
-            Calibrator.Method m = enumParam(ctx, "int8Method", "minmax", Calibrator.Method.class);
+            Calibrator.Method m = ctx.get(INT8_METHOD);
             QuantizationResult r = new StaticInt8Quantizer(StaticInt8Quantizer.Options.of(m)
-                    .withMaxCalibrationSamples(positive(ctx, "calibrationSamples", 256)))
+                    .withMaxCalibrationSamples(ctx.get(CALIBRATION_SAMPLES)))
                     .quantize(model, ctx.requireCalibration());
             for (NodeDecision d : r.decisions()) {
                 ctx.decide(d.node(), d.opType(), d.precision(), d.reason(), Map.of());
@@ -213,13 +215,9 @@ public final class PruneRecipes implements RecipeProvider {
 
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
-            int[] nm = nm(ctx);
+            int[] nm = ctx.get(NM);
             MagnitudePruner.Options o = nm != null ? MagnitudePruner.Options.nm(nm[0], nm[1])
-                    : MagnitudePruner.Options.unstructured(ctx.doubleParam("sparsity", 0.5),
-                            enumParam(ctx, "scope", "per_layer", MagnitudePruner.Scope.class));
-            if (nm == null && !(o.sparsity() > 0 && o.sparsity() < 1)) {
-                throw new BadInputException("recipe parameter 'sparsity' must be in (0, 1), got " + o.sparsity());
-            }
+                    : MagnitudePruner.Options.unstructured(ctx.get(SPARSITY), ctx.get(SCOPE));
             MagnitudePruner.Result r = MagnitudePruner.prune(model, o, null);
             for (MagnitudePruner.LayerSparsity l : r.layers()) {
                 ctx.decide(l.layer(), "weights", l.note().isEmpty() ? "pruned" : "kept", l.note(),
@@ -246,13 +244,13 @@ public final class PruneRecipes implements RecipeProvider {
 
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
-            int[] nm = nm(ctx);
+            int[] nm = ctx.get(NM);
             HessianPruner.Options o = nm != null ? HessianPruner.Options.nm(nm[0], nm[1])
-                    : HessianPruner.Options.unstructured(fraction(ctx, "sparsity", 0.5, false));
-            o = o.withReconstruct(ctx.boolParam("reconstruct", true))
-                    .withMaxSamples(positive(ctx, "maxCalibrationSamples", 256))
-                    .withResidualTarget(ctx.boolParam("residualTarget", true));
-            String mask = tokenMask(model, ctx.param("tokenMask", "auto"));
+                    : HessianPruner.Options.unstructured(ctx.get(SPARSITY));
+            o = o.withReconstruct(ctx.get(RECONSTRUCT))
+                    .withMaxSamples(ctx.get(MAX_CALIBRATION_SAMPLES))
+                    .withResidualTarget(ctx.get(RESIDUAL_TARGET));
+            String mask = tokenMask(model, ctx.get(TOKEN_MASK));
             if (mask != null) {
                 o = o.withTokenMask(mask);
                 ctx.note("rows where calibration input '" + mask + "' is 0 (padding) are left out of the Hessians "
@@ -301,9 +299,9 @@ public final class PruneRecipes implements RecipeProvider {
      */
     static AggressiveReference.Built structuredReference(OnnxModel base, OnnxModel variant,
             List<LayerDecision> decisions, PassContext ctx) {
-        double target = fraction(ctx, "target", 0.5, true);
-        BudgetAllocator.Measure measure = enumParam(ctx, "measure", "macs", BudgetAllocator.Measure.class);
-        int multiple = positive(ctx, "channelMultiple", 8);
+        double target = ctx.get(TARGET);
+        BudgetAllocator.Measure measure = ctx.get(MEASURE);
+        int multiple = ctx.get(CHANNEL_MULTIPLE);
         ChannelAnalysis analysis = ChannelAnalysis.analyze(base);
         if (analysis.prunableGroups().isEmpty()) {
             return AggressiveReference.Built.none("no prunable channel group: no structured reference");
@@ -327,9 +325,9 @@ public final class PruneRecipes implements RecipeProvider {
         if (pruned.model() == null) {
             return pruned;
         }
-        Calibrator.Method m = enumParam(ctx, "int8Method", "minmax", Calibrator.Method.class);
+        Calibrator.Method m = ctx.get(INT8_METHOD);
         OnnxModel q = new StaticInt8Quantizer(StaticInt8Quantizer.Options.of(m)
-                .withMaxCalibrationSamples(positive(ctx, "calibrationSamples", 256)))
+                .withMaxCalibrationSamples(ctx.get(CALIBRATION_SAMPLES)))
                 .quantize(pruned.model(), ctx.requireCalibration()).model();
         return AggressiveReference.Built.of(q, pruned.description() + ", then the same static int8 ("
                 + m.name().toLowerCase(Locale.ROOT) + ")");
@@ -342,9 +340,8 @@ public final class PruneRecipes implements RecipeProvider {
      */
     static AggressiveReference.Built magnitudeReference(OnnxModel base, OnnxModel variant,
             List<LayerDecision> decisions, PassContext ctx) {
-        int[] nm = nm(ctx);
-        boolean same = ctx.recipeName().equals("prune-magnitude")
-                && ctx.param("scope", "per_layer").trim().equalsIgnoreCase("per_layer");
+        int[] nm = ctx.get(NM);
+        boolean same = ctx.recipeName().equals("prune-magnitude") && ctx.get(SCOPE) == MagnitudePruner.Scope.PER_LAYER;
         String suffix = same ? " (what this recipe does itself: the reference equals the variant)" : "";
         // The Hessian pruner leaves Conv layers alone; its reference must prune the same layers.
         Predicate<LinearLayer> layers = ctx.recipeName().equals("prune-hessian") ? l -> !l.isConv() : null;
@@ -354,7 +351,7 @@ public final class PruneRecipes implements RecipeProvider {
                     layers).model(), "plain " + nm[0] + ":" + nm[1] + " magnitude" + which + ", no reconstruction"
                     + suffix);
         }
-        double sparsity = fraction(ctx, "sparsity", 0.5, false);
+        double sparsity = ctx.get(SPARSITY);
         return AggressiveReference.Built.of(MagnitudePruner.prune(base, MagnitudePruner.Options.unstructured(sparsity,
                 MagnitudePruner.Scope.PER_LAYER), layers).model(), String.format(Locale.ROOT, "plain per-layer "
                 + "magnitude%s at the same sparsity %.2f, no reconstruction", which, sparsity) + suffix);
@@ -385,7 +382,7 @@ public final class PruneRecipes implements RecipeProvider {
      */
     static AggressiveReference.Built lowRankReference(OnnxModel base, OnnxModel variant,
             List<LayerDecision> decisions, PassContext ctx) {
-        double maxCost = fraction(ctx, "maxCostFraction", 0.8, true);
+        double maxCost = ctx.get(MAX_COST_FRACTION);
         OnnxModel current = base;
         int layers = 0;
         for (LayerDecision d : decisions) {
@@ -418,27 +415,23 @@ public final class PruneRecipes implements RecipeProvider {
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
             Dataset calib = ctx.requireCalibration();
-            double checkFraction = fraction(ctx, "checkFraction", 0.25, false);
-            double budget = ctx.doubleParam("budgetPoints", 0.5);
-            if (budget < 0) {
-                throw new BadInputException("recipe parameter 'budgetPoints' must be >= 0, got " + budget);
-            }
-            double step = fraction(ctx, "step", 0.05, false);
-            double max = fraction(ctx, "maxSparsity", 0.95, false);
-            int samples = positive(ctx, "calibrationSamples", 256);
-            IterativePruning.Options o = new IterativePruning.Options(step, max, budget,
-                    enumParam(ctx, "scope", "per_layer", MagnitudePruner.Scope.class),
-                    ctx.boolParam("recalibrate", true),
-                    LeastSquaresReconstruction.Options.defaults().withMaxSamples(samples));
+            double checkFraction = ctx.get(CHECK_FRACTION);
+            double budget = ctx.get(BUDGET_POINTS);
+            double step = ctx.get(STEP);
+            double max = ctx.get(MAX_SPARSITY);
+            int samples = ctx.get(CALIBRATION_SAMPLES);
+            int seed = ctx.get(SPLIT_SEED);
+            IterativePruning.Options o = new IterativePruning.Options(step, max, budget, ctx.get(SCOPE),
+                    ctx.get(RECALIBRATE), LeastSquaresReconstruction.Options.defaults().withMaxSamples(samples));
             IterativePruning.Split split;
             try {
-                split = IterativePruning.split(calib, checkFraction, ctx.intParam("splitSeed", 0));
+                split = IterativePruning.split(calib, checkFraction, seed);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException("recipe parameter 'checkFraction': " + e.getMessage(), e);
             }
             int nCheck = split.check().size();
             ctx.note(String.format(Locale.ROOT, "calibration split by seed %d: %d samples refit, %d held out to check "
-                    + "the %.2f-point budget (one check sample is %.2f points)", ctx.intParam("splitSeed", 0),
+                    + "the %.2f-point budget (one check sample is %.2f points)", seed,
                     split.fit().size(), nCheck, budget, 100.0 / nCheck));
             if (100.0 / nCheck > budget) {
                 // On digits-mlp (64 check samples, 0.5-point budget) every step to 90% passed the check with no loss
@@ -477,10 +470,10 @@ public final class PruneRecipes implements RecipeProvider {
 
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
-            boolean aware = ctx.boolParam("dataAware", true);
-            int samples = positive(ctx, "calibrationSamples", 256);
-            LowRankFactorizer.Options o = new LowRankFactorizer.Options(fraction(ctx, "energy", 0.99, true),
-                    fraction(ctx, "maxCostFraction", 0.8, true), 1024, aware, samples, 0);
+            boolean aware = ctx.get(DATA_AWARE);
+            int samples = ctx.get(CALIBRATION_SAMPLES);
+            LowRankFactorizer.Options o = new LowRankFactorizer.Options(ctx.get(ENERGY), ctx.get(MAX_COST_FRACTION),
+                    1024, aware, samples, 0);
             Dataset calib = aware ? ctx.requireCalibration() : ctx.calibration().orElse(null);
             LowRankFactorizer.Result r = LowRankFactorizer.factorize(model, o, calib, null);
             for (LowRankFactorizer.LayerDecision d : r.layers()) {

@@ -5,15 +5,19 @@ import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
 import io.edgefleet.engine.pipeline.AggressiveReference;
 import io.edgefleet.engine.pipeline.LayerDecision;
+import io.edgefleet.engine.pipeline.ParamSpec;
+import io.edgefleet.engine.pipeline.ParamSpec.Bounds;
 import io.edgefleet.engine.pipeline.Pass;
 import io.edgefleet.engine.pipeline.PassContext;
 import io.edgefleet.engine.pipeline.Recipe;
 import io.edgefleet.engine.pipeline.RecipeProvider;
 import io.edgefleet.engine.quantize.calib.Calibrator;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The quantization recipes, found by {@link io.edgefleet.engine.pipeline.RecipeRegistry} through ServiceLoader:
@@ -26,44 +30,66 @@ import java.util.Map;
  */
 public final class QuantizationRecipes implements RecipeProvider {
 
+    // The parameters: the recipes declare these specs and the passes read values through them (ParamSpec).
+    static final ParamSpec<Boolean> PER_CHANNEL = ParamSpec.bool("perChannel", "true");
+    static final ParamSpec<Boolean> CONV_INTEGER = ParamSpec.bool("convInteger", "false");
+    static final ParamSpec<Boolean> MERGE_SIBLINGS = ParamSpec.bool("mergeSiblings", "true");
+    static final ParamSpec<Integer> MIN_WEIGHT_ELEMENTS = ParamSpec.integer("minWeightElements", "1024",
+            Bounds.atLeast(0));
+    static final ParamSpec<Double> ALPHA = ParamSpec.number("alpha", "0.7", Bounds.closed(0, 1));
+    static final ParamSpec<Double> MIN_OUTLIER_RATIO = ParamSpec.number("minOutlierRatio", "8", Bounds.atLeast(1));
+    static final ParamSpec<Integer> MAX_CALIBRATION_SAMPLES = ParamSpec.integer("maxCalibrationSamples", "256",
+            Bounds.atLeast(1));
+    static final ParamSpec<Integer> STATIC_MAX_CALIBRATION_SAMPLES = MAX_CALIBRATION_SAMPLES.withDefault("512");
+    static final ParamSpec<Integer> SYNTHETIC_SEQUENCES = ParamSpec.integer("syntheticSequences", "64",
+            Bounds.closed(1, SyntheticTokenFeeds.MAX_SEQUENCES));
+    static final ParamSpec<Integer> SYNTHETIC_MIN_LENGTH = ParamSpec.integer("syntheticMinLength", "8",
+            Bounds.closed(1, SyntheticTokenFeeds.MAX_LENGTH));
+    static final ParamSpec<Integer> SYNTHETIC_MAX_LENGTH = ParamSpec.integer("syntheticMaxLength", "64",
+            Bounds.closed(1, SyntheticTokenFeeds.MAX_LENGTH));
+    static final ParamSpec<Integer> SYNTHETIC_SEED = ParamSpec.integer("syntheticSeed", "1", Bounds.ANY);
+    static final ParamSpec<Integer> BLOCK_SIZE = ParamSpec.integerOneOf("blockSize", "32", 32, 64, 128);
+    static final ParamSpec<String> ROUNDING = ParamSpec.oneOf("rounding", "auto", "auto", "nearest", "gptq");
+    static final ParamSpec<String> EMBEDDINGS = ParamSpec.oneOf("embeddings", "int8", "int8", "float");
+    static final ParamSpec<Calibrator.Method> METHOD = ParamSpec.oneOf("method", "entropy", Calibrator.Method.class);
+    static final ParamSpec<Double> BUDGET = ParamSpec.number("budget", "0.005", Bounds.atLeast(0));
+
     @Override
     public List<Recipe> recipes() {
         List<Recipe> out = new ArrayList<>();
         out.add(Recipe.compression("dynamic-int8",
                 "int8 weights (per output channel), activations quantized at run time; no calibration data needed",
-                false, Map.of("perChannel", "true", "convInteger", "false", "mergeSiblings", "true",
-                        "minWeightElements", "1024"), new DynamicPass())
+                false, List.of(PER_CHANNEL, CONV_INTEGER, MERGE_SIBLINGS, MIN_WEIGHT_ELEMENTS), new DynamicPass())
                 .withReference(QuantizationRecipes::dynamicPerTensorReference));
         out.add(Recipe.compression("dynamic-int8-smooth",
                 "dynamic-int8 after calibrated per-channel smoothing of MatMul inputs with outlier channels "
                         + "(transformer LayerNorm/GELU outputs): calibration data sets the smoothing scales only; "
                         + "without it, token-id models are calibrated on synthetic sequences from their own vocabulary",
-                false, Map.of("alpha", "0.7", "minOutlierRatio", "8", "maxCalibrationSamples", "256",
-                        "syntheticSequences", "64", "syntheticMinLength", "8", "syntheticMaxLength", "64",
-                        "syntheticSeed", "1"),
-                new DynamicSmoothPass()).withReference(QuantizationRecipes::dynamicPerTensorReference));
+                false, List.of(ALPHA, MIN_OUTLIER_RATIO, MAX_CALIBRATION_SAMPLES, SYNTHETIC_SEQUENCES,
+                        SYNTHETIC_MIN_LENGTH, SYNTHETIC_MAX_LENGTH, SYNTHETIC_SEED),
+                new DynamicSmoothPass()).withReference(QuantizationRecipes::defaultDynamicPerTensorReference));
         for (Calibrator.Method m : Calibrator.Method.values()) {
             String name = m.name().toLowerCase(Locale.ROOT);
             out.add(Recipe.compression("static-int8-" + name,
                     "QDQ int8 with " + name + " calibration: uint8 activations, int8 per-channel weights, int32 bias",
-                    true, Map.of("maxCalibrationSamples", "512"), new StaticPass(m))
+                    true, List.of(STATIC_MAX_CALIBRATION_SAMPLES), new StaticPass(m))
                     .withReference(QuantizationRecipes::staticPerTensorReference));
         }
         out.add(Recipe.compression("fp16", "float16 weights; float16 compute where ONNX Runtime CPU has kernels",
-                false, Map.of(), new Fp16Pass()).withReference(QuantizationRecipes::dynamicPerTensorReference));
+                false, List.of(), new Fp16Pass()).withReference(QuantizationRecipes::defaultDynamicPerTensorReference));
         out.add(Recipe.compression("fp16-storage",
                 "float16-stored weights, float32 compute: half the file and download, the float model's speed on "
-                        + "CPUs without float16 arithmetic", false, Map.of(), new Fp16StoragePass())
-                .withReference(QuantizationRecipes::dynamicPerTensorReference));
+                        + "CPUs without float16 arithmetic", false, List.of(), new Fp16StoragePass())
+                .withReference(QuantizationRecipes::defaultDynamicPerTensorReference));
         out.add(Recipe.compression("int4-weight-only",
                 "block-wise int4 MatMul weights via DequantizeLinear (opset 21), float activations; GPTQ rounding "
                         + "from calibration data when given (rounding=auto), round-to-nearest otherwise; embedding "
                         + "tables row-wise int8 (embeddings=int8) or float", false,
-                Map.of("blockSize", "32", "rounding", "auto", "maxCalibrationSamples", "256", "embeddings", "int8"),
+                List.of(BLOCK_SIZE, ROUNDING, MAX_CALIBRATION_SAMPLES, EMBEDDINGS),
                 new Int4Pass()).withReference(QuantizationRecipes::int4CoarseReference));
         out.add(Recipe.compression("mixed-precision",
                 "static int8 with the most sensitive layers kept float32 until the accuracy budget holds", true,
-                Map.of("method", "entropy", "budget", "0.005", "maxCalibrationSamples", "256"), new MixedPass())
+                List.of(METHOD, BUDGET, MAX_CALIBRATION_SAMPLES), new MixedPass())
                 .withReference(QuantizationRecipes::staticPerTensorReference));
         return out;
     }
@@ -95,32 +121,41 @@ public final class QuantizationRecipes implements RecipeProvider {
     // ---------------------------------------------------------------- aggressive references
 
     /**
-     * Dynamic int8 with one scale per weight tensor, no smoothing, no sibling merging, on the same layers as
-     * {@code dynamic-int8} (its {@code minWeightElements} and {@code convInteger}).
+     * Dynamic int8 with one scale per weight tensor, no smoothing, no sibling merging, on the same layers as the
+     * variant ({@code dynamic-int8}'s {@code minWeightElements} and {@code convInteger}).
      */
     static AggressiveReference.Built dynamicPerTensorReference(OnnxModel base, OnnxModel variant,
             List<LayerDecision> decisions, PassContext ctx) {
-        var o = DynamicInt8Quantizer.Options.DEFAULTS.withPerChannel(false).withMergeSiblings(false)
-                .withConvInteger(ctx.boolParam("convInteger", false))
-                .withMinWeightElements(ctx.intParam("minWeightElements", 1024));
-        String what = "dynamic int8 with one scale per weight tensor, no smoothing";
-        if (ctx.recipeName().startsWith("fp16")) {
-            what += " (fp16 has no cruder form; this is the next, lossier step)";
-        } else if (ctx.recipeName().equals("dynamic-int8") && !ctx.boolParam("perChannel", true)) {
-            what += " (this variant is per-tensor too)";
-        }
+        String what = DYNAMIC_PER_TENSOR + (ctx.get(PER_CHANNEL) ? "" : " (this variant is per-tensor too)");
+        return dynamicPerTensor(base, DynamicInt8Quantizer.Options.DEFAULTS.withConvInteger(ctx.get(CONV_INTEGER))
+                .withMinWeightElements(ctx.get(MIN_WEIGHT_ELEMENTS)), what);
+    }
+
+    /**
+     * The same for recipes without those parameters ({@code dynamic-int8-smooth}, whose int8 step uses the
+     * quantizer's defaults, and the fp16 recipes): dynamic int8 at the quantizer's defaults, per tensor.
+     */
+    static AggressiveReference.Built defaultDynamicPerTensorReference(OnnxModel base, OnnxModel variant,
+            List<LayerDecision> decisions, PassContext ctx) {
+        String what = DYNAMIC_PER_TENSOR + (ctx.recipeName().startsWith("fp16")
+                ? " (fp16 has no cruder form; this is the next, lossier step)" : "");
+        return dynamicPerTensor(base, DynamicInt8Quantizer.Options.DEFAULTS, what);
+    }
+
+    private static final String DYNAMIC_PER_TENSOR = "dynamic int8 with one scale per weight tensor, no smoothing";
+
+    private static AggressiveReference.Built dynamicPerTensor(OnnxModel base, DynamicInt8Quantizer.Options layers,
+            String what) {
+        var o = layers.withPerChannel(false).withMergeSiblings(false);
         return AggressiveReference.Built.of(new DynamicInt8Quantizer(o).quantize(base).model(), what);
     }
 
     /** Static QDQ int8 with MinMax ranges and one scale per weight tensor, every candidate layer int8. */
     static AggressiveReference.Built staticPerTensorReference(OnnxModel base, OnnxModel variant,
             List<LayerDecision> decisions, PassContext ctx) {
-        int samples = ctx.intParam("maxCalibrationSamples", 512);
-        if (samples < 1) {
-            throw new BadInputException("maxCalibrationSamples must be >= 1, was " + samples);
-        }
+        int samples = ctx.get(MAX_CALIBRATION_SAMPLES);
         OnnxModel q = new StaticInt8Quantizer(new StaticInt8Quantizer.Options(Calibrator.Method.MINMAX, false, samples,
-                java.util.Set.of())).quantize(base, ctx.requireCalibration()).model();
+                Set.of())).quantize(base, ctx.requireCalibration()).model();
         return AggressiveReference.Built.of(q, "static int8 (QDQ) with MinMax ranges, one scale per weight tensor, "
                 + "every candidate layer int8 (no float fallback)");
     }
@@ -131,12 +166,12 @@ public final class QuantizationRecipes implements RecipeProvider {
      */
     static AggressiveReference.Built int4CoarseReference(OnnxModel base, OnnxModel variant,
             List<LayerDecision> decisions, PassContext ctx) {
-        int block = ctx.intParam("blockSize", 32);
-        String rounding = ctx.param("rounding", "auto");
+        int block = ctx.get(BLOCK_SIZE);
+        String rounding = ctx.get(ROUNDING);
         boolean same = block == 128 && (rounding.equals("nearest")
                 || (rounding.equals("auto") && ctx.calibration().isEmpty()));
         return AggressiveReference.Built.of(new Int4WeightOnlyQuantizer(128, 1024,
-                ctx.param("embeddings", "int8").equals("int8")).quantize(base).model(),
+                ctx.get(EMBEDDINGS).equals("int8")).quantize(base).model(),
                 "weight-only int4 rounded to nearest (no GPTQ), the coarsest block of 128 rows per scale"
                         + (same ? " (what this variant does too: the reference equals it)" : ""));
     }
@@ -155,9 +190,8 @@ public final class QuantizationRecipes implements RecipeProvider {
 
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
-            var o = new DynamicInt8Quantizer.Options(ctx.boolParam("perChannel", true), true,
-                    ctx.boolParam("convInteger", false), false, ctx.intParam("minWeightElements", 1024),
-                    ctx.boolParam("mergeSiblings", true));
+            var o = new DynamicInt8Quantizer.Options(ctx.get(PER_CHANNEL), true, ctx.get(CONV_INTEGER), false,
+                    ctx.get(MIN_WEIGHT_ELEMENTS), ctx.get(MERGE_SIBLINGS));
             QuantizationResult r = new DynamicInt8Quantizer(o).quantize(model);
             record(ctx, r);
             return r.model();
@@ -172,22 +206,16 @@ public final class QuantizationRecipes implements RecipeProvider {
 
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
-            ActivationSmoothing.Options so;
-            try {
-                so = new ActivationSmoothing.Options(ctx.doubleParam("alpha", 0.7),
-                        ctx.doubleParam("minOutlierRatio", 8.0), 1024, ctx.intParam("maxCalibrationSamples", 256));
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException(e.getMessage());
-            }
+            ActivationSmoothing.Options so = new ActivationSmoothing.Options(ctx.get(ALPHA), ctx.get(MIN_OUTLIER_RATIO),
+                    1024, ctx.get(MAX_CALIBRATION_SAMPLES));
             ActivationSmoothing.Result smoothed;
             if (ctx.calibration().isPresent()) {
                 smoothed = new ActivationSmoothing(so).smooth(model, ctx.calibration().get());
             } else {
                 List<Map<String, TensorData>> feeds = syntheticFeeds(model, ctx, "dynamic-int8-smooth (or use "
                         + "dynamic-int8, which needs none)", "smoothing ranges measured",
-                        Math.min(ctx.intParam("syntheticSequences", 64), so.maxCalibrationSamples()),
-                        ctx.intParam("syntheticMinLength", 8), ctx.intParam("syntheticMaxLength", 64),
-                        ctx.intParam("syntheticSeed", 1));
+                        Math.min(ctx.get(SYNTHETIC_SEQUENCES), so.maxCalibrationSamples()),
+                        ctx.get(SYNTHETIC_MIN_LENGTH), ctx.get(SYNTHETIC_MAX_LENGTH), ctx.get(SYNTHETIC_SEED));
                 smoothed = new ActivationSmoothing(so).smooth(model, feeds);
             }
             QuantizationResult r = new DynamicInt8Quantizer().quantize(smoothed);
@@ -212,10 +240,7 @@ public final class QuantizationRecipes implements RecipeProvider {
 
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
-            int samples = ctx.intParam("maxCalibrationSamples", 512);
-            if (samples < 1) {
-                throw new BadInputException("maxCalibrationSamples must be >= 1, was " + samples);
-            }
+            int samples = ctx.get(STATIC_MAX_CALIBRATION_SAMPLES);
             QuantizationResult r = new StaticInt8Quantizer(StaticInt8Quantizer.Options.of(method)
                     .withMaxCalibrationSamples(samples)).quantize(model, ctx.requireCalibration());
             record(ctx, r);
@@ -259,19 +284,13 @@ public final class QuantizationRecipes implements RecipeProvider {
 
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
-            int block = ctx.intParam("blockSize", 32);
-            if (block != 32 && block != 64 && block != 128) {
-                throw new BadInputException("blockSize must be 32, 64 or 128, was " + block);
-            }
-            String rounding = ctx.param("rounding", "auto");
+            int block = ctx.get(BLOCK_SIZE);
+            String rounding = ctx.get(ROUNDING);
             List<Map<String, TensorData>> feeds = null;
             switch (rounding) {
                 case "nearest" -> { }
                 case "auto", "gptq" -> {
-                    int max = ctx.intParam("maxCalibrationSamples", 256);
-                    if (max < 1) {
-                        throw new BadInputException("maxCalibrationSamples must be >= 1, was " + max);
-                    }
+                    int max = ctx.get(MAX_CALIBRATION_SAMPLES);
                     if (ctx.calibration().isPresent()) {
                         feeds = FeedActivations.batches(model, ctx.calibration().get(), max);
                         ctx.note("GPTQ rounding: input Hessians from " + Math.min(ctx.calibration().get().size(), max)
@@ -281,12 +300,9 @@ public final class QuantizationRecipes implements RecipeProvider {
                                 + "text does better)", 64, 8, 64, 1);
                     }
                 }
-                default -> throw new BadInputException("rounding must be auto, nearest or gptq, was " + rounding);
+                default -> throw new IllegalStateException("rounding '" + rounding + "' passed its spec");
             }
-            String embeddings = ctx.param("embeddings", "int8");
-            if (!embeddings.equals("int8") && !embeddings.equals("float")) {
-                throw new BadInputException("embeddings must be int8 or float, was " + embeddings);
-            }
+            String embeddings = ctx.get(EMBEDDINGS);
             QuantizationResult r = new Int4WeightOnlyQuantizer(block, 1024, embeddings.equals("int8"))
                     .quantize(model, feeds);
             record(ctx, r);
@@ -302,20 +318,11 @@ public final class QuantizationRecipes implements RecipeProvider {
 
         @Override
         public OnnxModel apply(OnnxModel model, PassContext ctx) {
-            Calibrator.Method m;
-            try {
-                m = Calibrator.Method.valueOf(ctx.param("method", "entropy").toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException("method must be minmax, percentile or entropy, was "
-                        + ctx.param("method", ""));
-            }
-            double budget = ctx.doubleParam("budget", 0.005);
-            if (budget < 0) {
-                throw new BadInputException("budget must be >= 0, was " + budget);
-            }
-            var res = new MixedPrecisionQuantizer(m, budget, ctx.intParam("maxCalibrationSamples", 256))
+            Calibrator.Method m = ctx.get(METHOD);
+            double budget = ctx.get(BUDGET);
+            var res = new MixedPrecisionQuantizer(m, budget, ctx.get(MAX_CALIBRATION_SAMPLES))
                     .quantize(model, ctx.requireCalibration(), f -> ctx.progress(f, "sensitivity analysis"));
-            Map<String, Double> sens = new java.util.HashMap<>();
+            Map<String, Double> sens = new HashMap<>();
             for (var l : res.layers()) {
                 sens.put(l.node(), l.sensitivity());
             }

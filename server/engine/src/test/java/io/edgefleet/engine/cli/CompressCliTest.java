@@ -51,7 +51,7 @@ class CompressCliTest {
         valid = TestData.writeNpz(dir.resolve("valid.npz"), x, TestData.labelsWithErrors(m, x, 2),
                 TestData.cohorts(60, 2));
         // A recipe that ruins the model (zeroes every weight) and one that crashes, to drive exit codes 3 and 1.
-        RecipeRegistry.register(Recipe.compression("test-zero", "test: zero weights", false, Map.of(), new Pass() {
+        RecipeRegistry.register(Recipe.compression("test-zero", "test: zero weights", false, List.of(), new Pass() {
             @Override
             public String name() {
                 return "zero";
@@ -67,7 +67,7 @@ class CompressCliTest {
                 return g.toModel();
             }
         }));
-        RecipeRegistry.register(Recipe.compression("test-crash", "test: crashes", false, Map.of(), new Pass() {
+        RecipeRegistry.register(Recipe.compression("test-crash", "test: crashes", false, List.of(), new Pass() {
             @Override
             public String name() {
                 return "crash";

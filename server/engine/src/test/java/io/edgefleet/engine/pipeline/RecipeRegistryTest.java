@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgefleet.engine.BadInputException;
 import io.edgefleet.engine.onnx.SampleModels;
+import io.edgefleet.engine.pipeline.ParamSpec.Bounds;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class RecipeRegistryTest {
 
     @Test
     void namesAndParametersAreChecked() {
-        assertThrows(IllegalArgumentException.class, () -> Recipe.compression("Bad Name", "", false, Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> Recipe.compression("Bad Name", "", false, List.of()));
         Recipe r = TestPasses.noiseRecipe(0.1).withParameters(Map.of("noise", "0.3"));
         assertEquals(Map.of("noise", "0.3"), r.parameters());
         assertThrows(io.edgefleet.engine.BadInputException.class,
@@ -48,16 +49,25 @@ class RecipeRegistryTest {
     }
 
     @Test
-    void contextParameterParsing() {
+    void theContextReadsParametersThroughTheirSpecs() {
         PassContext ctx = PassContext.standalone(SampleModels.mlp(1), null,
-                Map.of("n", "12", "f", "0.25", "b", "yes", "bad", "x"));
-        assertEquals(12, ctx.intParam("n", 0));
-        assertEquals(0.25, ctx.doubleParam("f", 0));
-        assertTrue(ctx.boolParam("b", false));
-        assertEquals(7, ctx.intParam("missing", 7));
-        assertThrows(BadInputException.class, () -> ctx.intParam("bad", 0));
-        assertThrows(BadInputException.class, () -> ctx.doubleParam("bad", 0));
-        assertThrows(BadInputException.class, () -> ctx.boolParam("bad", false));
+                Map.of("n", "12", "f", "0.25", "b", "yes", "badInt", "x", "badNumber", "x", "badBool", "x"));
+        ParamSpec<Integer> n = ParamSpec.integer("n", "0", Bounds.atLeast(0));
+        assertEquals(12, ctx.get(n));
+        assertEquals(0.25, ctx.get(ParamSpec.number("f", "0", Bounds.closed(0, 1))));
+        assertTrue(ctx.get(ParamSpec.bool("b", "false")));
+        assertEquals(7, ctx.get(ParamSpec.integer("missing", "7", Bounds.ANY)), "no value: the spec's default");
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> ctx.get(ParamSpec.integer("badInt", "0", Bounds.ANY)));
+        assertTrue(e.getMessage().contains("recipe 'standalone': parameter 'badInt' must be an integer, got 'x'"),
+                e.getMessage());
+        assertThrows(BadInputException.class, () -> ctx.get(ParamSpec.number("badNumber", "0", Bounds.ANY)));
+        assertThrows(BadInputException.class, () -> ctx.get(ParamSpec.bool("badBool", "false")));
+        // one name, one rule: a pass that reads a parameter differently from another is a programming error
+        assertThrows(IllegalStateException.class, () -> ctx.get(ParamSpec.integer("n", "1", Bounds.atLeast(1))));
+        assertEquals(n.defaultValue(), ctx.parametersRead().get("n").defaultValue());
+        assertEquals(List.of("b", "badBool", "badInt", "badNumber", "f", "missing", "n"),
+                List.copyOf(ctx.parametersRead().keySet()));
         assertThrows(BadInputException.class, ctx::requireCalibration);
     }
 }

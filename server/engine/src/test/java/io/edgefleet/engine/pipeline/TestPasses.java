@@ -5,6 +5,7 @@ import io.edgefleet.engine.onnx.Graph;
 import io.edgefleet.engine.onnx.OnnxBuilder;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
+import java.util.List;
 import java.util.Map;
 
 /** Small real passes for pipeline tests. */
@@ -12,8 +13,11 @@ final class TestPasses {
     private TestPasses() {
     }
 
+    /** Relative size of the noise: 0 leaves the weights alone. */
+    static final ParamSpec<Double> NOISE = ParamSpec.number("noise", "0.0", ParamSpec.Bounds.atLeast(0));
+
     /**
-     * Adds Gaussian noise of relative size {@code param noise} (default 0.0) to every float initializer with more than
+     * Adds Gaussian noise of relative size {@link #NOISE} (default 0.0) to every float initializer with more than
      * one element, recording one decision per touched initializer. With a large noise it ruins accuracy.
      */
     static Pass weightNoise() {
@@ -25,7 +29,7 @@ final class TestPasses {
 
             @Override
             public OnnxModel apply(OnnxModel model, PassContext ctx) {
-                double rel = ctx.doubleParam("noise", 0.0);
+                double rel = ctx.get(NOISE);
                 Graph g = model.edit();
                 int i = 0;
                 var names = g.initializerNames();
@@ -55,7 +59,7 @@ final class TestPasses {
     }
 
     static Recipe noiseRecipe(double noise) {
-        return Recipe.compression("test-noise", "test: weight noise", false, Map.of("noise", Double.toString(noise)),
-                weightNoise());
+        return Recipe.compression("test-noise", "test: weight noise", false,
+                List.of(NOISE.withDefault(Double.toString(noise))), weightNoise());
     }
 }

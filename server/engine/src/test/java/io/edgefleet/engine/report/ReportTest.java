@@ -14,6 +14,8 @@ import io.edgefleet.engine.onnx.SampleModels;
 import io.edgefleet.engine.pipeline.CompressionJob;
 import io.edgefleet.engine.pipeline.JobResult;
 import io.edgefleet.engine.pipeline.LayerDecision;
+import io.edgefleet.engine.pipeline.ParamSpec;
+import io.edgefleet.engine.pipeline.ParamSpec.Bounds;
 import io.edgefleet.engine.pipeline.Pass;
 import io.edgefleet.engine.pipeline.PassContext;
 import io.edgefleet.engine.pipeline.Recipe;
@@ -43,7 +45,8 @@ class ReportTest {
                 return model;
             }
         };
-        return Recipe.compression("annotate", "test recipe | with a pipe", false, Map.of("b", "2", "a", "1"), p);
+        return Recipe.compression("annotate", "test recipe | with a pipe", false, List.of(ParamSpec.integer("b", "2", Bounds.ANY),
+                ParamSpec.integer("a", "1", Bounds.ANY)), p);
     }
 
     static JobResult run(OnnxModel m, Recipe r, Dataset calib, Dataset valid) {
