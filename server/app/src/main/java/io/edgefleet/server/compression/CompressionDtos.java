@@ -68,7 +68,21 @@ public final class CompressionDtos {
             Long finishedAt) {
     }
 
+    /**
+     * A recipe and its parameters: {@code parameters} maps each name to its default; {@code parameterSpecs} says
+     * what each accepts (a submitted value outside it is refused with 400).
+     */
     public record RecipeView(String name, String kind, String description, boolean needsCalibration,
-            List<String> passes, Map<String, String> parameters) {
+            List<String> passes, Map<String, String> parameters, List<ParameterView> parameterSpecs) {
+    }
+
+    /**
+     * One recipe parameter.
+     *
+     * @param type number, integer, boolean, choice or text
+     * @param allowed what is accepted: an interval such as {@code (0, 1]} or {@code >= 1}, the allowed words, or a
+     *     text rule
+     */
+    public record ParameterView(String name, String type, String allowed, String defaultValue) {
     }
 }

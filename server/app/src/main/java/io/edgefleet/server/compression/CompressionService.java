@@ -20,6 +20,7 @@ import io.edgefleet.server.compression.CompressionDtos.BaseRef;
 import io.edgefleet.server.compression.CompressionDtos.Budget;
 import io.edgefleet.server.compression.CompressionDtos.JobRequest;
 import io.edgefleet.server.compression.CompressionDtos.JobView;
+import io.edgefleet.server.compression.CompressionDtos.ParameterView;
 import io.edgefleet.server.compression.CompressionDtos.RecipeView;
 import io.edgefleet.server.config.EdgefleetConfig;
 import io.edgefleet.server.deviceclass.DeviceClassEntity;
@@ -135,7 +136,10 @@ public class CompressionService {
 
     public List<RecipeView> recipes() {
         return RecipeRegistry.all().stream().map(r -> new RecipeView(r.name(), r.kind().name(), r.description(),
-                r.needsCalibration(), r.passNames(), r.parameters())).toList();
+                r.needsCalibration(), r.passNames(), r.parameters(), r.specs().stream()
+                        .map(s -> new ParameterView(s.name(), s.type().toString(), s.allowed(),
+                                r.parameters().get(s.name())))
+                        .toList())).toList();
     }
 
     // ---------------------------------------------------------------- submit

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -350,6 +351,56 @@ class CompressionResourceTest {
         api().get("/api/v1/compression-jobs/no-such-job").then().statusCode(404).body("error", equalTo("NOT_FOUND"));
         api().get("/api/v1/recipes").then().statusCode(200).body("name", hasItem("static-int8-minmax"))
                 .body("find { it.name == 'static-int8-minmax' }.needsCalibration", equalTo(true));
+    }
+
+    private long jobsStoredFor(String model) {
+        return QuarkusTransaction.requiringNew().call(() -> session.createSelectionQuery(
+                "select count(j) from CompressionJobEntity j where j.modelName = :m", Long.class)
+                .setParameter("m", model).getSingleResult());
+    }
+
+    @Test
+    void badParameterValuesAreRefusedAtSubmissionWithTheReasonAndStoreNothing() throws Exception {
+        long base = Api.upload("cj-params", DemoModels.classifier(308));
+        String path = "/api/v1/models/cj-params/versions/" + base + "/compressions";
+        long blobsBefore = blobs.count();
+        json().body(Map.of("recipe", "prune-magnitude", "params", Map.of("sparsity", "abc"))).post(path)
+                .then().statusCode(400).body("error", equalTo("VALIDATION_FAILED"))
+                .body("message", equalTo("recipe 'prune-magnitude': parameter 'sparsity' must be a number in (0, 1), "
+                        + "got 'abc'"));
+        // every bad value at once, before the datasets are even looked up
+        json().body(Map.of("recipe", "prune-iterative", "calibrationDataset", "cj-params-no-such-data",
+                        "params", Map.of("checkFraction", "2", "scope", "everywhere", "step", "0.1"))).post(path)
+                .then().statusCode(400).body("error", equalTo("VALIDATION_FAILED"))
+                .body("message", containsString("parameter 'checkFraction' must be a number in (0, 1), got '2'"))
+                .body("message", containsString("parameter 'scope' must be one of per_layer, global, got "
+                        + "'everywhere'"))
+                .body("message", not(containsString("'step'")));
+        assertEquals(0, jobsStoredFor("cj-params"), "a refused job is not stored");
+        api().get("/api/v1/compression-jobs?model=cj-params").then().statusCode(200).body("size()", equalTo(0));
+        assertEquals(blobsBefore, blobs.count(), "nor anything in the blob store");
+
+        // what GET /recipes says is allowed is what submission checks
+        api().get("/api/v1/recipes").then().statusCode(200)
+                .body("find { it.name == 'prune-iterative' }.parameters.checkFraction", equalTo("0.25"))
+                .body("find { it.name == 'prune-iterative' }.parameterSpecs.find { it.name == 'checkFraction' }.type",
+                        equalTo("number"))
+                .body("find { it.name == 'prune-iterative' }.parameterSpecs.find { it.name == 'checkFraction' }"
+                        + ".allowed", equalTo("(0, 1)"))
+                .body("find { it.name == 'prune-iterative' }.parameterSpecs.find { it.name == 'checkFraction' }"
+                        + ".defaultValue", equalTo("0.25"))
+                .body("find { it.name == 'int4-weight-only' }.parameterSpecs.find { it.name == 'blockSize' }.allowed",
+                        equalTo("32, 64, 128"));
+
+        // an allowed value in another spelling is accepted and reaches the job as given
+        String id = submit("cj-params", base, Map.of("recipe", "prune-magnitude",
+                "params", Map.of("sparsity", "0.6", "scope", "GLOBAL")));
+        JsonPath job = awaitStatus(id, "SUCCEEDED", "REJECTED", "FAILED", "CANCELLED");
+        // no data: the verdict is not the point here, only that the job ran with the values
+        assertTrue(List.of("SUCCEEDED", "REJECTED").contains(job.getString("status")), () -> job.prettify());
+        assertEquals("GLOBAL", job.getString("params.scope"));
+        assertEquals("GLOBAL", job.getString("result.report.recipe.parameters.scope"));
+        assertEquals(1, jobsStoredFor("cj-params"));
     }
 
     @Test
