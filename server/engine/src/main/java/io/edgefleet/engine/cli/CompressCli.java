@@ -12,6 +12,7 @@ import io.edgefleet.engine.onnx.TensorData;
 import io.edgefleet.engine.onnx.ValueInfo;
 import io.edgefleet.engine.pipeline.CompressionJob;
 import io.edgefleet.engine.pipeline.JobResult;
+import io.edgefleet.engine.pipeline.ParamSpec;
 import io.edgefleet.engine.pipeline.Recipe;
 import io.edgefleet.engine.pipeline.RecipeRegistry;
 import io.edgefleet.engine.report.Report;
@@ -23,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -298,24 +300,62 @@ public final class CompressCli implements Callable<Integer> {
 
     // ---------------------------------------------------------------- recipes
 
-    @Command(name = "recipes", mixinStandardHelpOptions = true, description = "List the available recipes.")
+    @Command(name = "recipes", mixinStandardHelpOptions = true,
+            description = "List the available recipes with their parameters: type, allowed values, default.")
     static final class Recipes implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
+        @Option(names = "--markdown", description = "print one Markdown table of parameters per recipe (the "
+                + "tables in docs/compression-jobs.md)")
+        boolean markdown;
+
         @Override
         public Integer call() {
             PrintWriter o = spec.commandLine().getOut();
+            if (markdown) {
+                o.print(markdown(RecipeRegistry.builtIn()));
+                return OK;
+            }
             for (Recipe r : RecipeRegistry.all()) {
                 o.printf(Locale.ROOT, "%-22s %-11s %s%n", r.name(), r.kind().name().toLowerCase(Locale.ROOT)
                         + (r.needsCalibration() ? "*" : ""), r.description());
                 o.println("    passes: " + String.join(" -> ", r.passNames()));
-                if (!r.parameters().isEmpty()) {
-                    o.println("    parameters: " + r.parameters());
+                if (!r.specs().isEmpty()) {
+                    o.println("    parameters (name, type, default, allowed):");
+                }
+                for (ParamSpec<?> p : r.specs()) {
+                    o.printf(Locale.ROOT, "      %-21s %-7s %-14s %s%n", p.name(), p.type(),
+                            shown(r.parameters().get(p.name())), p.allowed());
                 }
             }
             o.println("(* needs --calibration)");
             return OK;
         }
+    }
+
+    private static String shown(String value) {
+        return value.isEmpty() ? "\"\"" : value;
+    }
+
+    /** A Markdown table of parameters per recipe, generated from their specs. */
+    static String markdown(List<Recipe> recipes) {
+        StringBuilder md = new StringBuilder();
+        for (Recipe r : recipes) {
+            md.append("### `").append(r.name()).append("`").append(r.needsCalibration() ? " (needs calibration data)"
+                    : "").append("\n\n");
+            if (r.specs().isEmpty()) {
+                md.append("No parameters.\n\n");
+                continue;
+            }
+            md.append("| parameter | type | default | allowed |\n|---|---|---|---|\n");
+            for (ParamSpec<?> p : r.specs()) {
+                md.append("| `").append(p.name()).append("` | ").append(p.type()).append(" | `")
+                        .append(shown(r.parameters().get(p.name()))).append("` | ")
+                        .append(p.allowed().replace("|", "\\|")).append(" |\n");
+            }
+            md.append('\n');
+        }
+        return md.toString();
     }
 }
