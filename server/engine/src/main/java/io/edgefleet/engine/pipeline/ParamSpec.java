@@ -173,13 +173,13 @@ public final class ParamSpec<T> {
                 });
     }
 
-    /** One of the given words, in any case; the pass gets the word as listed. */
+    /** One of the given words, in any case and with '-' for '_' (as for enums); the pass gets the word as listed. */
     public static ParamSpec<String> oneOf(String name, String defaultValue, String... values) {
         List<String> words = List.of(values);
         String list = String.join(", ", words);
         return new ParamSpec<>(name, Type.CHOICE, list, "one of " + list, defaultValue, v -> words.stream()
-                .filter(w -> w.equalsIgnoreCase(v.trim())).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("not allowed")));
+                .filter(w -> w.equalsIgnoreCase(v.trim()) || w.equalsIgnoreCase(v.trim().replace('-', '_')))
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("not allowed")));
     }
 
     /** One of an enum's constants, written in lower case; any case, and '-' for '_', is accepted. */

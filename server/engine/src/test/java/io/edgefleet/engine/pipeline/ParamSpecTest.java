@@ -66,6 +66,7 @@ class ParamSpecTest {
         assertEquals(ParamSpec.Type.CHOICE, words.type());
         assertEquals("auto, nearest, gptq", words.allowed());
         assertEquals("nearest", words.parse(" Nearest"));
+        assertEquals("per_layer", ParamSpec.oneOf("s", "per_layer", "per_layer", "global").parse("Per-Layer"));
         refused(words, "stochastic", "parameter 'rounding' must be one of auto, nearest, gptq, got 'stochastic'");
         ParamSpec<Shape> shapes = ParamSpec.oneOf("scope", "per_layer", Shape.class);
         assertEquals("per_layer, global", shapes.allowed());
