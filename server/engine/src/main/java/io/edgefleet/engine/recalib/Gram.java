@@ -1,14 +1,15 @@
 package io.edgefleet.engine.recalib;
 
 import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
 import org.ejml.interfaces.linsol.LinearSolverDense;
 
 /**
  * Streaming normal equations: accumulates {@code XᵀX} (features x features) and optionally {@code XᵀY} from rows
- * handed in one at a time, buffering a block of rows so the products run as EJML matrix multiplications instead of
- * rank-one updates. Everything is in double precision: Gram matrices of activations are badly conditioned in float.
+ * handed in one at a time, buffering a block of rows so the products run as one matrix multiplication per block
+ * instead of rank-one updates. Each block's product is float32 in ONNX Runtime ({@link BlockProducts}, about twenty
+ * times EJML's double product); the blocks are summed in double, because a sum over hundreds of thousands of rows
+ * in float would lose the small eigenvalues of an already badly conditioned matrix. Solves are in double.
  */
 public final class Gram {
     private static final int BLOCK = 1024;
@@ -17,8 +18,8 @@ public final class Gram {
     private final int targets;
     private final DMatrixRMaj xtx;
     private final DMatrixRMaj xty;
-    private final DMatrixRMaj xBlock;
-    private final DMatrixRMaj yBlock;
+    private final float[] xBlock;
+    private final float[] yBlock;
     private int buffered;
     private long rows;
 
@@ -31,8 +32,8 @@ public final class Gram {
         this.targets = targets;
         this.xtx = new DMatrixRMaj(features, features);
         this.xty = targets > 0 ? new DMatrixRMaj(features, targets) : null;
-        this.xBlock = new DMatrixRMaj(BLOCK, features);
-        this.yBlock = targets > 0 ? new DMatrixRMaj(BLOCK, targets) : null;
+        this.xBlock = new float[BLOCK * features];
+        this.yBlock = targets > 0 ? new float[BLOCK * targets] : null;
     }
 
     public int features() {
@@ -45,17 +46,9 @@ public final class Gram {
 
     /** Adds one row; {@code x} has {@link #features()} entries from {@code xOff}, {@code y} the targets or null. */
     public void add(float[] x, int xOff, float[] y, int yOff) {
-        double[] xd = xBlock.data;
-        int base = buffered * features;
-        for (int i = 0; i < features; i++) {
-            xd[base + i] = x[xOff + i];
-        }
+        System.arraycopy(x, xOff, xBlock, buffered * features, features);
         if (targets > 0) {
-            double[] yd = yBlock.data;
-            int yb = buffered * targets;
-            for (int i = 0; i < targets; i++) {
-                yd[yb + i] = y[yOff + i];
-            }
+            System.arraycopy(y, yOff, yBlock, buffered * targets, targets);
         }
         if (++buffered == BLOCK) {
             flush();
@@ -64,9 +57,15 @@ public final class Gram {
 
     /** Adds one row given as doubles (used when a row is assembled with an intercept column). */
     public void add(double[] x, double[] y) {
-        System.arraycopy(x, 0, xBlock.data, buffered * features, features);
+        int base = buffered * features;
+        for (int i = 0; i < features; i++) {
+            xBlock[base + i] = (float) x[i];
+        }
         if (targets > 0) {
-            System.arraycopy(y, 0, yBlock.data, buffered * targets, targets);
+            int yb = buffered * targets;
+            for (int i = 0; i < targets; i++) {
+                yBlock[yb + i] = (float) y[i];
+            }
         }
         if (++buffered == BLOCK) {
             flush();
@@ -77,14 +76,19 @@ public final class Gram {
         if (buffered == 0) {
             return;
         }
-        DMatrixRMaj x = buffered == BLOCK ? xBlock : CommonOps_DDRM.extract(xBlock, 0, buffered, 0, features);
-        CommonOps_DDRM.multAddTransA(x, x, xtx);
+        float[][] p = BlockProducts.of(xBlock, buffered, features, yBlock, targets);
+        addInto(xtx.data, p[0]);
         if (targets > 0) {
-            DMatrixRMaj y = buffered == BLOCK ? yBlock : CommonOps_DDRM.extract(yBlock, 0, buffered, 0, targets);
-            CommonOps_DDRM.multAddTransA(x, y, xty);
+            addInto(xty.data, p[1]);
         }
         rows += buffered;
         buffered = 0;
+    }
+
+    private static void addInto(double[] acc, float[] block) {
+        for (int i = 0; i < acc.length; i++) {
+            acc[i] += block[i];
+        }
     }
 
     /** {@code XᵀX} so far (a live matrix: copy before changing it). */
