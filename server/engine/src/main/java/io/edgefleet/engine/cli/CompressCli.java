@@ -1,10 +1,12 @@
 package io.edgefleet.engine.cli;
 
 import io.edgefleet.engine.BadInputException;
+import io.edgefleet.engine.EngineException;
 import io.edgefleet.engine.EngineVersion;
 import io.edgefleet.engine.Progress;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.eval.Evaluator;
+import io.edgefleet.engine.eval.ModelLoadException;
 import io.edgefleet.engine.eval.ModelStats;
 import io.edgefleet.engine.gate.AccuracyGate;
 import io.edgefleet.engine.onnx.OnnxModel;
@@ -285,9 +287,9 @@ public final class CompressCli implements Callable<Integer> {
             ModelStats stats;
             try {
                 stats = new Evaluator(Evaluator.Options.defaults()).stats(m, sample);
-            } catch (io.edgefleet.engine.eval.ModelLoadException e) {
+            } catch (ModelLoadException e) {
                 throw new BadInputException(e.getMessage(), e);
-            } catch (io.edgefleet.engine.EngineException e) {
+            } catch (EngineException e) {
                 stats = ModelStats.of(m, Map.of());
                 shapeNote = "not computed: " + e.getMessage();
             }

@@ -43,8 +43,7 @@ class RecipeRegistryTest {
         assertThrows(IllegalArgumentException.class, () -> Recipe.compression("Bad Name", "", false, List.of()));
         Recipe r = TestPasses.noiseRecipe(0.1).withParameters(Map.of("noise", "0.3"));
         assertEquals(Map.of("noise", "0.3"), r.parameters());
-        assertThrows(io.edgefleet.engine.BadInputException.class,
-                () -> TestPasses.noiseRecipe(0.1).withParameters(Map.of("extra", "1")));
+        assertThrows(BadInputException.class, () -> TestPasses.noiseRecipe(0.1).withParameters(Map.of("extra", "1")));
         assertEquals(List.of("weight-noise"), r.passNames());
     }
 
