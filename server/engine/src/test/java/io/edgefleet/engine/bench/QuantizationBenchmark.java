@@ -1,6 +1,7 @@
 package io.edgefleet.engine.bench;
 
 import ai.onnxruntime.OrtException;
+import io.edgefleet.engine.TestFixtures;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.onnx.OnnxModel;
@@ -14,6 +15,7 @@ import io.edgefleet.engine.quantize.Int4WeightOnlyQuantizer;
 import io.edgefleet.engine.quantize.MixedPrecisionQuantizer;
 import io.edgefleet.engine.quantize.StaticInt8Quantizer;
 import io.edgefleet.engine.quantize.calib.Calibrator;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -32,12 +34,22 @@ import java.util.function.Supplier;
  * One-command benchmark of the quantization passes (run with {@code -Pbench}, see server/engine/pom.xml). Every
  * ratio is measured side by side in one run: sessions are single-threaded, batch 1, and timed interleaved (each
  * round runs every variant on the same sample, rotating the order) so machine noise hits all variants alike.
+ *
+ * <p>System properties: {@code bench.digits} (fixture directory, default: the shared fixtures beside the
+ * repository), {@code bench.rounds} (alternating rounds, default 5), {@code bench.steadyRounds} (default 11), and
+ * {@code bench.only}: comma-separated, case-insensitive parts of variant names; when set, only the variants whose
+ * name contains one of them are built and measured, beside the float32 model every table compares with, and a
+ * section left with nothing else is skipped. {@code -Dbench.only=gptq} runs just MiniLM's two GPTQ rows,
+ * {@code -Dbench.only=int4} every int4 row.
  */
 public final class QuantizationBenchmark {
-    private static final Path DIGITS = System.getProperty("bench.digits") != null ? Path.of(System.getProperty("bench.digits")) : io.edgefleet.engine.TestFixtures.digits();
+    private static final Path DIGITS = System.getProperty("bench.digits") != null
+            ? Path.of(System.getProperty("bench.digits")) : TestFixtures.digits();
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
     /** Steady-state rounds: each is one block per model, so more of them are needed for a stable median. */
     private static final int STEADY_ROUNDS = Integer.getInteger("bench.steadyRounds", 11);
+    private static final List<String> ONLY = Arrays.stream(System.getProperty("bench.only", "").split(","))
+            .map(s -> s.strip().toLowerCase(Locale.ROOT)).filter(s -> !s.isEmpty()).toList();
 
     public static void main(String[] args) throws Exception {
         Locale.setDefault(Locale.ROOT);
@@ -52,7 +64,17 @@ public final class QuantizationBenchmark {
     record Variant(String name, OnnxModel model, double seconds, String note) {
     }
 
+    /** Whether {@code bench.only} (if set) asks for the variant of this name. */
+    static boolean selected(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        return ONLY.isEmpty() || ONLY.stream().anyMatch(n::contains);
+    }
+
+    /** The variant, made and timed, or null when it failed or {@code bench.only} leaves it out. */
     static Variant timed(String name, Supplier<OnnxModel> make, String note) {
+        if (!selected(name)) {
+            return null;
+        }
         long t0 = System.nanoTime();
         try {
             OnnxModel m = make.get();
@@ -67,7 +89,6 @@ public final class QuantizationBenchmark {
         OnnxModel f = OnnxModel.read(DIGITS.resolve("digits-" + which + ".onnx"));
         Dataset calib = Dataset.fromNpz(DIGITS.resolve("digits-" + which + "-calibration.npz"));
         Dataset val = Dataset.fromNpz(DIGITS.resolve("digits-" + which + "-validation.npz"));
-        System.out.printf("%n## digits-%s (%d validation samples, cohorts %s)%n%n", which, val.size(), val.cohortSizes());
         List<Variant> vs = new ArrayList<>();
         vs.add(new Variant("float32", f, 0, ""));
         vs.add(timed("dynamic-int8", () -> new DynamicInt8Quantizer().quantize(f).model(), ""));
@@ -81,6 +102,11 @@ public final class QuantizationBenchmark {
         vs.add(timed("mixed-precision", () -> new MixedPrecisionQuantizer(Calibrator.Method.ENTROPY, 0.005, 256)
                 .quantize(f, calib, x -> { }).quantization().model(), ""));
         vs.removeIf(v -> v == null);
+        if (vs.size() == 1) {
+            return; // bench.only left nothing to compare with float32
+        }
+        System.out.printf("%n## digits-%s (%d validation samples, cohorts %s)%n%n", which, val.size(),
+                val.cohortSizes());
 
         Map<String, Accuracy> acc = new LinkedHashMap<>();
         for (Variant v : vs) {
@@ -203,20 +229,23 @@ public final class QuantizationBenchmark {
         OnnxModel f = OnnxModel.read(resource("all-minilm-l6-v2.onnx"));
         OnnxModel ref = OnnxModel.read(resource("all-minilm-l6-v2-q.onnx"));
         WordPieceTokenizer tok = WordPieceTokenizer.fromTokenizerJson(
-                new java.io.ByteArrayInputStream(resource("all-minilm-l6-v2-tokenizer.json")));
+                new ByteArrayInputStream(resource("all-minilm-l6-v2-tokenizer.json")));
         List<String> sentences = new String(resource("io/edgefleet/engine/bench/sentences.txt"), StandardCharsets.UTF_8)
                 .lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
         System.out.printf("reference variant: producer=%s %s, metadata=%s, ops: %s%n", ref.proto().getProducerName(),
                 ref.proto().getProducerVersion(), ref.metadata(), ref.opHistogram());
-        long t0 = System.nanoTime();
-        OnnxModel ours = new DynamicInt8Quantizer().quantize(f).model();
-        double quantSeconds = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("dynamic-int8 quantization of the %.1f MB model took %.2f s%n", f.sizeBytes() / 1e6,
-                quantSeconds);
         List<Variant> vs = new ArrayList<>();
         vs.add(new Variant("float32", f, 0, ""));
-        vs.add(new Variant("reference -q (ORT quantize_dynamic)", ref, 0, ""));
-        vs.add(new Variant("edgefleet dynamic-int8", ours, quantSeconds, ""));
+        String refName = "reference -q (ORT quantize_dynamic)";
+        if (selected(refName)) {
+            vs.add(new Variant(refName, ref, 0, ""));
+        }
+        Variant ours = timed("edgefleet dynamic-int8", () -> new DynamicInt8Quantizer().quantize(f).model(), "");
+        if (ours != null) {
+            System.out.printf("dynamic-int8 quantization of the %.1f MB model took %.2f s%n", f.sizeBytes() / 1e6,
+                    ours.seconds());
+            vs.add(ours);
+        }
         List<String> calibSentences = new String(resource("io/edgefleet/engine/bench/calibration-sentences.txt"),
                 StandardCharsets.UTF_8).lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
         if (calibSentences.stream().anyMatch(sentences::contains)) {
@@ -255,6 +284,9 @@ public final class QuantizationBenchmark {
         vs.add(timed("edgefleet int4-weight-only-b32, GPTQ (" + moreFeeds.size() + " calibration sentences)",
                 () -> new Int4WeightOnlyQuantizer(32).quantize(f, moreFeeds).model(), ""));
         vs.removeIf(v -> v == null);
+        if (vs.size() == 1) {
+            return;
+        }
 
         List<Map<String, TensorData>> inputs = new ArrayList<>();
         int tokens = 0;
