@@ -7,14 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgefleet.engine.BadInputException;
 import io.edgefleet.engine.data.Dataset;
+import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.onnx.OnnxBuilder;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
 import io.edgefleet.engine.pipeline.PassContext;
 import io.edgefleet.engine.pipeline.RecipeRegistry;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
 import org.junit.jupiter.api.Test;
 
 class GptqRoundingTest {
@@ -41,6 +47,28 @@ class GptqRoundingTest {
         return x;
     }
 
+    /** {@code XᵀX} of the K-wide rows of x, the plain way: every product and sum in double, row-major [K, K]. */
+    static double[] xtx(float[] x, int k) {
+        double[] h = new double[k * k];
+        for (int r = 0; r < x.length / k; r++) {
+            for (int i = 0; i < k; i++) {
+                for (int j = 0; j < k; j++) {
+                    h[i * k + j] += (double) x[r * k + i] * x[r * k + j];
+                }
+            }
+        }
+        return h;
+    }
+
+    /** {@code Σ_r |x_ri x_rj|}, the scale of each entry's rounding error. */
+    static double[] absXtx(float[] x, int k) {
+        float[] a = x.clone();
+        for (int i = 0; i < a.length; i++) {
+            a[i] = Math.abs(a[i]);
+        }
+        return xtx(a, k);
+    }
+
     /** ||X W - X Ŵ||² with Ŵ the dequantized int4 weights. */
     static double outputError(float[] x, int rows, float[] w, int n, int[] q, float[] scales, int block) {
         double e = 0;
@@ -63,9 +91,7 @@ class GptqRoundingTest {
         int rows = 600;
         float[] w = OnnxBuilder.randomNormal(5, K * n, 0.2f);
         float[] x = correlated(rows, 1);
-        double[] h = new double[K * K];
-        GptqRounding.accumulate(h, x, K);
-        GptqRounding.mirror(h, K);
+        double[] h = xtx(x, K);
         GptqRounding.Rounded g = GptqRounding.round(w, K, n, h, 32, Int4WeightOnlyQuantizer.CLIP_STEPS, 0.01);
         assertEquals(K * n, g.q().length);
         assertEquals(2 * n, g.scales().length);
@@ -84,18 +110,16 @@ class GptqRoundingTest {
 
     @Test
     void upperCholeskyFactorOfTheInverse() {
-        double[] h = new double[K * K];
-        GptqRounding.accumulate(h, correlated(200, 7), K);
-        GptqRounding.mirror(h, K);
+        double[] h = xtx(correlated(200, 7), K);
         for (int i = 0; i < K; i++) {
             h[i * K + i] += 0.5;
         }
-        org.ejml.data.DMatrixRMaj hm = new org.ejml.data.DMatrixRMaj(K, K, true, h);
-        org.ejml.data.DMatrixRMaj u = GptqRounding.upperCholeskyOfInverse(hm);
-        org.ejml.data.DMatrixRMaj utu = new org.ejml.data.DMatrixRMaj(K, K);
-        org.ejml.dense.row.CommonOps_DDRM.multTransA(u, u, utu);
-        org.ejml.data.DMatrixRMaj product = new org.ejml.data.DMatrixRMaj(K, K);
-        org.ejml.dense.row.CommonOps_DDRM.mult(utu, hm, product); // (UᵀU) H = I
+        DMatrixRMaj hm = new DMatrixRMaj(K, K, true, h);
+        DMatrixRMaj u = GptqRounding.upperCholeskyOfInverse(hm);
+        DMatrixRMaj utu = new DMatrixRMaj(K, K);
+        CommonOps_DDRM.multTransA(u, u, utu);
+        DMatrixRMaj product = new DMatrixRMaj(K, K);
+        CommonOps_DDRM.mult(utu, hm, product); // (UᵀU) H = I
         for (int i = 0; i < K; i++) {
             assertTrue(u.get(i, i) > 0);
             for (int j = 0; j < K; j++) {
@@ -106,22 +130,56 @@ class GptqRoundingTest {
             }
         }
         // not positive definite: refused, not factored
-        org.ejml.data.DMatrixRMaj indefinite = org.ejml.dense.row.CommonOps_DDRM.identity(3);
+        DMatrixRMaj indefinite = CommonOps_DDRM.identity(3);
         indefinite.set(1, 1, -1);
         assertEquals(null, GptqRounding.upperCholeskyOfInverse(indefinite));
     }
 
     @Test
-    void hessianOfAnActivationIsXtX() {
-        float[] x = {1, 2, 3, 4, 5, 6}; // two rows of width 3
-        double[] h = new double[9];
-        GptqRounding.accumulate(h, x, 3);
-        GptqRounding.mirror(h, 3);
-        assertEquals(1 + 16, h[0], 1e-12);
-        assertEquals(2 + 20, h[1], 1e-12);
-        assertEquals(2 + 20, h[3], 1e-12);
-        assertEquals(9 + 36, h[8], 1e-12);
-        assertThrows(IllegalStateException.class, () -> GptqRounding.accumulate(new double[16], x, 4));
+    void hessiansAreTheDoublePrecisionXtXOfEachActivationWithinFloat32Rounding() {
+        OnnxModel f = QTestSupport.twoLayerMatMul(17); // x [N, 64] -> MatMul, Add, Relu -> r1 [N, 128] -> MatMul
+        List<Map<String, TensorData>> feeds = new ArrayList<>();
+        int rows = 0;
+        for (int n : new int[] {700, 500, 333}) { // more than one block of rows, the last one partial
+            feeds.add(Map.of("x", TensorData.ofFloats("x", new long[] {n, K}, correlated(n, 20 + n))));
+            rows += n;
+        }
+        Map<String, double[]> h = GptqRounding.hessians(f, Map.of("x", K, "r1", 128), feeds);
+        assertEquals(Set.of("x", "r1"), h.keySet());
+
+        // the reference reads the same activations: the graph input, and r1 from its own session
+        Map<String, float[]> activations = new LinkedHashMap<>();
+        try (OrtRunner s = OrtRunner.open(OrtRunner.exposeValues(f, List.of("r1")))) {
+            float[] x = new float[rows * K];
+            float[] r1 = new float[rows * 128];
+            int at = 0;
+            for (Map<String, TensorData> feed : feeds) {
+                float[] xf = feed.get("x").floats();
+                System.arraycopy(xf, 0, x, at * K, xf.length);
+                float[] rf = s.run(feed, List.of("r1")).get("r1").floats();
+                System.arraycopy(rf, 0, r1, at * 128, rf.length);
+                at += xf.length / K;
+            }
+            activations.put("x", x);
+            activations.put("r1", r1);
+        }
+        // float32 products and sums: even one float accumulator over all rows errs by at most
+        // γ = rows·u / (1 - rows·u) times Σ|x_ri x_rj| (u = 2⁻²⁴); Gram's double sum of blocks only lowers that
+        double u = Math.ulp(1f) / 2;
+        double gamma = (rows + 1) * u / (1 - (rows + 1) * u);
+        for (Map.Entry<String, float[]> e : activations.entrySet()) {
+            int k = e.getKey().equals("x") ? K : 128;
+            double[] expected = xtx(e.getValue(), k);
+            double[] scale = absXtx(e.getValue(), k);
+            double[] actual = h.get(e.getKey());
+            assertEquals(k * k, actual.length);
+            for (int i = 0; i < k * k; i++) {
+                assertEquals(expected[i], actual[i], gamma * scale[i], e.getKey() + " (" + i / k + "," + i % k + ")");
+            }
+        }
+        // an activation whose size is not a multiple of the width it is said to have
+        assertThrows(IllegalStateException.class, () -> GptqRounding.hessians(f, Map.of("x", 48),
+                List.of(Map.of("x", TensorData.ofFloats("x", new long[] {1, K}, new float[K])))));
     }
 
     static Dataset correlatedData(int rows, long seed) {
