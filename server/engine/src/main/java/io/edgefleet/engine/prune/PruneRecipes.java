@@ -22,6 +22,7 @@ import io.edgefleet.engine.recalib.ChannelMap;
 import io.edgefleet.engine.recalib.HessianPruner;
 import io.edgefleet.engine.recalib.LeastSquaresReconstruction;
 import io.edgefleet.engine.recalib.LinearLayer;
+import io.edgefleet.engine.recalib.NormalizationRefit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -75,6 +76,7 @@ public final class PruneRecipes implements RecipeProvider {
     static final ParamSpec<Boolean> RESIDUAL_TARGET = ParamSpec.bool("residualTarget", "true");
     static final ParamSpec<String> TOKEN_MASK = ParamSpec.text("tokenMask", "auto", "auto, none (or empty), or the "
             + "name of an integer model input (the name is checked when the job runs)", String::trim);
+    static final ParamSpec<Boolean> NORMALIZATION_REFIT = ParamSpec.bool("normalizationRefit", "true");
     static final ParamSpec<Double> BUDGET_POINTS = ParamSpec.number("budgetPoints", "0.5", Bounds.atLeast(0));
     static final ParamSpec<Double> STEP = ParamSpec.number("step", "0.05", Bounds.open(0, 1));
     static final ParamSpec<Double> MAX_SPARSITY = ParamSpec.number("maxSparsity", "0.95", Bounds.open(0, 1));
@@ -107,7 +109,8 @@ public final class PruneRecipes implements RecipeProvider {
         out.add(Recipe.compression("prune-hessian",
                 "one-shot Hessian-aware (SparseGPT/OBC) pruning of Gemm/MatMul layers with reconstruction to the "
                         + "float model's outputs (residual-stream aware), padding tokens left out of the statistics",
-                true, List.of(SPARSITY, NM, RECONSTRUCT, MAX_CALIBRATION_SAMPLES, RESIDUAL_TARGET, TOKEN_MASK),
+                true, List.of(SPARSITY, NM, RECONSTRUCT, MAX_CALIBRATION_SAMPLES, RESIDUAL_TARGET, TOKEN_MASK,
+                        NORMALIZATION_REFIT),
                 new HessianPass())
                 .withReference(PruneRecipes::magnitudeReference));
         out.add(Recipe.compression("prune-iterative",
@@ -249,7 +252,8 @@ public final class PruneRecipes implements RecipeProvider {
                     : HessianPruner.Options.unstructured(ctx.get(SPARSITY));
             o = o.withReconstruct(ctx.get(RECONSTRUCT))
                     .withMaxSamples(ctx.get(MAX_CALIBRATION_SAMPLES))
-                    .withResidualTarget(ctx.get(RESIDUAL_TARGET));
+                    .withResidualTarget(ctx.get(RESIDUAL_TARGET))
+                    .withNormalizationRefit(ctx.get(NORMALIZATION_REFIT));
             String mask = tokenMask(model, ctx.get(TOKEN_MASK));
             if (mask != null) {
                 o = o.withTokenMask(mask);
@@ -257,6 +261,10 @@ public final class PruneRecipes implements RecipeProvider {
                         + "and targets");
             }
             HessianPruner.Result r = HessianPruner.prune(ctx.baseModel(), model, ctx.requireCalibration(), o, null);
+            for (NormalizationRefit.Outcome n : r.normalizations()) {
+                ctx.decide(n.site().output(), "normalization", n.refit() ? "recalibrated" : "kept", n.note(),
+                        n.refit() ? Map.of("heldOutErrorRatio", n.ratio()) : Map.of());
+            }
             for (HessianPruner.LayerReport l : r.layers()) {
                 ctx.decide(l.layer(), "weights", Double.isNaN(l.error()) ? "kept" : "pruned", l.note(),
                         Map.of("sparsity", l.sparsity(), "calibrationError", Double.isNaN(l.error()) ? -1 : l.error()));

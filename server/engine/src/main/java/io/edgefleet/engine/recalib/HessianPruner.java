@@ -7,7 +7,10 @@ import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -53,14 +56,17 @@ public final class HessianPruner {
      *     consumer is an {@code Add} with another computed value R) is fit to {@code float output + float R - pruned
      *     R}, so it also absorbs what the layers before it already got wrong in the stream, instead of only matching
      *     its own float output
+     * @param normalizationRefit with {@code reconstruct}: before the layers reading a layer normalization's output are
+     *     pruned, and for every normalization after the last pruned layer, refit its per-channel scale and shift to
+     *     the float model's output there ({@link NormalizationRefit}); reported in {@link Result#normalizations}
      */
     public record Options(double sparsity, int keepN, int groupM, int blockSize, double damp, int maxSamples,
             boolean reconstruct, int maxMaskedRefitFeatures, double ridge, String tokenMask,
-            SparsityAllocation.Spec allocation, boolean residualTarget) {
+            SparsityAllocation.Spec allocation, boolean residualTarget, boolean normalizationRefit) {
         public Options(double sparsity, int keepN, int groupM, int blockSize, double damp, int maxSamples,
                 boolean reconstruct, int maxMaskedRefitFeatures, double ridge) {
             this(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct, maxMaskedRefitFeatures, ridge,
-                    null, SparsityAllocation.Spec.UNIFORM, false);
+                    null, SparsityAllocation.Spec.UNIFORM, false, false);
         }
 
         public Options {
@@ -91,33 +97,38 @@ public final class HessianPruner {
 
         public Options withReconstruct(boolean on) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, on, maxMaskedRefitFeatures, ridge,
-                    tokenMask, allocation, residualTarget);
+                    tokenMask, allocation, residualTarget, normalizationRefit);
         }
 
         public Options withMaxSamples(int n) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, n, reconstruct, maxMaskedRefitFeatures, ridge,
-                    tokenMask, allocation, residualTarget);
+                    tokenMask, allocation, residualTarget, normalizationRefit);
         }
 
         public Options withMaxMaskedRefitFeatures(int n) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct, n, ridge, tokenMask,
-                    allocation, residualTarget);
+                    allocation, residualTarget, normalizationRefit);
         }
 
         /** @param input see {@link #tokenMask()}; null to use every row */
         public Options withTokenMask(String input) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, input, allocation, residualTarget);
+                    maxMaskedRefitFeatures, ridge, input, allocation, residualTarget, normalizationRefit);
         }
 
         public Options withAllocation(SparsityAllocation.Spec a) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, tokenMask, a, residualTarget);
+                    maxMaskedRefitFeatures, ridge, tokenMask, a, residualTarget, normalizationRefit);
         }
 
         public Options withResidualTarget(boolean on) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, on);
+                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, on, normalizationRefit);
+        }
+
+        public Options withNormalizationRefit(boolean on) {
+            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
+                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, residualTarget, on);
         }
     }
 
@@ -129,7 +140,8 @@ public final class HessianPruner {
             String note) {
     }
 
-    public record Result(OnnxModel model, List<LayerReport> layers) {
+    /** @param normalizations the normalization refits, in the order they were made (empty unless asked for) */
+    public record Result(OnnxModel model, List<LayerReport> layers, List<NormalizationRefit.Outcome> normalizations) {
         public double sparsity() {
             long w = 0;
             double z = 0;
@@ -145,8 +157,9 @@ public final class HessianPruner {
      * @param reference the float model (targets for reconstruction; may equal {@code model})
      * @param select which layers to prune (null: every Gemm/MatMul; convolutions are left alone)
      */
-    public static Result prune(OnnxModel reference, OnnxModel model, Dataset calibration, Options o,
+    public static Result prune(OnnxModel reference, OnnxModel model, Dataset data, Options o,
             Predicate<LinearLayer> select) {
+        Dataset calibration = o.tokenMask() == null ? data : byLength(data.head(o.maxSamples()), o.tokenMask());
         Predicate<LinearLayer> which = select != null ? select : l -> !l.isConv();
         List<String> names = new ArrayList<>();
         for (LinearLayer l : LinearLayer.findAll(model)) {
@@ -157,6 +170,9 @@ public final class HessianPruner {
         java.util.Map<String, Long> zeroTargets = o.groupM() > 0 ? null : allocate(model, names, calibration, o);
         OnnxModel current = model;
         List<LayerReport> reports = new ArrayList<>();
+        Set<String> normsDone = new HashSet<>();
+        List<NormalizationRefit.Outcome> norms = new ArrayList<>();
+        Set<String> prunedOutputs = new HashSet<>();
         int i = 0;
         while (i < names.size()) {
             // A wave: consecutive layers reading the same input (attention Q/K/V) share one capture and one XᵀX.
@@ -184,6 +200,17 @@ public final class HessianPruner {
             }
             if (wave.isEmpty()) {
                 continue;
+            }
+            if (o.reconstruct() && o.normalizationRefit()) {
+                Optional<NormalizationRefit.Site> site = NormalizationRefit.producing(g, input);
+                if (site.isPresent() && normsDone.add(site.get().output())) {
+                    norms.add(NormalizationRefit.refit(reference, current, g, site.get(), calibration,
+                            o.maxSamples(), o.tokenMask()));
+                    current = g.toModel();
+                }
+            }
+            for (LinearLayer l : wave) {
+                prunedOutputs.add(l.output());
             }
             WaveStats st = stats(reference, current, g, wave, calibration, o);
             int f = wave.get(0).inFeatures();
@@ -256,7 +283,34 @@ public final class HessianPruner {
             }
             current = g.toModel();
         }
-        return new Result(current, reports);
+        if (o.reconstruct() && o.normalizationRefit()) {
+            current = refitRemainingNormalizations(reference, current, calibration, o, prunedOutputs, normsDone,
+                    norms);
+        }
+        return new Result(current, reports, norms);
+    }
+
+    /** The normalizations downstream of the pruned layers that no wave read directly (e.g. the model's last). */
+    private static OnnxModel refitRemainingNormalizations(OnnxModel reference, OnnxModel model, Dataset calibration,
+            Options o, Set<String> prunedOutputs, Set<String> done, List<NormalizationRefit.Outcome> out) {
+        Graph g = model.edit();
+        Set<String> downstream = new HashSet<>(prunedOutputs);
+        OnnxModel current = model;
+        for (NodeProto n : g.topologicalOrder()) {
+            if (n.getInputList().stream().noneMatch(downstream::contains)) {
+                continue;
+            }
+            downstream.addAll(n.getOutputList());
+            for (String value : n.getOutputList()) {
+                Optional<NormalizationRefit.Site> site = NormalizationRefit.producing(g, value);
+                if (site.isPresent() && done.add(value)) {
+                    out.add(NormalizationRefit.refit(reference, current, g, site.get(), calibration, o.maxSamples(),
+                            o.tokenMask()));
+                    current = g.toModel();
+                }
+            }
+        }
+        return current;
     }
 
     private static String problem(Graph g, LinearLayer layer, Options o) {
@@ -323,7 +377,7 @@ public final class HessianPruner {
         boolean anyResidual = residuals.stream().anyMatch(java.util.Objects::nonNull);
         TokenFilter keep = TokenFilter.of(data, o);
         PairedCapture.run(o.reconstruct() ? reference : null, refValues, current, cand,
-                data, o.maxSamples(), (firstSample, n, ref, c) -> {
+                data, o.maxSamples(), o.tokenMask(), (firstSample, n, ref, c) -> {
                     TensorData in = c.get(first.input());
                     java.util.Map<String, TensorData> source = o.reconstruct() ? ref : c;
                     if (anyResidual) {
@@ -368,8 +422,30 @@ public final class HessianPruner {
     }
 
     /**
+     * The samples ordered by real length (count of non-zero mask entries), shortest first and stable, so the batches
+     * that captures cut to their longest sequence carry little padding. Every fifth sample is still held out for
+     * ridge selection ({@link SplitGram}), now evenly across lengths.
+     */
+    static Dataset byLength(Dataset data, String tokenMask) {
+        TensorData mask = data.input(tokenMask);
+        int tokens = (int) mask.dim(mask.rank() - 1);
+        long[] m = mask.longs();
+        Integer[] order = new Integer[data.size()];
+        int[] length = new int[data.size()];
+        for (int s = 0; s < order.length; s++) {
+            order[s] = s;
+            for (int t = 0; t < tokens; t++) {
+                length[s] += m[s * tokens + t] != 0 ? 1 : 0;
+            }
+        }
+        Arrays.sort(order, (a, b) -> Integer.compare(length[a], length[b]));
+        return data.select(Arrays.stream(order).mapToInt(Integer::intValue).toArray(), "by length");
+    }
+
+    /**
      * Leaves out the rows of padding tokens (see {@link Options#tokenMask()}). Rows of a [batch, tokens, features]
-     * input arrive sample by sample in token order, so counting rows per sample gives the token index.
+     * input arrive sample by sample in token order, so counting rows per sample gives the token index; a batch may be
+     * cut to its longest real sequence ({@link PairedCapture#run}), so a sample has at most the mask's token count.
      */
     private record TokenFilter(long[] mask, int tokens, String name) {
         static TokenFilter of(Dataset data, Options o) {
@@ -384,7 +460,7 @@ public final class HessianPruner {
             if (mask == null) {
                 return sink;
             }
-            if (layer.isConv() || in.rank() != 3 || in.dim(1) != tokens) {
+            if (layer.isConv() || in.rank() != 3 || in.dim(1) > tokens) {
                 throw new IllegalStateException("layer " + layer.name() + ": token mask '" + name + "' has " + tokens
                         + " tokens per sample, the layer input has shape " + Arrays.toString(in.shape()));
             }
@@ -460,7 +536,8 @@ public final class HessianPruner {
         }
         java.util.Map<String, double[]> sq = new java.util.HashMap<>();
         TokenFilter keep = TokenFilter.of(data, o);
-        PairedCapture.run(null, List.of(), model, byInput.keySet(), data, o.maxSamples(), (first, n, ref, c) -> {
+        PairedCapture.run(null, List.of(), model, byInput.keySet(), data, o.maxSamples(), o.tokenMask(),
+                (first, n, ref, c) -> {
             for (var e : byInput.entrySet()) {
                 TensorData in = c.get(e.getKey());
                 LayerRows rows = new LayerRows(e.getValue(), 64, 11);

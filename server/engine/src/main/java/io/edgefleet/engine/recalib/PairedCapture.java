@@ -8,8 +8,10 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.edgefleet.engine.onnx.Graph;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
+import io.edgefleet.engine.onnx.ValueInfo;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,18 @@ public final class PairedCapture {
      */
     public static void run(OnnxModel reference, Collection<String> referenceValues, OnnxModel candidate,
             Collection<String> candidateValues, Dataset data, int maxSamples, Visitor visitor) {
+        run(reference, referenceValues, candidate, candidateValues, data, maxSamples, null, visitor);
+    }
+
+    /**
+     * @param tokenMask name of a [samples, tokens] input whose zeros mark trailing padding, or null: each batch is
+     *     then cut to its longest real sequence along axis 1 of every input that has the mask's token count there
+     *     (when the model leaves that axis dynamic), so the runs skip the padding columns of a dataset padded to its
+     *     longest sample; with the attention mask applied, real tokens compute the same values either way. The
+     *     visitor sees the shorter batch: row counting per sample must use the captured shapes
+     */
+    public static void run(OnnxModel reference, Collection<String> referenceValues, OnnxModel candidate,
+            Collection<String> candidateValues, Dataset data, int maxSamples, String tokenMask, Visitor visitor) {
         data.validateFor(candidate);
         int total = Math.min(maxSamples, data.size());
         int batch = data.batchLimit(candidate, BATCH);
@@ -48,7 +62,7 @@ public final class PairedCapture {
         try (OrtRunner cand = OrtRunner.open(truncate(candidate, candNames))) {
             for (int from = 0; from < total; from += batch) {
                 int to = Math.min(total, from + batch);
-                Map<String, TensorData> feeds = data.feeds(candidate, from, to);
+                Map<String, TensorData> feeds = trim(data.feeds(candidate, from, to), candidate, tokenMask);
                 Map<String, TensorData> r = useRef ? ref.run(feeds, refNames) : Map.of();
                 Map<String, TensorData> c = candNames.isEmpty() ? Map.of() : cand.run(feeds, candNames);
                 visitor.visit(from, to - from, r, c);
@@ -58,6 +72,36 @@ public final class PairedCapture {
                 ref.close();
             }
         }
+    }
+
+    /** The feeds cut to the batch's longest real sequence (see {@link #run}); unchanged without a mask. */
+    static Map<String, TensorData> trim(Map<String, TensorData> feeds, OnnxModel model, String tokenMask) {
+        TensorData mask = tokenMask == null ? null : feeds.get(tokenMask);
+        if (mask == null || mask.rank() != 2) {
+            return feeds;
+        }
+        int tokens = (int) mask.dim(1);
+        long[] m = mask.longs();
+        int used = 1;
+        for (int i = 0; i < m.length; i++) {
+            if (m[i] != 0) {
+                used = Math.max(used, i % tokens + 1);
+            }
+        }
+        if (used == tokens) {
+            return feeds;
+        }
+        for (ValueInfo in : model.inputs()) {
+            TensorData t = feeds.get(in.name());
+            if (t != null && t.rank() >= 2 && t.dim(1) == tokens && in.hasShape() && in.rank() == t.rank()
+                    && in.dims().get(1).isStatic()) {
+                return feeds; // the model fixes the sequence length
+            }
+        }
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        int[] keep = AxisSlice.all(used);
+        feeds.forEach((name, t) -> out.put(name, t.rank() >= 2 && t.dim(1) == tokens ? AxisSlice.take(t, 1, keep) : t));
+        return out;
     }
 
     /**
