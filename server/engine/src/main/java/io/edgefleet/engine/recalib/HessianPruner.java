@@ -7,8 +7,12 @@ import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -140,8 +144,12 @@ public final class HessianPruner {
             String note) {
     }
 
-    /** @param normalizations the normalization refits, in the order they were made (empty unless asked for) */
-    public record Result(OnnxModel model, List<LayerReport> layers, List<NormalizationRefit.Outcome> normalizations) {
+    /**
+     * @param normalizations the normalization refits, in the order they were made (empty unless asked for)
+     * @param allocation how the zeros were split over the layers and what that cost; empty when uniform
+     */
+    public record Result(OnnxModel model, List<LayerReport> layers, List<NormalizationRefit.Outcome> normalizations,
+            String allocation) {
         public double sparsity() {
             long w = 0;
             double z = 0;
@@ -167,7 +175,8 @@ public final class HessianPruner {
                 names.add(l.name());
             }
         }
-        java.util.Map<String, Long> zeroTargets = o.groupM() > 0 ? null : allocate(model, names, calibration, o);
+        Allocation alloc = o.groupM() > 0 ? null : allocate(reference, model, names, calibration, o);
+        java.util.Map<String, Long> zeroTargets = alloc == null ? null : alloc.zeros();
         OnnxModel current = model;
         List<LayerReport> reports = new ArrayList<>();
         Set<String> normsDone = new HashSet<>();
@@ -219,67 +228,11 @@ public final class HessianPruner {
                 int outs = layer.outFeatures();
                 SplitGram lg = st.gram.targets(col, col + outs);
                 col += outs;
-                DMatrixRMaj a = lg.xtx();
-                DMatrixRMaj b = lg.xty();
-                long n = lg.rows();
-                DMatrixRMaj h = CommonOps_DDRM.extract(a, 0, f, 0, f);
-                if (o.reconstruct()) {
-                    center(h, a, f, n); // the intercept is refit: only the centred spread matters
-                }
-                boolean canBias = layer.bias() != null || o.reconstruct();
-                float[] w = layer.weightMatrix(g);
-                float[] bias = layer.biasVector(g);
-                DMatrixRMaj current0 = asSolution(w, bias, outs, f);
-                double[] start = new double[outs * f];
-                String note = "";
-                DMatrixRMaj dense = null;
-                if (o.reconstruct()) {
-                    dense = lg.fit(current0, (aa, bb, r) -> Gram.solve(aa, bb, r, current0), o.ridge()).solution();
-                }
-                for (int r = 0; r < outs; r++) {
-                    for (int c = 0; c < f; c++) {
-                        start[r * f + c] = dense != null ? dense.get(c, r) : w[r * f + c];
-                    }
-                }
-                double[] pruned = sparseGpt(start, outs, f, h, o, zeroTargets == null ? -1
-                        : zeroTargets.get(layer.name()));
-                float[] out = new float[pruned.length];
-                for (int c = 0; c < out.length; c++) {
-                    out[c] = (float) pruned[c];
-                }
-                if (canBias) {
-                    bias = optimalBias(a, b, out, outs, f, n);
-                    note = o.reconstruct() ? "bias refit" : "bias re-centred";
-                }
-                if (o.reconstruct() && f + 1 <= o.maxMaskedRefitFeatures()) {
-                    float[] prunedW = out;
-                    float[] prunedB = bias;
-                    DMatrixRMaj baseline = asSolution(prunedW, prunedB, outs, f);
-                    SplitGram.Fit refit = lg.fit(baseline, (aa, bb, r) -> {
-                        float[] fb = prunedB.clone();
-                        float[] fw = MaskedRefit.solve(aa, bb, prunedW, outs, r, fb);
-                        return asSolution(fw, fb, outs, f);
-                    }, o.ridge());
-                    if (refit.solution() != null) {
-                        DMatrixRMaj sol = refit.solution();
-                        out = new float[outs * f];
-                        bias = new float[outs];
-                        for (int r = 0; r < outs; r++) {
-                            for (int c = 0; c < f; c++) {
-                                out[r * f + c] = prunedW[r * f + c] == 0f ? 0f : (float) sol.get(c, r);
-                            }
-                            bias[r] = (float) sol.get(f, r);
-                        }
-                        note = "masked refit, ridge " + refit.ridge();
-                    }
-                }
-                if (o.reconstruct() && dense == null) {
-                    note += "; dense refit skipped (no gain on held-out samples)";
-                }
-                double err = error(a, b, lg.yy(), out, bias, outs, f) / Math.max(lg.yy(), 1e-30);
-                LinearLayer now = LeastSquaresReconstruction.findLayer(g, layer.name());
-                now.write(g, out, canBias ? bias : null);
-                reports.add(new LayerReport(layer.name(), outs, f, n, zeros(out) / (double) out.length, err, note));
+                LayerReport rep = pruneLayer(g, layer, lg, f, o, zeroTargets == null ? -1
+                        : zeroTargets.get(layer.name()), denseRefit(g, layer, lg, f, o));
+                String why = alloc == null ? null : alloc.notes().get(layer.name());
+                reports.add(why == null ? rep : new LayerReport(rep.layer(), rep.outputs(), rep.inputs(), rep.rows(),
+                        rep.sparsity(), rep.error(), rep.note().isEmpty() ? why : rep.note() + "; " + why));
             }
             current = g.toModel();
         }
@@ -287,7 +240,7 @@ public final class HessianPruner {
             current = refitRemainingNormalizations(reference, current, calibration, o, prunedOutputs, normsDone,
                     norms);
         }
-        return new Result(current, reports, norms);
+        return new Result(current, reports, norms, alloc == null ? "" : alloc.summary());
     }
 
     /** The normalizations downstream of the pruned layers that no wave read directly (e.g. the model's last). */
@@ -311,6 +264,84 @@ public final class HessianPruner {
             }
         }
         return current;
+    }
+
+    /**
+     * The dense least-squares refit of a layer to its targets, which pruning then starts from; null when not
+     * reconstructing or when no refit beats the current weights on the held-out samples.
+     */
+    private static DMatrixRMaj denseRefit(Graph g, LinearLayer layer, SplitGram lg, int f, Options o) {
+        if (!o.reconstruct()) {
+            return null;
+        }
+        DMatrixRMaj current0 = asSolution(layer.weightMatrix(g), layer.biasVector(g), layer.outFeatures(), f);
+        return lg.fit(current0, (aa, bb, r) -> Gram.solve(aa, bb, r, current0), o.ridge()).solution();
+    }
+
+    /**
+     * Prunes one layer of a wave from its share {@code lg} of the wave's statistics and writes it into {@code g}.
+     *
+     * @param zeros weights to zero (unstructured), negative for the uniform count
+     * @param dense the layer's {@link #denseRefit}
+     */
+    private static LayerReport pruneLayer(Graph g, LinearLayer layer, SplitGram lg, int f, Options o, long zeros,
+            DMatrixRMaj dense) {
+        int outs = layer.outFeatures();
+        DMatrixRMaj a = lg.xtx();
+        DMatrixRMaj b = lg.xty();
+        long n = lg.rows();
+        DMatrixRMaj h = CommonOps_DDRM.extract(a, 0, f, 0, f);
+        if (o.reconstruct()) {
+            center(h, a, f, n); // the intercept is refit: only the centred spread matters
+        }
+        boolean canBias = layer.bias() != null || o.reconstruct();
+        float[] w = layer.weightMatrix(g);
+        float[] bias = layer.biasVector(g);
+        double[] start = new double[outs * f];
+        String note = "";
+        for (int r = 0; r < outs; r++) {
+            for (int c = 0; c < f; c++) {
+                start[r * f + c] = dense != null ? dense.get(c, r) : w[r * f + c];
+            }
+        }
+        double[] pruned = sparseGpt(start, outs, f, h, o, zeros);
+        float[] out = new float[pruned.length];
+        for (int c = 0; c < out.length; c++) {
+            out[c] = (float) pruned[c];
+        }
+        if (canBias) {
+            bias = optimalBias(a, b, out, outs, f, n);
+            note = o.reconstruct() ? "bias refit" : "bias re-centred";
+        }
+        if (o.reconstruct() && f + 1 <= o.maxMaskedRefitFeatures()) {
+            float[] prunedW = out;
+            float[] prunedB = bias;
+            DMatrixRMaj baseline = asSolution(prunedW, prunedB, outs, f);
+            SplitGram.Fit refit = lg.fit(baseline, (aa, bb, r) -> {
+                float[] fb = prunedB.clone();
+                float[] fw = MaskedRefit.solve(aa, bb, prunedW, outs, r, fb);
+                return asSolution(fw, fb, outs, f);
+            }, o.ridge());
+            if (refit.solution() != null) {
+                DMatrixRMaj sol = refit.solution();
+                out = new float[outs * f];
+                bias = new float[outs];
+                for (int r = 0; r < outs; r++) {
+                    for (int c = 0; c < f; c++) {
+                        out[r * f + c] = prunedW[r * f + c] == 0f ? 0f : (float) sol.get(c, r);
+                    }
+                    bias[r] = (float) sol.get(f, r);
+                }
+                note = "masked refit, ridge " + refit.ridge();
+            }
+        }
+        if (o.reconstruct() && dense == null) {
+            note += "; dense refit skipped (no gain on held-out samples)";
+        }
+        double err = error(a, b, lg.yy(), out, bias, outs, f) / Math.max(lg.yy(), 1e-30);
+        LinearLayer now = LeastSquaresReconstruction.findLayer(g, layer.name());
+        now.write(g, out, canBias ? bias : null);
+        return new LayerReport(layer.name(), outs, f, n, zeros(out) / (double) out.length, err, note);
     }
 
     private static String problem(Graph g, LinearLayer layer, Options o) {
@@ -478,9 +509,9 @@ public final class HessianPruner {
     /**
      * Zeros per layer: {@code round(sparsity · size)} each when uniform; otherwise the allocation's ratios with
      * integer counts adding up to exactly the overall target. Outlier scores use the input feature norms of the model
-     * being pruned, one capture of every selected layer's input.
+     * being pruned, one capture of every selected layer's input; measured damage see {@link #measured}.
      */
-    private static java.util.Map<String, Long> allocate(OnnxModel model, List<String> names, Dataset data,
+    private static Allocation allocate(OnnxModel reference, OnnxModel model, List<String> names, Dataset data,
             Options o) {
         Graph g = model.edit();
         List<LinearLayer> layers = new ArrayList<>();
@@ -490,12 +521,15 @@ public final class HessianPruner {
                 layers.add(l);
             }
         }
+        if (o.allocation().mode() == SparsityAllocation.Mode.MEASURED) {
+            return measured(reference, model, layers, data, o);
+        }
         java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
         if (o.allocation().mode() == SparsityAllocation.Mode.UNIFORM) {
             for (LinearLayer l : layers) {
                 out.put(l.name(), Math.round(o.sparsity() * l.outFeatures() * (long) l.inFeatures()));
             }
-            return out;
+            return new Allocation(out, Map.of(), "");
         }
         long[] sizes = new long[layers.size()];
         if (o.allocation().mode() == SparsityAllocation.Mode.RELATIVE) {
@@ -509,7 +543,7 @@ public final class HessianPruner {
             for (int i = 0; i < layers.size(); i++) {
                 out.put(layerNames[i], zeros[i]);
             }
-            return out;
+            return new Allocation(out, Map.of(), "");
         }
         java.util.Map<String, double[]> norms = inputNorms(model, layers, data, o);
         double[] outliers = new double[layers.size()];
@@ -524,7 +558,88 @@ public final class HessianPruner {
         for (int i = 0; i < layers.size(); i++) {
             out.put(layers.get(i).name(), zeros[i]);
         }
-        return out;
+        return new Allocation(out, Map.of(), "");
+    }
+
+    /**
+     * @param zeros weights to zero per layer
+     * @param notes per layer, why it got its share (for the layer reports)
+     * @param summary what the allocation did and cost, for the job's notes; empty when there is nothing to say
+     */
+    private record Allocation(Map<String, Long> zeros, Map<String, String> notes, String summary) {
+    }
+
+    /**
+     * Measured allocation: every layer pruned alone at each probe ratio exactly as {@link #prune} prunes it (SparseGPT
+     * on the Hessian of its inputs in the unpruned model, the same reconstruction, token mask and refits), the damage
+     * to the model's outputs measured against the reference on a few calibration samples spread over the set; then
+     * {@link SparsityAllocation#leastDamage} picks the zero counts. One capture per group of layers reading the same
+     * input (attention Q/K/V share one), one dense refit per layer, one model run per layer and ratio.
+     */
+    private static Allocation measured(OnnxModel reference, OnnxModel model, List<LinearLayer> layers, Dataset data,
+            Options o) {
+        long t0 = System.nanoTime();
+        SparsityAllocation.Spec spec = o.allocation();
+        double[] band = spec.band(o.sparsity());
+        double[] probes = spec.probeRatios(o.sparsity());
+        int pool = Math.min(o.maxSamples(), data.size());
+        int count = Math.min(pool, spec.samples());
+        int[] rows = new int[count];
+        for (int j = 0; j < count; j++) {
+            rows[j] = (int) ((long) j * pool / count);
+        }
+        OutputDamage damage = new OutputDamage(reference, data.select(rows, "damage"), o.tokenMask());
+        Graph g = model.edit();
+        Map<String, List<LinearLayer>> waves = new LinkedHashMap<>();
+        for (LinearLayer l : layers) {
+            waves.computeIfAbsent(l.input(), k -> new ArrayList<>()).add(l);
+        }
+        long[] sizes = new long[layers.size()];
+        double[][] curves = new double[layers.size()][];
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            index.put(layers.get(i).name(), i);
+            sizes[i] = (long) layers.get(i).outFeatures() * layers.get(i).inFeatures();
+        }
+        for (List<LinearLayer> wave : waves.values()) {
+            WaveStats st = stats(reference, model, g, wave, data, o);
+            int f = wave.get(0).inFeatures();
+            int col = 0;
+            for (LinearLayer layer : wave) {
+                SplitGram lg = st.gram.targets(col, col + layer.outFeatures());
+                col += layer.outFeatures();
+                int i = index.get(layer.name());
+                DMatrixRMaj dense = denseRefit(g, layer, lg, f, o);
+                curves[i] = new double[probes.length];
+                for (int k = 0; k < probes.length; k++) {
+                    Graph alone = model.edit();
+                    pruneLayer(alone, LeastSquaresReconstruction.findLayer(alone, layer.name()), lg, f, o,
+                            Math.round(probes[k] * sizes[i]), dense);
+                    curves[i][k] = damage.of(alone.toModel());
+                }
+            }
+        }
+        long[] zeros = SparsityAllocation.measured(o.sparsity(), sizes, probes, curves, band[0], band[1]);
+        Map<String, Long> out = new LinkedHashMap<>();
+        Map<String, String> notes = new HashMap<>();
+        StringBuilder at = new StringBuilder();
+        for (double p : probes) {
+            at.append(at.length() == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.2f", p));
+        }
+        for (int i = 0; i < layers.size(); i++) {
+            out.put(layers.get(i).name(), zeros[i]);
+            StringBuilder d = new StringBuilder();
+            for (double v : curves[i]) {
+                d.append(d.length() == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.3g", v));
+            }
+            notes.put(layers.get(i).name(), String.format(Locale.ROOT, "measured allocation %.3f (output damage "
+                    + "pruned alone at %s: %s)", (double) zeros[i] / sizes[i], at, d));
+        }
+        String summary = String.format(Locale.ROOT, "measured allocation: %d layers each pruned alone at ratios %s "
+                + "(%d model runs on %d calibration samples, %d captures), ratios kept within %.2f-%.2f, %.1f s",
+                layers.size(), at, layers.size() * probes.length, count, waves.size(), band[0], band[1],
+                (System.nanoTime() - t0) / 1e9);
+        return new Allocation(out, notes, summary);
     }
 
     /** L2 norm of every input feature of each distinct layer input, over the (unmasked) calibration rows. */
