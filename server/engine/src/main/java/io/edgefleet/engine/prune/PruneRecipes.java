@@ -23,6 +23,7 @@ import io.edgefleet.engine.recalib.HessianPruner;
 import io.edgefleet.engine.recalib.LeastSquaresReconstruction;
 import io.edgefleet.engine.recalib.LinearLayer;
 import io.edgefleet.engine.recalib.NormalizationRefit;
+import io.edgefleet.engine.recalib.SparsityAllocation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -36,7 +37,8 @@ import java.util.function.Predicate;
  *       and least-squares recalibration;</li>
  *   <li>{@code prune-structured-int8}: the same, then static INT8 (QDQ) from the quantization package;</li>
  *   <li>{@code prune-magnitude}: unstructured or N:M magnitude pruning (no data needed);</li>
- *   <li>{@code prune-hessian}: SparseGPT-style one-shot pruning with reconstruction of the linear layers;</li>
+ *   <li>{@code prune-hessian}: SparseGPT-style one-shot pruning with reconstruction of the linear layers, the
+ *       sparsity split over them uniformly, by outliers (OWL) or by measured damage;</li>
  *   <li>{@code prune-iterative}: magnitude pruning a step at a time with a masked least-squares refit, stopping at
  *       an accuracy budget checked on a held-out part of the calibration data;</li>
  *   <li>{@code lowrank-svd}: data-aware truncated SVD of fully connected layers plus a least-squares refit.</li>
@@ -77,6 +79,12 @@ public final class PruneRecipes implements RecipeProvider {
     static final ParamSpec<String> TOKEN_MASK = ParamSpec.text("tokenMask", "auto", "auto, none (or empty), or the "
             + "name of an integer model input (the name is checked when the job runs)", String::trim);
     static final ParamSpec<Boolean> NORMALIZATION_REFIT = ParamSpec.bool("normalizationRefit", "true");
+    /** How prune-hessian splits its sparsity over the layers (relative offsets by name are a library setting). */
+    static final ParamSpec<String> SPARSITY_ALLOCATION = ParamSpec.oneOf("allocation", "uniform", "uniform",
+            "outlier_weighted", "measured");
+    /** The largest deviation of a layer's ratio from the target; null for the allocation's own default. */
+    static final ParamSpec<Double> ALLOCATION_SPREAD = ParamSpec.text("allocationSpread", "", "empty (0.08 for "
+            + "outlier_weighted, 0.3 for measured) or a number in (0, 0.5)", PruneRecipes::parseSpread);
     static final ParamSpec<Double> BUDGET_POINTS = ParamSpec.number("budgetPoints", "0.5", Bounds.atLeast(0));
     static final ParamSpec<Double> STEP = ParamSpec.number("step", "0.05", Bounds.open(0, 1));
     static final ParamSpec<Double> MAX_SPARSITY = ParamSpec.number("maxSparsity", "0.95", Bounds.open(0, 1));
@@ -110,7 +118,7 @@ public final class PruneRecipes implements RecipeProvider {
                 "one-shot Hessian-aware (SparseGPT/OBC) pruning of Gemm/MatMul layers with reconstruction to the "
                         + "float model's outputs (residual-stream aware), padding tokens left out of the statistics",
                 true, List.of(SPARSITY, NM, RECONSTRUCT, MAX_CALIBRATION_SAMPLES, RESIDUAL_TARGET, TOKEN_MASK,
-                        NORMALIZATION_REFIT),
+                        NORMALIZATION_REFIT, SPARSITY_ALLOCATION, ALLOCATION_SPREAD),
                 new HessianPass())
                 .withReference(PruneRecipes::magnitudeReference));
         out.add(Recipe.compression("prune-iterative",
@@ -260,10 +268,28 @@ public final class PruneRecipes implements RecipeProvider {
                 ctx.note("rows where calibration input '" + mask + "' is 0 (padding) are left out of the Hessians "
                         + "and targets");
             }
+            SparsityAllocation.Spec allocation = allocation(ctx);
+            if (allocation.mode() != SparsityAllocation.Mode.UNIFORM) {
+                if (nm != null) {
+                    throw new BadInputException("recipe parameter 'allocation' splits an unstructured sparsity over "
+                            + "the layers; an N:M pattern fixes every layer's ratio, so it takes allocation=uniform");
+                }
+                o = o.withAllocation(allocation);
+                if (allocation.mode() == SparsityAllocation.Mode.MEASURED) {
+                    try {
+                        allocation.probeRatios(o.sparsity());
+                    } catch (IllegalArgumentException e) {
+                        throw new BadInputException("recipe parameter 'sparsity': " + e.getMessage());
+                    }
+                }
+            }
             HessianPruner.Result r = HessianPruner.prune(ctx.baseModel(), model, ctx.requireCalibration(), o, null);
             for (NormalizationRefit.Outcome n : r.normalizations()) {
                 ctx.decide(n.site().output(), "normalization", n.refit() ? "recalibrated" : "kept", n.note(),
                         n.refit() ? Map.of("heldOutErrorRatio", n.ratio()) : Map.of());
+            }
+            if (!r.allocation().isEmpty()) {
+                ctx.note(r.allocation());
             }
             for (HessianPruner.LayerReport l : r.layers()) {
                 ctx.decide(l.layer(), "weights", Double.isNaN(l.error()) ? "kept" : "pruned", l.note(),
@@ -272,6 +298,32 @@ public final class PruneRecipes implements RecipeProvider {
             sizeNote(model, r.model(), ctx);
             return r.model();
         }
+    }
+
+    /**
+     * How {@code prune-hessian} splits its sparsity over the layers: {@code uniform}, {@code outlier_weighted} (OWL)
+     * or {@code measured}; {@code allocationSpread} is the largest deviation of a layer's ratio from the target,
+     * empty for the mode's default (0.08 for OWL as in its paper, 0.3 for measured).
+     */
+    static SparsityAllocation.Spec allocation(PassContext ctx) {
+        String mode = ctx.get(SPARSITY_ALLOCATION);
+        Double spread = ctx.get(ALLOCATION_SPREAD);
+        return switch (mode) {
+            case "outlier_weighted" -> SparsityAllocation.Spec.outlierWeighted(spread == null ? 0.08 : spread);
+            case "measured" -> SparsityAllocation.Spec.measured(spread == null ? 0.3 : spread);
+            default -> SparsityAllocation.Spec.UNIFORM;
+        };
+    }
+
+    static Double parseSpread(String v) {
+        if (v.isBlank()) {
+            return null;
+        }
+        double d = Double.parseDouble(v.trim());
+        if (!(d > 0 && d < 0.5)) {
+            throw new IllegalArgumentException("out of range");
+        }
+        return d;
     }
 
     /**

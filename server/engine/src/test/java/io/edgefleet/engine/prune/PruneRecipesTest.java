@@ -110,6 +110,34 @@ class PruneRecipesTest {
     }
 
     @Test
+    void hessianRecipeSplitsTheSparsityByMeasuredDamageAndSaysHow() {
+        OnnxModel m = SampleModels.mlp(10);
+        Dataset calib = PruneFixtures.randomData(m, 128, 4);
+        JobResult h = run(m, recipe("prune-hessian").withParameters(Map.of("allocation", "measured")), calib);
+        List<LayerDecision> d = h.report().decisions();
+        assertEquals(2, d.size());
+        for (LayerDecision x : d) {
+            double s = x.metrics().get("sparsity");
+            assertTrue(s >= 0.2 - 1e-9 && s <= 0.8 + 1e-9, "within 0.5 ± 0.3: " + x);
+            assertTrue(x.reason().contains("measured allocation") && x.reason().contains("0.30/0.50/0.70"),
+                    x.reason());
+        }
+        assertEquals(0.5, PruneRecipes.linearSparsity(h.variant()), 1e-3, "the overall target, whatever the split");
+        assertTrue(h.report().notes().stream().anyMatch(n -> n.contains("measured allocation: 2 layers")),
+                h.report().notes().toString());
+
+        BadInputException e = assertThrows(BadInputException.class, () -> run(m, recipe("prune-hessian")
+                .withParameters(Map.of("allocation", "relative")), calib));
+        assertTrue(e.getMessage().contains("uniform, outlier_weighted, measured"), e.getMessage());
+        e = assertThrows(BadInputException.class, () -> run(m, recipe("prune-hessian")
+                .withParameters(Map.of("allocation", "measured", "nm", "2:4")), calib));
+        assertTrue(e.getMessage().contains("N:M"), e.getMessage());
+        e = assertThrows(BadInputException.class, () -> run(m, recipe("prune-hessian")
+                .withParameters(Map.of("allocation", "measured", "allocationSpread", "0.7")), calib));
+        assertTrue(e.getMessage().contains("allocationSpread"), e.getMessage());
+    }
+
+    @Test
     void hessianRecipeFindsTheAttentionMaskOrTakesTheOneItIsGiven() {
         OnnxModel tokens = io.edgefleet.engine.onnx.OnnxBuilder.model("tokens").opset(17)
                 .input("input_ids", io.edgefleet.engine.onnx.ElemType.INT64, "N", "S")
