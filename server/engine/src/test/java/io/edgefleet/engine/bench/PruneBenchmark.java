@@ -53,8 +53,11 @@ import java.util.regex.Pattern;
  * (latency fraction, default 0.6), {@code bench.channelMultiple} (default 16). MiniLM: {@code bench.calibration}
  * ({@code written} (default), {@code wordnet:N} or {@code written+wordnet:N}: see {@link #calibrationText}),
  * {@code bench.minilmVariants} (any of {@code magnitude,hessian,goal,goal25}, default all), {@code bench.layers=true}
- * (the goal variant's per-layer table), {@code bench.normRefit} (default true, as in {@code prune-hessian}). Accuracy is always on the validation files or held-out sentences, which no pass
- * sees; calibration files feed the passes.
+ * (the goal variant's per-layer table), {@code bench.normRefit} (default true, as in {@code prune-hessian}),
+ * {@code bench.allocation} ({@code roles}, the default: the goal variant's per-layer ratios from hand-set role
+ * offsets; {@code measured}: from the pruner's measured allocation, with the role offsets' variant beside it).
+ * Accuracy is always on the validation files or held-out sentences, which no pass sees; calibration files feed the
+ * passes.
  */
 public final class PruneBenchmark {
     private static final Path DIGITS = System.getProperty("bench.digits") != null
@@ -274,6 +277,11 @@ public final class PruneBenchmark {
         int samples = calib.size();
         HessianPruner.Options base = HessianPruner.Options.unstructured(0.5).withMaxSamples(samples)
                 .withTokenMask("attention_mask");
+        boolean measured = switch (System.getProperty("bench.allocation", "roles")) {
+            case "roles" -> false;
+            case "measured" -> true;
+            default -> throw new IllegalArgumentException("bench.allocation is roles or measured");
+        };
         HessianPruner.Options goal = goalOptions(base);
         List<String> only = Arrays.asList(System.getProperty("bench.minilmVariants", "magnitude,hessian,goal,goal25")
                 .split(","));
@@ -290,15 +298,20 @@ public final class PruneBenchmark {
         if (only.contains("goal")) {
             vs.add(timed("Hessian 50% + reconstruction" + GOAL_NAME, () -> {
                 HessianPruner.Result r = HessianPruner.prune(f, f, calib, goal, null);
-                if (Boolean.getBoolean("bench.layers")) {
-                    System.out.println("| layer | sparsity | relative error | note |\n|---|---|---|---|");
-                    r.layers().forEach(l -> System.out.printf("| %s | %.3f | %.5f | %s |%n", l.layer(), l.sparsity(),
-                            l.error(), l.note()));
-                    r.normalizations().forEach(n -> System.out.printf("| %s | | held-out x%.4f | %s |%n",
-                            n.site().output(), n.ratio(), n.note()));
+                if (!measured) {
+                    printLayers(r);
                 }
                 return r.model();
-            }, "goal variant"));
+            }, measured ? "per-role ratios, next to the measured ones" : "goal variant"));
+            if (measured) {
+                vs.add(timed("Hessian 50% + reconstruction" + MEASURED_NAME, () -> {
+                    HessianPruner.Result r = HessianPruner.prune(f, f, calib,
+                            goal.withAllocation(SparsityAllocation.Spec.measured(0.3)), null);
+                    printRatios(r);
+                    printLayers(r);
+                    return r.model();
+                }, "goal variant"));
+            }
         }
         if (only.contains("goal25")) {
             vs.add(timed("Hessian 25% + reconstruction" + GOAL_NAME, () -> HessianPruner.prune(f, f, calib,
@@ -362,6 +375,41 @@ public final class PruneBenchmark {
         return o.withResidualTarget(true).withAllocation(SparsityAllocation.Spec.relative(PruneBenchmark::roleOffset))
                 .withMaxMaskedRefitFeatures(385)
                 .withNormalizationRefit(Boolean.parseBoolean(System.getProperty("bench.normRefit", "true")));
+    }
+
+    /** The goal variant with {@code bench.allocation=measured}: the same, ratios from measured damage instead. */
+    static final String MEASURED_NAME = ", residual-stream targets, measured ratios (0.5 ± 0.3), exact refit up to 384 "
+            + "inputs";
+
+    /** With {@code bench.layers=true}: the variant's per-layer table and its normalization refits. */
+    static void printLayers(HessianPruner.Result r) {
+        if (Boolean.getBoolean("bench.layers")) {
+            System.out.println("| layer | sparsity | relative error | note |\n|---|---|---|---|");
+            r.layers().forEach(l -> System.out.printf("| %s | %.3f | %.5f | %s |%n", l.layer(), l.sparsity(),
+                    l.error(), l.note()));
+            r.normalizations().forEach(n -> System.out.printf("| %s | | held-out x%.4f | %s |%n",
+                    n.site().output(), n.ratio(), n.note()));
+        }
+    }
+
+    /** What the measured allocation chose: one line per encoder layer, the six projections' ratios. */
+    static void printRatios(HessianPruner.Result r) {
+        System.out.println(r.allocation());
+        System.out.println();
+        System.out.println("| encoder layer | query | key | value | attention output | FFN in | FFN out |");
+        System.out.println("|---|---|---|---|---|---|---|");
+        StringBuilder row = new StringBuilder();
+        for (int i = 0; i < r.layers().size(); i++) {
+            if (i % 6 == 0) {
+                row.setLength(0);
+                row.append("| ").append(i / 6);
+            }
+            row.append(String.format(" | %.3f", r.layers().get(i).sparsity()));
+            if (i % 6 == 5) {
+                System.out.println(row.append(" |"));
+            }
+        }
+        System.out.println();
     }
 
     static double roleOffset(String layer) {
