@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgefleet.engine.data.Dataset;
-import io.edgefleet.engine.onnx.ElemType;
 import io.edgefleet.engine.onnx.Graph;
 import io.edgefleet.engine.onnx.OnnxBuilder;
 import io.edgefleet.engine.onnx.OnnxModel;
@@ -35,24 +34,7 @@ class MeasuredAllocationTest {
                 w2[i] *= 0.02f;
             }
         }
-        return OnnxBuilder.model("sensitive").opset(17)
-                .input("x", ElemType.FLOAT, "N", TOKENS, 16)
-                .output("y", ElemType.FLOAT, "N", TOKENS, 8)
-                .heInitializer("w1", new long[] {16, 24}, 16, 1)
-                .randomInitializer("b1", new long[] {24}, 0.05f, 2)
-                .initializer("w2", new long[] {24, 20}, w2)
-                .randomInitializer("b2", new long[] {20}, 0.05f, 5)
-                .heInitializer("w3", new long[] {20, 8}, 20, 6)
-                .randomInitializer("b3", new long[] {8}, 0.05f, 7)
-                .node("MatMul").name("mm1").in("x", "w1").out("h1").add()
-                .node("Add").name("add1").in("h1", "b1").out("a1").add()
-                .node("Relu").name("relu1").in("a1").out("r1").add()
-                .node("MatMul").name("mm2").in("r1", "w2").out("h2").add()
-                .node("Add").name("add2").in("h2", "b2").out("a2").add()
-                .node("Relu").name("relu2").in("a2").out("r2").add()
-                .node("MatMul").name("mm3").in("r2", "w3").out("h3").add()
-                .node("Add").name("add3").in("h3", "b3").out("y").add()
-                .build();
+        return SparsityAllocationTest.tokenMlp("sensitive", null, w2);
     }
 
     /**

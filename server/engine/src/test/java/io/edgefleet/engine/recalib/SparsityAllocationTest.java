@@ -35,12 +35,29 @@ class SparsityAllocationTest {
                 w1[in * 24 + out] *= 25; // MatMul weights are [in, out]
             }
         }
-        return OnnxBuilder.model("tokens").opset(17)
+        return tokenMlp("tokens", w1, null);
+    }
+
+    /**
+     * The three-layer token MLP of these tests and {@link MeasuredAllocationTest}: x[N,6,16] -> MatMul(16x24)+b -> Relu
+     * -> MatMul(24x20)+b -> Relu -> MatMul(20x8)+b, with the given first or middle weights ([in, out]; null: He
+     * initialized) and fixed-seed biases and last layer.
+     */
+    static OnnxModel tokenMlp(String name, float[] w1, float[] w2) {
+        OnnxBuilder b = OnnxBuilder.model(name).opset(17)
                 .input("x", ElemType.FLOAT, "N", TOKENS, 16)
-                .output("y", ElemType.FLOAT, "N", TOKENS, 8)
-                .initializer("w1", new long[] {16, 24}, w1)
-                .randomInitializer("b1", new long[] {24}, 0.05f, 2)
-                .heInitializer("w2", new long[] {24, 20}, 24, 3)
+                .output("y", ElemType.FLOAT, "N", TOKENS, 8);
+        if (w1 != null) {
+            b.initializer("w1", new long[] {16, 24}, w1);
+        } else {
+            b.heInitializer("w1", new long[] {16, 24}, 16, 1);
+        }
+        if (w2 != null) {
+            b.initializer("w2", new long[] {24, 20}, w2);
+        } else {
+            b.heInitializer("w2", new long[] {24, 20}, 24, 3);
+        }
+        return b.randomInitializer("b1", new long[] {24}, 0.05f, 2)
                 .randomInitializer("b2", new long[] {20}, 0.05f, 4)
                 .heInitializer("w3", new long[] {20, 8}, 20, 5)
                 .randomInitializer("b3", new long[] {8}, 0.05f, 6)
