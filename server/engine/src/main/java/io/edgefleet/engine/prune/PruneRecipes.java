@@ -78,7 +78,7 @@ public final class PruneRecipes implements RecipeProvider {
     static final ParamSpec<Boolean> RESIDUAL_TARGET = ParamSpec.bool("residualTarget", "true");
     static final ParamSpec<String> TOKEN_MASK = ParamSpec.text("tokenMask", "auto", "auto, none (or empty), or the "
             + "name of an integer model input (the name is checked when the job runs)", String::trim);
-    static final ParamSpec<Boolean> NORMALIZATION_REFIT = ParamSpec.bool("normalizationRefit", "true");
+    static final ParamSpec<Boolean> NORMALIZATION_REFIT = ParamSpec.bool("normalizationRefit", "false");
     /** How prune-hessian splits its sparsity over the layers (relative offsets by name are a library setting). */
     static final ParamSpec<String> SPARSITY_ALLOCATION = ParamSpec.oneOf("allocation", "uniform", "uniform",
             "outlier_weighted", "measured");

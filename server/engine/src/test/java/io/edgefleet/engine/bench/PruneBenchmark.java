@@ -53,7 +53,7 @@ import java.util.regex.Pattern;
  * (latency fraction, default 0.6), {@code bench.channelMultiple} (default 16). MiniLM: {@code bench.calibration}
  * ({@code written} (default), {@code wordnet:N} or {@code written+wordnet:N}: see {@link #calibrationText}),
  * {@code bench.minilmVariants} (any of {@code magnitude,hessian,goal,goal25}, default all), {@code bench.layers=true}
- * (the goal variant's per-layer table), {@code bench.normRefit} (default true, as in {@code prune-hessian}),
+ * (the goal variant's per-layer table), {@code bench.normRefit} (default false, as in {@code prune-hessian}),
  * {@code bench.allocation} ({@code roles}, the default: the goal variant's per-layer ratios from hand-set role
  * offsets; {@code measured}: from the pruner's measured allocation, with the role offsets' variant beside it).
  * Accuracy is always on the validation files or held-out sentences, which no pass sees; calibration files feed the
@@ -374,7 +374,7 @@ public final class PruneBenchmark {
     static HessianPruner.Options goalOptions(HessianPruner.Options o) {
         return o.withResidualTarget(true).withAllocation(SparsityAllocation.Spec.relative(PruneBenchmark::roleOffset))
                 .withMaxMaskedRefitFeatures(385)
-                .withNormalizationRefit(Boolean.parseBoolean(System.getProperty("bench.normRefit", "true")));
+                .withNormalizationRefit(Boolean.parseBoolean(System.getProperty("bench.normRefit", "false")));
     }
 
     /** The goal variant with {@code bench.allocation=measured}: the same, ratios from measured damage instead. */
