@@ -164,7 +164,7 @@ class GptqRoundingTest {
             activations.put("r1", r1);
         }
         // float32 products and sums: even one float accumulator over all rows errs by at most
-        // γ = rows·u / (1 - rows·u) times Σ|x_ri x_rj| (u = 2⁻²⁴); Gram's double sum of blocks only lowers that
+        // γ = n·u / (1 - n·u) times Σ|x_ri x_rj|, n = rows + 1, u = 2⁻²⁴; Gram's double sum of blocks only lowers that
         double u = Math.ulp(1f) / 2;
         double gamma = (rows + 1) * u / (1 - (rows + 1) * u);
         for (Map.Entry<String, float[]> e : activations.entrySet()) {
