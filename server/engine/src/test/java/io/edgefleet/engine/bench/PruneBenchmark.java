@@ -55,7 +55,8 @@ import java.util.regex.Pattern;
  * {@code bench.minilmVariants} (any of {@code magnitude,hessian,goal,goal25}, default all), {@code bench.layers=true}
  * (the goal variant's per-layer table), {@code bench.normRefit} (default false, as in {@code prune-hessian}),
  * {@code bench.allocation} ({@code roles}, the default: the goal variant's per-layer ratios from hand-set role
- * offsets; {@code measured}: from the pruner's measured allocation, with the role offsets' variant beside it).
+ * offsets; {@code measured}: from the pruner's measured allocation, with the role offsets' variant beside it),
+ * {@code bench.allocationSpread} (default 0.3).
  * Accuracy is always on the validation files or held-out sentences, which no pass sees; calibration files feed the
  * passes.
  */
@@ -306,7 +307,7 @@ public final class PruneBenchmark {
             if (measured) {
                 vs.add(timed("Hessian 50% + reconstruction" + MEASURED_NAME, () -> {
                     HessianPruner.Result r = HessianPruner.prune(f, f, calib,
-                            goal.withAllocation(SparsityAllocation.Spec.measured(0.3)), null);
+                            goal.withAllocation(SparsityAllocation.Spec.measured(SPREAD)), null);
                     printRatios(r);
                     printLayers(r);
                     return r.model();
@@ -377,9 +378,12 @@ public final class PruneBenchmark {
                 .withNormalizationRefit(Boolean.parseBoolean(System.getProperty("bench.normRefit", "false")));
     }
 
+    /** {@code bench.allocationSpread}: how far measured ratios may move from the target (default 0.3). */
+    static final double SPREAD = Double.parseDouble(System.getProperty("bench.allocationSpread", "0.3"));
+
     /** The goal variant with {@code bench.allocation=measured}: the same, ratios from measured damage instead. */
-    static final String MEASURED_NAME = ", residual-stream targets, measured ratios (0.5 ± 0.3), exact refit up to 384 "
-            + "inputs";
+    static final String MEASURED_NAME = ", residual-stream targets, measured ratios (0.5 ± " + SPREAD
+            + "), exact refit up to 384 inputs";
 
     /** With {@code bench.layers=true}: the variant's per-layer table and its normalization refits. */
     static void printLayers(HessianPruner.Result r) {
