@@ -124,30 +124,33 @@ public final class ParamSpec<T> {
 
     /** A finite decimal number within bounds. */
     public static ParamSpec<Double> number(String name, String defaultValue, Bounds bounds) {
+        return new ParamSpec<>(name, Type.NUMBER, bounds.describe(), requirement("a number", "a finite number", bounds),
+                defaultValue, v -> {
+                    double d = Double.parseDouble(v.trim());
+                    if (!Double.isFinite(d) || !bounds.contains(d)) {
+                        throw new IllegalArgumentException("out of range");
+                    }
+                    return d;
+                });
+    }
+
+    /** "a number in [0, 1]", "an integer >= 1", or {@code unbounded} when any value goes. */
+    private static String requirement(String kind, String unbounded, Bounds bounds) {
         String range = bounds.describe();
-        String requirement = bounds.equals(Bounds.ANY) ? "a finite number"
-                : "a number " + (range.startsWith("(") || range.startsWith("[") ? "in " : "") + range;
-        return new ParamSpec<>(name, Type.NUMBER, range, requirement, defaultValue, v -> {
-            double d = Double.parseDouble(v.trim());
-            if (!Double.isFinite(d) || !bounds.contains(d)) {
-                throw new IllegalArgumentException("out of range");
-            }
-            return d;
-        });
+        return bounds.equals(Bounds.ANY) ? unbounded
+                : kind + " " + (range.startsWith("(") || range.startsWith("[") ? "in " : "") + range;
     }
 
     /** A 32-bit integer within bounds. */
     public static ParamSpec<Integer> integer(String name, String defaultValue, Bounds bounds) {
-        String range = bounds.describe();
-        String requirement = bounds.equals(Bounds.ANY) ? "an integer"
-                : "an integer " + (range.startsWith("(") || range.startsWith("[") ? "in " : "") + range;
-        return new ParamSpec<>(name, Type.INTEGER, range, requirement, defaultValue, v -> {
-            int i = Integer.parseInt(v.trim());
-            if (!bounds.contains(i)) {
-                throw new IllegalArgumentException("out of range");
-            }
-            return i;
-        });
+        return new ParamSpec<>(name, Type.INTEGER, bounds.describe(), requirement("an integer", "an integer", bounds),
+                defaultValue, v -> {
+                    int i = Integer.parseInt(v.trim());
+                    if (!bounds.contains(i)) {
+                        throw new IllegalArgumentException("out of range");
+                    }
+                    return i;
+                });
     }
 
     /** An integer from a fixed set (e.g. block sizes a kernel supports). */
