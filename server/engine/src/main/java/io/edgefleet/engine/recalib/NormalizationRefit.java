@@ -5,6 +5,7 @@ import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.onnx.Graph;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -114,7 +115,7 @@ public final class NormalizationRefit {
                     float[] y = ref.get(site.output()).floats();
                     if (nt.dim(nt.rank() - 1) != c || y.length != n.length) {
                         throw new IllegalStateException("normalization " + site.output() + ": " + c
-                                + " channels, the captured value has shape " + java.util.Arrays.toString(nt.shape()));
+                                + " channels, the captured value has shape " + Arrays.toString(nt.shape()));
                     }
                     int rows = n.length / c;
                     int perSample = rows / count;

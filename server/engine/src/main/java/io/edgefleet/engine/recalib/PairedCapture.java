@@ -11,10 +11,12 @@ import io.edgefleet.engine.onnx.TensorData;
 import io.edgefleet.engine.onnx.ValueInfo;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Runs a reference model (the float original) and a candidate (the compressed variant) over the same calibration
@@ -117,7 +119,7 @@ public final class PairedCapture {
         ModelProto.Builder b = exposed.proto().toBuilder();
         GraphProto.Builder gb = b.getGraphBuilder();
         List<ValueInfoProto> keep = new ArrayList<>();
-        java.util.Set<String> wanted = new java.util.HashSet<>(values);
+        Set<String> wanted = new HashSet<>(values);
         for (ValueInfoProto v : gb.getOutputList()) {
             if (wanted.remove(v.getName())) {
                 keep.add(v);
