@@ -63,14 +63,17 @@ public final class HessianPruner {
      * @param normalizationRefit with {@code reconstruct}: before the layers reading a layer normalization's output are
      *     pruned, and for every normalization after the last pruned layer, refit its per-channel scale and shift to
      *     the float model's output there ({@link NormalizationRefit}); reported in {@link Result#normalizations}
+     * @param maskSwaps with {@code reconstruct}, unstructured, on the layers that get the exact masked refit: at most
+     *     this many swaps per output row that revisit SparseGPT's mask ({@link MaskSwapSearch}), each one exactly
+     *     lowering the row's least-squares error at the same zero count; 0 keeps SparseGPT's mask
      */
     public record Options(double sparsity, int keepN, int groupM, int blockSize, double damp, int maxSamples,
             boolean reconstruct, int maxMaskedRefitFeatures, double ridge, String tokenMask,
-            SparsityAllocation.Spec allocation, boolean residualTarget, boolean normalizationRefit) {
+            SparsityAllocation.Spec allocation, boolean residualTarget, boolean normalizationRefit, int maskSwaps) {
         public Options(double sparsity, int keepN, int groupM, int blockSize, double damp, int maxSamples,
                 boolean reconstruct, int maxMaskedRefitFeatures, double ridge) {
             this(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct, maxMaskedRefitFeatures, ridge,
-                    null, SparsityAllocation.Spec.UNIFORM, false, false);
+                    null, SparsityAllocation.Spec.UNIFORM, false, false, 0);
         }
 
         public Options {
@@ -89,6 +92,9 @@ public final class HessianPruner {
             if (groupM > 0 && allocation.mode() != SparsityAllocation.Mode.UNIFORM) {
                 throw new IllegalArgumentException("N:M patterns fix every layer's ratio; use a uniform allocation");
             }
+            if (maskSwaps < 0 || (maskSwaps > 0 && groupM > 0)) {
+                throw new IllegalArgumentException("maskSwaps must be >= 0, and 0 with N:M (a swap breaks the groups)");
+            }
         }
 
         public static Options unstructured(double sparsity) {
@@ -101,38 +107,43 @@ public final class HessianPruner {
 
         public Options withReconstruct(boolean on) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, on, maxMaskedRefitFeatures, ridge,
-                    tokenMask, allocation, residualTarget, normalizationRefit);
+                    tokenMask, allocation, residualTarget, normalizationRefit, maskSwaps);
         }
 
         public Options withMaxSamples(int n) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, n, reconstruct, maxMaskedRefitFeatures, ridge,
-                    tokenMask, allocation, residualTarget, normalizationRefit);
+                    tokenMask, allocation, residualTarget, normalizationRefit, maskSwaps);
         }
 
         public Options withMaxMaskedRefitFeatures(int n) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct, n, ridge, tokenMask,
-                    allocation, residualTarget, normalizationRefit);
+                    allocation, residualTarget, normalizationRefit, maskSwaps);
         }
 
         /** @param input see {@link #tokenMask()}; null to use every row */
         public Options withTokenMask(String input) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, input, allocation, residualTarget, normalizationRefit);
+                    maxMaskedRefitFeatures, ridge, input, allocation, residualTarget, normalizationRefit, maskSwaps);
         }
 
         public Options withAllocation(SparsityAllocation.Spec a) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, tokenMask, a, residualTarget, normalizationRefit);
+                    maxMaskedRefitFeatures, ridge, tokenMask, a, residualTarget, normalizationRefit, maskSwaps);
         }
 
         public Options withResidualTarget(boolean on) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, on, normalizationRefit);
+                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, on, normalizationRefit, maskSwaps);
+        }
+
+        public Options withMaskSwaps(int rounds) {
+            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
+                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, residualTarget, normalizationRefit, rounds);
         }
 
         public Options withNormalizationRefit(boolean on) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, residualTarget, on);
+                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, residualTarget, on, maskSwaps);
         }
     }
 
@@ -305,6 +316,7 @@ public final class HessianPruner {
             }
         }
         double[] pruned = sparseGpt(start, outs, f, h, o, zeros);
+        String swapNote = "";
         float[] out = new float[pruned.length];
         for (int c = 0; c < out.length; c++) {
             out[c] = (float) pruned[c];
@@ -314,12 +326,20 @@ public final class HessianPruner {
             note = o.reconstruct() ? "bias refit" : "bias re-centred";
         }
         if (o.reconstruct() && f + 1 <= o.maxMaskedRefitFeatures()) {
+            DMatrixRMaj baseline = asSolution(out, bias, outs, f);
             float[] prunedW = out;
             float[] prunedB = bias;
-            DMatrixRMaj baseline = asSolution(prunedW, prunedB, outs, f);
+            if (o.maskSwaps() > 0) {
+                SwappedMasks sw = swapMasks(lg, out, outs, f, o);
+                prunedW = sw.weights();
+                prunedB = optimalBias(a, b, prunedW, outs, f, n);
+                swapNote = sw.note();
+            }
+            float[] fitW = prunedW;
+            float[] fitB = prunedB;
             SplitGram.Fit refit = lg.fit(baseline, (aa, bb, r) -> {
-                float[] fb = prunedB.clone();
-                float[] fw = MaskedRefit.solve(aa, bb, prunedW, outs, r, fb);
+                float[] fb = fitB.clone();
+                float[] fw = MaskedRefit.solve(aa, bb, fitW, outs, r, fb);
                 return asSolution(fw, fb, outs, f);
             }, o.ridge());
             if (refit.solution() != null) {
@@ -333,8 +353,11 @@ public final class HessianPruner {
                     bias[r] = (float) sol.get(f, r);
                 }
                 note = "masked refit, ridge " + refit.ridge();
+            } else if (!swapNote.isEmpty()) {
+                swapNote += " (not kept: no refit on them beat SparseGPT's weights on held-out samples)";
             }
         }
+        note += swapNote;
         if (o.reconstruct() && dense == null) {
             note += "; dense refit skipped (no gain on held-out samples)";
         }
@@ -342,6 +365,28 @@ public final class HessianPruner {
         LinearLayer now = LeastSquaresReconstruction.findLayer(g, layer.name());
         now.write(g, out, canBias ? bias : null);
         return new LayerReport(layer.name(), outs, f, n, zeros(out) / (double) out.length, err, note);
+    }
+
+    /** Masks improved by {@link MaskSwapSearch}, each row refit on its new support, and what the search did. */
+    private record SwappedMasks(float[] weights, String note) {
+    }
+
+    /**
+     * Searches better masks at the same zero counts on the training rows only, so that the held-out rows still judge
+     * the masked refit's ridge fairly: the refit shrinks toward these weights.
+     */
+    private static SwappedMasks swapMasks(SplitGram lg, float[] pruned, int outs, int f, Options o) {
+        long t0 = System.nanoTime();
+        SplitGram.Part t = lg.training();
+        DMatrixRMaj h = CommonOps_DDRM.extract(t.xtx(), 0, f, 0, f);
+        center(h, t.xtx(), f, t.rows());
+        MaskSwapSearch.Outcome s = MaskSwapSearch.search(h, centred(t.xtx(), t.xty(), f, t.rows()),
+                o.ridge() * CommonOps_DDRM.trace(h) / f, pruned, outs, o.maskSwaps());
+        double yyc = centredYy(t.xty(), t.yy(), f, t.rows());
+        double yy = Math.max(t.yy(), 1e-30);
+        return new SwappedMasks(s.weights(), String.format(Locale.ROOT, "; mask swaps %d (%.2f per row), "
+                + "training-row error refit on the masks %.5f -> %.5f, %.1f s", s.swaps(), s.swaps() / (double) outs,
+                (yyc + s.before()) / yy, (yyc + s.after()) / yy, (System.nanoTime() - t0) / 1e9));
     }
 
     private static String problem(Graph g, LinearLayer layer, Options o) {
@@ -725,6 +770,26 @@ public final class HessianPruner {
                 h.add(i, j, -si * a.get(j, f) / n);
             }
         }
+    }
+
+    /** {@code Σ(x - x̄)(y - ȳ)}: products of the first f inputs with the targets once the intercept is fit. */
+    private static DMatrixRMaj centred(DMatrixRMaj a, DMatrixRMaj b, int f, long n) {
+        DMatrixRMaj c = new DMatrixRMaj(f, b.numCols);
+        for (int i = 0; i < f; i++) {
+            for (int o = 0; o < b.numCols; o++) {
+                c.set(i, o, b.get(i, o) - a.get(i, f) * b.get(f, o) / n);
+            }
+        }
+        return c;
+    }
+
+    /** {@code Σ(y - ȳ)²} over all targets, from {@code Σy²} and the intercept row of b. */
+    private static double centredYy(DMatrixRMaj b, double yy, int f, long n) {
+        double c = yy;
+        for (int o = 0; o < b.numCols; o++) {
+            c -= b.get(f, o) * b.get(f, o) / n;
+        }
+        return c;
     }
 
     /**

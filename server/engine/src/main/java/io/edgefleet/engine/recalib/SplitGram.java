@@ -109,6 +109,23 @@ public final class SplitGram {
         return s;
     }
 
+    /**
+     * The sums over the training rows alone (the samples not held out); the matrices are shared, not copies. A fit
+     * made from them leaves the held-out samples fair judges of it, e.g. as the prior of a later {@link #fit}.
+     */
+    public Part training() {
+        freeze();
+        double yy = 0;
+        for (double v : yyTrain) {
+            yy += v;
+        }
+        return new Part(aTrain, bTrain, yy, trainRows);
+    }
+
+    /** Normal-equation sums of some rows: {@code [X 1]ᵀ[X 1]}, {@code [X 1]ᵀY}, {@code Σy²} and the row count. */
+    public record Part(DMatrixRMaj xtx, DMatrixRMaj xty, double yy, long rows) {
+    }
+
     /** The same rows with only target columns {@code [from, to)}: one layer of several fitted on a shared input. */
     public SplitGram targets(int from, int to) {
         freeze();

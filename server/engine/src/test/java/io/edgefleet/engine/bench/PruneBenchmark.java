@@ -56,7 +56,8 @@ import java.util.regex.Pattern;
  * (the goal variant's per-layer table), {@code bench.normRefit} (default false, as in {@code prune-hessian}),
  * {@code bench.allocation} ({@code roles}, the default: the goal variant's per-layer ratios from hand-set role
  * offsets; {@code measured}: from the pruner's measured allocation, with the role offsets' variant beside it),
- * {@code bench.allocationSpread} (default 0.3).
+ * {@code bench.allocationSpread} (default 0.3), {@code bench.maskSwaps} (default 0: swap rounds per row of the
+ * exact mask search on the goal variants; above 0 the per-role variant also runs without them, for comparison).
  * Accuracy is always on the validation files or held-out sentences, which no pass sees; calibration files feed the
  * passes.
  */
@@ -297,7 +298,14 @@ public final class PruneBenchmark {
                     base.withReconstruct(false), null).model(), ""));
         }
         if (only.contains("goal")) {
-            vs.add(timed("Hessian 50% + reconstruction" + GOAL_NAME, () -> {
+            if (goal.maskSwaps() > 0 && !measured) {
+                vs.add(timed("Hessian 50% + reconstruction" + GOAL_NAME, () -> {
+                    HessianPruner.Result r = HessianPruner.prune(f, f, calib, goal.withMaskSwaps(0), null);
+                    printLayers(r);
+                    return r.model();
+                }, "without mask swaps"));
+            }
+            vs.add(timed("Hessian 50% + reconstruction" + GOAL_NAME + swapsName(goal), () -> {
                 HessianPruner.Result r = HessianPruner.prune(f, f, calib, goal, null);
                 if (!measured) {
                     printLayers(r);
@@ -305,7 +313,7 @@ public final class PruneBenchmark {
                 return r.model();
             }, measured ? "per-role ratios, next to the measured ones" : "goal variant"));
             if (measured) {
-                vs.add(timed("Hessian 50% + reconstruction" + MEASURED_NAME, () -> {
+                vs.add(timed("Hessian 50% + reconstruction" + MEASURED_NAME + swapsName(goal), () -> {
                     HessianPruner.Result r = HessianPruner.prune(f, f, calib,
                             goal.withAllocation(SparsityAllocation.Spec.measured(SPREAD)), null);
                     printRatios(r);
@@ -375,7 +383,13 @@ public final class PruneBenchmark {
     static HessianPruner.Options goalOptions(HessianPruner.Options o) {
         return o.withResidualTarget(true).withAllocation(SparsityAllocation.Spec.relative(PruneBenchmark::roleOffset))
                 .withMaxMaskedRefitFeatures(385)
-                .withNormalizationRefit(Boolean.parseBoolean(System.getProperty("bench.normRefit", "false")));
+                .withNormalizationRefit(Boolean.parseBoolean(System.getProperty("bench.normRefit", "false")))
+                .withMaskSwaps(Integer.getInteger("bench.maskSwaps", 0));
+    }
+
+    /** The mask search's part of a variant's name; empty when off. */
+    static String swapsName(HessianPruner.Options o) {
+        return o.maskSwaps() == 0 ? "" : ", up to " + o.maskSwaps() + " mask swaps per row";
     }
 
     /** {@code bench.allocationSpread}: how far measured ratios may move from the target (default 0.3). */

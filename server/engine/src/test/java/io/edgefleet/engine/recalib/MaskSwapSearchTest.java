@@ -3,6 +3,15 @@ package io.edgefleet.engine.recalib;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static io.edgefleet.engine.prune.PruneFixtures.outputs;
+import static io.edgefleet.engine.prune.PruneFixtures.relativeError;
+
+import io.edgefleet.engine.data.Dataset;
+import io.edgefleet.engine.onnx.ElemType;
+import io.edgefleet.engine.onnx.OnnxBuilder;
+import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.onnx.TensorData;
+import java.util.Map;
 import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -189,5 +198,53 @@ class MaskSwapSearchTest {
             }
         }
         assertTrue(optimal >= outs * 4 / 5, "rows at the optimum of all 20 supports: " + optimal + " of " + outs);
+    }
+
+    /**
+     * x0..x2 are independent, x3 is nearly their sum, x4 and x5 are noise; the float layer computes x0 + x1 + x2. Its
+     * refit weights on x3..x5 are zero, so SparseGPT prunes those first for free and, keeping one weight, is left with
+     * one of x0..x2 (two thirds of the output lost), where keeping x3 alone loses almost nothing.
+     */
+    private static Dataset nearSum(int n, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[n * 6];
+        for (int i = 0; i < n; i++) {
+            double a = r.nextGaussian();
+            double b = r.nextGaussian();
+            double c = r.nextGaussian();
+            double[] row = {a, b, c, a + b + c + 0.05 * r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
+            for (int j = 0; j < 6; j++) {
+                x[i * 6 + j] = (float) row[j];
+            }
+        }
+        return Dataset.of(Map.of("x", TensorData.ofFloats("x", new long[] {n, 6}, x)), null, null);
+    }
+
+    @Test
+    void swapsRepairAMaskThatFoolsSparseGptAndTheWrittenModelRuns() {
+        OnnxModel ref = OnnxBuilder.model("near_sum").opset(17)
+                .input("x", ElemType.FLOAT, "N", 6)
+                .output("y", ElemType.FLOAT, "N", 1)
+                .initializer("w", new long[] {6, 1}, 1f, 1f, 1f, 0f, 0f, 0f)
+                .initializer("b", new long[] {1}, 0.2f)
+                .node("MatMul").name("mm").in("x", "w").out("h").add()
+                .node("Add").name("add").in("h", "b").out("y").add()
+                .build();
+        Dataset calib = nearSum(400, 1);
+        Dataset check = nearSum(200, 2);
+        HessianPruner.Options o = HessianPruner.Options.unstructured(5 / 6.0);
+        HessianPruner.Result greedy = HessianPruner.prune(ref, ref, calib, o, null);
+        HessianPruner.Result swapped = HessianPruner.prune(ref, ref, calib, o.withMaskSwaps(4), null);
+        HessianPruner.LayerReport g = greedy.layers().get(0);
+        HessianPruner.LayerReport s = swapped.layers().get(0);
+        assertEquals(g.sparsity(), s.sparsity(), "the same zero count");
+        assertTrue(g.error() > 0.3, "SparseGPT keeps one of the three summands: " + g);
+        assertTrue(s.error() < 0.01, "the search keeps the near-sum: " + s);
+        assertTrue(s.note().contains("mask swaps 1 "), s.note());
+        float[] expected = outputs(ref, check);
+        double greedyHeld = relativeError(outputs(greedy.model(), check), expected);
+        double swappedHeld = relativeError(outputs(swapped.model(), check), expected);
+        assertTrue(swappedHeld < 0.05 * greedyHeld && swappedHeld < 0.01, "held-out error in ONNX Runtime "
+                + swappedHeld + " vs " + greedyHeld);
     }
 }
