@@ -145,6 +145,8 @@ public class CompressionService {
     // ---------------------------------------------------------------- submit
 
     public JobView submit(String modelName, long version, JobRequest req) {
+        // What the request addresses comes first: a missing model version is 404 whatever the body says.
+        QuarkusTransaction.requiringNew().run(() -> models.require(modelName, version));
         if (!RecipeRegistry.contains(req.recipe())) {
             throw new ApiException(ErrorCode.UNKNOWN_RECIPE, "unknown recipe '" + req.recipe() + "'; known recipes: "
                     + String.join(", ", RecipeRegistry.all().stream().map(Recipe::name).toList()));

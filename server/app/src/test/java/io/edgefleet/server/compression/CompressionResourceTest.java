@@ -348,6 +348,11 @@ class CompressionResourceTest {
                 .then().statusCode(404).body("message", containsString("cj-refs:99"));
         json().body(Map.of("recipe", "dynamic-int8")).post("/api/v1/models/cj-none/versions/1/compressions")
                 .then().statusCode(404);
+        // the missing model is the first thing wrong, whatever else the body gets wrong
+        json().body(Map.of("recipe", "no-such-recipe")).post("/api/v1/models/cj-refs/versions/99/compressions")
+                .then().statusCode(404).body("message", containsString("cj-refs:99"));
+        json().body(Map.of("recipe", "prune-magnitude", "params", Map.of("sparsity", "abc")))
+                .post("/api/v1/models/cj-refs/versions/99/compressions").then().statusCode(404);
         api().get("/api/v1/compression-jobs/no-such-job").then().statusCode(404).body("error", equalTo("NOT_FOUND"));
         api().get("/api/v1/recipes").then().statusCode(200).body("name", hasItem("static-int8-minmax"))
                 .body("find { it.name == 'static-int8-minmax' }.needsCalibration", equalTo(true));
