@@ -79,6 +79,7 @@ public final class PruneRecipes implements RecipeProvider {
     static final ParamSpec<String> TOKEN_MASK = ParamSpec.text("tokenMask", "auto", "auto, none (or empty), or the "
             + "name of an integer model input (the name is checked when the job runs)", String::trim);
     static final ParamSpec<Boolean> NORMALIZATION_REFIT = ParamSpec.bool("normalizationRefit", "false");
+    static final ParamSpec<Boolean> ACTIVATION_AWARE = ParamSpec.bool("activationAware", "false");
     /** How prune-hessian splits its sparsity over the layers (relative offsets by name are a library setting). */
     static final ParamSpec<String> SPARSITY_ALLOCATION = ParamSpec.oneOf("allocation", "uniform", "uniform",
             "outlier_weighted", "measured");
@@ -118,7 +119,7 @@ public final class PruneRecipes implements RecipeProvider {
                 "one-shot Hessian-aware (SparseGPT/OBC) pruning of Gemm/MatMul layers with reconstruction to the "
                         + "float model's outputs (residual-stream aware), padding tokens left out of the statistics",
                 true, List.of(SPARSITY, NM, RECONSTRUCT, MAX_CALIBRATION_SAMPLES, RESIDUAL_TARGET, TOKEN_MASK,
-                        NORMALIZATION_REFIT, SPARSITY_ALLOCATION, ALLOCATION_SPREAD),
+                        NORMALIZATION_REFIT, ACTIVATION_AWARE, SPARSITY_ALLOCATION, ALLOCATION_SPREAD),
                 new HessianPass())
                 .withReference(PruneRecipes::magnitudeReference));
         out.add(Recipe.compression("prune-iterative",
@@ -261,7 +262,8 @@ public final class PruneRecipes implements RecipeProvider {
             o = o.withReconstruct(ctx.get(RECONSTRUCT))
                     .withMaxSamples(ctx.get(MAX_CALIBRATION_SAMPLES))
                     .withResidualTarget(ctx.get(RESIDUAL_TARGET))
-                    .withNormalizationRefit(ctx.get(NORMALIZATION_REFIT));
+                    .withNormalizationRefit(ctx.get(NORMALIZATION_REFIT))
+                    .withActivationAware(ctx.get(ACTIVATION_AWARE));
             String mask = tokenMask(model, ctx.get(TOKEN_MASK));
             if (mask != null) {
                 o = o.withTokenMask(mask);

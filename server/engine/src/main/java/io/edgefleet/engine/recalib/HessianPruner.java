@@ -66,14 +66,18 @@ public final class HessianPruner {
      * @param maskSwaps with {@code reconstruct}, unstructured, on the layers that get the exact masked refit: at most
      *     this many swaps per output row that revisit SparseGPT's mask ({@link MaskSwapSearch}), each one exactly
      *     lowering the row's least-squares error at the same zero count; 0 keeps SparseGPT's mask
+     * @param activationAware with {@code reconstruct}, unstructured: a layer whose output goes straight into a ReLU or
+     *     GELU is pruned with its error counted after the activation, one Hessian per output row and exact
+     *     elimination ({@link ActivationAwarePruning}) instead of SparseGPT on the shared Hessian
      */
     public record Options(double sparsity, int keepN, int groupM, int blockSize, double damp, int maxSamples,
             boolean reconstruct, int maxMaskedRefitFeatures, double ridge, String tokenMask,
-            SparsityAllocation.Spec allocation, boolean residualTarget, boolean normalizationRefit, int maskSwaps) {
+            SparsityAllocation.Spec allocation, boolean residualTarget, boolean normalizationRefit, int maskSwaps,
+            boolean activationAware) {
         public Options(double sparsity, int keepN, int groupM, int blockSize, double damp, int maxSamples,
                 boolean reconstruct, int maxMaskedRefitFeatures, double ridge) {
             this(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct, maxMaskedRefitFeatures, ridge,
-                    null, SparsityAllocation.Spec.UNIFORM, false, false, 0);
+                    null, SparsityAllocation.Spec.UNIFORM, false, false, 0, false);
         }
 
         public Options {
@@ -107,43 +111,54 @@ public final class HessianPruner {
 
         public Options withReconstruct(boolean on) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, on, maxMaskedRefitFeatures, ridge,
-                    tokenMask, allocation, residualTarget, normalizationRefit, maskSwaps);
+                    tokenMask, allocation, residualTarget, normalizationRefit, maskSwaps, activationAware);
         }
 
         public Options withMaxSamples(int n) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, n, reconstruct, maxMaskedRefitFeatures, ridge,
-                    tokenMask, allocation, residualTarget, normalizationRefit, maskSwaps);
+                    tokenMask, allocation, residualTarget, normalizationRefit, maskSwaps, activationAware);
         }
 
         public Options withMaxMaskedRefitFeatures(int n) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct, n, ridge, tokenMask,
-                    allocation, residualTarget, normalizationRefit, maskSwaps);
+                    allocation, residualTarget, normalizationRefit, maskSwaps, activationAware);
         }
 
         /** @param input see {@link #tokenMask()}; null to use every row */
         public Options withTokenMask(String input) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, input, allocation, residualTarget, normalizationRefit, maskSwaps);
+                    maxMaskedRefitFeatures, ridge, input, allocation, residualTarget, normalizationRefit, maskSwaps,
+                    activationAware);
         }
 
         public Options withAllocation(SparsityAllocation.Spec a) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, tokenMask, a, residualTarget, normalizationRefit, maskSwaps);
+                    maxMaskedRefitFeatures, ridge, tokenMask, a, residualTarget, normalizationRefit, maskSwaps,
+                    activationAware);
         }
 
         public Options withResidualTarget(boolean on) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, on, normalizationRefit, maskSwaps);
+                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, on, normalizationRefit, maskSwaps,
+                    activationAware);
         }
 
         public Options withMaskSwaps(int rounds) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, residualTarget, normalizationRefit, rounds);
+                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, residualTarget, normalizationRefit, rounds,
+                    activationAware);
         }
 
         public Options withNormalizationRefit(boolean on) {
             return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
-                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, residualTarget, on, maskSwaps);
+                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, residualTarget, on, maskSwaps,
+                    activationAware);
+        }
+
+        public Options withActivationAware(boolean on) {
+            return new Options(sparsity, keepN, groupM, blockSize, damp, maxSamples, reconstruct,
+                    maxMaskedRefitFeatures, ridge, tokenMask, allocation, residualTarget, normalizationRefit, maskSwaps,
+                    on);
         }
     }
 
@@ -232,6 +247,20 @@ public final class HessianPruner {
             for (LinearLayer l : wave) {
                 prunedOutputs.add(l.output());
             }
+            Optional<ActivationAwarePruning.Activation> act = activationOf(g, wave, o);
+            if (act.isPresent()) {
+                LinearLayer layer = wave.get(0);
+                long zeros = zeroTargets != null ? zeroTargets.get(layer.name())
+                        : Math.round(o.sparsity() * layer.outFeatures() * (long) layer.inFeatures());
+                ActivationAwarePruning.Prepared prep = ActivationAwarePruning.prepare(act.get(),
+                        activationRows(reference, current, layer, calibration, o), o.damp());
+                LayerReport rep = ActivationAwarePruning.apply(g, layer, prep, zeros);
+                String why = alloc == null ? null : alloc.notes().get(layer.name());
+                reports.add(why == null ? rep : new LayerReport(rep.layer(), rep.outputs(), rep.inputs(), rep.rows(),
+                        rep.sparsity(), rep.error(), rep.note() + "; " + why));
+                current = g.toModel();
+                continue;
+            }
             WaveStats st = stats(reference, current, g, wave, calibration, o);
             int f = wave.get(0).inFeatures();
             int col = 0;
@@ -252,6 +281,51 @@ public final class HessianPruner {
                     norms);
         }
         return new Result(current, reports, norms, alloc == null ? "" : alloc.summary());
+    }
+
+    /** The activation a one-layer wave's output goes into, when {@link Options#activationAware} applies to it. */
+    private static Optional<ActivationAwarePruning.Activation> activationOf(Graph g, List<LinearLayer> wave,
+            Options o) {
+        if (!o.activationAware() || !o.reconstruct() || o.groupM() > 0 || wave.size() != 1 || wave.get(0).isConv()) {
+            return Optional.empty();
+        }
+        return ActivationAwarePruning.following(g, wave.get(0));
+    }
+
+    /**
+     * The layer's regression rows for {@link ActivationAwarePruning}: the current model's inputs with an intercept
+     * column, and the reference model's outputs there (padding left out), held in memory.
+     */
+    private static ActivationAwarePruning.Rows activationRows(OnnxModel reference, OnnxModel current,
+            LinearLayer layer, Dataset data, Options o) {
+        LayerRows rows = new LayerRows(layer, 64, 11);
+        TokenFilter keep = TokenFilter.of(data, o);
+        int f = layer.inFeatures();
+        int outs = layer.outFeatures();
+        float[][] buf = {new float[1024 * (f + 1)], new float[1024 * outs]};
+        int[] n = {0};
+        PairedCapture.run(reference, List.of(layer.output()), current, List.of(layer.input()), data,
+                o.maxSamples(), o.tokenMask(), (first, count, ref, c) -> {
+                    TensorData in = c.get(layer.input());
+                    rows.forEach(in, ref.get(layer.output()), first, keep.wrap(layer, in, (sample, x, y) -> {
+                        if ((n[0] + 1) * (f + 1) > buf[0].length) {
+                            buf[0] = Arrays.copyOf(buf[0], buf[0].length * 2);
+                            buf[1] = Arrays.copyOf(buf[1], buf[1].length * 2);
+                        }
+                        System.arraycopy(x, 0, buf[0], n[0] * (f + 1), f);
+                        buf[0][n[0] * (f + 1) + f] = 1;
+                        System.arraycopy(y, 0, buf[1], n[0] * outs, outs);
+                        n[0]++;
+                    }));
+                });
+        int tokens = n[0];
+        float[] zT = new float[outs * tokens];
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < outs; r++) {
+                zT[r * tokens + t] = buf[1][t * outs + r];
+            }
+        }
+        return new ActivationAwarePruning.Rows(Arrays.copyOf(buf[0], tokens * (f + 1)), zT, tokens, f, outs);
     }
 
     /** The normalizations downstream of the pruned layers that no wave read directly (e.g. the model's last). */
@@ -647,6 +721,21 @@ public final class HessianPruner {
             sizes[i] = (long) layers.get(i).outFeatures() * layers.get(i).inFeatures();
         }
         for (List<LinearLayer> wave : waves.values()) {
+            Optional<ActivationAwarePruning.Activation> act = activationOf(g, wave, o);
+            if (act.isPresent()) {
+                LinearLayer layer = wave.get(0);
+                int i = index.get(layer.name());
+                ActivationAwarePruning.Prepared prep = ActivationAwarePruning.prepare(act.get(),
+                        activationRows(reference, model, layer, data, o), o.damp());
+                curves[i] = new double[probes.length];
+                for (int k = 0; k < probes.length; k++) {
+                    Graph alone = model.edit();
+                    ActivationAwarePruning.apply(alone, LeastSquaresReconstruction.findLayer(alone, layer.name()),
+                            prep, Math.round(probes[k] * sizes[i]));
+                    curves[i][k] = damage.of(alone.toModel());
+                }
+                continue;
+            }
             WaveStats st = stats(reference, model, g, wave, data, o);
             int f = wave.get(0).inFeatures();
             int col = 0;

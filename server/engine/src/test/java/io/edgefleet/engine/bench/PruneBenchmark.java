@@ -21,6 +21,8 @@ import io.edgefleet.engine.quantize.calib.Calibrator;
 import io.edgefleet.engine.recalib.ChannelMap;
 import io.edgefleet.engine.recalib.HessianPruner;
 import io.edgefleet.engine.recalib.LeastSquaresReconstruction;
+import io.edgefleet.engine.recalib.LinearLayer;
+import io.edgefleet.engine.recalib.PairedCapture;
 import io.edgefleet.engine.recalib.SparsityAllocation;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,8 +54,10 @@ import java.util.regex.Pattern;
  * {@code bench.skipDigits=true} (only the MiniLM section), {@code bench.skipMiniLM=true}, {@code bench.resnetTarget}
  * (latency fraction, default 0.6), {@code bench.channelMultiple} (default 16). MiniLM: {@code bench.calibration}
  * ({@code written} (default), {@code wordnet:N} or {@code written+wordnet:N}: see {@link #calibrationText}),
- * {@code bench.minilmVariants} (any of {@code magnitude,hessian,goal,goal25}, default all), {@code bench.layers=true}
- * (the goal variant's per-layer table), {@code bench.normRefit} (default false, as in {@code prune-hessian}),
+ * {@code bench.minilmVariants} (any of {@code magnitude,hessian,goal,goal25}, default all, and {@code goalAct}: the
+ * goal variant with activation-aware pruning of the FFN input layers), {@code bench.layers=true}
+ * (the goal variant's per-layer table), {@code bench.stream=true} (each variant's hidden-state error, block by block),
+ * {@code bench.normRefit} (default false, as in {@code prune-hessian}),
  * {@code bench.allocation} ({@code roles}, the default: the goal variant's per-layer ratios from hand-set role
  * offsets; {@code measured}: from the pruner's measured allocation, with the role offsets' variant beside it),
  * {@code bench.allocationSpread} (default 0.3), {@code bench.maskSwaps} (default 0: swap rounds per row of the
@@ -322,6 +326,13 @@ public final class PruneBenchmark {
                 }, "goal variant"));
             }
         }
+        if (only.contains("goalAct")) {
+            vs.add(timed("Hessian 50% + reconstruction" + GOAL_NAME + ", activation-aware FFN input", () -> {
+                HessianPruner.Result r = HessianPruner.prune(f, f, calib, goal.withActivationAware(true), null);
+                printLayers(r);
+                return r.model();
+            }, ""));
+        }
         if (only.contains("goal25")) {
             vs.add(timed("Hessian 25% + reconstruction" + GOAL_NAME, () -> HessianPruner.prune(f, f, calib,
                     goalOptions(HessianPruner.Options.unstructured(0.25).withMaxSamples(samples)
@@ -363,6 +374,17 @@ public final class PruneBenchmark {
             System.out.printf("| %s%s | %.5f | %.5f | %.1f%% | %.1f%% | %.1f (float %.1f) | %.1f |%n", v.name,
                     v.note.isEmpty() ? "" : " (" + v.note + ")", sum / held.size(), min, 100 * linear,
                     100 * c.sparsity(), c.gzipBytes() / 1e6, baseGzip, v.seconds);
+        }
+        if (Boolean.getBoolean("bench.stream")) {
+            List<long[]> heldSentences = new ArrayList<>();
+            for (String s : evaluated) {
+                heldSentences.add(tok.encode(s, 128));
+            }
+            Dataset seen = calib.select(java.util.stream.IntStream.range(0, held.size())
+                    .map(i -> i * calib.size() / held.size()).toArray(), "seen");
+            for (Variant v : vs.subList(1, vs.size())) {
+                printStreamErrors(v, f, wholeSentences(heldSentences), seen);
+            }
         }
         boolean met = goalMean >= 0.99 && Math.abs(goalLinear - 0.5) < 5e-4;
         System.out.printf("%ngoal: Hessian 50%% + reconstruction, mean cosine >= 0.99 to float at 50%% linear-weight "
@@ -408,6 +430,72 @@ public final class PruneBenchmark {
             r.normalizations().forEach(n -> System.out.printf("| %s | | held-out x%.4f | %s |%n",
                     n.site().output(), n.ratio(), n.note()));
         }
+    }
+
+    /**
+     * With {@code bench.stream=true}: how far the variant's hidden states are from the float model's, at every value a
+     * pruned layer reads (each block's input and its post-attention normalization), at every residual sum before its
+     * normalization, and at the output, as {@code Σ||pruned - float||² / Σ||float||²} over the real tokens, on the
+     * evaluated sentences and on as many calibration sentences the pruner saw. Shows where along the depth the error
+     * is made, which the per-layer table (each layer against its own target) cannot, and whether it is made on text
+     * the refits did not see.
+     */
+    static void printStreamErrors(Variant v, OnnxModel reference, Dataset unseen, Dataset seen) {
+        io.edgefleet.engine.onnx.Graph g = reference.edit();
+        List<String> values = new ArrayList<>();
+        for (LinearLayer l : LinearLayer.findAll(reference)) {
+            if (!values.contains(l.input())) {
+                values.add(l.input());
+            }
+            var cons = g.consumers(l.output());
+            if (cons.size() == 1 && cons.get(0).getOpType().equals("Add")) {
+                values.add(cons.get(0).getOutput(0));
+            }
+        }
+        values.add("last_hidden_state");
+        double[] unseenErr = streamErrors(v.model, reference, unseen, values);
+        double[] seenErr = streamErrors(v.model, reference, seen, values);
+        System.out.printf("%n%s: relative error of the hidden states against float%n%n| value | evaluated sentences "
+                + "| calibration sentences |%n|---|---|---|%n", v.name);
+        for (int k = 0; k < values.size(); k++) {
+            System.out.printf("| %s | %.5f | %.5f |%n", values.get(k), unseenErr[k], seenErr[k]);
+        }
+        System.out.println();
+    }
+
+    private static double[] streamErrors(OnnxModel model, OnnxModel reference, Dataset sentences, List<String> values) {
+        double[] diff = new double[values.size()];
+        double[] norm = new double[values.size()];
+        long[] mask = sentences.input("attention_mask").longs();
+        int tokens = (int) sentences.input("attention_mask").dim(1);
+        PairedCapture.run(reference, values, model, values, sentences, sentences.size(), "attention_mask",
+                (first, n, ref, cand) -> {
+                    for (int k = 0; k < values.size(); k++) {
+                        TensorData r = ref.get(values.get(k));
+                        float[] a = r.floats();
+                        float[] b = cand.get(values.get(k)).floats();
+                        int len = (int) r.dim(1);
+                        int width = (int) r.dim(2);
+                        for (int s = 0; s < n; s++) {
+                            for (int t = 0; t < len; t++) {
+                                if (mask[(first + s) * tokens + t] == 0) {
+                                    continue;
+                                }
+                                int at = (s * len + t) * width;
+                                for (int c = 0; c < width; c++) {
+                                    double d = a[at + c] - b[at + c];
+                                    diff[k] += d * d;
+                                    norm[k] += (double) a[at + c] * a[at + c];
+                                }
+                            }
+                        }
+                    }
+                });
+        double[] out = new double[values.size()];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = diff[k] / norm[k];
+        }
+        return out;
     }
 
     /** What the measured allocation chose: one line per encoder layer, the six projections' ratios. */
