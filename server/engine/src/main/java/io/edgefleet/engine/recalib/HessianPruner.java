@@ -721,21 +721,8 @@ public final class HessianPruner {
             sizes[i] = (long) layers.get(i).outFeatures() * layers.get(i).inFeatures();
         }
         for (List<LinearLayer> wave : waves.values()) {
-            Optional<ActivationAwarePruning.Activation> act = activationOf(g, wave, o);
-            if (act.isPresent()) {
-                LinearLayer layer = wave.get(0);
-                int i = index.get(layer.name());
-                ActivationAwarePruning.Prepared prep = ActivationAwarePruning.prepare(act.get(),
-                        activationRows(reference, model, layer, data, o), o.damp());
-                curves[i] = new double[probes.length];
-                for (int k = 0; k < probes.length; k++) {
-                    Graph alone = model.edit();
-                    ActivationAwarePruning.apply(alone, LeastSquaresReconstruction.findLayer(alone, layer.name()),
-                            prep, Math.round(probes[k] * sizes[i]));
-                    curves[i][k] = damage.of(alone.toModel());
-                }
-                continue;
-            }
+            // Activation-aware layers are probed with SparseGPT too: their weighted products would cost the probes
+            // as much as the pass itself, and SparseGPT usually damages them more, which errs toward sparing them.
             WaveStats st = stats(reference, model, g, wave, data, o);
             int f = wave.get(0).inFeatures();
             int col = 0;

@@ -55,7 +55,8 @@ import java.util.regex.Pattern;
  * (latency fraction, default 0.6), {@code bench.channelMultiple} (default 16). MiniLM: {@code bench.calibration}
  * ({@code written} (default), {@code wordnet:N} or {@code written+wordnet:N}: see {@link #calibrationText}),
  * {@code bench.minilmVariants} (any of {@code magnitude,hessian,goal,goal25}, default all, and {@code goalAct}: the
- * goal variant with activation-aware pruning of the FFN input layers), {@code bench.layers=true}
+ * goal variant, with measured ratios under {@code bench.allocation=measured}, and activation-aware pruning of the FFN
+ * input layers), {@code bench.layers=true}
  * (the goal variant's per-layer table), {@code bench.stream=true} (each variant's hidden-state error, block by block),
  * {@code bench.normRefit} (default false, as in {@code prune-hessian}),
  * {@code bench.allocation} ({@code roles}, the default: the goal variant's per-layer ratios from hand-set role
@@ -327,8 +328,14 @@ public final class PruneBenchmark {
             }
         }
         if (only.contains("goalAct")) {
-            vs.add(timed("Hessian 50% + reconstruction" + GOAL_NAME + ", activation-aware FFN input", () -> {
-                HessianPruner.Result r = HessianPruner.prune(f, f, calib, goal.withActivationAware(true), null);
+            HessianPruner.Options act = (measured ? goal.withAllocation(SparsityAllocation.Spec.measured(SPREAD))
+                    : goal).withActivationAware(true);
+            vs.add(timed("Hessian 50% + reconstruction" + (measured ? MEASURED_NAME : GOAL_NAME)
+                    + ", activation-aware FFN input", () -> {
+                HessianPruner.Result r = HessianPruner.prune(f, f, calib, act, null);
+                if (measured) {
+                    printRatios(r);
+                }
                 printLayers(r);
                 return r.model();
             }, ""));
