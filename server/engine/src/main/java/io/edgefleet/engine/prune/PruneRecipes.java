@@ -80,6 +80,10 @@ public final class PruneRecipes implements RecipeProvider {
             + "name of an integer model input (the name is checked when the job runs)", String::trim);
     static final ParamSpec<Boolean> NORMALIZATION_REFIT = ParamSpec.bool("normalizationRefit", "false");
     static final ParamSpec<Boolean> ACTIVATION_AWARE = ParamSpec.bool("activationAware", "false");
+    /** Layers with at most this many inputs get the exact refit on their kept weights (cost: the cube per row). */
+    static final ParamSpec<Integer> EXACT_REFIT_INPUTS = ParamSpec.integer("exactRefitInputs", "255",
+            Bounds.atLeast(0));
+    static final ParamSpec<Integer> MASK_SWAPS = ParamSpec.integer("maskSwaps", "0", Bounds.atLeast(0));
     /** How prune-hessian splits its sparsity over the layers (relative offsets by name are a library setting). */
     static final ParamSpec<String> SPARSITY_ALLOCATION = ParamSpec.oneOf("allocation", "uniform", "uniform",
             "outlier_weighted", "measured");
@@ -119,7 +123,8 @@ public final class PruneRecipes implements RecipeProvider {
                 "one-shot Hessian-aware (SparseGPT/OBC) pruning of Gemm/MatMul layers with reconstruction to the "
                         + "float model's outputs (residual-stream aware), padding tokens left out of the statistics",
                 true, List.of(SPARSITY, NM, RECONSTRUCT, MAX_CALIBRATION_SAMPLES, RESIDUAL_TARGET, TOKEN_MASK,
-                        NORMALIZATION_REFIT, ACTIVATION_AWARE, SPARSITY_ALLOCATION, ALLOCATION_SPREAD),
+                        NORMALIZATION_REFIT, ACTIVATION_AWARE, EXACT_REFIT_INPUTS, MASK_SWAPS, SPARSITY_ALLOCATION,
+                        ALLOCATION_SPREAD),
                 new HessianPass())
                 .withReference(PruneRecipes::magnitudeReference));
         out.add(Recipe.compression("prune-iterative",
@@ -263,7 +268,15 @@ public final class PruneRecipes implements RecipeProvider {
                     .withMaxSamples(ctx.get(MAX_CALIBRATION_SAMPLES))
                     .withResidualTarget(ctx.get(RESIDUAL_TARGET))
                     .withNormalizationRefit(ctx.get(NORMALIZATION_REFIT))
-                    .withActivationAware(ctx.get(ACTIVATION_AWARE));
+                    .withActivationAware(ctx.get(ACTIVATION_AWARE))
+                    .withMaxMaskedRefitFeatures(ctx.get(EXACT_REFIT_INPUTS) + 1);
+            if (ctx.get(MASK_SWAPS) > 0) {
+                if (nm != null) {
+                    throw new BadInputException("recipe parameter 'maskSwaps' revisits an unstructured mask; a swap "
+                            + "would break an N:M pattern, so it takes maskSwaps=0");
+                }
+                o = o.withMaskSwaps(ctx.get(MASK_SWAPS));
+            }
             String mask = tokenMask(model, ctx.get(TOKEN_MASK));
             if (mask != null) {
                 o = o.withTokenMask(mask);

@@ -138,6 +138,27 @@ class PruneRecipesTest {
     }
 
     @Test
+    void hessianRecipeCountsTheErrorAfterTheReluAndRevisitsMasksWhenAsked() {
+        OnnxModel m = SampleModels.mlp(10);
+        Dataset calib = PruneFixtures.randomData(m, 128, 4);
+        JobResult h = run(m, recipe("prune-hessian").withParameters(Map.of("activationAware", "true",
+                "maskSwaps", "100")), calib);
+        List<LayerDecision> d = h.report().decisions();
+        assertEquals(2, d.size());
+        assertTrue(d.get(0).reason().startsWith("activation-aware (RELU"), d.get(0).reason());
+        assertTrue(d.get(1).reason().contains("swap"), "fc2 (32 inputs) gets the exact refit and the search: "
+                + d.get(1).reason());
+        assertEquals(0.5, PruneRecipes.linearSparsity(h.variant()), 1e-3);
+        JobResult noExact = run(m, recipe("prune-hessian").withParameters(Map.of("maskSwaps", "100",
+                "exactRefitInputs", "16")), calib);
+        assertTrue(noExact.report().decisions().stream().noneMatch(x -> x.reason().contains("swap")),
+                "no layer has 16 inputs or fewer: " + noExact.report().decisions());
+        BadInputException e = assertThrows(BadInputException.class, () -> run(m, recipe("prune-hessian")
+                .withParameters(Map.of("maskSwaps", "10", "nm", "2:4")), calib));
+        assertTrue(e.getMessage().contains("maskSwaps"), e.getMessage());
+    }
+
+    @Test
     void hessianRecipeFindsTheAttentionMaskOrTakesTheOneItIsGiven() {
         OnnxModel tokens = io.edgefleet.engine.onnx.OnnxBuilder.model("tokens").opset(17)
                 .input("input_ids", io.edgefleet.engine.onnx.ElemType.INT64, "N", "S")
