@@ -3,6 +3,7 @@ package io.edgefleet.engine.bench;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.lowrank.LowRankFactorizer;
+import io.edgefleet.engine.onnx.Graph;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
 import io.edgefleet.engine.prune.Accuracy;
@@ -40,6 +41,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * Pruning benchmark: every variant is built and measured in this one process against the float model it came from.
@@ -387,7 +389,7 @@ public final class PruneBenchmark {
             for (String s : evaluated) {
                 heldSentences.add(tok.encode(s, 128));
             }
-            Dataset seen = calib.select(java.util.stream.IntStream.range(0, held.size())
+            Dataset seen = calib.select(IntStream.range(0, held.size())
                     .map(i -> i * calib.size() / held.size()).toArray(), "seen");
             for (Variant v : vs.subList(1, vs.size())) {
                 printStreamErrors(v, f, wholeSentences(heldSentences), seen);
@@ -448,7 +450,7 @@ public final class PruneBenchmark {
      * the refits did not see.
      */
     static void printStreamErrors(Variant v, OnnxModel reference, Dataset unseen, Dataset seen) {
-        io.edgefleet.engine.onnx.Graph g = reference.edit();
+        Graph g = reference.edit();
         List<String> values = new ArrayList<>();
         for (LinearLayer l : LinearLayer.findAll(reference)) {
             if (!values.contains(l.input())) {

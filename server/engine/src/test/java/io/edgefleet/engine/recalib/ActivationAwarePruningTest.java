@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnx.proto.OnnxMl.NodeProto;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.onnx.ElemType;
@@ -12,11 +13,14 @@ import io.edgefleet.engine.onnx.Graph;
 import io.edgefleet.engine.onnx.OnnxBuilder;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
+import io.edgefleet.engine.prune.PruneFixtures;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
 import org.junit.jupiter.api.Test;
 
 /** Pruning the layer before an activation with the error counted after it. */
@@ -88,7 +92,7 @@ class ActivationAwarePruningTest {
         assertEquals(Optional.empty(), follow(ffn("tanh")), "no slope known for Tanh: the usual path");
         // the pre-activation also read elsewhere: its error matters before the activation too
         Graph g = ffn("relu").edit();
-        g.addNode(ai.onnx.proto.OnnxMl.NodeProto.newBuilder().setOpType("Identity").addInput("z").addOutput("zz")
+        g.addNode(NodeProto.newBuilder().setOpType("Identity").addInput("z").addOutput("zz")
                 .build());
         assertEquals(Optional.empty(), ActivationAwarePruning.following(g, fc1(g)));
     }
@@ -125,7 +129,7 @@ class ActivationAwarePruningTest {
             x.set(i, f, 1);
         }
         DMatrixRMaj h = new DMatrixRMaj(f + 1, f + 1);
-        org.ejml.dense.row.CommonOps_DDRM.multTransA(x, x, h);
+        CommonOps_DDRM.multTransA(x, x, h);
         double[] b = new double[f + 1];
         for (int i = 0; i < 40; i++) {
             double y = 0.7 * x.get(i, 0) - 1.3 * x.get(i, 3) + 0.2 * x.get(i, 5) + 0.1 * r.nextGaussian();
@@ -159,7 +163,7 @@ class ActivationAwarePruningTest {
     /** min over w with the dropped columns at zero of wᵀ(H + λI)w − 2wᵀb, by brute-force solve. */
     private static double bestObjective(DMatrixRMaj h, double[] b, boolean[] dropped, double lambda) {
         int n = b.length;
-        int[] keep = java.util.stream.IntStream.range(0, n).filter(i -> i == n - 1 || !dropped[i]).toArray();
+        int[] keep = IntStream.range(0, n).filter(i -> i == n - 1 || !dropped[i]).toArray();
         DMatrixRMaj a = new DMatrixRMaj(keep.length, keep.length);
         DMatrixRMaj rhs = new DMatrixRMaj(keep.length, 1);
         for (int i = 0; i < keep.length; i++) {
@@ -169,7 +173,7 @@ class ActivationAwarePruningTest {
             rhs.set(i, 0, b[keep[i]]);
         }
         DMatrixRMaj w = new DMatrixRMaj(keep.length, 1);
-        org.ejml.dense.row.CommonOps_DDRM.solve(a, rhs, w);
+        CommonOps_DDRM.solve(a, rhs, w);
         double v = 0;
         for (int i = 0; i < keep.length; i++) {
             v -= w.get(i, 0) * rhs.get(i, 0);
@@ -208,7 +212,7 @@ class ActivationAwarePruningTest {
             assertTrue(plain.layers().get(0).note().contains("refit"), plain.layers().get(0).note());
             for (HessianPruner.Result res : List.of(plain, aware)) {
                 float[] w = fc1(res.model().edit()).weightMatrix(res.model().edit());
-                assertEquals(IN * HIDDEN / 2, java.util.stream.IntStream.range(0, w.length).filter(i -> w[i] == 0)
+                assertEquals(IN * HIDDEN / 2, IntStream.range(0, w.length).filter(i -> w[i] == 0)
                         .count(), "exactly half of fc1's weights are zero");
             }
             double plainErr = postActivationError(m, plain.model(), check);
@@ -226,12 +230,6 @@ class ActivationAwarePruningTest {
             ref = r.run(data.feeds(reference, 0, data.size()), List.of("a")).get("a").floats();
             out = p.run(data.feeds(pruned, 0, data.size()), List.of("a")).get("a").floats();
         }
-        double err = 0;
-        double norm = 0;
-        for (int i = 0; i < ref.length; i++) {
-            err += (out[i] - ref[i]) * (double) (out[i] - ref[i]);
-            norm += ref[i] * (double) ref[i];
-        }
-        return err / norm;
+        return PruneFixtures.relativeError(out, ref);
     }
 }
