@@ -269,7 +269,7 @@ public final class PruneRecipes implements RecipeProvider {
                     .withResidualTarget(ctx.get(RESIDUAL_TARGET))
                     .withNormalizationRefit(ctx.get(NORMALIZATION_REFIT))
                     .withActivationAware(ctx.get(ACTIVATION_AWARE))
-                    .withMaxMaskedRefitFeatures(ctx.get(EXACT_REFIT_INPUTS) + 1);
+                    .withMaxMaskedRefitFeatures((int) Math.min(Integer.MAX_VALUE, ctx.get(EXACT_REFIT_INPUTS) + 1L));
             if (ctx.get(MASK_SWAPS) > 0) {
                 if (nm != null) {
                     throw new BadInputException("recipe parameter 'maskSwaps' revisits an unstructured mask; a swap "

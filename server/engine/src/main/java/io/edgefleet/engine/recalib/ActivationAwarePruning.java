@@ -54,9 +54,20 @@ final class ActivationAwarePruning {
     /** Tokens per weighted-product run. */
     private static final int TOKEN_BLOCK = 2048;
 
+    /** The per-row Hessians are held in memory as floats: at most this many (1 GiB). */
+    static final long MAX_HESSIAN_FLOATS = 1L << 28;
+
     private static volatile OrtRunner products;
 
     private ActivationAwarePruning() {
+    }
+
+    /**
+     * Whether a layer's per-row Hessians fit in {@link #MAX_HESSIAN_FLOATS} (MiniLM's FFN input, 1,536 x 385², uses
+     * 0.85 of it); larger layers keep the SparseGPT path.
+     */
+    static boolean fits(int outputs, int inputs) {
+        return (long) outputs * (inputs + 1) * (inputs + 1) <= MAX_HESSIAN_FLOATS;
     }
 
     /** The elementwise activations recognised after a linear layer, with their slopes. */

@@ -254,13 +254,12 @@ public final class HessianPruner {
                         : Math.round(o.sparsity() * layer.outFeatures() * (long) layer.inFeatures());
                 ActivationAwarePruning.Prepared prep = ActivationAwarePruning.prepare(act.get(),
                         activationRows(reference, current, layer, calibration, o), o.damp());
-                LayerReport rep = ActivationAwarePruning.apply(g, layer, prep, zeros);
-                String why = alloc == null ? null : alloc.notes().get(layer.name());
-                reports.add(why == null ? rep : new LayerReport(rep.layer(), rep.outputs(), rep.inputs(), rep.rows(),
-                        rep.sparsity(), rep.error(), rep.note() + "; " + why));
+                reports.add(withNote(ActivationAwarePruning.apply(g, layer, prep, zeros),
+                        alloc == null ? null : alloc.notes().get(layer.name())));
                 current = g.toModel();
                 continue;
             }
+            String skipped = activationSkipped(g, wave, o);
             WaveStats st = stats(reference, current, g, wave, calibration, o);
             int f = wave.get(0).inFeatures();
             int col = 0;
@@ -270,9 +269,7 @@ public final class HessianPruner {
                 col += outs;
                 LayerReport rep = pruneLayer(g, layer, lg, f, o, zeroTargets == null ? -1
                         : zeroTargets.get(layer.name()), denseRefit(g, layer, lg, f, o));
-                String why = alloc == null ? null : alloc.notes().get(layer.name());
-                reports.add(why == null ? rep : new LayerReport(rep.layer(), rep.outputs(), rep.inputs(), rep.rows(),
-                        rep.sparsity(), rep.error(), rep.note().isEmpty() ? why : rep.note() + "; " + why));
+                reports.add(withNote(withNote(rep, skipped), alloc == null ? null : alloc.notes().get(layer.name())));
             }
             current = g.toModel();
         }
@@ -283,13 +280,31 @@ public final class HessianPruner {
         return new Result(current, reports, norms, alloc == null ? "" : alloc.summary());
     }
 
+    /** The report with {@code more} appended to its note (unchanged when null). */
+    private static LayerReport withNote(LayerReport r, String more) {
+        return more == null ? r : new LayerReport(r.layer(), r.outputs(), r.inputs(), r.rows(), r.sparsity(),
+                r.error(), r.note().isEmpty() ? more : r.note() + "; " + more);
+    }
+
     /** The activation a one-layer wave's output goes into, when {@link Options#activationAware} applies to it. */
     private static Optional<ActivationAwarePruning.Activation> activationOf(Graph g, List<LinearLayer> wave,
             Options o) {
-        if (!o.activationAware() || !o.reconstruct() || o.groupM() > 0 || wave.size() != 1 || wave.get(0).isConv()) {
+        if (!o.activationAware() || !o.reconstruct() || o.groupM() > 0 || wave.size() != 1 || wave.get(0).isConv()
+                || !ActivationAwarePruning.fits(wave.get(0).outFeatures(), wave.get(0).inFeatures())) {
             return Optional.empty();
         }
         return ActivationAwarePruning.following(g, wave.get(0));
+    }
+
+    /** Why an activation-aware layer took the SparseGPT path instead (too large), or null. */
+    private static String activationSkipped(Graph g, List<LinearLayer> wave, Options o) {
+        if (!o.activationAware() || wave.size() != 1 || wave.get(0).isConv()
+                || ActivationAwarePruning.fits(wave.get(0).outFeatures(), wave.get(0).inFeatures())
+                || ActivationAwarePruning.following(g, wave.get(0)).isEmpty()) {
+            return null;
+        }
+        return "activation-aware skipped: one Hessian per output row would need more than "
+                + ActivationAwarePruning.MAX_HESSIAN_FLOATS * Float.BYTES / (1L << 30) + " GiB";
     }
 
     /**

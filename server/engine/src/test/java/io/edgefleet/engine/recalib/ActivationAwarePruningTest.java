@@ -97,6 +97,13 @@ class ActivationAwarePruningTest {
         assertEquals(Optional.empty(), ActivationAwarePruning.following(g, fc1(g)));
     }
 
+    @Test
+    void layersWhosePerRowHessiansWouldNotFitInMemoryKeepTheUsualPath() {
+        assertTrue(ActivationAwarePruning.fits(1536, 384), "MiniLM's FFN input");
+        assertTrue(!ActivationAwarePruning.fits(4096, 1024), "4,096 rows of 1,025²: 16 GiB");
+        assertTrue(!ActivationAwarePruning.fits(11008, 4096), "no int overflow on an LLM-sized layer");
+    }
+
     private static Optional<ActivationAwarePruning.Activation> follow(OnnxModel m) {
         Graph g = m.edit();
         return ActivationAwarePruning.following(g, fc1(g));
