@@ -64,7 +64,10 @@ import java.util.stream.IntStream;
  * {@code bench.allocation} ({@code roles}, the default: the goal variant's per-layer ratios from hand-set role
  * offsets; {@code measured}: from the pruner's measured allocation, with the role offsets' variant beside it),
  * {@code bench.allocationSpread} (default 0.3), {@code bench.maskSwaps} (default 0: swap rounds per row of the
- * exact mask search on the goal variants; above 0 the per-role variant also runs without them, for comparison).
+ * exact mask search on the goal variants; above 0 the per-role variant also runs without them, for comparison),
+ * {@code bench.exactRefitInputs} (default 384: the widest layer input that gets the exact refit on its support, and
+ * with it the mask search; 1536 takes the FFN output layers in), {@code bench.sparsity} (default 0.5: the Hessian
+ * and goal variants' overall target, for the sparsity/cosine trade-off).
  * Accuracy is always on the validation files or held-out sentences, which no pass sees; calibration files feed the
  * passes.
  */
@@ -284,8 +287,9 @@ public final class PruneBenchmark {
         System.out.printf("calibration: %d whole sentences (%d tokens, padded to %d, padding left out); check: %d other "
                 + "sentences%n%n", calib.size(), tokens, calib.input("input_ids").dim(1), held.size());
         int samples = calib.size();
-        HessianPruner.Options base = HessianPruner.Options.unstructured(0.5).withMaxSamples(samples)
+        HessianPruner.Options base = HessianPruner.Options.unstructured(SPARSITY).withMaxSamples(samples)
                 .withTokenMask("attention_mask");
+        String pct = String.format(Locale.ROOT, "%.0f%%", 100 * SPARSITY);
         boolean measured = switch (System.getProperty("bench.allocation", "roles")) {
             case "roles" -> false;
             case "measured" -> true;
@@ -301,18 +305,18 @@ public final class PruneBenchmark {
                     .unstructured(0.5, MagnitudePruner.Scope.PER_LAYER), null).model(), "baseline"));
         }
         if (only.contains("hessian")) {
-            vs.add(timed("Hessian 50%, no reconstruction", () -> HessianPruner.prune(f, f, calib,
+            vs.add(timed("Hessian " + pct + ", no reconstruction", () -> HessianPruner.prune(f, f, calib,
                     base.withReconstruct(false), null).model(), ""));
         }
         if (only.contains("goal")) {
             if (goal.maskSwaps() > 0 && !measured) {
-                vs.add(timed("Hessian 50% + reconstruction" + GOAL_NAME, () -> {
+                vs.add(timed("Hessian " + pct + " + reconstruction" + GOAL_NAME, () -> {
                     HessianPruner.Result r = HessianPruner.prune(f, f, calib, goal.withMaskSwaps(0), null);
                     printLayers(r);
                     return r.model();
                 }, "without mask swaps"));
             }
-            vs.add(timed("Hessian 50% + reconstruction" + GOAL_NAME + swapsName(goal), () -> {
+            vs.add(timed("Hessian " + pct + " + reconstruction" + GOAL_NAME + swapsName(goal), () -> {
                 HessianPruner.Result r = HessianPruner.prune(f, f, calib, goal, null);
                 if (!measured) {
                     printLayers(r);
@@ -320,7 +324,7 @@ public final class PruneBenchmark {
                 return r.model();
             }, measured ? "per-role ratios, next to the measured ones" : "goal variant"));
             if (measured) {
-                vs.add(timed("Hessian 50% + reconstruction" + MEASURED_NAME + swapsName(goal), () -> {
+                vs.add(timed("Hessian " + pct + " + reconstruction" + MEASURED_NAME + swapsName(goal), () -> {
                     HessianPruner.Result r = HessianPruner.prune(f, f, calib,
                             goal.withAllocation(SparsityAllocation.Spec.measured(SPREAD)), null);
                     printRatios(r);
@@ -332,7 +336,7 @@ public final class PruneBenchmark {
         if (only.contains("goalAct")) {
             HessianPruner.Options act = (measured ? goal.withAllocation(SparsityAllocation.Spec.measured(SPREAD))
                     : goal).withActivationAware(true);
-            vs.add(timed("Hessian 50% + reconstruction" + (measured ? MEASURED_NAME : GOAL_NAME)
+            vs.add(timed("Hessian " + pct + " + reconstruction" + (measured ? MEASURED_NAME : GOAL_NAME)
                     + ", activation-aware FFN input", () -> {
                 HessianPruner.Result r = HessianPruner.prune(f, f, calib, act, null);
                 if (measured) {
@@ -347,20 +351,21 @@ public final class PruneBenchmark {
                     goalOptions(HessianPruner.Options.unstructured(0.25).withMaxSamples(samples)
                             .withTokenMask("attention_mask")), null).model(), "for the trade-off"));
         }
-        List<List<float[]>> pooled = new ArrayList<>();
-        for (Variant v : vs) {
-            List<float[]> emb = new ArrayList<>();
-            try (OrtRunner r = OrtRunner.open(v.model)) {
-                for (Map<String, TensorData> in : held) {
-                    float[] h = r.run(in, List.of("last_hidden_state")).get("last_hidden_state").floats();
-                    emb.add(QuantizationBenchmark.meanPool(h, in.get("attention_mask").longs()));
-                }
-            }
-            pooled.add(emb);
+        // The same number of calibration sentences, spread over the set: the cosine on text the refits were fitted
+        // to, an upper bound on what better generalisation alone could give.
+        List<Map<String, TensorData>> fitted = new ArrayList<>();
+        for (int i = 0; i < held.size(); i++) {
+            fitted.add(feeds(calibSentences.get(i * calibSentences.size() / held.size())));
         }
-        System.out.println("| variant | mean cosine to float | min cosine | sparsity of linear weights | sparsity of all "
-                + "params | gzip MB | build s |");
-        System.out.println("|---|---|---|---|---|---|---|");
+        List<List<float[]>> pooled = new ArrayList<>();
+        List<List<float[]>> pooledFitted = new ArrayList<>();
+        for (Variant v : vs) {
+            pooled.add(pooledEmbeddings(v.model, held));
+            pooledFitted.add(pooledEmbeddings(v.model, fitted));
+        }
+        System.out.println("| variant | mean cosine to float | min cosine | mean cosine on calibration sentences | "
+                + "sparsity of linear weights | sparsity of all params | gzip MB | build s |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
         double baseGzip = ModelCost.gzipSize(f.toBytes()) / 1e6;
         double goalMean = Double.NaN;
         double goalLinear = Double.NaN;
@@ -380,9 +385,13 @@ public final class PruneBenchmark {
                 goalMean = sum / held.size();
                 goalLinear = linear;
             }
-            System.out.printf("| %s%s | %.5f | %.5f | %.1f%% | %.1f%% | %.1f (float %.1f) | %.1f |%n", v.name,
-                    v.note.isEmpty() ? "" : " (" + v.note + ")", sum / held.size(), min, 100 * linear,
-                    100 * c.sparsity(), c.gzipBytes() / 1e6, baseGzip, v.seconds);
+            double seen = 0;
+            for (int s = 0; s < fitted.size(); s++) {
+                seen += QuantizationBenchmark.cosine(pooledFitted.get(0).get(s), pooledFitted.get(i).get(s));
+            }
+            System.out.printf("| %s%s | %.5f | %.5f | %.5f | %.1f%% | %.1f%% | %.1f (float %.1f) | %.1f |%n", v.name,
+                    v.note.isEmpty() ? "" : " (" + v.note + ")", sum / held.size(), min, seen / fitted.size(),
+                    100 * linear, 100 * c.sparsity(), c.gzipBytes() / 1e6, baseGzip, v.seconds);
         }
         if (Boolean.getBoolean("bench.stream")) {
             List<long[]> heldSentences = new ArrayList<>();
@@ -396,6 +405,10 @@ public final class PruneBenchmark {
             }
         }
         boolean met = goalMean >= 0.99 && Math.abs(goalLinear - 0.5) < 5e-4;
+        if (SPARSITY != 0.5) {
+            System.out.printf("%nbench.sparsity=%s: the goal variant at %.2f%% linear-weight sparsity, mean cosine "
+                    + "%.5f (the goal itself is at 50%%).%n", SPARSITY, 100 * goalLinear, goalMean);
+        }
         System.out.printf("%ngoal: Hessian 50%% + reconstruction, mean cosine >= 0.99 to float at 50%% linear-weight "
                 + "sparsity: %s (mean cosine %.5f at %.2f%%).%n", met ? "MET" : "NOT MET", goalMean, 100 * goalLinear);
     }
@@ -413,7 +426,7 @@ public final class PruneBenchmark {
      */
     static HessianPruner.Options goalOptions(HessianPruner.Options o) {
         return o.withResidualTarget(true).withAllocation(SparsityAllocation.Spec.relative(PruneBenchmark::roleOffset))
-                .withMaxMaskedRefitFeatures(385)
+                .withMaxMaskedRefitFeatures(Integer.getInteger("bench.exactRefitInputs", 384) + 1)
                 .withNormalizationRefit(Boolean.parseBoolean(System.getProperty("bench.normRefit", "false")))
                 .withMaskSwaps(Integer.getInteger("bench.maskSwaps", 0));
     }
@@ -422,6 +435,9 @@ public final class PruneBenchmark {
     static String swapsName(HessianPruner.Options o) {
         return o.maskSwaps() == 0 ? "" : ", up to " + o.maskSwaps() + " mask swaps per row";
     }
+
+    /** {@code bench.sparsity}: the overall target of the Hessian and goal variants (default 0.5, the goal's). */
+    static final double SPARSITY = Double.parseDouble(System.getProperty("bench.sparsity", "0.5"));
 
     /** {@code bench.allocationSpread}: how far measured ratios may move from the target (default 0.3). */
     static final double SPREAD = Double.parseDouble(System.getProperty("bench.allocationSpread", "0.3"));
@@ -612,6 +628,18 @@ public final class PruneBenchmark {
     static List<String> lines(String resource) throws IOException {
         return new String(QuantizationBenchmark.resource(resource), StandardCharsets.UTF_8).lines().map(String::strip)
                 .filter(s -> !s.isEmpty()).toList();
+    }
+
+    /** Mean-pooled {@code last_hidden_state} of each sentence, one sentence per run. */
+    static List<float[]> pooledEmbeddings(OnnxModel model, List<Map<String, TensorData>> sentences) {
+        List<float[]> emb = new ArrayList<>();
+        try (OrtRunner r = OrtRunner.open(model)) {
+            for (Map<String, TensorData> in : sentences) {
+                float[] h = r.run(in, List.of("last_hidden_state")).get("last_hidden_state").floats();
+                emb.add(QuantizationBenchmark.meanPool(h, in.get("attention_mask").longs()));
+            }
+        }
+        return emb;
     }
 
     static Map<String, TensorData> feeds(long[] ids) {
