@@ -108,7 +108,7 @@ public record ModelStats(long bytes, long parameters, long parameterBytes, long 
     }
 
     /** MACs of one node for the probed run, 0 for ops that are not counted or shapes that are unknown. */
-    static long macs(NodeProto n, Map<String, long[]> shapes) {
+    public static long macs(NodeProto n, Map<String, long[]> shapes) {
         if (n.getOutputCount() == 0) {
             return 0;
         }

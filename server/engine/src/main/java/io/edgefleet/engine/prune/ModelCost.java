@@ -1,12 +1,12 @@
 package io.edgefleet.engine.prune;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
+import io.edgefleet.engine.eval.ModelStats;
 import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.onnx.Graph;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.onnx.TensorData;
 import io.edgefleet.engine.onnx.Tensors;
-import io.edgefleet.engine.recalib.LinearLayer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,7 +37,7 @@ public record ModelCost(long macs, Map<String, Long> macsByLayer, long parameter
         Map<String, Long> byLayer = new LinkedHashMap<>();
         long total = 0;
         for (NodeProto n : g.nodes()) {
-            long m = macs(g, n, shapes);
+            long m = macs(n, shapes);
             if (m > 0) {
                 byLayer.merge(Graph.label(n), m, Long::sum);
                 total += m;
@@ -64,44 +64,12 @@ public record ModelCost(long macs, Map<String, Long> macsByLayer, long parameter
         return new ModelCost(total, byLayer, params, nonZero, bytes.length, gzipSize(bytes));
     }
 
-    /** Multiply-accumulates of one node for the given shapes (0 for ops that are not matrix products). */
-    static long macs(Graph g, NodeProto n, Map<String, long[]> shapes) {
-        if (n.getOutputCount() == 0) {
-            return 0;
-        }
-        long[] out = shapes.get(n.getOutput(0));
-        switch (n.getOpType()) {
-            case "Conv", "ConvInteger", "QLinearConv" -> {
-                int wIdx = n.getOpType().equals("QLinearConv") ? 3 : 1;
-                long[] w = shapes.get(n.getInput(wIdx));
-                if (w == null || out == null) {
-                    return 0;
-                }
-                long perOutput = 1;
-                for (int i = 1; i < w.length; i++) {
-                    perOutput *= w[i];
-                }
-                return TensorData.countOf(out) * perOutput;
-            }
-            case "Gemm" -> {
-                long[] a = shapes.get(n.getInput(0));
-                if (a == null || out == null) {
-                    return 0;
-                }
-                long k = LinearLayer.intAttr(n, "transA", 0) != 0 ? a[0] : a[1];
-                return TensorData.countOf(out) * k;
-            }
-            case "MatMul", "MatMulInteger", "QLinearMatMul" -> {
-                long[] a = shapes.get(n.getInput(0));
-                if (a == null || out == null || a.length == 0) {
-                    return 0;
-                }
-                return TensorData.countOf(out) * a[a.length - 1];
-            }
-            default -> {
-                return 0;
-            }
-        }
+    /**
+     * Multiply-accumulates of one node for the given shapes (0 for ops that are not matrix products): the same count
+     * the evaluation reports ({@link ModelStats#macs}), so pruning targets and reports cannot disagree.
+     */
+    static long macs(NodeProto n, Map<String, long[]> shapes) {
+        return ModelStats.macs(n, shapes);
     }
 
     public static long gzipSize(byte[] data) {

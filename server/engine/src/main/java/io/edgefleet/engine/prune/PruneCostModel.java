@@ -35,7 +35,7 @@ final class PruneCostModel {
         Graph g = analysis.model().edit();
         for (NodeProto n : g.nodes()) {
             String label = Graph.label(n);
-            long m = ModelCost.macs(g, n, analysis.shapes());
+            long m = ModelCost.macs(n, analysis.shapes());
             double us = profile == null ? 0 : profile.nodeUs().getOrDefault(label, 0.0);
             if (m == 0 && us == 0) {
                 continue;
