@@ -75,6 +75,12 @@ public final class PruneBenchmark {
     private static final Path DIGITS = System.getProperty("bench.digits") != null
             ? Path.of(System.getProperty("bench.digits")) : io.edgefleet.engine.TestFixtures.digits();
 
+    /** {@code bench.exactRefitInputs}: the widest layer input refit exactly on its support (default 384). */
+    static final int EXACT_REFIT_INPUTS = Integer.getInteger("bench.exactRefitInputs", 384);
+
+    /** {@code bench.sparsity}: the overall target of the Hessian and goal variants (default 0.5, the goal's). */
+    static final double SPARSITY = Double.parseDouble(System.getProperty("bench.sparsity", "0.5"));
+
     private PruneBenchmark() {
     }
 
@@ -414,7 +420,8 @@ public final class PruneBenchmark {
     }
 
     /** What the goal variant adds to plain reconstruction; printed with its name. */
-    static final String GOAL_NAME = ", residual-stream targets, per-role ratios, exact refit up to 384 inputs";
+    static final String GOAL_NAME = ", residual-stream targets, per-role ratios, exact refit up to "
+            + EXACT_REFIT_INPUTS + " inputs";
 
     /**
      * Residual-stream targets, and per-layer ratios by role: value and attention-output projections (the largest
@@ -426,7 +433,7 @@ public final class PruneBenchmark {
      */
     static HessianPruner.Options goalOptions(HessianPruner.Options o) {
         return o.withResidualTarget(true).withAllocation(SparsityAllocation.Spec.relative(PruneBenchmark::roleOffset))
-                .withMaxMaskedRefitFeatures(Integer.getInteger("bench.exactRefitInputs", 384) + 1)
+                .withMaxMaskedRefitFeatures(EXACT_REFIT_INPUTS + 1)
                 .withNormalizationRefit(Boolean.parseBoolean(System.getProperty("bench.normRefit", "false")))
                 .withMaskSwaps(Integer.getInteger("bench.maskSwaps", 0));
     }
@@ -436,15 +443,12 @@ public final class PruneBenchmark {
         return o.maskSwaps() == 0 ? "" : ", up to " + o.maskSwaps() + " mask swaps per row";
     }
 
-    /** {@code bench.sparsity}: the overall target of the Hessian and goal variants (default 0.5, the goal's). */
-    static final double SPARSITY = Double.parseDouble(System.getProperty("bench.sparsity", "0.5"));
-
     /** {@code bench.allocationSpread}: how far measured ratios may move from the target (default 0.3). */
     static final double SPREAD = Double.parseDouble(System.getProperty("bench.allocationSpread", "0.3"));
 
     /** The goal variant with {@code bench.allocation=measured}: the same, ratios from measured damage instead. */
-    static final String MEASURED_NAME = ", residual-stream targets, measured ratios (0.5 ± " + SPREAD
-            + "), exact refit up to 384 inputs";
+    static final String MEASURED_NAME = ", residual-stream targets, measured ratios (" + SPARSITY + " ± " + SPREAD
+            + "), exact refit up to " + EXACT_REFIT_INPUTS + " inputs";
 
     /** With {@code bench.layers=true}: the variant's per-layer table and its normalization refits. */
     static void printLayers(HessianPruner.Result r) {
