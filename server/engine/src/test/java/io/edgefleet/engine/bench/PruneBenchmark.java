@@ -358,7 +358,7 @@ public final class PruneBenchmark {
                             .withTokenMask("attention_mask")), null).model(), "for the trade-off"));
         }
         // The same number of calibration sentences, spread over the set: the cosine on text the refits were fitted
-        // to, an upper bound on what better generalisation alone could give.
+        // to, roughly what perfect generalisation of those refits would give on unseen text.
         List<Map<String, TensorData>> fitted = new ArrayList<>();
         for (int i = 0; i < held.size(); i++) {
             fitted.add(feeds(calibSentences.get(i * calibSentences.size() / held.size())));
