@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
 import org.ejml.interfaces.linsol.LinearSolverDense;
 
@@ -411,12 +412,9 @@ final class ActivationAwarePruning {
                 keep[k++] = i;
             }
         }
-        DMatrixRMaj a = new DMatrixRMaj(k, k);
+        DMatrixRMaj a = CommonOps_DDRM.extract(h, keep, k, keep, k, null);
         DMatrixRMaj rhs = new DMatrixRMaj(k, 1);
         for (int i = 0; i < k; i++) {
-            for (int j = 0; j < k; j++) {
-                a.set(i, j, h.get(keep[i], keep[j]));
-            }
             a.add(i, i, lambda);
             rhs.set(i, 0, b[keep[i]]);
         }

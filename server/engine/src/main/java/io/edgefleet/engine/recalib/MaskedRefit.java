@@ -2,6 +2,7 @@ package io.edgefleet.engine.recalib;
 
 import java.util.Arrays;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
 
 /**
  * Least squares under a sparsity mask: each output row is refit on its own support (the inputs whose weight is kept
@@ -35,12 +36,7 @@ public final class MaskedRefit {
         for (var e : rowsBySupport.entrySet()) {
             int[] s = supports.get(e.getKey());
             int k = s.length;
-            DMatrixRMaj sub = new DMatrixRMaj(k, k);
-            for (int i = 0; i < k; i++) {
-                for (int j = 0; j < k; j++) {
-                    sub.set(i, j, a.get(s[i], s[j]));
-                }
-            }
+            DMatrixRMaj sub = CommonOps_DDRM.extract(a, s, k, s, k, null);
             java.util.List<Integer> rows = e.getValue();
             DMatrixRMaj rhs = new DMatrixRMaj(k, rows.size());
             for (int i = 0; i < k; i++) {
