@@ -124,11 +124,13 @@ public final class Agent implements AutoCloseable {
                 config.password(), config.sessionExpirySeconds(), Topics.status(deviceId()),
                 willPayload()), new SessionHandler());
         EventSink sink = new Sink();
+        ManifestSigner.Verifier verifier = new ManifestSigner.Verifier(config.pinnedKeys());
         updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store, runner,
-                new ManifestSigner.Verifier(config.pinnedKeys()), session, sink, this::switchModel, Timers.on(agentThread));
+                verifier, session, sink, this::switchModel, Timers.on(agentThread));
         telemetry = new TelemetryService(deviceId(), recorder, buffer, seq, session, codec, config.activeWatts(),
                 w -> updates.onWindow(w), agentThread, System::currentTimeMillis);
-        commands = new CommandProcessor(deviceId(), codec, seen, updates, new CommandProcessor.RuntimeConfig() {
+        commands = new CommandProcessor(deviceId(), codec, seen, verifier, System::currentTimeMillis, updates,
+                new CommandProcessor.RuntimeConfig() {
             @Override
             public void telemetryWindowSeconds(int seconds) {
                 telemetry.setWindowSeconds(seconds);

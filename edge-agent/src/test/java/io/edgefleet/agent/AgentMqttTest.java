@@ -76,7 +76,7 @@ class AgentMqttTest {
     }
 
     void command(Command c) throws Exception {
-        srv.publish(Topics.cmd(DEV), codec.encode(c), false);
+        srv.publish(Topics.cmd(DEV), codec.encode(c.signed() ? c : server.sign(c, DEV)), false);
     }
 
     Artifacts.Artifact artifact(long version, Map<String, String> spec) {
@@ -133,7 +133,7 @@ class AgentMqttTest {
         DeviceEvent rej = srv.awaitEvent(DEV, e -> e.type() == Type.COMMAND_REJECTED, 5000);
         assertEquals(ReasonCode.MALFORMED_PAYLOAD, rej.reason());
 
-        Command rollback = Command.rollback("dep-x", "first");
+        Command rollback = server.sign(Command.rollback("dep-x", "first"), DEV);
         command(rollback);
         srv.awaitEvent(DEV, e -> e.reason() == ReasonCode.NO_FALLBACK, 5000);
         command(rollback); // same id again
@@ -141,6 +141,11 @@ class AgentMqttTest {
         command(other);
         ServerClient.await(() -> srv.events(DEV).stream().filter(e -> e.reason() == ReasonCode.NO_FALLBACK).count() == 2,
                 5000, "second rollback answered");
+        DeviceEvent replay = srv.awaitEvent(DEV, e -> e.reason() == ReasonCode.COMMAND_REPLAYED, 5000);
+        assertNull(replay.deploymentId(), "a redelivery must not fail the deployment's target");
+        // Unsigned, as an old server would send it: refused over the real broker too.
+        srv.publish(Topics.cmd(DEV), codec.encode(Command.rollback("dep-z", "unsigned")), false);
+        srv.awaitEvent(DEV, e -> e.reason() == ReasonCode.COMMAND_UNSIGNED, 5000);
         Thread.sleep(200);
         assertEquals(List.of("dep-x", "dep-y"), srv.events(DEV).stream().filter(e -> e.reason() == ReasonCode.NO_FALLBACK)
                 .map(DeviceEvent::deploymentId).toList(), "the replayed command was not executed twice");

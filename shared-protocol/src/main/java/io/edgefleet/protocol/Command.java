@@ -1,6 +1,8 @@
 package io.edgefleet.protocol;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Server to agent on {@code devices/{id}/cmd}.
@@ -11,6 +13,11 @@ import java.util.Map;
  *   <li>ROLLBACK: go back to the standby (previous) model; {@code reason} says why.</li>
  *   <li>CONFIG: change agent settings, e.g. {@code telemetryWindowSeconds}.</li>
  * </ul>
+ *
+ * <p>The last four fields make a command signed (promise 3): {@code deviceId} names the one device the
+ * command is for, {@code expiresAt} (epoch millis) ends its validity, and {@code keyId}/{@code signature}
+ * are an Ed25519 signature by the server's manifest key over {@link #signedBytes()}. They are nullable
+ * on the wire so an old server's JSON still parses; the agent refuses a command without them.
  */
 public record Command(
         int v,
@@ -21,23 +28,95 @@ public record Command(
         ArtifactRef artifact,
         HealthPolicy health,
         String reason,
-        Map<String, String> config) implements Message {
+        Map<String, String> config,
+        String deviceId,
+        Long expiresAt,
+        String keyId,
+        String signature) implements Message {
 
     public enum Type { DEPLOY, ROLLBACK, CONFIG }
 
     public static Command deploy(String deploymentId, ArtifactRef artifact, HealthPolicy health) {
         return new Command(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(),
-                Type.DEPLOY, deploymentId, artifact, health, null, null);
+                Type.DEPLOY, deploymentId, artifact, health, null, null, null, null, null, null);
     }
 
     public static Command rollback(String deploymentId, String reason) {
         return new Command(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(),
-                Type.ROLLBACK, deploymentId, null, null, reason, null);
+                Type.ROLLBACK, deploymentId, null, null, reason, null, null, null, null, null);
     }
 
     public static Command config(Map<String, String> config) {
         return new Command(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(),
-                Type.CONFIG, null, null, null, null, Map.copyOf(config));
+                Type.CONFIG, null, null, null, null, Map.copyOf(config), null, null, null, null);
+    }
+
+    /** This command addressed to one device with an expiry, unsigned (the signer adds key id and signature). */
+    public Command addressedTo(String targetDeviceId, long expiresAtMillis) {
+        return new Command(v, id, ts, type, deploymentId, artifact, health, reason, config, targetDeviceId,
+                expiresAtMillis, null, null);
+    }
+
+    public Command withSignature(String signingKeyId, String sig) {
+        return new Command(v, id, ts, type, deploymentId, artifact, health, reason, config, deviceId, expiresAt,
+                signingKeyId, sig);
+    }
+
+    public boolean signed() {
+        return signature != null && keyId != null;
+    }
+
+    /**
+     * The exact bytes the signature covers: every field but the signature, in a fixed order, each value
+     * length-prefixed so that no free text (a reason, a config value) can imitate another field. Spelled
+     * out rather than derived from JSON so that no serializer setting can change it.
+     */
+    public byte[] signedBytes() {
+        StringBuilder sb = new StringBuilder("edgefleet-command-v").append(v).append('\n');
+        field(sb, id);
+        field(sb, Long.toString(ts));
+        field(sb, type == null ? null : type.name());
+        field(sb, deviceId);
+        field(sb, expiresAt == null ? null : expiresAt.toString());
+        field(sb, deploymentId);
+        if (artifact == null) {
+            field(sb, null);
+        } else {
+            field(sb, artifact.classId());
+            field(sb, artifact.model() == null ? null : artifact.model().model());
+            field(sb, artifact.model() == null ? null : Long.toString(artifact.model().version()));
+            field(sb, artifact.model() == null ? null : artifact.model().sha256());
+            field(sb, Long.toString(artifact.size()));
+            field(sb, artifact.manifestTopic());
+        }
+        if (health == null) {
+            field(sb, null);
+        } else {
+            field(sb, Double.toString(health.maxP95LatencyMs()));
+            field(sb, Double.toString(health.maxErrorRate()));
+            field(sb, Integer.toString(health.windows()));
+            field(sb, Integer.toString(health.minInferences()));
+        }
+        field(sb, reason);
+        if (config == null) {
+            field(sb, null);
+        } else {
+            field(sb, Integer.toString(config.size()));
+            for (Map.Entry<String, String> e : new TreeMap<>(config).entrySet()) {
+                field(sb, e.getKey());
+                field(sb, e.getValue());
+            }
+        }
+        field(sb, keyId);
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void field(StringBuilder sb, String value) {
+        if (value == null) {
+            sb.append("-\n");
+        } else {
+            sb.append(value.length()).append(':').append(value).append('\n');
+        }
     }
 
     @Override
@@ -55,6 +134,12 @@ public record Command(
             }
             case ROLLBACK -> { }
             case CONFIG -> Message.requirePresent(config, "config");
+        }
+        if (deviceId != null) {
+            Message.require(Topics.isId(deviceId), ReasonCode.INVALID_FIELD, "field 'deviceId' is not a valid id");
+        }
+        if (signature != null) {
+            Message.require(signature.length() <= 256, ReasonCode.INVALID_FIELD, "field 'signature' is longer than 256 chars");
         }
     }
 }

@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Ed25519 signing of artifact manifests with the JDK's own provider. The server holds a private
- * key; agents pin one or two public keys (two so a key can be rotated without a flag day).
+ * Ed25519 signing of artifact manifests and of commands with the JDK's own provider. The server holds
+ * a private key; agents pin one or two public keys (two so a key can be rotated without a flag day).
  */
 public final class ManifestSigner {
     private static final String ALG = "Ed25519";
@@ -73,17 +73,30 @@ public final class ManifestSigner {
 
     public ArtifactManifest sign(ArtifactManifest unsigned) {
         ArtifactManifest withKey = unsigned.withSignature(keyId, null);
+        return withKey.withSignature(keyId, Base64.getEncoder().encodeToString(signBytes(withKey.signedBytes())));
+    }
+
+    /**
+     * Signs a command for one device: the target device id and the expiry become part of the signed
+     * bytes, so the command cannot be redirected to another device or used after {@code expiresAt}.
+     */
+    public Command sign(Command unsigned, String deviceId, long expiresAtMillis) {
+        Command withKey = unsigned.addressedTo(deviceId, expiresAtMillis).withSignature(keyId, null);
+        return withKey.withSignature(keyId, Base64.getEncoder().encodeToString(signBytes(withKey.signedBytes())));
+    }
+
+    private byte[] signBytes(byte[] bytes) {
         try {
             Signature s = Signature.getInstance(ALG);
             s.initSign(privateKey);
-            s.update(withKey.signedBytes());
-            return withKey.withSignature(keyId, Base64.getEncoder().encodeToString(s.sign()));
+            s.update(bytes);
+            return s.sign();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("signing failed", e);
         }
     }
 
-    /** Verifies manifests against pinned public keys. */
+    /** Verifies manifests and commands against pinned public keys. */
     public static final class Verifier {
         private final Map<String, PublicKey> pinned;
 
@@ -104,21 +117,49 @@ public final class ManifestSigner {
 
         /** Throws SIGNATURE_INVALID unless a pinned key signed exactly these manifest fields. */
         public void verify(ArtifactManifest m) {
-            PublicKey key = m.keyId() == null ? null : pinned.get(m.keyId());
+            verifyBytes("manifest", m.keyId(), m.signature(), m.signedBytes());
+        }
+
+        /**
+         * Checks a command before anything acts on it, in this order: signed at all (COMMAND_UNSIGNED),
+         * signed by a pinned key over exactly these fields (SIGNATURE_INVALID), addressed to this device
+         * (COMMAND_FOREIGN), not past its expiry (COMMAND_EXPIRED). Replays are the caller's check: only
+         * it remembers which command ids it has seen.
+         */
+        public void verify(Command c, String deviceId, long nowMillis) {
+            if (c.signature() == null || c.keyId() == null || c.expiresAt() == null || c.deviceId() == null) {
+                throw new ProtocolException(ReasonCode.COMMAND_UNSIGNED,
+                        "command " + c.id() + " carries no signature, key id, target device or expiry; unsigned commands"
+                        + " are refused (is the server older than this agent?)");
+            }
+            verifyBytes("command", c.keyId(), c.signature(), c.signedBytes());
+            if (!c.deviceId().equals(deviceId)) {
+                throw new ProtocolException(ReasonCode.COMMAND_FOREIGN,
+                        "command " + c.id() + " is addressed to device '" + c.deviceId() + "', not to '" + deviceId + "'");
+            }
+            if (nowMillis > c.expiresAt()) {
+                throw new ProtocolException(ReasonCode.COMMAND_EXPIRED, "command " + c.id() + " expired at "
+                        + java.time.Instant.ofEpochMilli(c.expiresAt()) + " (device clock "
+                        + java.time.Instant.ofEpochMilli(nowMillis) + ")");
+            }
+        }
+
+        private void verifyBytes(String what, String keyId, String signature, byte[] signed) {
+            PublicKey key = keyId == null ? null : pinned.get(keyId);
             if (key == null) {
                 throw new ProtocolException(ReasonCode.SIGNATURE_INVALID,
-                        "manifest signed by key '" + m.keyId() + "', which is not pinned (pinned: " + pinned.keySet() + ")");
+                        what + " signed by key '" + keyId + "', which is not pinned (pinned: " + pinned.keySet() + ")");
             }
             try {
                 Signature s = Signature.getInstance(ALG);
                 s.initVerify(key);
-                s.update(m.signedBytes());
-                byte[] sig = Base64.getDecoder().decode(m.signature());
+                s.update(signed);
+                byte[] sig = Base64.getDecoder().decode(signature);
                 if (!s.verify(sig)) {
-                    throw new ProtocolException(ReasonCode.SIGNATURE_INVALID, "manifest signature does not verify");
+                    throw new ProtocolException(ReasonCode.SIGNATURE_INVALID, what + " signature does not verify");
                 }
             } catch (GeneralSecurityException | IllegalArgumentException e) {
-                throw new ProtocolException(ReasonCode.SIGNATURE_INVALID, "manifest signature is malformed: " + e.getMessage(), e);
+                throw new ProtocolException(ReasonCode.SIGNATURE_INVALID, what + " signature is malformed: " + e.getMessage(), e);
             }
         }
     }

@@ -24,5 +24,17 @@ public enum ReasonCode {
     DOWNGRADE_REFUSED,
     OPERATOR_REQUEST,
     NO_FALLBACK,
+    /** A command without signature, key id, target device or expiry (promise 3: only signed commands run). */
+    COMMAND_UNSIGNED,
+    /** A signed command whose expiry has passed on the device's clock. */
+    COMMAND_EXPIRED,
+    /** A command id the agent has already handled (a redelivery or a replay); it runs at most once. */
+    COMMAND_REPLAYED,
+    /** A command signed for another device. */
+    COMMAND_FOREIGN,
+    /** The agent's data directory refused a write: permission denied. */
+    STORAGE_DENIED,
+    /** The agent's data directory is on a read-only file system. */
+    STORAGE_READ_ONLY,
     UNKNOWN
 }

@@ -4,16 +4,25 @@ import io.edgefleet.agent.store.SeenCommands;
 import io.edgefleet.protocol.Command;
 import io.edgefleet.protocol.DeviceEvent;
 import io.edgefleet.protocol.JsonCodec;
+import io.edgefleet.protocol.ManifestSigner;
 import io.edgefleet.protocol.ProtocolException;
 import io.edgefleet.protocol.ReasonCode;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.LongSupplier;
 
 /**
- * Entry point for everything on {@code devices/{id}/cmd}: decodes, refuses malformed commands with a
- * COMMAND_REJECTED event carrying the codec's reason, ignores replays, and dispatches the rest.
+ * Entry point for everything on {@code devices/{id}/cmd}: decodes, verifies, and dispatches. Every
+ * refusal is a COMMAND_REJECTED event with a reason: the codec's for a malformed payload, then
+ * COMMAND_UNSIGNED, SIGNATURE_INVALID, COMMAND_FOREIGN, COMMAND_EXPIRED from the signature check
+ * (promise 3), and COMMAND_REPLAYED for an id already handled.
+ *
+ * <p>The rejection names the deployment only when the signature verified: an unverified command's
+ * deployment id is whatever its sender wrote, and naming it would let a forger fail a real rollout's
+ * target. A replay's rejection names none either, because a QoS 1 redelivery of a command that is
+ * running must not fail its target.
  */
 public final class CommandProcessor {
     private static final System.Logger LOG = System.getLogger(CommandProcessor.class.getName());
@@ -31,15 +40,19 @@ public final class CommandProcessor {
     private final String deviceId;
     private final JsonCodec codec;
     private final SeenCommands seen;
+    private final ManifestSigner.Verifier verifier;
+    private final LongSupplier clock;
     private final UpdateManager updates;
     private final RuntimeConfig config;
     private final EventSink events;
 
-    public CommandProcessor(String deviceId, JsonCodec codec, SeenCommands seen, UpdateManager updates,
-                            RuntimeConfig config, EventSink events) {
+    public CommandProcessor(String deviceId, JsonCodec codec, SeenCommands seen, ManifestSigner.Verifier verifier,
+                            LongSupplier clock, UpdateManager updates, RuntimeConfig config, EventSink events) {
         this.deviceId = deviceId;
         this.codec = codec;
         this.seen = seen;
+        this.verifier = verifier;
+        this.clock = clock;
         this.updates = updates;
         this.config = config;
         this.events = events;
@@ -53,10 +66,18 @@ public final class CommandProcessor {
             reject(null, e.reason(), e.getMessage());
             return;
         }
+        try {
+            verifier.verify(cmd, deviceId, clock.getAsLong());
+        } catch (ProtocolException e) {
+            boolean authentic = e.reason() == ReasonCode.COMMAND_EXPIRED;
+            reject(authentic ? cmd.deploymentId() : null, e.reason(), e.getMessage());
+            return;
+        }
         // Recorded before it runs: a ROLLBACK executed twice would undo itself, so at-most-once wins here.
         try {
             if (!seen.add(cmd.id())) {
-                LOG.log(System.Logger.Level.INFO, deviceId + ": ignoring replayed command " + cmd.id());
+                reject(null, ReasonCode.COMMAND_REPLAYED, "command " + cmd.id() + " (" + cmd.type() + ", deployment "
+                        + cmd.deploymentId() + ") was already handled; not running it again");
                 return;
             }
         } catch (IOException e) {

@@ -23,6 +23,11 @@ public final class Artifacts {
     public final ManifestSigner signer = new ManifestSigner(keys.getPrivate(), keys.getPublic());
     private final JsonCodec codec = new JsonCodec();
 
+    /** Signs a command for one device, valid for an hour, as the server's gateway does. */
+    public Command sign(Command c, String deviceId) {
+        return signer.sign(c, deviceId, System.currentTimeMillis() + 3_600_000);
+    }
+
     public String publicKeyBase64() {
         return ManifestSigner.encodePublic(keys.getPublic());
     }

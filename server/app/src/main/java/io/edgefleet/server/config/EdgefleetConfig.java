@@ -140,6 +140,15 @@ public interface EdgefleetConfig {
         /** Base64 X.509 Ed25519 public key of the next signing key, announced to devices ahead of a rotation. */
         @WithName("next-public-key")
         Optional<String> nextPublicKey();
+
+        /**
+         * How long a signed command stays valid after it is sent. Long enough for a device that is
+         * offline for a while to still run a rollout's commands from its broker session; short enough
+         * that a captured command cannot be replayed much later.
+         */
+        @WithName("command-ttl")
+        @WithDefault("PT24H")
+        java.time.Duration commandTtl();
     }
 
     interface Demo {

@@ -1,5 +1,6 @@
 package io.edgefleet.server.mqtt;
 
+import io.edgefleet.protocol.Command;
 import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.Message;
 import io.edgefleet.protocol.Protocol;
@@ -7,6 +8,7 @@ import io.edgefleet.protocol.Topics;
 import io.edgefleet.server.config.DataDir;
 import io.edgefleet.server.config.EdgefleetConfig;
 import io.edgefleet.server.security.Secrets;
+import io.edgefleet.server.security.SigningKeys;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -65,6 +67,9 @@ public class MqttGateway implements MqttCallback {
 
     @Inject
     Event<BrokerConnected> connectedEvent;
+
+    @Inject
+    SigningKeys signingKeys;
 
     private final JsonCodec codec = new JsonCodec();
     private volatile MqttAsyncClient client;
@@ -263,6 +268,20 @@ public class MqttGateway implements MqttCallback {
     @Override
     public void authPacketArrived(int reasonCode, MqttProperties properties) {
         // no enhanced authentication
+    }
+
+    /**
+     * The one way a command reaches a device: signed here for exactly that device with the manifest
+     * key and an expiry (promise 3), then published at QoS 1 on its cmd topic. Agents refuse anything
+     * on their cmd topic that did not pass through this method.
+     *
+     * @return the command as sent, signed
+     */
+    public Command publishCommand(String deviceId, Command unsigned) {
+        Command signed = signingKeys.signer().sign(unsigned, deviceId,
+                System.currentTimeMillis() + config.signing().commandTtl().toMillis());
+        publishJson(Topics.cmd(deviceId), signed, false);
+        return signed;
     }
 
     /** Publishes one JSON message at QoS 1 and waits for the broker's acknowledgement. */

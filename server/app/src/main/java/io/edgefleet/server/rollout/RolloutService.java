@@ -267,7 +267,7 @@ public class RolloutService {
         List<SentCommand> sent = new ArrayList<>();
         for (String deviceId : plan.send()) {
             Command cmd = Command.rollback(deploymentId, reason);
-            gateway.publishJson(Topics.cmd(deviceId), cmd, false);
+            gateway.publishCommand(deviceId, cmd);
             sent.add(new SentCommand(deviceId, cmd.id()));
         }
         LOG.infof("Deployment %s rolled back (%s): %d rollback command(s) sent, %d target(s) stopped", deploymentId,
@@ -290,7 +290,7 @@ public class RolloutService {
         });
         requireBroker();
         Command cmd = Command.rollback(deploymentId, reason);
-        gateway.publishJson(Topics.cmd(deviceId), cmd, false);
+        gateway.publishCommand(deviceId, cmd);
         LOG.infof("Rollback command %s sent to device %s (%s)", cmd.id(), deviceId, reason);
         return new DeviceRollbackResult(deviceId, deploymentId, cmd.id(), reason);
     }
@@ -383,7 +383,7 @@ public class RolloutService {
         });
         if (o.sendRollback()) {
             submit("late rollback of " + e.deviceId(), () -> {
-                gateway.publishJson(Topics.cmd(e.deviceId()), Command.rollback(o.deploymentId(), o.rollbackReason()), false);
+                gateway.publishCommand(e.deviceId(), Command.rollback(o.deploymentId(), o.rollbackReason()));
                 LOG.infof("Device %s activated rolled-back deployment %s; rollback command sent", e.deviceId(),
                         o.deploymentId());
             });
@@ -482,7 +482,7 @@ public class RolloutService {
                         d.healthMaxErrorRate, d.healthWindows, d.healthMinInferences);
                 Command cmd = Command.deploy(d.id,
                         new ArtifactRef(w.classId(), model, d.size, Topics.manifest(w.classId(), d.sha256)), health);
-                gateway.publishJson(Topics.cmd(w.deviceId()), cmd, false);
+                gateway.publishCommand(w.deviceId(), cmd);
                 sent.add(new Object[] {w.targetId(), cmd.id()});
             }
         } catch (MqttGateway.BrokerUnavailableException e) {

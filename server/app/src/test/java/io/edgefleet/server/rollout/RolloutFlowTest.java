@@ -97,6 +97,7 @@ class RolloutFlowTest {
             String id = deploy(Map.of("model", "flow-model", "version", version, "classId", "flow-gw"));
             Command deployCmd = awaitCommand(dev, "flow-1", Command.Type.DEPLOY, id);
             assertEquals(ref, deployCmd.artifact().model());
+            verifier().verify(deployCmd, "flow-1", System.currentTimeMillis()); // signed for this device (promise 3)
             assertEquals(Topics.manifest("flow-gw", sha), deployCmd.artifact().manifestTopic());
             assertEquals(40.0, deployCmd.health().maxP95LatencyMs(), "health defaults to the class SLO");
             assertEquals(0.05, deployCmd.health().maxErrorRate());
@@ -219,6 +220,7 @@ class RolloutFlowTest {
                     .body("cancelled", contains("rb-2"));
             Command rollback = awaitCommand(d1, "rb-1", Command.Type.ROLLBACK, id);
             assertEquals("accuracy dropped", rollback.reason());
+            verifier().verify(rollback, "rb-1", System.currentTimeMillis());
             api().get("/api/v1/deployments/" + id).then()
                     .body("status", equalTo("ROLLED_BACK"))
                     .body("rollbackReason", equalTo("accuracy dropped"))
