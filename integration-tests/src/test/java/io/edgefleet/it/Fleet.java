@@ -45,10 +45,16 @@ public final class Fleet implements AutoCloseable {
 
     /** @param extraServerProperties additional {@code -D} settings for the server, e.g. a smaller upload limit */
     public static Fleet start(String name, Map<String, String> extraServerProperties) {
+        return start(name, extraServerProperties, () -> TestBroker.choose(name));
+    }
+
+    /** A fleet on a given kind of broker, for tests that must run against both. */
+    public static Fleet start(String name, Map<String, String> extraServerProperties,
+                              java.util.function.Supplier<TestBroker> brokers) {
         TestDatabase db = TestDatabase.choose();
         TestBroker broker = null;
         try {
-            broker = TestBroker.choose(name);
+            broker = brokers.get();
             Map<String, String> props = new LinkedHashMap<>(broker.serverProperties());
             props.putAll(extraServerProperties);
             ServerProcess server = ServerProcess.start(name, props, db.serverEnv());

@@ -28,6 +28,12 @@ import java.util.stream.Stream;
  */
 public final class MosquittoBroker extends TestBroker {
     static final String SERVER_USER = "edgefleet-it-server";
+    /**
+     * A second login with the server's rights, for tests that publish as the server would. It cannot
+     * be the server's own user: the shipped config ties the client id to the user name
+     * ({@code use_username_as_clientid}), so a second connection as the server would take over its session.
+     */
+    static final String TOOL_USER = "edgefleet-it-tool";
     private static final Pattern LISTENER = Pattern.compile("(?m)^listener 1883$");
 
     private final String name;
@@ -37,6 +43,7 @@ public final class MosquittoBroker extends TestBroker {
     private Process process;
     private final int port;
     private final String serverPassword;
+    private String toolPassword;
 
     private MosquittoBroker(String name, Path dir, Path logFile, List<String> command, int port, String serverPassword) {
         this.name = name;
@@ -71,6 +78,8 @@ public final class MosquittoBroker extends TestBroker {
             String serverPassword = randomSecret();
             run(List.of(passwdTool(binary).toString(), "-b", "-c", dir.resolve("passwd").toString(),
                     SERVER_USER, serverPassword));
+            String toolPassword = randomSecret();
+            run(List.of(passwdTool(binary).toString(), "-b", dir.resolve("passwd").toString(), TOOL_USER, toolPassword));
             Files.setPosixFilePermissions(dir.resolve("passwd"), PosixFilePermissions.fromString("rw-r--r--"));
             writeReadable(dir.resolve("acl"), serverAcl());
 
@@ -84,6 +93,7 @@ public final class MosquittoBroker extends TestBroker {
             }
             cmd.addAll(List.of(binary.toString(), "-c", "mosquitto.conf"));
             MosquittoBroker broker = new MosquittoBroker(name, dir, logFile, cmd, port, serverPassword);
+            broker.toolPassword = toolPassword;
             broker.launch();
             return broker;
         } catch (IOException e) {
@@ -137,7 +147,7 @@ public final class MosquittoBroker extends TestBroker {
 
     @Override
     public Optional<Login> serverLogin() {
-        return Optional.of(new Login(SERVER_USER, serverPassword));
+        return Optional.of(new Login(TOOL_USER, toolPassword));
     }
 
     @Override
@@ -161,13 +171,16 @@ public final class MosquittoBroker extends TestBroker {
         String acl = api.get("/api/v1/broker/mosquitto/acl").text(200);
         boolean serverInPasswd = passwd.lines().anyMatch(l -> l.startsWith(SERVER_USER + ":"));
         boolean serverInAcl = acl.lines().anyMatch(l -> l.trim().equals("user " + SERVER_USER));
-        String ourPasswdLine = Files.exists(dir.resolve("passwd")) ? readServerLine() : null;
+        String ourPasswdLine = Files.exists(dir.resolve("passwd")) ? readLine(SERVER_USER) : null;
+        String toolLine = Files.exists(dir.resolve("passwd")) ? readLine(TOOL_USER) : null;
         if (!serverInPasswd) {
             passwd = (passwd.endsWith("\n") || passwd.isEmpty() ? passwd : passwd + "\n") + ourPasswdLine + "\n";
         }
+        passwd = (passwd.endsWith("\n") || passwd.isEmpty() ? passwd : passwd + "\n") + toolLine + "\n";
         if (!serverInAcl) {
-            acl = serverAcl() + "\n" + acl;
+            acl = userAcl(SERVER_USER) + "\n" + acl;
         }
+        acl = acl + "\n" + userAcl(TOOL_USER);
         installCredentials(passwd, acl);
     }
 
@@ -224,12 +237,12 @@ public final class MosquittoBroker extends TestBroker {
         }
     }
 
-    private String readServerLine() {
+    private String readLine(String user) {
         try {
             return Files.readAllLines(dir.resolve("passwd")).stream()
-                    .filter(l -> l.startsWith(SERVER_USER + ":"))
+                    .filter(l -> l.startsWith(user + ":"))
                     .findFirst()
-                    .orElseThrow(() -> new IllegalStateException("server user missing from " + dir.resolve("passwd")));
+                    .orElseThrow(() -> new IllegalStateException(user + " missing from " + dir.resolve("passwd")));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -268,7 +281,11 @@ public final class MosquittoBroker extends TestBroker {
     }
 
     static String serverAcl() {
-        return "user " + SERVER_USER + "\n"
+        return userAcl(SERVER_USER) + "\n" + userAcl(TOOL_USER);
+    }
+
+    static String userAcl(String user) {
+        return "user " + user + "\n"
                 + "topic readwrite edgefleet/#\n"
                 + "topic readwrite $share/edgefleet/edgefleet/#\n";
     }

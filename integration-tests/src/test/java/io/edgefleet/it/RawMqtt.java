@@ -36,8 +36,10 @@ public final class RawMqtt implements AutoCloseable {
         this.client = client;
     }
 
+    /** Connects with the user name as client id, as a device must (the brokers refuse or replace any other). */
     public static RawMqtt connect(String url, String username, String password) throws MqttException {
-        return connect(url, username, password, "it-raw-" + MosquittoBroker.randomSecret().substring(0, 12));
+        return connect(url, username, password,
+                username != null ? username : "it-raw-" + MosquittoBroker.randomSecret().substring(0, 12));
     }
 
     public static RawMqtt connect(String url, String username, String password, String clientId) throws MqttException {

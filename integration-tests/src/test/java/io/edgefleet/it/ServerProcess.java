@@ -23,11 +23,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ServerProcess implements AutoCloseable {
     private final String name;
-    private final Process process;
+    private volatile Process process;
     private final Path dataDir;
     private final Path logFile;
     private final int port;
     private final String token;
+    private ProcessBuilder builder;
 
     private ServerProcess(String name, Process process, Path dataDir, Path logFile, int port, String token) {
         this.name = name;
@@ -36,6 +37,31 @@ public final class ServerProcess implements AutoCloseable {
         this.logFile = logFile;
         this.port = port;
         this.token = token;
+    }
+
+    /** SIGKILL, as a crash or power cut would end it: no shutdown hook runs, nothing is flushed. */
+    public void kill() {
+        try {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Log.info("server " + name + " killed (SIGKILL)");
+    }
+
+    /** Starts the server again on the same data directory, HTTP port and token, after {@link #kill()} or a stop. */
+    public void restart() {
+        if (process.isAlive()) {
+            throw new IllegalStateException("server " + name + " is still running");
+        }
+        try {
+            builder.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+            process = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot restart the server", e);
+        }
+        awaitReady(Duration.ofSeconds(Long.getLong("edgefleet.it.server-start-timeout", 120)));
+        Log.info("server " + name + " restarted (pid " + process.pid() + ")");
     }
 
     /**
@@ -79,6 +105,7 @@ public final class ServerProcess implements AutoCloseable {
             pb.environment().putAll(env);
             Process p = pb.start();
             ServerProcess server = new ServerProcess(name, p, dataDir, logFile, port, token);
+            server.builder = pb;
             server.awaitReady(Duration.ofSeconds(Long.getLong("edgefleet.it.server-start-timeout", 120)));
             Log.info("server " + name + " ready at " + server.baseUrl() + " (pid " + p.pid() + ", log " + logFile + ")");
             return server;

@@ -46,6 +46,13 @@ public abstract class TestBroker implements AutoCloseable {
         return broker;
     }
 
+    /** The server's embedded broker regardless of {@code edgefleet.it.broker}, for tests that must cover both. */
+    public static TestBroker embedded() {
+        TestBroker b = new Embedded();
+        Log.info("broker: " + b.description());
+        return b;
+    }
+
     public static boolean isMosquittoInstalled() {
         return findMosquitto().isPresent();
     }

@@ -2,6 +2,7 @@ package io.edgefleet.server.mqtt;
 
 import io.edgefleet.protocol.ArtifactManifest;
 import io.edgefleet.protocol.Protocol;
+import io.edgefleet.server.config.DataDir;
 import io.edgefleet.server.config.EdgefleetConfig;
 import io.edgefleet.server.security.CredentialsChanged;
 import io.edgefleet.server.security.DeviceCredentials;
@@ -29,6 +30,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Properties;
@@ -41,18 +44,30 @@ import org.jboss.logging.Logger;
  * Devices authenticate with their registered credential and are confined to their own topics by
  * {@link DeviceTopicPolicy}; the server's own client uses a random credential made at start.
  * State is in memory: retained artifacts are republished by the gateway after every connect.
+ *
+ * <p>The port stays: with port 0 configured the broker picks a free port once and stores it in the
+ * data directory ({@value #PORT_FILE}); every later start binds that port again, because devices were
+ * told the URL at registration and reconnect only to it. A device may use only its own user name as
+ * its MQTT client id, so no device can take over another device's session.
  */
 @ApplicationScoped
 public class EmbeddedBroker {
     private static final Logger LOG = Logger.getLogger(EmbeddedBroker.class);
     /** The server's own broker user on the embedded broker. */
     public static final String SERVER_USER = "edgefleet-server";
+    /** The port chosen on the first start with port 0, in the data directory. */
+    public static final String PORT_FILE = "mqtt-embedded-port";
+    /** How long a start waits for the stored port to be released (e.g. by a process that just died). */
+    private static final long STORED_PORT_WAIT_MS = 15_000;
 
     @Inject
     EdgefleetConfig config;
 
     @Inject
     DeviceCredentials credentials;
+
+    @Inject
+    DataDir dataDir;
 
     private final String serverPassword = Secrets.randomToken();
     /** username -> client ids currently connected with it, so a revoked device can be cut off. */
@@ -79,10 +94,16 @@ public class EmbeddedBroker {
             return;
         }
         String host = config.mqtt().embedded().host();
-        int requested = config.mqtt().embedded().port();
+        int configured = config.mqtt().embedded().port();
+        Path portFile = dataDir.resolve(PORT_FILE);
+        int stored = configured == 0 ? storedPort(portFile) : 0;
+        int requested = configured != 0 ? configured : stored;
         // Moquette reports the configured port, not the bound one, so port 0 is resolved here: take a
         // free port from the OS and bind it right away (retrying if something grabs it in between).
-        int attempts = requested == 0 ? 5 : 1;
+        // A known port (configured or stored) is retried for a while instead: the previous server
+        // process may still be releasing it, and moving would strand every device that knows the URL.
+        long deadline = System.currentTimeMillis() + (requested != 0 ? STORED_PORT_WAIT_MS : 0);
+        int attempts = requested == 0 ? 5 : Integer.MAX_VALUE;
         Server s = null;
         int chosen = requested;
         for (int attempt = 1; s == null; attempt++) {
@@ -97,16 +118,57 @@ public class EmbeddedBroker {
                 }
                 s = candidate;
             } catch (IOException | RuntimeException e) {
-                if (attempt >= attempts) {
+                if (attempt >= attempts || (requested != 0 && System.currentTimeMillis() >= deadline)) {
+                    String hint = stored != 0
+                            ? " (the port was chosen on the first start and stored in " + portFile + ", because devices"
+                            + " were told it; free it, or set edgefleet.mqtt.embedded.port, or delete the file to pick a"
+                            + " new port and re-provision the devices)"
+                            : " (is the port in use? edgefleet.mqtt.embedded.port=0 picks a free one)";
                     throw new IllegalStateException("cannot start the embedded MQTT broker on " + host + ":" + chosen
-                            + " (is the port in use? edgefleet.mqtt.embedded.port=0 picks a free one): " + e.getMessage(), e);
+                            + hint + ": " + e.getMessage(), e);
                 }
-                LOG.debugf("embedded broker could not bind %s:%d (%s); trying another port", host, chosen, e.getMessage());
+                LOG.debugf("embedded broker could not bind %s:%d (%s); %s", host, chosen, e.getMessage(),
+                        requested == 0 ? "trying another port" : "retrying");
+                if (requested != 0) {
+                    sleepQuietly(500);
+                }
             }
         }
         server = s;
         port = chosen;
-        LOG.infof("Embedded MQTT broker listening on tcp://%s:%d", host, port);
+        if (configured == 0 && stored != chosen) {
+            try {
+                Files.writeString(portFile, chosen + "\n", StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                LOG.warnf("cannot store the embedded broker port in %s (%s); the next start picks a new port and"
+                        + " devices registered now will not find the broker", portFile, e.getMessage());
+            }
+        }
+        LOG.infof("Embedded MQTT broker listening on tcp://%s:%d%s", host, port,
+                stored != 0 ? " (port kept from " + portFile + ")" : "");
+    }
+
+    private static int storedPort(Path file) {
+        try {
+            if (!Files.isRegularFile(file)) {
+                return 0;
+            }
+            int p = Integer.parseInt(Files.readString(file, StandardCharsets.UTF_8).trim());
+            if (p < 1 || p > 65535) {
+                throw new NumberFormatException("out of range");
+            }
+            return p;
+        } catch (IOException | NumberFormatException e) {
+            throw new IllegalStateException(file + " does not hold a TCP port (" + e.getMessage() + "); fix or delete it", e);
+        }
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public synchronized void stop() {
@@ -194,6 +256,12 @@ public class EmbeddedBroker {
             }
             if (SERVER_USER.equals(username)) {
                 return MessageDigest.isEqual(serverPassword.getBytes(StandardCharsets.UTF_8), password);
+            }
+            // Identity is the credential: a device connects only under its own id, so it cannot take over
+            // (and kick off) another device's session by presenting that device's client id.
+            if (!username.equals(clientId)) {
+                LOG.debugf("refused device %s connecting with client id %s (must equal the user name)", username, clientId);
+                return false;
             }
             boolean ok = credentials.authenticate(username, password);
             if (ok) {

@@ -62,6 +62,25 @@ class BrokerSecurityTest {
         assertThrows(MqttException.class, () -> FakeDevice.connect(url, "sec-b", passA), "a password is per device");
     }
 
+    /** Issue 13, finding 1: devA presenting devB's client id must not take over devB's session. */
+    @Test
+    void aDeviceCannotUseAnotherDevicesClientId() throws Exception {
+        String passV = Api.registerDevice("sec-victim", "sec-gw");
+        try (FakeDevice b = FakeDevice.connect(url, "sec-victim", passV)) {
+            for (int i = 0; i < 3; i++) {
+                MqttException e = assertThrows(MqttException.class, () -> FakeDevice.connect(url, "sec-a", passA, "sec-victim"));
+                assertTrue(e.getReasonCode() == 0x85 || e.getReasonCode() == 0x86 || e.getReasonCode() == 0x87,
+                        "reason " + e.getReasonCode());
+            }
+            assertThrows(MqttException.class, () -> FakeDevice.connect(url, "sec-a", passA, "sec-a-2"), "any other id");
+            Thread.sleep(300);
+            assertTrue(b.isConnected(), "the real sec-victim was not kicked off");
+        }
+        try (FakeDevice a = FakeDevice.connect(url, "sec-a", passA)) {
+            assertTrue(a.isConnected(), "its own id still works");
+        }
+    }
+
     @Test
     void aDeviceSubscribesOnlyToItsCommandsAndItsClassArtifacts() throws Exception {
         try (FakeDevice a = FakeDevice.connect(url, "sec-a", passA)) {

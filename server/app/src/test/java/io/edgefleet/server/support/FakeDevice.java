@@ -33,8 +33,13 @@ public final class FakeDevice implements AutoCloseable {
         this.client = client;
     }
 
+    /** Connects as a device does: its user name is its client id (the broker refuses anything else). */
     public static FakeDevice connect(String url, String username, String password) throws MqttException {
-        MqttClient c = new MqttClient(url, username + "-" + System.nanoTime(), new MemoryPersistence());
+        return connect(url, username, password, username);
+    }
+
+    public static FakeDevice connect(String url, String username, String password, String clientId) throws MqttException {
+        MqttClient c = new MqttClient(url, clientId, new MemoryPersistence());
         // A broker may drop a refused QoS 1 publish without acknowledging it (Moquette does): never wait forever.
         c.setTimeToWait(5_000);
         FakeDevice d = new FakeDevice(c);
