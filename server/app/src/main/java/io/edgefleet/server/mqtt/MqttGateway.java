@@ -42,6 +42,13 @@ import org.jboss.logging.Logger;
  * server instance, so the broker keeps the session (subscriptions, queued QoS 1 messages) across a
  * server restart. Inbound messages are handed straight to the {@link InboundDispatcher}; nothing
  * slow runs on Paho's callback thread.
+ *
+ * <p>Acknowledgements are manual: a device message is PUBACKed only once the dispatcher reports
+ * that what it carried is committed (or judged: malformed, unknown device, duplicate). A message
+ * not acknowledged before the connection drops is redelivered by the broker on the next one; an
+ * acknowledgement for a message of an earlier connection is never sent on a later one (packet ids
+ * are per connection). The device-topic subscriptions are renewed on every connect, because a
+ * broker may not restore shared subscriptions with the session (Mosquitto does not).
  */
 @ApplicationScoped
 public class MqttGateway implements MqttCallback {
@@ -50,6 +57,7 @@ public class MqttGateway implements MqttCallback {
     private static final long PUBLISH_TIMEOUT_MS = 30_000;
     /** Outstanding QoS 1 publishes while streaming artifact chunks; below any sane broker receive-maximum. */
     private static final int PUBLISH_WINDOW = 16;
+    private static final long DRAIN_TIMEOUT_MS = 5_000;
 
     @Inject
     EdgefleetConfig config;
@@ -69,6 +77,8 @@ public class MqttGateway implements MqttCallback {
     private final JsonCodec codec = new JsonCodec();
     private volatile MqttAsyncClient client;
     private volatile boolean stopping;
+    /** Incremented on every connect: acknowledgements carry the connection they belong to. */
+    private final java.util.concurrent.atomic.AtomicLong connection = new java.util.concurrent.atomic.AtomicLong();
     private ScheduledExecutorService retry;
 
     void onStart(@Observes @Priority(200) StartupEvent event) {
@@ -91,6 +101,7 @@ public class MqttGateway implements MqttCallback {
             throw new IllegalStateException("invalid MQTT URL '" + url + "': " + e.getMessage(), e);
         }
         client.setCallback(this);
+        client.setManualAcks(true);
         retry = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "edgefleet-mqtt-connect");
             t.setDaemon(true);
@@ -108,6 +119,8 @@ public class MqttGateway implements MqttCallback {
         if (retry != null) {
             retry.shutdownNow();
         }
+        // Commit and acknowledge what is queued (bounded); the rest stays unacknowledged for redelivery.
+        dispatcher.drain(DRAIN_TIMEOUT_MS);
         MqttAsyncClient c = client;
         client = null;
         if (c != null) {
@@ -162,7 +175,7 @@ public class MqttGateway implements MqttCallback {
         o.setAutomaticReconnectDelay(1, 30);
         o.setKeepAliveInterval(30);
         o.setConnectionTimeout(10);
-        o.setReceiveMaximum(1000);
+        o.setReceiveMaximum(Math.max(1, Math.min(65_535, config.mqtt().receiveMaximum())));
         String user = broker.serverUsername();
         if (user != null && !user.isBlank()) {
             o.setUserName(user);
@@ -204,6 +217,7 @@ public class MqttGateway implements MqttCallback {
 
     @Override
     public void connectComplete(boolean reconnect, String serverURI) {
+        connection.incrementAndGet();
         LOG.infof("MQTT gateway %s to %s", reconnect ? "reconnected" : "connected", serverURI);
         MqttAsyncClient c = client;
         if (c == null) {
@@ -239,11 +253,49 @@ public class MqttGateway implements MqttCallback {
 
     @Override
     public void messageArrived(String topic, MqttMessage message) {
-        dispatcher.accept(topic, message.getPayload());
+        MqttAsyncClient c = client;
+        int qos = message.getQos();
+        int id = message.getId();
+        long conn = connection.get();
+        Runnable ack = qos == 0 || c == null ? InboundDispatcher.NO_ACK : () -> ack(c, conn, id, qos);
+        dispatcher.accept(topic, message.getPayload(), ack);
+    }
+
+    private void ack(MqttAsyncClient c, long conn, int id, int qos) {
+        if (conn != connection.get() || client != c || !c.isConnected()) {
+            // That connection is gone: the broker redelivers the message on the new one.
+            return;
+        }
+        try {
+            c.messageArrivedComplete(id, qos);
+        } catch (MqttException | RuntimeException e) {
+            LOG.debugf("acknowledging message %d failed: %s", id, e.getMessage());
+        }
+    }
+
+    /**
+     * Publishes a telemetry acknowledgement at QoS 0 without waiting; false when not connected or the
+     * client refused it (the next acknowledgement or the agent's replay repairs a lost one).
+     */
+    public boolean publishAck(String topic, byte[] payload) {
+        MqttAsyncClient c = client;
+        if (c == null || !c.isConnected()) {
+            return false;
+        }
+        try {
+            MqttMessage m = new MqttMessage(payload);
+            m.setQos(0);
+            m.setRetained(false);
+            c.publish(topic, m);
+            return true;
+        } catch (MqttException | RuntimeException e) {
+            return false;
+        }
     }
 
     @Override
     public void disconnected(MqttDisconnectResponse response) {
+        connection.incrementAndGet();
         if (!stopping) {
             LOG.warnf("MQTT gateway disconnected: %s", response.getReasonString() != null ? response.getReasonString()
                     : String.valueOf(response.getException()));
