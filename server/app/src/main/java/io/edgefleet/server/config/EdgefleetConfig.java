@@ -110,6 +110,16 @@ public interface EdgefleetConfig {
         @WithDefault("4000")
         int receiveMaximum();
 
+        /**
+         * Unsubscribe from the shared device subscriptions when this server stops normally. Brokers give a share
+         * of a shared subscription to offline persistent sessions too, so a replica that is scaled down for good
+         * should leave (or it strands a share of the messages until it returns); a lone server, or one restarted
+         * in place, should not (while no server is subscribed, the broker keeps nothing for it).
+         */
+        @WithName("leave-shared-subscriptions-on-stop")
+        @WithDefault("false")
+        boolean leaveSharedSubscriptionsOnStop();
+
         /** Ingest is reported DOWN (/q/health) when a worker has queued messages and no progress for this long. */
         @WithName("ingest-stall-timeout")
         @WithDefault("60s")

@@ -124,6 +124,14 @@ public class MqttGateway implements MqttCallback {
         MqttAsyncClient c = client;
         client = null;
         if (c != null) {
+            if (config.mqtt().sharedSubscriptions() && config.mqtt().leaveSharedSubscriptionsOnStop() && c.isConnected()) {
+                try {
+                    c.unsubscribe(subscriptionFilters().toArray(String[]::new)).waitForCompletion(2_000);
+                    LOG.info("left the shared device subscriptions: the other replicas take the whole load");
+                } catch (MqttException e) {
+                    LOG.warnf("could not leave the shared subscriptions: %s", e.getMessage());
+                }
+            }
             try {
                 if (c.isConnected()) {
                     c.disconnect(2_000).waitForCompletion(3_000);
