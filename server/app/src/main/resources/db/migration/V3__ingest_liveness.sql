@@ -19,6 +19,9 @@ ALTER TABLE device_event ADD CONSTRAINT uq_device_event_message UNIQUE (device_i
 
 -- The MQTT connection the device's last ONLINE status came from; its Last Will names the same connection.
 ALTER TABLE device ADD COLUMN connection_id VARCHAR(64);
+-- Offline because the liveness sweep found it silent (not because of a will or an OFFLINE status): its next sign of
+-- life, telemetry included, brings it back online.
+ALTER TABLE device ADD COLUMN swept BOOLEAN DEFAULT FALSE NOT NULL;
 -- Lists filter devices by online state and page by id.
 CREATE INDEX ix_device_online ON device (online, last_seen);
 

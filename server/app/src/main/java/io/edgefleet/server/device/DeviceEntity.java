@@ -41,6 +41,8 @@ public class DeviceEntity {
     /** The MQTT connection of the last ONLINE status (see {@link StatusRules}); null for older agents. */
     @Column(name = "connection_id")
     public String connectionId;
+    /** Offline because the liveness sweep found it silent; any sign of life brings it back. */
+    public boolean swept;
     @Column(name = "agent_version")
     public String agentVersion;
     @Column(name = "active_model")

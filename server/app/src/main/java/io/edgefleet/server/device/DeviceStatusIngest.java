@@ -24,13 +24,14 @@ public class DeviceStatusIngest {
         }
         // Status is retained and may be redelivered late (reconnects, session resume): never go back in time,
         // but recognise the will of the current connection (see StatusRules).
-        if (StatusRules.judge(new StatusRules.Current(d.online, d.statusTs, d.connectionId), s, receivedAt)
+        if (StatusRules.judge(new StatusRules.Current(d.online, d.swept, d.statusTs, d.connectionId), s, receivedAt)
                 == StatusRules.Verdict.STALE) {
             return Outcome.STALE;
         }
         boolean wasOnline = d.online;
         boolean online = s.state() == DeviceStatus.State.ONLINE;
         d.online = online;
+        d.swept = false;
         long ts = StatusRules.effectiveTs(s, receivedAt);
         d.statusTs = d.statusTs == null ? ts : Math.max(d.statusTs, ts);
         if (online) {

@@ -17,8 +17,10 @@ import org.jboss.logging.Logger;
 /**
  * Marks devices offline that have been silent (no telemetry, status or event) for longer than
  * {@code edgefleet.devices.offline-after}: a device that loses power without its Last Will reaching
- * the server (a broker restart, a will that was lost) still goes offline. Idempotent, so every
- * replica may run it.
+ * the server (a broker restart, a will that was lost) still goes offline. It sweeps only after this
+ * server has been connected to the broker for the whole bound, so a server or broker outage does
+ * not sweep the fleet. A swept device comes back online with its next telemetry or status.
+ * Idempotent, so every replica may run it.
  */
 @ApplicationScoped
 public class LivenessSweep {
@@ -36,6 +38,9 @@ public class LivenessSweep {
     @Inject
     LivenessSweep self;
 
+    @Inject
+    io.edgefleet.server.mqtt.MqttGateway gateway;
+
     private ScheduledExecutorService timer;
 
     void onStart(@Observes StartupEvent event) {
@@ -47,7 +52,13 @@ public class LivenessSweep {
         });
         timer.scheduleWithFixedDelay(() -> {
             try {
-                int n = self.sweep(System.currentTimeMillis());
+                // Silence while this server could not hear (down, or cut off from the broker) is not the devices'.
+                long now = System.currentTimeMillis();
+                long hearingSince = gateway.connectedSince();
+                if (hearingSince <= 0 || now - hearingSince < config.devices().offlineAfter().toMillis()) {
+                    return;
+                }
+                int n = self.sweep(now);
                 if (n > 0) {
                     stats.sweptOffline(n);
                     LOG.infof("marked %d silent device(s) offline (nothing heard for %s)", n, config.devices().offlineAfter());
@@ -68,7 +79,7 @@ public class LivenessSweep {
     @Transactional
     public int sweep(long now) {
         long cutoff = now - config.devices().offlineAfter().toMillis();
-        return session.createMutationQuery("update DeviceEntity d set d.online = false"
+        return session.createMutationQuery("update DeviceEntity d set d.online = false, d.swept = true"
                         + " where d.online = true and (d.lastSeen is null or d.lastSeen < :cutoff)")
                 .setParameter("cutoff", cutoff).executeUpdate();
     }

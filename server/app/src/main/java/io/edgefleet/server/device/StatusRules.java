@@ -13,7 +13,7 @@ import io.edgefleet.protocol.DeviceStatus;
  *   <li>An OFFLINE status naming another connection belongs to a connection that has since been replaced
  *       (the broker publishes a will late, or a retained one is redelivered): stale.</li>
  *   <li>An ONLINE status of the connection whose will already took the device offline is a late redelivery of
- *       a connection that has ended: stale.</li>
+ *       a connection that has ended: stale. (Not when the sweep took it offline: the connection may be alive.)</li>
  *   <li>Everything else applies only when it is not older than the status already applied.</li>
  * </ul>
  */
@@ -22,7 +22,7 @@ public final class StatusRules {
     public enum Verdict { APPLY, STALE }
 
     /** What the server holds for the device: timestamp and connection of the last status applied (nullable). */
-    public record Current(boolean online, Long statusTs, String connectionId) {
+    public record Current(boolean online, boolean swept, Long statusTs, String connectionId) {
     }
 
     private StatusRules() {
@@ -37,7 +37,7 @@ public final class StatusRules {
         if (s.state() == DeviceStatus.State.OFFLINE && s.connection() != null && current.connectionId() != null) {
             return s.connection().equals(current.connectionId()) ? Verdict.APPLY : Verdict.STALE;
         }
-        if (s.state() == DeviceStatus.State.ONLINE && !current.online() && s.connection() != null
+        if (s.state() == DeviceStatus.State.ONLINE && !current.online() && !current.swept() && s.connection() != null
                 && s.connection().equals(current.connectionId())) {
             return Verdict.STALE;
         }

@@ -4,7 +4,6 @@ import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.Message;
 import io.edgefleet.protocol.Protocol;
 import io.edgefleet.protocol.Topics;
-import io.edgefleet.server.config.DataDir;
 import io.edgefleet.server.config.EdgefleetConfig;
 import io.edgefleet.server.security.Secrets;
 import io.quarkus.runtime.ShutdownEvent;
@@ -66,7 +65,7 @@ public class MqttGateway implements MqttCallback {
     BrokerInfo broker;
 
     @Inject
-    DataDir dataDir;
+    io.edgefleet.server.config.InstanceId instanceId;
 
     @Inject
     InboundDispatcher dispatcher;
@@ -77,6 +76,7 @@ public class MqttGateway implements MqttCallback {
     private final JsonCodec codec = new JsonCodec();
     private volatile MqttAsyncClient client;
     private volatile boolean stopping;
+    private volatile long connectedSince;
     /** Incremented on every connect: acknowledgements carry the connection they belong to. */
     private final java.util.concurrent.atomic.AtomicLong connection = new java.util.concurrent.atomic.AtomicLong();
     private ScheduledExecutorService retry;
@@ -147,6 +147,11 @@ public class MqttGateway implements MqttCallback {
         }
     }
 
+    /** Since when the gateway has been connected without interruption (epoch ms), 0 while it is not. */
+    public long connectedSince() {
+        return isConnected() ? connectedSince : 0;
+    }
+
     public boolean isConnected() {
         MqttAsyncClient c = client;
         return c != null && c.isConnected();
@@ -197,22 +202,8 @@ public class MqttGateway implements MqttCallback {
 
     /** Stable per data directory unless configured, so clean-start=false resumes the same broker session. */
     private String clientId() {
-        return config.mqtt().clientId().map(String::trim).filter(s -> !s.isEmpty()).orElseGet(() -> {
-            Path file = dataDir.resolve("server-instance-id");
-            try {
-                if (Files.isRegularFile(file)) {
-                    String id = Files.readString(file, StandardCharsets.UTF_8).trim();
-                    if (!id.isEmpty()) {
-                        return "edgefleet-server-" + id;
-                    }
-                }
-                String id = Secrets.randomToken().substring(0, 12);
-                Files.writeString(file, id + "\n", StandardCharsets.UTF_8);
-                return "edgefleet-server-" + id;
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read or write " + file, e);
-            }
-        });
+        return config.mqtt().clientId().map(String::trim).filter(s -> !s.isEmpty())
+                .orElseGet(() -> "edgefleet-server-" + instanceId.get());
     }
 
     /** The device-topic filters the server subscribes to, shared or not. */
@@ -226,6 +217,7 @@ public class MqttGateway implements MqttCallback {
     @Override
     public void connectComplete(boolean reconnect, String serverURI) {
         connection.incrementAndGet();
+        connectedSince = System.currentTimeMillis();
         LOG.infof("MQTT gateway %s to %s", reconnect ? "reconnected" : "connected", serverURI);
         MqttAsyncClient c = client;
         if (c == null) {
@@ -304,6 +296,7 @@ public class MqttGateway implements MqttCallback {
     @Override
     public void disconnected(MqttDisconnectResponse response) {
         connection.incrementAndGet();
+        connectedSince = 0;
         if (!stopping) {
             LOG.warnf("MQTT gateway disconnected: %s", response.getReasonString() != null ? response.getReasonString()
                     : String.valueOf(response.getException()));

@@ -94,7 +94,8 @@ public class TelemetryIngest {
         session.flush();
         session.doWork(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE device SET last_seen = ?, last_telemetry = COALESCE(?, last_telemetry) WHERE id = ?")) {
+                    "UPDATE device SET last_seen = ?, last_telemetry = COALESCE(?, last_telemetry),"
+                            + " online = CASE WHEN swept THEN TRUE ELSE online END, swept = FALSE WHERE id = ?")) {
                 for (Map.Entry<String, String> e : lastJson.entrySet()) {
                     ps.setLong(1, receivedAt);
                     if (e.getValue() == null) {
