@@ -122,7 +122,7 @@ public final class Agent implements AutoCloseable {
         loop = new InferenceLoop("inference-" + deviceId(), recorder, config.speedFactor(), config.inferenceIntervalMs());
         session = new MqttSession(new MqttSession.Settings(config.mqttUrl(), deviceId(), config.username(),
                 config.password(), config.sessionExpirySeconds(), Topics.status(deviceId()),
-                willPayload()), new SessionHandler());
+                this::willPayload), new SessionHandler());
         EventSink sink = new Sink();
         ManifestSigner.Verifier verifier = new ManifestSigner.Verifier(config.pinnedKeys());
         updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store, runner,
@@ -152,6 +152,7 @@ public final class Agent implements AutoCloseable {
         }
         loop.start();
         session.subscribe(Topics.cmd(deviceId()));
+        session.subscribe(Topics.ack(deviceId()));
         session.start();
         LOG.log(System.Logger.Level.INFO, deviceId() + ": started (" + config + ", active "
                 + (running == null ? "none" : running.label()) + ")");
@@ -201,16 +202,17 @@ public final class Agent implements AutoCloseable {
 
     private byte[] statusPayload(DeviceStatus.State state) {
         StoreState st = store.state();
-        return codec.encode(DeviceStatus.of(deviceId(), state, st.active(), st.standby(), VERSION));
+        return codec.encode(DeviceStatus.of(deviceId(), state, st.active(), st.standby(), VERSION, session.connectionId()));
     }
 
     /**
      * The Last Will is fixed when the connection is made, and the models may change while it lasts, so
      * the will names none rather than possibly wrong ones: the last ONLINE status is authoritative for
-     * models, the will only says the device is gone.
+     * models, the will only says the device is gone. It names its connection, so the server applies it even
+     * though it is older than that connection's ONLINE status.
      */
-    private byte[] willPayload() {
-        return codec.encode(DeviceStatus.of(deviceId(), DeviceStatus.State.OFFLINE, null, null, VERSION));
+    private byte[] willPayload(String connectionId) {
+        return codec.encode(DeviceStatus.of(deviceId(), DeviceStatus.State.OFFLINE, null, null, VERSION, connectionId));
     }
 
     private void publishStatus() {
@@ -320,6 +322,14 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    private void onAck(byte[] payload) {
+        try {
+            telemetry.onAck(codec.decode(payload, io.edgefleet.protocol.TelemetryAck.class));
+        } catch (io.edgefleet.protocol.ProtocolException e) {
+            LOG.log(System.Logger.Level.WARNING, deviceId() + ": ignoring a malformed telemetry ack: " + e.getMessage());
+        }
+    }
+
     private final class SessionHandler implements MqttSession.Handler {
         @Override
         public void onMessage(String topic, byte[] payload) {
@@ -335,6 +345,11 @@ public final class Agent implements AutoCloseable {
                     }
                 }
                 case MANIFEST, CHUNK -> onAgentThread(() -> updates.onArtifactMessage(topic, payload));
+                case ACK -> {
+                    if (deviceId().equals(p.deviceId())) {
+                        onAck(payload);
+                    }
+                }
                 default -> LOG.log(System.Logger.Level.DEBUG, deviceId() + ": ignoring message on " + topic);
             }
         }

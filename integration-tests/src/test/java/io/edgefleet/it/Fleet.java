@@ -30,6 +30,7 @@ public final class Fleet implements AutoCloseable {
     private final Api api;
     private final Map<String, Agent> agents = new LinkedHashMap<>();
     private final List<Path> agentDirs = new ArrayList<>();
+    private final List<ServerProcess> replicas = new ArrayList<>();
 
     private Fleet(String name, TestDatabase database, TestBroker broker, ServerProcess server) {
         this.name = name;
@@ -70,6 +71,19 @@ public final class Fleet implements AutoCloseable {
 
     public Api api() {
         return api;
+    }
+
+    /**
+     * Another server process on the same database and broker (a replica): its own data dir, MQTT client id and
+     * HTTP port, the same API token so one {@link Api} per replica works alike. Closed with the fleet.
+     */
+    public ServerProcess startReplica(String replicaName, Map<String, String> extraServerProperties) {
+        Map<String, String> props = new LinkedHashMap<>(broker.serverProperties());
+        props.putAll(extraServerProperties);
+        props.put("edgefleet.api.token", server.token());
+        ServerProcess replica = ServerProcess.start(replicaName, props, database.serverEnv());
+        replicas.add(replica);
+        return replica;
     }
 
     public TestDatabase database() {
@@ -169,6 +183,13 @@ public final class Fleet implements AutoCloseable {
             }
         }
         agents.clear();
+        for (ServerProcess r : replicas) {
+            try {
+                r.close();
+            } catch (RuntimeException e) {
+                Log.info("replica did not stop cleanly: " + e.getMessage());
+            }
+        }
         try {
             server.close();
         } finally {

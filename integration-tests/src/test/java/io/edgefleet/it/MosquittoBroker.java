@@ -120,6 +120,25 @@ public final class MosquittoBroker extends TestBroker {
         }
     }
 
+    /**
+     * SIGKILL, then the same broker again on the same port and files: what it had not saved to its persistence
+     * file (autosave) is gone, including messages it already acknowledged to publishers.
+     */
+    public synchronized void killAndRestart(Duration down) {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+            Thread.sleep(down.toMillis());
+            launch();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot restart mosquitto", e);
+        }
+        Log.info("mosquitto " + name + " killed (SIGKILL) and restarted after " + down.toMillis() + " ms");
+    }
+
     public int port() {
         return port;
     }

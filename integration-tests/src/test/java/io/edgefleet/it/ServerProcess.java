@@ -28,40 +28,56 @@ public final class ServerProcess implements AutoCloseable {
     private final Path logFile;
     private final int port;
     private final String token;
-    private ProcessBuilder builder;
+    private final List<String> command;
+    private final Map<String, String> env;
 
-    private ServerProcess(String name, Process process, Path dataDir, Path logFile, int port, String token) {
+    private ServerProcess(String name, Process process, Path dataDir, Path logFile, int port, String token,
+                          List<String> command, Map<String, String> env) {
         this.name = name;
         this.process = process;
         this.dataDir = dataDir;
         this.logFile = logFile;
         this.port = port;
         this.token = token;
+        this.command = command;
+        this.env = env;
     }
 
-    /** SIGKILL, as a crash or power cut would end it: no shutdown hook runs, nothing is flushed. */
+    /** SIGKILL, as a crash or an OOM killer would: no shutdown hook runs, nothing is drained. */
     public void kill() {
+        Process p = process;
+        p.destroyForcibly();
         try {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            p.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        Log.info("server " + name + " killed (SIGKILL)");
+        Log.info("server " + name + " killed (SIGKILL, pid " + p.pid() + ")");
     }
 
-    /** Starts the server again on the same data directory, HTTP port and token, after {@link #kill()} or a stop. */
+    /** Starts the same server again: same data dir (so the same MQTT client id and session), port and token. */
     public void restart() {
         if (process.isAlive()) {
             throw new IllegalStateException("server " + name + " is still running");
         }
         try {
-            builder.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-            process = builder.start();
+            process = launch(command, dataDir, logFile, env, true);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot restart the server", e);
         }
         awaitReady(Duration.ofSeconds(Long.getLong("edgefleet.it.server-start-timeout", 120)));
         Log.info("server " + name + " restarted (pid " + process.pid() + ")");
+    }
+
+    private static Process launch(List<String> cmd, Path dataDir, Path logFile, Map<String, String> env, boolean append)
+            throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(dataDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(append ? ProcessBuilder.Redirect.appendTo(logFile.toFile())
+                        : ProcessBuilder.Redirect.to(logFile.toFile()));
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     /**
@@ -79,7 +95,7 @@ public final class ServerProcess implements AutoCloseable {
         try {
             Path dataDir = Files.createTempDirectory("edgefleet-server-" + name + "-");
             int port = Net.freePort();
-            String token = "it-" + MosquittoBroker.randomSecret();
+            String token = properties.getOrDefault("edgefleet.api.token", "it-" + MosquittoBroker.randomSecret());
 
             Map<String, String> props = new LinkedHashMap<>();
             props.put("edgefleet.data-dir", dataDir.toString());
@@ -98,14 +114,9 @@ public final class ServerProcess implements AutoCloseable {
             cmd.add(jar.toString());
 
             Path logFile = Repo.buildDir().resolve("server-" + name + ".log");
-            ProcessBuilder pb = new ProcessBuilder(cmd)
-                    .directory(dataDir.toFile())
-                    .redirectErrorStream(true)
-                    .redirectOutput(logFile.toFile());
-            pb.environment().putAll(env);
-            Process p = pb.start();
-            ServerProcess server = new ServerProcess(name, p, dataDir, logFile, port, token);
-            server.builder = pb;
+            Process p = launch(cmd, dataDir, logFile, env, false);
+            ServerProcess server = new ServerProcess(name, p, dataDir, logFile, port, token, List.copyOf(cmd),
+                    Map.copyOf(env));
             server.awaitReady(Duration.ofSeconds(Long.getLong("edgefleet.it.server-start-timeout", 120)));
             Log.info("server " + name + " ready at " + server.baseUrl() + " (pid " + p.pid() + ", log " + logFile + ")");
             return server;

@@ -22,6 +22,11 @@ public abstract class TestDatabase implements AutoCloseable {
 
     public abstract String description();
 
+    /** A JDBC connection to the server's database, to check what it stored; only PostgreSQL offers one. */
+    public java.util.Optional<Connection> connect() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     public abstract void close();
 
@@ -102,6 +107,18 @@ public abstract class TestDatabase implements AutoCloseable {
                     "EDGEFLEET_DB_USERNAME", USER,
                     // Trust authentication: any password is accepted; a non-empty one keeps config parsers happy.
                     "EDGEFLEET_DB_PASSWORD", "postgres");
+        }
+
+        @Override
+        public java.util.Optional<Connection> connect() {
+            Properties p = new Properties();
+            p.setProperty("user", USER);
+            p.setProperty("password", "postgres");
+            try {
+                return java.util.Optional.of(DriverManager.getConnection(jdbcUrl(), p));
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot connect to " + jdbcUrl() + ": " + e.getMessage(), e);
+            }
         }
 
         @Override

@@ -8,6 +8,9 @@ package io.edgefleet.protocol;
  * @param drift          input drift score of this window against the reference (PSI), or null
  * @param dropped        windows the agent had to drop since the last one it sent (offline buffer overflow)
  * @param replayed       true when sent from the offline buffer after a reconnect
+ * @param ackBase        the lowest seq the agent still holds unconfirmed: every seq below it was either confirmed
+ *                       by a {@link TelemetryAck} or dropped (and counted in {@code dropped}); null from agents
+ *                       that do not read acknowledgements
  */
 public record TelemetryWindow(
         int v,
@@ -24,7 +27,22 @@ public record TelemetryWindow(
         Double energyMj,
         Double drift,
         long dropped,
-        boolean replayed) implements Message {
+        boolean replayed,
+        Long ackBase) implements Message {
+
+    /** A window from an agent that does not track acknowledgements (no {@code ackBase}). */
+    public TelemetryWindow(int v, String id, long ts, String deviceId, long seq, long windowStart, long windowEnd,
+                           ModelRef model, long inferences, long errors, LatencyStats latency, Double energyMj,
+                           Double drift, long dropped, boolean replayed) {
+        this(v, id, ts, deviceId, seq, windowStart, windowEnd, model, inferences, errors, latency, energyMj, drift,
+                dropped, replayed, null);
+    }
+
+    /** The same window again, marked as replayed and carrying the sender's current acknowledgement base. */
+    public TelemetryWindow asReplay(Long base) {
+        return new TelemetryWindow(v, id, ts, deviceId, seq, windowStart, windowEnd, model, inferences, errors, latency,
+                energyMj, drift, dropped, true, base);
+    }
 
     @Override
     public void validate() {
@@ -36,6 +54,8 @@ public record TelemetryWindow(
                 "window must have 0 < windowStart <= windowEnd");
         Message.require(inferences >= 0 && errors >= 0, ReasonCode.INVALID_FIELD, "counts must be >= 0");
         Message.require(dropped >= 0, ReasonCode.INVALID_FIELD, "field 'dropped' must be >= 0");
+        Message.require(ackBase == null || (ackBase >= 0 && ackBase <= seq), ReasonCode.INVALID_FIELD,
+                "field 'ackBase' must be between 0 and seq");
         if (model != null) {
             model.validate("model");
         }

@@ -18,7 +18,7 @@ public final class Topics {
     }
 
     /** The kinds of topic in protocol v1. */
-    public enum Kind { STATUS, CMD, EVENTS, TELEMETRY, MANIFEST, CHUNK }
+    public enum Kind { STATUS, CMD, EVENTS, TELEMETRY, MANIFEST, CHUNK, ACK }
 
     /** A parsed topic: device topics carry a device id, artifact topics a class id, sha256 and maybe a chunk index. */
     public record Parsed(Kind kind, String deviceId, String classId, String sha256, int chunkIndex) {
@@ -38,6 +38,11 @@ public final class Topics {
 
     public static String telemetry(String deviceId) {
         return device(deviceId) + "/telemetry";
+    }
+
+    /** Server to agent: the cumulative telemetry acknowledgement ({@link TelemetryAck}). */
+    public static String ack(String deviceId) {
+        return device(deviceId) + "/ack";
     }
 
     public static String artifactRoot(String classId, String sha256) {
@@ -69,6 +74,7 @@ public final class Topics {
             case CMD -> ROOT + "/devices/+/cmd";
             case EVENTS -> ROOT + "/devices/+/events";
             case TELEMETRY -> ROOT + "/devices/+/telemetry";
+            case ACK -> ROOT + "/devices/+/ack";
             default -> throw new IllegalArgumentException(kind + " is not a device topic");
         };
     }
@@ -90,6 +96,7 @@ public final class Topics {
                 case "cmd" -> Kind.CMD;
                 case "events" -> Kind.EVENTS;
                 case "telemetry" -> Kind.TELEMETRY;
+                case "ack" -> Kind.ACK;
                 default -> null;
             };
             return kind == null ? Optional.empty() : Optional.of(new Parsed(kind, p[1], null, null, -1));

@@ -38,9 +38,12 @@ public final class MqttSession implements Link, AutoCloseable {
         void onConnectionLost(String reason);
     }
 
-    /** Connection settings; the will is the retained message the broker publishes if the agent vanishes. */
+    /**
+     * Connection settings; the will is the retained message the broker publishes if the agent vanishes,
+     * built per connection from that connection's id ({@link #connectionId()}).
+     */
     public record Settings(String url, String clientId, String username, String password, long sessionExpirySeconds,
-                           String willTopic, byte[] willPayload) {
+                           String willTopic, java.util.function.Function<String, byte[]> will) {
     }
 
     private record Pending(String topic, byte[] payload, boolean retained) {
@@ -55,6 +58,7 @@ public final class MqttSession implements Link, AutoCloseable {
     private final Deque<Pending> outbox = new ArrayDeque<>();
     private volatile boolean closed;
     private volatile boolean everConnected;
+    private volatile String connectionId;
     private int attempts;
 
     public MqttSession(Settings settings, Handler handler) {
@@ -76,7 +80,7 @@ public final class MqttSession implements Link, AutoCloseable {
         if (settings.password() != null && !settings.password().isEmpty()) {
             options.setPassword(settings.password().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
-        setWill(settings.willPayload());
+        newConnection();
         client.setCallback(new Callback());
         this.connector = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mqtt-connect-" + settings.clientId());
@@ -90,12 +94,29 @@ public final class MqttSession implements Link, AutoCloseable {
         connector.execute(this::tryConnect);
     }
 
-    private void setWill(byte[] payload) {
-        if (settings.willTopic() == null || payload == null) {
+    /**
+     * A fresh connection id and a Last Will built for it, timestamped now. Paho sends the will from the
+     * options object at every (re)connect, automatic ones included, so the options are renewed before the
+     * first attempt and whenever a connection ends: each connection's will names that connection, and the
+     * server can tell it from a stale will of an earlier one.
+     */
+    private void newConnection() {
+        String id = io.edgefleet.protocol.Protocol.newMessageId();
+        connectionId = id;
+        if (settings.willTopic() == null || settings.will() == null) {
+            return;
+        }
+        byte[] payload = settings.will().apply(id);
+        if (payload == null) {
             return;
         }
         options.setWill(settings.willTopic(), new MqttMessage(payload, 1, true, null));
         options.setWillMessageProperties(jsonProperties());
+    }
+
+    /** The id of the current (or next) connection; its ONLINE status and its will carry it. */
+    public String connectionId() {
+        return connectionId;
     }
 
     private void tryConnect() {
@@ -103,6 +124,7 @@ public final class MqttSession implements Link, AutoCloseable {
             return;
         }
         try {
+            newConnection();
             client.connect(options).waitForCompletion(15_000);
             // connectComplete does the rest
         } catch (MqttException e) {
@@ -301,6 +323,8 @@ public final class MqttSession implements Link, AutoCloseable {
 
         @Override
         public void disconnected(MqttDisconnectResponse response) {
+            // Before Paho's reconnect timer (at least 1 s) fires: the next connection gets its own will.
+            newConnection();
             if (!closed) {
                 String why = response.getException() != null ? response.getException().getMessage()
                         : response.getReasonString() != null ? response.getReasonString() : "code " + response.getReturnCode();

@@ -15,7 +15,9 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * On-disk FIFO of telemetry windows that could not be sent (promise 4). One small JSON file per
+ * On-disk FIFO of telemetry windows not yet confirmed (promise 4): windows that could not be sent,
+ * and, once the server acknowledges telemetry, every window until the server's cumulative
+ * acknowledgement covers it ({@link #removeUpTo}). One small JSON file per
  * window, named by a local append counter so the directory listing is the order; bounded by
  * {@code max}: an overflow evicts the oldest window and counts it (plus whatever that window itself
  * reported as dropped) so the next window sent carries the loss in its {@code dropped} field.
@@ -34,6 +36,8 @@ public final class TelemetryBuffer {
     private final int max;
     private final JsonCodec codec;
     private final Deque<Path> files = new ArrayDeque<>();
+    /** The seq of each buffered window, learnt when it is appended or read at start. */
+    private final java.util.Map<Path, Long> seqs = new java.util.HashMap<>();
     private long nextIndex;
     private long dropped;
 
@@ -49,6 +53,13 @@ public final class TelemetryBuffer {
             s.filter(p -> isWindowFile(p.getFileName().toString())).sorted().forEach(files::addLast);
         }
         nextIndex = files.isEmpty() ? 0 : index(files.peekLast()) + 1;
+        for (Path f : files) {
+            try {
+                seqs.put(f, codec.decode(Files.readAllBytes(f), TelemetryWindow.class).seq());
+            } catch (IOException | ProtocolException e) {
+                // unreadable: peek() counts it as dropped when it gets there
+            }
+        }
         try {
             dropped = Long.parseLong(Files.readString(dir.resolve(DROPPED_FILE), StandardCharsets.US_ASCII).trim());
         } catch (NoSuchFileException e) {
@@ -77,6 +88,59 @@ public final class TelemetryBuffer {
         Path f = dir.resolve(String.format("%019d%s", nextIndex++, SUFFIX));
         AtomicFiles.write(f, codec.encode(w));
         files.addLast(f);
+        seqs.put(f, w.seq());
+    }
+
+    /**
+     * Removes every window whose seq is at most {@code seq} from the front (the server confirmed them);
+     * returns how many. Windows are appended in seq order, so the confirmed ones are a prefix.
+     */
+    public synchronized int removeUpTo(long seq) throws IOException {
+        int n = 0;
+        while (!files.isEmpty()) {
+            Path f = files.peekFirst();
+            Long s = seqs.get(f);
+            if (s != null && s > seq) {
+                break;
+            }
+            if (s == null) {
+                // unreadable window at the front: let peek() count and discard it
+                if (peek().isEmpty()) {
+                    break;
+                }
+                continue;
+            }
+            files.removeFirst();
+            seqs.remove(f);
+            Files.deleteIfExists(f);
+            n++;
+        }
+        return n;
+    }
+
+    /** The seq of the oldest window held, or empty. */
+    public synchronized Optional<Long> oldestSeq() throws IOException {
+        Optional<Entry> e = peek();
+        return e.map(x -> x.window().seq());
+    }
+
+    /** Every window held, oldest first (unreadable ones are counted as dropped and skipped). */
+    public synchronized java.util.List<Entry> entries() throws IOException {
+        java.util.List<Entry> out = new java.util.ArrayList<>(files.size());
+        for (Path f : new java.util.ArrayList<>(files)) {
+            try {
+                out.add(new Entry(f, codec.decode(Files.readAllBytes(f), TelemetryWindow.class)));
+            } catch (NoSuchFileException e) {
+                files.remove(f);
+                seqs.remove(f);
+            } catch (ProtocolException e) {
+                files.remove(f);
+                seqs.remove(f);
+                Files.deleteIfExists(f);
+                addDropped(1);
+            }
+        }
+        return out;
     }
 
     /** The oldest window; an unreadable file is counted as dropped and skipped, never returned. */
@@ -87,10 +151,12 @@ public final class TelemetryBuffer {
                 return Optional.of(new Entry(f, codec.decode(Files.readAllBytes(f), TelemetryWindow.class)));
             } catch (NoSuchFileException e) {
                 files.removeFirst();
+                seqs.remove(f);
             } catch (ProtocolException e) {
                 LOG.log(System.Logger.Level.WARNING, "buffered telemetry " + f.getFileName() + " is unreadable ("
                         + e.getMessage() + "); counted as dropped");
                 files.removeFirst();
+                seqs.remove(f);
                 Files.deleteIfExists(f);
                 addDropped(1);
             }
@@ -101,8 +167,13 @@ public final class TelemetryBuffer {
     /** Removes a window once the broker has acknowledged it. */
     public synchronized void remove(Entry e) throws IOException {
         if (files.remove(e.file())) {
+            seqs.remove(e.file());
             Files.deleteIfExists(e.file());
         }
+    }
+
+    public Path directory() {
+        return dir;
     }
 
     public synchronized int size() {
@@ -125,6 +196,7 @@ public final class TelemetryBuffer {
 
     private void evictOldest() throws IOException {
         Path f = files.removeFirst();
+        seqs.remove(f);
         long carried = 0;
         try {
             carried = codec.decode(Files.readAllBytes(f), TelemetryWindow.class).dropped();

@@ -4,6 +4,7 @@ import io.edgefleet.agent.mqtt.Link;
 import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.ModelRef;
 import io.edgefleet.protocol.Protocol;
+import io.edgefleet.protocol.TelemetryAck;
 import io.edgefleet.protocol.TelemetryWindow;
 import io.edgefleet.protocol.Topics;
 import java.io.IOException;
@@ -17,14 +18,25 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
- * Turns closed windows into {@link TelemetryWindow} messages and gets them to the broker: live when
- * connected and nothing is waiting, otherwise through the on-disk {@link TelemetryBuffer}, replayed
- * in order with {@code replayed=true} once the broker acknowledges again. Sending happens on its own
- * thread because it waits for acknowledgements; windows are cut on the agent thread.
+ * Turns closed windows into {@link TelemetryWindow} messages and gets them to the server. Every
+ * window goes to the on-disk {@link TelemetryBuffer} first and is sent live when connected.
+ *
+ * <p>Against a server that acknowledges telemetry ({@link TelemetryAck} on the device's ack topic;
+ * seen once, remembered in the buffer directory) a window stays in the buffer until the server's
+ * cumulative acknowledgement covers it: the broker's PUBACK only says the broker has it, and a
+ * broker that restarts or drops a full queue loses what it acknowledged. Unconfirmed windows are
+ * replayed in order ({@code replayed=true}, same message id, so the server stores each once) after
+ * every reconnect and when the oldest has waited longer than the ack timeout. Each window carries
+ * {@code ackBase}, the oldest seq still held, so the server's watermark skips what the agent dropped
+ * (counted in {@code dropped}). Against an older server the window leaves the buffer at the
+ * broker's PUBACK, as before. Sending happens on its own thread because it waits for PUBACKs;
+ * windows are cut on the agent thread.
  */
 public final class TelemetryService implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TelemetryService.class.getName());
     static final long ACK_TIMEOUT_MS = 10_000;
+    /** Marker file in the buffer directory: this device's server acknowledges telemetry. */
+    static final String ACKS_SEEN_FILE = "server-acks";
 
     private final String deviceId;
     private final WindowRecorder recorder;
@@ -42,6 +54,14 @@ public final class TelemetryService implements AutoCloseable {
     private int windowSeconds;
     private volatile ModelRef model;
     private volatile TelemetryWindow lastWindow;
+    private final java.nio.file.Path acksSeenFile;
+    private volatile boolean acksSeen;
+    /** Sender thread only: unconfirmed windows must be replayed before anything new is sent live. */
+    private boolean replayPending;
+    private long lastReplayAt;
+    private long serverAcked = -1;
+    private ScheduledFuture<?> ackTimer;
+    private long ackTimeoutMs;
 
     /**
      * @param observer    sees every window on the agent thread (the health watch)
@@ -61,6 +81,8 @@ public final class TelemetryService implements AutoCloseable {
         this.agentThread = agentThread;
         this.clock = clock;
         this.topic = Topics.telemetry(deviceId);
+        this.acksSeenFile = buffer.directory().resolve(ACKS_SEEN_FILE);
+        this.acksSeen = java.nio.file.Files.exists(acksSeenFile);
         this.sender = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "telemetry-" + deviceId);
             t.setDaemon(true);
@@ -73,6 +95,16 @@ public final class TelemetryService implements AutoCloseable {
         this.model = current;
         this.windowSeconds = windowSeconds;
         restartTimer();
+    }
+
+    /** The ack timeout: twice the window, at least {@link #ACK_TIMEOUT_MS}. */
+    long ackTimeoutMs() {
+        return ackTimeoutMs > 0 ? ackTimeoutMs : Math.max(ACK_TIMEOUT_MS, 2000L * windowSeconds);
+    }
+
+    /** Overrides the ack timeout (tests, simulator). */
+    public void setAckTimeoutMs(long ms) {
+        this.ackTimeoutMs = ms;
     }
 
     public int windowSeconds() {
@@ -93,6 +125,9 @@ public final class TelemetryService implements AutoCloseable {
             timer.cancel(false);
         }
         timer = agentThread.scheduleAtFixedRate(this::closeWindow, windowSeconds, windowSeconds, TimeUnit.SECONDS);
+        if (ackTimer == null) {
+            ackTimer = agentThread.scheduleWithFixedDelay(() -> sender.execute(this::checkAckTimeout), 1, 1, TimeUnit.SECONDS);
+        }
     }
 
     /** Closes the current window and sends it; the timer calls this on the agent thread. */
@@ -136,40 +171,106 @@ public final class TelemetryService implements AutoCloseable {
         sender.execute(() -> send(tw));
     }
 
-    /** Reconnected: replay what waits on disk. */
+    /** Reconnected: replay what waits on disk (everything unconfirmed, when the server acknowledges). */
     public void onConnected() {
-        sender.execute(this::drain);
+        sender.execute(() -> {
+            replayPending = true;
+            drain();
+        });
+    }
+
+    /** The server's cumulative acknowledgement arrived (any thread). */
+    public void onAck(TelemetryAck ack) {
+        if (!deviceId.equals(ack.deviceId())) {
+            return;
+        }
+        sender.execute(() -> {
+            try {
+                if (!acksSeen) {
+                    acksSeen = true;
+                    io.edgefleet.agent.store.AtomicFiles.write(acksSeenFile, new byte[0]);
+                }
+                serverAcked = Math.max(serverAcked, ack.seq());
+                buffer.removeUpTo(ack.seq());
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot apply telemetry ack " + ack.seq() + ": " + e);
+            }
+        });
+    }
+
+    /** Highest seq the server confirmed, -1 before the first acknowledgement. */
+    public long serverAcked() {
+        return serverAcked;
     }
 
     private void send(TelemetryWindow w) {
         try {
-            if (buffer.size() == 0 && link.isConnected() && link.publishAndWait(topic, codec.encode(w), false, ACK_TIMEOUT_MS)) {
+            // On disk first: a crash or a lost connection from here on cannot lose the window.
+            buffer.append(w);
+            if (!link.isConnected()) {
+                replayPending = true;
                 return;
             }
-            buffer.append(w);
-            drain();
+            if (replayPending) {
+                drain();
+                return;
+            }
+            TelemetryWindow live = withBase(w, false);
+            if (link.publishAndWait(topic, codec.encode(live), false, ACK_TIMEOUT_MS)) {
+                if (!acksSeen) {
+                    buffer.removeUpTo(w.seq());
+                }
+            } else {
+                replayPending = true;
+            }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot buffer telemetry window " + w.seq() + ": " + e);
         }
     }
 
+    /** The window as sent now: with the oldest seq still held as its ack base. */
+    private TelemetryWindow withBase(TelemetryWindow w, boolean replay) throws IOException {
+        long base = Math.min(w.seq(), buffer.oldestSeq().orElse(w.seq()));
+        return replay ? w.asReplay(base) : new TelemetryWindow(w.v(), w.id(), w.ts(), w.deviceId(), w.seq(),
+                w.windowStart(), w.windowEnd(), w.model(), w.inferences(), w.errors(), w.latency(), w.energyMj(),
+                w.drift(), w.dropped(), false, base);
+    }
+
+    /** Unconfirmed windows have waited too long for the server: send them again. */
+    private void checkAckTimeout() {
+        try {
+            if (!acksSeen || !link.isConnected() || buffer.size() == 0) {
+                return;
+            }
+            long now = clock.getAsLong();
+            Optional<TelemetryBuffer.Entry> oldest = buffer.peek();
+            if (oldest.isPresent() && now - oldest.get().window().ts() > ackTimeoutMs()
+                    && now - lastReplayAt > ackTimeoutMs()) {
+                replayPending = true;
+                drain();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry ack check failed: " + e);
+        }
+    }
+
+    /** Sends every window held, oldest first; stops at the first one the broker does not take. */
     private void drain() {
         try {
-            while (link.isConnected()) {
-                Optional<TelemetryBuffer.Entry> e = buffer.peek();
-                if (e.isEmpty()) {
+            for (TelemetryBuffer.Entry e : buffer.entries()) {
+                if (!link.isConnected()) {
                     return;
                 }
-                TelemetryWindow w = e.get().window();
                 // Same message id as the original: if the first attempt did arrive, the server drops the copy.
-                TelemetryWindow replay = new TelemetryWindow(w.v(), w.id(), w.ts(), w.deviceId(), w.seq(), w.windowStart(),
-                        w.windowEnd(), w.model(), w.inferences(), w.errors(), w.latency(), w.energyMj(), w.drift(),
-                        w.dropped(), true);
-                if (!link.publishAndWait(topic, codec.encode(replay), false, ACK_TIMEOUT_MS)) {
+                if (!link.publishAndWait(topic, codec.encode(withBase(e.window(), true)), false, ACK_TIMEOUT_MS)) {
                     return;
                 }
-                buffer.remove(e.get());
+                if (!acksSeen) {
+                    buffer.remove(e);
+                }
             }
+            replayPending = false;
+            lastReplayAt = clock.getAsLong();
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry replay failed: " + e);
         }
@@ -192,6 +293,9 @@ public final class TelemetryService implements AutoCloseable {
     public synchronized void close() {
         if (timer != null) {
             timer.cancel(false);
+        }
+        if (ackTimer != null) {
+            ackTimer.cancel(false);
         }
         sender.shutdown();
         try {

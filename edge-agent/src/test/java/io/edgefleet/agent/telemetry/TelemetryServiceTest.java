@@ -168,6 +168,74 @@ class TelemetryServiceTest {
         assertEquals(next, out.get(1).model());
     }
 
+    private void serverAcks(long seq) {
+        service.onAck(io.edgefleet.protocol.TelemetryAck.of("dev-1", seq));
+        service.flush(5000);
+    }
+
+    @Test
+    void onceTheServerAcknowledgesWindowsStayUntilItsCumulativeAckCoversThem() throws Exception {
+        service.close();
+        service = newService(100);
+        windowWith(1);
+        assertEquals(0, service.buffered(), "no ack seen yet: the broker's PUBACK releases the window (old servers)");
+        serverAcks(0);
+        windowWith(1);
+        windowWith(1);
+        assertEquals(2, service.buffered(), "the broker took them, the server has not confirmed them");
+        List<TelemetryWindow> out = sent();
+        assertEquals(1L, out.get(1).ackBase(), "the oldest seq still held");
+        assertEquals(1L, out.get(2).ackBase());
+        serverAcks(1);
+        assertEquals(1, service.buffered());
+        serverAcks(2);
+        assertEquals(0, service.buffered());
+        windowWith(1);
+        assertEquals(3L, sent().get(3).ackBase());
+    }
+
+    @Test
+    void theAckModeIsRememberedAcrossRestarts() throws Exception {
+        service.close();
+        service = newService(100);
+        windowWith(1);
+        serverAcks(0);
+        service.close();
+        service = newService(100);
+        windowWith(1);
+        assertEquals(1, service.buffered(), "still waiting for the server after a restart");
+    }
+
+    @Test
+    void unconfirmedWindowsAreReplayedOnReconnectAndAfterTheAckTimeout() throws Exception {
+        service.close();
+        service = newService(100);
+        windowWith(1);
+        serverAcks(0);
+        windowWith(1); // seq 1: the broker took it, then lost it (restart), and the server never saw it
+        windowWith(1); // seq 2
+        int before = sent().size();
+        service.onConnected();
+        service.flush(5000);
+        List<TelemetryWindow> again = sent().subList(before, sent().size());
+        assertEquals(List.of(1L, 2L), again.stream().map(TelemetryWindow::seq).toList());
+        assertTrue(again.stream().allMatch(TelemetryWindow::replayed));
+        assertEquals(again.get(0).id(), sent().get(1).id(), "same message id: the server stores it once");
+
+        // No reconnect this time: the ack timeout brings them back.
+        service.setAckTimeoutMs(5_000);
+        int mark = sent().size();
+        clock.addAndGet(60_000);
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (sent().size() < mark + 2 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        service.flush(5000);
+        assertEquals(List.of(1L, 2L), sent().subList(mark, mark + 2).stream().map(TelemetryWindow::seq).toList());
+        serverAcks(2);
+        assertEquals(0, service.buffered());
+    }
+
     @Test
     void anEmptyWindowAtAModelChangeIsNotSent() throws Exception {
         agentThread.submit(() -> service.modelChanged(recorder.cut(clock.get()), null, MODEL)).get();

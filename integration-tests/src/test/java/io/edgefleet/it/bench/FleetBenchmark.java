@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -35,13 +36,13 @@ import org.eclipse.paho.mqttv5.client.IMqttToken;
 
 /**
  * Fleet benchmark, one command:
- * <pre>./mvnw -B -q -pl integration-tests -Pbench test-compile exec:java</pre>
+ * <pre>./mvnw -B -q -pl integration-tests -am -Pbench-fleet process-test-classes</pre>
  * (add {@code -Dbench.devices=100 -Dbench.messages=200000} to change the load). It starts the same
  * server + broker + database as the integration tests and measures:
  * <ol>
  *   <li>telemetry ingest: {@code bench.devices} registered devices publish valid telemetry windows as fast
- *       as QoS 1 allows, with their own credentials; the rate is the server's stored-window counter
- *       ({@code /api/v1/stats}) over the wall time from the first publish until the server stored the last;</li>
+ *       as QoS 1 allows, with their own credentials, and wait for the server's acknowledgement after commit
+ *       (see {@link #ingest});</li>
  *   <li>agent memory: VmRSS of a separate JVM running one {@code AgentMain}, idle without a model, next to
  *       the same JVM with a small model deployed and running inference, both at steady state.</li>
  * </ol>
@@ -61,7 +62,8 @@ public final class FleetBenchmark {
 
     public static void main(String[] args) throws Exception {
         List<String> table = new ArrayList<>();
-        try (Fleet fleet = Fleet.start("bench")) {
+        try (Fleet fleet = Fleet.start("bench", Map.of("edgefleet.mqtt.ingest-workers",
+                System.getProperty("bench.ingest-workers", "2")))) {
             Api api = fleet.api();
             api.createDeviceClass(CLASS, 200.0);
             table.addAll(ingest(fleet, api));
@@ -78,6 +80,14 @@ public final class FleetBenchmark {
 
     // ---------------------------------------------------------------- telemetry ingest
 
+    /**
+     * Telemetry ingest with acknowledgement after commit. Each bench device behaves like an agent: it publishes
+     * its windows (QoS 1, a few in flight), carries {@code ackBase}, reads the server's cumulative {@link
+     * TelemetryAck} on its ack topic, and at the end replays, with the same message ids, whatever the server has
+     * not confirmed (the broker may have dropped it). The rate is windows committed to the database over the wall
+     * time from the first publish to the last confirmation; the check is that the database holds exactly the
+     * windows the devices saw confirmed, each once.
+     */
     static List<String> ingest(Fleet fleet, Api api) throws Exception {
         String[] ids = new String[DEVICES];
         for (int i = 0; i < DEVICES; i++) {
@@ -86,15 +96,20 @@ public final class FleetBenchmark {
         List<Fleet.Device> devices = fleet.register(CLASS, ids);
         List<RawMqtt> clients = new ArrayList<>();
         for (Fleet.Device d : devices) {
-            clients.add(RawMqtt.connect(d.mqttUrl(), d.username(), d.password()));
+            RawMqtt c = RawMqtt.connect(d.mqttUrl(), d.username(), d.password());
+            c.subscribe(Topics.ack(d.id()), 0);
+            clients.add(c);
         }
         JsonCodec codec = new JsonCodec();
         ModelRef model = new ModelRef("bench-model", 1, "0".repeat(64));
         int perDevice = Math.max(1, MESSAGES / DEVICES);
         long total = (long) perDevice * DEVICES;
+        String[][] messageIds = new String[DEVICES][perDevice];
+        long[] confirmed = new long[DEVICES];
+        Arrays.fill(confirmed, -1);
         long storedBefore = api.stats().path("telemetryWindowsStored").asLong();
         Log.info("ingest: " + DEVICES + " devices x " + perDevice + " windows = " + total + " QoS 1 publishes via "
-                + fleet.broker().description());
+                + fleet.broker().description() + ", acknowledged by the server after commit");
 
         AtomicLong published = new AtomicLong();
         AtomicLong failed = new AtomicLong();
@@ -102,30 +117,35 @@ public final class FleetBenchmark {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_SECONDS);
         int threads = Math.min(8, DEVICES);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
+        long startMs = System.currentTimeMillis();
+        java.util.function.BiFunction<Integer, Integer, byte[]> window = (i, seq) -> {
+            long start = startMs + seq * 1000L;
+            TelemetryWindow w = new TelemetryWindow(Protocol.VERSION, messageIds[i][seq], start + 1000, ids[i], seq, start,
+                    start + 1000, model, 20, 0, new LatencyStats(1.0, 2.0, 3.0, 4.0, 1.5), 6.0, null, 0, false,
+                    Math.min(seq, confirmed(confirmed, i) + 1));
+            return codec.encode(w);
+        };
+        for (int i = 0; i < DEVICES; i++) {
+            for (int seq = 0; seq < perDevice; seq++) {
+                messageIds[i][seq] = Protocol.newMessageId();
+            }
+        }
         long t0 = System.nanoTime();
         List<Future<?>> jobs = new ArrayList<>();
         for (int th = 0; th < threads; th++) {
             int first = th;
             jobs.add(pool.submit(() -> {
-                // Each thread drives its share of the devices round-robin, with a few publishes in flight per
-                // client: below the broker's receive maximum (max_inflight_messages 20) and Paho's own window,
-                // so Paho never refuses a publish for having too many in progress.
+                // Each thread drives its share of the devices round-robin, with a few publishes in flight per client.
                 java.util.Map<Integer, BlockingQueue<IMqttToken>> inflightPerClient = new java.util.HashMap<>();
-                long now = System.currentTimeMillis();
                 for (int seq = 0; seq < perDevice && System.nanoTime() < deadline; seq++) {
                     for (int i = first; i < DEVICES; i += threads) {
-                        String id = devices.get(i).id();
-                        long start = now + seq * 1000L;
-                        TelemetryWindow w = new TelemetryWindow(Protocol.VERSION, Protocol.newMessageId(), start + 1000,
-                                id, seq, start, start + 1000, model, 20, 0, new LatencyStats(1.0, 2.0, 3.0, 4.0, 1.5),
-                                6.0, null, 0, false);
                         BlockingQueue<IMqttToken> inflight =
                                 inflightPerClient.computeIfAbsent(i, k -> new ArrayBlockingQueue<>(INFLIGHT_PER_CLIENT));
                         try {
                             if (inflight.remainingCapacity() == 0) {
                                 awaitAck(inflight.take(), published, failed, firstFailure);
                             }
-                            inflight.add(clients.get(i).publishAsync(Topics.telemetry(id), codec.encode(w), 1));
+                            inflight.add(clients.get(i).publishAsync(Topics.telemetry(ids[i]), window.apply(i, seq), 1));
                         } catch (Exception e) {
                             failed.incrementAndGet();
                             firstFailure.compareAndSet(null, e.toString());
@@ -146,22 +166,41 @@ public final class FleetBenchmark {
         double publishSeconds = (System.nanoTime() - t0) / 1e9;
         pool.shutdown();
 
-        // Wait until the server has stored what it will store: everything, or the counter stops moving.
-        long expected = storedBefore + published.get();
-        long storedNow = api.stats().path("telemetryWindowsStored").asLong();
-        long lastChange = System.nanoTime();
-        while (storedNow < expected && System.nanoTime() - lastChange < TimeUnit.SECONDS.toNanos(10)
-                && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            long s = api.stats().path("telemetryWindowsStored").asLong();
-            if (s != storedNow) {
-                storedNow = s;
-                lastChange = System.nanoTime();
+        // Wait for the server's confirmations; replay what stays unconfirmed for 10 s, as an agent does.
+        long lastConfirmAt = System.nanoTime();
+        long lastReplayAt = System.nanoTime();
+        long replayed = 0;
+        while (System.nanoTime() < deadline) {
+            boolean progress = readAcks(clients, codec, ids, confirmed);
+            if (progress) {
+                lastConfirmAt = System.nanoTime();
             }
+            long unconfirmed = 0;
+            for (int i = 0; i < DEVICES; i++) {
+                unconfirmed += perDevice - 1 - confirmed(confirmed, i);
+            }
+            if (unconfirmed == 0) {
+                break;
+            }
+            if (System.nanoTime() - Math.max(lastConfirmAt, lastReplayAt) > TimeUnit.SECONDS.toNanos(10)) {
+                for (int i = 0; i < DEVICES; i++) {
+                    for (long seq = confirmed(confirmed, i) + 1; seq < perDevice; seq++) {
+                        clients.get(i).publish(Topics.telemetry(ids[i]), window.apply(i, (int) seq), 1, false);
+                        replayed++;
+                    }
+                }
+                lastReplayAt = System.nanoTime();
+            }
+            Thread.sleep(20);
         }
-        double ingestSeconds = (lastChange - t0) / 1e9;
+        double ingestSeconds = (lastConfirmAt - t0) / 1e9;
         clients.forEach(RawMqtt::close);
-        long stored = storedNow - storedBefore;
+        long confirmedTotal = 0;
+        for (int i = 0; i < DEVICES; i++) {
+            confirmedTotal += confirmed(confirmed, i) + 1;
+        }
+        long storedCounter = api.stats().path("telemetryWindowsStored").asLong() - storedBefore;
+        long[] db = countStored(fleet);
         JsonNode stats = api.stats();
         Log.info("ingest stats: " + stats);
         if (firstFailure.get() != null) {
@@ -170,19 +209,63 @@ public final class FleetBenchmark {
 
         List<String> rows = new ArrayList<>();
         rows.add("");
-        rows.add("Telemetry ingest (" + DEVICES + " devices, QoS 1, " + fleet.broker().description().split(" \\(")[0]
+        rows.add("Telemetry ingest, ack after commit (" + DEVICES + " devices, QoS 1, " + fleet.broker().description().split(" \\(")[0]
                 + ", " + fleet.database().description().split(" \\(")[0] + ")");
-        rows.add(String.format(Locale.ROOT, "  %-44s %12s", "metric", "value"));
-        rows.add(String.format(Locale.ROOT, "  %-44s %12d", "windows published (PUBACKed by the broker)", published.get()));
-        rows.add(String.format(Locale.ROOT, "  %-44s %12d", "publish failures", failed.get()));
-        rows.add(String.format(Locale.ROOT, "  %-44s %12d", "windows stored by the server", stored));
-        rows.add(String.format(Locale.ROOT, "  %-44s %12.0f", "publish rate (msg/s)", published.get() / publishSeconds));
-        rows.add(String.format(Locale.ROOT, "  %-44s %12.0f", "ingest rate, stored windows / wall s", stored / ingestSeconds));
-        rows.add(String.format(Locale.ROOT, "  %-44s %12.1f", "wall time, first publish to last stored (s)", ingestSeconds));
-        rows.add(String.format(Locale.ROOT, "  %-44s %12s", "malformed / duplicates / overload dropped",
-                stats.path("malformedDropped").path("telemetry").asLong() + " / " + stats.path("duplicatesDropped").asLong()
-                        + " / " + stats.path("overloadDropped").asLong()));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12s", "metric", "value"));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12d", "windows produced", total));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12d", "windows PUBACKed by the broker (first send)", published.get()));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12d", "publish failures (first send)", failed.get()));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12d", "windows replayed (unconfirmed after 10 s)", replayed));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12d", "windows confirmed by the server (cumulative ack)", confirmedTotal));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12s", "windows stored: server counter / database rows",
+                storedCounter + " / " + (db == null ? "n/a" : Long.toString(db[0]))));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12s", "database: distinct (device, seq)", db == null ? "n/a" : Long.toString(db[1])));
+        boolean exact = db == null ? storedCounter == confirmedTotal : db[0] == confirmedTotal && db[1] == confirmedTotal;
+        rows.add(String.format(Locale.ROOT, "  %-52s %12s", "stored == confirmed, each once", exact ? "yes" : "NO"));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12.0f", "publish rate (msg/s, first send)", published.get() / publishSeconds));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12.0f", "stored + confirmed windows / wall s", confirmedTotal / ingestSeconds));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12.1f", "wall time, first publish to last confirmation (s)", ingestSeconds));
+        rows.add(String.format(Locale.ROOT, "  %-52s %12s", "duplicates / left unacked / backpressure wait ms",
+                stats.path("duplicatesDropped").asLong() + " / " + stats.path("leftUnacked").asLong() + " / "
+                        + stats.path("backpressureWaitMs").asLong()));
         return rows;
+    }
+
+    private static long confirmed(long[] confirmed, int i) {
+        synchronized (confirmed) {
+            return confirmed[i];
+        }
+    }
+
+    /** Applies every ack that arrived; true when a watermark moved. */
+    private static boolean readAcks(List<RawMqtt> clients, JsonCodec codec, String[] ids, long[] confirmed) {
+        boolean progress = false;
+        for (int i = 0; i < clients.size(); i++) {
+            for (RawMqtt.Received r : clients.get(i).drain()) {
+                io.edgefleet.protocol.TelemetryAck ack = codec.decode(r.payload(), io.edgefleet.protocol.TelemetryAck.class);
+                synchronized (confirmed) {
+                    if (ids[i].equals(ack.deviceId()) && ack.seq() > confirmed[i]) {
+                        confirmed[i] = ack.seq();
+                        progress = true;
+                    }
+                }
+            }
+        }
+        return progress;
+    }
+
+    /** Rows and distinct (device, seq) of the bench devices in the database, or null without PostgreSQL. */
+    private static long[] countStored(Fleet fleet) throws java.sql.SQLException {
+        java.util.Optional<java.sql.Connection> c = fleet.database().connect();
+        if (c.isEmpty()) {
+            return null;
+        }
+        try (java.sql.Connection conn = c.get(); java.sql.Statement st = conn.createStatement();
+             java.sql.ResultSet r = st.executeQuery("SELECT COUNT(*), COUNT(DISTINCT (device_id, seq)) FROM telemetry_window"
+                     + " WHERE device_id LIKE 'bench-%'")) {
+            r.next();
+            return new long[] {r.getLong(1), r.getLong(2)};
+        }
     }
 
     /** Counts a publish as acknowledged once the broker's PUBACK says so (reason code below 0x80). */

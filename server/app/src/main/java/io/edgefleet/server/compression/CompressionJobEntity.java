@@ -51,6 +51,8 @@ public class CompressionJobEntity {
     public String reportMdSha256;
     @Column(name = "created_at")
     public long createdAt;
+    /** The replica ({@code InstanceId}) that runs the job; a restart of that replica fails it. */
+    public String owner;
     @Column(name = "started_at")
     public Long startedAt;
     @Column(name = "finished_at")

@@ -1,4 +1,7 @@
 package io.edgefleet.server.compression;
+import jakarta.ws.rs.core.UriInfo;
+import jakarta.ws.rs.core.Context;
+import io.edgefleet.server.api.Pages;
 
 import io.edgefleet.engine.report.ReportWriter;
 import io.edgefleet.server.compression.CompressionDtos.JobView;
@@ -30,7 +33,12 @@ public class CompressionResource {
 
     @GET
     @Path("/compression-jobs")
-    public List<JobView> list(@QueryParam("model") String model) {
+    public Response list(@QueryParam("model") String model, @QueryParam("limit") String limit, @QueryParam("cursor") String cursor, @Context UriInfo uri) {
+        return Pages.response(Pages.slice(listAll(model), cursor, Pages.limit(limit, Pages.DEFAULT_LIMIT),
+                j -> String.format("%019d", Long.MAX_VALUE - j.createdAt()) + j.id()), uri);
+    }
+
+    private List<JobView> listAll(String model) {
         return service.list(model);
     }
 

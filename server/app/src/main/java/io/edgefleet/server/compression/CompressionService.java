@@ -86,6 +86,9 @@ public class CompressionService {
     @Inject
     ObjectMapper json;
 
+    @Inject
+    io.edgefleet.server.config.InstanceId instanceId;
+
     private ThreadPoolExecutor executor;
 
     /** Live state of queued and running jobs (this process only). */
@@ -123,11 +126,16 @@ public class CompressionService {
         }
     }
 
-    /** Jobs a previous process left QUEUED or RUNNING can never finish: say so instead of showing them forever. */
+    /**
+     * Jobs this replica's previous process left QUEUED or RUNNING can never finish: say so instead of showing them
+     * forever. Jobs of other replicas (same database) are theirs; jobs without an owner predate owners.
+     */
     int markInterrupted() {
         return QuarkusTransaction.requiringNew().call(() -> session.createMutationQuery(
                         "update CompressionJobEntity j set j.status = :failed, j.error = :why, j.message = :why, "
-                                + "j.finishedAt = :now where j.status in (:queued, :running)")
+                                + "j.finishedAt = :now where j.status in (:queued, :running)"
+                                + " and (j.owner = :me or j.owner is null)")
+                .setParameter("me", instanceId.get())
                 .setParameter("failed", JobStatus.FAILED).setParameter("why", RESTARTED)
                 .setParameter("now", System.currentTimeMillis())
                 .setParameter("queued", JobStatus.QUEUED).setParameter("running", JobStatus.RUNNING)
@@ -201,6 +209,7 @@ public class CompressionService {
             e.budgetOverall = gate.overallPoints();
             e.budgetCohort = gate.cohortPoints();
             e.status = JobStatus.QUEUED;
+            e.owner = instanceId.get();
             e.message = "queued";
             e.createdAt = System.currentTimeMillis();
             session.persist(e);
@@ -237,14 +246,7 @@ public class CompressionService {
 
     private void run(String id, Live l) {
         try {
-            // Conditional update: a cancel that won the race leaves the job CANCELLED and it never starts.
-            CompressionJobEntity job = QuarkusTransaction.requiringNew().call(() -> {
-                int started = session.createMutationQuery("update CompressionJobEntity j set j.status = :running, "
-                                + "j.message = 'starting', j.startedAt = :now where j.id = :id and j.status = :queued")
-                        .setParameter("running", JobStatus.RUNNING).setParameter("queued", JobStatus.QUEUED)
-                        .setParameter("now", System.currentTimeMillis()).setParameter("id", id).executeUpdate();
-                return started == 1 ? session.find(CompressionJobEntity.class, id) : null;
-            });
+            CompressionJobEntity job = QuarkusTransaction.requiringNew().call(() -> claim(id));
             if (job != null) {
                 execute(job, l);
             }
@@ -254,6 +256,28 @@ public class CompressionService {
         } finally {
             live.remove(id);
         }
+    }
+
+    /**
+     * Claims a queued job for this replica: the row is locked with {@code FOR UPDATE SKIP LOCKED} (PostgreSQL and
+     * H2 2.x), so a replica never waits on a job another one is claiming, and only a job still QUEUED starts (a
+     * cancel that won the race leaves it CANCELLED). Null when there is nothing to run.
+     */
+    CompressionJobEntity claim(String id) {
+        CompressionJobEntity job = session.createSelectionQuery(
+                        "from CompressionJobEntity j where j.id = :id and j.status = :queued", CompressionJobEntity.class)
+                .setParameter("id", id).setParameter("queued", JobStatus.QUEUED)
+                .setLockMode(jakarta.persistence.LockModeType.PESSIMISTIC_WRITE)
+                .setHint("jakarta.persistence.lock.timeout", org.hibernate.LockOptions.SKIP_LOCKED)
+                .getResultStream().findFirst().orElse(null);
+        if (job == null) {
+            return null;
+        }
+        job.status = JobStatus.RUNNING;
+        job.message = "starting";
+        job.startedAt = System.currentTimeMillis();
+        job.owner = instanceId.get();
+        return job;
     }
 
     private void execute(CompressionJobEntity job, Live l) {

@@ -1,4 +1,6 @@
 package io.edgefleet.server.compression;
+import jakarta.ws.rs.QueryParam;
+import io.edgefleet.server.api.Pages;
 
 import io.edgefleet.server.compression.CompressionDtos.DatasetView;
 import jakarta.inject.Inject;
@@ -38,8 +40,9 @@ public class DatasetResource {
     }
 
     @GET
-    public List<DatasetView> list() {
-        return service.list();
+    public Response list(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor, @Context UriInfo uri) {
+        return Pages.response(Pages.slice(service.list(), cursor, Pages.limit(limit, Pages.DEFAULT_LIMIT),
+                DatasetView::name), uri);
     }
 
     @GET

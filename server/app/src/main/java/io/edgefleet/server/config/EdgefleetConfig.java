@@ -35,6 +35,23 @@ public interface EdgefleetConfig {
 
     Demo demo();
 
+    Devices devices();
+
+    interface Devices {
+        /**
+         * A device that is online but has sent nothing (telemetry, status, event) for this long is marked
+         * offline by the sweep: 3 telemetry windows at the agent's default 10 s plus slack.
+         */
+        @WithName("offline-after")
+        @WithDefault("45s")
+        java.time.Duration offlineAfter();
+
+        /** How often the sweep runs. */
+        @WithName("sweep-interval")
+        @WithDefault("5s")
+        java.time.Duration sweepInterval();
+    }
+
     interface Db {
         /** {@code h2} (embedded file database) or {@code postgresql}; defaults to postgresql when a URL is set. */
         Optional<String> kind();
@@ -83,6 +100,30 @@ public interface EdgefleetConfig {
         @WithName("ingest-queue-size")
         @WithDefault("10000")
         int ingestQueueSize();
+
+        /**
+         * MQTT 5 Receive Maximum the server asks the broker for: inbound QoS 1 messages delivered but not yet
+         * acknowledged (the server acknowledges after commit). Bounds what is in memory; higher allows more
+         * throughput per commit latency.
+         */
+        @WithName("receive-maximum")
+        @WithDefault("4000")
+        int receiveMaximum();
+
+        /**
+         * Unsubscribe from the shared device subscriptions when this server stops normally. Brokers give a share
+         * of a shared subscription to offline persistent sessions too, so a replica that is scaled down for good
+         * should leave (or it strands a share of the messages until it returns); a lone server, or one restarted
+         * in place, should not (while no server is subscribed, the broker keeps nothing for it).
+         */
+        @WithName("leave-shared-subscriptions-on-stop")
+        @WithDefault("false")
+        boolean leaveSharedSubscriptionsOnStop();
+
+        /** Ingest is reported DOWN (/q/health) when a worker has queued messages and no progress for this long. */
+        @WithName("ingest-stall-timeout")
+        @WithDefault("60s")
+        java.time.Duration ingestStallTimeout();
 
         Embedded embedded();
 

@@ -38,6 +38,11 @@ public class DeviceEntity {
     public Long lastSeen;
     @Column(name = "status_ts")
     public Long statusTs;
+    /** The MQTT connection of the last ONLINE status (see {@link StatusRules}); null for older agents. */
+    @Column(name = "connection_id")
+    public String connectionId;
+    /** Offline because the liveness sweep found it silent; any sign of life brings it back. */
+    public boolean swept;
     @Column(name = "agent_version")
     public String agentVersion;
     @Column(name = "active_model")

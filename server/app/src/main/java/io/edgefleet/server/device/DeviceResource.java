@@ -1,5 +1,8 @@
 package io.edgefleet.server.device;
 
+import io.edgefleet.server.api.ApiException;
+import io.edgefleet.server.api.ErrorCode;
+import io.edgefleet.server.api.Pages;
 import io.edgefleet.server.device.DeviceDtos.CredentialsRevoked;
 import io.edgefleet.server.device.DeviceDtos.CredentialsRotated;
 import io.edgefleet.server.device.DeviceDtos.DeviceView;
@@ -45,9 +48,39 @@ public class DeviceResource {
         return Response.created(uri.getAbsolutePathBuilder().path(created.id()).build()).entity(created).build();
     }
 
+    /**
+     * Devices in id order, one page at a time (see {@link Pages}): filters {@code classId}, {@code tag},
+     * {@code online}, {@code model} and {@code version} (of the active model).
+     */
     @GET
-    public List<DeviceView> list(@QueryParam("classId") String classId, @QueryParam("tag") String tag) {
-        return devices.list(classId, tag);
+    public Response list(@QueryParam("classId") String classId, @QueryParam("tag") String tag,
+                         @QueryParam("online") String online, @QueryParam("model") String model,
+                         @QueryParam("version") String version, @QueryParam("limit") String limit,
+                         @QueryParam("cursor") String cursor, @Context UriInfo uri) {
+        DeviceService.DeviceFilter f = new DeviceService.DeviceFilter(classId, tag, bool("online", online), model,
+                number("version", version));
+        return Pages.response(devices.list(f, cursor, Pages.limit(limit, Pages.DEFAULT_LIMIT)), uri);
+    }
+
+    private static Boolean bool(String name, String raw) {
+        if (raw == null || raw.isBlank()) {
+            return null;
+        }
+        if (raw.equalsIgnoreCase("true") || raw.equalsIgnoreCase("false")) {
+            return Boolean.valueOf(raw);
+        }
+        throw new ApiException(ErrorCode.VALIDATION_FAILED, name + " must be true or false, not '" + raw + "'");
+    }
+
+    private static Long number(String name, String raw) {
+        if (raw == null || raw.isBlank()) {
+            return null;
+        }
+        try {
+            return Long.parseLong(raw.trim());
+        } catch (NumberFormatException e) {
+            throw new ApiException(ErrorCode.VALIDATION_FAILED, name + " must be an integer, not '" + raw + "'");
+        }
     }
 
     @GET
@@ -72,14 +105,16 @@ public class DeviceResource {
 
     @GET
     @Path("/{id}/events")
-    public List<EventView> events(@PathParam("id") String id, @QueryParam("limit") @DefaultValue("100") String limit) {
-        return devices.events(id, DeviceService.parseLimit(limit));
+    public Response events(@PathParam("id") String id, @QueryParam("limit") @DefaultValue("100") String limit,
+                           @QueryParam("cursor") String cursor, @Context UriInfo uri) {
+        return Pages.response(devices.events(id, cursor, Pages.limit(limit, 100)), uri);
     }
 
     @GET
     @Path("/{id}/telemetry")
-    public List<TelemetryView> telemetry(@PathParam("id") String id, @QueryParam("limit") @DefaultValue("100") String limit) {
-        return devices.telemetry(id, DeviceService.parseLimit(limit));
+    public Response telemetry(@PathParam("id") String id, @QueryParam("limit") @DefaultValue("100") String limit,
+                              @QueryParam("cursor") String cursor, @Context UriInfo uri) {
+        return Pages.response(devices.telemetry(id, cursor, Pages.limit(limit, 100)), uri);
     }
 
     @POST

@@ -2,6 +2,7 @@ package io.edgefleet.server.device;
 
 import io.edgefleet.protocol.Topics;
 import io.edgefleet.server.api.ApiException;
+import io.edgefleet.server.api.Pages;
 import io.edgefleet.server.api.ErrorCode;
 import io.edgefleet.server.device.DeviceDtos.Credentials;
 import io.edgefleet.server.device.DeviceDtos.CredentialsRevoked;
@@ -83,22 +84,67 @@ public class DeviceService {
 
     @Transactional
     public List<DeviceView> list(String classId, String tag) {
-        StringBuilder q = new StringBuilder("select distinct d from DeviceEntity d left join fetch d.tags where 1 = 1");
-        if (classId != null && !classId.isBlank()) {
+        return list(new DeviceFilter(classId, tag, null, null, null), null, MAX_PAGE).items();
+    }
+
+    /** Device list filters; null means "any". */
+    public record DeviceFilter(String classId, String tag, Boolean online, String model, Long version) {
+    }
+
+    /** One page of devices in id order after {@code cursor}, filtered. */
+    @Transactional
+    public Pages.Page<DeviceView> list(DeviceFilter f, String cursor, int limit) {
+        String after = Pages.key(cursor);
+        StringBuilder q = new StringBuilder("select d.id from DeviceEntity d where 1 = 1");
+        if (f.classId() != null && !f.classId().isBlank()) {
             q.append(" and d.classId = :classId");
         }
-        if (tag != null && !tag.isBlank()) {
+        if (f.tag() != null && !f.tag().isBlank()) {
             q.append(" and :tag member of d.tags");
         }
+        if (f.online() != null) {
+            q.append(" and d.online = :online");
+        }
+        if (f.model() != null && !f.model().isBlank()) {
+            q.append(" and d.activeModel = :model");
+        }
+        if (f.version() != null) {
+            q.append(" and d.activeVersion = :version");
+        }
+        if (after != null) {
+            q.append(" and d.id > :after");
+        }
         q.append(" order by d.id");
-        var query = session.createSelectionQuery(q.toString(), DeviceEntity.class);
-        if (classId != null && !classId.isBlank()) {
-            query.setParameter("classId", classId);
+        var query = session.createSelectionQuery(q.toString(), String.class);
+        if (f.classId() != null && !f.classId().isBlank()) {
+            query.setParameter("classId", f.classId());
         }
-        if (tag != null && !tag.isBlank()) {
-            query.setParameter("tag", tag);
+        if (f.tag() != null && !f.tag().isBlank()) {
+            query.setParameter("tag", f.tag());
         }
-        return query.getResultList().stream().map(DeviceView::of).toList();
+        if (f.online() != null) {
+            query.setParameter("online", f.online());
+        }
+        if (f.model() != null && !f.model().isBlank()) {
+            query.setParameter("model", f.model());
+        }
+        if (f.version() != null) {
+            query.setParameter("version", f.version());
+        }
+        if (after != null) {
+            query.setParameter("after", after);
+        }
+        List<String> ids = query.setMaxResults(limit + 1).getResultList();
+        Pages.Page<String> idPage = Pages.of(ids, limit, id -> id);
+        if (idPage.items().isEmpty()) {
+            return new Pages.Page<>(List.of(), null);
+        }
+        // Second step with the tags fetched, so the page limit applies to devices, not to device x tag rows.
+        List<DeviceView> views = session.createSelectionQuery(
+                        "select distinct d from DeviceEntity d left join fetch d.tags where d.id in :ids order by d.id",
+                        DeviceEntity.class)
+                .setParameter("ids", idPage.items()).getResultList().stream().map(DeviceView::of).toList();
+        return new Pages.Page<>(views, idPage.nextCursor());
     }
 
     @Transactional
@@ -127,20 +173,38 @@ public class DeviceService {
 
     @Transactional
     public List<EventView> events(String id, int limit) {
+        return events(id, null, limit).items();
+    }
+
+    /** Newest first; the cursor continues with older events. */
+    @Transactional
+    public Pages.Page<EventView> events(String id, String cursor, int limit) {
         require(id);
-        return session.createSelectionQuery("from DeviceEventEntity where deviceId = :id order by id desc",
-                        DeviceEventEntity.class)
-                .setParameter("id", id).setMaxResults(page(limit)).getResultList()
-                .stream().map(EventView::of).toList();
+        Long before = Pages.longKey(cursor);
+        List<DeviceEventEntity> rows = session.createSelectionQuery("from DeviceEventEntity where deviceId = :id and id < :before"
+                        + " order by id desc", DeviceEventEntity.class)
+                .setParameter("id", id).setParameter("before", before == null ? Long.MAX_VALUE : before)
+                .setMaxResults(page(limit) + 1).getResultList();
+        Pages.Page<DeviceEventEntity> p = Pages.of(rows, limit, e -> Long.toString(e.id));
+        return new Pages.Page<>(p.items().stream().map(EventView::of).toList(), p.nextCursor());
     }
 
     @Transactional
     public List<TelemetryView> telemetry(String id, int limit) {
+        return telemetry(id, null, limit).items();
+    }
+
+    /** Newest first; the cursor continues with older windows. */
+    @Transactional
+    public Pages.Page<TelemetryView> telemetry(String id, String cursor, int limit) {
         require(id);
-        return session.createSelectionQuery("from TelemetryWindowEntity where deviceId = :id order by id desc",
-                        TelemetryWindowEntity.class)
-                .setParameter("id", id).setMaxResults(page(limit)).getResultList()
-                .stream().map(TelemetryView::of).toList();
+        Long before = Pages.longKey(cursor);
+        List<TelemetryWindowEntity> rows = session.createSelectionQuery("from TelemetryWindowEntity where deviceId = :id and id < :before"
+                        + " order by id desc", TelemetryWindowEntity.class)
+                .setParameter("id", id).setParameter("before", before == null ? Long.MAX_VALUE : before)
+                .setMaxResults(page(limit) + 1).getResultList();
+        Pages.Page<TelemetryWindowEntity> p = Pages.of(rows, limit, e -> Long.toString(e.id));
+        return new Pages.Page<>(p.items().stream().map(TelemetryView::of).toList(), p.nextCursor());
     }
 
     /** Inside a caller's transaction: the device or a 404. */

@@ -22,14 +22,21 @@ public class DeviceStatusIngest {
         if (d == null) {
             return Outcome.UNKNOWN_DEVICE;
         }
-        // Status is retained and may be redelivered late (reconnects, session resume): never go back in time.
-        if (d.statusTs != null && s.ts() < d.statusTs) {
+        // Status is retained and may be redelivered late (reconnects, session resume): never go back in time,
+        // but recognise the will of the current connection (see StatusRules).
+        if (StatusRules.judge(new StatusRules.Current(d.online, d.swept, d.statusTs, d.connectionId), s, receivedAt)
+                == StatusRules.Verdict.STALE) {
             return Outcome.STALE;
         }
         boolean wasOnline = d.online;
         boolean online = s.state() == DeviceStatus.State.ONLINE;
         d.online = online;
-        d.statusTs = s.ts();
+        d.swept = false;
+        long ts = StatusRules.effectiveTs(s, receivedAt);
+        d.statusTs = d.statusTs == null ? ts : Math.max(d.statusTs, ts);
+        if (online) {
+            d.connectionId = s.connection();
+        }
         if (online) {
             // An OFFLINE status is usually the broker publishing the device's Last Will: not a sign of life.
             d.lastSeen = d.lastSeen == null ? receivedAt : Math.max(d.lastSeen, receivedAt);

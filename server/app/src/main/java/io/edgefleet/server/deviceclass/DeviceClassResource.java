@@ -1,4 +1,6 @@
 package io.edgefleet.server.deviceclass;
+import jakarta.ws.rs.QueryParam;
+import io.edgefleet.server.api.Pages;
 
 import io.edgefleet.server.deviceclass.DeviceClassDtos.DeviceClassRequest;
 import io.edgefleet.server.deviceclass.DeviceClassDtos.DeviceClassView;
@@ -33,8 +35,9 @@ public class DeviceClassResource {
     }
 
     @GET
-    public List<DeviceClassView> list() {
-        return service.list();
+    public Response list(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor, @Context UriInfo uri) {
+        return Pages.response(Pages.slice(service.list(), cursor, Pages.limit(limit, Pages.DEFAULT_LIMIT),
+                DeviceClassView::id), uri);
     }
 
     @GET

@@ -1,4 +1,6 @@
 package io.edgefleet.server.model;
+import jakarta.ws.rs.QueryParam;
+import io.edgefleet.server.api.Pages;
 
 import io.edgefleet.server.model.ModelDtos.ModelSummary;
 import io.edgefleet.server.model.ModelDtos.ModelVersionView;
@@ -38,13 +40,24 @@ public class ModelResource {
     }
 
     @GET
-    public List<ModelSummary> list() {
+    public Response list(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor,
+                         @Context UriInfo uri) {
+        return Pages.response(Pages.slice(listAll(), cursor, Pages.limit(limit, Pages.DEFAULT_LIMIT),
+                ModelSummary::name), uri);
+    }
+
+    private List<ModelSummary> listAll() {
         return service.list();
     }
 
     @GET
     @Path("/{name}/versions")
-    public List<ModelVersionView> versions(@PathParam("name") String name) {
+    public Response versions(@PathParam("name") String name, @QueryParam("limit") String limit, @QueryParam("cursor") String cursor, @Context UriInfo uri) {
+        return Pages.response(Pages.slice(versionsAll(name), cursor, Pages.limit(limit, Pages.DEFAULT_LIMIT),
+                v -> String.format("%019d", v.version())), uri);
+    }
+
+    private List<ModelVersionView> versionsAll(String name) {
         return service.versions(name);
     }
 

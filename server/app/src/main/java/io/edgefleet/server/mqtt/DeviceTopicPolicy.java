@@ -4,7 +4,7 @@ import io.edgefleet.protocol.Topics;
 
 /**
  * Who may use which topic (promise 6), independent of any broker: a device publishes only its own
- * status, events and telemetry, and subscribes only to its own command topic and to its class's
+ * status, events and telemetry, and subscribes only to its own command and ack topics and to its class's
  * artifacts. The embedded broker enforces this directly; for Mosquitto the same rules are
  * rendered into an ACL file.
  */
@@ -28,7 +28,7 @@ public final class DeviceTopicPolicy {
         if (!Topics.isId(deviceId) || filter == null) {
             return false;
         }
-        if (filter.equals(Topics.cmd(deviceId))) {
+        if (filter.equals(Topics.cmd(deviceId)) || filter.equals(Topics.ack(deviceId))) {
             return true;
         }
         if (classId == null || !Topics.isId(classId)) {

@@ -2,11 +2,8 @@ package io.edgefleet.server.mqtt;
 
 import io.edgefleet.protocol.Topics;
 import io.edgefleet.server.config.EdgefleetConfig;
-import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.PostConstruct;
-import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,17 +15,44 @@ import org.jboss.logging.Logger;
 /**
  * Hands inbound device messages from Paho's callback thread to a few worker threads through
  * bounded queues. A device always maps to the same worker, so its messages are handled in arrival
- * order; a full queue makes the callback wait briefly (backpressure through the broker's flow
- * control) and only then drops the message, counted.
+ * order. Each message is acknowledged to the broker only after the worker's batch committed; a
+ * full queue blocks the callback (the broker then holds further messages, within the Receive
+ * Maximum), nothing is dropped. A worker survives any {@link Throwable} (its batch is left
+ * unacknowledged, counted) and is replaced if its thread dies anyway; {@link #stalled} tells the
+ * health check when a queue is not draining.
  */
 @ApplicationScoped
 public class InboundDispatcher {
     private static final Logger LOG = Logger.getLogger(InboundDispatcher.class);
     private static final int MAX_BATCH = 500;
-    private static final long OFFER_TIMEOUT_MS = 5_000;
+    /** Acknowledgement of a message that needs none (QoS 0, tests). */
+    public static final Runnable NO_ACK = () -> { };
 
-    /** One inbound device message, not yet decoded. */
-    public record Inbound(Topics.Kind kind, String deviceId, byte[] payload, long receivedAt) {
+    /** One inbound device message, not yet decoded, with the action that acknowledges it to the broker. */
+    public record Inbound(Topics.Kind kind, String deviceId, byte[] payload, long receivedAt, Runnable ack) {
+        public Inbound(Topics.Kind kind, String deviceId, byte[] payload, long receivedAt) {
+            this(kind, deviceId, payload, receivedAt, NO_ACK);
+        }
+    }
+
+    /** One worker: its queue, its thread, and when it last finished a batch (or found nothing to do). */
+    private final class Worker {
+        final int index;
+        final BlockingQueue<Inbound> queue;
+        volatile Thread thread;
+        volatile long lastProgress = System.currentTimeMillis();
+
+        Worker(int index, BlockingQueue<Inbound> queue) {
+            this.index = index;
+            this.queue = queue;
+        }
+
+        void startThread() {
+            Thread t = new Thread(() -> work(this), "edgefleet-ingest-" + index);
+            t.setDaemon(true);
+            thread = t;
+            t.start();
+        }
     }
 
     @Inject
@@ -40,84 +64,163 @@ public class InboundDispatcher {
     @Inject
     InboundProcessor processor;
 
-    private final RateLimitedLog overloadLog = new RateLimitedLog(LOG, 10_000);
+    private final RateLimitedLog backpressureLog = new RateLimitedLog(LOG, 10_000);
     private final RateLimitedLog foreignLog = new RateLimitedLog(LOG, 60_000);
-    private List<BlockingQueue<Inbound>> queues;
-    private List<Thread> workers;
+    private List<Worker> workers;
     private volatile boolean running;
 
     @PostConstruct
     void init() {
         int n = Math.max(1, config.mqtt().ingestWorkers());
         int capacity = Math.max(16, config.mqtt().ingestQueueSize());
-        queues = new ArrayList<>(n);
         workers = new ArrayList<>(n);
         running = true;
         for (int i = 0; i < n; i++) {
-            BlockingQueue<Inbound> q = new ArrayBlockingQueue<>(capacity);
-            queues.add(q);
-            Thread t = new Thread(() -> work(q), "edgefleet-ingest-" + i);
-            t.setDaemon(true);
-            workers.add(t);
-            t.start();
+            Worker w = new Worker(i, new ArrayBlockingQueue<>(capacity));
+            workers.add(w);
+            w.startThread();
         }
     }
 
-    void onStop(@Observes @Priority(200) ShutdownEvent event) {
+    /**
+     * Stops taking messages, lets the workers commit and acknowledge what is queued for up to
+     * {@code timeoutMs}, then stops them; what is left stays unacknowledged (counted) and comes again.
+     */
+    public void drain(long timeoutMs) {
+        if (!running) {
+            return;
+        }
         running = false;
-        for (Thread t : workers) {
-            t.interrupt();
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        for (Worker w : workers) {
+            Thread t = w.thread;
+            try {
+                t.join(Math.max(1, deadline - System.currentTimeMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                t.interrupt();
+            }
+        }
+        int left = queued();
+        if (left > 0) {
+            stats.leftUnacked(left);
+            LOG.infof("stopping: %d inbound message(s) not committed are left unacknowledged for redelivery", left);
         }
     }
 
-    /** Called on Paho's callback thread: classify, route, return quickly. */
-    public void accept(String topic, byte[] payload) {
+    /** Called on Paho's callback thread: classify, route, return (or wait while the worker's queue is full). */
+    public void accept(String topic, byte[] payload, Runnable ack) {
         Topics.Parsed parsed = Topics.parse(topic).orElse(null);
         if (parsed == null || !(parsed.kind() == Topics.Kind.STATUS || parsed.kind() == Topics.Kind.EVENTS
                 || parsed.kind() == Topics.Kind.TELEMETRY)) {
             stats.foreignTopic();
             foreignLog.warn("ignoring a message on topic '" + topic + "', which is not a device status/events/telemetry topic");
+            ack.run();
             return;
         }
         stats.received(parsed.kind());
-        Inbound in = new Inbound(parsed.kind(), parsed.deviceId(), payload, System.currentTimeMillis());
-        BlockingQueue<Inbound> q = queues.get(Math.floorMod(parsed.deviceId().hashCode(), queues.size()));
+        Inbound in = new Inbound(parsed.kind(), parsed.deviceId(), payload, System.currentTimeMillis(), ack);
+        Worker w = workers.get(Math.floorMod(parsed.deviceId().hashCode(), workers.size()));
+        long waitStart = System.currentTimeMillis();
         try {
-            if (!q.offer(in, OFFER_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
-                stats.overloadDropped();
-                overloadLog.warn("ingest queue full for " + OFFER_TIMEOUT_MS + " ms: dropped a " + parsed.kind()
-                        + " message of device " + parsed.deviceId());
+            while (!w.queue.offer(in, 1, TimeUnit.SECONDS)) {
+                backpressureLog.warn("ingest queue " + w.index + " full: holding back the broker (no message is dropped)");
+                if (!running) {
+                    stats.leftUnacked(1);
+                    return;
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            stats.overloadDropped();
+            stats.leftUnacked(1);
+        } finally {
+            long waited = System.currentTimeMillis() - waitStart;
+            if (waited > 0) {
+                stats.backpressureWait(waited);
+            }
         }
     }
 
-    public int queued() {
-        return queues.stream().mapToInt(BlockingQueue::size).sum();
+    /** For tests and callers without acknowledgements. */
+    public void accept(String topic, byte[] payload) {
+        accept(topic, payload, NO_ACK);
     }
 
-    private void work(BlockingQueue<Inbound> q) {
+    public int queued() {
+        return workers.stream().mapToInt(w -> w.queue.size()).sum();
+    }
+
+    /**
+     * Why ingest is not healthy, or null: a worker thread is dead (and is replaced now), or a worker has
+     * messages queued and finished no batch within {@code bound}.
+     */
+    public String stalled(java.time.Duration bound) {
+        long now = System.currentTimeMillis();
+        String why = null;
+        for (Worker w : workers) {
+            Thread t = w.thread;
+            if (running && (t == null || !t.isAlive())) {
+                LOG.errorf("ingest worker %d died; starting a new one", w.index);
+                stats.workerRestarted();
+                w.lastProgress = now;
+                w.startThread();
+                why = "ingest worker " + w.index + " died and was replaced";
+                continue;
+            }
+            if (!w.queue.isEmpty() && now - w.lastProgress > bound.toMillis()) {
+                why = "ingest worker " + w.index + " has " + w.queue.size() + " message(s) queued and made no progress for "
+                        + (now - w.lastProgress) / 1000 + " s";
+            }
+        }
+        return why;
+    }
+
+    private void work(Worker w) {
         List<Inbound> batch = new ArrayList<>(MAX_BATCH);
-        while (running) {
+        BlockingQueue<Inbound> q = w.queue;
+        while (true) {
+            if ((!running && q.isEmpty()) || Thread.currentThread().isInterrupted() || w.thread != Thread.currentThread()) {
+                return;
+            }
             try {
-                Inbound first = q.poll(1, TimeUnit.SECONDS);
+                Inbound first = q.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null) {
+                    w.lastProgress = System.currentTimeMillis();
+                    if (!running) {
+                        return;
+                    }
                     continue;
                 }
                 batch.add(first);
                 q.drainTo(batch, MAX_BATCH - 1);
-                processor.process(batch);
+                java.util.Set<Inbound> unfinished = processor.process(batch);
+                for (Inbound in : batch) {
+                    if (!unfinished.contains(in)) {
+                        in.ack().run();
+                        stats.acked();
+                    }
+                }
+                if (!unfinished.isEmpty()) {
+                    stats.leftUnacked(unfinished.size());
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException e) {
-                // The consumer never dies: whatever went wrong is logged and the next batch proceeds.
+            } catch (Throwable e) {
+                // The worker never dies: the batch stays unacknowledged (the broker redelivers it on the next
+                // connection, agents replay unconfirmed telemetry) and the next batch proceeds.
                 stats.processingError();
-                LOG.errorf(e, "ingest batch of %d messages failed", batch.size());
+                stats.leftUnacked(batch.size());
+                try {
+                    LOG.errorf(e, "ingest batch of %d messages failed; left unacknowledged", batch.size());
+                } catch (Throwable ignored) {
+                    // even logging can fail under OutOfMemoryError
+                }
             } finally {
                 batch.clear();
+                w.lastProgress = System.currentTimeMillis();
             }
         }
     }

@@ -8,21 +8,29 @@ import io.edgefleet.protocol.ProtocolException;
 import io.edgefleet.protocol.ReasonCode;
 import io.edgefleet.protocol.TelemetryWindow;
 import io.edgefleet.protocol.Topics;
+import io.edgefleet.server.device.DeviceEventLookup;
 import io.edgefleet.server.device.DeviceStatusIngest;
 import io.edgefleet.server.mqtt.InboundDispatcher.Inbound;
 import io.edgefleet.server.rollout.RolloutService;
+import io.edgefleet.server.telemetry.TelemetryAcks;
 import io.edgefleet.server.telemetry.TelemetryIngest;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
  * Decodes, checks and applies a batch of inbound device messages. A payload that does not decode,
  * does not validate, or names another device than its topic is counted and dropped with a
- * (rate-limited) warning; repeats of a message id are dropped; everything else is applied in
- * arrival order, consecutive telemetry windows in one transaction.
+ * (rate-limited) warning; a telemetry window or event already stored (same device and message id)
+ * is counted as a duplicate; everything else is applied in arrival order, consecutive telemetry
+ * windows in one transaction. Returns the messages that could not be committed: the caller leaves
+ * those unacknowledged so the broker delivers them again.
  */
 @ApplicationScoped
 public class InboundProcessor {
@@ -39,33 +47,42 @@ public class InboundProcessor {
     TelemetryIngest telemetryIngest;
 
     @Inject
+    TelemetryAcks telemetryAcks;
+
+    @Inject
+    DeviceEventLookup eventLookup;
+
+    @Inject
     RolloutService rollouts;
 
     private final JsonCodec codec = new JsonCodec();
-    private final MessageDeduplicator dedup = new MessageDeduplicator(DEDUP_CAPACITY);
+    /** Status messages only: telemetry and events are de-duplicated by the database. */
+    private final MessageDeduplicator statusDedup = new MessageDeduplicator(DEDUP_CAPACITY);
     private final RateLimitedLog malformedLog = new RateLimitedLog(LOG, 10_000);
     private final RateLimitedLog unknownLog = new RateLimitedLog(LOG, 10_000);
 
-    private record Decoded(Topics.Kind kind, Message message, long receivedAt) {
+    private record Decoded(Inbound in, Message message) {
     }
 
-    public void process(List<Inbound> batch) {
-        List<TelemetryWindow> telemetry = new ArrayList<>();
-        long telemetryReceivedAt = 0;
+    public Set<Inbound> process(List<Inbound> batch) {
+        Set<Inbound> unfinished = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Decoded> telemetry = new ArrayList<>();
         for (Inbound in : batch) {
             Decoded d = decode(in);
             if (d == null) {
                 continue;
             }
-            if (d.kind() == Topics.Kind.TELEMETRY) {
-                telemetry.add((TelemetryWindow) d.message());
-                telemetryReceivedAt = d.receivedAt();
+            if (in.kind() == Topics.Kind.TELEMETRY) {
+                telemetry.add(d);
                 continue;
             }
-            flushTelemetry(telemetry, telemetryReceivedAt);
-            apply(d);
+            flushTelemetry(telemetry, unfinished);
+            if (!apply(d)) {
+                unfinished.add(in);
+            }
         }
-        flushTelemetry(telemetry, telemetryReceivedAt);
+        flushTelemetry(telemetry, unfinished);
+        return unfinished;
     }
 
     private Decoded decode(Inbound in) {
@@ -88,17 +105,19 @@ public class InboundProcessor {
                     + e.reason() + "): " + e.getMessage());
             return null;
         }
-        if (!dedup.firstTime(in.deviceId(), m.id())) {
+        if (in.kind() == Topics.Kind.STATUS && !statusDedup.firstTime(in.deviceId(), m.id())) {
             stats.duplicate();
             return null;
         }
-        return new Decoded(in.kind(), m, in.receivedAt());
+        return new Decoded(in, m);
     }
 
-    private void apply(Decoded d) {
+    /** True when the message is done with (applied, judged stale, unknown device, duplicate). */
+    private boolean apply(Decoded d) {
+        long receivedAt = d.in().receivedAt();
         try {
             if (d.message() instanceof DeviceStatus s) {
-                switch (statusIngest.apply(s, d.receivedAt())) {
+                switch (statusIngest.apply(s, receivedAt)) {
                     case UNKNOWN_DEVICE -> unknown(Topics.Kind.STATUS, s.deviceId());
                     case STALE -> stats.staleStatus();
                     case APPLIED -> stats.statusApplied();
@@ -108,7 +127,9 @@ public class InboundProcessor {
                     }
                 }
             } else if (d.message() instanceof DeviceEvent e) {
-                if (rollouts.onDeviceEvent(e, d.receivedAt())) {
+                if (eventLookup.exists(e.deviceId(), e.id())) {
+                    stats.eventDuplicate();
+                } else if (rollouts.onDeviceEvent(e, receivedAt)) {
                     stats.eventStored();
                 } else {
                     unknown(Topics.Kind.EVENTS, e.deviceId());
@@ -116,40 +137,84 @@ public class InboundProcessor {
             } else {
                 throw new IllegalStateException("unexpected message " + d.message().getClass());
             }
+            return true;
         } catch (RuntimeException e) {
+            if (d.message() instanceof DeviceEvent && isUniqueViolation(e)) {
+                // Another replica stored the same event between the look-up and the insert.
+                stats.eventDuplicate();
+                return true;
+            }
             stats.processingError();
-            dedup.forget(deviceOf(d.message()), d.message().id());
-            LOG.errorf(e, "cannot apply %s message %s", d.kind(), d.message().id());
+            if (d.message() instanceof DeviceStatus) {
+                statusDedup.forget(d.in().deviceId(), d.message().id());
+            }
+            LOG.errorf(e, "cannot apply %s message %s; left unacknowledged", d.in().kind(), d.message().id());
+            return false;
         }
     }
 
-    private void flushTelemetry(List<TelemetryWindow> windows, long receivedAt) {
+    private void flushTelemetry(List<Decoded> windows, Set<Inbound> unfinished) {
         if (windows.isEmpty()) {
             return;
         }
         try {
-            TelemetryIngest.Result r = telemetryIngest.store(windows, receivedAt);
-            stats.telemetryStored(r.stored());
-            for (String unknown : r.unknownDevices()) {
-                unknown(Topics.Kind.TELEMETRY, unknown);
-            }
-        } catch (RuntimeException batchFailure) {
-            // Find the window that broke the batch: store one by one, so one bad row costs only itself.
-            LOG.warnf("telemetry batch of %d failed (%s); retrying one by one", windows.size(), batchFailure.toString());
-            for (TelemetryWindow w : windows) {
-                try {
-                    TelemetryIngest.Result r = telemetryIngest.store(List.of(w), receivedAt);
-                    stats.telemetryStored(r.stored());
-                    r.unknownDevices().forEach(u -> unknown(Topics.Kind.TELEMETRY, u));
-                } catch (RuntimeException e) {
-                    stats.processingError();
-                    dedup.forget(w.deviceId(), w.id());
-                    LOG.errorf(e, "cannot store telemetry window %s of device %s", w.id(), w.deviceId());
+            if (!storeTelemetry(windows)) {
+                // Find the window that broke the batch: store one by one, so one bad row costs only itself.
+                for (Decoded d : windows) {
+                    if (!storeTelemetry(List.of(d))) {
+                        stats.processingError();
+                        unfinished.add(d.in());
+                    }
                 }
             }
         } finally {
             windows.clear();
         }
+    }
+
+    /** Stores windows in one transaction (retried once, for a race with another replica); false when it failed. */
+    private boolean storeTelemetry(List<Decoded> windows) {
+        List<TelemetryWindow> ws = new ArrayList<>(windows.size());
+        long receivedAt = 0;
+        for (Decoded d : windows) {
+            ws.add((TelemetryWindow) d.message());
+            receivedAt = Math.max(receivedAt, d.in().receivedAt());
+        }
+        RuntimeException failure = null;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try {
+                TelemetryIngest.Result r = telemetryIngest.store(ws, receivedAt);
+                stats.telemetryStored(r.stored());
+                stats.duplicates(r.duplicates());
+                r.unknownDevices().forEach(u -> unknown(Topics.Kind.TELEMETRY, u));
+                telemetryAcks.committed(r.committed());
+                return true;
+            } catch (RuntimeException e) {
+                failure = e;
+                if (!isUniqueViolation(e)) {
+                    break;
+                }
+            }
+        }
+        LOG.warnf("telemetry batch of %d not stored: %s", ws.size(), failure.toString());
+        return false;
+    }
+
+    /** A unique-constraint violation (SQLState 23505 on PostgreSQL and H2), anywhere in the cause chain. */
+    static boolean isUniqueViolation(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && "23505".equals(sql.getSQLState())) {
+                return true;
+            }
+            if (t instanceof org.hibernate.exception.ConstraintViolationException cv
+                    && cv.getSQLException() != null && "23505".equals(cv.getSQLException().getSQLState())) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     private void unknown(Topics.Kind kind, String deviceId) {

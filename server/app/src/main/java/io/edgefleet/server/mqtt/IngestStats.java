@@ -24,6 +24,13 @@ public class IngestStats {
     private final LongAdder overloadDropped = new LongAdder();
     private final LongAdder processingErrors = new LongAdder();
     private final LongAdder foreignTopics = new LongAdder();
+    private final LongAdder acked = new LongAdder();
+    private final LongAdder leftUnacked = new LongAdder();
+    private final LongAdder backpressureWaitMs = new LongAdder();
+    private final LongAdder acksSent = new LongAdder();
+    private final LongAdder workerRestarts = new LongAdder();
+    private final LongAdder eventDuplicates = new LongAdder();
+    private final LongAdder devicesSweptOffline = new LongAdder();
 
     private static Map<Topics.Kind, LongAdder> counters() {
         Map<Topics.Kind, LongAdder> m = new EnumMap<>(Topics.Kind.class);
@@ -77,6 +84,84 @@ public class IngestStats {
         foreignTopics.increment();
     }
 
+    public void duplicates(int n) {
+        duplicates.add(n);
+    }
+
+    public void eventDuplicate() {
+        eventDuplicates.increment();
+        duplicates.increment();
+    }
+
+    /** An inbound MQTT message acknowledged to the broker after what it carried was committed (or judged). */
+    public void acked() {
+        acked.increment();
+    }
+
+    /**
+     * Inbound messages left unacknowledged because they could not be committed (or the server stopped): the
+     * broker redelivers them on the next connection, and the agent replays what the server did not confirm.
+     */
+    public void leftUnacked(int n) {
+        leftUnacked.add(n);
+    }
+
+    public void backpressureWait(long ms) {
+        backpressureWaitMs.add(ms);
+    }
+
+    public void ackSent() {
+        acksSent.increment();
+    }
+
+    public void workerRestarted() {
+        workerRestarts.increment();
+    }
+
+    public void sweptOffline(int n) {
+        devicesSweptOffline.add(n);
+    }
+
+    public long receivedCount(Topics.Kind kind) {
+        return received.get(kind).sum();
+    }
+
+    public long duplicatesCount() {
+        return duplicates.sum();
+    }
+
+    public long overloadDroppedCount() {
+        return overloadDropped.sum();
+    }
+
+    public long processingErrorsCount() {
+        return processingErrors.sum();
+    }
+
+    public long ackedCount() {
+        return acked.sum();
+    }
+
+    public long leftUnackedCount() {
+        return leftUnacked.sum();
+    }
+
+    public long backpressureWaitMsCount() {
+        return backpressureWaitMs.sum();
+    }
+
+    public long acksSentCount() {
+        return acksSent.sum();
+    }
+
+    public long workerRestartsCount() {
+        return workerRestarts.sum();
+    }
+
+    public long sweptOfflineCount() {
+        return devicesSweptOffline.sum();
+    }
+
     public long malformedCount(Topics.Kind kind) {
         return malformed.get(kind).sum();
     }
@@ -99,6 +184,13 @@ public class IngestStats {
         m.put("processingErrors", processingErrors.sum());
         m.put("foreignTopicsIgnored", foreignTopics.sum());
         m.put("queued", queued);
+        m.put("mqttAcked", acked.sum());
+        m.put("leftUnacked", leftUnacked.sum());
+        m.put("backpressureWaitMs", backpressureWaitMs.sum());
+        m.put("telemetryAcksSent", acksSent.sum());
+        m.put("eventDuplicatesDropped", eventDuplicates.sum());
+        m.put("workerRestarts", workerRestarts.sum());
+        m.put("devicesSweptOffline", devicesSweptOffline.sum());
         return m;
     }
 

@@ -48,6 +48,7 @@ public final class MosquittoConfigRenderer {
             sb.append("topic write ").append(Topics.events(d.deviceId())).append('\n');
             sb.append("topic write ").append(Topics.telemetry(d.deviceId())).append('\n');
             sb.append("topic read ").append(Topics.cmd(d.deviceId())).append('\n');
+            sb.append("topic read ").append(Topics.ack(d.deviceId())).append('\n');
             sb.append("topic read ").append(DeviceTopicPolicy.artifactsFilter(d.classId())).append("\n\n");
         }
         return sb.toString();

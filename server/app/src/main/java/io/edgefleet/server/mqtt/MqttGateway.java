@@ -5,7 +5,6 @@ import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.Message;
 import io.edgefleet.protocol.Protocol;
 import io.edgefleet.protocol.Topics;
-import io.edgefleet.server.config.DataDir;
 import io.edgefleet.server.config.EdgefleetConfig;
 import io.edgefleet.server.security.Secrets;
 import io.edgefleet.server.security.SigningKeys;
@@ -44,6 +43,13 @@ import org.jboss.logging.Logger;
  * server instance, so the broker keeps the session (subscriptions, queued QoS 1 messages) across a
  * server restart. Inbound messages are handed straight to the {@link InboundDispatcher}; nothing
  * slow runs on Paho's callback thread.
+ *
+ * <p>Acknowledgements are manual: a device message is PUBACKed only once the dispatcher reports
+ * that what it carried is committed (or judged: malformed, unknown device, duplicate). A message
+ * not acknowledged before the connection drops is redelivered by the broker on the next one; an
+ * acknowledgement for a message of an earlier connection is never sent on a later one (packet ids
+ * are per connection). The device-topic subscriptions are renewed on every connect, because a
+ * broker may not restore shared subscriptions with the session (Mosquitto does not).
  */
 @ApplicationScoped
 public class MqttGateway implements MqttCallback {
@@ -52,6 +58,7 @@ public class MqttGateway implements MqttCallback {
     private static final long PUBLISH_TIMEOUT_MS = 30_000;
     /** Outstanding QoS 1 publishes while streaming artifact chunks; below any sane broker receive-maximum. */
     private static final int PUBLISH_WINDOW = 16;
+    private static final long DRAIN_TIMEOUT_MS = 5_000;
 
     @Inject
     EdgefleetConfig config;
@@ -60,7 +67,7 @@ public class MqttGateway implements MqttCallback {
     BrokerInfo broker;
 
     @Inject
-    DataDir dataDir;
+    io.edgefleet.server.config.InstanceId instanceId;
 
     @Inject
     InboundDispatcher dispatcher;
@@ -74,6 +81,9 @@ public class MqttGateway implements MqttCallback {
     private final JsonCodec codec = new JsonCodec();
     private volatile MqttAsyncClient client;
     private volatile boolean stopping;
+    private volatile long connectedSince;
+    /** Incremented on every connect: acknowledgements carry the connection they belong to. */
+    private final java.util.concurrent.atomic.AtomicLong connection = new java.util.concurrent.atomic.AtomicLong();
     private ScheduledExecutorService retry;
 
     void onStart(@Observes @Priority(200) StartupEvent event) {
@@ -96,6 +106,7 @@ public class MqttGateway implements MqttCallback {
             throw new IllegalStateException("invalid MQTT URL '" + url + "': " + e.getMessage(), e);
         }
         client.setCallback(this);
+        client.setManualAcks(true);
         retry = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "edgefleet-mqtt-connect");
             t.setDaemon(true);
@@ -113,9 +124,19 @@ public class MqttGateway implements MqttCallback {
         if (retry != null) {
             retry.shutdownNow();
         }
+        // Commit and acknowledge what is queued (bounded); the rest stays unacknowledged for redelivery.
+        dispatcher.drain(DRAIN_TIMEOUT_MS);
         MqttAsyncClient c = client;
         client = null;
         if (c != null) {
+            if (config.mqtt().sharedSubscriptions() && config.mqtt().leaveSharedSubscriptionsOnStop() && c.isConnected()) {
+                try {
+                    c.unsubscribe(subscriptionFilters().toArray(String[]::new)).waitForCompletion(2_000);
+                    LOG.info("left the shared device subscriptions: the other replicas take the whole load");
+                } catch (MqttException e) {
+                    LOG.warnf("could not leave the shared subscriptions: %s", e.getMessage());
+                }
+            }
             try {
                 if (c.isConnected()) {
                     c.disconnect(2_000).waitForCompletion(3_000);
@@ -129,6 +150,11 @@ public class MqttGateway implements MqttCallback {
                 LOG.debugf("close: %s", e.getMessage());
             }
         }
+    }
+
+    /** Since when the gateway has been connected without interruption (epoch ms), 0 while it is not. */
+    public long connectedSince() {
+        return isConnected() ? connectedSince : 0;
     }
 
     public boolean isConnected() {
@@ -167,7 +193,7 @@ public class MqttGateway implements MqttCallback {
         o.setAutomaticReconnectDelay(1, 30);
         o.setKeepAliveInterval(30);
         o.setConnectionTimeout(10);
-        o.setReceiveMaximum(1000);
+        o.setReceiveMaximum(Math.max(1, Math.min(65_535, config.mqtt().receiveMaximum())));
         String user = broker.serverUsername();
         if (user != null && !user.isBlank()) {
             o.setUserName(user);
@@ -181,22 +207,8 @@ public class MqttGateway implements MqttCallback {
 
     /** Stable per data directory unless configured, so clean-start=false resumes the same broker session. */
     private String clientId() {
-        return config.mqtt().clientId().map(String::trim).filter(s -> !s.isEmpty()).orElseGet(() -> {
-            Path file = dataDir.resolve("server-instance-id");
-            try {
-                if (Files.isRegularFile(file)) {
-                    String id = Files.readString(file, StandardCharsets.UTF_8).trim();
-                    if (!id.isEmpty()) {
-                        return "edgefleet-server-" + id;
-                    }
-                }
-                String id = Secrets.randomToken().substring(0, 12);
-                Files.writeString(file, id + "\n", StandardCharsets.UTF_8);
-                return "edgefleet-server-" + id;
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read or write " + file, e);
-            }
-        });
+        return config.mqtt().clientId().map(String::trim).filter(s -> !s.isEmpty())
+                .orElseGet(() -> "edgefleet-server-" + instanceId.get());
     }
 
     /** The device-topic filters the server subscribes to, shared or not. */
@@ -209,6 +221,8 @@ public class MqttGateway implements MqttCallback {
 
     @Override
     public void connectComplete(boolean reconnect, String serverURI) {
+        connection.incrementAndGet();
+        connectedSince = System.currentTimeMillis();
         LOG.infof("MQTT gateway %s to %s", reconnect ? "reconnected" : "connected", serverURI);
         MqttAsyncClient c = client;
         if (c == null) {
@@ -244,11 +258,50 @@ public class MqttGateway implements MqttCallback {
 
     @Override
     public void messageArrived(String topic, MqttMessage message) {
-        dispatcher.accept(topic, message.getPayload());
+        MqttAsyncClient c = client;
+        int qos = message.getQos();
+        int id = message.getId();
+        long conn = connection.get();
+        Runnable ack = qos == 0 || c == null ? InboundDispatcher.NO_ACK : () -> ack(c, conn, id, qos);
+        dispatcher.accept(topic, message.getPayload(), ack);
+    }
+
+    private void ack(MqttAsyncClient c, long conn, int id, int qos) {
+        if (conn != connection.get() || client != c || !c.isConnected()) {
+            // That connection is gone: the broker redelivers the message on the new one.
+            return;
+        }
+        try {
+            c.messageArrivedComplete(id, qos);
+        } catch (MqttException | RuntimeException e) {
+            LOG.debugf("acknowledging message %d failed: %s", id, e.getMessage());
+        }
+    }
+
+    /**
+     * Publishes a telemetry acknowledgement at QoS 0 without waiting; false when not connected or the
+     * client refused it (the next acknowledgement or the agent's replay repairs a lost one).
+     */
+    public boolean publishAck(String topic, byte[] payload) {
+        MqttAsyncClient c = client;
+        if (c == null || !c.isConnected()) {
+            return false;
+        }
+        try {
+            MqttMessage m = new MqttMessage(payload);
+            m.setQos(0);
+            m.setRetained(false);
+            c.publish(topic, m);
+            return true;
+        } catch (MqttException | RuntimeException e) {
+            return false;
+        }
     }
 
     @Override
     public void disconnected(MqttDisconnectResponse response) {
+        connection.incrementAndGet();
+        connectedSince = 0;
         if (!stopping) {
             LOG.warnf("MQTT gateway disconnected: %s", response.getReasonString() != null ? response.getReasonString()
                     : String.valueOf(response.getException()));

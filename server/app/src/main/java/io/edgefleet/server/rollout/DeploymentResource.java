@@ -1,4 +1,6 @@
 package io.edgefleet.server.rollout;
+import jakarta.ws.rs.QueryParam;
+import io.edgefleet.server.api.Pages;
 
 import io.edgefleet.server.rollout.DeploymentDtos.CreateDeploymentRequest;
 import io.edgefleet.server.rollout.DeploymentDtos.DeploymentView;
@@ -35,7 +37,12 @@ public class DeploymentResource {
     }
 
     @GET
-    public List<DeploymentView> list() {
+    public Response list(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor, @Context UriInfo uri) {
+        return Pages.response(Pages.slice(listAll(), cursor, Pages.limit(limit, Pages.DEFAULT_LIMIT),
+                d -> String.format("%019d", Long.MAX_VALUE - d.createdAt()) + d.id()), uri);
+    }
+
+    private List<DeploymentView> listAll() {
         return rollouts.list();
     }
 

@@ -6,20 +6,34 @@ import io.edgefleet.protocol.TelemetryWindow;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
+import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.hibernate.Session;
 
-/** Stores telemetry windows in batches and keeps each device's last-seen time and newest window current. */
+/**
+ * Stores telemetry windows in batches, one transaction per batch, once per (device, message id):
+ * windows already stored (a QoS 1 redelivery, an agent replaying what it holds unconfirmed) are
+ * found in the same transaction and reported as duplicates, not stored again; the unique constraint
+ * catches what two replicas race on (the caller retries, and the retry finds them). Keeps each
+ * device's last-seen time and newest window current with one JDBC batch of updates.
+ */
 @ApplicationScoped
 public class TelemetryIngest {
+    /** JDBC batch size for the inserts of one ingest batch. */
+    static final int JDBC_BATCH = 500;
 
-    public record Result(int stored, List<String> unknownDevices) {
+    /** A window that is committed after this call: stored now or found stored before. */
+    public record Committed(String deviceId, long seq, Long ackBase) {
+    }
+
+    public record Result(int stored, int duplicates, List<String> unknownDevices, List<Committed> committed) {
     }
 
     @Inject
@@ -30,17 +44,38 @@ public class TelemetryIngest {
 
     @Transactional
     public Result store(List<TelemetryWindow> windows, long receivedAt) {
-        Set<String> ids = new LinkedHashSet<>();
-        windows.forEach(w -> ids.add(w.deviceId()));
+        session.setJdbcBatchSize(JDBC_BATCH);
+        Set<String> ids = new TreeSet<>();
+        Set<String> messageIds = new HashSet<>();
+        windows.forEach(w -> {
+            ids.add(w.deviceId());
+            messageIds.add(w.id());
+        });
         Set<String> known = new HashSet<>(session.createSelectionQuery(
-                "select d.id from DeviceEntity d where d.id in :ids", String.class)
+                        "select d.id from DeviceEntity d where d.id in :ids", String.class)
                 .setParameter("ids", ids).getResultList());
+        Set<String> seen = new HashSet<>();
+        if (!known.isEmpty()) {
+            for (Object[] row : session.createSelectionQuery(
+                            "select t.deviceId, t.messageId from TelemetryWindowEntity t"
+                                    + " where t.deviceId in :ids and t.messageId in :mids", Object[].class)
+                    .setParameter("ids", known).setParameter("mids", messageIds).getResultList()) {
+                seen.add(key((String) row[0], (String) row[1]));
+            }
+        }
         List<String> unknown = new ArrayList<>();
+        List<Committed> committed = new ArrayList<>(windows.size());
         Map<String, TelemetryWindow> newest = new HashMap<>();
         int stored = 0;
+        int duplicates = 0;
         for (TelemetryWindow w : windows) {
             if (!known.contains(w.deviceId())) {
                 unknown.add(w.deviceId());
+                continue;
+            }
+            committed.add(new Committed(w.deviceId(), w.seq(), w.ackBase()));
+            if (!seen.add(key(w.deviceId(), w.id()))) {
+                duplicates++;
                 continue;
             }
             session.persist(TelemetryView.toEntity(w, receivedAt));
@@ -50,19 +85,44 @@ public class TelemetryIngest {
                 newest.merge(w.deviceId(), w, (a, b) -> b.windowEnd() >= a.windowEnd() ? b : a);
             }
         }
+        // Device rows in id order, so two replicas updating the same devices lock them in the same order.
+        Map<String, String> lastJson = new TreeMap<>();
         for (String id : known) {
             TelemetryWindow w = newest.get(id);
-            if (w == null) {
-                session.createMutationQuery("update DeviceEntity d set d.lastSeen = :now where d.id = :id")
-                        .setParameter("now", receivedAt).setParameter("id", id).executeUpdate();
-            } else {
-                session.createMutationQuery(
-                                "update DeviceEntity d set d.lastSeen = :now, d.lastTelemetry = :last where d.id = :id")
-                        .setParameter("now", receivedAt).setParameter("last", toJson(TelemetryView.of(w, receivedAt)))
-                        .setParameter("id", id).executeUpdate();
-            }
+            lastJson.put(id, w == null ? null : toJson(TelemetryView.of(w, receivedAt)));
         }
-        return new Result(stored, unknown);
+        session.flush();
+        session.doWork(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE device SET last_seen = ?, last_telemetry = COALESCE(?, last_telemetry),"
+                            + " online = CASE WHEN swept THEN TRUE ELSE online END, swept = FALSE WHERE id = ?")) {
+                for (Map.Entry<String, String> e : lastJson.entrySet()) {
+                    ps.setLong(1, receivedAt);
+                    if (e.getValue() == null) {
+                        ps.setNull(2, java.sql.Types.VARCHAR);
+                    } else {
+                        ps.setString(2, e.getValue());
+                    }
+                    ps.setString(3, e.getKey());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        });
+        return new Result(stored, duplicates, unknown, committed);
+    }
+
+    /** Seqs of a device stored above {@code after} up to {@code upTo} (for the cumulative acknowledgement). */
+    @Transactional
+    public List<Long> storedSeqs(String deviceId, long after, long upTo) {
+        return session.createSelectionQuery("select t.seq from TelemetryWindowEntity t where t.deviceId = :d"
+                        + " and t.seq > :after and t.seq <= :upTo order by t.seq", Long.class)
+                .setParameter("d", deviceId).setParameter("after", after).setParameter("upTo", upTo)
+                .setMaxResults(AckWatermarks.MAX_ABOVE).getResultList();
+    }
+
+    private static String key(String deviceId, String messageId) {
+        return deviceId + '\u0000' + messageId;
     }
 
     private String toJson(TelemetryView v) {

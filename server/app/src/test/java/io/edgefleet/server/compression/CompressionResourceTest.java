@@ -470,27 +470,53 @@ class CompressionResourceTest {
     @Test
     void jobsLeftRunningByAnEarlierProcessAreMarkedFailedAtStart() {
         long base = Api.upload("cj-restart", DemoModels.classifier(307));
-        String id = "restart-" + System.nanoTime();
-        QuarkusTransaction.requiringNew().run(() -> {
-            CompressionJobEntity e = new CompressionJobEntity();
-            e.id = id;
-            e.modelName = "cj-restart";
-            e.baseVersion = base;
-            e.recipe = "dynamic-int8";
-            e.params = "{}";
-            e.budgetOverall = 0.5;
-            e.budgetCohort = 1.0;
-            e.status = JobStatus.RUNNING;
-            e.progress = 0.4;
-            e.message = "evaluating";
-            e.createdAt = System.currentTimeMillis();
-            e.startedAt = e.createdAt;
-            session.persist(e);
-        });
+        String mine = persistRunning("restart-" + System.nanoTime(), "cj-restart", base, null);
+        String other = persistRunning("other-" + System.nanoTime(), "cj-restart", base, "another-replica");
         assertTrue(service.markInterrupted() >= 1);
-        api().get("/api/v1/compression-jobs/" + id).then().statusCode(200)
+        api().get("/api/v1/compression-jobs/" + mine).then().statusCode(200)
                 .body("status", equalTo("FAILED"))
                 .body("error", containsString("server restarted"))
                 .body("finishedAt", notNullValue());
+        // A replica on the same database restarting fails only the jobs it owned.
+        api().get("/api/v1/compression-jobs/" + other).then().statusCode(200).body("status", equalTo("RUNNING"));
+    }
+
+    @Test
+    void aJobIsClaimedOnceAndOnlyWhileQueued() {
+        long base = Api.upload("cj-claim", DemoModels.classifier(308));
+        String id = "claim-" + System.nanoTime();
+        QuarkusTransaction.requiringNew().run(() -> {
+            CompressionJobEntity e = job(id, "cj-claim", base, "someone");
+            e.status = JobStatus.QUEUED;
+            session.persist(e);
+        });
+        CompressionJobEntity claimed = QuarkusTransaction.requiringNew().call(() -> service.claim(id));
+        assertTrue(claimed != null && claimed.status == JobStatus.RUNNING);
+        assertTrue(QuarkusTransaction.requiringNew().call(() -> service.claim(id)) == null, "already running");
+        String owner = QuarkusTransaction.requiringNew().call(() -> session.find(CompressionJobEntity.class, id).owner);
+        assertTrue(owner != null && !owner.equals("someone"), "the claiming replica owns it: " + owner);
+    }
+
+    private String persistRunning(String id, String model, long base, String owner) {
+        QuarkusTransaction.requiringNew().run(() -> session.persist(job(id, model, base, owner)));
+        return id;
+    }
+
+    private static CompressionJobEntity job(String id, String model, long base, String owner) {
+        CompressionJobEntity e = new CompressionJobEntity();
+        e.id = id;
+        e.modelName = model;
+        e.baseVersion = base;
+        e.recipe = "dynamic-int8";
+        e.params = "{}";
+        e.budgetOverall = 0.5;
+        e.budgetCohort = 1.0;
+        e.status = JobStatus.RUNNING;
+        e.progress = 0.4;
+        e.message = "evaluating";
+        e.createdAt = System.currentTimeMillis();
+        e.startedAt = e.createdAt;
+        e.owner = owner;
+        return e;
     }
 }

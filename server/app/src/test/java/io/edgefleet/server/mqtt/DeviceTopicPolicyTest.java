@@ -28,6 +28,9 @@ class DeviceTopicPolicyTest {
     @CsvSource({
         "dev-1, gw, edgefleet/v1/devices/dev-1/cmd, true",
         "dev-1, gw, edgefleet/v1/devices/dev-2/cmd, false",
+        "dev-1, gw, edgefleet/v1/devices/dev-1/ack, true",
+        "dev-1, gw, edgefleet/v1/devices/dev-2/ack, false",
+        "dev-1, gw, edgefleet/v1/devices/+/ack, false",
         "dev-1, gw, edgefleet/v1/devices/+/cmd, false",
         "dev-1, gw, edgefleet/v1/devices/#, false",
         "dev-1, gw, edgefleet/v1/devices/dev-1/telemetry, false",

@@ -35,6 +35,9 @@ class InboundProcessorTest {
     @Inject
     InboundProcessor processor;
 
+    @Inject
+    io.edgefleet.server.telemetry.TelemetryAcks acks;
+
     private static Inbound in(Topics.Kind kind, String deviceId, Message m) {
         return new Inbound(kind, deviceId, CODEC.encode(m), System.currentTimeMillis());
     }
@@ -101,5 +104,71 @@ class InboundProcessorTest {
                 .body("[0].reason", equalTo("MALFORMED_PAYLOAD"))
                 .body("[0].deploymentId", nullValue());
         api().get("/api/v1/devices/ing-3/telemetry").then().body("$", hasSize(2));
+    }
+
+    @Test
+    void aWindowIsStoredOncePerMessageIdAndItsCopiesAreAcknowledgedAgain() {
+        Api.createClass("ing-dup");
+        Api.registerDevice("ing-4", "ing-dup");
+        TelemetryWindow w0 = window("ing-4", 0, 10_000, false);
+        TelemetryWindow w1 = window("ing-4", 1, 20_000, false);
+        long dupBefore = api().get("/api/v1/stats").jsonPath().getLong("duplicatesDropped");
+        // A copy inside one batch (QoS 1 redelivery) and one in a later batch (the agent's replay).
+        assertEquals(0, processor.process(List.of(in(Topics.Kind.TELEMETRY, "ing-4", w0),
+                in(Topics.Kind.TELEMETRY, "ing-4", w0), in(Topics.Kind.TELEMETRY, "ing-4", w1))).size());
+        assertEquals(0, processor.process(List.of(in(Topics.Kind.TELEMETRY, "ing-4", w1.asReplay(0L)))).size());
+        api().get("/api/v1/devices/ing-4/telemetry").then().body("$", hasSize(2));
+        assertEquals(dupBefore + 2, api().get("/api/v1/stats").jsonPath().getLong("duplicatesDropped"));
+        assertEquals(1, acks.acked("ing-4"), "the watermark covers both windows");
+    }
+
+    @Test
+    void theWatermarkWaitsForAMissingWindowUnlessTheAgentDroppedIt() {
+        Api.createClass("ing-gap");
+        Api.registerDevice("ing-5", "ing-gap");
+        TelemetryWindow w0 = window("ing-5", 0, 10_000, false);
+        TelemetryWindow w2 = window("ing-5", 2, 30_000, false).asReplay(0L);
+        processor.process(List.of(in(Topics.Kind.TELEMETRY, "ing-5", w0.asReplay(0L)),
+                in(Topics.Kind.TELEMETRY, "ing-5", w2)));
+        assertEquals(0, acks.acked("ing-5"), "seq 1 is missing");
+        // The agent says it no longer holds seq 1 (dropped, counted): the base moves past it.
+        processor.process(List.of(in(Topics.Kind.TELEMETRY, "ing-5", window("ing-5", 3, 40_000, false).asReplay(2L))));
+        assertEquals(3, acks.acked("ing-5"));
+    }
+
+    @Test
+    void theWillOfTheCurrentConnectionTakesADeviceOfflineAlthoughItIsOlder() {
+        Api.createClass("ing-will");
+        Api.registerDevice("ing-6", "ing-will");
+        long now = System.currentTimeMillis();
+        DeviceStatus will = new DeviceStatus(Protocol.VERSION, Protocol.newMessageId(), now - 5000, "ing-6",
+                DeviceStatus.State.OFFLINE, null, null, "a/1", "conn-7");
+        DeviceStatus online = new DeviceStatus(Protocol.VERSION, Protocol.newMessageId(), now - 4000, "ing-6",
+                DeviceStatus.State.ONLINE, null, null, "a/1", "conn-7");
+        processor.process(List.of(in(Topics.Kind.STATUS, "ing-6", online)));
+        api().get("/api/v1/devices/ing-6").then().body("online", equalTo(true));
+        processor.process(List.of(in(Topics.Kind.STATUS, "ing-6", will)));
+        api().get("/api/v1/devices/ing-6").then().body("online", equalTo(false));
+    }
+
+    @Test
+    void devicesArePagedWithAnOpaqueCursorAndFiltered() {
+        Api.createClass("ing-page");
+        for (int i = 0; i < 5; i++) {
+            Api.registerDevice("ing-page-" + i, "ing-page");
+        }
+        processor.process(List.of(in(Topics.Kind.STATUS, "ing-page-3",
+                status("ing-page-3", DeviceStatus.State.ONLINE, System.currentTimeMillis()))));
+        var first = api().get("/api/v1/devices?classId=ing-page&limit=2").then().statusCode(200)
+                .body("id", equalTo(List.of("ing-page-0", "ing-page-1"))).extract();
+        String cursor = first.header("X-Next-Cursor");
+        org.junit.jupiter.api.Assertions.assertNotNull(cursor);
+        var second = api().get("/api/v1/devices?classId=ing-page&limit=2&cursor=" + cursor).then()
+                .body("id", equalTo(List.of("ing-page-2", "ing-page-3"))).extract();
+        api().get("/api/v1/devices?classId=ing-page&limit=2&cursor=" + second.header("X-Next-Cursor")).then()
+                .body("id", equalTo(List.of("ing-page-4"))).header("X-Next-Cursor", nullValue());
+        api().get("/api/v1/devices?classId=ing-page&online=true").then().body("id", equalTo(List.of("ing-page-3")));
+        api().get("/api/v1/devices?limit=0").then().statusCode(400).body("error", equalTo("VALIDATION_FAILED"));
+        api().get("/api/v1/devices?cursor=nonsense").then().statusCode(400).body("error", equalTo("VALIDATION_FAILED"));
     }
 }

@@ -27,6 +27,7 @@ class MosquittoConfigRendererTest {
                 + "topic write edgefleet/v1/devices/dev-1/events\n"
                 + "topic write edgefleet/v1/devices/dev-1/telemetry\n"
                 + "topic read edgefleet/v1/devices/dev-1/cmd\n"
+                + "topic read edgefleet/v1/devices/dev-1/ack\n"
                 + "topic read edgefleet/v1/classes/gw/artifacts/#\n"));
         assertTrue(acl.contains("topic read edgefleet/v1/classes/cam/artifacts/#\n"));
         // every non-comment rule line belongs to a user block, none grants anonymous access

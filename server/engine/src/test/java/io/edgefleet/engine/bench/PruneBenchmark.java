@@ -47,9 +47,7 @@ import java.util.stream.IntStream;
  * Pruning benchmark: every variant is built and measured in this one process against the float model it came from.
  *
  * <pre>
- * ./mvnw -B -q -o -pl server/engine -Pbench test-compile exec:java \
- *     -Dexec.mainClass=io.edgefleet.engine.bench.PruneBenchmark -Dexec.classpathScope=test \
- *     -Dexec.cleanupDaemonThreads=false
+ * ./mvnw -B -q -pl server/engine -am -Pbench test -DskipTests -Dbench.main=io.edgefleet.engine.bench.PruneBenchmark
  * </pre>
  *
  * System properties: {@code bench.digits} (fixture directory, default: the shared fixtures beside the repository),
