@@ -265,6 +265,63 @@ public class MqttGateway implements MqttCallback {
         // no enhanced authentication
     }
 
+    /**
+     * The one path every command to a device takes (deploy, rollback, config): QoS 1 to the device's cmd
+     * topic, not retained, without waiting. The future completes when the broker acknowledged the publish and
+     * fails when it could not be sent or was refused, so callers can retry; nothing here blocks.
+     */
+    public java.util.concurrent.CompletableFuture<Void> sendCommand(String deviceId, io.edgefleet.protocol.Command command) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        String topic = Topics.cmd(deviceId);
+        try {
+            MqttAsyncClient c = client;
+            if (c == null || !c.isConnected()) {
+                throw new BrokerUnavailableException("the MQTT gateway is not connected to the broker at "
+                        + broker.connectUrl(), null);
+            }
+            c.publish(topic, message(codec.encode(command), false, Protocol.CONTENT_TYPE_JSON), null,
+                    new org.eclipse.paho.mqttv5.client.MqttActionListener() {
+                        @Override
+                        public void onSuccess(IMqttToken token) {
+                            try {
+                                checkReason(topic, token);
+                                done.complete(null);
+                            } catch (BrokerUnavailableException e) {
+                                done.completeExceptionally(e);
+                            }
+                        }
+
+                        @Override
+                        public void onFailure(IMqttToken token, Throwable e) {
+                            done.completeExceptionally(new BrokerUnavailableException("publish to " + topic + " failed: "
+                                    + e.getMessage(), e));
+                        }
+                    });
+        } catch (MqttException e) {
+            done.completeExceptionally(new BrokerUnavailableException("publish to " + topic + " failed: "
+                    + e.getMessage(), e));
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    /** {@link #sendCommand} and wait for the broker's acknowledgement. */
+    public void publishCommand(String deviceId, io.edgefleet.protocol.Command command) {
+        try {
+            sendCommand(deviceId, command).get(PUBLISH_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof BrokerUnavailableException b ? b
+                    : new BrokerUnavailableException("publish to " + Topics.cmd(deviceId) + " failed: " + e.getCause(), e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new BrokerUnavailableException("the broker did not acknowledge the command to " + deviceId
+                    + " within " + PUBLISH_TIMEOUT_MS + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BrokerUnavailableException("interrupted while publishing to " + deviceId, e);
+        }
+    }
+
     /** Publishes one JSON message at QoS 1 and waits for the broker's acknowledgement. */
     public void publishJson(String topic, Message message, boolean retained) {
         publish(topic, codec.encode(message), retained, Protocol.CONTENT_TYPE_JSON);
@@ -311,6 +368,10 @@ public class MqttGateway implements MqttCallback {
         if (c == null || !c.isConnected()) {
             throw new BrokerUnavailableException("the MQTT gateway is not connected to the broker at " + broker.connectUrl(), null);
         }
+        return c.publish(topic, message(payload, retained, contentType));
+    }
+
+    private static MqttMessage message(byte[] payload, boolean retained, String contentType) {
         MqttMessage m = new MqttMessage(payload);
         m.setQos(1);
         m.setRetained(retained);
@@ -319,7 +380,7 @@ public class MqttGateway implements MqttCallback {
             props.setContentType(contentType);
             m.setProperties(props);
         }
-        return c.publish(topic, m);
+        return m;
     }
 
     private static void checkReason(String topic, IMqttToken token) {
