@@ -45,16 +45,44 @@ public final class ServerProcess implements AutoCloseable {
      * @param env        extra environment (database settings)
      */
     public static ServerProcess start(String name, Map<String, String> properties, Map<String, String> env) {
+        try {
+            return start(name, properties, env, Files.createTempDirectory("edgefleet-server-" + name + "-"), Net.freePort(),
+                    "it-" + MosquittoBroker.randomSecret());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the server", e);
+        }
+    }
+
+    /** Starts the server again on the data directory, port and token of one that was killed ({@link #kill()}). */
+    public ServerProcess restart(Map<String, String> properties, Map<String, String> env) {
+        if (process.isAlive()) {
+            throw new IllegalStateException("server " + name + " is still running");
+        }
+        return start(name + "-restarted", properties, env, dataDir, port, token);
+    }
+
+    /** SIGKILL, as a power cut or the OOM killer would: no shutdown hook runs; the data directory is kept. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("server " + name + " did not die");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        Log.info("server " + name + " killed (SIGKILL)");
+    }
+
+    private static ServerProcess start(String name, Map<String, String> properties, Map<String, String> env, Path dataDir,
+                                       int port, String token) {
         Path jar = Repo.serverJar();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("The packaged server is missing: " + jar + "\nBuild it first: "
                     + "./mvnw -B -q -o -pl server/app package -DskipTests   (or run ./mvnw verify from the repository root)");
         }
         try {
-            Path dataDir = Files.createTempDirectory("edgefleet-server-" + name + "-");
-            int port = Net.freePort();
-            String token = "it-" + MosquittoBroker.randomSecret();
-
             Map<String, String> props = new LinkedHashMap<>();
             props.put("edgefleet.data-dir", dataDir.toString());
             props.put("edgefleet.api.token", token);

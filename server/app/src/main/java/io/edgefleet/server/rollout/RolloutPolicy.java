@@ -154,11 +154,11 @@ public record RolloutPolicy(
                 minWindows);
 
         Abort a = abort == null ? new Abort(null, null, null) : abort;
-        List<FailureType> types = a.failureTypes() == null || a.failureTypes().isEmpty()
-                ? List.of(FailureType.ALL) : List.copyOf(new LinkedHashSet<>(a.failureTypes()));
-        if (types.contains(null)) {
+        if (a.failureTypes() != null && a.failureTypes().stream().anyMatch(java.util.Objects::isNull)) {
             throw new InvalidPolicyException("policy.abort.failureTypes", "contains an empty entry");
         }
+        List<FailureType> types = a.failureTypes() == null || a.failureTypes().isEmpty()
+                ? List.of(FailureType.ALL) : List.copyOf(new LinkedHashSet<>(a.failureTypes()));
         int minExecuted = a.minNumberOfExecutedThings() == null ? 1 : a.minNumberOfExecutedThings();
         if (minExecuted < 1) {
             throw new InvalidPolicyException("policy.abort.minNumberOfExecutedThings",

@@ -199,11 +199,13 @@ public class WaveDriver {
             if (d instanceof Decision.Refuse r) {
                 throw new ApiException(ErrorCode.CONFLICT, "deployment " + id + ": " + r.reason());
             } else if (d instanceof Decision.DispatchWave w) {
-                session.createMutationQuery("update DeploymentTargetEntity t set t.dueAt = :due where t.deploymentId = :id"
-                                + " and t.wave <= :wave and t.dueAt is null and t.state = :pending")
+                int started = session.createMutationQuery("update DeploymentTargetEntity t set t.dueAt = :due"
+                                + " where t.deploymentId = :id and t.wave <= :wave and t.dueAt is null and t.state = :pending")
                         .setParameter("due", now + policy.targetTimeoutSeconds() * 1000).setParameter("id", id)
                         .setParameter("wave", w.wave()).setParameter("pending", TargetState.PENDING).executeUpdate();
-                LOG.infof("Deployment %s: wave %d of %d starts", id, w.wave(), dep.waveCount);
+                if (started > 0) {
+                    LOG.infof("Deployment %s: wave %d of %d starts (%d target(s))", id, w.wave(), dep.waveCount, started);
+                }
                 after.add(() -> submit(worker, "dispatch " + id, () -> dispatch(id, null)));
             } else if (d instanceof Decision.AddTarget a) {
                 after.addAll(addTarget(dep, policy, a, now));
