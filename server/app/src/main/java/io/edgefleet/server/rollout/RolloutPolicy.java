@@ -147,8 +147,8 @@ public record RolloutPolicy(
             throw new InvalidPolicyException("policy.gates.tolerancePercent", "must be in [0, 1000] (got " + tol + ")");
         }
         int minWindows = g.minWindows() == null ? 1 : g.minWindows();
-        if (minWindows < 1 || minWindows > 1000) {
-            throw new InvalidPolicyException("policy.gates.minWindows", "must be in [1, 1000] (got " + minWindows + ")");
+        if (minWindows < 0 || minWindows > 1000) {
+            throw new InvalidPolicyException("policy.gates.minWindows", "must be in [0, 1000] (got " + minWindows + ")");
         }
         g = new Gates(g.latency() == null || g.latency(), maxErr, g.energy() == null || g.energy(), g.maxDrift(), tol,
                 minWindows);

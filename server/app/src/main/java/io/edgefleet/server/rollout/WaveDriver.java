@@ -92,6 +92,7 @@ public class WaveDriver {
     }
 
     void onStop(@Observes @Priority(50) ShutdownEvent event) {
+        later.shutdownNow();
         for (ExecutorService e : List.of(worker, urgent, marker)) {
             e.shutdown();
         }
@@ -537,10 +538,14 @@ public class WaveDriver {
     // ---------------------------------------------------------------- gates
 
     record GateInput(List<String> devices, List<String> others, String model, long version, long waveStartedAt,
-                     WaveGates.ClassSlo slo, RolloutPolicy.Gates gates) {
+                     WaveGates.ClassSlo slo, RolloutPolicy.Gates gates, long waitUntil) {
     }
 
-    private void evaluateGates(String deploymentId, Decision.EvaluateGates g) {
+    private final java.util.concurrent.ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor(
+            r -> daemon(r, "edgefleet-rollout-later"));
+
+    private void evaluateGates(String deploymentId, Decision.EvaluateGates gate) {
+        Decision.EvaluateGates g = gate;
         GateInput in = QuarkusTransaction.requiringNew().call(() -> {
             DeploymentEntity d = session.find(DeploymentEntity.class, deploymentId);
             if (d == null) {
@@ -548,18 +553,18 @@ public class WaveDriver {
             }
             List<String> devices = session.createSelectionQuery("select t.deviceId from DeploymentTargetEntity t"
                             + " where t.deploymentId = :id and t.wave = :w and t.state = :c", String.class)
-                    .setParameter("id", deploymentId).setParameter("w", g.wave())
+                    .setParameter("id", deploymentId).setParameter("w", gate.wave())
                     .setParameter("c", TargetState.COMMITTED).getResultList();
             List<String> others = session.createSelectionQuery("select t.deviceId from DeploymentTargetEntity t"
                             + " where t.deploymentId = :id and t.wave > :w", String.class)
-                    .setParameter("id", deploymentId).setParameter("w", g.wave()).setMaxResults(1000).getResultList();
+                    .setParameter("id", deploymentId).setParameter("w", gate.wave()).setMaxResults(1000).getResultList();
             // Several classes: the strictest SLO of the wave's devices applies.
             Double p95 = null;
             Double energy = null;
             for (Object[] r : session.createSelectionQuery("select distinct c.sloP95LatencyMs, c.sloMaxEnergyMj from"
                             + " DeviceClassEntity c where c.id in (select t.classId from DeploymentTargetEntity t where"
                             + " t.deploymentId = :id and t.wave = :w)", Object[].class)
-                    .setParameter("id", deploymentId).setParameter("w", g.wave()).getResultList()) {
+                    .setParameter("id", deploymentId).setParameter("w", gate.wave()).getResultList()) {
                 double cp = ((Number) r[0]).doubleValue();
                 p95 = p95 == null ? cp : Math.min(p95, cp);
                 if (r[1] != null) {
@@ -568,13 +573,29 @@ public class WaveDriver {
                 }
             }
             long started = d.waveStartedAt == null ? d.createdAt : d.waveStartedAt;
+            RolloutPolicy policy = policyOf(d);
             return new GateInput(devices, others, d.modelName, d.modelVersion, started, new WaveGates.ClassSlo(p95, energy),
-                    policyOf(d).gates());
+                    policy.gates(), gate.fromMs() + (policy.soakSeconds() + policy.targetTimeoutSeconds()) * 1000);
         });
         if (in == null) {
             return;
         }
-        WindowSummary after = telemetry.summarize(in.devices(), in.model(), in.version(), g.fromMs(), g.toMs());
+        long now = System.currentTimeMillis();
+        WindowSummary after = telemetry.summarize(in.devices(), in.model(), in.version(), g.fromMs(), now);
+        if (after.windows() < in.gates().minWindows() && now < in.waitUntil()) {
+            // Telemetry of the soak has not arrived (yet): judging nothing would let the wave through unseen.
+            // Keep soaking and look again; after targetTimeoutSeconds the gates are judged on what there is.
+            LOG.infof("Deployment %s wave %d: %d telemetry window(s) of the new version, %d needed; gates wait",
+                    deploymentId, g.wave(), after.windows(), in.gates().minWindows());
+            try {
+                later.schedule(() -> submit(worker, "gates " + deploymentId, () -> evaluateGates(deploymentId, gate)),
+                        2, TimeUnit.SECONDS);
+            } catch (RejectedExecutionException stopping) {
+                LOG.debug("gate re-evaluation skipped: shutting down");
+            }
+            return;
+        }
+        g = new Decision.EvaluateGates(g.wave(), g.fromMs(), now);
         long span = Math.max(60_000, g.toMs() - g.fromMs());
         WindowSummary before = telemetry.summarize(in.devices(), null, null, in.waveStartedAt() - span, in.waveStartedAt());
         if (before.isEmpty() && !in.others().isEmpty()) {
@@ -582,18 +603,19 @@ public class WaveDriver {
         }
         List<WaveMachine.GateResult> results = WaveGates.judge(in.gates(), in.slo(), after, before);
         LOG.infof("Deployment %s wave %d gates: %s", deploymentId, g.wave(), results);
+        Decision.EvaluateGates judged = g;
         List<After> next = QuarkusTransaction.requiringNew().call(() -> {
             DeploymentEntity dep = session.find(DeploymentEntity.class, deploymentId, LockModeType.PESSIMISTIC_WRITE);
             if (dep == null) {
                 return List.<After>of();
             }
             Map<String, Object> view = new LinkedHashMap<>();
-            view.put("wave", g.wave());
-            view.put("fromMs", g.fromMs());
-            view.put("toMs", g.toMs());
+            view.put("wave", judged.wave());
+            view.put("fromMs", judged.fromMs());
+            view.put("toMs", judged.toMs());
             view.put("results", results);
             dep.gateResults = toJson(view);
-            return step(dep, new Event.GatesEvaluated(g.wave(), results), System.currentTimeMillis());
+            return step(dep, new Event.GatesEvaluated(judged.wave(), results), System.currentTimeMillis());
         });
         runAll(next);
     }
