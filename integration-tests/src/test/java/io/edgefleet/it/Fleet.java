@@ -26,17 +26,20 @@ public final class Fleet implements AutoCloseable {
     private final String name;
     private final TestDatabase database;
     private final TestBroker broker;
-    private final ServerProcess server;
+    private ServerProcess server;
+    private final Map<String, String> serverProperties;
     private final Api api;
     private final Map<String, Agent> agents = new LinkedHashMap<>();
     private final List<Path> agentDirs = new ArrayList<>();
     private final List<ServerProcess> replicas = new ArrayList<>();
 
-    private Fleet(String name, TestDatabase database, TestBroker broker, ServerProcess server) {
+    private Fleet(String name, TestDatabase database, TestBroker broker, ServerProcess server,
+                  Map<String, String> serverProperties) {
         this.name = name;
         this.database = database;
         this.broker = broker;
         this.server = server;
+        this.serverProperties = serverProperties;
         this.api = server.api();
     }
 
@@ -59,7 +62,7 @@ public final class Fleet implements AutoCloseable {
             Map<String, String> props = new LinkedHashMap<>(broker.serverProperties());
             props.putAll(extraServerProperties);
             ServerProcess server = ServerProcess.start(name, props, db.serverEnv());
-            return new Fleet(name, db, broker, server);
+            return new Fleet(name, db, broker, server, props);
         } catch (RuntimeException | Error e) {
             if (broker != null) {
                 broker.close();
@@ -96,6 +99,15 @@ public final class Fleet implements AutoCloseable {
 
     public ServerProcess server() {
         return server;
+    }
+
+    /**
+     * Kills the server with SIGKILL and starts it again on the same data directory, database, broker, port and
+     * token, so {@link #api()} keeps working; returns once the restarted server is ready.
+     */
+    public void killAndRestartServer() {
+        server.kill();
+        server.restart();
     }
 
     /** Registers devices, then lets the broker accept their credentials (one reload for all of them). */

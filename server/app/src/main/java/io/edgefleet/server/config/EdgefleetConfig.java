@@ -52,6 +52,8 @@ public interface EdgefleetConfig {
         java.time.Duration sweepInterval();
     }
 
+    Rollout rollout();
+
     interface Db {
         /** {@code h2} (embedded file database) or {@code postgresql}; defaults to postgresql when a URL is set. */
         Optional<String> kind();
@@ -196,5 +198,25 @@ public interface EdgefleetConfig {
         /** Seed a demo device class and model when the model registry is empty. */
         @WithDefault("false")
         boolean enabled();
+    }
+
+    interface Rollout {
+        /**
+         * Commands (deploy, rollback) unacknowledged by the broker at once. Keep it below the broker's receive
+         * maximum (Mosquitto's max_inflight_messages, 20 in deploy/mosquitto) minus what artifact streaming uses.
+         */
+        @WithName("dispatch-window")
+        @WithDefault("16")
+        int dispatchWindow();
+
+        /** First retry delay of a command the broker did not acknowledge; doubles per failure. */
+        @WithName("retry-initial-backoff-ms")
+        @WithDefault("200")
+        long retryInitialBackoffMs();
+
+        /** Longest delay between two retries of one command. */
+        @WithName("retry-max-backoff-ms")
+        @WithDefault("5000")
+        long retryMaxBackoffMs();
     }
 }

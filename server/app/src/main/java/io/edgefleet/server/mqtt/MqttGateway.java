@@ -324,17 +324,64 @@ public class MqttGateway implements MqttCallback {
     }
 
     /**
-     * The one way a command reaches a device: signed here for exactly that device with the manifest
-     * key and an expiry (promise 3), then published at QoS 1 on its cmd topic. Agents refuse anything
-     * on their cmd topic that did not pass through this method.
-     *
-     * @return the command as sent, signed
+     * The one path every command to a device takes (deploy, rollback, config): signed here for exactly that
+     * device with the manifest key and an expiry (promise 3; agents refuse anything on their cmd topic that did
+     * not pass through here), then QoS 1 to the device's cmd topic, not retained, without waiting. A retry
+     * signs again with a fresh expiry under the same command id, so the agent still runs it once. The future completes when the broker acknowledged the publish and
+     * fails when it could not be sent or was refused, so callers can retry; nothing here blocks.
      */
-    public Command publishCommand(String deviceId, Command unsigned) {
-        Command signed = signingKeys.signer().sign(unsigned, deviceId,
-                System.currentTimeMillis() + config.signing().commandTtl().toMillis());
-        publishJson(Topics.cmd(deviceId), signed, false);
-        return signed;
+    public java.util.concurrent.CompletableFuture<Void> sendCommand(String deviceId, Command command) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        String topic = Topics.cmd(deviceId);
+        try {
+            Command signed = signingKeys.signer().sign(command, deviceId,
+                    System.currentTimeMillis() + config.signing().commandTtl().toMillis());
+            MqttAsyncClient c = client;
+            if (c == null || !c.isConnected()) {
+                throw new BrokerUnavailableException("the MQTT gateway is not connected to the broker at "
+                        + broker.connectUrl(), null);
+            }
+            c.publish(topic, message(codec.encode(signed), false, Protocol.CONTENT_TYPE_JSON), null,
+                    new org.eclipse.paho.mqttv5.client.MqttActionListener() {
+                        @Override
+                        public void onSuccess(IMqttToken token) {
+                            try {
+                                checkReason(topic, token);
+                                done.complete(null);
+                            } catch (BrokerUnavailableException e) {
+                                done.completeExceptionally(e);
+                            }
+                        }
+
+                        @Override
+                        public void onFailure(IMqttToken token, Throwable e) {
+                            done.completeExceptionally(new BrokerUnavailableException("publish to " + topic + " failed: "
+                                    + e.getMessage(), e));
+                        }
+                    });
+        } catch (MqttException e) {
+            done.completeExceptionally(new BrokerUnavailableException("publish to " + topic + " failed: "
+                    + e.getMessage(), e));
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    /** {@link #sendCommand} and wait for the broker's acknowledgement. */
+    public void publishCommand(String deviceId, Command command) {
+        try {
+            sendCommand(deviceId, command).get(PUBLISH_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof BrokerUnavailableException b ? b
+                    : new BrokerUnavailableException("publish to " + Topics.cmd(deviceId) + " failed: " + e.getCause(), e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new BrokerUnavailableException("the broker did not acknowledge the command to " + deviceId
+                    + " within " + PUBLISH_TIMEOUT_MS + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BrokerUnavailableException("interrupted while publishing to " + deviceId, e);
+        }
     }
 
     /** Publishes one JSON message at QoS 1 and waits for the broker's acknowledgement. */
@@ -383,6 +430,10 @@ public class MqttGateway implements MqttCallback {
         if (c == null || !c.isConnected()) {
             throw new BrokerUnavailableException("the MQTT gateway is not connected to the broker at " + broker.connectUrl(), null);
         }
+        return c.publish(topic, message(payload, retained, contentType));
+    }
+
+    private static MqttMessage message(byte[] payload, boolean retained, String contentType) {
         MqttMessage m = new MqttMessage(payload);
         m.setQos(1);
         m.setRetained(retained);
@@ -391,7 +442,7 @@ public class MqttGateway implements MqttCallback {
             props.setContentType(contentType);
             m.setProperties(props);
         }
-        return c.publish(topic, m);
+        return m;
     }
 
     private static void checkReason(String topic, IMqttToken token) {

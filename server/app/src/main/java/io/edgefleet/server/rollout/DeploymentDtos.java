@@ -19,13 +19,25 @@ public final class DeploymentDtos {
     private DeploymentDtos() {
     }
 
-    /** Exactly one of {@code classId} and {@code deviceIds}. */
+    /**
+     * The target is {@code classId} (optionally narrowed by {@code tags}), {@code tags} alone, or {@code deviceIds}.
+     * Without {@code policy} every target gets the model at once (no waves, no halt rule); with one, its fields
+     * left out take the defaults of docs/rollouts.md.
+     */
     public record CreateDeploymentRequest(
             @NotBlank String model,
             @NotNull @Positive Long version,
             String classId,
             @Size(max = 10_000) List<@NotBlank String> deviceIds,
-            @Valid HealthRequest health) {
+            @Valid HealthRequest health,
+            @Size(max = 20) List<@NotBlank @Size(max = 64) String> tags,
+            RolloutPolicy policy) {
+
+        /** The shape before waves, kept for callers that build requests in code. */
+        public CreateDeploymentRequest(String model, Long version, String classId, List<String> deviceIds,
+                                       HealthRequest health) {
+            this(model, version, classId, deviceIds, health, null, null);
+        }
     }
 
     /** Any field left out is taken from the target's device class SLO or the defaults. */
@@ -41,20 +53,23 @@ public final class DeploymentDtos {
     }
 
     public record TargetView(String deviceId, String classId, TargetState state, String reason, String detail,
-                             Long sentAt, long updatedAt) {
+                             Long sentAt, long updatedAt, int wave) {
         static TargetView of(DeploymentTargetEntity t) {
-            return new TargetView(t.deviceId, t.classId, t.state, t.reason, t.detail, t.sentAt, t.updatedAt);
+            return new TargetView(t.deviceId, t.classId, t.state, t.reason, t.detail, t.sentAt, t.updatedAt, t.wave);
         }
     }
 
-    public record Summary(int pending, int inProgress, int committed, int rolledBack, int failed) {
+    public record Summary(int pending, int inProgress, int committed, int rolledBack, int failed, int timedOut,
+                          int cancelled) {
         static Summary of(Map<TargetState, Long> counts) {
             return new Summary(
                     (int) (counts.getOrDefault(TargetState.PENDING, 0L) + counts.getOrDefault(TargetState.SENT, 0L)),
                     (int) (counts.getOrDefault(TargetState.DOWNLOADING, 0L) + counts.getOrDefault(TargetState.ACTIVATED, 0L)),
                     (int) (long) counts.getOrDefault(TargetState.COMMITTED, 0L),
                     (int) (long) counts.getOrDefault(TargetState.ROLLED_BACK, 0L),
-                    (int) (long) counts.getOrDefault(TargetState.FAILED, 0L));
+                    (int) (long) counts.getOrDefault(TargetState.FAILED, 0L),
+                    (int) (long) counts.getOrDefault(TargetState.TIMED_OUT, 0L),
+                    (int) (long) counts.getOrDefault(TargetState.CANCELLED, 0L));
         }
 
         static Summary of(List<DeploymentTargetEntity> targets) {
@@ -80,23 +95,62 @@ public final class DeploymentDtos {
             long createdAt,
             long updatedAt,
             List<TargetView> targets,
-            Summary summary) {
+            Summary summary,
+            List<String> tags,
+            RolloutPolicy policy,
+            WavesView waves,
+            HaltView halt,
+            Object gates,
+            Long endedAt) {
 
-        /** With every target. */
-        static DeploymentView of(DeploymentEntity d, List<DeploymentTargetEntity> targets) {
-            return of(d, targets.stream().map(TargetView::of).toList(), Summary.of(targets));
+        /** With every target, the per-wave tally and the policy. */
+        static DeploymentView of(DeploymentEntity d, List<DeploymentTargetEntity> targets, WaveMachine.Progress progress,
+                                 RolloutPolicy policy) {
+            List<WaveView> perWave = new java.util.ArrayList<>();
+            for (int w = 1; w <= d.waveCount; w++) {
+                WaveMachine.Tally t = progress.wave(w);
+                perWave.add(new WaveView(w, t.total() + t.superseded(), t.pending(), t.inFlight(), t.committed(),
+                        t.rolledBack(), t.failed() + t.superseded(), t.timedOut(), t.cancelled()));
+            }
+            WavesView waves = new WavesView(d.waveCurrent, d.waveCount, d.status.terminal() ? null : d.wavePhase,
+                    d.waveStartedAt, d.soakStartedAt, d.pausedAt, perWave);
+            return of(d, targets.stream().map(TargetView::of).toList(), Summary.of(targets), d.policy == null ? null : policy,
+                    waves);
         }
 
         /** Summary only, for listings. */
         static DeploymentView of(DeploymentEntity d, Map<TargetState, Long> counts) {
-            return of(d, null, Summary.of(counts));
+            return of(d, null, Summary.of(counts), null, new WavesView(d.waveCurrent, d.waveCount,
+                    d.status.terminal() ? null : d.wavePhase, d.waveStartedAt, d.soakStartedAt, d.pausedAt, null));
         }
 
-        private static DeploymentView of(DeploymentEntity d, List<TargetView> targets, Summary summary) {
+        private static DeploymentView of(DeploymentEntity d, List<TargetView> targets, Summary summary,
+                                         RolloutPolicy policy, WavesView waves) {
+            HaltView halt = d.haltRule == null ? null
+                    : new HaltView(d.haltRule, d.haltDetail, WaveDriver.fromJson(d.haltDevices, Object.class));
             return new DeploymentView(d.id, d.modelName, d.modelVersion, d.sha256, d.size, d.targetClassId, d.status,
                     new HealthView(d.healthMaxP95LatencyMs, d.healthMaxErrorRate, d.healthWindows, d.healthMinInferences),
-                    d.rollbackReason, d.createdAt, d.updatedAt, targets, summary);
+                    d.rollbackReason, d.createdAt, d.updatedAt, targets, summary,
+                    d.targetTags == null ? null : List.of(d.targetTags.split(",")), policy, waves, halt,
+                    WaveDriver.fromJson(d.gateResults, Object.class), d.endedAt);
         }
+    }
+
+    /** Where the deployment is: wave {@code current} of {@code count}; phase DEPLOYING, SOAKING or GATING while running. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record WavesView(int current, int count, WaveMachine.Phase phase, Long startedAt, Long soakStartedAt,
+                            Long pausedAt, List<WaveView> waves) {
+    }
+
+    public record WaveView(int wave, long size, long pending, long inProgress, long committed, long rolledBack,
+                           long failed, long timedOut, long cancelled) {
+    }
+
+    /** Why a deployment halted: the rule, its numbers, and the devices sent back or stopped. */
+    public record HaltView(String rule, String detail, Object devices) {
+    }
+
+    public record AbortRequest(@Size(max = 1000) String reason) {
     }
 
     public record RollbackRequest(@Size(max = 1000) String reason) {

@@ -40,8 +40,57 @@ public class DeploymentEntity {
     public String rollbackReason;
     @Column(name = "rollback_requested_at")
     public Long rollbackRequestedAt;
+    /** The resolved {@link RolloutPolicy} as JSON; null for deployments made before waves existed. */
+    public String policy;
+    /** Comma-separated tags the target selects on (with targetClassId), for devices that join later. */
+    @Column(name = "target_tags")
+    public String targetTags;
+    @Column(name = "wave_current")
+    public int waveCurrent = 1;
+    @Column(name = "wave_count")
+    public int waveCount = 1;
+    @Enumerated(EnumType.STRING)
+    @Column(name = "wave_phase")
+    public WaveMachine.Phase wavePhase = WaveMachine.Phase.DEPLOYING;
+    @Column(name = "wave_started_at")
+    public Long waveStartedAt;
+    @Column(name = "soak_started_at")
+    public Long soakStartedAt;
+    @Column(name = "paused_at")
+    public Long pausedAt;
+    @Column(name = "halt_rule")
+    public String haltRule;
+    @Column(name = "halt_detail")
+    public String haltDetail;
+    /** JSON array of the device ids a halt sent back or stopped. */
+    @Column(name = "halt_devices")
+    public String haltDevices;
+    /** JSON of the last gate evaluation. */
+    @Column(name = "gate_results")
+    public String gateResults;
+    @Column(name = "ended_at")
+    public Long endedAt;
     @Column(name = "created_at")
     public long createdAt;
     @Column(name = "updated_at")
     public long updatedAt;
+
+    WaveMachine.State machineState() {
+        return new WaveMachine.State(status, waveCurrent, waveCount, wavePhase,
+                waveStartedAt == null ? createdAt : waveStartedAt, soakStartedAt, pausedAt);
+    }
+
+    void apply(WaveMachine.State s, long now) {
+        if (s.status() != status && s.status().terminal() && endedAt == null) {
+            endedAt = now;
+        }
+        status = s.status();
+        waveCurrent = s.wave();
+        waveCount = s.waveCount();
+        wavePhase = s.phase();
+        waveStartedAt = s.waveStartedAt();
+        soakStartedAt = s.soakStartedAt();
+        pausedAt = s.pausedAt();
+        updatedAt = now;
+    }
 }

@@ -52,6 +52,27 @@ public class DeploymentResource {
         return rollouts.get(id);
     }
 
+    /** Holds the deployment: no new wave, no new commands; devices already sent go on. 409 unless IN_PROGRESS. */
+    @POST
+    @Path("/{id}/pause")
+    public DeploymentView pause(@PathParam("id") String id) {
+        return rollouts.pause(id);
+    }
+
+    /** Continues a PAUSED deployment where it stopped. */
+    @POST
+    @Path("/{id}/resume")
+    public DeploymentView resume(@PathParam("id") String id) {
+        return rollouts.resume(id);
+    }
+
+    /** Halts the deployment (ABORTED): devices that activated it roll back, the others are cancelled. */
+    @POST
+    @Path("/{id}/abort")
+    public DeploymentView abort(@PathParam("id") String id, @Valid DeploymentDtos.AbortRequest request) {
+        return rollouts.abort(id, request == null ? null : request.reason());
+    }
+
     @POST
     @Path("/{id}/rollback")
     public Response rollback(@PathParam("id") String id, @Valid RollbackRequest request) {

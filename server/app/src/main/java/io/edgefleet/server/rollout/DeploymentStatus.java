@@ -1,10 +1,17 @@
 package io.edgefleet.server.rollout;
 
 /**
- * IN_PROGRESS while any target is not terminal; COMPLETED when all committed; PARTIAL when some
- * committed and some failed or rolled back; ROLLED_BACK when the operator rolled it back or every
- * target that finished without committing rolled back; FAILED when every target failed.
+ * IN_PROGRESS while a wave runs; PAUSED when the operator paused it (devices already sent go on, no new wave
+ * starts). Once every wave ran: COMPLETED when all committed; PARTIAL when some committed and some failed,
+ * rolled back or timed out; ROLLED_BACK when none committed and some rolled back; TIMED_OUT when none
+ * committed and some timed out; FAILED when every target failed. ROLLED_BACK is also the end of an operator
+ * rollback. ABORTED: the deployment halted itself (abort rule, success condition, telemetry gate) or the
+ * operator aborted it; the devices it touched were sent back to their previous model.
  */
 public enum DeploymentStatus {
-    IN_PROGRESS, COMPLETED, PARTIAL, ROLLED_BACK, FAILED
+    IN_PROGRESS, COMPLETED, PARTIAL, ROLLED_BACK, FAILED, PAUSED, ABORTED, TIMED_OUT;
+
+    public boolean terminal() {
+        return this != IN_PROGRESS && this != PAUSED;
+    }
 }

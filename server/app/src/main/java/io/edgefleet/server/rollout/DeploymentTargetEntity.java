@@ -40,4 +40,14 @@ public class DeploymentTargetEntity {
     public Long sentAt;
     @Column(name = "updated_at")
     public long updatedAt;
+    /** 1 = the canary wave. */
+    public int wave = 1;
+    /** When the target ends TIMED_OUT if it has not finished; set when its wave starts. */
+    @Column(name = "due_at")
+    public Long dueAt;
+    /** A halt or rollback decided this device goes back; cleared once the broker acknowledged the command. */
+    @Column(name = "rollback_due")
+    public boolean rollbackDue;
+    @Column(name = "rollback_command_id")
+    public String rollbackCommandId;
 }

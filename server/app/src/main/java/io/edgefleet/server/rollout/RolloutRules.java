@@ -20,11 +20,15 @@ public final class RolloutRules {
         TargetState next = switch (event) {
             case DEPLOY_RECEIVED, DOWNLOAD_PROGRESS, DOWNLOADED, VERIFIED ->
                     current == TargetState.PENDING || current == TargetState.SENT ? TargetState.DOWNLOADING : null;
-            case ACTIVATED -> current.ordinal() < TargetState.ACTIVATED.ordinal() ? TargetState.ACTIVATED : null;
+            // A device that answers after its target timed out runs the model all the same: follow it.
+            case ACTIVATED -> current.ordinal() < TargetState.ACTIVATED.ordinal() || current == TargetState.TIMED_OUT
+                    ? TargetState.ACTIVATED : null;
             // A lost ACTIVATED event must not block the commit from counting.
-            case COMMITTED -> current.ordinal() < TargetState.COMMITTED.ordinal() ? TargetState.COMMITTED : null;
+            case COMMITTED -> current.ordinal() < TargetState.COMMITTED.ordinal() || current == TargetState.TIMED_OUT
+                    ? TargetState.COMMITTED : null;
             // Rolling back is possible after a commit too (operator request, a later health breach).
-            case ROLLED_BACK -> !current.terminal() || current == TargetState.COMMITTED ? TargetState.ROLLED_BACK : null;
+            case ROLLED_BACK -> !current.terminal() || current == TargetState.COMMITTED || current == TargetState.TIMED_OUT
+                    ? TargetState.ROLLED_BACK : null;
             case DEPLOY_FAILED -> !current.terminal() ? TargetState.FAILED : null;
             // A rejected deploy fails the target; a rejected rollback of a running model leaves it as it is.
             case COMMAND_REJECTED -> !current.terminal() && !current.rollbackApplies() ? TargetState.FAILED : null;
@@ -59,6 +63,9 @@ public final class RolloutRules {
         if (committed > 0) {
             return DeploymentStatus.PARTIAL;
         }
-        return counts.getOrDefault(TargetState.ROLLED_BACK, 0L) > 0 ? DeploymentStatus.ROLLED_BACK : DeploymentStatus.FAILED;
+        if (counts.getOrDefault(TargetState.ROLLED_BACK, 0L) > 0) {
+            return DeploymentStatus.ROLLED_BACK;
+        }
+        return counts.getOrDefault(TargetState.TIMED_OUT, 0L) > 0 ? DeploymentStatus.TIMED_OUT : DeploymentStatus.FAILED;
     }
 }

@@ -1,21 +1,18 @@
 package io.edgefleet.server.rollout;
 
-import io.edgefleet.protocol.ArtifactRef;
 import io.edgefleet.protocol.Command;
 import io.edgefleet.protocol.DeviceEvent;
 import io.edgefleet.protocol.HealthPolicy;
-import io.edgefleet.protocol.ModelRef;
 import io.edgefleet.protocol.ReasonCode;
 import io.edgefleet.protocol.Topics;
+import io.edgefleet.server.api.ApiError;
 import io.edgefleet.server.api.ApiException;
 import io.edgefleet.server.api.ErrorCode;
 import io.edgefleet.server.device.DeviceEntity;
-import io.edgefleet.server.device.DeviceEventEntity;
 import io.edgefleet.server.deviceclass.DeviceClassEntity;
 import io.edgefleet.server.deviceclass.DeviceClassService;
 import io.edgefleet.server.model.ModelService;
 import io.edgefleet.server.model.ModelVersionEntity;
-import io.edgefleet.server.mqtt.BrokerConnected;
 import io.edgefleet.server.mqtt.MqttGateway;
 import io.edgefleet.server.rollout.DeploymentDtos.CreateDeploymentRequest;
 import io.edgefleet.server.rollout.DeploymentDtos.DeploymentView;
@@ -23,13 +20,8 @@ import io.edgefleet.server.rollout.DeploymentDtos.DeviceRollbackResult;
 import io.edgefleet.server.rollout.DeploymentDtos.RollbackResult;
 import io.edgefleet.server.rollout.DeploymentDtos.SentCommand;
 import io.quarkus.narayana.jta.QuarkusTransaction;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.scheduler.Scheduled;
-import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import jakarta.persistence.LockModeType;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -41,23 +33,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
 
 /**
- * Deployments: choose targets, publish the artifact to each target class, send deploy commands,
- * follow device events through {@link RolloutRules}, roll back on request, and clear retained
- * artifacts nobody needs any more. Broker work runs on one background thread, so requests and
- * the ingest pipeline never wait for a large artifact to be published.
+ * The deployments' management API: create (targets, policy, wave plan), list, get, pause, resume, abort
+ * and roll back. The rules live in {@link WaveMachine} and {@link RolloutRules}, device events are applied by
+ * {@link DeviceEventApplier}, broker work and the machine's decisions are carried out by {@link WaveDriver}
+ * and {@link CommandDispatcher}.
  */
 @ApplicationScoped
 public class RolloutService {
     private static final Logger LOG = Logger.getLogger(RolloutService.class);
     public static final String SUPERSEDED = "SUPERSEDED";
+    private static final long ROLLBACK_ACK_TIMEOUT_MS = 30_000;
 
     @Inject
     Session session;
@@ -72,45 +63,51 @@ public class RolloutService {
     MqttGateway gateway;
 
     @Inject
-    ArtifactPublisher publisher;
+    WaveDriver driver;
 
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "edgefleet-rollout");
-        t.setDaemon(true);
-        return t;
-    });
-    private final AtomicBoolean reconcileQueued = new AtomicBoolean();
-
-    void onStop(@Observes @Priority(50) ShutdownEvent event) {
-        worker.shutdown();
-        try {
-            worker.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
+    @Inject
+    DeviceEventApplier events;
 
     // ---------------------------------------------------------------- operator API
 
     public DeploymentView create(CreateDeploymentRequest req) {
-        DeploymentView view = QuarkusTransaction.requiringNew().call(() -> createInTransaction(req));
-        submit("dispatch " + view.id(), () -> dispatchPending(view.id()));
-        requestReconcile();
-        return view;
+        record Created(DeploymentView view, List<WaveDriver.After> after) {
+        }
+        Created c = QuarkusTransaction.requiringNew().call(() -> {
+            List<WaveDriver.After> after = new ArrayList<>();
+            DeploymentEntity dep = createInTransaction(req, after);
+            return new Created(view(dep, true), after);
+        });
+        WaveDriver.runAll(c.after());
+        driver.requestReconcile();
+        return c.view();
     }
 
-    private DeploymentView createInTransaction(CreateDeploymentRequest req) {
-        boolean byClass = req.classId() != null && !req.classId().isBlank();
+    private static ApiException fieldError(ErrorCode code, String field, String message) {
+        return new ApiException(code, field + ": " + message, List.of(new ApiError.FieldError(field, message)), null);
+    }
+
+    private DeploymentEntity createInTransaction(CreateDeploymentRequest req, List<WaveDriver.After> after) {
         boolean byDevices = req.deviceIds() != null && !req.deviceIds().isEmpty();
-        if (byClass == byDevices) {
-            throw new ApiException(ErrorCode.VALIDATION_FAILED, "give exactly one of 'classId' and 'deviceIds'");
+        boolean byClass = req.classId() != null && !req.classId().isBlank();
+        List<String> tags = req.tags() == null ? List.of() : req.tags().stream().map(String::trim).distinct().toList();
+        boolean bySelector = byClass || !tags.isEmpty();
+        if (bySelector == byDevices) {
+            throw new ApiException(ErrorCode.VALIDATION_FAILED,
+                    "give exactly one of 'classId' (optionally with 'tags'), 'tags' and 'deviceIds'");
+        }
+        RolloutPolicy policy;
+        try {
+            policy = req.policy() == null ? RolloutPolicy.allAtOnce() : req.policy().resolved();
+        } catch (RolloutPolicy.InvalidPolicyException e) {
+            throw fieldError(ErrorCode.VALIDATION_FAILED, e.field(), e.getMessage().substring(e.field().length() + 2));
         }
         ModelVersionEntity model = Topics.isId(req.model()) ? models.find(req.model(), req.version()) : null;
         if (model == null) {
             throw new ApiException(ErrorCode.UNKNOWN_MODEL,
                     "model '" + req.model() + "' version " + req.version() + " does not exist");
         }
-        List<DeviceEntity> devices = byClass ? devicesOfClass(req.classId()) : listedDevices(req.deviceIds());
+        List<DeviceEntity> devices = byDevices ? listedDevices(req.deviceIds()) : selectedDevices(req.classId(), tags);
         Map<String, DeviceClassEntity> targetClasses = new LinkedHashMap<>();
         for (DeviceEntity d : devices) {
             targetClasses.computeIfAbsent(d.classId, classes::require);
@@ -122,6 +119,12 @@ public class RolloutService {
                         + c.sloMaxModelBytes + " (slo.maxModelBytes)");
             }
         }
+        List<Integer> waves;
+        try {
+            waves = policy.waveSizes(devices.size());
+        } catch (RolloutPolicy.InvalidPolicyException e) {
+            throw fieldError(ErrorCode.VALIDATION_FAILED, e.field(), e.getMessage().substring(e.field().length() + 2));
+        }
         long now = System.currentTimeMillis();
         DeploymentEntity dep = new DeploymentEntity();
         dep.id = UUID.randomUUID().toString();
@@ -130,6 +133,8 @@ public class RolloutService {
         dep.sha256 = model.sha256;
         dep.size = model.size;
         dep.targetClassId = byClass ? req.classId() : null;
+        dep.targetTags = tags.isEmpty() ? null : String.join(",", tags);
+        dep.policy = req.policy() == null ? null : WaveDriver.toJson(policy);
         dep.status = DeploymentStatus.IN_PROGRESS;
         HealthPolicy defaults = HealthPolicy.defaults();
         var h = req.health();
@@ -140,36 +145,66 @@ public class RolloutService {
         dep.healthMinInferences = h != null && h.minInferences() != null ? h.minInferences() : defaults.minInferences();
         dep.createdAt = now;
         dep.updatedAt = now;
+        WaveMachine.Step start = WaveMachine.start(waves.size(), now);
+        dep.apply(start.state(), now);
         session.persist(dep);
 
-        supersede(devices.stream().map(d -> d.id).toList(), dep.id, now);
+        List<String> supersededDeployments = supersede(devices.stream().map(d -> d.id).toList(), dep.id, now);
 
-        List<DeploymentTargetEntity> targets = new ArrayList<>();
-        for (DeviceEntity d : devices) {
+        // Online devices first, so the canary is made of devices that can answer now.
+        List<DeviceEntity> ordered = new ArrayList<>(devices);
+        ordered.sort(Comparator.comparing((DeviceEntity d) -> !d.online).thenComparing(d -> d.id));
+        int wave = 1;
+        int inWave = 0;
+        for (DeviceEntity d : ordered) {
+            if (inWave == waves.get(wave - 1)) {
+                wave++;
+                inWave = 0;
+            }
+            inWave++;
             DeploymentTargetEntity t = new DeploymentTargetEntity();
             t.deploymentId = dep.id;
             t.deviceId = d.id;
             t.classId = d.classId;
             t.state = TargetState.PENDING;
             t.activated = false;
+            t.wave = wave;
             t.updatedAt = now;
             session.persist(t);
-            targets.add(t);
         }
-        LOG.infof("Deployment %s: %s:%d to %d device(s)", dep.id, dep.modelName, dep.modelVersion, targets.size());
-        return DeploymentView.of(dep, targets);
+        session.flush();
+        after.addAll(driver.decide(dep, policy, start.decisions(), now));
+        for (String old : supersededDeployments) {
+            after.addAll(driver.step(driver.lock(old), new WaveMachine.Event.TargetsChanged(), now));
+        }
+        LOG.infof("Deployment %s: %s:%d to %d device(s) in %d wave(s) %s", dep.id, dep.modelName, dep.modelVersion,
+                devices.size(), waves.size(), waves);
+        return dep;
     }
 
-    private List<DeviceEntity> devicesOfClass(String classId) {
-        if (classes.find(classId) == null) {
-            throw new ApiException(ErrorCode.UNKNOWN_DEVICE_CLASS, "device class '" + classId + "' does not exist");
+    private List<DeviceEntity> selectedDevices(String classId, List<String> tags) {
+        if (classId != null && !classId.isBlank() && classes.find(classId) == null) {
+            throw fieldError(ErrorCode.UNKNOWN_DEVICE_CLASS, "classId", "device class '" + classId + "' does not exist");
         }
-        List<DeviceEntity> devices = session.createSelectionQuery(
-                        "from DeviceEntity where classId = :c and credentialHash is not null order by id", DeviceEntity.class)
-                .setParameter("c", classId).getResultList();
+        for (String tag : tags) {
+            long n = session.createSelectionQuery("select count(d) from DeviceEntity d where :tag member of d.tags", Long.class)
+                    .setParameter("tag", tag).getSingleResult();
+            if (n == 0) {
+                throw fieldError(ErrorCode.VALIDATION_FAILED, "tags", "no device carries the tag '" + tag + "'");
+            }
+        }
+        boolean byClass = classId != null && !classId.isBlank();
+        var q = session.createSelectionQuery("from DeviceEntity where credentialHash is not null"
+                + (byClass ? " and classId = :c" : "") + " order by id", DeviceEntity.class);
+        if (byClass) {
+            q.setParameter("c", classId);
+        }
+        List<DeviceEntity> devices = q.getResultList();
+        devices = devices.stream().filter(d -> d.tags.containsAll(tags)).toList();
         if (devices.isEmpty()) {
-            throw new ApiException(ErrorCode.NO_TARGETS,
-                    "device class '" + classId + "' has no devices with active credentials to deploy to");
+            throw new ApiException(ErrorCode.NO_TARGETS, (byClass ? "device class '" + classId + "'" : "the tags " + tags)
+                    + (byClass && !tags.isEmpty() ? " with tags " + tags : "")
+                    + " has no devices with active credentials to deploy to");
         }
         return devices;
     }
@@ -191,28 +226,30 @@ public class RolloutService {
     }
 
     /** A device follows its newest deployment: unfinished targets of older ones end as SUPERSEDED failures. */
-    private void supersede(List<String> deviceIds, String newDeploymentId, long now) {
+    private List<String> supersede(List<String> deviceIds, String newDeploymentId, long now) {
         if (deviceIds.isEmpty()) {
-            return;
+            return List.of();
         }
-        List<DeploymentTargetEntity> open = session.createSelectionQuery(
-                        "from DeploymentTargetEntity where deviceId in :ids and state in :open", DeploymentTargetEntity.class)
-                .setParameter("ids", deviceIds)
-                .setParameter("open", List.of(TargetState.PENDING, TargetState.SENT, TargetState.DOWNLOADING,
-                        TargetState.ACTIVATED))
-                .getResultList();
-        Set<String> affected = new HashSet<>();
-        for (DeploymentTargetEntity t : open) {
-            t.state = TargetState.FAILED;
-            t.reason = SUPERSEDED;
-            t.detail = "superseded by deployment " + newDeploymentId;
-            t.updatedAt = now;
-            affected.add(t.deploymentId);
+        Set<String> affected = new LinkedHashSet<>();
+        for (int i = 0; i < deviceIds.size(); i += 1000) {
+            List<DeploymentTargetEntity> open = session.createSelectionQuery(
+                            "from DeploymentTargetEntity where deviceId in :ids and state in :open and deploymentId <> :me",
+                            DeploymentTargetEntity.class)
+                    .setParameter("ids", deviceIds.subList(i, Math.min(deviceIds.size(), i + 1000)))
+                    .setParameter("me", newDeploymentId)
+                    .setParameter("open", List.of(TargetState.PENDING, TargetState.SENT, TargetState.DOWNLOADING,
+                            TargetState.ACTIVATED))
+                    .getResultList();
+            for (DeploymentTargetEntity t : open) {
+                t.state = TargetState.FAILED;
+                t.reason = SUPERSEDED;
+                t.detail = "superseded by deployment " + newDeploymentId;
+                t.updatedAt = now;
+                affected.add(t.deploymentId);
+            }
         }
         session.flush();
-        for (String id : affected) {
-            refreshStatus(session.find(DeploymentEntity.class, id), now);
-        }
+        return new ArrayList<>(affected);
     }
 
     public List<DeploymentView> list() {
@@ -230,50 +267,96 @@ public class RolloutService {
     }
 
     public DeploymentView get(String id) {
-        return QuarkusTransaction.requiringNew().call(() -> DeploymentView.of(require(id), targets(id)));
+        return QuarkusTransaction.requiringNew().call(() -> view(require(id), true));
     }
 
+    private DeploymentView view(DeploymentEntity dep, boolean withTargets) {
+        List<DeploymentTargetEntity> targets = targets(dep.id);
+        return DeploymentView.of(dep, targets, driver.progress(dep.id), WaveDriver.policyOf(dep));
+    }
+
+    public DeploymentView pause(String id) {
+        return operatorEvent(id, new WaveMachine.Event.Pause());
+    }
+
+    public DeploymentView resume(String id) {
+        return operatorEvent(id, new WaveMachine.Event.Resume());
+    }
+
+    /** Halts the deployment as its own rules would: devices that activated it go back, the rest are cancelled. */
+    public DeploymentView abort(String id, String requestedReason) {
+        String reason = requestedReason == null || requestedReason.isBlank() ? "operator request" : requestedReason.trim();
+        return operatorEvent(id, new WaveMachine.Event.Abort(reason.length() > 1000 ? reason.substring(0, 1000) : reason));
+    }
+
+    private DeploymentView operatorEvent(String id, WaveMachine.Event event) {
+        record Done(DeploymentView view, List<WaveDriver.After> after) {
+        }
+        Done d = QuarkusTransaction.requiringNew().call(() -> {
+            require(id);
+            DeploymentEntity dep = driver.lock(id);
+            List<WaveDriver.After> after = driver.step(dep, event, System.currentTimeMillis());
+            session.flush();
+            return new Done(view(dep, true), after);
+        });
+        WaveDriver.runAll(d.after());
+        return d.view();
+    }
+
+    /**
+     * Sends every device that activated the deployment back to its previous model and stops the rest; answers
+     * once the broker acknowledged the commands (or after {@value #ROLLBACK_ACK_TIMEOUT_MS} ms, the rest still
+     * being retried and recorded as due, so a restart sends them too).
+     */
     public RollbackResult rollback(String deploymentId, String requestedReason) {
         String reason = requestedReason == null || requestedReason.isBlank() ? "operator request" : requestedReason.trim();
         requireBroker();
-        record Plan(List<String> send, List<String> cancelled) {
-        }
-        Plan plan = QuarkusTransaction.requiringNew().call(() -> {
-            DeploymentEntity dep = require(deploymentId);
-            // Same lock order as device events: the deployment row first, then its targets.
-            session.lock(dep, LockModeType.PESSIMISTIC_WRITE);
+        List<String> cancelled = QuarkusTransaction.requiringNew().call(() -> {
+            require(deploymentId);
+            DeploymentEntity dep = driver.lock(deploymentId);
             long now = System.currentTimeMillis();
             if (dep.rollbackRequestedAt == null) {
                 dep.rollbackRequestedAt = now;
                 dep.rollbackReason = reason.length() > 1000 ? reason.substring(0, 1000) : reason;
             }
-            List<String> send = new ArrayList<>();
-            List<String> cancelled = new ArrayList<>();
+            List<String> stopped = new ArrayList<>();
             for (DeploymentTargetEntity t : targets(deploymentId)) {
                 if (t.state.rollbackApplies()) {
-                    send.add(t.deviceId);
+                    t.rollbackDue = true;
                 } else if (!t.state.terminal()) {
                     t.state = TargetState.FAILED;
                     t.reason = ReasonCode.OPERATOR_REQUEST.name();
                     t.detail = "deployment rolled back before this device activated it: " + reason;
                     t.updatedAt = now;
-                    cancelled.add(t.deviceId);
+                    stopped.add(t.deviceId);
                 }
+            }
+            if (dep.endedAt == null) {
+                dep.endedAt = now;
             }
             dep.status = DeploymentStatus.ROLLED_BACK;
             dep.updatedAt = now;
-            return new Plan(send, cancelled);
+            return stopped;
         });
+        Map<String, CompletableFuture<Void>> queued = driver.sendRollbacks(deploymentId, null);
         List<SentCommand> sent = new ArrayList<>();
-        for (String deviceId : plan.send()) {
-            Command cmd = Command.rollback(deploymentId, reason);
-            gateway.publishCommand(deviceId, cmd);
-            sent.add(new SentCommand(deviceId, cmd.id()));
+        long deadline = System.currentTimeMillis() + ROLLBACK_ACK_TIMEOUT_MS;
+        for (Map.Entry<String, CompletableFuture<Void>> e : queued.entrySet()) {
+            String[] deviceAndCommand = e.getKey().split(" ", 2);
+            try {
+                e.getValue().get(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            } catch (Exception notYet) {
+                LOG.warnf("Rollback command to %s not acknowledged yet (still retrying): %s", deviceAndCommand[0],
+                        notYet.toString());
+            }
+            sent.add(new SentCommand(deviceAndCommand[0], deviceAndCommand[1]));
         }
         LOG.infof("Deployment %s rolled back (%s): %d rollback command(s) sent, %d target(s) stopped", deploymentId,
-                reason, sent.size(), plan.cancelled().size());
-        requestReconcile();
-        return new RollbackResult(deploymentId, reason, sent, plan.cancelled());
+                reason, sent.size(), cancelled.size());
+        driver.requestReconcile();
+        return new RollbackResult(deploymentId, reason, sent, cancelled);
     }
 
     public DeviceRollbackResult rollbackDevice(String deviceId, String requestedReason) {
@@ -302,271 +385,16 @@ public class RolloutService {
         }
     }
 
-    // ---------------------------------------------------------------- device side
+    // ---------------------------------------------------------------- device side (kept here for the ingest)
 
-    /**
-     * Records a device event and moves its deployment target. Returns false when the device is
-     * unknown (the event is then dropped).
-     */
+    /** Records a device event and moves its deployment target; false when the device is unknown. */
     public boolean onDeviceEvent(DeviceEvent e, long receivedAt) {
-        record Outcome(boolean known, boolean sendRollback, String deploymentId, String rollbackReason,
-                       boolean targetFinished) {
-        }
-        Outcome o = QuarkusTransaction.requiringNew().call(() -> {
-            DeviceEntity device = session.find(DeviceEntity.class, e.deviceId());
-            if (device == null) {
-                return new Outcome(false, false, null, null, false);
-            }
-            DeviceEventEntity row = new DeviceEventEntity();
-            row.deviceId = e.deviceId();
-            row.messageId = e.id();
-            row.type = e.type().name();
-            row.deploymentId = e.deploymentId() == null ? null : truncate(e.deploymentId(), 64);
-            if (e.model() != null) {
-                row.modelName = truncate(e.model().model(), 64);
-                row.modelVersion = e.model().version();
-                row.modelSha256 = e.model().sha256();
-            }
-            row.reason = (e.reason() == null ? ReasonCode.NONE : e.reason()).name();
-            row.detail = e.detail();
-            row.progress = e.progress();
-            row.ts = e.ts();
-            row.receivedAt = receivedAt;
-            session.persist(row);
-            device.lastSeen = device.lastSeen == null ? receivedAt : Math.max(device.lastSeen, receivedAt);
-
-            if (e.deploymentId() == null) {
-                return new Outcome(true, false, null, null, false);
-            }
-            DeploymentTargetEntity target = session.createSelectionQuery(
-                            "from DeploymentTargetEntity where deploymentId = :dep and deviceId = :dev",
-                            DeploymentTargetEntity.class)
-                    .setParameter("dep", e.deploymentId()).setParameter("dev", e.deviceId())
-                    .getResultStream().findFirst().orElse(null);
-            if (target == null) {
-                return new Outcome(true, false, null, null, false);
-            }
-            // Events of one deployment are serialised on its row (locked before any target is touched, the
-            // same order a rollback takes), so the status recount below sees every other target's committed
-            // state: two last targets finishing at once must not each miss the other.
-            DeploymentEntity dep = session.find(DeploymentEntity.class, e.deploymentId(), LockModeType.PESSIMISTIC_WRITE);
-            session.refresh(target);
-            TargetState next = RolloutRules.next(target.state, e.type()).orElse(null);
-            long now = System.currentTimeMillis();
-            boolean activation = e.type() == DeviceEvent.Type.ACTIVATED || e.type() == DeviceEvent.Type.COMMITTED;
-            DeploymentEntity rolledBack = activation ? dep : null;
-            if (next == null && rolledBack != null && rolledBack.rollbackRequestedAt != null
-                    && target.state == TargetState.FAILED) {
-                // Stopped by the operator's rollback before it activated, yet it activated (the command was
-                // already on its way): it runs the rolled-back model now, so track it and send it back.
-                target.state = TargetState.ACTIVATED;
-                target.activated = true;
-                target.detail = "activated after the deployment was rolled back; rollback command sent";
-                target.updatedAt = now;
-                return new Outcome(true, true, rolledBack.id, rolledBack.rollbackReason, false);
-            }
-            if (next == null) {
-                return new Outcome(true, false, null, null, false);
-            }
-            target.state = next;
-            target.reason = e.reason() == null || e.reason() == ReasonCode.NONE ? null : e.reason().name();
-            target.detail = e.detail();
-            target.updatedAt = now;
-            if (next == TargetState.ACTIVATED || next == TargetState.COMMITTED) {
-                target.activated = true;
-            }
-            session.flush();
-            refreshStatus(dep, now);
-            // A device that activates a deployment the operator already rolled back is told to go back at once.
-            boolean rollbackNow = dep.rollbackRequestedAt != null && next.rollbackApplies();
-            return new Outcome(true, rollbackNow, dep.id, dep.rollbackReason, next.terminal());
-        });
-        if (o.sendRollback()) {
-            submit("late rollback of " + e.deviceId(), () -> {
-                gateway.publishCommand(e.deviceId(), Command.rollback(o.deploymentId(), o.rollbackReason()));
-                LOG.infof("Device %s activated rolled-back deployment %s; rollback command sent", e.deviceId(),
-                        o.deploymentId());
-            });
-        }
-        if (o.targetFinished()) {
-            requestReconcile();
-        }
-        return o.known();
+        return events.onDeviceEvent(e, receivedAt);
     }
 
-    /** A device came online: resend deploy commands it may have missed. */
+    /** A device came online: resend what it missed, and let it join deployments it matches. */
     public void deviceCameOnline(String deviceId) {
-        submit("resend to " + deviceId, () -> dispatchWhere(
-                "from DeploymentTargetEntity t where t.deviceId = :dev and t.state in :states and exists ("
-                        + "select 1 from DeploymentEntity d where d.id = t.deploymentId and d.status = :inProgress"
-                        + " and d.rollbackRequestedAt is null) order by t.id",
-                Map.of("dev", deviceId, "states", List.of(TargetState.PENDING, TargetState.SENT))));
-    }
-
-    void onBrokerConnected(@Observes BrokerConnected event) {
-        submit("broker connected", () -> {
-            // The broker may have lost retained messages (embedded broker restarted with the server,
-            // external broker without persistence): republish what is needed, drop what is not.
-            Set<ArtifactKey> needed = neededArtifacts();
-            for (ArtifactKey k : needed) {
-                publisher.publish(k.classId(), k.model(), true);
-            }
-            reconcileArtifacts(needed);
-            dispatchAllPending();
-        });
-    }
-
-    /** Retries deploy commands whose first send failed (broker was down). */
-    @Scheduled(every = "30s", delayed = "30s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void retryPending() {
-        if (gateway.isConnected()) {
-            submit("retry pending", this::dispatchAllPending);
-        }
-    }
-
-    // ---------------------------------------------------------------- broker work (rollout thread)
-
-    private void dispatchPending(String deploymentId) {
-        dispatchWhere("from DeploymentTargetEntity t where t.deploymentId = :dep and t.state = :pending and exists ("
-                        + "select 1 from DeploymentEntity d where d.id = t.deploymentId and d.status = :inProgress"
-                        + " and d.rollbackRequestedAt is null) order by t.id",
-                Map.of("dep", deploymentId, "pending", TargetState.PENDING));
-    }
-
-    private void dispatchAllPending() {
-        dispatchWhere("from DeploymentTargetEntity t where t.state = :pending and exists ("
-                        + "select 1 from DeploymentEntity d where d.id = t.deploymentId and d.status = :inProgress"
-                        + " and d.rollbackRequestedAt is null) order by t.id",
-                Map.of("pending", TargetState.PENDING));
-    }
-
-    private record Dispatch(long targetId, String deviceId, String classId, DeploymentEntity deployment,
-                            double classP95) {
-    }
-
-    /** Publishes the artifact to each target class, then a deploy command to each target; marks them SENT. */
-    private void dispatchWhere(String query, Map<String, Object> params) {
-        if (!gateway.isConnected()) {
-            return;
-        }
-        List<Dispatch> work = QuarkusTransaction.requiringNew().call(() -> {
-            var q = session.createSelectionQuery(query, DeploymentTargetEntity.class);
-            params.forEach(q::setParameter);
-            if (query.contains(":inProgress")) {
-                q.setParameter("inProgress", DeploymentStatus.IN_PROGRESS);
-            }
-            List<Dispatch> out = new ArrayList<>();
-            Map<String, DeploymentEntity> deps = new HashMap<>();
-            Map<String, DeviceClassEntity> cls = new HashMap<>();
-            for (DeploymentTargetEntity t : q.getResultList()) {
-                DeploymentEntity d = deps.computeIfAbsent(t.deploymentId, id -> session.find(DeploymentEntity.class, id));
-                DeviceClassEntity c = cls.computeIfAbsent(t.classId, id -> session.find(DeviceClassEntity.class, id));
-                out.add(new Dispatch(t.id, t.deviceId, t.classId, d, c == null ? 0 : c.sloP95LatencyMs));
-            }
-            return out;
-        });
-        if (work.isEmpty()) {
-            return;
-        }
-        Set<String> published = new HashSet<>();
-        List<Object[]> sent = new ArrayList<>();
-        try {
-            for (Dispatch w : work) {
-                DeploymentEntity d = w.deployment();
-                ModelRef model = new ModelRef(d.modelName, d.modelVersion, d.sha256);
-                if (published.add(w.classId() + "/" + d.sha256)) {
-                    publisher.publish(w.classId(), model, false);
-                }
-                HealthPolicy health = new HealthPolicy(
-                        d.healthMaxP95LatencyMs != null ? d.healthMaxP95LatencyMs : w.classP95(),
-                        d.healthMaxErrorRate, d.healthWindows, d.healthMinInferences);
-                Command cmd = Command.deploy(d.id,
-                        new ArtifactRef(w.classId(), model, d.size, Topics.manifest(w.classId(), d.sha256)), health);
-                gateway.publishCommand(w.deviceId(), cmd);
-                sent.add(new Object[] {w.targetId(), cmd.id()});
-            }
-        } catch (MqttGateway.BrokerUnavailableException e) {
-            LOG.warnf("Deploy commands not sent (will retry): %s", e.getMessage());
-        } finally {
-            markSent(sent);
-        }
-    }
-
-    private void markSent(List<Object[]> sent) {
-        if (sent.isEmpty()) {
-            return;
-        }
-        QuarkusTransaction.requiringNew().run(() -> {
-            long now = System.currentTimeMillis();
-            for (Object[] s : sent) {
-                DeploymentTargetEntity t = session.find(DeploymentTargetEntity.class, (Long) s[0]);
-                if (t != null && (t.state == TargetState.PENDING || t.state == TargetState.SENT)) {
-                    t.state = TargetState.SENT;
-                    t.commandId = (String) s[1];
-                    t.sentAt = now;
-                    t.updatedAt = now;
-                }
-            }
-        });
-    }
-
-    private record ArtifactKey(String classId, ModelRef model) {
-    }
-
-    /** Artifacts an unfinished deployment still has unfinished targets for, per class. */
-    private Set<ArtifactKey> neededArtifacts() {
-        return QuarkusTransaction.requiringNew().call(() -> {
-            Set<ArtifactKey> out = new LinkedHashSet<>();
-            List<Object[]> rows = session.createSelectionQuery(
-                            "select distinct t.classId, d.modelName, d.modelVersion, d.sha256 from DeploymentTargetEntity t,"
-                                    + " DeploymentEntity d where d.id = t.deploymentId and d.status = :inProgress"
-                                    + " and d.rollbackRequestedAt is null and t.state in :open", Object[].class)
-                    .setParameter("inProgress", DeploymentStatus.IN_PROGRESS)
-                    .setParameter("open", List.of(TargetState.PENDING, TargetState.SENT, TargetState.DOWNLOADING,
-                            TargetState.ACTIVATED))
-                    .getResultList();
-            for (Object[] r : rows) {
-                out.add(new ArtifactKey((String) r[0], new ModelRef((String) r[1], (Long) r[2], (String) r[3])));
-            }
-            return out;
-        });
-    }
-
-    /** Coalesces many requests (one per finished target) into one reconcile run. */
-    private void requestReconcile() {
-        if (reconcileQueued.compareAndSet(false, true)) {
-            submit("reconcile artifacts", () -> {
-                reconcileQueued.set(false);
-                reconcileArtifacts(neededArtifacts());
-            });
-        }
-    }
-
-    private void reconcileArtifacts(Set<ArtifactKey> needed) {
-        if (!gateway.isConnected()) {
-            return;
-        }
-        Set<String> keep = new HashSet<>();
-        needed.forEach(k -> keep.add(k.classId() + "/" + k.model().sha256()));
-        for (PublishedArtifactEntity p : publisher.published()) {
-            if (!keep.contains(p.classId + "/" + p.sha256)) {
-                publisher.clear(p.classId, p.sha256);
-            }
-        }
-    }
-
-    private void submit(String what, Runnable task) {
-        try {
-            worker.execute(() -> {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    LOG.errorf(e, "rollout task '%s' failed", what);
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            LOG.debugf("rollout task '%s' skipped: shutting down", what);
-        }
+        events.deviceCameOnline(deviceId);
     }
 
     // ---------------------------------------------------------------- helpers (inside a transaction)
@@ -585,22 +413,6 @@ public class RolloutService {
                 .setParameter("id", deploymentId).getResultList());
         list.sort(Comparator.comparing(t -> t.deviceId));
         return list;
-    }
-
-    private void refreshStatus(DeploymentEntity dep, long now) {
-        // Counted by the database: an event must not cost a load of every target of a large rollout.
-        Map<TargetState, Long> counts = new EnumMap<>(TargetState.class);
-        for (Object[] row : session.createSelectionQuery("select t.state, count(t) from DeploymentTargetEntity t"
-                + " where t.deploymentId = :id group by t.state", Object[].class)
-                .setParameter("id", dep.id).getResultList()) {
-            counts.put((TargetState) row[0], (Long) row[1]);
-        }
-        DeploymentStatus status = RolloutRules.status(counts, dep.rollbackRequestedAt != null);
-        if (status != dep.status) {
-            LOG.infof("Deployment %s: %s -> %s", dep.id, dep.status, status);
-            dep.status = status;
-            dep.updatedAt = now;
-        }
     }
 
     private static String truncate(String s, int max) {

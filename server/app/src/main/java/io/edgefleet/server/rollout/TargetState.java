@@ -1,11 +1,19 @@
 package io.edgefleet.server.rollout;
 
-/** Where one device stands in one deployment. */
+/**
+ * Where one device stands in one deployment. TIMED_OUT: it did not finish within the policy's
+ * targetTimeoutSeconds; CANCELLED: the deployment halted (or was superseded) before the device activated it.
+ */
 public enum TargetState {
-    PENDING, SENT, DOWNLOADING, ACTIVATED, COMMITTED, ROLLED_BACK, FAILED;
+    PENDING, SENT, DOWNLOADING, ACTIVATED, COMMITTED, ROLLED_BACK, FAILED, TIMED_OUT, CANCELLED;
 
     public boolean terminal() {
-        return this == COMMITTED || this == ROLLED_BACK || this == FAILED;
+        return this == COMMITTED || this == ROLLED_BACK || this == FAILED || this == TIMED_OUT || this == CANCELLED;
+    }
+
+    /** Sent its command but not finished: the device is working on it. */
+    public boolean inFlight() {
+        return this == SENT || this == DOWNLOADING || this == ACTIVATED;
     }
 
     /** Still needs the artifact retained on the broker. */

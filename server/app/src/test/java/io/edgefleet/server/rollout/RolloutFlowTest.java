@@ -288,7 +288,7 @@ class RolloutFlowTest {
         long v = Api.upload("val-model", DemoModels.classifier(801));
         String base = "/api/v1/deployments";
         json().body(Map.of("model", "val-model", "version", v, "classId", "val-gw", "deviceIds", List.of("val-1")))
-                .post(base).then().statusCode(400).body("message", equalTo("give exactly one of 'classId' and 'deviceIds'"));
+                .post(base).then().statusCode(400).body("message", equalTo("give exactly one of 'classId' (optionally with 'tags'), 'tags' and 'deviceIds'"));
         json().body(Map.of("model", "val-model", "version", v)).post(base).then().statusCode(400);
         json().body(Map.of("model", "val-model", "version", 99, "classId", "val-gw")).post(base).then().statusCode(400)
                 .body("error", equalTo("UNKNOWN_MODEL"))

@@ -56,6 +56,16 @@ class RolloutRulesTest {
         "ACTIVATED, COMMAND_REJECTED, -",
         "COMMITTED, COMMAND_REJECTED, -",
         "ROLLED_BACK, COMMAND_REJECTED, -",
+        // a device that answers after its target timed out is followed; cancelled targets stay cancelled
+        "TIMED_OUT, ACTIVATED, ACTIVATED",
+        "TIMED_OUT, COMMITTED, COMMITTED",
+        "TIMED_OUT, ROLLED_BACK, ROLLED_BACK",
+        "TIMED_OUT, DEPLOY_FAILED, -",
+        "TIMED_OUT, DOWNLOAD_PROGRESS, -",
+        "CANCELLED, ACTIVATED, -",
+        "CANCELLED, COMMITTED, -",
+        "CANCELLED, DEPLOY_FAILED, -",
+        "CANCELLED, ROLLED_BACK, -",
     })
     void transitions(TargetState from, DeviceEvent.Type event, String expected) {
         String actual = RolloutRules.next(from, event).map(Enum::name).orElse("-");
@@ -73,6 +83,8 @@ class RolloutRulesTest {
         assertEquals(DeploymentStatus.PARTIAL, RolloutRules.status(List.of(COMMITTED, ROLLED_BACK), false));
         assertEquals(DeploymentStatus.ROLLED_BACK, RolloutRules.status(List.of(ROLLED_BACK, FAILED), false));
         assertEquals(DeploymentStatus.FAILED, RolloutRules.status(List.of(FAILED, FAILED), false));
+        assertEquals(DeploymentStatus.TIMED_OUT, RolloutRules.status(List.of(TargetState.TIMED_OUT, FAILED), false));
+        assertEquals(DeploymentStatus.PARTIAL, RolloutRules.status(List.of(TargetState.TIMED_OUT, COMMITTED), false));
         assertEquals(DeploymentStatus.ROLLED_BACK, RolloutRules.status(List.of(COMMITTED, SENT), true),
                 "an operator rollback decides the status at once");
     }
@@ -80,7 +92,8 @@ class RolloutRulesTest {
     @Test
     void stateFlags() {
         for (TargetState s : TargetState.values()) {
-            boolean terminal = s == COMMITTED || s == ROLLED_BACK || s == FAILED;
+            boolean terminal = s == COMMITTED || s == ROLLED_BACK || s == FAILED || s == TargetState.TIMED_OUT
+                    || s == TargetState.CANCELLED;
             assertEquals(terminal, s.terminal(), s.name());
             assertEquals(s == ACTIVATED || s == COMMITTED, s.rollbackApplies(), s.name());
             assertEquals(s == PENDING || s == SENT || s == DOWNLOADING, s.needsArtifact(), s.name());

@@ -1,0 +1,162 @@
+package io.edgefleet.server.rollout;
+
+import static io.edgefleet.server.support.Api.api;
+import static io.edgefleet.server.support.Api.json;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.edgefleet.protocol.Command;
+import io.edgefleet.protocol.DeviceEvent;
+import io.edgefleet.protocol.DeviceStatus;
+import io.edgefleet.protocol.Hashing;
+import io.edgefleet.protocol.JsonCodec;
+import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.Topics;
+import io.edgefleet.server.demo.DemoModels;
+import io.edgefleet.server.support.Api;
+import io.edgefleet.server.support.FakeDevice;
+import io.edgefleet.server.support.TestDataDir;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Waves over the embedded broker with Paho clients standing in for agents: who gets a command, and when. */
+@QuarkusTest
+@WithTestResource(TestDataDir.class)
+class WavesFlowTest {
+    private static final JsonCodec CODEC = new JsonCodec();
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private static void event(FakeDevice dev, String deviceId, DeviceEvent.Type type, String depId, ModelRef ref)
+            throws Exception {
+        dev.publish(Topics.events(deviceId), CODEC.encode(DeviceEvent.of(deviceId, type, depId, ref, null, "test")), false);
+    }
+
+    private static boolean gotDeploy(FakeDevice dev, String deviceId, String depId) {
+        return dev.received().stream().filter(r -> r.topic().equals(Topics.cmd(deviceId)))
+                .map(r -> CODEC.decode(r.payload(), Command.class))
+                .anyMatch(c -> c.type() == Command.Type.DEPLOY && depId.equals(c.deploymentId()));
+    }
+
+    private static FakeDevice online(String id, String password) throws Exception {
+        FakeDevice dev = FakeDevice.connect(Api.brokerUrl(), id, password);
+        dev.subscribe(Topics.cmd(id));
+        dev.publish(Topics.status(id), CODEC.encode(DeviceStatus.of(id, DeviceStatus.State.ONLINE, null, null, "t/1")), true);
+        await().atMost(WAIT).untilAsserted(() -> api().get("/api/v1/devices/" + id).then().body("online", equalTo(true)));
+        return dev;
+    }
+
+    @Test
+    void aPolicyThatCannotWorkIsRefusedNamingTheField() {
+        Api.createClass("wv-val");
+        Api.registerDevice("wv-val-1", "wv-val", "east");
+        Api.registerDevice("wv-val-2", "wv-val");
+        long v = Api.upload("wv-val-model", DemoModels.classifier(901));
+        String base = "/api/v1/deployments";
+        json().body(Map.of("model", "wv-val-model", "version", v, "classId", "wv-val", "policy",
+                        Map.of("canary", Map.of("count", 3))))
+                .post(base).then().statusCode(400).body("error", equalTo("VALIDATION_FAILED"))
+                .body("fields[0].field", equalTo("policy.canary.count"))
+                .body("message", containsString("larger than the target (2 devices)"));
+        json().body(Map.of("model", "wv-val-model", "version", v, "classId", "wv-val", "policy",
+                        Map.of("abort", Map.of("thresholdPercentage", 0))))
+                .post(base).then().statusCode(400).body("fields[0].field", equalTo("policy.abort.thresholdPercentage"));
+        json().body(Map.of("model", "wv-val-model", "version", v, "classId", "wv-val", "tags", List.of("west")))
+                .post(base).then().statusCode(400).body("fields[0].field", equalTo("tags"));
+        json().body(Map.of("model", "wv-val-model", "version", v, "classId", "wv-nope", "policy", Map.of()))
+                .post(base).then().statusCode(400).body("error", equalTo("UNKNOWN_DEVICE_CLASS"))
+                .body("fields[0].field", equalTo("classId"));
+        json().body(Map.of("model", "wv-val-model", "version", v, "classId", "wv-val", "policy",
+                        Map.of("abort", Map.of("failureTypes", List.of("EXPLODED")))))
+                .post(base).then().statusCode(400);
+        // tags narrow a class target: one device carries "east"
+        String id = json().body(Map.of("model", "wv-val-model", "version", v, "classId", "wv-val", "tags", List.of("east"),
+                        "policy", Map.of("soakSeconds", 0)))
+                .post(base).then().statusCode(202).body("targets.deviceId", contains("wv-val-1"))
+                .body("tags", contains("east")).body("policy.canary.count", equalTo(1))
+                .extract().jsonPath().getString("id");
+        json().body(Map.of()).post(base + "/" + id + "/resume").then().statusCode(409).body("error", equalTo("CONFLICT"));
+        json().body(Map.of()).post(base + "/missing/pause").then().statusCode(404);
+    }
+
+    @Test
+    void theCanaryGoesFirstAndTheNextWaveOnlyAfterItCommitted() throws Exception {
+        Api.createClass("wv-ok");
+        String p1 = Api.registerDevice("wv-ok-1", "wv-ok");
+        String p2 = Api.registerDevice("wv-ok-2", "wv-ok");
+        byte[] model = DemoModels.classifier(902);
+        long v = Api.upload("wv-ok-model", model);
+        ModelRef ref = new ModelRef("wv-ok-model", v, Hashing.sha256Hex(model));
+        try (FakeDevice d1 = online("wv-ok-1", p1); FakeDevice d2 = online("wv-ok-2", p2)) {
+            String id = json().body(Map.of("model", "wv-ok-model", "version", v, "classId", "wv-ok", "policy",
+                            Map.of("soakSeconds", 0, "gates", Map.of("minWindows", 0))))
+                    .post("/api/v1/deployments").then().statusCode(202).body("waves.count", equalTo(2))
+                    .extract().jsonPath().getString("id");
+            await().atMost(WAIT).until(() -> gotDeploy(d1, "wv-ok-1", id));
+            Thread.sleep(1500);
+            assertTrue(!gotDeploy(d2, "wv-ok-2", id), "the second wave waits for the canary");
+            api().get("/api/v1/deployments/" + id).then().body("waves.current", equalTo(1))
+                    .body("waves.phase", equalTo("DEPLOYING"));
+
+            event(d1, "wv-ok-1", DeviceEvent.Type.ACTIVATED, id, ref);
+            event(d1, "wv-ok-1", DeviceEvent.Type.COMMITTED, id, ref);
+            await().atMost(WAIT).until(() -> gotDeploy(d2, "wv-ok-2", id));
+            event(d2, "wv-ok-2", DeviceEvent.Type.COMMITTED, id, ref);
+            await().atMost(WAIT).untilAsserted(() -> api().get("/api/v1/deployments/" + id).then()
+                    .body("status", equalTo("COMPLETED")).body("waves.current", equalTo(2))
+                    .body("waves.waves.committed", contains(1, 1)));
+            json().body(Map.of()).post("/api/v1/deployments/" + id + "/pause").then().statusCode(409);
+        }
+    }
+
+    @Test
+    void aCanaryThatFailsHaltsTheDeploymentAndTheOthersNeverHearOfIt() throws Exception {
+        Api.createClass("wv-bad");
+        String p1 = Api.registerDevice("wv-bad-1", "wv-bad");
+        String p2 = Api.registerDevice("wv-bad-2", "wv-bad");
+        String p3 = Api.registerDevice("wv-bad-3", "wv-bad");
+        byte[] model = DemoModels.classifier(903);
+        long v = Api.upload("wv-bad-model", model);
+        ModelRef ref = new ModelRef("wv-bad-model", v, Hashing.sha256Hex(model));
+        try (FakeDevice d1 = online("wv-bad-1", p1); FakeDevice d2 = online("wv-bad-2", p2);
+             FakeDevice d3 = online("wv-bad-3", p3)) {
+            String id = json().body(Map.of("model", "wv-bad-model", "version", v, "classId", "wv-bad", "policy",
+                            Map.of("soakSeconds", 0, "batches", Map.of("size", 1))))
+                    .post("/api/v1/deployments").then().statusCode(202).extract().jsonPath().getString("id");
+            await().atMost(WAIT).until(() -> gotDeploy(d1, "wv-bad-1", id));
+            event(d1, "wv-bad-1", DeviceEvent.Type.ROLLED_BACK, id, ref);
+            await().atMost(WAIT).untilAsserted(() -> api().get("/api/v1/deployments/" + id).then()
+                    .body("status", equalTo("ABORTED")).body("halt.rule", equalTo("abortConfig"))
+                    .body("halt.detail", containsString("1 of 1 executed target(s) failed"))
+                    .body("halt.devices.cancelled", contains("wv-bad-2", "wv-bad-3"))
+                    .body("summary.cancelled", equalTo(2)));
+            Thread.sleep(1500);
+            assertTrue(!gotDeploy(d2, "wv-bad-2", id) && !gotDeploy(d3, "wv-bad-3", id), "no other device got it");
+        }
+    }
+
+    @Test
+    void aTargetThatNeverAnswersTimesOutAndTheAbortRuleCountsIt() throws Exception {
+        Api.createClass("wv-mute");
+        String p1 = Api.registerDevice("wv-mute-1", "wv-mute");
+        Api.registerDevice("wv-mute-2", "wv-mute");
+        long v = Api.upload("wv-mute-model", DemoModels.classifier(904));
+        try (FakeDevice d1 = online("wv-mute-1", p1)) {
+            String id = json().body(Map.of("model", "wv-mute-model", "version", v, "classId", "wv-mute", "policy",
+                            Map.of("targetTimeoutSeconds", 2, "abort", Map.of("failureTypes", List.of("TIMED_OUT")))))
+                    .post("/api/v1/deployments").then().statusCode(202).extract().jsonPath().getString("id");
+            await().atMost(WAIT).untilAsserted(() -> api().get("/api/v1/deployments/" + id).then()
+                    .body("status", equalTo("ABORTED"))
+                    .body("targets.find { it.deviceId == 'wv-mute-1' }.state", equalTo("TIMED_OUT"))
+                    .body("halt.rule", equalTo("abortConfig")));
+            assertEquals(1, api().get("/api/v1/deployments/" + id).jsonPath().getInt("summary.timedOut"));
+        }
+    }
+}
