@@ -141,7 +141,8 @@ public class AlertService {
             AlertEntity a = openByFp.get(t.fingerprint());
             switch (t.change()) {
                 case PENDING, FIRING -> {
-                    if (a == null) {
+                    boolean created = a == null;
+                    if (created) {
                         a = new AlertEntity();
                         a.ruleId = rule.id();
                         a.name = rule.name();
@@ -150,7 +151,6 @@ public class AlertService {
                         a.openKey = AlertEntity.openKey(rule.id(), t.fingerprint());
                         a.labels = toJson(t.labels());
                         a.activeAt = t.activeAt();
-                        session.persist(a);
                     }
                     a.state = t.change() == Change.FIRING ? AlertState.FIRING : AlertState.PENDING;
                     a.value = t.value();
@@ -159,6 +159,11 @@ public class AlertService {
                     a.updatedAt = now;
                     if (t.change() == Change.FIRING) {
                         a.firedAt = now;
+                    }
+                    if (created) {
+                        session.persist(a);
+                    }
+                    if (t.change() == Change.FIRING) {
                         counts[3]++;
                         out.add(new Notified(rule, a));
                         registry.counter("edgefleet.alerts.fired", "alertname", rule.name(), "severity",

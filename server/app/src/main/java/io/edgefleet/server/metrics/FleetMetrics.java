@@ -63,6 +63,10 @@ public class FleetMetrics {
     private long rollbackCursor;
 
     void start(@Observes StartupEvent ev) {
+        refresh();
+    }
+
+    private void init() {
         devices = gauge("edgefleet.devices", null, "Registered devices per class");
         devicesOnline = gauge("edgefleet.devices.online", null, "Devices connected now, per class");
         sloLatency = gauge("edgefleet.class.slo.latency.p95", "seconds", "The class's p95 latency objective");
@@ -85,7 +89,6 @@ public class FleetMetrics {
         registry.counter("edgefleet.alert.webhook.dropped", "reason", "gave_up");
         io.micrometer.core.instrument.Timer.builder("edgefleet.alert.evaluation")
                 .description("Duration of one rule evaluation pass").register(registry);
-        refresh();
     }
 
     private MultiGauge gauge(String name, String unit, String help) {
@@ -106,8 +109,15 @@ public class FleetMetrics {
         }
     }
 
-    public synchronized void refresh() {
-        long now = System.currentTimeMillis();
+    public void refresh() {
+        refresh(System.currentTimeMillis());
+    }
+
+    /** Recomputes the gauges and advances the counters up to {@code now - COMMIT_LAG_MS}. */
+    public synchronized void refresh(long now) {
+        if (devices == null) {
+            init();
+        }
         QuarkusTransaction.requiringNew().run(() -> {
             refreshDevices();
             refreshTelemetry(now);

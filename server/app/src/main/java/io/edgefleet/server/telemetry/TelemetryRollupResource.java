@@ -18,7 +18,7 @@ public class TelemetryRollupResource {
     TelemetryRollups rollups;
 
     @GET
-    public List<TelemetryRollups.HourlyView> hourly(@QueryParam("deviceId") String deviceId,
+    public List<RollupJob.HourlyView> hourly(@QueryParam("deviceId") String deviceId,
             @QueryParam("classId") String classId, @QueryParam("from") Long from, @QueryParam("to") Long to) {
         if ((deviceId == null) == (classId == null)) {
             throw ApiException.invalid("give exactly one of deviceId and classId");
