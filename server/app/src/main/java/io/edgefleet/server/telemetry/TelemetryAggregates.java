@@ -90,30 +90,45 @@ public class TelemetryAggregates {
         return total.summary();
     }
 
-    /** Windows in the time range grouped per device class, model and version (model null: no model loaded). */
-    @Transactional
-    public List<Group> byClassModelVersion(long fromMs, long toMs) {
-        List<Object[]> rows = session.createSelectionQuery("select d.classId, t.modelName, t.modelVersion, "
-                        + AGGREGATES + " from TelemetryWindowEntity t join DeviceEntity d on d.id = t.deviceId"
-                        + " where t.windowEnd > :from and t.windowEnd <= :to"
-                        + " group by d.classId, t.modelName, t.modelVersion", Object[].class)
-                .setParameter("from", fromMs).setParameter("to", toMs).getResultList();
-        List<Group> out = new ArrayList<>(rows.size());
-        for (Object[] r : rows) {
-            Acc a = new Acc();
-            a.add(r, 3);
-            out.add(new Group((String) r[0], null, (String) r[1], (Long) r[2], a.summary()));
+    /** How {@link #grouped} groups windows; every grouping includes the device's class. */
+    public enum Grouping {
+        CLASS("d.classId", "null", "null", "null"),
+        MODEL("d.classId", "null", "t.modelName", "null"),
+        VERSION("d.classId", "null", "t.modelName", "t.modelVersion"),
+        DEVICE("d.classId", "t.deviceId", "t.modelName", "t.modelVersion");
+
+        final String classKey;
+        final String deviceKey;
+        final String modelKey;
+        final String versionKey;
+
+        Grouping(String classKey, String deviceKey, String modelKey, String versionKey) {
+            this.classKey = classKey;
+            this.deviceKey = deviceKey;
+            this.modelKey = modelKey;
+            this.versionKey = versionKey;
         }
-        return out;
+
+        String groupBy() {
+            StringBuilder b = new StringBuilder(classKey);
+            for (String k : new String[] {deviceKey, modelKey, versionKey}) {
+                if (!k.equals("null")) {
+                    b.append(", ").append(k);
+                }
+            }
+            return b.toString();
+        }
     }
 
-    /** Windows in the time range grouped per device (with its class) and model version. */
+    /** Windows in the time range grouped per class, per class and model, per class/model/version or per device and version. */
     @Transactional
-    public List<Group> byDevice(long fromMs, long toMs) {
-        List<Object[]> rows = session.createSelectionQuery("select d.classId, t.deviceId, t.modelName, t.modelVersion, "
-                        + AGGREGATES + " from TelemetryWindowEntity t join DeviceEntity d on d.id = t.deviceId"
-                        + " where t.windowEnd > :from and t.windowEnd <= :to"
-                        + " group by d.classId, t.deviceId, t.modelName, t.modelVersion", Object[].class)
+    public List<Group> grouped(Grouping by, long fromMs, long toMs) {
+        String keys = by.classKey + ", " + (by.deviceKey.equals("null") ? "cast(null as String)" : by.deviceKey) + ", "
+                + (by.modelKey.equals("null") ? "cast(null as String)" : by.modelKey) + ", "
+                + (by.versionKey.equals("null") ? "cast(null as Long)" : by.versionKey);
+        List<Object[]> rows = session.createSelectionQuery("select " + keys + ", " + AGGREGATES
+                        + " from TelemetryWindowEntity t join DeviceEntity d on d.id = t.deviceId"
+                        + " where t.windowEnd > :from and t.windowEnd <= :to group by " + by.groupBy(), Object[].class)
                 .setParameter("from", fromMs).setParameter("to", toMs).getResultList();
         List<Group> out = new ArrayList<>(rows.size());
         for (Object[] r : rows) {
@@ -122,6 +137,16 @@ public class TelemetryAggregates {
             out.add(new Group((String) r[0], (String) r[1], (String) r[2], (Long) r[3], a.summary()));
         }
         return out;
+    }
+
+    /** Windows in the time range grouped per device class, model and version (model null: no model loaded). */
+    public List<Group> byClassModelVersion(long fromMs, long toMs) {
+        return grouped(Grouping.VERSION, fromMs, toMs);
+    }
+
+    /** Windows in the time range grouped per device (with its class) and model version. */
+    public List<Group> byDevice(long fromMs, long toMs) {
+        return grouped(Grouping.DEVICE, fromMs, toMs);
     }
 
     private static List<List<String>> chunks(Collection<String> ids) {
