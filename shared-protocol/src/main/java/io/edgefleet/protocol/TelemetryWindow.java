@@ -1,13 +1,20 @@
 package io.edgefleet.protocol;
 
+import io.edgefleet.protocol.drift.DriftReport;
+
 /**
  * Agent to server on {@code devices/{id}/telemetry}: one aggregated window of inference telemetry.
  *
  * @param seq            per-device sequence number, monotonic across restarts; the server detects gaps with it
- * @param energyMj       estimated energy per inference in millijoules from the device power model, or null
- * @param drift          input drift score of this window against the reference (PSI), or null
+ * @param energyMj       energy per inference in millijoules (measured or modelled, see {@code energySource}), or null
+ * @param drift          overall drift of this window against the reference: the PSI of {@code driftDetail}, or null
  * @param dropped        windows the agent had to drop since the last one it sent (offline buffer overflow)
  * @param replayed       true when sent from the offline buffer after a reconnect
+ * @param energySource   where the energy figures come from: {@code rapl}, {@code hwmon}, {@code model} (CPU time ×
+ *                       the class's power model) or {@code model-local} (the agent's own configured watts); null
+ *                       from older agents
+ * @param energyJoules   energy of the whole window in joules, or null
+ * @param driftDetail    drift statistics of the window (overall and per feature), or null
  */
 public record TelemetryWindow(
         int v,
@@ -24,7 +31,27 @@ public record TelemetryWindow(
         Double energyMj,
         Double drift,
         long dropped,
-        boolean replayed) implements Message {
+        boolean replayed,
+        String energySource,
+        Double energyJoules,
+        DriftReport driftDetail) implements Message {
+
+    /** Energy sources a window may name. */
+    public static final java.util.Set<String> ENERGY_SOURCES = java.util.Set.of("rapl", "hwmon", "model", "model-local");
+
+    /** A window without energy source, energy total and drift detail (what an older agent sends). */
+    public TelemetryWindow(int v, String id, long ts, String deviceId, long seq, long windowStart, long windowEnd,
+                           ModelRef model, long inferences, long errors, LatencyStats latency, Double energyMj,
+                           Double drift, long dropped, boolean replayed) {
+        this(v, id, ts, deviceId, seq, windowStart, windowEnd, model, inferences, errors, latency, energyMj, drift,
+                dropped, replayed, null, null, null);
+    }
+
+    /** The same window marked as replayed from the offline buffer; every other field (same id) unchanged. */
+    public TelemetryWindow asReplay() {
+        return new TelemetryWindow(v, id, ts, deviceId, seq, windowStart, windowEnd, model, inferences, errors, latency,
+                energyMj, drift, dropped, true, energySource, energyJoules, driftDetail);
+    }
 
     @Override
     public void validate() {
@@ -47,6 +74,17 @@ public record TelemetryWindow(
         }
         if (drift != null) {
             Message.require(Double.isFinite(drift) && drift >= 0, ReasonCode.INVALID_FIELD, "field 'drift' must be >= 0");
+        }
+        if (energySource != null) {
+            Message.require(ENERGY_SOURCES.contains(energySource), ReasonCode.INVALID_FIELD,
+                    "field 'energySource' must be one of " + ENERGY_SOURCES);
+        }
+        if (energyJoules != null) {
+            Message.require(Double.isFinite(energyJoules) && energyJoules >= 0, ReasonCode.INVALID_FIELD,
+                    "field 'energyJoules' must be >= 0");
+        }
+        if (driftDetail != null) {
+            driftDetail.validate();
         }
     }
 }

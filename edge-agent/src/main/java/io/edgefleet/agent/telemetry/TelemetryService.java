@@ -162,9 +162,7 @@ public final class TelemetryService implements AutoCloseable {
                 }
                 TelemetryWindow w = e.get().window();
                 // Same message id as the original: if the first attempt did arrive, the server drops the copy.
-                TelemetryWindow replay = new TelemetryWindow(w.v(), w.id(), w.ts(), w.deviceId(), w.seq(), w.windowStart(),
-                        w.windowEnd(), w.model(), w.inferences(), w.errors(), w.latency(), w.energyMj(), w.drift(),
-                        w.dropped(), true);
+                TelemetryWindow replay = w.asReplay();
                 if (!link.publishAndWait(topic, codec.encode(replay), false, ACK_TIMEOUT_MS)) {
                     return;
                 }
