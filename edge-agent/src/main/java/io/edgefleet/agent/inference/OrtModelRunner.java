@@ -114,12 +114,21 @@ public final class OrtModelRunner implements ModelRunner {
 
         @Override
         public synchronized void infer() throws OrtException {
+            run(false);
+        }
+
+        @Override
+        public synchronized Observation inferObserved() throws OrtException {
+            return run(true);
+        }
+
+        private Observation run(boolean observe) throws OrtException {
             if (closed) {
                 throw new IllegalStateException("model is closed");
             }
             InputFeed.Inputs in = feed.next();
-            try (OrtSession.Result ignored = session.run(in.tensors())) {
-                // Outputs are not used; the loop measures latency and errors.
+            try (OrtSession.Result result = session.run(in.tensors())) {
+                return observe ? Observations.of(in.tensors(), result) : null;
             } finally {
                 if (in.callerCloses()) {
                     in.tensors().values().forEach(OnnxTensor::close);

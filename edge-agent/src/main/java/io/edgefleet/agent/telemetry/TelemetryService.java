@@ -1,11 +1,13 @@
 package io.edgefleet.agent.telemetry;
 
+import io.edgefleet.agent.energy.EnergyMeter;
 import io.edgefleet.agent.mqtt.Link;
 import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.ModelRef;
 import io.edgefleet.protocol.Protocol;
 import io.edgefleet.protocol.TelemetryWindow;
 import io.edgefleet.protocol.Topics;
+import io.edgefleet.protocol.drift.DriftReport;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -42,6 +44,7 @@ public final class TelemetryService implements AutoCloseable {
     private int windowSeconds;
     private volatile ModelRef model;
     private volatile TelemetryWindow lastWindow;
+    private volatile EnergyMeter energyMeter;
 
     /**
      * @param observer    sees every window on the agent thread (the health watch)
@@ -127,13 +130,33 @@ public final class TelemetryService implements AutoCloseable {
     private void emit(WindowRecorder.Window w, ModelRef m) throws IOException {
         long now = clock.getAsLong();
         long start = Math.max(1, w.start());
-        Double energy = w.latency() == null ? null : Math.round(activeWatts * w.latency().mean() * 1000.0) / 1000.0;
+        Double energy;
+        String energySource = null;
+        Double energyJoules = null;
+        EnergyMeter meter = energyMeter;
+        if (meter != null) {
+            EnergyMeter.WindowEnergy e = meter.cut(w.inferences(), w.cpuNanos());
+            energy = e.millijoulesPerInference();
+            energySource = e.source();
+            energyJoules = e.joules();
+        } else {
+            energy = w.latency() == null ? null : Math.round(activeWatts * w.latency().mean() * 1000.0) / 1000.0;
+        }
+        DriftReport drift = w.drift();
         TelemetryWindow tw = new TelemetryWindow(Protocol.VERSION, Protocol.newMessageId(), now, deviceId, seq.next(),
-                start, Math.max(start, w.end()), m, w.inferences(), w.errors(), w.latency(), energy, null,
-                buffer.takeDropped(), false);
+                start, Math.max(start, w.end()), m, w.inferences(), w.errors(), w.latency(), energy,
+                drift == null ? null : drift.psi(), buffer.takeDropped(), false, energySource, energyJoules, drift);
         lastWindow = tw;
         agentThread.execute(() -> observer.accept(tw));
         sender.execute(() -> send(tw));
+    }
+
+    /**
+     * Where the energy of each window comes from (sensor or power model); without one the window's
+     * energy is the configured active watts × mean latency, as before the meter existed.
+     */
+    public void setEnergyMeter(EnergyMeter meter) {
+        this.energyMeter = meter;
     }
 
     /** Reconnected: replay what waits on disk. */
