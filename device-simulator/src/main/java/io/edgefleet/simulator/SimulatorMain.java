@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.edgefleet.agent.config.AgentConfig;
 import io.edgefleet.agent.config.ConfigException;
 import io.edgefleet.protocol.Topics;
+import io.edgefleet.simulator.fault.FaultPlan;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.ServerSocket;
@@ -92,7 +93,7 @@ public final class SimulatorMain implements Runnable {
         @Mixin
         AgentOptions agentOptions = new AgentOptions();
 
-        final Fleet fleet = new Fleet();
+        Fleet fleet = new Fleet();
         final CountDownLatch stopped = new CountDownLatch(1);
 
         PrintWriter out() {
@@ -221,6 +222,9 @@ public final class SimulatorMain implements Runnable {
         @Option(names = "--report-seconds", defaultValue = "10", description = "status line period (default ${DEFAULT-VALUE})")
         int reportSeconds;
 
+        @Mixin
+        FaultOptions faultOptions = new FaultOptions();
+
         final Map<String, String> env;
 
         Run() {
@@ -253,6 +257,11 @@ public final class SimulatorMain implements Runnable {
             if (reportSeconds < 1) {
                 throw new IllegalArgumentException("--report-seconds must be >= 1");
             }
+            FaultPlan plan = faultOptions.plan();
+            fleet = new Fleet(plan);
+            if (plan != FaultPlan.NONE) {
+                out().println("faults: " + faultOptions.describe());
+            }
             ServerApi api = new ServerApi(server, token());
             if (createClass) {
                 boolean created = api.createDeviceClass(deviceClass(classId, classP95Ms));
@@ -274,6 +283,83 @@ public final class SimulatorMain implements Runnable {
             }
             fleet.close();
             return EXIT_OK;
+        }
+    }
+
+    /** Faults for {@code run}: drifting inputs, slowdowns, error bursts and power cuts on a share of the devices. */
+    static final class FaultOptions {
+        @Option(names = "--drift-share", defaultValue = "0", description = "share of devices whose inputs drift (0..1)")
+        double driftShare;
+
+        @Option(names = "--drift-from", defaultValue = "0", description = "seconds after start when the drift begins")
+        double driftFrom;
+
+        @Option(names = "--drift-shift", defaultValue = "1.0", description = "added to every float input (default ${DEFAULT-VALUE})")
+        double driftShift;
+
+        @Option(names = "--drift-scale", defaultValue = "1.0", description = "float inputs multiplied by this (default ${DEFAULT-VALUE})")
+        double driftScale;
+
+        @Option(names = "--slow-share", defaultValue = "0", description = "share of devices that slow down (0..1)")
+        double slowShare;
+
+        @Option(names = "--slow-from", defaultValue = "0", description = "seconds after start when they slow down")
+        double slowFrom;
+
+        @Option(names = "--slow-factor", defaultValue = "3.0", description = "how many times slower (default ${DEFAULT-VALUE})")
+        double slowFactor;
+
+        @Option(names = "--error-share", defaultValue = "0", description = "share of devices with an error burst (0..1)")
+        double errorShare;
+
+        @Option(names = "--error-from", defaultValue = "0", description = "seconds after start when the burst begins")
+        double errorFrom;
+
+        @Option(names = "--error-seconds", defaultValue = "30", description = "length of the burst (default ${DEFAULT-VALUE})")
+        double errorSeconds;
+
+        @Option(names = "--error-rate", defaultValue = "0.5", description = "share of inferences failing in the burst (default ${DEFAULT-VALUE})")
+        double errorRate;
+
+        @Option(names = "--power-cut-share", defaultValue = "0", description = "share of devices whose power is cut (0..1)")
+        double powerCutShare;
+
+        @Option(names = "--power-cut-at", defaultValue = "60", description = "seconds after start of the cut (default ${DEFAULT-VALUE})")
+        double powerCutAt;
+
+        @Option(names = "--power-cut-restart-after", defaultValue = "0",
+                description = "seconds until power returns; 0 = stays off (default ${DEFAULT-VALUE})")
+        double powerCutRestartAfter;
+
+        FaultPlan plan() {
+            FaultPlan.Drift drift = driftShare > 0 ? new FaultPlan.Drift(driftShare, driftFrom, driftShift, driftScale) : null;
+            FaultPlan.Slowdown slow = slowShare > 0 ? new FaultPlan.Slowdown(slowShare, slowFrom, slowFactor) : null;
+            FaultPlan.Errors errors = errorShare > 0 ? new FaultPlan.Errors(errorShare, errorFrom, errorSeconds, errorRate) : null;
+            FaultPlan.PowerCut cut = powerCutShare > 0 ? new FaultPlan.PowerCut(powerCutShare, powerCutAt, powerCutRestartAfter) : null;
+            if (drift == null && slow == null && errors == null && cut == null) {
+                return FaultPlan.NONE;
+            }
+            return new FaultPlan(drift, slow, errors, cut);
+        }
+
+        String describe() {
+            FaultPlan p = plan();
+            StringBuilder sb = new StringBuilder();
+            if (p.drift() != null) {
+                sb.append(String.format("drift x*%.2f%+.2f on %.0f%% from %.0fs; ", driftScale, driftShift, driftShare * 100, driftFrom));
+            }
+            if (p.slowdown() != null) {
+                sb.append(String.format("%.1fx slower on %.0f%% from %.0fs; ", slowFactor, slowShare * 100, slowFrom));
+            }
+            if (p.errors() != null) {
+                sb.append(String.format("%.0f%% errors on %.0f%% from %.0fs for %.0fs; ", errorRate * 100, errorShare * 100,
+                        errorFrom, errorSeconds));
+            }
+            if (p.powerCut() != null) {
+                sb.append(String.format("power cut on %.0f%% at %.0fs%s", powerCutShare * 100, powerCutAt,
+                        powerCutRestartAfter > 0 ? String.format(", back after %.0fs", powerCutRestartAfter) : ""));
+            }
+            return sb.toString().trim();
         }
     }
 

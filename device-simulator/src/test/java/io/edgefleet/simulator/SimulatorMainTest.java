@@ -53,6 +53,17 @@ class SimulatorMainTest {
     }
 
     @Test
+    void badFaultOptionsAreUsageErrors() {
+        Result r = run("run", "--server", "http://127.0.0.1:1", "--token", "t", "--class-id", "gw", "--drift-share", "1.5");
+        assertEquals(SimulatorMain.EXIT_USAGE, r.exit());
+        assertTrue(r.err().contains("drift: share must be in [0, 1]"), r.err());
+        r = run("run", "--server", "http://127.0.0.1:1", "--token", "t", "--class-id", "gw", "--error-share", "0.2",
+                "--error-rate", "0");
+        assertEquals(SimulatorMain.EXIT_USAGE, r.exit());
+        assertTrue(r.err().contains("errors: rate"), r.err());
+    }
+
+    @Test
     void unreachableServerIsARuntimeFailure() {
         Result r = run("run", "--server", "http://127.0.0.1:1", "--token", "t", "--class-id", "gw", "--create-class",
                 "--data-dir", dir.toString());

@@ -1,12 +1,15 @@
 package io.edgefleet.agent;
 
 import io.edgefleet.agent.config.AgentConfig;
+import io.edgefleet.agent.drift.DriftMonitor;
+import io.edgefleet.agent.energy.EnergyMeter;
 import io.edgefleet.agent.inference.InferenceLoop;
 import io.edgefleet.agent.inference.LoadedModel;
 import io.edgefleet.agent.inference.ModelException;
 import io.edgefleet.agent.inference.ModelRunner;
 import io.edgefleet.agent.inference.OrtModelRunner;
 import io.edgefleet.agent.mqtt.MqttSession;
+import io.edgefleet.agent.store.ArtifactExtras;
 import io.edgefleet.agent.store.ModelStore;
 import io.edgefleet.agent.store.RecoveryNote;
 import io.edgefleet.agent.store.SeenCommands;
@@ -24,9 +27,11 @@ import io.edgefleet.protocol.DeviceStatus;
 import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.ManifestSigner;
 import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.PowerModel;
 import io.edgefleet.protocol.ReasonCode;
 import io.edgefleet.protocol.TelemetryWindow;
 import io.edgefleet.protocol.Topics;
+import io.edgefleet.protocol.drift.ReferenceProfile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -67,6 +72,8 @@ public final class Agent implements AutoCloseable {
     private MqttSession session;
     private UpdateManager updates;
     private CommandProcessor commands;
+    private ArtifactExtras extras;
+    private EnergyMeter energy;
     private volatile ModelRef running;
     private List<RecoveryNote> pendingNotes = new ArrayList<>();
     private volatile boolean started;
@@ -118,6 +125,9 @@ public final class Agent implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        extras = new ArtifactExtras(config.dataDir().resolve("model-extras"));
+        energy = EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
+                System::nanoTime);
         recorder = new WindowRecorder(System.currentTimeMillis());
         loop = new InferenceLoop("inference-" + deviceId(), recorder, config.speedFactor(), config.inferenceIntervalMs());
         session = new MqttSession(new MqttSession.Settings(config.mqttUrl(), deviceId(), config.username(),
@@ -129,6 +139,10 @@ public final class Agent implements AutoCloseable {
                 verifier, session, sink, this::switchModel, Timers.on(agentThread));
         telemetry = new TelemetryService(deviceId(), recorder, buffer, seq, session, codec, config.activeWatts(),
                 w -> updates.onWindow(w), agentThread, System::currentTimeMillis);
+        telemetry.setEnergyMeter(energy);
+        updates.setExtras(extras);
+        // hwmon integrates power between samples; RAPL only needs a sample per counter wrap
+        agentThread.scheduleAtFixedRate(energy::tick, 1, 1, TimeUnit.SECONDS);
         commands = new CommandProcessor(deviceId(), codec, seen, verifier, System::currentTimeMillis, updates,
                 new CommandProcessor.RuntimeConfig() {
             @Override
@@ -154,7 +168,8 @@ public final class Agent implements AutoCloseable {
         session.subscribe(Topics.cmd(deviceId()));
         session.subscribe(Topics.ack(deviceId()));
         session.start();
-        LOG.log(System.Logger.Level.INFO, deviceId() + ": started (" + config + ", active "
+        LOG.log(System.Logger.Level.INFO, deviceId() + ": started (" + config + ", energy source " + energy.source()
+                + ", active "
                 + (running == null ? "none" : running.label()) + ")");
     }
 
@@ -193,11 +208,54 @@ public final class Agent implements AutoCloseable {
     private void switchModel(LoadedModel model, ModelRef ref) {
         ModelRef previous = running;
         WindowRecorder.Window[] closed = new WindowRecorder.Window[1];
-        loop.swap(model, () -> closed[0] = recorder.cut(System.currentTimeMillis()));
+        DriftMonitor monitor = driftMonitorFor(ref);
+        loop.swap(model, () -> {
+            closed[0] = recorder.cut(System.currentTimeMillis());
+            recorder.setDriftMonitor(monitor);
+        });
         running = ref;
         if (telemetry != null) {
             telemetry.modelChanged(closed[0], previous, ref);
         }
+        // after the previous model's last window was charged with the previous power model
+        ArtifactExtras.Extras ex = ref == null ? null : extras.get(ref.sha256());
+        energy.setClassPower(ex == null ? null : ex.power());
+        List<String> keep = new ArrayList<>();
+        StoreState st = store.state();
+        for (ModelRef r : new ModelRef[] {ref, st.active(), st.standby()}) {
+            if (r != null) {
+                keep.add(r.sha256());
+            }
+        }
+        extras.retainOnly(keep);
+    }
+
+    /** The signed profile of the model, else a self-reference built earlier, else one to build from its first inferences. */
+    private DriftMonitor driftMonitorFor(ModelRef ref) {
+        if (ref == null) {
+            return null;
+        }
+        ArtifactExtras.Extras ex = extras.get(ref.sha256());
+        ReferenceProfile profile = ex == null ? null : ex.referenceProfile();
+        if (profile == null) {
+            profile = extras.selfReference(ref.sha256());
+        }
+        return new DriftMonitor(profile, config.driftSelfReferenceSamples(), config.driftMinWindowSamples(),
+                self -> onAgentThread(() -> {
+                    try {
+                        extras.saveSelfReference(ref.sha256(), self);
+                        LOG.log(System.Logger.Level.INFO, deviceId() + ": drift self-reference of " + ref.label()
+                                + " built from " + self.samples() + " inferences");
+                    } catch (IOException e) {
+                        LOG.log(System.Logger.Level.WARNING, deviceId() + ": cannot keep the drift self-reference: "
+                                + e.getMessage());
+                    }
+                }));
+    }
+
+    /** Where this agent's energy figures come from: rapl, hwmon, model or model-local. */
+    public String energySource() {
+        return energy == null ? null : energy.source();
     }
 
     private byte[] statusPayload(DeviceStatus.State state) {

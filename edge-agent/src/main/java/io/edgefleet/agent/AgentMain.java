@@ -41,10 +41,15 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--intra-op-threads", description = "default 1") String intraOpThreads;
     @Option(names = "--input", description = "'synthetic' (default) or a folder of .npz files") String input;
     @Option(names = "--speed-factor", description = "emulated slow-down, default 1.0") String speedFactor;
-    @Option(names = "--idle-watts", description = "default 2.0") String idleWatts;
-    @Option(names = "--active-watts", description = "energy per inference = activeWatts x latency; default 6.0") String activeWatts;
+    @Option(names = "--idle-watts", description = "local power model when the manifest has none; default 2.0") String idleWatts;
+    @Option(names = "--active-watts", description = "local power model when the manifest has none; default 6.0") String activeWatts;
     @Option(names = "--download-timeout-seconds", description = "default 120") String downloadTimeoutSeconds;
     @Option(names = "--telemetry-buffer-max", description = "windows kept on disk while offline, default 10000") String telemetryBufferMax;
+    @Option(names = "--sysfs-root", description = "where RAPL and hwmon energy sensors are looked up, default /sys") String sysfsRoot;
+    @Option(names = "--drift-self-reference-samples", description = "inferences taken as drift reference when the"
+            + " manifest has no profile, default 200") String driftSelfReferenceSamples;
+    @Option(names = "--drift-min-window-samples", description = "fewer binned inferences in a window report no drift,"
+            + " default 30") String driftMinWindowSamples;
     @Option(names = "--session-expiry-seconds", description = "how long the broker keeps queued commands, default 604800") String sessionExpirySeconds;
 
     private final Map<String, String> env;
@@ -84,6 +89,9 @@ public final class AgentMain implements Callable<Integer> {
         flags.put("downloadTimeoutSeconds", downloadTimeoutSeconds);
         flags.put("telemetryBufferMax", telemetryBufferMax);
         flags.put("sessionExpirySeconds", sessionExpirySeconds);
+        flags.put("sysfsRoot", sysfsRoot);
+        flags.put("driftSelfReferenceSamples", driftSelfReferenceSamples);
+        flags.put("driftMinWindowSamples", driftMinWindowSamples);
         Map<String, String> file = configFile == null ? Map.of() : ConfigLoader.readFile(configFile);
         Map<String, String> defaults = Map.of("dataDir", "./agent-data");
         return ConfigLoader.resolve(defaults, file, ConfigLoader.fromEnv(env), flags);

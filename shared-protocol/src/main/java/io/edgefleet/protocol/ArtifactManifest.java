@@ -1,5 +1,6 @@
 package io.edgefleet.protocol;
 
+import io.edgefleet.protocol.drift.ReferenceProfile;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -7,6 +8,9 @@ import java.util.List;
  * Retained on {@code classes/{classId}/artifacts/{sha256}/manifest}. Size, whole-file hash and the
  * hash of every chunk come from here, and the whole manifest is signed by the server's key, so an
  * agent trusts nothing it downloads that the signature does not cover.
+ *
+ * @param referenceProfile optional drift reference of the model (validation or calibration data), signed
+ * @param power            optional power model of the device class, signed
  */
 public record ArtifactManifest(
         int v,
@@ -18,7 +22,15 @@ public record ArtifactManifest(
         int chunkSize,
         List<String> chunks,
         String keyId,
-        String signature) implements Message {
+        String signature,
+        ReferenceProfile referenceProfile,
+        PowerModel power) implements Message {
+
+    /** A manifest without reference profile and power model (what a server before them sends). */
+    public ArtifactManifest(int v, String id, long ts, String classId, ModelRef model, long size, int chunkSize,
+                            List<String> chunks, String keyId, String signature) {
+        this(v, id, ts, classId, model, size, chunkSize, chunks, keyId, signature, null, null);
+    }
 
     /** Hard bounds an agent enforces before allocating anything. */
     public static final long MAX_ARTIFACT_BYTES = 2L * 1024 * 1024 * 1024;
@@ -44,11 +56,26 @@ public record ArtifactManifest(
                 .append(String.join(",", chunks)).append('\n')
                 .append(ts).append('\n')
                 .append(keyId).append('\n');
+        // Added fields are covered only when present, so manifests without them verify as before, and
+        // removing or changing one breaks the signature. The profile is covered through its canonical hash.
+        if (referenceProfile != null) {
+            sb.append("referenceProfile ").append(referenceProfile.canonicalSha256()).append('\n');
+        }
+        if (power != null) {
+            sb.append("power ").append(power.idleWatts()).append(',').append(power.activeWatts()).append('\n');
+        }
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     public ArtifactManifest withSignature(String keyId, String signature) {
-        return new ArtifactManifest(v, id, ts, classId, model, size, chunkSize, chunks, keyId, signature);
+        return new ArtifactManifest(v, id, ts, classId, model, size, chunkSize, chunks, keyId, signature,
+                referenceProfile, power);
+    }
+
+    /** The same manifest carrying a reference profile and a power model (either may be null); sign afterwards. */
+    public ArtifactManifest withExtras(ReferenceProfile profile, PowerModel powerModel) {
+        return new ArtifactManifest(v, id, ts, classId, model, size, chunkSize, chunks, keyId, signature,
+                profile, powerModel);
     }
 
     @Override
@@ -71,5 +98,11 @@ public record ArtifactManifest(
         }
         Message.requirePresent(keyId, "keyId");
         Message.requirePresent(signature, "signature");
+        if (referenceProfile != null) {
+            referenceProfile.validate();
+        }
+        if (power != null) {
+            power.validate();
+        }
     }
 }

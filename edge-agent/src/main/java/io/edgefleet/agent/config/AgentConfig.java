@@ -20,6 +20,10 @@ import java.util.Objects;
  * @param serverKeys base64 X.509 Ed25519 public keys the agent pins; manifests signed by anything else are refused
  * @param input      {@code synthetic} or a folder of {@code .npz} files to cycle through
  * @param speedFactor after each real inference the agent sleeps (factor - 1) x its duration to emulate a slower board
+ * @param sysfsRoot  where the energy sensors are looked up ({@code /sys}; tests point it at a fake tree)
+ * @param driftSelfReferenceSamples without a signed reference profile, the first this many inferences of a model
+ *                   become its reference
+ * @param driftMinWindowSamples a window with fewer binned inferences reports no drift (too noisy to mean anything)
  */
 public record AgentConfig(
         String deviceId,
@@ -38,7 +42,10 @@ public record AgentConfig(
         double activeWatts,
         int downloadTimeoutSeconds,
         int telemetryBufferMax,
-        long sessionExpirySeconds) {
+        long sessionExpirySeconds,
+        Path sysfsRoot,
+        int driftSelfReferenceSamples,
+        int driftMinWindowSamples) {
 
     public static final String SYNTHETIC = "synthetic";
 
@@ -84,6 +91,13 @@ public record AgentConfig(
                 downloadTimeoutSeconds, "must be in [1, 86400]");
         require(telemetryBufferMax >= 1 && telemetryBufferMax <= 10_000_000, "telemetryBufferMax", telemetryBufferMax,
                 "must be in [1, 10000000]");
+        if (sysfsRoot == null) {
+            sysfsRoot = Path.of("/sys");
+        }
+        require(driftSelfReferenceSamples >= 10 && driftSelfReferenceSamples <= 100_000, "driftSelfReferenceSamples",
+                driftSelfReferenceSamples, "must be in [10, 100000]");
+        require(driftMinWindowSamples >= 1 && driftMinWindowSamples <= 1_000_000, "driftMinWindowSamples",
+                driftMinWindowSamples, "must be in [1, 1000000]");
         require(sessionExpirySeconds >= 0 && sessionExpirySeconds <= 0xFFFFFFFFL, "sessionExpirySeconds",
                 sessionExpirySeconds, "must be in [0, 4294967295]");
     }
@@ -98,7 +112,8 @@ public record AgentConfig(
                 .inferenceIntervalMs(inferenceIntervalMs).intraOpThreads(intraOpThreads).input(input)
                 .speedFactor(speedFactor).idleWatts(idleWatts).activeWatts(activeWatts)
                 .downloadTimeoutSeconds(downloadTimeoutSeconds).telemetryBufferMax(telemetryBufferMax)
-                .sessionExpirySeconds(sessionExpirySeconds);
+                .sessionExpirySeconds(sessionExpirySeconds).sysfsRoot(sysfsRoot)
+                .driftSelfReferenceSamples(driftSelfReferenceSamples).driftMinWindowSamples(driftMinWindowSamples);
     }
 
     public List<PublicKey> pinnedKeys() {
@@ -162,6 +177,9 @@ public record AgentConfig(
         private int downloadTimeoutSeconds = 120;
         private int telemetryBufferMax = 10_000;
         private long sessionExpirySeconds = 7 * 24 * 3600;
+        private Path sysfsRoot = Path.of("/sys");
+        private int driftSelfReferenceSamples = 200;
+        private int driftMinWindowSamples = 30;
 
         public Builder deviceId(String v) { deviceId = v; return this; }
         public Builder classId(String v) { classId = v; return this; }
@@ -180,11 +198,15 @@ public record AgentConfig(
         public Builder downloadTimeoutSeconds(int v) { downloadTimeoutSeconds = v; return this; }
         public Builder telemetryBufferMax(int v) { telemetryBufferMax = v; return this; }
         public Builder sessionExpirySeconds(long v) { sessionExpirySeconds = v; return this; }
+        public Builder sysfsRoot(Path v) { sysfsRoot = v; return this; }
+        public Builder driftSelfReferenceSamples(int v) { driftSelfReferenceSamples = v; return this; }
+        public Builder driftMinWindowSamples(int v) { driftMinWindowSamples = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(deviceId, classId, mqttUrl, username, password, serverKeys, dataDir,
                     telemetryWindowSeconds, inferenceIntervalMs, intraOpThreads, input, speedFactor, idleWatts,
-                    activeWatts, downloadTimeoutSeconds, telemetryBufferMax, sessionExpirySeconds);
+                    activeWatts, downloadTimeoutSeconds, telemetryBufferMax, sessionExpirySeconds, sysfsRoot,
+                    driftSelfReferenceSamples, driftMinWindowSamples);
         }
     }
 }

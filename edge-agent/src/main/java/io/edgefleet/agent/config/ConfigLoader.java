@@ -46,6 +46,9 @@ public final class ConfigLoader {
         SETTERS.put("downloadTimeoutSeconds", (b, v) -> b.downloadTimeoutSeconds(parseInt("downloadTimeoutSeconds", v)));
         SETTERS.put("telemetryBufferMax", (b, v) -> b.telemetryBufferMax(parseInt("telemetryBufferMax", v)));
         SETTERS.put("sessionExpirySeconds", (b, v) -> b.sessionExpirySeconds(parseLong("sessionExpirySeconds", v)));
+        SETTERS.put("sysfsRoot", (b, v) -> b.sysfsRoot(Path.of(v)));
+        SETTERS.put("driftSelfReferenceSamples", (b, v) -> b.driftSelfReferenceSamples(parseInt("driftSelfReferenceSamples", v)));
+        SETTERS.put("driftMinWindowSamples", (b, v) -> b.driftMinWindowSamples(parseInt("driftMinWindowSamples", v)));
     }
 
     private ConfigLoader() {

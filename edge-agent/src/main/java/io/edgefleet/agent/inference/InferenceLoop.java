@@ -91,15 +91,17 @@ public final class InferenceLoop implements AutoCloseable {
                 return;
             }
             long start = System.nanoTime();
+            long cpuStart = CpuTime.currentThread();
             try {
-                current.infer();
+                Observation seen = current.inferObserved();
+                long cpu = CpuTime.currentThread() - cpuStart;
                 long elapsed = System.nanoTime() - start;
                 if (speedFactor > 1.0) {
                     // Emulates a slower board: the inference takes factor x as long in total.
                     long extra = (long) ((speedFactor - 1.0) * elapsed);
                     LockSupport.parkNanos(this, extra);
                 }
-                listener.onSuccess(System.nanoTime() - start);
+                listener.onInference(System.nanoTime() - start, cpu, seen);
             } catch (Exception | LinkageError e) {
                 if (!running) {
                     return; // interrupted by close(): not the model's fault

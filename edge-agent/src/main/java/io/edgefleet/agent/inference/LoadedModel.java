@@ -7,6 +7,15 @@ public interface LoadedModel extends AutoCloseable {
     void infer() throws Exception;
 
     /**
+     * Runs one inference like {@link #infer} and returns its inputs and outputs as plain arrays, for the
+     * drift statistics; null when this model does not capture them.
+     */
+    default Observation inferObserved() throws Exception {
+        infer();
+        return null;
+    }
+
+    /**
      * One inference on synthetic input before activation; throws SMOKE_TEST_FAILED when it fails or
      * produces non-finite numbers.
      */

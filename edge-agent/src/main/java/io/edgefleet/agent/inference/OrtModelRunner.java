@@ -25,18 +25,30 @@ public final class OrtModelRunner implements ModelRunner {
 
     private final int intraOpThreads;
     private final NpzDataset dataset;
+    private final InferenceFaults faults;
 
     /**
      * @param dataset samples to feed, or null for synthetic inputs
      */
     public OrtModelRunner(int intraOpThreads, NpzDataset dataset) {
+        this(intraOpThreads, dataset, InferenceFaults.NONE);
+    }
+
+    /** A runner whose built-in loop suffers injected faults (the simulator's drift, slowdowns, error bursts). */
+    public OrtModelRunner(int intraOpThreads, NpzDataset dataset, InferenceFaults faults) {
         this.intraOpThreads = intraOpThreads;
         this.dataset = dataset;
+        this.faults = faults == null ? InferenceFaults.NONE : faults;
     }
 
     /** Reads the input folder once; a broken folder is a configuration error at start, not at deploy time. */
     public static OrtModelRunner forInput(int intraOpThreads, String input) throws IOException {
         return new OrtModelRunner(intraOpThreads, "synthetic".equals(input) ? null : NpzDataset.load(Path.of(input)));
+    }
+
+    /** As {@link #forInput(int, String)}, with faults injected into every inference (the simulator). */
+    public static OrtModelRunner forInput(int intraOpThreads, String input, InferenceFaults faults) throws IOException {
+        return new OrtModelRunner(intraOpThreads, "synthetic".equals(input) ? null : NpzDataset.load(Path.of(input)), faults);
     }
 
     public static OrtEnvironment environment() {
@@ -67,7 +79,7 @@ public final class OrtModelRunner implements ModelRunner {
             if (feed == null) {
                 feed = new SyntheticFeed(env, inputs, SYNTHETIC_VARIANTS, modelFile.toString().hashCode());
             }
-            return new OrtLoadedModel(env, session, inputs, feed);
+            return new OrtLoadedModel(env, session, inputs, feed, faults);
         } catch (OrtException e) {
             closeQuietly(session);
             throw new ModelException(ReasonCode.LOAD_FAILED, "ONNX Runtime cannot load the model: " + firstLine(e.getMessage()), e);
@@ -103,28 +115,76 @@ public final class OrtModelRunner implements ModelRunner {
         private final OrtSession session;
         private final Map<String, NodeInfo> inputs;
         private final InputFeed feed;
+        private final InferenceFaults faults;
         private boolean closed;
 
-        OrtLoadedModel(OrtEnvironment env, OrtSession session, Map<String, NodeInfo> inputs, InputFeed feed) {
+        OrtLoadedModel(OrtEnvironment env, OrtSession session, Map<String, NodeInfo> inputs, InputFeed feed,
+                       InferenceFaults faults) {
             this.env = env;
             this.session = session;
             this.inputs = inputs;
             this.feed = feed;
+            this.faults = faults;
         }
 
         @Override
         public synchronized void infer() throws OrtException {
+            run(false);
+        }
+
+        @Override
+        public synchronized Observation inferObserved() throws OrtException {
+            return run(true);
+        }
+
+        private Observation run(boolean observe) throws OrtException {
             if (closed) {
                 throw new IllegalStateException("model is closed");
             }
+            try {
+                faults.beforeRun();
+            } catch (Exception e) {
+                throw new IllegalStateException("injected fault: " + e.getMessage(), e);
+            }
+            long start = System.nanoTime();
             InputFeed.Inputs in = feed.next();
-            try (OrtSession.Result ignored = session.run(in.tensors())) {
-                // Outputs are not used; the loop measures latency and errors.
+            Map<String, OnnxTensor> tensors = faults.transformsInputs() ? transformed(in.tensors()) : in.tensors();
+            try (OrtSession.Result result = session.run(tensors)) {
+                return observe ? Observations.of(tensors, result) : null;
             } finally {
+                if (tensors != in.tensors()) {
+                    for (Map.Entry<String, OnnxTensor> e : tensors.entrySet()) {
+                        if (e.getValue() != in.tensors().get(e.getKey())) {
+                            e.getValue().close();
+                        }
+                    }
+                }
                 if (in.callerCloses()) {
                     in.tensors().values().forEach(OnnxTensor::close);
                 }
+                long extra = faults.extraNanos(System.nanoTime() - start);
+                if (extra > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(extra);
+                }
             }
+        }
+
+        /** Float inputs passed through the fault's transform, as new tensors; other inputs as they are. */
+        private Map<String, OnnxTensor> transformed(Map<String, OnnxTensor> original) throws OrtException {
+            Map<String, OnnxTensor> out = new java.util.LinkedHashMap<>();
+            for (Map.Entry<String, OnnxTensor> e : original.entrySet()) {
+                OnnxTensor t = e.getValue();
+                if (t.getInfo().type == ai.onnxruntime.OnnxJavaType.FLOAT) {
+                    FloatBuffer b = t.getFloatBuffer();
+                    float[] values = new float[b.remaining()];
+                    b.get(values);
+                    float[] changed = faults.input(e.getKey(), values);
+                    out.put(e.getKey(), OnnxTensor.createTensor(env, FloatBuffer.wrap(changed), t.getInfo().getShape()));
+                } else {
+                    out.put(e.getKey(), t);
+                }
+            }
+            return out;
         }
 
         @Override

@@ -1,5 +1,6 @@
 package io.edgefleet.agent.telemetry;
 
+import io.edgefleet.agent.energy.EnergyMeter;
 import io.edgefleet.agent.mqtt.Link;
 import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.ModelRef;
@@ -7,6 +8,7 @@ import io.edgefleet.protocol.Protocol;
 import io.edgefleet.protocol.TelemetryAck;
 import io.edgefleet.protocol.TelemetryWindow;
 import io.edgefleet.protocol.Topics;
+import io.edgefleet.protocol.drift.DriftReport;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -62,6 +64,7 @@ public final class TelemetryService implements AutoCloseable {
     private long serverAcked = -1;
     private ScheduledFuture<?> ackTimer;
     private long ackTimeoutMs;
+    private volatile EnergyMeter energyMeter;
 
     /**
      * @param observer    sees every window on the agent thread (the health watch)
@@ -162,13 +165,33 @@ public final class TelemetryService implements AutoCloseable {
     private void emit(WindowRecorder.Window w, ModelRef m) throws IOException {
         long now = clock.getAsLong();
         long start = Math.max(1, w.start());
-        Double energy = w.latency() == null ? null : Math.round(activeWatts * w.latency().mean() * 1000.0) / 1000.0;
+        Double energy;
+        String energySource = null;
+        Double energyJoules = null;
+        EnergyMeter meter = energyMeter;
+        if (meter != null) {
+            EnergyMeter.WindowEnergy e = meter.cut(w.inferences(), w.cpuNanos());
+            energy = e.millijoulesPerInference();
+            energySource = e.source();
+            energyJoules = e.joules();
+        } else {
+            energy = w.latency() == null ? null : Math.round(activeWatts * w.latency().mean() * 1000.0) / 1000.0;
+        }
+        DriftReport drift = w.drift();
         TelemetryWindow tw = new TelemetryWindow(Protocol.VERSION, Protocol.newMessageId(), now, deviceId, seq.next(),
-                start, Math.max(start, w.end()), m, w.inferences(), w.errors(), w.latency(), energy, null,
-                buffer.takeDropped(), false);
+                start, Math.max(start, w.end()), m, w.inferences(), w.errors(), w.latency(), energy,
+                drift == null ? null : drift.psi(), buffer.takeDropped(), false, energySource, energyJoules, drift);
         lastWindow = tw;
         agentThread.execute(() -> observer.accept(tw));
         sender.execute(() -> send(tw));
+    }
+
+    /**
+     * Where the energy of each window comes from (sensor or power model); without one the window's
+     * energy is the configured active watts × mean latency, as before the meter existed.
+     */
+    public void setEnergyMeter(EnergyMeter meter) {
+        this.energyMeter = meter;
     }
 
     /** Reconnected: replay what waits on disk (everything unconfirmed, when the server acknowledges). */
@@ -231,9 +254,7 @@ public final class TelemetryService implements AutoCloseable {
     /** The window as sent now: with the oldest seq still held as its ack base. */
     private TelemetryWindow withBase(TelemetryWindow w, boolean replay) throws IOException {
         long base = Math.min(w.seq(), buffer.oldestSeq().orElse(w.seq()));
-        return replay ? w.asReplay(base) : new TelemetryWindow(w.v(), w.id(), w.ts(), w.deviceId(), w.seq(),
-                w.windowStart(), w.windowEnd(), w.model(), w.inferences(), w.errors(), w.latency(), w.energyMj(),
-                w.drift(), w.dropped(), false, base);
+        return replay ? w.asReplay(base) : w.withAckBase(base);
     }
 
     /** Unconfirmed windows have waited too long for the server: send them again. */

@@ -1,6 +1,9 @@
 package io.edgefleet.agent.telemetry;
 
+import io.edgefleet.agent.drift.DriftMonitor;
 import io.edgefleet.agent.inference.InferenceListener;
+import io.edgefleet.agent.inference.Observation;
+import io.edgefleet.protocol.drift.DriftReport;
 import io.edgefleet.protocol.LatencyStats;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
@@ -17,10 +20,21 @@ public final class WindowRecorder implements InferenceListener {
 
     private final Recorder recorder = new Recorder(MAX_MICROS, 3);
     private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong cpuNanos = new AtomicLong();
+    private volatile DriftMonitor drift;
     private Histogram reusable;
 
-    /** The numbers of one closed window. */
-    public record Window(long start, long end, long inferences, long errors, LatencyStats latency) {
+    /**
+     * The numbers of one closed window.
+     *
+     * @param cpuNanos CPU time the window's successful inferences used (the energy model's input)
+     * @param drift    drift statistics of the window, or null (no reference yet, too few inferences)
+     */
+    public record Window(long start, long end, long inferences, long errors, LatencyStats latency, long cpuNanos,
+                         DriftReport drift) {
+        public Window(long start, long end, long inferences, long errors, LatencyStats latency) {
+            this(start, end, inferences, errors, latency, 0, null);
+        }
     }
 
     private volatile long windowStart;
@@ -36,6 +50,27 @@ public final class WindowRecorder implements InferenceListener {
     }
 
     @Override
+    public void onInference(long latencyNanos, long cpu, Observation observation) {
+        onSuccess(latencyNanos);
+        if (cpu > 0) {
+            cpuNanos.addAndGet(cpu);
+        }
+        DriftMonitor d = drift;
+        if (d != null && observation != null) {
+            d.observe(observation);
+        }
+    }
+
+    /** The drift monitor of the model now in service (null: no drift statistics). */
+    public void setDriftMonitor(DriftMonitor monitor) {
+        this.drift = monitor;
+    }
+
+    public DriftMonitor driftMonitor() {
+        return drift;
+    }
+
+    @Override
     public void onError(Throwable error) {
         errors.incrementAndGet();
     }
@@ -44,12 +79,15 @@ public final class WindowRecorder implements InferenceListener {
     public synchronized Window cut(long nowMillis) {
         Histogram h = recorder.getIntervalHistogram(reusable);
         long errs = errors.getAndSet(0);
+        long cpu = cpuNanos.getAndSet(0);
+        DriftMonitor d = drift;
+        DriftReport report = d == null ? null : d.cut();
         long start = windowStart;
         windowStart = Math.max(nowMillis, start);
         long successes = h.getTotalCount();
         LatencyStats latency = successes == 0 ? null : stats(h);
         reusable = h;
-        return new Window(start, Math.max(start, nowMillis), successes + errs, errs, latency);
+        return new Window(start, Math.max(start, nowMillis), successes + errs, errs, latency, cpu, report);
     }
 
     static LatencyStats stats(Histogram h) {

@@ -8,6 +8,7 @@ import io.edgefleet.agent.mqtt.Link;
 import io.edgefleet.agent.store.ModelStore;
 import io.edgefleet.agent.store.Phase;
 import io.edgefleet.agent.store.StoreState;
+import io.edgefleet.agent.store.ArtifactExtras;
 import io.edgefleet.protocol.ArtifactManifest;
 import io.edgefleet.protocol.ArtifactRef;
 import io.edgefleet.protocol.Command;
@@ -65,6 +66,7 @@ public final class UpdateManager {
     private final JsonCodec manifestCodec = new JsonCodec(MAX_MANIFEST_BYTES);
 
     private Download download;
+    private volatile ArtifactExtras extras;
     private Watch watch;
     private Command queued;
 
@@ -117,6 +119,11 @@ public final class UpdateManager {
         this.events = events;
         this.modelSwitch = modelSwitch;
         this.timers = timers;
+    }
+
+    /** Where the verified manifests' reference profiles and power models are kept (null: not kept). */
+    public void setExtras(ArtifactExtras extras) {
+        this.extras = extras;
     }
 
     public boolean downloading() {
@@ -363,6 +370,17 @@ public final class UpdateManager {
                 + d.assembly.manifest().size() + " bytes");
         event(DeviceEvent.Type.VERIFIED, d.deploymentId(), m, ReasonCode.NONE, "signature key "
                 + d.assembly.manifest().keyId() + ", sha256 " + sha);
+        ArtifactExtras ex = extras;
+        if (ex != null) {
+            ArtifactManifest signed = d.assembly.manifest();
+            try {
+                ex.save(m.sha256(), signed.referenceProfile(), signed.power());
+            } catch (IOException e) {
+                // Not fatal: without its profile the model gets a self-reference, without the power model the local one.
+                LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot keep the manifest's profile and power model: "
+                        + e.getMessage());
+            }
+        }
         try {
             store.stage(m, d.deploymentId());
         } catch (IOException e) {

@@ -66,6 +66,18 @@ public final class Artifacts {
         return new Artifact(classId, ref, bytes, m, codec.encode(m), chunks);
     }
 
+    /** An artifact whose signed manifest also carries a drift reference profile and a class power model. */
+    public Artifact make(String classId, String name, long version, byte[] bytes,
+                         io.edgefleet.protocol.drift.ReferenceProfile profile, io.edgefleet.protocol.PowerModel power) {
+        ModelRef ref = new ModelRef(name, version, Hashing.sha256Hex(bytes));
+        ArtifactManifest m = signer.sign(ArtifactChunker.manifest(classId, ref, bytes, CHUNK).withExtras(profile, power));
+        List<byte[]> chunks = new ArrayList<>();
+        for (int i = 0; i < m.chunkCount(); i++) {
+            chunks.add(ArtifactChunker.chunk(bytes, CHUNK, i));
+        }
+        return new Artifact(classId, ref, bytes, m, codec.encode(m), chunks);
+    }
+
     public static String b64(byte[] b) {
         return Base64.getEncoder().encodeToString(b);
     }

@@ -29,6 +29,8 @@ import io.edgefleet.server.model.BlobStore;
 import io.edgefleet.server.model.ModelDtos.ModelVersionView;
 import io.edgefleet.server.model.ModelService;
 import io.edgefleet.server.model.ModelVersionEntity;
+import io.edgefleet.protocol.drift.ReferenceProfile;
+import io.edgefleet.server.drift.ReferenceProfileService;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -88,6 +90,9 @@ public class CompressionService {
 
     @Inject
     io.edgefleet.server.config.InstanceId instanceId;
+
+    @Inject
+    ReferenceProfileService profiles;
 
     private ThreadPoolExecutor executor;
 
@@ -325,6 +330,13 @@ public class CompressionService {
             recipeJson.put("compressionJob", job.id);
             ModelVersionView created = models.register(job.modelName, result.variant().toBytes(),
                     new ModelService.Lineage(job.baseVersion, json.writeValueAsString(recipeJson)));
+            l.message = "building the drift reference profile";
+            boolean onValidation = validation != null;
+            profiles.buildForVariant(job.modelName, created.version(), result.variant(),
+                    onValidation ? validation : calibration,
+                    onValidation ? ReferenceProfile.SOURCE_VALIDATION : ReferenceProfile.SOURCE_CALIBRATION,
+                    onValidation ? job.validationDataset : job.calibrationDataset,
+                    onValidation ? job.validationSha256 : job.calibrationSha256);
             finish(job.id, JobStatus.SUCCEEDED, null, created.version(), true, summary,
                     new String[] {reportJson, reportMd});
         } catch (CancellationException e) {

@@ -3,6 +3,9 @@ package io.edgefleet.server.rollout;
 import io.edgefleet.protocol.ArtifactChunker;
 import io.edgefleet.protocol.ArtifactManifest;
 import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.PowerModel;
+import io.edgefleet.server.deviceclass.DeviceClassEntity;
+import io.edgefleet.server.drift.ReferenceProfileService;
 import io.edgefleet.protocol.Protocol;
 import io.edgefleet.protocol.Topics;
 import io.edgefleet.server.config.EdgefleetConfig;
@@ -46,6 +49,20 @@ public class ArtifactPublisher {
     @Inject
     EdgefleetConfig config;
 
+    @Inject
+    ReferenceProfileService profiles;
+
+    /** The class's power model, or null when the class has none (agents then fall back to their own setting). */
+    PowerModel powerModel(String classId) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            DeviceClassEntity c = session.find(DeviceClassEntity.class, classId);
+            if (c == null || c.idleWatts == null || c.activeWatts == null || c.activeWatts < c.idleWatts) {
+                return null;
+            }
+            return new PowerModel(c.idleWatts, c.activeWatts);
+        });
+    }
+
     /** The configured chunk size, doubled as often as needed so that the artifact has at most MAX_CHUNKS chunks. */
     public static int chunkSizeFor(long size, int configured) {
         int cs = Math.max(ArtifactManifest.MIN_CHUNK, Math.min(ArtifactManifest.MAX_CHUNK, configured));
@@ -72,7 +89,9 @@ public class ArtifactPublisher {
             throw new UncheckedIOException("artifact " + model.sha256() + " is missing from the blob store", e);
         }
         int chunkSize = chunkSizeFor(bytes.length, config.artifacts().chunkSize());
-        ArtifactManifest manifest = keys.signer().sign(ArtifactChunker.manifest(classId, model, bytes, chunkSize));
+        // The model's drift reference and the class's power model travel under the same signature as the bytes.
+        ArtifactManifest manifest = keys.signer().sign(ArtifactChunker.manifest(classId, model, bytes, chunkSize)
+                .withExtras(profiles.forArtifact(model.sha256()), powerModel(classId)));
         List<String> chunkTopics = new ArrayList<>(manifest.chunkCount());
         for (int i = 0; i < manifest.chunkCount(); i++) {
             chunkTopics.add(Topics.chunk(classId, model.sha256(), i));

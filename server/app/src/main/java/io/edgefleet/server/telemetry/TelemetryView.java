@@ -1,9 +1,11 @@
 package io.edgefleet.server.telemetry;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.LatencyStats;
 import io.edgefleet.protocol.ModelRef;
 import io.edgefleet.protocol.TelemetryWindow;
+import io.edgefleet.protocol.drift.DriftReport;
 
 /** A telemetry window as the REST API shows it (also stored as a device's {@code lastTelemetry}). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -20,11 +22,17 @@ public record TelemetryView(
         Double drift,
         long dropped,
         boolean replayed,
-        long receivedAt) {
+        long receivedAt,
+        String energySource,
+        Double energyJoules,
+        DriftReport driftDetail) {
+
+    private static final JsonCodec CODEC = new JsonCodec();
 
     public static TelemetryView of(TelemetryWindow w, long receivedAt) {
         return new TelemetryView(w.id(), w.seq(), w.windowStart(), w.windowEnd(), w.model(), w.inferences(),
-                w.errors(), w.latency(), w.energyMj(), w.drift(), w.dropped(), w.replayed(), receivedAt);
+                w.errors(), w.latency(), w.energyMj(), w.drift(), w.dropped(), w.replayed(), receivedAt, w.energySource(),
+                w.energyJoules(), w.driftDetail());
     }
 
     public static TelemetryView of(TelemetryWindowEntity e) {
@@ -32,7 +40,19 @@ public record TelemetryView(
         LatencyStats latency = e.latencyP50 == null ? null
                 : new LatencyStats(e.latencyP50, e.latencyP95, e.latencyP99, e.latencyMax, e.latencyMean);
         return new TelemetryView(e.messageId, e.seq, e.windowStart, e.windowEnd, model, e.inferences, e.errors,
-                latency, e.energyMj, e.drift, e.dropped, e.replayed, e.receivedAt);
+                latency, e.energyMj, e.drift, e.dropped, e.replayed, e.receivedAt, e.energySource, e.energyJoules,
+                driftDetail(e.driftDetail));
+    }
+
+    private static DriftReport driftDetail(String json) {
+        if (json == null) {
+            return null;
+        }
+        try {
+            return CODEC.mapper().readValue(json, DriftReport.class);
+        } catch (java.io.IOException ex) {
+            return null; // stored by an older build in another shape: the scalar columns still hold the numbers
+        }
     }
 
     public static TelemetryWindowEntity toEntity(TelemetryWindow w, long receivedAt) {
@@ -61,6 +81,19 @@ public record TelemetryView(
         e.dropped = w.dropped();
         e.replayed = w.replayed();
         e.receivedAt = receivedAt;
+        e.energySource = w.energySource();
+        e.energyJoules = w.energyJoules();
+        DriftReport d = w.driftDetail();
+        if (d != null) {
+            e.driftJs = d.js();
+            e.driftConfidenceShift = d.confidenceShift();
+            e.driftReference = d.reference();
+            try {
+                e.driftDetail = CODEC.mapper().writeValueAsString(d);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
+                throw new IllegalStateException("cannot encode a drift report", ex);
+            }
+        }
         return e;
     }
 }

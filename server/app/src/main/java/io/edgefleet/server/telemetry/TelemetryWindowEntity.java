@@ -50,4 +50,17 @@ public class TelemetryWindowEntity {
     public boolean replayed;
     @Column(name = "received_at")
     public long receivedAt;
+    @Column(name = "energy_source")
+    public String energySource;
+    @Column(name = "energy_joules")
+    public Double energyJoules;
+    @Column(name = "drift_js")
+    public Double driftJs;
+    @Column(name = "drift_confidence_shift")
+    public Double driftConfidenceShift;
+    @Column(name = "drift_reference")
+    public String driftReference;
+    /** JSON of the window's DriftReport (per-feature scores). */
+    @Column(name = "drift_detail")
+    public String driftDetail;
 }

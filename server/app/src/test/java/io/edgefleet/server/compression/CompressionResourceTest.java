@@ -219,6 +219,12 @@ class CompressionResourceTest {
                 .body("recipe.compressionJob", equalTo(id))
                 .extract().jsonPath().getString("sha256");
         assertEquals(job.getString("result.report.variant.sha256"), sha, "the registered bytes are the reported ones");
+        // the variant's drift reference was built on the job's validation data, for the manifest to carry
+        api().get("/api/v1/models/cj-ok/versions/" + variant + "/reference-profile").then().statusCode(200)
+                .body("source", equalTo("validation"))
+                .body("dataset", equalTo("cj-ok-valid"))
+                .body("samples", equalTo(SAMPLES))
+                .body("sha256", equalTo(sha));
         byte[] artifact = api().get("/api/v1/models/cj-ok/versions/" + variant + "/artifact").then().statusCode(200)
                 .extract().asByteArray();
         OnnxModel loaded = OnnxModel.read(artifact);

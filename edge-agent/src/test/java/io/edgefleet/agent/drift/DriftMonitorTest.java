@@ -1,0 +1,86 @@
+package io.edgefleet.agent.drift;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.edgefleet.agent.inference.Observation;
+import io.edgefleet.protocol.drift.DriftReport;
+import io.edgefleet.protocol.drift.DriftThresholds;
+import io.edgefleet.protocol.drift.ProfileBuilder;
+import io.edgefleet.protocol.drift.ReferenceProfile;
+import io.edgefleet.protocol.drift.TensorSample;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class DriftMonitorTest {
+
+    private static Observation obs(Random r, double shift) {
+        float[] x = new float[16];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (r.nextGaussian() + shift);
+        }
+        float[] y = {x[0], x[1], -x[0]};
+        return new Observation(List.of(TensorSample.ofFloats("x", new long[] {1, 16}, x)),
+                List.of(TensorSample.ofFloats("y", new long[] {1, 3}, y)));
+    }
+
+    @Test
+    void withoutAProfileTheFirstInferencesBecomeTheSelfReference() {
+        List<ReferenceProfile> kept = new ArrayList<>();
+        DriftMonitor m = new DriftMonitor(null, 200, 30, kept::add);
+        Random r = new Random(1);
+        for (int i = 0; i < 199; i++) {
+            m.observe(obs(r, 0));
+        }
+        assertNull(m.reference(), "still collecting");
+        assertNull(m.cut(), "no report while the reference is being collected");
+        m.observe(obs(r, 0));
+        assertEquals("self", m.reference());
+        assertEquals(1, kept.size());
+        assertEquals(200, kept.get(0).samples());
+
+        for (int i = 0; i < 20; i++) {
+            m.observe(obs(r, 0));
+        }
+        assertNull(m.cut(), "20 inferences are below the window minimum of 30");
+        for (int i = 0; i < 300; i++) {
+            m.observe(obs(r, 0));
+        }
+        DriftReport same = m.cut();
+        assertNotNull(same);
+        assertEquals("self", same.reference());
+        assertEquals(300, same.samples());
+        assertTrue(same.psi() < DriftThresholds.PSI_ALERT, "psi " + same.psi());
+
+        for (int i = 0; i < 300; i++) {
+            m.observe(obs(r, 1.0));
+        }
+        DriftReport shifted = m.cut();
+        assertTrue(shifted.psi() >= DriftThresholds.PSI_ALERT, "psi " + shifted.psi());
+    }
+
+    @Test
+    void aSignedProfileIsUsedFromTheFirstInference() {
+        ProfileBuilder b = new ProfileBuilder();
+        Random r = new Random(2);
+        for (int i = 0; i < 1000; i++) {
+            Observation o = obs(r, 0);
+            b.add(o.inputs(), o.outputs());
+        }
+        DriftMonitor m = new DriftMonitor(b.build(ReferenceProfile.SOURCE_VALIDATION), 200, 30, p -> {
+            throw new AssertionError("no self-reference with a signed profile");
+        });
+        assertEquals("validation", m.reference());
+        for (int i = 0; i < 100; i++) {
+            m.observe(obs(r, 2.0));
+        }
+        DriftReport d = m.cut();
+        assertEquals("validation", d.reference());
+        assertTrue(d.psi() >= DriftThresholds.PSI_ALERT);
+        assertNotNull(d.confidenceShift());
+    }
+}
