@@ -46,6 +46,11 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--download-timeout-seconds", description = "default 120") String downloadTimeoutSeconds;
     @Option(names = "--telemetry-buffer-max", description = "windows kept on disk while offline, default 10000") String telemetryBufferMax;
     @Option(names = "--session-expiry-seconds", description = "how long the broker keeps queued commands, default 604800") String sessionExpirySeconds;
+    @Option(names = "--serving-enabled", description = "inference API for local applications, default true") String servingEnabled;
+    @Option(names = "--serving-host", description = "inference API bind address, default 127.0.0.1") String servingHost;
+    @Option(names = "--serving-port", description = "inference API port, default 8000; 0 = any free port") String servingPort;
+    @Option(names = "--serving-max-body-bytes", description = "larger requests get 413, default 16777216") String servingMaxBodyBytes;
+    @Option(names = "--serving-threads", description = "inference API worker threads, default 2") String servingThreads;
 
     private final Map<String, String> env;
     private final PrintWriter err;
@@ -84,8 +89,14 @@ public final class AgentMain implements Callable<Integer> {
         flags.put("downloadTimeoutSeconds", downloadTimeoutSeconds);
         flags.put("telemetryBufferMax", telemetryBufferMax);
         flags.put("sessionExpirySeconds", sessionExpirySeconds);
+        flags.put("servingEnabled", servingEnabled);
+        flags.put("servingHost", servingHost);
+        flags.put("servingPort", servingPort);
+        flags.put("servingMaxBodyBytes", servingMaxBodyBytes);
+        flags.put("servingThreads", servingThreads);
         Map<String, String> file = configFile == null ? Map.of() : ConfigLoader.readFile(configFile);
-        Map<String, String> defaults = Map.of("dataDir", "./agent-data");
+        // The agent process serves the inference API by default (on loopback); library users opt in.
+        Map<String, String> defaults = Map.of("dataDir", "./agent-data", "servingEnabled", "true");
         return ConfigLoader.resolve(defaults, file, ConfigLoader.fromEnv(env), flags);
     }
 
