@@ -287,7 +287,7 @@ public final class KServeJson {
             switch (type) {
                 case FP32, FP64 -> {
                     if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
-                        throw notA("number", p);
+                        throw notA("a number", p);
                     }
                     if (type == Datatype.FP32) {
                         ((float[]) array)[n++] = p.getFloatValue();
@@ -302,13 +302,13 @@ public final class KServeJson {
                     } else if (t == JsonToken.VALUE_NUMBER_INT && (p.getText().equals("0") || p.getText().equals("1"))) {
                         v = p.getText().equals("1");
                     } else {
-                        throw notA("boolean", p);
+                        throw notA("a boolean", p);
                     }
                     ((boolean[]) array)[n++] = v;
                 }
                 default -> {
                     if (t != JsonToken.VALUE_NUMBER_INT) {
-                        throw notA("integer", p);
+                        throw notA("an integer", p);
                     }
                     long v;
                     try {
@@ -350,7 +350,7 @@ public final class KServeJson {
 
         private ServingException notA(String what, JsonParser p) throws IOException {
             String text = p.currentToken() == JsonToken.START_OBJECT ? "an object" : "'" + abbreviate(p.getText()) + "'";
-            return bad("input '" + h.name() + "' (" + type + "): value " + n + " is " + text + ", not a " + what);
+            return bad("input '" + h.name() + "' (" + type + "): value " + n + " is " + text + ", not " + what);
         }
 
         private ServingException outOfRange(JsonParser p) throws IOException {
