@@ -10,6 +10,10 @@ import io.edgefleet.agent.inference.ModelRunner;
 import io.edgefleet.agent.inference.OrtModelRunner;
 import io.edgefleet.agent.mqtt.MqttSession;
 import io.edgefleet.agent.store.ArtifactExtras;
+import io.edgefleet.agent.serving.InferenceHttpServer;
+import io.edgefleet.agent.serving.InferenceService;
+import io.edgefleet.agent.serving.ServedModel;
+import io.edgefleet.agent.serving.ServedModels;
 import io.edgefleet.agent.store.ModelStore;
 import io.edgefleet.agent.store.RecoveryNote;
 import io.edgefleet.agent.store.SeenCommands;
@@ -33,6 +37,7 @@ import io.edgefleet.protocol.TelemetryWindow;
 import io.edgefleet.protocol.Topics;
 import io.edgefleet.protocol.drift.ReferenceProfile;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,6 +80,10 @@ public final class Agent implements AutoCloseable {
     private ArtifactExtras extras;
     private EnergyMeter energy;
     private volatile ModelRef running;
+    /** The active model as the inference API sees it; its lease keeps a model open while requests use it. */
+    private final ServedModel served = new ServedModel();
+    private InferenceService inference;
+    private InferenceHttpServer api;
     private List<RecoveryNote> pendingNotes = new ArrayList<>();
     private volatile boolean started;
     private volatile boolean stopped;
@@ -130,6 +139,9 @@ public final class Agent implements AutoCloseable {
                 System::nanoTime);
         recorder = new WindowRecorder(System.currentTimeMillis());
         loop = new InferenceLoop("inference-" + deviceId(), recorder, config.speedFactor(), config.inferenceIntervalMs());
+        ServedModels models = new ServedModels();
+        models.add(served);
+        inference = new InferenceService(models, recorder, config.speedFactor());
         session = new MqttSession(new MqttSession.Settings(config.mqttUrl(), deviceId(), config.username(),
                 config.password(), config.sessionExpirySeconds(), Topics.status(deviceId()),
                 this::willPayload), new SessionHandler());
@@ -165,6 +177,15 @@ public final class Agent implements AutoCloseable {
             throw new IOException("agent " + deviceId() + " failed to start: " + e.getMessage(), e);
         }
         loop.start();
+        if (config.servingEnabled()) {
+            try {
+                api = InferenceHttpServer.start(inference, new InferenceHttpServer.Settings(config.servingHost(),
+                        config.servingPort(), config.servingMaxBodyBytes(), config.servingThreads()), "edgefleet-agent", VERSION);
+            } catch (IOException | RuntimeException e) {
+                throw new IOException("the inference API cannot listen on " + config.servingHost() + ":" + config.servingPort()
+                        + ": " + e.getMessage() + " (set servingPort, or servingEnabled=false)", e);
+            }
+        }
         session.subscribe(Topics.cmd(deviceId()));
         session.subscribe(Topics.ack(deviceId()));
         session.start();
@@ -202,6 +223,8 @@ public final class Agent implements AutoCloseable {
         pendingNotes.add(new RecoveryNote(DeviceEvent.Type.DEPLOY_FAILED, st.deploymentId(), st.active(),
                 ReasonCode.LOAD_FAILED, "active model " + st.active().label() + " failed to load at start and no fallback"
                 + " loads; running without a model"));
+        served.unavailable(st.active(), st.active().label() + " failed to load at start and no fallback loads;"
+                + " waiting for a deploy", null);
     }
 
     /** Puts a model into service: the old model's window is closed while no inference is in flight. */
@@ -209,10 +232,11 @@ public final class Agent implements AutoCloseable {
         ModelRef previous = running;
         WindowRecorder.Window[] closed = new WindowRecorder.Window[1];
         DriftMonitor monitor = driftMonitorFor(ref);
-        loop.swap(model, () -> {
+        // The API's slot and the loop let go of the old model together; the slot closes it once both have.
+        served.swap(model, ref, () -> loop.replace(model, () -> {
             closed[0] = recorder.cut(System.currentTimeMillis());
             recorder.setDriftMonitor(monitor);
-        });
+        }));
         running = ref;
         if (telemetry != null) {
             telemetry.modelChanged(closed[0], previous, ref);
@@ -321,6 +345,7 @@ public final class Agent implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         agentThread.shutdownNow();
+        stopServing();
         loop.close();
         telemetry.close();
         if (session.isConnected()) {
@@ -341,6 +366,7 @@ public final class Agent implements AutoCloseable {
         stopped = true;
         session.kill();
         agentThread.shutdownNow();
+        stopServing();
         loop.close();
         telemetry.close();
     }
@@ -348,6 +374,32 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         stop();
+    }
+
+    /** Stops the API, then takes the model out of service once the requests in flight are done. */
+    private void stopServing() {
+        if (api != null) {
+            api.close();
+        }
+        if (inference != null) {
+            inference.stop();
+        }
+        if (loop != null) {
+            served.swap(null, null, () -> loop.replace(null, null));
+        }
+    }
+
+    /**
+     * The in-process inference API (Open Inference Protocol semantics) for JVM applications that embed
+     * the agent; null before {@link #start()}.
+     */
+    public InferenceService inference() {
+        return inference;
+    }
+
+    /** Where the HTTP inference API listens, or null when it is off. */
+    public InetSocketAddress inferenceAddress() {
+        return api == null ? null : api.address();
     }
 
     private void onAgentThread(Runnable task) {

@@ -51,6 +51,11 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--drift-min-window-samples", description = "fewer binned inferences in a window report no drift,"
             + " default 30") String driftMinWindowSamples;
     @Option(names = "--session-expiry-seconds", description = "how long the broker keeps queued commands, default 604800") String sessionExpirySeconds;
+    @Option(names = "--serving-enabled", description = "inference API for local applications, default true") String servingEnabled;
+    @Option(names = "--serving-host", description = "inference API bind address, default 127.0.0.1") String servingHost;
+    @Option(names = "--serving-port", description = "inference API port, default 8000; 0 = any free port") String servingPort;
+    @Option(names = "--serving-max-body-bytes", description = "larger requests get 413, default 16777216") String servingMaxBodyBytes;
+    @Option(names = "--serving-threads", description = "inference API worker threads, default 2") String servingThreads;
 
     private final Map<String, String> env;
     private final PrintWriter err;
@@ -92,8 +97,14 @@ public final class AgentMain implements Callable<Integer> {
         flags.put("sysfsRoot", sysfsRoot);
         flags.put("driftSelfReferenceSamples", driftSelfReferenceSamples);
         flags.put("driftMinWindowSamples", driftMinWindowSamples);
+        flags.put("servingEnabled", servingEnabled);
+        flags.put("servingHost", servingHost);
+        flags.put("servingPort", servingPort);
+        flags.put("servingMaxBodyBytes", servingMaxBodyBytes);
+        flags.put("servingThreads", servingThreads);
         Map<String, String> file = configFile == null ? Map.of() : ConfigLoader.readFile(configFile);
-        Map<String, String> defaults = Map.of("dataDir", "./agent-data");
+        // The agent process serves the inference API by default (on loopback); library users opt in.
+        Map<String, String> defaults = Map.of("dataDir", "./agent-data", "servingEnabled", "true");
         return ConfigLoader.resolve(defaults, file, ConfigLoader.fromEnv(env), flags);
     }
 

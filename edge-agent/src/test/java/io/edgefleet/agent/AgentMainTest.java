@@ -62,6 +62,17 @@ class AgentMainTest {
     }
 
     @Test
+    void aServingPortInUseStopsTheStartWithExitCode1AndSaysWhy() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Run r = run(Map.of(), "--device-id", "d1", "--class-id", "gw", "--server-keys", KEY, "--data-dir",
+                    dir.resolve("data").toString(), "--mqtt-url", "tcp://127.0.0.1:1", "--serving-port",
+                    Integer.toString(taken.getLocalPort()));
+            assertEquals(AgentMain.EXIT_FAILED, r.exit());
+            assertTrue(r.err().contains("the inference API cannot listen on 127.0.0.1:" + taken.getLocalPort()), r.err());
+        }
+    }
+
+    @Test
     void flagsWinOverTheFileAndTheEnvironment() throws Exception {
         Path f = dir.resolve("agent.properties");
         Files.writeString(f, "deviceId=from-file\nclassId=gw\nserverKeys=" + KEY + "\ntelemetryWindowSeconds=30\n");
@@ -71,5 +82,7 @@ class AgentMainTest {
         assertEquals("flag-dev", cfg.deviceId());
         assertEquals(5, cfg.telemetryWindowSeconds());
         assertEquals(Path.of("./agent-data"), cfg.dataDir(), "documented default data dir");
+        assertTrue(cfg.servingEnabled(), "the agent process serves the inference API by default");
+        assertEquals("127.0.0.1", cfg.servingHost());
     }
 }

@@ -45,7 +45,12 @@ public record AgentConfig(
         long sessionExpirySeconds,
         Path sysfsRoot,
         int driftSelfReferenceSamples,
-        int driftMinWindowSamples) {
+        int driftMinWindowSamples,
+        boolean servingEnabled,
+        String servingHost,
+        int servingPort,
+        long servingMaxBodyBytes,
+        int servingThreads) {
 
     public static final String SYNTHETIC = "synthetic";
 
@@ -100,7 +105,18 @@ public record AgentConfig(
                 driftMinWindowSamples, "must be in [1, 1000000]");
         require(sessionExpirySeconds >= 0 && sessionExpirySeconds <= 0xFFFFFFFFL, "sessionExpirySeconds",
                 sessionExpirySeconds, "must be in [0, 4294967295]");
+        if (servingHost == null || servingHost.isBlank()) {
+            throw new ConfigException("servingHost: is required when set (default 127.0.0.1, loopback only)");
+        }
+        servingHost = servingHost.trim();
+        require(servingPort >= 0 && servingPort <= 65535, "servingPort", servingPort, "must be in [0, 65535] (0 = any free port)");
+        require(servingMaxBodyBytes >= 1024 && servingMaxBodyBytes <= MAX_SERVING_BODY_BYTES, "servingMaxBodyBytes",
+                servingMaxBodyBytes, "must be in [1024, " + MAX_SERVING_BODY_BYTES + "]");
+        require(servingThreads >= 1 && servingThreads <= 64, "servingThreads", servingThreads, "must be in [1, 64]");
     }
+
+    /** Bound of the inference API's body bound: a body is held in one array. */
+    public static final long MAX_SERVING_BODY_BYTES = 1L << 30;
 
     public static Builder builder() {
         return new Builder();
@@ -113,7 +129,9 @@ public record AgentConfig(
                 .speedFactor(speedFactor).idleWatts(idleWatts).activeWatts(activeWatts)
                 .downloadTimeoutSeconds(downloadTimeoutSeconds).telemetryBufferMax(telemetryBufferMax)
                 .sessionExpirySeconds(sessionExpirySeconds).sysfsRoot(sysfsRoot)
-                .driftSelfReferenceSamples(driftSelfReferenceSamples).driftMinWindowSamples(driftMinWindowSamples);
+                .driftSelfReferenceSamples(driftSelfReferenceSamples).driftMinWindowSamples(driftMinWindowSamples)
+                .servingEnabled(servingEnabled).servingHost(servingHost)
+                .servingPort(servingPort).servingMaxBodyBytes(servingMaxBodyBytes).servingThreads(servingThreads);
     }
 
     public List<PublicKey> pinnedKeys() {
@@ -130,7 +148,8 @@ public record AgentConfig(
         return "AgentConfig[deviceId=" + deviceId + ", classId=" + classId + ", mqttUrl=" + mqttUrl + ", username="
                 + username + ", dataDir=" + dataDir + ", telemetryWindowSeconds=" + telemetryWindowSeconds
                 + ", inferenceIntervalMs=" + inferenceIntervalMs + ", intraOpThreads=" + intraOpThreads + ", input="
-                + input + ", speedFactor=" + speedFactor + "]";
+                + input + ", speedFactor=" + speedFactor + ", serving="
+                + (servingEnabled ? servingHost + ":" + servingPort : "off") + "]";
     }
 
     private static void checkMqttUrl(String url) {
@@ -180,6 +199,12 @@ public record AgentConfig(
         private Path sysfsRoot = Path.of("/sys");
         private int driftSelfReferenceSamples = 200;
         private int driftMinWindowSamples = 30;
+        // Off for library use (many agents in one JVM would compete for one port); the agent process turns it on.
+        private boolean servingEnabled = false;
+        private String servingHost = "127.0.0.1";
+        private int servingPort = 8000;
+        private long servingMaxBodyBytes = 16L * 1024 * 1024;
+        private int servingThreads = 2;
 
         public Builder deviceId(String v) { deviceId = v; return this; }
         public Builder classId(String v) { classId = v; return this; }
@@ -201,12 +226,19 @@ public record AgentConfig(
         public Builder sysfsRoot(Path v) { sysfsRoot = v; return this; }
         public Builder driftSelfReferenceSamples(int v) { driftSelfReferenceSamples = v; return this; }
         public Builder driftMinWindowSamples(int v) { driftMinWindowSamples = v; return this; }
+        public Builder servingEnabled(boolean v) { servingEnabled = v; return this; }
+        public Builder servingHost(String v) { servingHost = v; return this; }
+        public Builder servingPort(int v) { servingPort = v; return this; }
+        public Builder servingMaxBodyBytes(long v) { servingMaxBodyBytes = v; return this; }
+        public Builder servingThreads(int v) { servingThreads = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(deviceId, classId, mqttUrl, username, password, serverKeys, dataDir,
                     telemetryWindowSeconds, inferenceIntervalMs, intraOpThreads, input, speedFactor, idleWatts,
                     activeWatts, downloadTimeoutSeconds, telemetryBufferMax, sessionExpirySeconds, sysfsRoot,
-                    driftSelfReferenceSamples, driftMinWindowSamples);
+                    driftSelfReferenceSamples, driftMinWindowSamples,
+                    servingEnabled, servingHost,
+                    servingPort, servingMaxBodyBytes, servingThreads);
         }
     }
 }

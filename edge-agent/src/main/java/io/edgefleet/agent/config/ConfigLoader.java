@@ -49,6 +49,11 @@ public final class ConfigLoader {
         SETTERS.put("sysfsRoot", (b, v) -> b.sysfsRoot(Path.of(v)));
         SETTERS.put("driftSelfReferenceSamples", (b, v) -> b.driftSelfReferenceSamples(parseInt("driftSelfReferenceSamples", v)));
         SETTERS.put("driftMinWindowSamples", (b, v) -> b.driftMinWindowSamples(parseInt("driftMinWindowSamples", v)));
+        SETTERS.put("servingEnabled", (b, v) -> b.servingEnabled(parseBoolean("servingEnabled", v)));
+        SETTERS.put("servingHost", AgentConfig.Builder::servingHost);
+        SETTERS.put("servingPort", (b, v) -> b.servingPort(parseInt("servingPort", v)));
+        SETTERS.put("servingMaxBodyBytes", (b, v) -> b.servingMaxBodyBytes(parseLong("servingMaxBodyBytes", v)));
+        SETTERS.put("servingThreads", (b, v) -> b.servingThreads(parseInt("servingThreads", v)));
     }
 
     private ConfigLoader() {
@@ -141,6 +146,14 @@ public final class ConfigLoader {
         } catch (NumberFormatException e) {
             throw new ConfigException(key + ": '" + v + "' is not an integer");
         }
+    }
+
+    private static boolean parseBoolean(String key, String v) {
+        String t = v.trim().toLowerCase(Locale.ROOT);
+        if (t.equals("true") || t.equals("false")) {
+            return t.equals("true");
+        }
+        throw new ConfigException(key + ": '" + v + "' is neither true nor false");
     }
 
     private static double parseDouble(String key, String v) {

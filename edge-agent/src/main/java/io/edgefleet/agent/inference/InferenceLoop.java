@@ -52,17 +52,25 @@ public final class InferenceLoop implements AutoCloseable {
      * flight, e.g. to close the telemetry window of the old model. The old model is closed.
      */
     public void swap(LoadedModel next, Runnable whileIdle) {
-        LoadedModel old;
+        LoadedModel old = replace(next, whileIdle);
+        if (old != null && old != next) {
+            old.close();
+        }
+    }
+
+    /**
+     * Like {@link #swap} but leaves the old model open and returns it, for an owner that shares the
+     * model with other users (the inference API) and closes it once all of them let go.
+     */
+    public LoadedModel replace(LoadedModel next, Runnable whileIdle) {
         synchronized (runLock) {
             if (whileIdle != null) {
                 whileIdle.run();
             }
-            old = current;
+            LoadedModel old = current;
             current = next;
             errorsLogged = 0;
-        }
-        if (old != null && old != next) {
-            old.close();
+            return old;
         }
     }
 

@@ -1,6 +1,13 @@
 package io.edgefleet.agent.inference;
 
-/** A model held by the runtime, with the input feed that drives it. Holds native memory: close it. */
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model held by the runtime, with the input feed that drives it. Holds native memory: close it, and
+ * only once nothing runs on it any more (the serving layer's lease guarantees that for requests).
+ */
 public interface LoadedModel extends AutoCloseable {
 
     /** Runs one inference on the next input of the configured feed; throws when the runtime fails. */
@@ -20,6 +27,20 @@ public interface LoadedModel extends AutoCloseable {
      * produces non-finite numbers.
      */
     void smokeTest() throws ModelException;
+
+    /** The model's declared inputs, in the model's order. */
+    List<TensorSpec> inputs();
+
+    /** The model's declared outputs, in the model's order. */
+    List<TensorSpec> outputs();
+
+    /**
+     * One inference on the caller's inputs, which must match {@link #inputs()} (the caller validates);
+     * returns the named outputs in the order asked. Safe to call from several threads at once.
+     *
+     * @throws Exception when the runtime fails on these inputs
+     */
+    Map<String, Tensor> run(Map<String, Tensor> inputs, Collection<String> outputNames) throws Exception;
 
     @Override
     void close();

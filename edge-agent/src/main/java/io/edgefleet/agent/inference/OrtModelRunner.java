@@ -1,6 +1,7 @@
 package io.edgefleet.agent.inference;
 
 import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -10,9 +11,18 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.edgefleet.protocol.ReasonCode;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -79,7 +89,7 @@ public final class OrtModelRunner implements ModelRunner {
             if (feed == null) {
                 feed = new SyntheticFeed(env, inputs, SYNTHETIC_VARIANTS, modelFile.toString().hashCode());
             }
-            return new OrtLoadedModel(env, session, inputs, feed, faults);
+            return new OrtLoadedModel(env, session, inputs, specs(inputs), specs(session.getOutputInfo()), feed, faults);
         } catch (OrtException e) {
             closeQuietly(session);
             throw new ModelException(ReasonCode.LOAD_FAILED, "ONNX Runtime cannot load the model: " + firstLine(e.getMessage()), e);
@@ -90,6 +100,116 @@ public final class OrtModelRunner implements ModelRunner {
             closeQuietly(session);
             throw new ModelException(ReasonCode.LOAD_FAILED, "cannot prepare the model: " + e.getMessage(), e);
         }
+    }
+
+    static List<TensorSpec> specs(Map<String, NodeInfo> infos) {
+        List<TensorSpec> out = new ArrayList<>();
+        for (Map.Entry<String, NodeInfo> e : infos.entrySet()) {
+            if (e.getValue().getInfo() instanceof TensorInfo t) {
+                ElementType type = elementType(t.type);
+                out.add(new TensorSpec(e.getKey(), type, t.type.name(), t.getShape()));
+            } else {
+                String kind = e.getValue().getInfo().getClass().getSimpleName().replace("Info", "").toUpperCase(java.util.Locale.ROOT);
+                out.add(new TensorSpec(e.getKey(), ElementType.OTHER, kind, new long[0]));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    static ElementType elementType(OnnxJavaType t) {
+        return switch (t) {
+            case FLOAT -> ElementType.FLOAT;
+            case DOUBLE -> ElementType.DOUBLE;
+            case INT64 -> ElementType.INT64;
+            case INT32 -> ElementType.INT32;
+            case INT16 -> ElementType.INT16;
+            case INT8 -> ElementType.INT8;
+            case UINT8 -> ElementType.UINT8;
+            case BOOL -> ElementType.BOOL;
+            default -> ElementType.OTHER;
+        };
+    }
+
+    /** A plain tensor as an ONNX Runtime tensor (the runtime copies heap buffers into native memory). */
+    static OnnxTensor toOrt(OrtEnvironment env, Tensor t) throws OrtException {
+        long[] shape = t.shape();
+        return switch (t.type()) {
+            case FLOAT -> OnnxTensor.createTensor(env, FloatBuffer.wrap((float[]) t.values()), shape);
+            case DOUBLE -> OnnxTensor.createTensor(env, DoubleBuffer.wrap((double[]) t.values()), shape);
+            case INT64 -> OnnxTensor.createTensor(env, LongBuffer.wrap((long[]) t.values()), shape);
+            case INT32 -> OnnxTensor.createTensor(env, IntBuffer.wrap((int[]) t.values()), shape);
+            case INT16 -> OnnxTensor.createTensor(env, ShortBuffer.wrap((short[]) t.values()), shape);
+            case INT8 -> OnnxTensor.createTensor(env, ByteBuffer.wrap((byte[]) t.values()), shape, OnnxJavaType.INT8);
+            case UINT8 -> OnnxTensor.createTensor(env, ByteBuffer.wrap((byte[]) t.values()), shape, OnnxJavaType.UINT8);
+            case BOOL -> {
+                boolean[] v = (boolean[]) t.values();
+                byte[] b = new byte[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    b[i] = (byte) (v[i] ? 1 : 0);
+                }
+                yield OnnxTensor.createTensor(env, ByteBuffer.wrap(b), shape, OnnxJavaType.BOOL);
+            }
+            case OTHER -> throw new IllegalArgumentException("cannot feed a tensor of type OTHER");
+        };
+    }
+
+    /** An ONNX Runtime output as a plain tensor; outputs of other kinds are refused by name. */
+    static Tensor fromOrt(String name, OnnxValue v) {
+        if (!(v instanceof OnnxTensor t)) {
+            throw new IllegalArgumentException("output '" + name + "' is a " + v.getType() + ", not a tensor");
+        }
+        TensorInfo info = t.getInfo();
+        long[] shape = info.getShape();
+        ElementType type = elementType(info.type);
+        Object values = switch (type) {
+            case FLOAT -> {
+                FloatBuffer b = t.getFloatBuffer();
+                float[] a = new float[b.remaining()];
+                b.get(a);
+                yield a;
+            }
+            case DOUBLE -> {
+                DoubleBuffer b = t.getDoubleBuffer();
+                double[] a = new double[b.remaining()];
+                b.get(a);
+                yield a;
+            }
+            case INT64 -> {
+                LongBuffer b = t.getLongBuffer();
+                long[] a = new long[b.remaining()];
+                b.get(a);
+                yield a;
+            }
+            case INT32 -> {
+                IntBuffer b = t.getIntBuffer();
+                int[] a = new int[b.remaining()];
+                b.get(a);
+                yield a;
+            }
+            case INT16 -> {
+                ShortBuffer b = t.getShortBuffer();
+                short[] a = new short[b.remaining()];
+                b.get(a);
+                yield a;
+            }
+            case INT8, UINT8 -> {
+                ByteBuffer b = t.getByteBuffer();
+                byte[] a = new byte[b.remaining()];
+                b.get(a);
+                yield a;
+            }
+            case BOOL -> {
+                ByteBuffer b = t.getByteBuffer();
+                boolean[] a = new boolean[b.remaining()];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = b.get() != 0;
+                }
+                yield a;
+            }
+            case OTHER -> throw new IllegalArgumentException("output '" + name + "' has element type " + info.type
+                    + ", which cannot be returned");
+        };
+        return new Tensor(type, shape, values);
     }
 
     private static void closeQuietly(OrtSession s) {
@@ -114,17 +234,55 @@ public final class OrtModelRunner implements ModelRunner {
         private final OrtEnvironment env;
         private final OrtSession session;
         private final Map<String, NodeInfo> inputs;
+        private final List<TensorSpec> inputSpecs;
+        private final List<TensorSpec> outputSpecs;
         private final InputFeed feed;
         private final InferenceFaults faults;
         private boolean closed;
 
-        OrtLoadedModel(OrtEnvironment env, OrtSession session, Map<String, NodeInfo> inputs, InputFeed feed,
-                       InferenceFaults faults) {
+        OrtLoadedModel(OrtEnvironment env, OrtSession session, Map<String, NodeInfo> inputs, List<TensorSpec> inputSpecs,
+                       List<TensorSpec> outputSpecs, InputFeed feed, InferenceFaults faults) {
             this.env = env;
             this.session = session;
             this.inputs = inputs;
+            this.inputSpecs = inputSpecs;
+            this.outputSpecs = outputSpecs;
             this.feed = feed;
             this.faults = faults;
+        }
+
+        @Override
+        public List<TensorSpec> inputs() {
+            return inputSpecs;
+        }
+
+        @Override
+        public List<TensorSpec> outputs() {
+            return outputSpecs;
+        }
+
+        /**
+         * Not synchronized: ONNX Runtime sessions run concurrently. The caller guarantees the session
+         * is not closed meanwhile (the serving lease), so no check of {@code closed} is needed here.
+         */
+        @Override
+        public Map<String, Tensor> run(Map<String, Tensor> in, Collection<String> outputNames) throws OrtException {
+            Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
+            try {
+                for (Map.Entry<String, Tensor> e : in.entrySet()) {
+                    tensors.put(e.getKey(), toOrt(env, e.getValue()));
+                }
+                try (OrtSession.Result result = session.run(tensors, new LinkedHashSet<>(outputNames))) {
+                    Map<String, Tensor> out = new LinkedHashMap<>();
+                    for (String name : outputNames) {
+                        out.put(name, fromOrt(name, result.get(name).orElseThrow(
+                                () -> new IllegalStateException("ONNX Runtime returned no output '" + name + "'"))));
+                    }
+                    return out;
+                }
+            } finally {
+                tensors.values().forEach(OnnxTensor::close);
+            }
         }
 
         @Override

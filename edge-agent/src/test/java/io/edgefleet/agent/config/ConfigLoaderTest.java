@@ -119,6 +119,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void servingKeysHaveSafeDefaultsAndAreChecked() {
+        AgentConfig c = ConfigLoader.resolve(minimal());
+        assertFalse(c.servingEnabled(), "off for library use; AgentMain turns it on");
+        assertEquals("127.0.0.1", c.servingHost(), "loopback unless the operator says otherwise");
+        assertEquals(8000, c.servingPort());
+        assertEquals(16L * 1024 * 1024, c.servingMaxBodyBytes());
+        assertEquals(2, c.servingThreads());
+        Map<String, String> m = new java.util.HashMap<>(minimal());
+        m.putAll(ConfigLoader.fromEnv(Map.of("EDGEFLEET_AGENT_SERVING_ENABLED", "TRUE", "EDGEFLEET_AGENT_SERVING_PORT", "0",
+                "EDGEFLEET_AGENT_SERVING_HOST", "0.0.0.0", "EDGEFLEET_AGENT_SERVING_MAX_BODY_BYTES", "65536",
+                "EDGEFLEET_AGENT_SERVING_THREADS", "4")));
+        AgentConfig set = ConfigLoader.resolve(m);
+        assertTrue(set.servingEnabled());
+        assertEquals(0, set.servingPort());
+        assertEquals("0.0.0.0", set.servingHost());
+        assertEquals(65_536, set.servingMaxBodyBytes());
+        assertEquals(4, set.servingThreads());
+        for (String[] bad : new String[][] {{"servingEnabled", "yes", "neither true nor false"},
+                {"servingPort", "65536", "must be in [0, 65535]"}, {"servingThreads", "0", "must be in [1, 64]"},
+                {"servingMaxBodyBytes", "10", "must be in [1024, 1073741824]"}, {"servingHost", " ", "is required"}}) {
+            Map<String, String> b = new java.util.HashMap<>(minimal());
+            b.put(bad[0], bad[1]);
+            String msg = assertThrows(ConfigException.class, () -> ConfigLoader.resolve(b)).getMessage();
+            assertTrue(msg.startsWith(bad[0] + ":") && msg.contains(bad[2]), msg);
+        }
+    }
+
+    @Test
     void thePasswordNeverAppearsInToString() {
         Map<String, String> m = new java.util.HashMap<>(minimal());
         m.put("password", "s3cr3t-pw");

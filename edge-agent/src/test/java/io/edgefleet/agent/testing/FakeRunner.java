@@ -1,14 +1,19 @@
 package io.edgefleet.agent.testing;
 
+import io.edgefleet.agent.inference.ElementType;
 import io.edgefleet.agent.inference.LoadedModel;
 import io.edgefleet.agent.inference.ModelException;
 import io.edgefleet.agent.inference.ModelRunner;
+import io.edgefleet.agent.inference.Tensor;
+import io.edgefleet.agent.inference.TensorSpec;
 import io.edgefleet.protocol.ReasonCode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -19,7 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A model runner without native code. A fake model file starts with {@code key=value} lines up to an
  * empty line, followed by padding: {@code load=fail}, {@code smoke=fail}, {@code latencyMs=N} (each
- * inference sleeps N ms), {@code errorEvery=N} (every Nth inference throws). The update logic only
+ * inference sleeps N ms), {@code errorEvery=N} (every Nth inference throws). Requests through
+ * {@link LoadedModel#run} see one input {@code X} FLOAT [-1, 4] and get it back as {@code Y}, with the
+ * same latency and errors. The update logic only
  * sees files and the {@link ModelRunner} interface, so this exercises it fully.
  */
 public final class FakeRunner implements ModelRunner {
@@ -111,6 +118,26 @@ public final class FakeRunner implements ModelRunner {
             if (every > 0 && n % every == 0) {
                 throw new IllegalStateException("fake inference error");
             }
+        }
+
+        @Override
+        public List<TensorSpec> inputs() {
+            return List.of(new TensorSpec("X", ElementType.FLOAT, "FLOAT", new long[] {-1, 4}));
+        }
+
+        @Override
+        public List<TensorSpec> outputs() {
+            return List.of(new TensorSpec("Y", ElementType.FLOAT, "FLOAT", new long[] {-1, 4}));
+        }
+
+        @Override
+        public Map<String, Tensor> run(Map<String, Tensor> inputs, Collection<String> outputNames) throws Exception {
+            infer();
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (String n : outputNames) {
+                out.put(n, inputs.get("X"));
+            }
+            return out;
         }
 
         @Override

@@ -11,7 +11,14 @@ import java.nio.charset.StandardCharsets;
  */
 public final class TinyOnnx {
     public static final int FLOAT = 1;
+    public static final int UINT8 = 2;
+    public static final int INT8 = 3;
+    public static final int INT16 = 5;
+    public static final int INT32 = 6;
     public static final int INT64 = 7;
+    public static final int BOOL = 9;
+    public static final int FLOAT16 = 10;
+    public static final int DOUBLE = 11;
 
     private TinyOnnx() {
     }
@@ -116,9 +123,14 @@ public final class TinyOnnx {
 
     /** Y[N,3] = X[N,4] · W + B with fixed weights. */
     public static byte[] linear() {
+        return linear(0f);
+    }
+
+    /** {@link #linear()} with {@code shift} added to every weight: a second version that answers differently. */
+    public static byte[] linear(float shift) {
         float[] w = new float[12];
         for (int i = 0; i < w.length; i++) {
-            w[i] = (i % 5) * 0.1f - 0.2f;
+            w[i] = (i % 5) * 0.1f - 0.2f + shift;
         }
         Pb g = new Pb()
                 .msg(1, node("MatMul", new String[] {"X", "W"}, new String[] {"H"}))
@@ -148,6 +160,39 @@ public final class TinyOnnx {
                 .str(2, "cast")
                 .msg(11, valueInfo("X", INT64, -1, 3))
                 .msg(12, valueInfo("Y", FLOAT, -1, 3));
+        return model(g);
+    }
+
+    /**
+     * Passes through one input of every exchangeable type: D FP64 [-1, 2], I32 INT32 [-1, 2], I16 INT16 [2],
+     * I8 INT8 [2], U8 UINT8 [2], B BOOL [2], L INT64 [2] become outputs D_out, I32_out, ... of the same type.
+     */
+    public static byte[] identities() {
+        String[] names = {"D", "I32", "I16", "I8", "U8", "B", "L"};
+        int[] types = {DOUBLE, INT32, INT16, INT8, UINT8, BOOL, INT64};
+        Pb g = new Pb();
+        for (String n : names) {
+            g.msg(1, node("Identity", new String[] {n}, new String[] {n + "_out"}).str(3, "identity_" + n));
+        }
+        g.str(2, "identities");
+        for (int i = 0; i < names.length; i++) {
+            long[] dims = i < 2 ? new long[] {-1, 2} : new long[] {2};
+            g.msg(11, valueInfo(names[i], types[i], dims));
+        }
+        for (int i = 0; i < names.length; i++) {
+            long[] dims = i < 2 ? new long[] {-1, 2} : new long[] {2};
+            g.msg(12, valueInfo(names[i] + "_out", types[i], dims));
+        }
+        return model(g);
+    }
+
+    /** Y = Cast&lt;float16&gt;(X) for X FP32 [2]: an output type the inference API describes but cannot return. */
+    public static byte[] castHalf() {
+        Pb g = new Pb()
+                .msg(1, node("Cast", new String[] {"X"}, new String[] {"Y"}, intAttribute("to", FLOAT16)))
+                .str(2, "cast-half")
+                .msg(11, valueInfo("X", FLOAT, 2))
+                .msg(12, valueInfo("Y", FLOAT16, 2));
         return model(g);
     }
 

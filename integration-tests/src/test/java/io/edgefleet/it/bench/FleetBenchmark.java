@@ -376,6 +376,8 @@ public final class FleetBenchmark {
                     "telemetryWindowSeconds=2",
                     "inferenceIntervalMs=50",
                     "intraOpThreads=1",
+                    // Two agents run at once: the inference API (on by default) must not compete for port 8000.
+                    "servingPort=0",
                     ""), StandardCharsets.UTF_8);
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
