@@ -100,15 +100,6 @@ public final class InputRequirements {
      */
     public static void check(OnnxModel model, Dataset calibration, Dataset validation,
             Map<String, Integer> declaredBatchAxes) {
-        for (ValueInfo in : model.inputs()) {
-            Integer axis = nonLeadingBatchAxis(in);
-            if (axis != null && (declaredBatchAxes == null || !declaredBatchAxes.containsKey(in.name()))) {
-                throw new BadInputException("input '" + in.name() + "' (" + in.describe() + ") looks batched along "
-                        + "axis " + axis + ", not 0 (axis 0 is fixed, axis " + axis + " is symbolic); declare it: "
-                        + "\"batchAxis\": {\"" + in.name() + "\": " + axis + "} with arrays shaped [samples, ...the "
-                        + "input's other dimensions], or {\"" + in.name() + "\": 0} if axis 0 really holds samples");
-            }
-        }
         if (validation == null) {
             List<String> why = new ArrayList<>();
             for (ValueInfo in : model.inputs()) {
@@ -121,6 +112,26 @@ public final class InputRequirements {
                     + "measurement run on it; upload a .npz with one array per model input"
                     + (why.isEmpty() ? "" : " (synthetic inputs would not do here: " + String.join("; ", why) + ")"));
         }
+        checkMissing(model, calibration, validation);
+        for (ValueInfo in : model.inputs()) {
+            Integer axis = nonLeadingBatchAxis(in);
+            if (axis != null && (declaredBatchAxes == null || !declaredBatchAxes.containsKey(in.name()))) {
+                throw new BadInputException("input '" + in.name() + "' (" + in.describe() + ") looks batched along "
+                        + "axis " + axis + ", not 0 (axis 0 is fixed, axis " + axis + " is symbolic); declare it: "
+                        + "\"batchAxis\": {\"" + in.name() + "\": " + axis + "} with arrays shaped [samples, ...the "
+                        + "input's other dimensions], or {\"" + in.name() + "\": 0} if axis 0 really holds samples");
+            }
+        }
+        for (Dataset d : calibration == null ? new Dataset[] {validation} : new Dataset[] {validation, calibration}) {
+            try {
+                d.validateFor(model);
+            } catch (DatasetException e) {
+                throw new BadInputException(e.getMessage() + batchAxisHint(model), e);
+            }
+        }
+    }
+
+    private static void checkMissing(OnnxModel model, Dataset calibration, Dataset validation) {
         for (Dataset d : calibration == null ? new Dataset[] {validation} : new Dataset[] {validation, calibration}) {
             List<String> problems = new ArrayList<>();
             for (ValueInfo in : model.inputs()) {
@@ -132,11 +143,6 @@ public final class InputRequirements {
             }
             if (!problems.isEmpty()) {
                 throw new BadInputException(String.join("; ", problems));
-            }
-            try {
-                d.validateFor(model);
-            } catch (DatasetException e) {
-                throw new BadInputException(e.getMessage() + batchAxisHint(model), e);
             }
         }
     }
