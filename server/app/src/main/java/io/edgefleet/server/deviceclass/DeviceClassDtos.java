@@ -28,7 +28,15 @@ public final class DeviceClassDtos {
             @NotEmpty List<@NotBlank String> precisions,
             @Valid Power power,
             @NotNull @Valid Slo slo,
-            @Valid AccuracyBudget accuracyBudget) {
+            @Valid AccuracyBudget accuracyBudget,
+            Boolean fp16Arithmetic,
+            @DecimalMin(value = "0", inclusive = false) Double latencyScale) {
+
+        /** The request without the planner's optional fields (fp16Arithmetic, latencyScale). */
+        public DeviceClassRequest(String id, String name, String arch, Integer cores, Long ramMb, Long storageMb,
+                List<String> precisions, Power power, Slo slo, AccuracyBudget accuracyBudget) {
+            this(id, name, arch, cores, ramMb, storageMb, precisions, power, slo, accuracyBudget, null, null);
+        }
     }
 
     public record Power(@NotNull @PositiveOrZero Double idleWatts, @NotNull @PositiveOrZero Double activeWatts) {
@@ -63,7 +71,9 @@ public final class DeviceClassDtos {
             Slo slo,
             AccuracyBudget accuracyBudget,
             long createdAt,
-            long updatedAt) {
+            long updatedAt,
+            Boolean fp16Arithmetic,
+            Double latencyScale) {
 
         static DeviceClassView of(DeviceClassEntity e) {
             return new DeviceClassView(e.id, e.name, e.arch, e.cores, e.ramMb, e.storageMb,
@@ -71,7 +81,7 @@ public final class DeviceClassDtos {
                     e.idleWatts == null ? null : new Power(e.idleWatts, e.activeWatts),
                     new Slo(e.sloP95LatencyMs, e.sloMaxModelBytes, e.sloMaxEnergyMj),
                     new AccuracyBudget(e.accuracyOverallPoints, e.accuracyCohortPoints),
-                    e.createdAt, e.updatedAt);
+                    e.createdAt, e.updatedAt, e.fp16Arithmetic, e.latencyScale);
         }
     }
 }

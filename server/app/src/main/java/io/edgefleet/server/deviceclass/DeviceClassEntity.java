@@ -34,6 +34,15 @@ public class DeviceClassEntity {
     public double accuracyOverallPoints;
     @Column(name = "accuracy_cohort_points")
     public double accuracyCohortPoints;
+    /**
+     * Whether the boards compute in float16 (not only store it); null: not declared, so the planner offers
+     * {@code fp16-storage} rather than float16 compute. Read by the planner.
+     */
+    @Column(name = "fp16_arithmetic")
+    public Boolean fp16Arithmetic;
+    /** Device latency / the server's single-threaded ONNX Runtime latency; null: 1. Read by the planner. */
+    @Column(name = "latency_scale")
+    public Double latencyScale;
     @Column(name = "created_at")
     public long createdAt;
     @Column(name = "updated_at")

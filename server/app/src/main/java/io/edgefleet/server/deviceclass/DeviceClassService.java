@@ -104,6 +104,8 @@ public class DeviceClassService {
         AccuracyBudget budget = req.accuracyBudget() == null ? DEFAULT_ACCURACY_BUDGET : req.accuracyBudget();
         e.accuracyOverallPoints = budget.overallPoints();
         e.accuracyCohortPoints = budget.cohortPoints();
+        e.fp16Arithmetic = req.fp16Arithmetic();
+        e.latencyScale = req.latencyScale();
         e.updatedAt = now;
     }
 
