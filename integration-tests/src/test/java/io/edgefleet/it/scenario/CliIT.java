@@ -1,0 +1,333 @@
+package io.edgefleet.it.scenario;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.edgefleet.cli.CliContext;
+import io.edgefleet.cli.EdgefleetCli;
+import io.edgefleet.cli.ExitCode;
+import io.edgefleet.it.Api;
+import io.edgefleet.it.Fleet;
+import io.edgefleet.it.Log;
+import io.edgefleet.it.MosquittoBroker;
+import io.edgefleet.it.TestModels;
+import io.edgefleet.protocol.data.Npz;
+import io.edgefleet.protocol.data.NpyArray;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Every command of the fleet CLI against the packaged server, a real broker and a real agent, run in-process
+ * ({@link EdgefleetCli#execute}) with captured output. One fleet for all steps; they build on each other. Steps on
+ * endpoints a server may not have yet (waves' pause/resume/abort, alerts, plans) are skipped when the server
+ * answers that the route does not exist, and run once it has them.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CliIT {
+    static final String CLASS = "cli-class";
+    static final String MODEL = "cli-mlp";
+    static final Duration TIMEOUT = Duration.ofSeconds(90);
+
+    static Fleet fleet;
+    static Path home;
+    static final Map<String, String> env = new HashMap<>();
+    static String rolloutId;
+
+    record Run(int code, String out, String err) {
+        JsonNode json() {
+            try {
+                return Api.JSON.readTree(out);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + this, e);
+            }
+        }
+
+        /** The server has no such route (a feature that has not landed on this server). */
+        boolean routeMissing() {
+            return code == ExitCode.NOT_FOUND && err.contains("no such resource");
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+
+    static Run cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CliContext ctx = new CliContext(new PrintWriter(out, true), new PrintWriter(err, true), Map.copyOf(env), home,
+                false, Duration.ofMillis(250));
+        int code = EdgefleetCli.execute(ctx, args);
+        Run r = new Run(code, out.toString(), err.toString());
+        Log.info("edgefleet " + String.join(" ", args) + " -> " + code);
+        return r;
+    }
+
+    static Run ok(String... args) {
+        Run r = cli(args);
+        assertEquals(0, r.code(), () -> String.join(" ", args) + "\n" + r);
+        return r;
+    }
+
+    @BeforeAll
+    static void start() throws IOException {
+        fleet = Fleet.start("cli");
+        home = Files.createTempDirectory("edgefleet-cli-home-");
+        env.put("EDGEFLEET_CONFIG", home.resolve("cfg/config.properties").toString());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fleet != null) {
+            fleet.close();
+        }
+        if (home != null) {
+            MosquittoBroker.deleteTree(home);
+        }
+    }
+
+    static Path file(String name, byte[] bytes) {
+        try {
+            return Files.write(home.resolve(name), bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void loginRefusesABadTokenAndSavesAGoodOne() {
+        String url = fleet.server().baseUrl();
+        Run bad = cli("login", "--server", url, "--token", "not-the-token");
+        assertEquals(ExitCode.AUTH, bad.code(), bad.toString());
+        assertTrue(bad.err().startsWith("error: UNAUTHORIZED: "), bad.err());
+        assertFalse(Files.exists(home.resolve("cfg/config.properties")));
+
+        Run good = ok("login", "--server", url, "--token", fleet.server().token());
+        assertTrue(good.out().startsWith("logged in to " + url), good.out());
+        // from here on, every command takes server and token from the file alone
+    }
+
+    @Test
+    @Order(2)
+    void classesCreateListGetAndTheirErrors() throws IOException {
+        String body = """
+                {"id":"%s","name":"CLI test class","arch":"x86_64","cores":2,"ramMb":2048,"storageMb":4096,
+                 "precisions":["fp32","int8"],"power":{"idleWatts":2.0,"activeWatts":6.0},
+                 "slo":{"p95LatencyMs":200.0,"maxModelBytes":50000000,"maxEnergyMj":1000.0},
+                 "accuracyBudget":{"overallPoints":50.0,"cohortPoints":50.0}}""".formatted(CLASS);
+        Path classFile = file("class.json", body.getBytes());
+        assertEquals("created device class " + CLASS + "\n", ok("classes", "create", "--file", classFile.toString()).out());
+
+        Run again = cli("classes", "create", "--file", classFile.toString());
+        assertEquals(ExitCode.CONFLICT, again.code(), again.toString());
+        assertTrue(again.err().startsWith("error: ALREADY_EXISTS: "), again.err());
+
+        Run invalid = cli("classes", "create", "--file", file("bad.json", "{\"id\":\"x\"}".getBytes()).toString());
+        assertEquals(ExitCode.USAGE, invalid.code(), invalid.toString());
+        assertTrue(invalid.err().startsWith("error: VALIDATION_FAILED: "), invalid.err());
+
+        JsonNode list = ok("classes", "list", "--json").json();
+        assertEquals(CLASS, list.get(0).path("id").asText(), list.toString());
+        String table = ok("classes", "list").out();
+        assertTrue(table.lines().anyMatch(l -> l.startsWith(CLASS + " ") && l.contains("fp32,int8") && l.contains("200")), table);
+        assertTrue(ok("classes", "get", CLASS).out().contains("slo.p95LatencyMs:  200"), "get shows the SLO");
+
+        Run missing = cli("classes", "get", "no-such-class");
+        assertEquals(ExitCode.NOT_FOUND, missing.code(), missing.toString());
+        assertTrue(missing.err().startsWith("error: NOT_FOUND: "), missing.err());
+    }
+
+    @Test
+    @Order(3)
+    void devicesRegisterListRevokeAndAnAgentComesOnline() {
+        Run reg = ok("devices", "register", "cli-dev-1", "--class", CLASS, "--tag", "lab", "--json");
+        JsonNode registered = reg.json();
+        assertFalse(registered.at("/credentials/password").asText().isEmpty(), reg.out());
+        Run human = ok("devices", "register", "cli-dev-2", "--class", CLASS);
+        assertTrue(human.out().contains("password:") && human.out().contains("shown once"), human.out());
+
+        Run unknownClass = cli("devices", "register", "cli-dev-3", "--class", "nope");
+        assertEquals(ExitCode.NOT_FOUND, unknownClass.code(), unknownClass.toString());
+        assertTrue(unknownClass.err().startsWith("error: UNKNOWN_DEVICE_CLASS: "), unknownClass.err());
+
+        ok("devices", "revoke", "cli-dev-2");
+        assertFalse(ok("devices", "get", "cli-dev-2", "--json").json().path("credentialActive").asBoolean(true));
+
+        fleet.broker().syncCredentials(fleet.api());
+        fleet.startAgent(Fleet.toDevice(registered, CLASS));
+        io.edgefleet.it.Await.until(TIMEOUT, "cli-dev-1 online",
+                () -> ok("devices", "list", "--online", "--json").json().size() == 1);
+
+        JsonNode byTag = ok("devices", "list", "--tag", "lab", "--json").json();
+        assertEquals(1, byTag.size(), byTag.toString());
+        assertEquals("cli-dev-1", byTag.get(0).path("id").asText());
+        assertEquals(2, ok("devices", "list", "--class", CLASS, "--json").json().size());
+        String table = ok("devices", "list", "--class", CLASS).out();
+        assertTrue(table.lines().anyMatch(l -> l.matches("cli-dev-1\\s+" + CLASS + "\\s+lab\\s+yes\\s.*active")), table);
+        assertTrue(table.lines().anyMatch(l -> l.matches("cli-dev-2\\s+" + CLASS + "\\s+-\\s+no\\s.*revoked")), table);
+    }
+
+    @Test
+    @Order(4)
+    void modelsAndDatasetsUploadAndList() throws IOException {
+        Path onnx = file("mlp.onnx", TestModels.mlp(41).bytes());
+        Run up = ok("models", "upload", MODEL, onnx.toString());
+        assertTrue(up.out().startsWith("uploaded " + MODEL + " version 1 ("), up.out());
+        assertEquals("", up.err(), "no progress bar when stderr is not a terminal");
+
+        JsonNode versions = ok("models", "versions", MODEL, "--json").json();
+        assertEquals(1, versions.size());
+        assertEquals(Files.size(onnx), versions.get(0).path("size").asLong());
+        assertTrue(ok("models", "list").out().lines().anyMatch(l -> l.matches(MODEL + "\\s+1\\s+1\\s.*")));
+
+        int samples = 64;
+        float[] x = new float[samples * 16];
+        Random r = new Random(5);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        Map<String, NpyArray> arrays = new LinkedHashMap<>();
+        arrays.put("x", NpyArray.ofFloats(x, samples, 16));
+        Path npz = home.resolve("val.npz");
+        Npz.write(npz, arrays);
+        Run ds = ok("datasets", "upload", "cli-val", npz.toString());
+        assertTrue(ds.out().startsWith("uploaded dataset cli-val (64 samples, no labels"), ds.out());
+        assertEquals(64, ok("datasets", "list", "--json").json().get(0).path("sampleCount").asInt());
+
+        Run notNpz = cli("datasets", "upload", "cli-junk", onnx.toString());
+        assertEquals(ExitCode.USAGE, notNpz.code(), notNpz.toString());
+        assertTrue(notNpz.err().startsWith("error: INVALID_DATASET: "), notNpz.err());
+    }
+
+    @Test
+    @Order(5)
+    void compressWaitsForTheJobAndReportsTheNewVersion() {
+        Run r = ok("compress", MODEL, "1", "--recipe", "dynamic-int8", "--validation", "cli-val", "--class", CLASS,
+                "--budget-overall", "100", "--wait");
+        assertTrue(r.out().contains("status:") && r.out().contains("SUCCEEDED"), r.toString());
+        assertTrue(r.out().contains("new version: " + MODEL + ":2"), r.toString());
+        assertEquals(2, ok("models", "versions", MODEL, "--json").json().size());
+
+        Run unknownRecipe = cli("compress", MODEL, "1", "--recipe", "no-such-recipe");
+        assertEquals(ExitCode.NOT_FOUND, unknownRecipe.code(), unknownRecipe.toString());
+        assertTrue(unknownRecipe.err().startsWith("error: UNKNOWN_RECIPE: "), unknownRecipe.err());
+    }
+
+    @Test
+    @Order(6)
+    void planWhenTheServerPlans() {
+        Run r = cli("plan", MODEL, "1", "--class", CLASS, "--validation", "cli-val", "--wait");
+        assumeFalse(r.routeMissing(), "this server has no planner endpoint yet");
+        assertTrue(r.code() == ExitCode.OK || r.code() == ExitCode.CONFLICT, r.toString());
+        assertTrue(r.out().contains("status:"), r.toString());
+    }
+
+    @Test
+    @Order(7)
+    void rolloutCreateWatchListGet() {
+        Run created = ok("rollouts", "create", "--model", MODEL, "--version", "1", "--class", CLASS, "--json");
+        rolloutId = created.json().path("id").asText();
+        Run watch = cli("rollouts", "watch", rolloutId);
+        assertEquals(ExitCode.OK, watch.code(), watch.toString());
+        assertTrue(watch.out().strip().lines().reduce((a, b) -> b).orElse("").contains("COMPLETED  wave"), watch.out());
+
+        JsonNode list = ok("rollouts", "list", "--json").json();
+        assertEquals(rolloutId, list.get(0).path("id").asText(), list.toString());
+        assertTrue(ok("rollouts", "list").out().lines().anyMatch(l -> l.startsWith(rolloutId + " ") && l.contains("COMPLETED")));
+        String get = ok("rollouts", "get", rolloutId, "--targets").out();
+        assertTrue(get.contains("status:") && get.contains("COMPLETED"), get);
+        assertTrue(get.lines().anyMatch(l -> l.startsWith("cli-dev-1 ") && l.contains("COMMITTED")), get);
+
+        Run missing = cli("rollouts", "get", "no-such-rollout");
+        assertEquals(ExitCode.NOT_FOUND, missing.code(), missing.toString());
+    }
+
+    @Test
+    @Order(8)
+    void telemetryTailPrintsTheAgentsWindows() {
+        Run r = ok("telemetry", "tail", "cli-dev-1", "--last", "0", "--count", "2", "--json");
+        List<JsonNode> windows = r.out().lines().map(l -> {
+            try {
+                return Api.JSON.readTree(l);
+            } catch (IOException e) {
+                throw new AssertionError(l, e);
+            }
+        }).toList();
+        assertEquals(2, windows.size(), r.out());
+        assertTrue(windows.get(1).path("seq").asLong() > windows.get(0).path("seq").asLong(), r.out());
+        assertTrue(windows.get(0).path("inferences").asLong() > 0, r.out());
+
+        Run human = ok("telemetry", "tail", "cli-dev-1", "--last", "3", "--count", "3");
+        assertTrue(human.out().startsWith("WINDOW_END"), human.out());
+        assertEquals(4, human.out().lines().count(), human.out());
+
+        Run unknown = cli("telemetry", "tail", "no-such-device", "--count", "1");
+        assertEquals(ExitCode.NOT_FOUND, unknown.code(), unknown.toString());
+    }
+
+    @Test
+    @Order(9)
+    void pauseOfAFinishedRolloutIsAConflictWhenTheServerHasWaves() {
+        Run done = cli("rollouts", "pause", rolloutId);
+        assumeFalse(done.routeMissing(), "this server has no pause/resume/abort yet");
+        assertEquals(ExitCode.CONFLICT, done.code(), "a finished rollout cannot be paused: " + done);
+        assertTrue(done.err().startsWith("error: CONFLICT: "), done.err());
+    }
+
+    @Test
+    @Order(10)
+    void rollbackSendsTheDeviceBack() {
+        Run rollback = ok("rollouts", "rollback", rolloutId, "--reason", "cli test");
+        assertTrue(rollback.out().startsWith("rollout " + rolloutId + " rolled back: 1 rollback command(s) sent"), rollback.out());
+    }
+
+    @Test
+    @Order(11)
+    void pauseResumeAbortWhenTheServerHasWaves() {
+        Run probe = cli("rollouts", "resume", rolloutId);
+        assumeFalse(probe.routeMissing(), "this server has no pause/resume/abort yet");
+        String id = ok("rollouts", "create", "--model", MODEL, "--version", "2", "--class", CLASS, "--canary", "1",
+                "--soak", "600", "--json").json().path("id").asText();
+        assertTrue(ok("rollouts", "pause", id).out().startsWith("rollout " + id + ": PAUSED"));
+        assertTrue(ok("rollouts", "resume", id).out().startsWith("rollout " + id + ": IN_PROGRESS"));
+        assertTrue(ok("rollouts", "abort", id, "--reason", "cli test").out().startsWith("rollout " + id + ": ABORTED"));
+        Run watch = cli("rollouts", "watch", id);
+        assertEquals(ExitCode.CONFLICT, watch.code(), "an aborted rollout did not complete: " + watch);
+        assertTrue(watch.out().contains("ABORTED"), watch.out());
+    }
+
+    @Test
+    @Order(12)
+    void alertsWhenTheServerHasThem() {
+        Run r = cli("alerts", "list", "--json");
+        assumeFalse(r.routeMissing(), "this server has no alerts yet");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.json().isArray(), r.out());
+        Run firing = ok("alerts", "list", "--state", "firing");
+        assertTrue(firing.out().startsWith("ID"), firing.out());
+        JsonNode rules = ok("alerts", "rules", "--json").json();
+        assertTrue(rules.isArray(), rules.toString());
+    }
+
+}

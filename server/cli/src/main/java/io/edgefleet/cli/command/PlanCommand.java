@@ -1,0 +1,107 @@
+package io.edgefleet.cli.command;
+
+import static io.edgefleet.cli.ApiClient.seg;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.edgefleet.cli.ApiClient;
+import io.edgefleet.cli.ExitCode;
+import io.edgefleet.cli.Table;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "plan", mixinStandardHelpOptions = true,
+        description = "Plan the compression of a model version for a device class (candidates, Pareto frontier, choice); "
+                + "with --wait, follow it: 0 when a candidate meets every SLO, 5 when none does, 1 when it failed.")
+public class PlanCommand extends Base {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "VERSION")
+    long version;
+
+    @Option(names = "--class", required = true, paramLabel = "CLASS")
+    String classId;
+
+    @Option(names = "--validation", paramLabel = "DATASET", description = "Validation dataset for the accuracy of each candidate.")
+    String validation;
+
+    @Option(names = "--calibration", paramLabel = "DATASET", description = "Calibration dataset for static recipes.")
+    String calibration;
+
+    @Option(names = "--wait", description = "Follow the plan until it ends (progress bar on a terminal).")
+    boolean await;
+
+    @Override
+    public Integer call() {
+        ObjectNode body = ApiClient.JSON.createObjectNode().put("deviceClassId", classId);
+        if (validation != null) {
+            body.put("validationDataset", validation);
+        }
+        if (calibration != null) {
+            body.put("calibrationDataset", calibration);
+        }
+        ApiClient api = api();
+        JsonNode plan = api.post("/api/v1/models/" + seg(name) + "/versions/" + version + "/plans", body);
+        String id = plan.path("id").asText();
+        if (await) {
+            plan = Waiter.await(ctx(), api, "/api/v1/plans/" + seg(id), plan, "plan " + name + ":" + version);
+        }
+        if (json()) {
+            printJson(plan);
+        } else {
+            print(plan);
+        }
+        return await ? exitCode(plan) : ExitCode.OK;
+    }
+
+    /** The engine's plan, either the answer itself or nested under {@code plan} or {@code result}. */
+    static JsonNode body(JsonNode answer) {
+        for (String key : new String[] {"plan", "result"}) {
+            JsonNode n = answer.path(key);
+            if (n.isObject() && (n.has("candidates") || n.has("choice"))) {
+                return n;
+            }
+        }
+        return answer;
+    }
+
+    static int exitCode(JsonNode answer) {
+        String status = answer.path("status").asText("");
+        if (status.equals("FAILED") || status.equals("CANCELLED")) {
+            return ExitCode.SERVER_ERROR;
+        }
+        return body(answer).hasNonNull("choice") ? ExitCode.OK : ExitCode.CONFLICT;
+    }
+
+    private void print(JsonNode answer) {
+        JsonNode plan = body(answer);
+        List<String[]> f = new ArrayList<>();
+        f.add(new String[] {"plan", answer.path("id").asText()});
+        f.add(new String[] {"status", answer.path("status").asText()});
+        if (plan.has("choice") || plan.has("candidates")) {
+            f.add(new String[] {"choice", Table.text(plan.get("choice"))});
+            f.add(new String[] {"reason", Table.text(plan.get("reason"))});
+            f.add(new String[] {"stopped because", Table.text(plan.get("stoppedBecause"))});
+        }
+        if (answer.hasNonNull("error")) {
+            f.add(new String[] {"error", Table.text(answer.get("error"))});
+        }
+        Table.printFields(out(), f);
+        List<JsonNode> candidates = new ArrayList<>();
+        plan.path("candidates").forEach(candidates::add);
+        if (!candidates.isEmpty()) {
+            out().println();
+            new Table().col("CANDIDATE", "/id").col("RECIPE", "/recipe").col("STATUS", "/status")
+                    .col("BYTES", n -> n.path("bytes").isNumber() ? Table.bytes(n.path("bytes").asLong()) : "")
+                    .col("DEVICE_P95_MS", "/deviceP95Ms").col("ENERGY_MJ", "/energyMj")
+                    .col("ACCURACY_%", "/accuracyPercent").col("DROP_PT", "/dropPoints")
+                    .col("MEETS_SLOS", n -> n.path("meetsAll").asBoolean() ? "yes" : "no")
+                    .col("FRONTIER", n -> n.path("onFrontier").asBoolean() ? "*" : "")
+                    .print(out(), candidates);
+        }
+    }
+}
