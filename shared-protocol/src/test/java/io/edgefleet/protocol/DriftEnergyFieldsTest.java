@@ -41,10 +41,10 @@ class DriftEnergyFieldsTest {
     void newFieldsRoundTripAndSurviveReplay() {
         DriftReport d = new DriftReport(0.31, 0.2, -0.05, "self", 200, List.of(new FeatureDrift("x.mean", 0.31, 0.2)));
         TelemetryWindow w = new TelemetryWindow(1, "m1", 10, "dev-1", 7, 1000, 11000, null, 100, 1, null, 0.4, 0.31, 0,
-                false, "rapl", 12.5, d);
+                false, null, "rapl", 12.5, d);
         TelemetryWindow back = codec.decode(codec.encode(w), TelemetryWindow.class);
         assertEquals(w, back);
-        TelemetryWindow replay = back.asReplay();
+        TelemetryWindow replay = back.asReplay(null);
         assertTrue(replay.replayed());
         assertEquals(d, replay.driftDetail());
         assertEquals("rapl", replay.energySource());
@@ -54,13 +54,13 @@ class DriftEnergyFieldsTest {
     @Test
     void badEnergyAndDriftFieldsAreRefused() {
         TelemetryWindow badSource = new TelemetryWindow(1, "m1", 10, "dev-1", 7, 1000, 11000, null, 1, 0, null, null,
-                null, 0, false, "battery", null, null);
+                null, 0, false, null, "battery", null, null);
         assertEquals(ReasonCode.INVALID_FIELD, assertThrows(ProtocolException.class, badSource::validate).reason());
         TelemetryWindow negative = new TelemetryWindow(1, "m1", 10, "dev-1", 7, 1000, 11000, null, 1, 0, null, null,
-                null, 0, false, "model", -1.0, null);
+                null, 0, false, null, "model", -1.0, null);
         assertThrows(ProtocolException.class, negative::validate);
         TelemetryWindow badJs = new TelemetryWindow(1, "m1", 10, "dev-1", 7, 1000, 11000, null, 1, 0, null, null,
-                null, 0, false, null, null, new DriftReport(0.1, 1.5, null, "self", 1, List.of()));
+                null, 0, false, null, null, null, new DriftReport(0.1, 1.5, null, "self", 1, List.of()));
         assertThrows(ProtocolException.class, badJs::validate);
     }
 

@@ -180,7 +180,7 @@ public final class TelemetryService implements AutoCloseable {
         DriftReport drift = w.drift();
         TelemetryWindow tw = new TelemetryWindow(Protocol.VERSION, Protocol.newMessageId(), now, deviceId, seq.next(),
                 start, Math.max(start, w.end()), m, w.inferences(), w.errors(), w.latency(), energy,
-                drift == null ? null : drift.psi(), buffer.takeDropped(), false, energySource, energyJoules, drift);
+                drift == null ? null : drift.psi(), buffer.takeDropped(), false, null, energySource, energyJoules, drift);
         lastWindow = tw;
         agentThread.execute(() -> observer.accept(tw));
         sender.execute(() -> send(tw));

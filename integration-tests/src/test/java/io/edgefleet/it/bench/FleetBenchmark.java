@@ -122,7 +122,7 @@ public final class FleetBenchmark {
             long start = startMs + seq * 1000L;
             TelemetryWindow w = new TelemetryWindow(Protocol.VERSION, messageIds[i][seq], start + 1000, ids[i], seq, start,
                     start + 1000, model, 20, 0, new LatencyStats(1.0, 2.0, 3.0, 4.0, 1.5), 6.0, null, 0, false,
-                    Math.min(seq, confirmed(confirmed, i) + 1));
+                    Math.min(seq, confirmed(confirmed, i) + 1), null, null, null);
             return codec.encode(w);
         };
         for (int i = 0; i < DEVICES; i++) {

@@ -19,7 +19,7 @@ class TelemetryViewTest {
         DriftReport d = new DriftReport(0.25, 0.18, -0.04, "validation", 200,
                 List.of(new FeatureDrift("input.mean", 0.25, 0.18), new FeatureDrift("output.class", 0.01, 0.03)));
         TelemetryWindow w = new TelemetryWindow(1, "m-1", 5, "dev-1", 3, 1000, 11000, new ModelRef("m", 2, "c".repeat(64)),
-                200, 0, new LatencyStats(1, 2, 3, 4, 1.5), 0.75, 0.25, 0, false, "hwmon", 0.15, d);
+                200, 0, new LatencyStats(1, 2, 3, 4, 1.5), 0.75, 0.25, 0, false, null, "hwmon", 0.15, d);
         TelemetryWindowEntity e = TelemetryView.toEntity(w, 12000);
         assertEquals("hwmon", e.energySource);
         assertEquals(0.15, e.energyJoules);
