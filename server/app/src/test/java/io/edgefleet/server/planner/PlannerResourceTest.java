@@ -176,6 +176,29 @@ class PlannerResourceTest {
         api().get("/api/v1/plans/" + id + "/page").then().statusCode(200).body(containsString("No choice"));
     }
 
+    @Test
+    void aPlanCancelledWhileQueuedOrRunningEndsCancelledAndRegistersNothing() {
+        long base = Api.upload("pl-cancel", DemoModels.classifier(504));
+        uploadDataset("pl-cancel-valid", npz(Map.of("input", NpyArray.ofFloats(inputs(SAMPLES, DemoModels.INPUTS,
+                6), SAMPLES, DemoModels.INPUTS))));
+        uploadDataset("pl-cancel-calib", npz(Map.of("input", NpyArray.ofFloats(inputs(SAMPLES, DemoModels.INPUTS,
+                7), SAMPLES, DemoModels.INPUTS))));
+        json().body(deviceClass("pl-cancel-class", 10_000_000)).post("/api/v1/device-classes").then()
+                .statusCode(201);
+        // no early stop: the whole grid would run
+        String id = submit("pl-cancel", base, Map.of("deviceClassId", "pl-cancel-class", "validationDataset",
+                "pl-cancel-valid", "calibrationDataset", "pl-cancel-calib",
+                "budget", Map.of("earlyStopMargin", -1, "latencyRuns", 2)));
+        int status = api().post("/api/v1/plans/" + id + "/cancel").then().extract().statusCode();
+        assertTrue(status == 200 || status == 202, "cancel answered " + status);
+        JsonPath p = await(id);
+        assertEquals("CANCELLED", p.getString("status"), () -> p.prettify());
+        assertNull(p.get("resultVersion"));
+        api().get("/api/v1/models/pl-cancel/versions").then().statusCode(200).body("size()", equalTo(1));
+        api().get("/api/v1/device-classes/pl-cancel-class/variants").then().statusCode(200)
+                .body("size()", equalTo(0));
+    }
+
     /** A streaming model: audio x[N,T], a scalar int64 sample rate. */
     private static byte[] streaming() {
         return OnnxBuilder.model("vad").opset(17)

@@ -122,8 +122,12 @@ public final class PlanWriter {
         double yMin = pts.stream().mapToDouble(CandidateResult::accuracyPercent).min().orElse(0);
         double yMax = pts.stream().mapToDouble(CandidateResult::accuracyPercent).max().orElse(100);
         if (latency) {
-            xMax = Math.max(xMax, plan.candidates().get(0).slos().stream().filter(c -> c.slo().equals("p95LatencyMs"))
-                    .mapToDouble(SloCheck::limit).findFirst().orElse(xMax));
+            // show the SLO line when it is near the points; a loose SLO far to the right would squash them
+            double lim = plan.candidates().get(0).slos().stream().filter(c -> c.slo().equals("p95LatencyMs"))
+                    .mapToDouble(SloCheck::limit).findFirst().orElse(xMax);
+            if (lim <= 2 * xMax) {
+                xMax = Math.max(xMax, lim);
+            }
         }
         double xPad = Math.max((xMax - xMin) * 0.08, Math.abs(xMax) * 0.05 + 1e-9);
         double yPad = Math.max((yMax - yMin) * 0.1, 0.5);

@@ -304,8 +304,6 @@ public final class Planner {
             closest = closest(marked);
         }
         JobResult chosenJob = chosen == null ? null : jobs.get(chosen.id());
-        JobResult baselineJob = chosenJob != null ? chosenJob
-                : jobs.values().stream().filter(Objects::nonNull).findFirst().orElse(null);
         Map<String, OnnxModel> variants = new LinkedHashMap<>();
         if (keepVariants) {
             jobs.forEach((id, j) -> {
@@ -322,7 +320,7 @@ public final class Planner {
                         MEMORY_SOURCE, validation.hasLabels() ? "top-1 accuracy against the validation labels"
                                 : "no labels: top-1 agreement with the base model on the validation data"),
                 budget, PICK_RULE, stopped, skipped, marked, frontier, chosen == null ? null : chosen.id(), reason,
-                closest, baselines(baselineJob), seconds(t0));
+                closest, baselines(chosenJob, jobs.values()), seconds(t0));
         progress.report(1, chosen == null ? "no candidate meets every SLO" : "chose " + chosen.id());
         return new Outcome(plan, chosenJob == null ? null : chosenJob.variant(),
                 chosenJob == null ? null : chosenJob.report(), variants);
@@ -500,17 +498,41 @@ public final class Planner {
         return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : String.format(Locale.ROOT, "%.3g", v);
     }
 
-    private static List<Plan.Baseline> baselines(JobResult j) {
-        if (j == null) {
+    /**
+     * The uncompressed model (figures from any evaluated candidate's comparison, whose base columns it is) and the
+     * aggressive reference of the chosen candidate's recipe, or of the first evaluated compression recipe when the
+     * choice has none (the float model itself) or there is no choice.
+     */
+    private List<Plan.Baseline> baselines(JobResult chosen, java.util.Collection<JobResult> all) {
+        List<JobResult> evaluated = all.stream().filter(Objects::nonNull).toList();
+        if (evaluated.isEmpty()) {
             return List.of();
         }
+        Report any = evaluated.get(0).report();
+        Quality q = any.accuracy().quality();
         List<Plan.Baseline> out = new ArrayList<>();
-        for (Report.Baseline b : j.report().baselines()) {
-            Report.Score overall = b.scores().isEmpty() ? null : b.scores().get(0);
-            out.add(new Plan.Baseline(b.role(), b.description(), b.sha256(), b.stats() == null ? null
-                    : b.stats().bytes(), b.stats() == null ? null : b.stats().macs(),
-                    overall == null ? null : overall.percent(), overall == null ? null : overall.dropPoints()));
+        out.add(new Plan.Baseline(Report.UNCOMPRESSED, "the base model, unchanged", model.sha256(),
+                any.stats().base().bytes(), any.stats().base().macs(), q == null ? null : q.overall().basePercent(),
+                0.0));
+        List<JobResult> order = new ArrayList<>();
+        if (chosen != null) {
+            order.add(chosen);
         }
+        order.addAll(evaluated);
+        for (JobResult j : order) {
+            for (Report.Baseline b : j.report().baselines()) {
+                if (b.role().equals(Report.AGGRESSIVE_REFERENCE) && b.sha256() != null) {
+                    Report.Score overall = b.scores().isEmpty() ? null : b.scores().get(0);
+                    out.add(new Plan.Baseline(b.role(), j.report().recipe().name() + ": " + b.description(),
+                            b.sha256(), b.stats() == null ? null : b.stats().bytes(),
+                            b.stats() == null ? null : b.stats().macs(), overall == null ? null : overall.percent(),
+                            overall == null ? null : overall.dropPoints()));
+                    return out;
+                }
+            }
+        }
+        out.add(new Plan.Baseline(Report.AGGRESSIVE_REFERENCE, "not built: no evaluated compression candidate "
+                + "defines one", null, null, null, null, null));
         return out;
     }
 

@@ -167,6 +167,13 @@ class PlannerTest {
         assertEquals(List.of("uncompressed", "aggressive-reference"),
                 b.plan().baselines().stream().map(Plan.Baseline::role).toList());
         assertEquals(model.sha256(), b.plan().baselines().get(0).sha256());
+        assertTrue(b.plan().baselines().get(1).description().startsWith("prune-structured-int8: "),
+                b.plan().baselines().get(1).description());
+        assertNotNull(b.plan().baselines().get(1).sha256());
+        // the float model chosen: the uncompressed baseline is recorded, the reference is said not to exist
+        assertEquals(List.of("uncompressed", "aggressive-reference"),
+                f.plan().baselines().stream().map(Plan.Baseline::role).toList());
+        assertNull(f.plan().baselines().get(1).sha256());
     }
 
     @Test
