@@ -54,7 +54,7 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--serving-enabled", description = "inference API for local applications, default true") String servingEnabled;
     @Option(names = "--serving-host", description = "inference API bind address, default 127.0.0.1") String servingHost;
     @Option(names = "--serving-port", description = "inference API port, default 8000; 0 = any free port") String servingPort;
-    @Option(names = "--serving-max-body-bytes", description = "larger requests get 413, default 16777216") String servingMaxBodyBytes;
+    @Option(names = "--serving-max-body-bytes", description = "larger requests get 413, default 4194304") String servingMaxBodyBytes;
     @Option(names = "--serving-threads", description = "inference API worker threads, default 2") String servingThreads;
 
     private final Map<String, String> env;

@@ -203,7 +203,9 @@ public record AgentConfig(
         private boolean servingEnabled = false;
         private String servingHost = "127.0.0.1";
         private int servingPort = 8000;
-        private long servingMaxBodyBytes = 16L * 1024 * 1024;
+        // A body's values become arrays of up to ~8 bytes per 2 bytes of JSON ("0,"): 4 MiB keeps two concurrent
+        // worst-case requests well inside a board's -Xmx128m heap.
+        private long servingMaxBodyBytes = 4L * 1024 * 1024;
         private int servingThreads = 2;
 
         public Builder deviceId(String v) { deviceId = v; return this; }

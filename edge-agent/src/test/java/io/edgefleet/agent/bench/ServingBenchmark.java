@@ -89,9 +89,14 @@ public final class ServingBenchmark {
         if (override != null) {
             return Path.of(override);
         }
-        // edge-agent -> repository root -> its parent, which holds shared/
-        Path beside = Path.of("").toAbsolutePath().resolve("../../shared/fixtures/digits").normalize();
-        return Files.isDirectory(beside) ? beside : Path.of("/work/shared/fixtures/digits");
+        // From the repository root (exec:java in the reactor) or from edge-agent: the root's parent holds shared/.
+        for (String up : List.of("../shared/fixtures/digits", "../../shared/fixtures/digits")) {
+            Path beside = Path.of("").toAbsolutePath().resolve(up).normalize();
+            if (Files.isDirectory(beside)) {
+                return beside;
+            }
+        }
+        return Path.of("/work/shared/fixtures/digits");
     }
 
     static Path resource(String name) throws Exception {

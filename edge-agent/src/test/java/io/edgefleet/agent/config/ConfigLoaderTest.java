@@ -124,7 +124,7 @@ class ConfigLoaderTest {
         assertFalse(c.servingEnabled(), "off for library use; AgentMain turns it on");
         assertEquals("127.0.0.1", c.servingHost(), "loopback unless the operator says otherwise");
         assertEquals(8000, c.servingPort());
-        assertEquals(16L * 1024 * 1024, c.servingMaxBodyBytes());
+        assertEquals(4L * 1024 * 1024, c.servingMaxBodyBytes());
         assertEquals(2, c.servingThreads());
         Map<String, String> m = new java.util.HashMap<>(minimal());
         m.putAll(ConfigLoader.fromEnv(Map.of("EDGEFLEET_AGENT_SERVING_ENABLED", "TRUE", "EDGEFLEET_AGENT_SERVING_PORT", "0",

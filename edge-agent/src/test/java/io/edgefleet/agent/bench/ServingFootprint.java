@@ -1,0 +1,206 @@
+package io.edgefleet.agent.bench;
+
+import io.edgefleet.agent.store.ModelStore;
+import io.edgefleet.protocol.ManifestSigner;
+import io.edgefleet.protocol.ModelRef;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLClassLoader;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * Agent footprint, one command:
+ * <pre>./mvnw -B -q -pl edge-agent -am package -DskipTests
+ * ./mvnw -B -q -pl edge-agent -am -Pbench test -DskipTests -Dbench.main=io.edgefleet.agent.bench.ServingFootprint</pre>
+ * The agent runs from its shaded jar, as on a device; the bare process from the ONNX Runtime jar alone.
+ * Starts, one after the other, each in its own JVM with the same flags ({@code -Dbench.jvm}, default
+ * {@code -Xmx128m -XX:+UseSerialGC}): an agent with digits-mlp installed serving the inference API (its own loop
+ * idle; a client posts one request every 50 ms), the same agent without the API running its built-in loop every
+ * 50 ms, and a bare ONNX Runtime process running digits-mlp every 50 ms. Reports VmRSS (median over
+ * {@code -Dbench.steady-seconds=15} samples, after 5 s of settling) and the time from process start to the first
+ * answered request (agent) or first inference (bare). The agents get no broker (a closed port): they keep trying
+ * to connect in the background, which is what an agent does while its network is down.
+ */
+public final class ServingFootprint {
+    static final String JVM = System.getProperty("bench.jvm", "-Xmx128m -XX:+UseSerialGC");
+    static final int STEADY = Integer.getInteger("bench.steady-seconds", 15);
+
+    private ServingFootprint() {
+    }
+
+    record Result(String what, double startMs, long medianKb, long maxKb) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path model = ServingBenchmark.digitsDir().resolve("digits-mlp.onnx");
+        if (!Files.isRegularFile(model)) {
+            System.out.println("skipped: " + model + " does not exist (-Dbench.digits=DIR)");
+            System.exit(0);
+        }
+        // exec:java runs in the reactor's directory (the repository root) or in the module's.
+        Path jar = Path.of("edge-agent/target/edge-agent-0.1.0-SNAPSHOT-all.jar").toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            jar = Path.of("target/edge-agent-0.1.0-SNAPSHOT-all.jar").toAbsolutePath();
+        }
+        if (!Files.isRegularFile(jar)) {
+            System.out.println("skipped: " + jar + " does not exist; run ./mvnw -B -q -pl edge-agent -am package -DskipTests first");
+            System.exit(0);
+        }
+        // The bare process gets ONNX Runtime and its own class only, nothing of the agent.
+        String cp = Arrays.stream(((URLClassLoader) ServingFootprint.class.getClassLoader()).getURLs())
+                .map(u -> Path.of(u.getPath()).toString()).filter(f -> f.contains("onnxruntime") || f.endsWith("test-classes"))
+                .collect(Collectors.joining(java.io.File.pathSeparator));
+        List<Result> results = new ArrayList<>();
+        results.add(agent(model, jar, true));
+        results.add(agent(model, jar, false));
+        results.add(bare(model, cp));
+        System.out.println();
+        System.out.printf(Locale.ROOT, "edgefleet agent footprint (%s, %d cores, load average %s, digits-mlp)%n", JVM,
+                Runtime.getRuntime().availableProcessors(), ServingBenchmark.loadAverage());
+        System.out.printf(Locale.ROOT, "  %-52s %14s %12s %12s%n", "process", "start to first", "VmRSS med", "VmRSS max");
+        long bareKb = results.get(2).medianKb();
+        for (Result r : results) {
+            System.out.printf(Locale.ROOT, "  %-52s %11.0f ms %8.1f MiB %8.1f MiB   %.2fx bare%n", r.what(), r.startMs(),
+                    r.medianKb() / 1024.0, r.maxKb() / 1024.0, (double) r.medianKb() / bareKb);
+        }
+        System.exit(0);
+    }
+
+    static List<String> java(String cp, String main) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Arrays.asList(JVM.trim().split("\\s+")));
+        cmd.addAll(List.of("-cp", cp, main));
+        return cmd;
+    }
+
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    static Result agent(Path model, Path jar, boolean api) throws Exception {
+        Path dir = Files.createTempDirectory("edgefleet-footprint-");
+        byte[] bytes = Files.readAllBytes(model);
+        ModelStore store = ModelStore.open(dir);
+        Files.write(store.downloadFile(), bytes);
+        store.stage(new ModelRef("digits-mlp", 1, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))),
+                "bench");
+        store.activateStaged();
+        store.commit();
+        int port = freePort();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Arrays.asList(JVM.trim().split("\\s+")));
+        cmd.addAll(List.of("-jar", jar.toString()));
+        cmd.addAll(List.of("--device-id", "bench", "--class-id", "bench", "--data-dir", dir.toString(),
+                "--server-keys", ManifestSigner.encodePublic(ManifestSigner.generateKeyPair().getPublic()),
+                "--mqtt-url", "tcp://127.0.0.1:" + freePort(), "--serving-enabled", Boolean.toString(api),
+                "--serving-port", Integer.toString(port), "--inference-interval-ms", api ? "3600000" : "50"));
+        String what = api ? "agent, API serving 20 req/s (loop idle)" : "agent, API off, built-in loop every 50 ms";
+        System.out.println("measuring " + what + " ...");
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpRequest post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/digits-mlp/infer"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,8,8],\"datatype\":\"FP32\",\"data\":"
+                                + Arrays.toString(new float[64]) + "}]}")).build();
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+        try {
+            double startMs;
+            if (api) {
+                while (true) {
+                    try {
+                        if (http.send(post, HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+                            break;
+                        }
+                    } catch (java.io.IOException notYet) {
+                        // not listening yet
+                    }
+                    if (!p.isAlive() || System.nanoTime() - t0 > 60e9) {
+                        throw new IllegalStateException("the agent did not answer (" + (p.isAlive() ? "running" : "exit "
+                                + p.exitValue()) + "): " + Files.readString(dir.resolve("agent.log")) + "\ncommand: " + cmd);
+                    }
+                    Thread.sleep(5);
+                }
+                startMs = (System.nanoTime() - t0) / 1e6;
+            } else {
+                startMs = Double.NaN;
+            }
+            return steady(what, startMs, p, api ? () -> http.send(post, HttpResponse.BodyHandlers.ofString()) : null);
+        } finally {
+            p.destroy();
+            p.waitFor();
+        }
+    }
+
+    static Result bare(Path model, String cp) throws Exception {
+        String what = "bare ONNX Runtime, one inference every 50 ms";
+        System.out.println("measuring " + what + " ...");
+        List<String> cmd = java(cp, BareOrt.class.getName());
+        cmd.addAll(List.of(model.toString(), "input"));
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("first")) {
+                System.out.println("  bare: " + line);
+            }
+            double startMs = (System.nanoTime() - t0) / 1e6;
+            return steady(what, startMs, p, null);
+        } finally {
+            p.destroy();
+            p.waitFor();
+        }
+    }
+
+    interface Call {
+        void run() throws Exception;
+    }
+
+    /** Settles 5 s, then samples VmRSS once per second; {@code load} (if any) runs every 50 ms meanwhile. */
+    static Result steady(String what, double startMs, Process p, Call load) throws Exception {
+        long[] kb = new long[STEADY];
+        long end = System.nanoTime() + (long) ((5 + STEADY) * 1e9);
+        long nextSample = System.nanoTime() + 5_000_000_000L;
+        int n = 0;
+        while (System.nanoTime() < end && n < STEADY) {
+            if (load != null) {
+                load.run();
+            }
+            if (System.nanoTime() >= nextSample) {
+                kb[n++] = rssKb(p.pid());
+                nextSample += 1_000_000_000L;
+            }
+            Thread.sleep(50);
+        }
+        long[] s = Arrays.copyOf(kb, n);
+        Arrays.sort(s);
+        return new Result(what, startMs, s[s.length / 2], s[s.length - 1]);
+    }
+
+    static long rssKb(long pid) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+            }
+        }
+        throw new IllegalStateException("no VmRSS for " + pid);
+    }
+}
