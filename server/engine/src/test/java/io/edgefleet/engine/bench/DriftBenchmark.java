@@ -71,6 +71,8 @@ public final class DriftBenchmark {
                 run(name, OnnxModel.read(model), v.select(halves[0], "reference"),
                         "random half of validation (" + halves[0].length + ")", v.select(halves[1], "stream"),
                         "the other half (" + halves[1].length + ")");
+                // The null hypothesis exactly: traffic drawn from the very distribution the profile describes.
+                run(name, OnnxModel.read(model), v, "validation (" + v.size() + ")", v, "the same set, resampled");
                 any = true;
             }
         }
