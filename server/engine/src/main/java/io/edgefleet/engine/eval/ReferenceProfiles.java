@@ -30,10 +30,16 @@ public final class ReferenceProfiles {
      */
     public static ReferenceProfile build(OnnxModel model, Dataset data, String source, int maxSamples,
                                          OrtRunner.Options options) {
+        return build(model, data, source, maxSamples, options, Bins.DEFAULT_BINS);
+    }
+
+    /** As above with {@code bins} inner quantile bins per continuous feature. */
+    public static ReferenceProfile build(OnnxModel model, Dataset data, String source, int maxSamples,
+                                         OrtRunner.Options options, int bins) {
         data.validateFor(model);
         int total = Math.min(maxSamples, data.size());
         int batch = data.batchLimit(model, 64);
-        ProfileBuilder builder = new ProfileBuilder(Bins.DEFAULT_BINS, total);
+        ProfileBuilder builder = new ProfileBuilder(bins, total);
         try (OrtRunner runner = OrtRunner.open(model, options)) {
             for (int from = 0; from < total; from += batch) {
                 int to = Math.min(total, from + batch);
