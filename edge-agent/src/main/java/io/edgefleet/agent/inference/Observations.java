@@ -78,4 +78,65 @@ public final class Observations {
             }
         }
     }
+
+    /**
+     * What an application call saw: its input tensors and the outputs it ran, from the agent's own
+     * {@link Tensor}s (the inference API's path), so API inferences feed drift like the built-in loop's.
+     */
+    public static Observation of(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        return new Observation(samples(inputs), samples(outputs));
+    }
+
+    private static List<TensorSample> samples(Map<String, Tensor> tensors) {
+        List<TensorSample> out = new ArrayList<>(tensors.size());
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            TensorSample s = sample(e.getKey(), e.getValue());
+            if (s != null) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** One tensor as floats (float, double) or longs (integer types), or null for booleans. */
+    static TensorSample sample(String name, Tensor t) {
+        Object v = t.values();
+        return switch (t.type()) {
+            case FLOAT -> TensorSample.ofFloats(name, t.shape(), (float[]) v);
+            case DOUBLE -> {
+                double[] d = (double[]) v;
+                float[] f = new float[d.length];
+                for (int i = 0; i < d.length; i++) {
+                    f[i] = (float) d[i];
+                }
+                yield TensorSample.ofFloats(name, t.shape(), f);
+            }
+            case INT64 -> TensorSample.ofLongs(name, t.shape(), (long[]) v);
+            case INT32 -> {
+                int[] a = (int[]) v;
+                long[] l = new long[a.length];
+                for (int i = 0; i < a.length; i++) {
+                    l[i] = a[i];
+                }
+                yield TensorSample.ofLongs(name, t.shape(), l);
+            }
+            case INT16 -> {
+                short[] a = (short[]) v;
+                long[] l = new long[a.length];
+                for (int i = 0; i < a.length; i++) {
+                    l[i] = a[i];
+                }
+                yield TensorSample.ofLongs(name, t.shape(), l);
+            }
+            case INT8, UINT8 -> {
+                byte[] a = (byte[]) v;
+                long[] l = new long[a.length];
+                for (int i = 0; i < a.length; i++) {
+                    l[i] = t.type() == ElementType.UINT8 ? Byte.toUnsignedLong(a[i]) : a[i];
+                }
+                yield TensorSample.ofLongs(name, t.shape(), l);
+            }
+            case BOOL, OTHER -> null;
+        };
+    }
 }

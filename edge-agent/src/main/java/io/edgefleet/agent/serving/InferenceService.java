@@ -1,8 +1,10 @@
 package io.edgefleet.agent.serving;
 
+import io.edgefleet.agent.inference.CpuTime;
 import io.edgefleet.agent.inference.ElementType;
 import io.edgefleet.agent.inference.InferenceListener;
 import io.edgefleet.agent.inference.LoadedModel;
+import io.edgefleet.agent.inference.Observations;
 import io.edgefleet.agent.inference.Tensor;
 import io.edgefleet.agent.inference.TensorSpec;
 import io.edgefleet.protocol.ModelRef;
@@ -141,13 +143,16 @@ public final class InferenceService {
     private Map<String, Tensor> run(LoadedModel m, Map<String, Tensor> inputs, List<String> outputNames)
             throws ServingException {
         long start = System.nanoTime();
+        long cpuStart = CpuTime.currentThread();
         try {
             Map<String, Tensor> out = m.run(inputs, outputNames);
+            long cpu = CpuTime.currentThread() - cpuStart;
             if (speedFactor > 1.0) {
                 // Same emulation of a slower board as the inference loop: the inference takes factor x as long.
                 LockSupport.parkNanos(this, (long) ((speedFactor - 1.0) * (System.nanoTime() - start)));
             }
-            listener.onSuccess(System.nanoTime() - start);
+            // Same accounting as the loop: latency, the CPU time the energy model needs, and what the call saw for drift.
+            listener.onInference(System.nanoTime() - start, cpu, Observations.of(inputs, out));
             return out;
         } catch (Exception | LinkageError e) {
             listener.onError(e);

@@ -11,9 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.edgefleet.agent.inference.InferenceListener;
+import io.edgefleet.agent.inference.Observation;
 import io.edgefleet.agent.telemetry.WindowRecorder;
 import io.edgefleet.agent.testing.TinyOnnx;
+import io.edgefleet.protocol.drift.TensorSample;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -207,5 +211,39 @@ class InferenceServiceTest {
         WindowRecorder.Window w2 = recorder.cut(2000);
         assertEquals(1, w2.inferences());
         assertEquals(1, w2.errors());
+    }
+
+    @Test
+    void apiInferencesHandDriftAndEnergyWhatTheySaw() throws Exception {
+        List<Observation> seen = new ArrayList<>();
+        List<Long> cpu = new ArrayList<>();
+        InferenceListener listener = new InferenceListener() {
+            @Override
+            public void onSuccess(long latencyNanos) {
+                throw new AssertionError("the API must report through onInference, with what it saw");
+            }
+
+            @Override
+            public void onError(Throwable error) {
+            }
+
+            @Override
+            public void onInference(long latencyNanos, long cpuNanos, Observation observation) {
+                seen.add(observation);
+                cpu.add(cpuNanos);
+            }
+        };
+        InferenceService svc = new InferenceService(models, listener, 1.0);
+        Path p = serveLinear();
+        svc.infer("linear", InferRequest.of(InferInput.fp32("X", ONE_BY_FOUR, X)));
+        assertEquals(1, seen.size());
+        TensorSample in = seen.get(0).inputs().get(0);
+        assertEquals("X", in.name());
+        assertArrayEquals(ONE_BY_FOUR, in.shape());
+        assertArrayEquals(X, in.floats());
+        TensorSample out = seen.get(0).outputs().get(0);
+        assertEquals("Y", out.name());
+        assertArrayEquals(direct(p, "X", X, ONE_BY_FOUR, "Y"), out.floats());
+        assertTrue(cpu.get(0) >= 0);
     }
 }
