@@ -12,7 +12,6 @@ import io.edgefleet.cli.ExitCode;
 import io.edgefleet.it.Api;
 import io.edgefleet.it.Fleet;
 import io.edgefleet.it.Log;
-import io.edgefleet.it.MosquittoBroker;
 import io.edgefleet.it.TestModels;
 import io.edgefleet.protocol.data.Npz;
 import io.edgefleet.protocol.data.NpyArray;
@@ -102,7 +101,11 @@ class CliIT {
             fleet.close();
         }
         if (home != null) {
-            MosquittoBroker.deleteTree(home);
+            try (var files = Files.walk(home)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                Log.info("could not delete " + home + ": " + e);
+            }
         }
     }
 
