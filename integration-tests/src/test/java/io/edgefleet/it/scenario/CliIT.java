@@ -240,10 +240,14 @@ class CliIT {
     @Test
     @Order(6)
     void planWhenTheServerPlans() {
-        Run r = cli("plan", MODEL, "1", "--class", CLASS, "--validation", "cli-val", "--wait");
+        Run r = cli("plan", MODEL, "1", "--class", CLASS, "--validation", "cli-val", "--max-candidates", "2", "--wait");
         assumeFalse(r.routeMissing(), "this server has no planner endpoint yet");
+        // CHOSEN (exit 0) or NO_CHOICE (exit 5) both mean the plan ran to its end; the candidates are listed
         assertTrue(r.code() == ExitCode.OK || r.code() == ExitCode.CONFLICT, r.toString());
-        assertTrue(r.out().contains("status:"), r.toString());
+        assertTrue(r.out().matches("(?s).*status:\\s+(CHOSEN|NO_CHOICE).*"), r.toString());
+        assertTrue(r.out().contains("CANDIDATE"), r.toString());
+        Run missing = cli("plan", MODEL, "1", "--class", "no-such-class");
+        assertEquals(ExitCode.NOT_FOUND, missing.code(), missing.toString());
     }
 
     @Test
