@@ -219,7 +219,13 @@ public final class ApiClient {
     }
 
     private CliException unreachable(IOException e) {
-        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        String why = null;
+        for (Throwable t = e; t != null && why == null; t = t.getCause()) {
+            why = t.getMessage();
+        }
+        if (why == null) {
+            why = e instanceof ConnectException ? "connection refused" : e.getClass().getSimpleName();
+        }
         return new CliException("UNREACHABLE", "cannot reach the server at " + server + ": " + why, ExitCode.UNREACHABLE);
     }
 

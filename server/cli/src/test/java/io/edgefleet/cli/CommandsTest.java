@@ -67,6 +67,25 @@ class CommandsTest {
     }
 
     @Test
+    void helpListsEveryCommandAndTheExitCodes() {
+        CliRun.Result r = cli.run("--help");
+        assertEquals(0, r.code(), r.toString());
+        for (String command : List.of("login", "classes", "devices", "models", "datasets", "compress", "plan", "rollouts",
+                "alerts", "telemetry")) {
+            assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith(command + " ")), command + " missing:\n" + r.out());
+        }
+        assertTrue(r.out().contains("Exit codes:"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith("6") && l.contains("server unreachable")), r.out());
+        assertTrue(server.requests.isEmpty());
+
+        // every command's help works, including rollouts create, whose --version is the model version
+        CliRun.Result create = cli.run("rollouts", "create", "--help");
+        assertEquals(0, create.code(), create.toString());
+        assertTrue(create.out().startsWith("Usage: edgefleet rollouts create"), create.out());
+        assertTrue(create.out().contains("--version=VERSION"), create.out());
+    }
+
+    @Test
     void anUnreachableServerExitsSix() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
