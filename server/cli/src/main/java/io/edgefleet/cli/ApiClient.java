@@ -28,13 +28,23 @@ import java.util.function.LongConsumer;
 
 /**
  * The REST API over {@link HttpClient}: JSON in and out, the server's error body turned into a {@link CliException}
- * with the mapped exit code, lists read from a bare array or a page ({@code {"items":[...],"nextCursor":...}})
- * with the cursors followed, and file uploads streamed from disk.
+ * with the mapped exit code, lists read page by page with their cursors followed, and file uploads streamed from
+ * disk. A page is a bare JSON array with the next cursor in the {@value #NEXT_CURSOR} header (the server's paginated
+ * lists), or an object {@code {"items":[...],"nextCursor":...}}; the next page is asked for with {@code cursor=}.
  */
 public final class ApiClient {
     public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** A runaway cursor chain (a server that always answers a next cursor) stops here. */
     static final int MAX_PAGES = 10_000;
+    public static final String NEXT_CURSOR = "X-Next-Cursor";
+
+    /** A parsed answer and its headers. */
+    private record Answer(JsonNode body, java.net.http.HttpHeaders headers) {
+    }
+
+    /** One page of a list and the cursor of the next (null on the last). */
+    public record Page(List<JsonNode> items, String nextCursor) {
+    }
 
     private final String server;
     private final String token;
@@ -54,6 +64,25 @@ public final class ApiClient {
         return send(request(path).GET());
     }
 
+    /** One page of a list endpoint, as the server cut it (for lists asked with their own {@code limit}). */
+    public Page page(String path) {
+        Answer a = exchange(request(path).GET());
+        JsonNode body = a.body() == null ? JSON.nullNode() : a.body();
+        List<JsonNode> items = new ArrayList<>();
+        String next = null;
+        if (body.isArray()) {
+            body.forEach(items::add);
+            next = a.headers().firstValue(NEXT_CURSOR).orElse(null);
+        } else if (body.isObject() && body.has("items")) {
+            body.path("items").forEach(items::add);
+            next = body.path("nextCursor").isNull() ? null : body.path("nextCursor").asText(null);
+        } else {
+            throw new CliException("UNEXPECTED_ANSWER", "GET " + path + " did not answer a list: "
+                    + abbreviate(body.toString()), ExitCode.SERVER_ERROR);
+        }
+        return new Page(items, next == null || next.isBlank() ? null : next);
+    }
+
     public JsonNode post(String path, Object body) {
         return send(json(request(path), "POST", body));
     }
@@ -66,28 +95,14 @@ public final class ApiClient {
         return send(request(path).DELETE());
     }
 
-    /**
-     * Every item of a list endpoint. Reads a bare JSON array, or an object with {@code items} and
-     * {@code nextCursor}; a non-empty {@code nextCursor} is sent back as {@code cursor} until there is none.
-     */
+    /** Every item of a list endpoint: the pages followed through their cursors until the last. */
     public List<JsonNode> list(String path) {
         List<JsonNode> all = new ArrayList<>();
         String next = path;
         for (int page = 0; page < MAX_PAGES && next != null; page++) {
-            JsonNode body = get(next);
-            next = null;
-            if (body.isArray()) {
-                body.forEach(all::add);
-            } else if (body.isObject() && body.has("items")) {
-                body.path("items").forEach(all::add);
-                String cursor = body.path("nextCursor").asText("");
-                if (!body.path("nextCursor").isNull() && !cursor.isEmpty()) {
-                    next = withParam(path, "cursor", cursor);
-                }
-            } else {
-                throw new CliException("UNEXPECTED_ANSWER", "GET " + path + " did not answer a list: "
-                        + abbreviate(body.toString()), ExitCode.SERVER_ERROR);
-            }
+            Page p = page(next);
+            all.addAll(p.items());
+            next = p.nextCursor() == null ? null : withParam(path, "cursor", p.nextCursor());
         }
         return all;
     }
@@ -168,6 +183,11 @@ public final class ApiClient {
     }
 
     private JsonNode send(HttpRequest.Builder b) {
+        Answer a = exchange(b);
+        return a.body() == null ? JSON.nullNode() : a.body();
+    }
+
+    private Answer exchange(HttpRequest.Builder b) {
         HttpRequest req = b.build();
         HttpResponse<String> r;
         try {
@@ -192,14 +212,20 @@ public final class ApiClient {
             }
             throw new CliException(code, message, ExitCode.forHttp(r.statusCode(), code));
         }
-        if (body == null) {
-            return r.body().isBlank() ? JSON.nullNode() : JSON.getNodeFactory().textNode(r.body());
+        if (body == null && !r.body().isBlank()) {
+            body = JSON.getNodeFactory().textNode(r.body());
         }
-        return body;
+        return new Answer(body, r.headers());
     }
 
     private CliException unreachable(IOException e) {
-        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        String why = null;
+        for (Throwable t = e; t != null && why == null; t = t.getCause()) {
+            why = t.getMessage();
+        }
+        if (why == null) {
+            why = e instanceof ConnectException ? "connection refused" : e.getClass().getSimpleName();
+        }
         return new CliException("UNREACHABLE", "cannot reach the server at " + server + ": " + why, ExitCode.UNREACHABLE);
     }
 

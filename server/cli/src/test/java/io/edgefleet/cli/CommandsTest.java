@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -66,6 +67,25 @@ class CommandsTest {
     }
 
     @Test
+    void helpListsEveryCommandAndTheExitCodes() {
+        CliRun.Result r = cli.run("--help");
+        assertEquals(0, r.code(), r.toString());
+        for (String command : List.of("login", "classes", "devices", "models", "datasets", "compress", "plan", "rollouts",
+                "alerts", "telemetry")) {
+            assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith(command + " ")), command + " missing:\n" + r.out());
+        }
+        assertTrue(r.out().contains("Exit codes:"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith("6") && l.contains("server unreachable")), r.out());
+        assertTrue(server.requests.isEmpty());
+
+        // every command's help works, including rollouts create, whose --version is the model version
+        CliRun.Result create = cli.run("rollouts", "create", "--help");
+        assertEquals(0, create.code(), create.toString());
+        assertTrue(create.out().startsWith("Usage: edgefleet rollouts create"), create.out());
+        assertTrue(create.out().contains("--version=VERSION"), create.out());
+    }
+
+    @Test
     void anUnreachableServerExitsSix() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -114,14 +134,33 @@ class CommandsTest {
 
     @Test
     void listsAreReadFromBareArraysOrFollowedThroughCursors() throws Exception {
-        server.on("GET /api/v1/devices?classId=pi4", 200,
+        server.on("GET /api/v1/devices?classId=pi4&online=true", 200,
                 "{\"items\":[{\"id\":\"a\",\"online\":true},{\"id\":\"b\",\"online\":false}],\"nextCursor\":\"c/2\"}");
-        server.on("GET /api/v1/devices?classId=pi4&cursor=c%2F2", 200,
+        server.on("GET /api/v1/devices?classId=pi4&online=true&cursor=c%2F2", 200,
                 "{\"items\":[{\"id\":\"c\",\"online\":true}],\"nextCursor\":null}");
         CliRun.Result r = cli.run("devices", "list", "--class", "pi4", "--online", "--json");
         assertEquals(0, r.code(), r.toString());
         assertEquals(json("[{\"id\":\"a\",\"online\":true},{\"id\":\"c\",\"online\":true}]"), json(r.out()));
         assertEquals(2, server.requests.size());
+    }
+
+    @Test
+    void arrayPagesAreFollowedThroughTheNextCursorHeader() throws Exception {
+        server.onWithHeaders("GET /api/v1/devices?online=false", 200, Map.of("X-Next-Cursor", "azox"),
+                "[{\"id\":\"a\",\"online\":false}]");
+        server.on("GET /api/v1/devices?online=false&cursor=azox", 200, "[{\"id\":\"b\",\"online\":false}]");
+        CliRun.Result r = cli.run("devices", "list", "--offline", "--json");
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(json("[{\"id\":\"a\",\"online\":false},{\"id\":\"b\",\"online\":false}]"), json(r.out()));
+
+        // a list asked with its own limit is one page: the events of a device are not all fetched
+        server.onWithHeaders("GET /api/v1/devices/a/events?limit=1", 200, Map.of("X-Next-Cursor", "more"),
+                "[{\"type\":\"COMMITTED\",\"ts\":0}]");
+        r = cli.run("devices", "events", "a", "--limit", "1", "--json");
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(1, json(r.out()).size());
+        assertEquals("GET", server.last().method());
+        assertEquals("/api/v1/devices/a/events?limit=1", server.last().uri());
     }
 
     @Test
@@ -263,18 +302,21 @@ class CommandsTest {
     void planWaitReadsTheEnginePlanAndExitsByWhetherThereIsAChoice() throws Exception {
         server.on("POST /api/v1/models/kws/versions/1/plans", 202, "{\"id\":\"p1\",\"status\":\"QUEUED\"}");
         server.on("GET /api/v1/plans/p1", 200, "{\"id\":\"p1\",\"status\":\"RUNNING\",\"progress\":0.3}", """
-                {"id":"p1","status":"SUCCEEDED","progress":1,"plan":{"choice":"c2","reason":"smallest meeting every SLO",
+                {"id":"p1","status":"CHOSEN","progress":1,"base":{"model":"kws","version":1},"choice":"c2","resultVersion":5,
+                 "plan":{"choice":"c2","reason":"smallest meeting every SLO",
                  "candidates":[{"id":"c1","recipe":"fp16","status":"EVALUATED","bytes":2048,"meetsAll":false},
                                {"id":"c2","recipe":"dynamic-int8","status":"EVALUATED","bytes":1024,"deviceP95Ms":3.25,
                                 "meetsAll":true,"onFrontier":true}]}}""");
-        CliRun.Result r = cli.run("plan", "kws", "1", "--class", "pi4", "--validation", "val", "--wait");
+        CliRun.Result r = cli.run("plan", "kws", "1", "--class", "pi4", "--validation", "val", "--max-candidates", "4", "--wait");
         assertEquals(0, r.code(), r.toString());
-        assertEquals(json("{\"deviceClassId\":\"pi4\",\"validationDataset\":\"val\"}"), json(server.requests.get(0).bodyText()));
+        assertEquals(json("{\"deviceClassId\":\"pi4\",\"validationDataset\":\"val\",\"budget\":{\"maxCandidates\":4}}"),
+                json(server.requests.get(0).bodyText()));
         assertTrue(r.out().contains("choice:          c2"), r.out());
+        assertTrue(r.out().contains("new version:     kws:5"), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.matches("c2\\s+dynamic-int8\\s+EVALUATED\\s+1\\.0 KiB\\s+3\\.25.*yes\\s+\\*")), r.out());
 
         server.on("POST /api/v1/models/kws/versions/2/plans", 202,
-                "{\"id\":\"p2\",\"status\":\"SUCCEEDED\",\"plan\":{\"choice\":null,\"reason\":\"no candidate meets every SLO\",\"candidates\":[]}}");
+                "{\"id\":\"p2\",\"status\":\"NO_CHOICE\",\"choice\":null,\"plan\":{\"choice\":null,\"reason\":\"no candidate meets every SLO\",\"candidates\":[]}}");
         assertEquals(ExitCode.CONFLICT, cli.run("plan", "kws", "2", "--class", "pi4", "--wait").code());
     }
 

@@ -35,7 +35,7 @@ final class FakeServer implements AutoCloseable {
         }
     }
 
-    record Answer(int status, String body) {
+    record Answer(int status, String body, Map<String, String> headers) {
     }
 
     private final HttpServer server;
@@ -59,11 +59,12 @@ final class FakeServer implements AutoCloseable {
             Answer a;
             synchronized (answers) {
                 Deque<Answer> q = answers.get(key);
-                a = q == null ? new Answer(404, "{\"error\":\"NOT_FOUND\",\"message\":\"no such resource: " + key + "\"}")
+                a = q == null ? new Answer(404, "{\"error\":\"NOT_FOUND\",\"message\":\"no such resource: " + key + "\"}", Map.of())
                         : q.size() > 1 ? q.poll() : q.peek();
             }
             byte[] out = a.body().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
+            a.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
             exchange.sendResponseHeaders(a.status(), out.length == 0 ? -1 : out.length);
             try (OutputStream os = exchange.getResponseBody()) {
                 os.write(out);
@@ -77,8 +78,16 @@ final class FakeServer implements AutoCloseable {
         synchronized (answers) {
             Deque<Answer> q = answers.computeIfAbsent(methodAndUri, k -> new ArrayDeque<>());
             for (String b : bodies) {
-                q.add(new Answer(status, b));
+                q.add(new Answer(status, b, Map.of()));
             }
+        }
+        return this;
+    }
+
+    /** One answer with response headers. */
+    FakeServer onWithHeaders(String methodAndUri, int status, Map<String, String> headers, String body) {
+        synchronized (answers) {
+            answers.computeIfAbsent(methodAndUri, k -> new ArrayDeque<>()).add(new Answer(status, body, headers));
         }
         return this;
     }

@@ -27,7 +27,7 @@ public class AlertsCommand {
         public Integer call() {
             String path = ApiClient.query("/api/v1/alerts", ApiClient.params(
                     "state", state == null ? null : state.toUpperCase(Locale.ROOT), "rule", rule, "limit", limit));
-            List<JsonNode> items = api().list(path);
+            List<JsonNode> items = limit == null ? api().list(path) : api().page(path).items();
             if (json()) {
                 printJson(items);
             } else {

@@ -76,8 +76,8 @@ public class CompressCommand extends Base {
             if (json()) {
                 printJson(job);
             } else {
-                out().println("compression job " + id + " " + job.path("status").asText() + " (follow it: edgefleet compress "
-                        + "... --wait, or GET /api/v1/compression-jobs/" + id + ")");
+                out().println("compression job " + id + " " + job.path("status").asText() + " (GET /api/v1/compression-jobs/"
+                        + id + "; --wait follows a job to its end)");
             }
             return 0;
         }

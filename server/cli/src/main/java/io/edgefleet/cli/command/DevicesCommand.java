@@ -40,8 +40,10 @@ public class DevicesCommand {
 
         @Override
         public Integer call() {
-            List<JsonNode> items = api().list(ApiClient.query(PATH, ApiClient.params("classId", classId, "tag", tag)));
-            if (liveness != null) {
+            Boolean online = liveness == null ? null : liveness.online;
+            List<JsonNode> items = api().list(ApiClient.query(PATH, ApiClient.params("classId", classId, "tag", tag,
+                    "online", online)));
+            if (liveness != null) { // also here: a server without the filter ignores the parameter
                 boolean wanted = liveness.online;
                 items = items.stream().filter(d -> d.path("online").asBoolean() == wanted).toList();
             }
@@ -176,7 +178,8 @@ public class DevicesCommand {
 
         @Override
         public Integer call() {
-            List<JsonNode> items = api().list(ApiClient.query(PATH + "/" + seg(id) + "/events", ApiClient.params("limit", limit)));
+            List<JsonNode> items = api().page(ApiClient.query(PATH + "/" + seg(id) + "/events", ApiClient.params("limit", limit)))
+                    .items();
             if (json()) {
                 printJson(items);
             } else {

@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "plan", mixinStandardHelpOptions = true,
         description = "Plan the compression of a model version for a device class (candidates, Pareto frontier, choice); "
-                + "with --wait, follow it: 0 when a candidate meets every SLO, 5 when none does, 1 when it failed.")
+                + "with --wait, follow it: 0 CHOSEN (a candidate meets every SLO), 5 NO_CHOICE, 1 FAILED or CANCELLED.")
 public class PlanCommand extends Base {
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
@@ -32,6 +32,12 @@ public class PlanCommand extends Base {
     @Option(names = "--calibration", paramLabel = "DATASET", description = "Calibration dataset for static recipes.")
     String calibration;
 
+    @Option(names = "--max-candidates", paramLabel = "N", description = "Budget: at most N candidates (server default otherwise).")
+    Integer maxCandidates;
+
+    @Option(names = "--max-minutes", paramLabel = "MINUTES", description = "Budget: stop searching after this long.")
+    Double maxMinutes;
+
     @Option(names = "--wait", description = "Follow the plan until it ends (progress bar on a terminal).")
     boolean await;
 
@@ -43,6 +49,15 @@ public class PlanCommand extends Base {
         }
         if (calibration != null) {
             body.put("calibrationDataset", calibration);
+        }
+        if (maxCandidates != null || maxMinutes != null) {
+            ObjectNode budget = body.putObject("budget");
+            if (maxCandidates != null) {
+                budget.put("maxCandidates", maxCandidates);
+            }
+            if (maxMinutes != null) {
+                budget.put("maxMinutes", maxMinutes);
+            }
         }
         ApiClient api = api();
         JsonNode plan = api.post("/api/v1/models/" + seg(name) + "/versions/" + version + "/plans", body);
@@ -69,12 +84,15 @@ public class PlanCommand extends Base {
         return answer;
     }
 
+    /** CHOSEN 0, NO_CHOICE 5, FAILED/CANCELLED 1; any other final status by whether the plan made a choice. */
     static int exitCode(JsonNode answer) {
         String status = answer.path("status").asText("");
-        if (status.equals("FAILED") || status.equals("CANCELLED")) {
-            return ExitCode.SERVER_ERROR;
-        }
-        return body(answer).hasNonNull("choice") ? ExitCode.OK : ExitCode.CONFLICT;
+        return switch (status) {
+            case "CHOSEN" -> ExitCode.OK;
+            case "NO_CHOICE" -> ExitCode.CONFLICT;
+            case "FAILED", "CANCELLED" -> ExitCode.SERVER_ERROR;
+            default -> answer.hasNonNull("choice") || body(answer).hasNonNull("choice") ? ExitCode.OK : ExitCode.CONFLICT;
+        };
     }
 
     private void print(JsonNode answer) {
@@ -82,13 +100,19 @@ public class PlanCommand extends Base {
         List<String[]> f = new ArrayList<>();
         f.add(new String[] {"plan", answer.path("id").asText()});
         f.add(new String[] {"status", answer.path("status").asText()});
-        if (plan.has("choice") || plan.has("candidates")) {
-            f.add(new String[] {"choice", Table.text(plan.get("choice"))});
+        if (answer.hasNonNull("resultVersion")) {
+            f.add(new String[] {"new version", answer.at("/base/model").asText(name) + ":" + answer.get("resultVersion").asText()});
+        }
+        if (plan.has("choice") || plan.has("candidates") || answer.has("choice")) {
+            f.add(new String[] {"choice", Table.text(plan.hasNonNull("choice") ? plan.get("choice") : answer.get("choice"))});
             f.add(new String[] {"reason", Table.text(plan.get("reason"))});
             f.add(new String[] {"stopped because", Table.text(plan.get("stoppedBecause"))});
         }
         if (answer.hasNonNull("error")) {
             f.add(new String[] {"error", Table.text(answer.get("error"))});
+        }
+        if (!answer.path("id").asText("").isEmpty()) {
+            f.add(new String[] {"page", "/api/v1/plans/" + answer.path("id").asText() + "/page"});
         }
         Table.printFields(out(), f);
         List<JsonNode> candidates = new ArrayList<>();

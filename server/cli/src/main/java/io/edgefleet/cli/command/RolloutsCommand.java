@@ -78,11 +78,15 @@ public class RolloutsCommand {
                 .col("FAILED", "/summary/failed").col("CREATED", n -> Table.time(n.get("createdAt")));
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true,
+    /** No standard help mixin: its {@code --version} would take the place of the model's {@code --version}. */
+    @Command(name = "create",
             description = "Roll a model version out to a device class, tags or devices. Any of --canary, --batch, --soak, "
                     + "--min-committed, --abort-threshold, --target-timeout, --gate-* sends a wave policy (the server "
                     + "fills the rest with its defaults); without them every target gets the model at once.")
     static class Create extends Base {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
+
         @Option(names = "--model", required = true, paramLabel = "NAME")
         String model;
 

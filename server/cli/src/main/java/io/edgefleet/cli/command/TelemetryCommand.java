@@ -56,7 +56,7 @@ public class TelemetryCommand {
             int printed = 0;
             boolean first = true;
             while (true) {
-                List<JsonNode> newest = new ArrayList<>(api.list(path));
+                List<JsonNode> newest = new ArrayList<>(api.page(path).items());
                 Collections.reverse(newest); // the server answers newest first
                 List<JsonNode> fresh = new ArrayList<>();
                 for (JsonNode w : newest) {
