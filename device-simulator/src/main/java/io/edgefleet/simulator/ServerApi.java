@@ -133,21 +133,9 @@ public final class ServerApi {
         return deployment(send("GET", "/api/v1/deployments/" + enc(id), null));
     }
 
-    /** Every device of a class, following the list's cursor ({@code X-Next-Cursor}) page by page. */
     public List<Device> devices(String classId) {
+        JsonNode r = send("GET", "/api/v1/devices?classId=" + enc(classId), null);
         List<Device> out = new ArrayList<>();
-        String path = "/api/v1/devices?classId=" + enc(classId);
-        String cursor = null;
-        do {
-            String[] next = new String[1];
-            JsonNode r = send("GET", cursor == null ? path : path + "&limit=1000&cursor=" + enc(cursor), null, next);
-            addDevices(r, out);
-            cursor = next[0];
-        } while (cursor != null);
-        return out;
-    }
-
-    private static void addDevices(JsonNode r, List<Device> out) {
         for (JsonNode d : r) {
             JsonNode a = d.path("active");
             ModelRef active = a.isObject() ? new ModelRef(a.path("model").asText(), a.path("version").asLong(),
@@ -157,6 +145,7 @@ public final class ServerApi {
             Double energy = t.path("energyMj").isNumber() ? t.path("energyMj").asDouble() : null;
             out.add(new Device(d.path("id").asText(), d.path("online").asBoolean(), active, p95, energy));
         }
+        return out;
     }
 
     private Deployment deployment(JsonNode r) {
@@ -169,11 +158,6 @@ public final class ServerApi {
     }
 
     JsonNode send(String method, String path, JsonNode body) {
-        return send(method, path, body, null);
-    }
-
-    /** @param nextCursor when not null, receives the list's next-page cursor (or null on the last page) */
-    JsonNode send(String method, String path, JsonNode body, String[] nextCursor) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
                 .header("Accept", "application/json");
         if (token != null && !token.isEmpty()) {
@@ -217,9 +201,6 @@ public final class ServerApi {
                     : abbreviate(r.body());
             String hint = r.statusCode() == 401 ? " (check --token)" : "";
             throw new ApiException(r.statusCode(), code, what + " failed: HTTP " + r.statusCode() + " " + reason + hint);
-        }
-        if (nextCursor != null) {
-            nextCursor[0] = r.headers().firstValue("X-Next-Cursor").orElse(null);
         }
         return parsed;
     }
