@@ -13,6 +13,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The operator's REST API as the tests see it: plain HTTP with a bearer token. Every call returns the
@@ -39,7 +41,8 @@ public final class Api {
     }
 
     /** Status, body and the body parsed as JSON (null when it is not JSON). */
-    public record Response(int status, String body, String contentType) {
+    /** @param nextCursor the list's next-page cursor ({@code X-Next-Cursor}), null on the last page or for non-lists */
+    public record Response(int status, String body, String contentType, String nextCursor) {
         public JsonNode json() {
             try {
                 return JSON.readTree(body);
@@ -144,6 +147,19 @@ public final class Api {
         return get("/api/v1/devices/" + enc(id) + "/events?limit=" + limit).expect(200);
     }
 
+    /** Every item of a list endpoint, following its cursor page by page. */
+    public List<JsonNode> listAll(String path) {
+        List<JsonNode> out = new ArrayList<>();
+        String cursor = null;
+        do {
+            String sep = path.contains("?") ? "&" : "?";
+            Response r = get(cursor == null ? path : path + sep + "cursor=" + enc(cursor));
+            r.expect(200).forEach(out::add);
+            cursor = r.nextCursor();
+        } while (cursor != null);
+        return out;
+    }
+
     public JsonNode stats() {
         return get("/api/v1/stats").expect(200);
     }
@@ -163,7 +179,8 @@ public final class Api {
         HttpRequest req = builder.build();
         try {
             HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-            return new Response(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(""));
+            return new Response(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(""),
+                    r.headers().firstValue("X-Next-Cursor").orElse(null));
         } catch (IOException e) {
             throw new UncheckedIOException(req.method() + " " + req.uri() + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {

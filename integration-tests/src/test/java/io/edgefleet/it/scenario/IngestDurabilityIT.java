@@ -164,6 +164,9 @@ class IngestDurabilityIT {
         assertTrue(ms >= (OFFLINE_AFTER_S - 2) * 1000, "not before the silence bound: " + ms + " ms");
         JsonNode stats = api.stats();
         assertTrue(stats.path("devicesSweptOffline").asLong() >= 1, stats.toString());
+        // The paged device list, two at a time, filtered by state, finds it too.
+        assertTrue(api.listAll("/api/v1/devices?online=false&limit=2").stream()
+                .anyMatch(n -> d.id().equals(n.path("id").asText())));
     }
 
     @Test

@@ -36,11 +36,11 @@ public final class Pages {
         try {
             n = Integer.parseInt(raw.trim());
         } catch (NumberFormatException e) {
-            n = -1;
-        }
-        if (n < 1 || n > MAX_LIMIT) {
             throw new ApiException(ErrorCode.VALIDATION_FAILED, "limit must be an integer between 1 and " + MAX_LIMIT
                     + ", not '" + raw + "'");
+        }
+        if (n < 1 || n > MAX_LIMIT) {
+            throw new ApiException(ErrorCode.VALIDATION_FAILED, "limit must be between 1 and " + MAX_LIMIT);
         }
         return n;
     }
