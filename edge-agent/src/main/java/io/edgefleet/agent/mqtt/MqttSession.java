@@ -21,8 +21,9 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 /**
  * The agent's MQTT 5 session (Paho). Clean start off with a session expiry, so QoS 1 commands queue
- * at the broker while the device is away; automatic reconnect; a retained Last Will; the first
- * connect is retried in the background because Paho reconnects on its own only after one success.
+ * at the broker while the device is away; a retained Last Will; every connect, the first and each
+ * one after a loss, is retried in the background with this session's own jittered {@link Backoff}
+ * (not Paho's automatic reconnect, whose delay is shared by all clients in a JVM).
  * Callbacks run on Paho's thread and must hand work off quickly: see {@link Handler}.
  */
 public final class MqttSession implements Link, AutoCloseable {
@@ -54,8 +55,10 @@ public final class MqttSession implements Link, AutoCloseable {
     private final Set<String> subscriptions = new LinkedHashSet<>();
     private final Deque<Pending> outbox = new ArrayDeque<>();
     private volatile boolean closed;
+    private final Backoff backoff;
     private volatile boolean everConnected;
-    private int attempts;
+    /** True while a connect attempt is scheduled or running, so a loss never starts two loops. */
+    private final java.util.concurrent.atomic.AtomicBoolean connecting = new java.util.concurrent.atomic.AtomicBoolean();
 
     public MqttSession(Settings settings, Handler handler) {
         this.settings = settings;
@@ -68,8 +71,7 @@ public final class MqttSession implements Link, AutoCloseable {
         this.options = new MqttConnectionOptions();
         options.setCleanStart(false);
         options.setSessionExpiryInterval(settings.sessionExpirySeconds());
-        options.setAutomaticReconnect(true);
-        options.setAutomaticReconnectDelay(1, 30);
+        options.setAutomaticReconnect(false);
         options.setKeepAliveInterval(30);
         options.setConnectionTimeout(10);
         options.setUserName(settings.username());
@@ -78,6 +80,7 @@ public final class MqttSession implements Link, AutoCloseable {
         }
         setWill(settings.willPayload());
         client.setCallback(new Callback());
+        this.backoff = new Backoff(1000, 30_000, settings.clientId().hashCode() * 31L + System.nanoTime());
         this.connector = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mqtt-connect-" + settings.clientId());
             t.setDaemon(true);
@@ -87,7 +90,21 @@ public final class MqttSession implements Link, AutoCloseable {
 
     /** Starts connecting in the background; returns at once. */
     public void start() {
-        connector.execute(this::tryConnect);
+        if (connecting.compareAndSet(false, true)) {
+            connector.execute(this::tryConnect);
+        }
+    }
+
+    private void scheduleReconnect() {
+        if (closed || !connecting.compareAndSet(false, true)) {
+            return;
+        }
+        long delay = backoff.nextDelayMs();
+        try {
+            connector.schedule(this::tryConnect, delay, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            connecting.set(false); // closing
+        }
     }
 
     private void setWill(byte[] payload) {
@@ -99,24 +116,35 @@ public final class MqttSession implements Link, AutoCloseable {
     }
 
     private void tryConnect() {
-        if (closed || everConnected) {
+        if (closed || client.isConnected()) {
+            connecting.set(false);
             return;
         }
         try {
             client.connect(options).waitForCompletion(15_000);
             // connectComplete does the rest
+            connecting.set(false);
+            if (!client.isConnected()) {
+                scheduleReconnect(); // lost again before the flag was cleared
+            }
         } catch (MqttException e) {
-            attempts++;
-            long delay = Math.min(30, 1L << Math.min(attempts, 5));
+            int attempts = backoff.attempts() + 1;
+            long delay = backoff.nextDelayMs();
             String why = e.getReasonCode() == 134 || e.getReasonCode() == 135
                     ? "the broker refused the credentials of '" + settings.username() + "'"
                     : e.getMessage();
             if (attempts <= 3 || attempts % 10 == 0) {
                 LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": cannot connect to " + settings.url() + " ("
-                        + why + "); retrying in " + delay + " s");
+                        + why + "); retrying in " + delay + " ms");
             }
-            if (!closed) {
-                connector.schedule(this::tryConnect, delay, TimeUnit.SECONDS);
+            if (closed) {
+                connecting.set(false);
+                return;
+            }
+            try {
+                connector.schedule(this::tryConnect, delay, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                connecting.set(false);
             }
         }
     }
@@ -285,8 +313,9 @@ public final class MqttSession implements Link, AutoCloseable {
     private final class Callback implements MqttCallback {
         @Override
         public void connectComplete(boolean reconnect, String serverURI) {
+            reconnect = everConnected || reconnect;
             everConnected = true;
-            attempts = 0;
+            backoff.reset();
             LOG.log(System.Logger.Level.INFO, settings.clientId() + ": connected to " + serverURI + (reconnect ? " (reconnect)" : ""));
             String[] subs;
             synchronized (MqttSession.this) {
@@ -306,6 +335,7 @@ public final class MqttSession implements Link, AutoCloseable {
                         : response.getReasonString() != null ? response.getReasonString() : "code " + response.getReturnCode();
                 LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": connection lost (" + why + ")");
                 handler.onConnectionLost(why);
+                scheduleReconnect();
             }
         }
 

@@ -41,6 +41,15 @@ public final class TelemetryService implements AutoCloseable {
     private ScheduledFuture<?> timer;
     private int windowSeconds;
     private volatile ModelRef model;
+    /**
+     * Windows the disk buffer refused (full, read-only, permission), held in memory in order behind
+     * the disk buffer, up to {@link #HOLD_MAX}; beyond that the oldest goes and is counted as dropped.
+     * Only the sender thread touches them.
+     */
+    private final java.util.ArrayDeque<TelemetryWindow> held = new java.util.ArrayDeque<>();
+    private volatile int heldCount;
+    private final java.util.concurrent.atomic.AtomicLong heldDropped = new java.util.concurrent.atomic.AtomicLong();
+    static final int HOLD_MAX = 1000;
     private volatile TelemetryWindow lastWindow;
 
     /**
@@ -130,7 +139,7 @@ public final class TelemetryService implements AutoCloseable {
         Double energy = w.latency() == null ? null : Math.round(activeWatts * w.latency().mean() * 1000.0) / 1000.0;
         TelemetryWindow tw = new TelemetryWindow(Protocol.VERSION, Protocol.newMessageId(), now, deviceId, seq.next(),
                 start, Math.max(start, w.end()), m, w.inferences(), w.errors(), w.latency(), energy, null,
-                buffer.takeDropped(), false);
+                buffer.takeDropped() + heldDropped.getAndSet(0), false);
         lastWindow = tw;
         agentThread.execute(() -> observer.accept(tw));
         sender.execute(() -> send(tw));
@@ -143,36 +152,89 @@ public final class TelemetryService implements AutoCloseable {
 
     private void send(TelemetryWindow w) {
         try {
-            if (buffer.size() == 0 && link.isConnected() && link.publishAndWait(topic, codec.encode(w), false, ACK_TIMEOUT_MS)) {
+            moveHeldToDisk();
+            if (buffer.size() == 0 && held.isEmpty() && link.isConnected()
+                    && link.publishAndWait(topic, codec.encode(w), false, ACK_TIMEOUT_MS)) {
                 return;
             }
-            buffer.append(w);
+            if (held.isEmpty()) {
+                try {
+                    buffer.append(w);
+                } catch (IOException e) {
+                    hold(w, e);
+                }
+            } else {
+                hold(w, null); // behind windows already held: keep the order
+            }
             drain();
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot buffer telemetry window " + w.seq() + ": " + e);
+        }
+    }
+
+    private void hold(TelemetryWindow w, IOException why) {
+        if (why != null && held.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot buffer telemetry on disk (" + why.getMessage()
+                    + "); holding windows in memory until the disk takes them");
+        }
+        if (held.size() >= HOLD_MAX) {
+            TelemetryWindow lost = held.removeFirst();
+            heldDropped.addAndGet(1 + lost.dropped());
+        }
+        held.addLast(w);
+        heldCount = held.size();
+    }
+
+    /** Once the disk takes writes again, held windows go behind what it already buffers. */
+    private void moveHeldToDisk() {
+        while (!held.isEmpty()) {
+            try {
+                buffer.append(held.peekFirst());
+            } catch (IOException e) {
+                return;
+            }
+            held.removeFirst();
+            heldCount = held.size();
         }
     }
 
     private void drain() {
         try {
+            moveHeldToDisk();
             while (link.isConnected()) {
                 Optional<TelemetryBuffer.Entry> e = buffer.peek();
                 if (e.isEmpty()) {
-                    return;
+                    break;
                 }
                 TelemetryWindow w = e.get().window();
                 // Same message id as the original: if the first attempt did arrive, the server drops the copy.
-                TelemetryWindow replay = new TelemetryWindow(w.v(), w.id(), w.ts(), w.deviceId(), w.seq(), w.windowStart(),
-                        w.windowEnd(), w.model(), w.inferences(), w.errors(), w.latency(), w.energyMj(), w.drift(),
-                        w.dropped(), true);
-                if (!link.publishAndWait(topic, codec.encode(replay), false, ACK_TIMEOUT_MS)) {
+                if (!link.publishAndWait(topic, codec.encode(asReplay(w)), false, ACK_TIMEOUT_MS)) {
                     return;
                 }
                 buffer.remove(e.get());
             }
+            // The disk is still refusing: send what memory holds, in order, straight from there.
+            while (link.isConnected() && !held.isEmpty() && buffer.size() == 0) {
+                if (!link.publishAndWait(topic, codec.encode(asReplay(held.peekFirst())), false, ACK_TIMEOUT_MS)) {
+                    return;
+                }
+                held.removeFirst();
+                heldCount = held.size();
+            }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry replay failed: " + e);
         }
+    }
+
+    private static TelemetryWindow asReplay(TelemetryWindow w) {
+        return new TelemetryWindow(w.v(), w.id(), w.ts(), w.deviceId(), w.seq(), w.windowStart(),
+                w.windowEnd(), w.model(), w.inferences(), w.errors(), w.latency(), w.energyMj(), w.drift(),
+                w.dropped(), true);
+    }
+
+    /** Windows held in memory because the disk buffer refused them. */
+    public int heldInMemory() {
+        return heldCount;
     }
 
     public int buffered() {
