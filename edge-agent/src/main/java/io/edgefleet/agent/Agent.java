@@ -122,7 +122,8 @@ public final class Agent implements AutoCloseable {
         loop = new InferenceLoop("inference-" + deviceId(), recorder, config.speedFactor(), config.inferenceIntervalMs());
         session = new MqttSession(new MqttSession.Settings(config.mqttUrl(), deviceId(), config.username(),
                 config.password(), config.sessionExpirySeconds(), Topics.status(deviceId()),
-                willPayload()), new SessionHandler());
+                willPayload(), config.mqttCaFile() == null ? null
+                        : io.edgefleet.agent.mqtt.PinnedCa.socketFactory(config.mqttCaFile())), new SessionHandler());
         EventSink sink = new Sink();
         ManifestSigner.Verifier verifier = new ManifestSigner.Verifier(config.pinnedKeys());
         updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store, runner,

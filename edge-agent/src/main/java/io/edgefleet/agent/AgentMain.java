@@ -46,6 +46,7 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--download-timeout-seconds", description = "default 120") String downloadTimeoutSeconds;
     @Option(names = "--telemetry-buffer-max", description = "windows kept on disk while offline, default 10000") String telemetryBufferMax;
     @Option(names = "--session-expiry-seconds", description = "how long the broker keeps queued commands, default 604800") String sessionExpirySeconds;
+    @Option(names = "--mqtt-ca-file", description = "PEM CA file an ssl:// broker's certificate must chain to") String mqttCaFile;
 
     private final Map<String, String> env;
     private final PrintWriter err;
@@ -84,6 +85,7 @@ public final class AgentMain implements Callable<Integer> {
         flags.put("downloadTimeoutSeconds", downloadTimeoutSeconds);
         flags.put("telemetryBufferMax", telemetryBufferMax);
         flags.put("sessionExpirySeconds", sessionExpirySeconds);
+        flags.put("mqttCaFile", mqttCaFile);
         Map<String, String> file = configFile == null ? Map.of() : ConfigLoader.readFile(configFile);
         Map<String, String> defaults = Map.of("dataDir", "./agent-data");
         return ConfigLoader.resolve(defaults, file, ConfigLoader.fromEnv(env), flags);

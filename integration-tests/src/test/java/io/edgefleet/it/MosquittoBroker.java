@@ -346,7 +346,7 @@ public final class MosquittoBroker extends TestBroker {
         }
     }
 
-    static void deleteTree(Path dir) {
+    public static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }

@@ -20,6 +20,7 @@ import java.util.Objects;
  * @param serverKeys base64 X.509 Ed25519 public keys the agent pins; manifests signed by anything else are refused
  * @param input      {@code synthetic} or a folder of {@code .npz} files to cycle through
  * @param speedFactor after each real inference the agent sleeps (factor - 1) x its duration to emulate a slower board
+ * @param mqttCaFile  PEM file with the CA(s) an {@code ssl://} broker's certificate must chain to; null: the JVM's CAs
  */
 public record AgentConfig(
         String deviceId,
@@ -38,7 +39,8 @@ public record AgentConfig(
         double activeWatts,
         int downloadTimeoutSeconds,
         int telemetryBufferMax,
-        long sessionExpirySeconds) {
+        long sessionExpirySeconds,
+        Path mqttCaFile) {
 
     public static final String SYNTHETIC = "synthetic";
 
@@ -86,6 +88,9 @@ public record AgentConfig(
                 "must be in [1, 10000000]");
         require(sessionExpirySeconds >= 0 && sessionExpirySeconds <= 0xFFFFFFFFL, "sessionExpirySeconds",
                 sessionExpirySeconds, "must be in [0, 4294967295]");
+        if (mqttCaFile != null && !Files.isRegularFile(mqttCaFile)) {
+            throw new ConfigException("mqttCaFile: '" + mqttCaFile + "' is not a readable file");
+        }
     }
 
     public static Builder builder() {
@@ -98,7 +103,7 @@ public record AgentConfig(
                 .inferenceIntervalMs(inferenceIntervalMs).intraOpThreads(intraOpThreads).input(input)
                 .speedFactor(speedFactor).idleWatts(idleWatts).activeWatts(activeWatts)
                 .downloadTimeoutSeconds(downloadTimeoutSeconds).telemetryBufferMax(telemetryBufferMax)
-                .sessionExpirySeconds(sessionExpirySeconds);
+                .sessionExpirySeconds(sessionExpirySeconds).mqttCaFile(mqttCaFile);
     }
 
     public List<PublicKey> pinnedKeys() {
@@ -162,6 +167,7 @@ public record AgentConfig(
         private int downloadTimeoutSeconds = 120;
         private int telemetryBufferMax = 10_000;
         private long sessionExpirySeconds = 7 * 24 * 3600;
+        private Path mqttCaFile;
 
         public Builder deviceId(String v) { deviceId = v; return this; }
         public Builder classId(String v) { classId = v; return this; }
@@ -180,11 +186,12 @@ public record AgentConfig(
         public Builder downloadTimeoutSeconds(int v) { downloadTimeoutSeconds = v; return this; }
         public Builder telemetryBufferMax(int v) { telemetryBufferMax = v; return this; }
         public Builder sessionExpirySeconds(long v) { sessionExpirySeconds = v; return this; }
+        public Builder mqttCaFile(Path v) { mqttCaFile = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(deviceId, classId, mqttUrl, username, password, serverKeys, dataDir,
                     telemetryWindowSeconds, inferenceIntervalMs, intraOpThreads, input, speedFactor, idleWatts,
-                    activeWatts, downloadTimeoutSeconds, telemetryBufferMax, sessionExpirySeconds);
+                    activeWatts, downloadTimeoutSeconds, telemetryBufferMax, sessionExpirySeconds, mqttCaFile);
         }
     }
 }

@@ -46,6 +46,7 @@ public final class ConfigLoader {
         SETTERS.put("downloadTimeoutSeconds", (b, v) -> b.downloadTimeoutSeconds(parseInt("downloadTimeoutSeconds", v)));
         SETTERS.put("telemetryBufferMax", (b, v) -> b.telemetryBufferMax(parseInt("telemetryBufferMax", v)));
         SETTERS.put("sessionExpirySeconds", (b, v) -> b.sessionExpirySeconds(parseLong("sessionExpirySeconds", v)));
+        SETTERS.put("mqttCaFile", (b, v) -> b.mqttCaFile(v.isBlank() ? null : Path.of(v.trim())));
     }
 
     private ConfigLoader() {

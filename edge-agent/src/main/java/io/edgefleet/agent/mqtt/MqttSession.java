@@ -41,7 +41,11 @@ public final class MqttSession implements Link, AutoCloseable {
 
     /** Connection settings; the will is the retained message the broker publishes if the agent vanishes. */
     public record Settings(String url, String clientId, String username, String password, long sessionExpirySeconds,
-                           String willTopic, byte[] willPayload) {
+                           String willTopic, byte[] willPayload, javax.net.SocketFactory socketFactory) {
+        public Settings(String url, String clientId, String username, String password, long sessionExpirySeconds,
+                        String willTopic, byte[] willPayload) {
+            this(url, clientId, username, password, sessionExpirySeconds, willTopic, willPayload, null);
+        }
     }
 
     private record Pending(String topic, byte[] payload, boolean retained) {
@@ -79,6 +83,9 @@ public final class MqttSession implements Link, AutoCloseable {
             options.setPassword(settings.password().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         setWill(settings.willPayload());
+        if (settings.socketFactory() != null) {
+            options.setSocketFactory(settings.socketFactory());
+        }
         client.setCallback(new Callback());
         this.backoff = new Backoff(1000, 30_000, settings.clientId().hashCode() * 31L + System.nanoTime());
         this.connector = Executors.newSingleThreadScheduledExecutor(r -> {
