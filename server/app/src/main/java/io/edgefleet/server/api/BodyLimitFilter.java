@@ -31,7 +31,7 @@ public class BodyLimitFilter {
             HttpServerRequest r = rc.request();
             Optional<BodyLimits.Refusal> refusal = limits.check(r.method().name(), r.path(),
                     r.getHeader(HttpHeaders.CONTENT_TYPE), r.getHeader(HttpHeaders.CONTENT_LENGTH),
-                    r.getHeader(HttpHeaders.TRANSFER_ENCODING));
+                    r.getHeader(HttpHeaders.TRANSFER_ENCODING), r.version() == io.vertx.core.http.HttpVersion.HTTP_2);
             if (refusal.isEmpty()) {
                 rc.next();
                 return;

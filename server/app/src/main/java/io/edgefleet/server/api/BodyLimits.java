@@ -50,6 +50,15 @@ public final class BodyLimits {
      */
     public Optional<Refusal> check(String method, String path, String contentType, String contentLength,
                                    String transferEncoding) {
+        return check(method, path, contentType, contentLength, transferEncoding, false);
+    }
+
+    /**
+     * @param http2 over HTTP/2 a body needs neither header: a typed request without a length may carry
+     *              one; over HTTP/1.1 a request with neither Content-Length nor chunked encoding has none
+     */
+    public Optional<Refusal> check(String method, String path, String contentType, String contentLength,
+                                   String transferEncoding, boolean http2) {
         String m = method == null ? "" : method.toUpperCase(Locale.ROOT);
         if (path == null || !(path.equals("/api") || path.startsWith("/api/"))
                 || !(m.equals("POST") || m.equals("PUT") || m.equals("PATCH"))) {
@@ -70,7 +79,7 @@ public final class BodyLimits {
             }
         }
         boolean typed = contentType != null && !contentType.isBlank();
-        if (length == 0 || (length < 0 && !chunked && !typed)) {
+        if (length == 0 || (length < 0 && !chunked && (!http2 || !typed))) {
             return Optional.empty(); // no body: e.g. POST .../credentials
         }
         if (!typed) {

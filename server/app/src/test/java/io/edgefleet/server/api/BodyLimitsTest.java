@@ -26,7 +26,7 @@ class BodyLimitsTest {
             "POST,   /api/v1/devices,                  application/json,         -1,      -,       VALIDATION_FAILED",
             "POST,   /api/v1/devices/d1/credentials,   -,                        -,       -,       OK",
             "POST,   /api/v1/devices/d1/credentials,   -,                        0,       -,       OK",
-            "POST,   /api/v1/devices,                  application/json,         -,       -,       LENGTH_REQUIRED",
+            "POST,   /api/v1/devices,                  application/json,         -,       -,       OK",
             "POST,   /api/v1/deployments,              application/json,         4000,    -,       OK",
             "POST,   /api/v1/deployments,              application/json,         5001,    -,       PAYLOAD_TOO_LARGE",
             "POST,   /api/v1/deployments/x/rollback,   application/json,         4000,    -,       PAYLOAD_TOO_LARGE",
@@ -41,5 +41,14 @@ class BodyLimitsTest {
     void table(String method, String path, String type, String length, String te, String expected) {
         Optional<BodyLimits.Refusal> r = limits.check(method, path, type, length, te);
         assertEquals(expected, r.map(x -> x.code().name()).orElse("OK"), r.map(BodyLimits.Refusal::message).orElse(""));
+    }
+
+    /** HTTP/1.1 without a length or chunked encoding has no body; HTTP/2 may stream one of unknown length. */
+    @org.junit.jupiter.api.Test
+    void aTypedRequestWithoutALengthIsEmptyOverHttp1AndUnboundedOverHttp2() {
+        assertEquals(Optional.empty(), limits.check("POST", "/api/v1/devices", "application/json", null, null, false));
+        assertEquals(ErrorCode.LENGTH_REQUIRED,
+                limits.check("POST", "/api/v1/devices", "application/json", null, null, true).orElseThrow().code());
+        assertEquals(Optional.empty(), limits.check("POST", "/api/v1/devices/d/credentials", null, null, null, true));
     }
 }
