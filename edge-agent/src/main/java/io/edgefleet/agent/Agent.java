@@ -144,7 +144,8 @@ public final class Agent implements AutoCloseable {
         inference = new InferenceService(models, recorder, config.speedFactor());
         session = new MqttSession(new MqttSession.Settings(config.mqttUrl(), deviceId(), config.username(),
                 config.password(), config.sessionExpirySeconds(), Topics.status(deviceId()),
-                this::willPayload), new SessionHandler());
+                this::willPayload, config.mqttCaFile() == null ? null
+                        : io.edgefleet.agent.mqtt.PinnedCa.socketFactory(config.mqttCaFile())), new SessionHandler());
         EventSink sink = new Sink();
         ManifestSigner.Verifier verifier = new ManifestSigner.Verifier(config.pinnedKeys());
         updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store, runner,

@@ -56,6 +56,7 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--serving-port", description = "inference API port, default 8000; 0 = any free port") String servingPort;
     @Option(names = "--serving-max-body-bytes", description = "larger requests get 413, default 4194304") String servingMaxBodyBytes;
     @Option(names = "--serving-threads", description = "inference API worker threads, default 2") String servingThreads;
+    @Option(names = "--mqtt-ca-file", description = "PEM CA file an ssl:// broker's certificate must chain to") String mqttCaFile;
 
     private final Map<String, String> env;
     private final PrintWriter err;
@@ -102,6 +103,7 @@ public final class AgentMain implements Callable<Integer> {
         flags.put("servingPort", servingPort);
         flags.put("servingMaxBodyBytes", servingMaxBodyBytes);
         flags.put("servingThreads", servingThreads);
+        flags.put("mqttCaFile", mqttCaFile);
         Map<String, String> file = configFile == null ? Map.of() : ConfigLoader.readFile(configFile);
         // The agent process serves the inference API by default (on loopback); library users opt in.
         Map<String, String> defaults = Map.of("dataDir", "./agent-data", "servingEnabled", "true");

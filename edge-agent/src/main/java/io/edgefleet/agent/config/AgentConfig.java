@@ -24,6 +24,7 @@ import java.util.Objects;
  * @param driftSelfReferenceSamples without a signed reference profile, the first this many inferences of a model
  *                   become its reference
  * @param driftMinWindowSamples a window with fewer binned inferences reports no drift (too noisy to mean anything)
+ * @param mqttCaFile  PEM file with the CA(s) an {@code ssl://} broker's certificate must chain to; null: the JVM's CAs
  */
 public record AgentConfig(
         String deviceId,
@@ -50,7 +51,8 @@ public record AgentConfig(
         String servingHost,
         int servingPort,
         long servingMaxBodyBytes,
-        int servingThreads) {
+        int servingThreads,
+        Path mqttCaFile) {
 
     public static final String SYNTHETIC = "synthetic";
 
@@ -113,6 +115,9 @@ public record AgentConfig(
         require(servingMaxBodyBytes >= 1024 && servingMaxBodyBytes <= MAX_SERVING_BODY_BYTES, "servingMaxBodyBytes",
                 servingMaxBodyBytes, "must be in [1024, " + MAX_SERVING_BODY_BYTES + "]");
         require(servingThreads >= 1 && servingThreads <= 64, "servingThreads", servingThreads, "must be in [1, 64]");
+        if (mqttCaFile != null && !Files.isRegularFile(mqttCaFile)) {
+            throw new ConfigException("mqttCaFile: '" + mqttCaFile + "' is not a readable file");
+        }
     }
 
     /** Bound of the inference API's body bound: a body is held in one array. */
@@ -131,7 +136,8 @@ public record AgentConfig(
                 .sessionExpirySeconds(sessionExpirySeconds).sysfsRoot(sysfsRoot)
                 .driftSelfReferenceSamples(driftSelfReferenceSamples).driftMinWindowSamples(driftMinWindowSamples)
                 .servingEnabled(servingEnabled).servingHost(servingHost)
-                .servingPort(servingPort).servingMaxBodyBytes(servingMaxBodyBytes).servingThreads(servingThreads);
+                .servingPort(servingPort).servingMaxBodyBytes(servingMaxBodyBytes).servingThreads(servingThreads)
+                .mqttCaFile(mqttCaFile);
     }
 
     public List<PublicKey> pinnedKeys() {
@@ -207,6 +213,7 @@ public record AgentConfig(
         // worst-case requests well inside a board's -Xmx128m heap.
         private long servingMaxBodyBytes = 4L * 1024 * 1024;
         private int servingThreads = 2;
+        private Path mqttCaFile;
 
         public Builder deviceId(String v) { deviceId = v; return this; }
         public Builder classId(String v) { classId = v; return this; }
@@ -233,6 +240,7 @@ public record AgentConfig(
         public Builder servingPort(int v) { servingPort = v; return this; }
         public Builder servingMaxBodyBytes(long v) { servingMaxBodyBytes = v; return this; }
         public Builder servingThreads(int v) { servingThreads = v; return this; }
+        public Builder mqttCaFile(Path v) { mqttCaFile = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(deviceId, classId, mqttUrl, username, password, serverKeys, dataDir,
@@ -240,7 +248,7 @@ public record AgentConfig(
                     activeWatts, downloadTimeoutSeconds, telemetryBufferMax, sessionExpirySeconds, sysfsRoot,
                     driftSelfReferenceSamples, driftMinWindowSamples,
                     servingEnabled, servingHost,
-                    servingPort, servingMaxBodyBytes, servingThreads);
+                    servingPort, servingMaxBodyBytes, servingThreads, mqttCaFile);
         }
     }
 }

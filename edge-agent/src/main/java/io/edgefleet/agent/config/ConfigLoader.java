@@ -54,6 +54,7 @@ public final class ConfigLoader {
         SETTERS.put("servingPort", (b, v) -> b.servingPort(parseInt("servingPort", v)));
         SETTERS.put("servingMaxBodyBytes", (b, v) -> b.servingMaxBodyBytes(parseLong("servingMaxBodyBytes", v)));
         SETTERS.put("servingThreads", (b, v) -> b.servingThreads(parseInt("servingThreads", v)));
+        SETTERS.put("mqttCaFile", (b, v) -> b.mqttCaFile(v.isBlank() ? null : Path.of(v.trim())));
     }
 
     private ConfigLoader() {

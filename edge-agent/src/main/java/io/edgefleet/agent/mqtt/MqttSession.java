@@ -21,8 +21,9 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 /**
  * The agent's MQTT 5 session (Paho). Clean start off with a session expiry, so QoS 1 commands queue
- * at the broker while the device is away; automatic reconnect; a retained Last Will; the first
- * connect is retried in the background because Paho reconnects on its own only after one success.
+ * at the broker while the device is away; a retained Last Will; every connect, the first and each
+ * one after a loss, is retried in the background with this session's own jittered {@link Backoff}
+ * (not Paho's automatic reconnect, whose delay is shared by all clients in a JVM).
  * Callbacks run on Paho's thread and must hand work off quickly: see {@link Handler}.
  */
 public final class MqttSession implements Link, AutoCloseable {
@@ -43,7 +44,12 @@ public final class MqttSession implements Link, AutoCloseable {
      * built per connection from that connection's id ({@link #connectionId()}).
      */
     public record Settings(String url, String clientId, String username, String password, long sessionExpirySeconds,
-                           String willTopic, java.util.function.Function<String, byte[]> will) {
+                           String willTopic, java.util.function.Function<String, byte[]> will,
+                           javax.net.SocketFactory socketFactory) {
+        public Settings(String url, String clientId, String username, String password, long sessionExpirySeconds,
+                        String willTopic, java.util.function.Function<String, byte[]> will) {
+            this(url, clientId, username, password, sessionExpirySeconds, willTopic, will, null);
+        }
     }
 
     private record Pending(String topic, byte[] payload, boolean retained) {
@@ -57,9 +63,11 @@ public final class MqttSession implements Link, AutoCloseable {
     private final Set<String> subscriptions = new LinkedHashSet<>();
     private final Deque<Pending> outbox = new ArrayDeque<>();
     private volatile boolean closed;
+    private final Backoff backoff;
     private volatile boolean everConnected;
     private volatile String connectionId;
-    private int attempts;
+    /** True while a connect attempt is scheduled or running, so a loss never starts two loops. */
+    private final java.util.concurrent.atomic.AtomicBoolean connecting = new java.util.concurrent.atomic.AtomicBoolean();
 
     public MqttSession(Settings settings, Handler handler) {
         this.settings = settings;
@@ -72,8 +80,7 @@ public final class MqttSession implements Link, AutoCloseable {
         this.options = new MqttConnectionOptions();
         options.setCleanStart(false);
         options.setSessionExpiryInterval(settings.sessionExpirySeconds());
-        options.setAutomaticReconnect(true);
-        options.setAutomaticReconnectDelay(1, 30);
+        options.setAutomaticReconnect(false);
         options.setKeepAliveInterval(30);
         options.setConnectionTimeout(10);
         options.setUserName(settings.username());
@@ -81,7 +88,11 @@ public final class MqttSession implements Link, AutoCloseable {
             options.setPassword(settings.password().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         newConnection();
+        if (settings.socketFactory() != null) {
+            options.setSocketFactory(settings.socketFactory());
+        }
         client.setCallback(new Callback());
+        this.backoff = new Backoff(1000, 30_000, settings.clientId().hashCode() * 31L + System.nanoTime());
         this.connector = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mqtt-connect-" + settings.clientId());
             t.setDaemon(true);
@@ -91,14 +102,28 @@ public final class MqttSession implements Link, AutoCloseable {
 
     /** Starts connecting in the background; returns at once. */
     public void start() {
-        connector.execute(this::tryConnect);
+        if (connecting.compareAndSet(false, true)) {
+            connector.execute(this::tryConnect);
+        }
+    }
+
+    private void scheduleReconnect() {
+        if (closed || !connecting.compareAndSet(false, true)) {
+            return;
+        }
+        long delay = backoff.nextDelayMs();
+        try {
+            connector.schedule(this::tryConnect, delay, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            connecting.set(false); // closing
+        }
     }
 
     /**
      * A fresh connection id and a Last Will built for it, timestamped now. Paho sends the will from the
-     * options object at every (re)connect, automatic ones included, so the options are renewed before the
-     * first attempt and whenever a connection ends: each connection's will names that connection, and the
-     * server can tell it from a stale will of an earlier one.
+     * options object at every connect, so the options are renewed before each attempt and whenever a
+     * connection ends: each connection's will names that connection, and the server can tell it from a
+     * stale will of an earlier one.
      */
     private void newConnection() {
         String id = io.edgefleet.protocol.Protocol.newMessageId();
@@ -120,25 +145,36 @@ public final class MqttSession implements Link, AutoCloseable {
     }
 
     private void tryConnect() {
-        if (closed || everConnected) {
+        if (closed || client.isConnected()) {
+            connecting.set(false);
             return;
         }
         try {
             newConnection();
             client.connect(options).waitForCompletion(15_000);
             // connectComplete does the rest
+            connecting.set(false);
+            if (!client.isConnected()) {
+                scheduleReconnect(); // lost again before the flag was cleared
+            }
         } catch (MqttException e) {
-            attempts++;
-            long delay = Math.min(30, 1L << Math.min(attempts, 5));
+            int attempts = backoff.attempts() + 1;
+            long delay = backoff.nextDelayMs();
             String why = e.getReasonCode() == 134 || e.getReasonCode() == 135
                     ? "the broker refused the credentials of '" + settings.username() + "'"
                     : e.getMessage();
             if (attempts <= 3 || attempts % 10 == 0) {
                 LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": cannot connect to " + settings.url() + " ("
-                        + why + "); retrying in " + delay + " s");
+                        + why + "); retrying in " + delay + " ms");
             }
-            if (!closed) {
-                connector.schedule(this::tryConnect, delay, TimeUnit.SECONDS);
+            if (closed) {
+                connecting.set(false);
+                return;
+            }
+            try {
+                connector.schedule(this::tryConnect, delay, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                connecting.set(false);
             }
         }
     }
@@ -307,8 +343,9 @@ public final class MqttSession implements Link, AutoCloseable {
     private final class Callback implements MqttCallback {
         @Override
         public void connectComplete(boolean reconnect, String serverURI) {
+            reconnect = everConnected || reconnect;
             everConnected = true;
-            attempts = 0;
+            backoff.reset();
             LOG.log(System.Logger.Level.INFO, settings.clientId() + ": connected to " + serverURI + (reconnect ? " (reconnect)" : ""));
             String[] subs;
             synchronized (MqttSession.this) {
@@ -330,6 +367,7 @@ public final class MqttSession implements Link, AutoCloseable {
                         : response.getReasonString() != null ? response.getReasonString() : "code " + response.getReturnCode();
                 LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": connection lost (" + why + ")");
                 handler.onConnectionLost(why);
+                scheduleReconnect();
             }
         }
 

@@ -14,10 +14,28 @@ import java.nio.file.StandardOpenOption;
  * content, never a torn file.
  */
 public final class AtomicFiles {
+    private static volatile DiskFaults faults = DiskFaults.NONE;
+
     private AtomicFiles() {
     }
 
+    /** Installs a fault injector for every write, move and delete below (tests only); null restores the real disk. */
+    public static void injectFaults(DiskFaults f) {
+        faults = f == null ? DiskFaults.NONE : f;
+    }
+
+    /** For writers that keep their own channel open (the artifact download): the same fault check. */
+    public static void checkWrite(Path target) throws IOException {
+        faults.check("write", target);
+    }
+
+    /** For deletes done with plain {@code Files} calls (stray-file cleanup): the same fault check. */
+    public static void checkDelete(Path target) throws IOException {
+        faults.check("delete", target);
+    }
+
     public static void write(Path target, byte[] data) throws IOException {
+        faults.check("write", target);
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
@@ -38,6 +56,7 @@ public final class AtomicFiles {
 
     /** Renames {@code from} over {@code to} atomically (same directory or file system) and makes it durable. */
     public static void move(Path from, Path to) throws IOException {
+        faults.check("move", to);
         fsync(from);
         Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         syncDirectory(to.toAbsolutePath().getParent());
@@ -48,6 +67,7 @@ public final class AtomicFiles {
     }
 
     public static void deleteDurably(Path file) throws IOException {
+        faults.check("delete", file);
         if (Files.deleteIfExists(file)) {
             syncDirectory(file.toAbsolutePath().getParent());
         }

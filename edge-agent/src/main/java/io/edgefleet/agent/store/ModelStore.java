@@ -55,15 +55,26 @@ public final class ModelStore {
         Recovery.Result r = Recovery.recover(persisted, (slot, model) -> hashed.computeIfAbsent(
                 slot + "/" + model.sha256(), k -> intact(modelPath(dataDir, slot), model)));
         ModelStore store = new ModelStore(dataDir, r.state(), r.notes());
-        if (r.changed(persisted)) {
-            store.persist();
-        }
-        store.removeStrayFiles();
-        try (Stream<Path> leftovers = Files.list(dataDir)) {
-            // temp files of a state write that was interrupted before its rename
-            for (Path f : leftovers.filter(f -> f.getFileName().toString().startsWith(".state.json")).toList()) {
-                Files.deleteIfExists(f);
+        // A disk that is full, read-only or unwritable must not keep the agent from starting with a
+        // working model: recovery is decided from what is on disk, so the same decision is made at
+        // every start until a write succeeds; meanwhile the recovered state lives in memory.
+        try {
+            if (r.changed(persisted)) {
+                store.persist();
             }
+            store.removeStrayFiles();
+            try (Stream<Path> leftovers = Files.list(dataDir)) {
+                // temp files of a state write that was interrupted before its rename
+                for (Path f : leftovers.filter(f -> f.getFileName().toString().startsWith(".state.json")).toList()) {
+                    AtomicFiles.checkDelete(f);
+                    Files.deleteIfExists(f);
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            LOG.log(System.Logger.Level.WARNING, "the data directory refuses writes (" + StorageErrors.describe(io)
+                    + "); running on the recovered state in memory: active "
+                    + (r.state().active() == null ? "none" : r.state().active().label()));
         }
         for (RecoveryNote n : r.notes()) {
             LOG.log(System.Logger.Level.WARNING, "recovery: " + n.detail());
@@ -238,6 +249,7 @@ public final class ModelStore {
                     boolean keep = keepModel && f.getFileName().toString().equals(MODEL_FILE);
                     if (!keep) {
                         try {
+                            AtomicFiles.checkDelete(f);
                             Files.deleteIfExists(f);
                         } catch (IOException e) {
                             throw new UncheckedIOException("cannot clean " + f, e);

@@ -21,6 +21,8 @@ public final class SeenCommands {
     private final Path file;
     private final int capacity;
     private final LinkedHashSet<String> ids = new LinkedHashSet<>();
+    /** Ids recorded in memory whose write to disk failed; saved with the next write that works. */
+    private int unsaved;
 
     public SeenCommands(Path file, int capacity) throws IOException {
         this.file = file;
@@ -43,14 +45,29 @@ public final class SeenCommands {
         return ids.contains(commandId);
     }
 
-    /** Records an id; returns false when it was already there. */
+    /**
+     * Records an id; returns false when it was already there. The id is held in memory even when the
+     * disk refuses the write (the IOException says so and {@link #unsaved()} counts it), so a redelivery
+     * is still refused while the agent runs; the next write that works saves every held id.
+     */
     public synchronized boolean add(String commandId) throws IOException {
         if (!ids.add(commandId)) {
             return false;
         }
         trim();
-        AtomicFiles.write(file, JSON.writeValueAsBytes(new ArrayList<>(ids)));
+        try {
+            AtomicFiles.write(file, JSON.writeValueAsBytes(new ArrayList<>(ids)));
+            unsaved = 0;
+        } catch (IOException e) {
+            unsaved++;
+            throw e;
+        }
         return true;
+    }
+
+    /** Ids held only in memory because the disk refused them; 0 once a write works again. */
+    public synchronized int unsaved() {
+        return unsaved;
     }
 
     public synchronized int size() {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 public final class SeqCounter {
     private final Path file;
     private long last;
+    private boolean unsaved;
 
     public SeqCounter(Path file) throws IOException {
         this.file = file;
@@ -29,11 +30,28 @@ public final class SeqCounter {
         this.last = v;
     }
 
-    public synchronized long next() throws IOException {
+    /**
+     * The next number. It advances in memory even when the disk refuses to record it, because a window
+     * must not be lost for want of a counter file; {@link #unsaved()} says the file is behind.
+     */
+    public synchronized long next() {
         long n = last + 1;
-        AtomicFiles.write(file, Long.toString(n).getBytes(StandardCharsets.US_ASCII));
         last = n;
+        try {
+            AtomicFiles.write(file, Long.toString(n).getBytes(StandardCharsets.US_ASCII));
+            unsaved = false;
+        } catch (IOException e) {
+            if (!unsaved) {
+                System.getLogger(SeqCounter.class.getName()).log(System.Logger.Level.WARNING,
+                        "cannot record telemetry seq " + n + " in " + file + ": " + e.getMessage() + "; counting on in memory");
+            }
+            unsaved = true;
+        }
         return n;
+    }
+
+    public synchronized boolean unsaved() {
+        return unsaved;
     }
 
     public synchronized long last() {

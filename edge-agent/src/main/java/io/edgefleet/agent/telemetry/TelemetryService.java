@@ -55,6 +55,15 @@ public final class TelemetryService implements AutoCloseable {
     private ScheduledFuture<?> timer;
     private int windowSeconds;
     private volatile ModelRef model;
+    /**
+     * Windows the disk buffer refused (full, read-only, permission), held in memory in order behind
+     * the disk buffer, up to {@link #HOLD_MAX}; beyond that the oldest goes and is counted as dropped.
+     * Only the sender thread touches them.
+     */
+    private final java.util.ArrayDeque<TelemetryWindow> held = new java.util.ArrayDeque<>();
+    private volatile int heldCount;
+    private final java.util.concurrent.atomic.AtomicLong heldDropped = new java.util.concurrent.atomic.AtomicLong();
+    static final int HOLD_MAX = 1000;
     private volatile TelemetryWindow lastWindow;
     private final java.nio.file.Path acksSeenFile;
     private volatile boolean acksSeen;
@@ -180,7 +189,8 @@ public final class TelemetryService implements AutoCloseable {
         DriftReport drift = w.drift();
         TelemetryWindow tw = new TelemetryWindow(Protocol.VERSION, Protocol.newMessageId(), now, deviceId, seq.next(),
                 start, Math.max(start, w.end()), m, w.inferences(), w.errors(), w.latency(), energy,
-                drift == null ? null : drift.psi(), buffer.takeDropped(), false, null, energySource, energyJoules, drift);
+                drift == null ? null : drift.psi(), buffer.takeDropped() + heldDropped.getAndSet(0), false, null,
+                energySource, energyJoules, drift);
         lastWindow = tw;
         agentThread.execute(() -> observer.accept(tw));
         sender.execute(() -> send(tw));
@@ -215,6 +225,8 @@ public final class TelemetryService implements AutoCloseable {
                 }
                 serverAcked = Math.max(serverAcked, ack.seq());
                 buffer.removeUpTo(ack.seq());
+                held.removeIf(h -> h.seq() <= ack.seq());
+                heldCount = held.size();
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot apply telemetry ack " + ack.seq() + ": " + e);
             }
@@ -228,13 +240,25 @@ public final class TelemetryService implements AutoCloseable {
 
     private void send(TelemetryWindow w) {
         try {
-            // On disk first: a crash or a lost connection from here on cannot lose the window.
-            buffer.append(w);
+            // On disk first: a crash or a lost connection from here on cannot lose the window. A disk that
+            // refuses (full, read-only, permission) gets it held in memory, in order, and counted if it overflows.
+            moveHeldToDisk();
+            boolean onDisk = false;
+            if (held.isEmpty()) {
+                try {
+                    buffer.append(w);
+                    onDisk = true;
+                } catch (IOException e) {
+                    hold(w, e);
+                }
+            } else {
+                hold(w, null); // behind windows already held: keep the order
+            }
             if (!link.isConnected()) {
                 replayPending = true;
                 return;
             }
-            if (replayPending) {
+            if (replayPending || !onDisk) {
                 drain();
                 return;
             }
@@ -254,18 +278,22 @@ public final class TelemetryService implements AutoCloseable {
     /** The window as sent now: with the oldest seq still held as its ack base. */
     private TelemetryWindow withBase(TelemetryWindow w, boolean replay) throws IOException {
         long base = Math.min(w.seq(), buffer.oldestSeq().orElse(w.seq()));
+        if (!held.isEmpty()) {
+            base = Math.min(base, held.peekFirst().seq());
+        }
         return replay ? w.asReplay(base) : w.withAckBase(base);
     }
 
     /** Unconfirmed windows have waited too long for the server: send them again. */
     private void checkAckTimeout() {
         try {
-            if (!acksSeen || !link.isConnected() || buffer.size() == 0) {
+            if (!acksSeen || !link.isConnected() || (buffer.size() == 0 && held.isEmpty())) {
                 return;
             }
             long now = clock.getAsLong();
-            Optional<TelemetryBuffer.Entry> oldest = buffer.peek();
-            if (oldest.isPresent() && now - oldest.get().window().ts() > ackTimeoutMs()
+            Optional<TelemetryWindow> oldest = buffer.peek().map(TelemetryBuffer.Entry::window)
+                    .or(() -> Optional.ofNullable(held.peekFirst()));
+            if (oldest.isPresent() && now - oldest.get().ts() > ackTimeoutMs()
                     && now - lastReplayAt > ackTimeoutMs()) {
                 replayPending = true;
                 drain();
@@ -275,9 +303,36 @@ public final class TelemetryService implements AutoCloseable {
         }
     }
 
-    /** Sends every window held, oldest first; stops at the first one the broker does not take. */
+    private void hold(TelemetryWindow w, IOException why) {
+        if (why != null && held.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot buffer telemetry on disk (" + why.getMessage()
+                    + "); holding windows in memory until the disk takes them");
+        }
+        if (held.size() >= HOLD_MAX) {
+            TelemetryWindow lost = held.removeFirst();
+            heldDropped.addAndGet(1 + lost.dropped());
+        }
+        held.addLast(w);
+        heldCount = held.size();
+    }
+
+    /** Once the disk takes writes again, held windows go behind what it already buffers. */
+    private void moveHeldToDisk() {
+        while (!held.isEmpty()) {
+            try {
+                buffer.append(held.peekFirst());
+            } catch (IOException e) {
+                return;
+            }
+            held.removeFirst();
+            heldCount = held.size();
+        }
+    }
+
+    /** Sends every window held (disk, then memory), oldest first; stops at the first one the broker does not take. */
     private void drain() {
         try {
+            moveHeldToDisk();
             for (TelemetryBuffer.Entry e : buffer.entries()) {
                 if (!link.isConnected()) {
                     return;
@@ -290,11 +345,30 @@ public final class TelemetryService implements AutoCloseable {
                     buffer.remove(e);
                 }
             }
+            // The disk is still refusing: send what memory holds, in order, straight from there; with server
+            // acknowledgements they stay held until confirmed, like the disk's.
+            for (TelemetryWindow h : new java.util.ArrayList<>(held)) {
+                if (!link.isConnected()) {
+                    return;
+                }
+                if (!link.publishAndWait(topic, codec.encode(withBase(h, true)), false, ACK_TIMEOUT_MS)) {
+                    return;
+                }
+                if (!acksSeen) {
+                    held.remove(h);
+                    heldCount = held.size();
+                }
+            }
             replayPending = false;
             lastReplayAt = clock.getAsLong();
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry replay failed: " + e);
         }
+    }
+
+    /** Windows held in memory because the disk buffer refused them. */
+    public int heldInMemory() {
+        return heldCount;
     }
 
     public int buffered() {

@@ -98,6 +98,7 @@ public final class ArtifactDownload implements Closeable {
             failed.add(index);
             return ChunkResult.HASH_MISMATCH;
         }
+        io.edgefleet.agent.store.AtomicFiles.checkWrite(file);
         ByteBuffer buf = ByteBuffer.wrap(payload);
         long pos = (long) index * manifest.chunkSize();
         while (buf.hasRemaining()) {

@@ -6,6 +6,7 @@ import io.edgefleet.agent.inference.ModelException;
 import io.edgefleet.agent.inference.ModelRunner;
 import io.edgefleet.agent.mqtt.Link;
 import io.edgefleet.agent.store.ModelStore;
+import io.edgefleet.agent.store.StorageErrors;
 import io.edgefleet.agent.store.Phase;
 import io.edgefleet.agent.store.StoreState;
 import io.edgefleet.agent.store.ArtifactExtras;
@@ -63,6 +64,7 @@ public final class UpdateManager {
     private final EventSink events;
     private final ModelSwitch modelSwitch;
     private final Timers timers;
+    private boolean discardPending;
     private final JsonCodec manifestCodec = new JsonCodec(MAX_MANIFEST_BYTES);
 
     private Download download;
@@ -75,7 +77,9 @@ public final class UpdateManager {
         final Command command;
         final ArtifactRef artifact;
         final String filter;
-        final Timers.Handle timeout;
+        /** Ticks that count connected time against the download timeout; offline time does not count. */
+        Timers.Handle timeoutTick;
+        long connectedMs;
         Timers.Handle stallCheck;
         ArtifactDownload assembly;
         final Map<Integer, byte[]> early = new LinkedHashMap<>();
@@ -91,7 +95,7 @@ public final class UpdateManager {
             this.command = command;
             this.artifact = command.artifact();
             this.filter = Topics.artifactFilter(artifact.classId(), artifact.model().sha256());
-            this.timeout = timers.schedule(() -> onTimeout(this), downloadTimeoutMs);
+            this.timeoutTick = timers.schedule(() -> onTimeoutTick(this), timeoutTickMs());
         }
 
         String deploymentId() {
@@ -207,7 +211,7 @@ public final class UpdateManager {
                 onChunk(d, p.chunkIndex(), payload);
             }
         } catch (IOException e) {
-            fail(d, ReasonCode.STORAGE_FULL, "cannot write the download: " + e.getMessage());
+            fail(d, StorageErrors.reason(e), "cannot write the download: " + StorageErrors.describe(e));
         }
     }
 
@@ -341,6 +345,28 @@ public final class UpdateManager {
         d.stallCheck = timers.schedule(() -> onStallCheck(d), stallPeriodMs());
     }
 
+    private long timeoutTickMs() {
+        return Math.min(1000, downloadTimeoutMs);
+    }
+
+    /**
+     * The download timeout measures time connected to the broker: a device that is offline cannot
+     * receive chunks, and failing it for that (DOWNLOAD_TIMEOUT) would fail a healthy target.
+     */
+    private void onTimeoutTick(Download d) {
+        if (download != d) {
+            return;
+        }
+        if (link.isConnected()) {
+            d.connectedMs += timeoutTickMs();
+        }
+        if (d.connectedMs >= downloadTimeoutMs) {
+            onTimeout(d);
+            return;
+        }
+        d.timeoutTick = timers.schedule(() -> onTimeoutTick(d), timeoutTickMs());
+    }
+
     private void onTimeout(Download d) {
         if (download != d) {
             return;
@@ -384,7 +410,7 @@ public final class UpdateManager {
         try {
             store.stage(m, d.deploymentId());
         } catch (IOException e) {
-            failFinished(d, ReasonCode.STORAGE_FULL, "cannot stage the download: " + e.getMessage());
+            failFinished(d, StorageErrors.reason(e), "cannot stage the download: " + StorageErrors.describe(e));
             return;
         }
 
@@ -408,9 +434,13 @@ public final class UpdateManager {
         }
         try {
             store.activateStaged();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             loaded.close();
-            failFinished(d, ReasonCode.STORAGE_FULL, "cannot activate: " + e.getMessage());
+            failFinished(d, StorageErrors.reason(e), "cannot activate: " + StorageErrors.describe(e));
+            return;
+        } catch (RuntimeException e) {
+            loaded.close();
+            failFinished(d, ReasonCode.UNKNOWN, "cannot activate: " + e);
             return;
         }
         modelSwitch.activate(loaded, m);
@@ -426,6 +456,9 @@ public final class UpdateManager {
 
     /** Every telemetry window, on the agent thread. Only windows of the candidate count. */
     public void onWindow(TelemetryWindow w) {
+        if (discardPending && download == null) {
+            discardPartial();
+        }
         Watch wt = watch;
         if (wt == null || w.model() == null || !w.model().sha256().equals(wt.candidate().sha256())) {
             return;
@@ -439,8 +472,8 @@ public final class UpdateManager {
                         wt.rule().passed() + " healthy windows");
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot persist the commit: " + e.getMessage());
-                event(DeviceEvent.Type.DEPLOY_FAILED, wt.deploymentId(), wt.candidate(), ReasonCode.STORAGE_FULL,
-                        "healthy, but the commit could not be written: " + e.getMessage());
+                event(DeviceEvent.Type.DEPLOY_FAILED, wt.deploymentId(), wt.candidate(), StorageErrors.reason(e),
+                        "healthy, but the commit could not be written: " + StorageErrors.describe(e));
             }
             events.statusChanged();
             startQueued();
@@ -526,8 +559,8 @@ public final class UpdateManager {
             store.rollback(true);
         } catch (IOException e) {
             loaded.close();
-            event(DeviceEvent.Type.COMMAND_REJECTED, deployment, target, ReasonCode.STORAGE_FULL,
-                    "rollback could not be written: " + e.getMessage());
+            event(DeviceEvent.Type.COMMAND_REJECTED, deployment, target, StorageErrors.reason(e),
+                    "rollback could not be written: " + StorageErrors.describe(e));
             return;
         }
         watch = null;
@@ -549,11 +582,7 @@ public final class UpdateManager {
 
     /** A failure after the download finished (hash, load, smoke): drop the candidate, keep the running model. */
     private void failFinished(Download d, ReasonCode reason, String detail) {
-        try {
-            store.discardCandidate();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot discard the candidate: " + e.getMessage());
-        }
+        discardPartial();
         event(DeviceEvent.Type.DEPLOY_FAILED, d.deploymentId(), d.model(), reason, detail);
     }
 
@@ -563,14 +592,36 @@ public final class UpdateManager {
             if (d.assembly != null) {
                 d.assembly.close();
             }
-            store.discardCandidate();
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot discard a partial download: " + e.getMessage());
+            LOG.log(System.Logger.Level.DEBUG, deviceId + ": closing the partial download: " + e.getMessage());
+        }
+        discardPartial();
+    }
+
+    /**
+     * Removes a partial download. When the disk refuses even that (a permission change or read-only
+     * remount), it is tried again with every telemetry window until it works, and at the next start.
+     */
+    private void discardPartial() {
+        try {
+            store.discardCandidate();
+            discardPending = false;
+        } catch (IOException e) {
+            if (!discardPending) {
+                LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot remove the partial download yet ("
+                        + StorageErrors.describe(e) + "); retrying");
+            }
+            discardPending = true;
         }
     }
 
+    /** True while a partial download could not be removed yet. */
+    public boolean partialDownloadPending() {
+        return discardPending;
+    }
+
     private void endDownload(Download d) {
-        d.timeout.cancel();
+        d.timeoutTick.cancel();
         if (d.stallCheck != null) {
             d.stallCheck.cancel();
         }

@@ -243,4 +243,32 @@ class TelemetryServiceTest {
         assertTrue(sent().isEmpty());
         agentThread.awaitTermination(10, TimeUnit.MILLISECONDS);
     }
+
+    /** Issue 13, finding 5: windows the disk refuses while offline are held in memory, in order, and all arrive. */
+    @Test
+    void windowsTheDiskRefusesAreHeldInMemoryAndSentInOrder() throws Exception {
+        link.connected = false;
+        windowWith(4);
+        assertEquals(1, service.buffered(), "first window on disk");
+        io.edgefleet.agent.store.AtomicFiles.injectFaults((op, p) -> {
+            throw new java.nio.file.FileSystemException(p.toString(), null, "Read-only file system");
+        });
+        try {
+            for (int i = 0; i < 4; i++) {
+                windowWith(5);
+            }
+            assertEquals(4, service.heldInMemory(), "refused windows are held, not lost");
+            assertEquals(1, service.buffered());
+            link.connected = true;
+            service.onConnected();
+            service.flush(5000);
+        } finally {
+            io.edgefleet.agent.store.AtomicFiles.injectFaults(null);
+        }
+        List<TelemetryWindow> out = sent();
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L), out.stream().map(TelemetryWindow::seq).toList(),
+                "every window arrives once, in order, although the disk was read-only");
+        assertEquals(0, service.heldInMemory());
+        assertEquals(0, out.stream().mapToLong(TelemetryWindow::dropped).sum(), "nothing dropped");
+    }
 }

@@ -279,6 +279,53 @@ class UpdateManagerTest {
         assertEquals(0, timers.pending(), "no timers left behind");
     }
 
+    /** Issue 13, finding 5: a permission error mid-download is reported as one, and the partial file goes. */
+    @Test
+    void aBadDiskMidDownloadIsReportedForWhatItIsAndThePartialFileIsRemoved() throws Exception {
+        Artifact v1 = install("clf", 1);
+        Artifact v2 = artifact("clf", 2, Map.of());
+        um.onDeploy(v2.deploy("dep-2", POLICY));
+        um.onArtifactMessage(v2.manifestTopic(), v2.manifestJson());
+        um.onArtifactMessage(v2.chunkTopic(0), v2.chunks().get(0));
+        assertTrue(java.nio.file.Files.size(store.downloadFile()) > 0, "a partial file exists");
+        io.edgefleet.agent.store.AtomicFiles.injectFaults((op, p) -> {
+            throw new java.nio.file.AccessDeniedException(p.toString());
+        });
+        try {
+            um.onArtifactMessage(v2.chunkTopic(1), v2.chunks().get(1));
+            assertEquals(Type.DEPLOY_FAILED, sink.last().type());
+            assertEquals(ReasonCode.STORAGE_DENIED, sink.last().reason(), sink.last().detail());
+            assertTrue(um.partialDownloadPending(), "the unwritable directory refuses the delete too");
+            um.onWindow(window(v1.model(), 100, 0, 5));
+            assertTrue(java.nio.file.Files.exists(store.downloadFile()));
+        } finally {
+            io.edgefleet.agent.store.AtomicFiles.injectFaults(null);
+        }
+        um.onWindow(window(v1.model(), 100, 0, 5));
+        assertFalse(um.partialDownloadPending());
+        assertFalse(java.nio.file.Files.exists(store.downloadFile()), "removed once the disk takes writes");
+        assertEquals(v1.model(), store.state().active(), "the running model stays");
+        assertEquals(List.of(v1.model()), activations);
+    }
+
+    /** Issue 13, finding 6: time offline does not count against the download timeout. */
+    @Test
+    void theDownloadTimeoutCountsOnlyTimeConnected() {
+        Artifact a = artifact("clf", 1, Map.of());
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        timers.advance(30_000);
+        link.connected = false;
+        timers.advance(600_000); // ten minutes offline: a healthy device, not a timeout
+        assertTrue(um.downloading());
+        assertFalse(sink.types().contains(Type.DEPLOY_FAILED), sink.types().toString());
+        link.connected = true;
+        timers.advance(29_000);
+        assertTrue(um.downloading(), "30 s + 29 s connected is still inside 60 s");
+        timers.advance(2_000);
+        assertEquals(ReasonCode.DOWNLOAD_TIMEOUT, sink.last().reason());
+        assertEquals(0, timers.pending(), "no timers left behind");
+    }
+
     @Test
     void timeoutAfterOnlyDamagedCopiesReportsHashMismatch() {
         Artifact a = artifact("clf", 1, Map.of());

@@ -22,6 +22,7 @@ public enum ErrorCode {
     NOT_ACCEPTABLE(406),
     ALREADY_EXISTS(409),
     CONFLICT(409),
+    LENGTH_REQUIRED(411),
     PAYLOAD_TOO_LARGE(413),
     UNSUPPORTED_MEDIA_TYPE(415),
     BROKER_UNAVAILABLE(503),
@@ -47,6 +48,7 @@ public enum ErrorCode {
             case 405 -> METHOD_NOT_ALLOWED;
             case 406 -> NOT_ACCEPTABLE;
             case 409 -> CONFLICT;
+            case 411 -> LENGTH_REQUIRED;
             case 413 -> PAYLOAD_TOO_LARGE;
             case 415 -> UNSUPPORTED_MEDIA_TYPE;
             case 503 -> BROKER_UNAVAILABLE;

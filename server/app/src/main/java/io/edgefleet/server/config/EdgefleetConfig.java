@@ -69,6 +69,16 @@ public interface EdgefleetConfig {
     interface Api {
         /** Operator bearer token; when empty one is generated and written to {@code ${data-dir}/api-token}. */
         Optional<String> token();
+
+        /** Largest JSON request body (bytes) on any endpoint without its own bound. */
+        @WithName("max-json-bytes")
+        @WithDefault("65536")
+        long maxJsonBytes();
+
+        /** Largest body of {@code POST /api/v1/deployments}, which may list explicit target devices. */
+        @WithName("max-deployment-json-bytes")
+        @WithDefault("1048576")
+        long maxDeploymentJsonBytes();
     }
 
     interface Mqtt {
