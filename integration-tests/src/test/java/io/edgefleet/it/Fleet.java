@@ -81,7 +81,7 @@ public final class Fleet implements AutoCloseable {
      * HTTP port, the same API token so one {@link Api} per replica works alike. Closed with the fleet.
      */
     public ServerProcess startReplica(String replicaName, Map<String, String> extraServerProperties) {
-        Map<String, String> props = new LinkedHashMap<>(broker.serverProperties());
+        Map<String, String> props = new LinkedHashMap<>(broker.replicaServerProperties());
         props.putAll(extraServerProperties);
         props.put("edgefleet.api.token", server.token());
         ServerProcess replica = ServerProcess.start(replicaName, props, database.serverEnv());

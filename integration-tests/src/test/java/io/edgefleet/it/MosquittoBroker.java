@@ -34,6 +34,8 @@ public final class MosquittoBroker extends TestBroker {
      * ({@code use_username_as_clientid}), so a second connection as the server would take over its session.
      */
     static final String TOOL_USER = "edgefleet-it-tool";
+    /** A second server replica's own login: each replica needs its own, for the same reason as {@link #TOOL_USER}. */
+    static final String REPLICA_USER = "edgefleet-it-replica";
     private static final Pattern LISTENER = Pattern.compile("(?m)^listener 1883$");
 
     private final String name;
@@ -44,6 +46,7 @@ public final class MosquittoBroker extends TestBroker {
     private final int port;
     private final String serverPassword;
     private String toolPassword;
+    private String replicaPassword;
 
     private MosquittoBroker(String name, Path dir, Path logFile, List<String> command, int port, String serverPassword) {
         this.name = name;
@@ -80,6 +83,9 @@ public final class MosquittoBroker extends TestBroker {
                     SERVER_USER, serverPassword));
             String toolPassword = randomSecret();
             run(List.of(passwdTool(binary).toString(), "-b", dir.resolve("passwd").toString(), TOOL_USER, toolPassword));
+            String replicaPassword = randomSecret();
+            run(List.of(passwdTool(binary).toString(), "-b", dir.resolve("passwd").toString(), REPLICA_USER,
+                    replicaPassword));
             Files.setPosixFilePermissions(dir.resolve("passwd"), PosixFilePermissions.fromString("rw-r--r--"));
             writeReadable(dir.resolve("acl"), serverAcl());
 
@@ -94,6 +100,7 @@ public final class MosquittoBroker extends TestBroker {
             cmd.addAll(List.of(binary.toString(), "-c", "mosquitto.conf"));
             MosquittoBroker broker = new MosquittoBroker(name, dir, logFile, cmd, port, serverPassword);
             broker.toolPassword = toolPassword;
+            broker.replicaPassword = replicaPassword;
             broker.launch();
             return broker;
         } catch (IOException e) {
@@ -165,6 +172,15 @@ public final class MosquittoBroker extends TestBroker {
     }
 
     @Override
+    public Map<String, String> replicaServerProperties() {
+        return Map.of(
+                "edgefleet.mqtt.url", url(),
+                "edgefleet.mqtt.username", REPLICA_USER,
+                "edgefleet.mqtt.password", replicaPassword,
+                "edgefleet.mqtt.advertised-url", url());
+    }
+
+    @Override
     public Optional<Login> serverLogin() {
         return Optional.of(new Login(TOOL_USER, toolPassword));
     }
@@ -192,14 +208,16 @@ public final class MosquittoBroker extends TestBroker {
         boolean serverInAcl = acl.lines().anyMatch(l -> l.trim().equals("user " + SERVER_USER));
         String ourPasswdLine = Files.exists(dir.resolve("passwd")) ? readLine(SERVER_USER) : null;
         String toolLine = Files.exists(dir.resolve("passwd")) ? readLine(TOOL_USER) : null;
+        String replicaLine = Files.exists(dir.resolve("passwd")) ? readLine(REPLICA_USER) : null;
         if (!serverInPasswd) {
             passwd = (passwd.endsWith("\n") || passwd.isEmpty() ? passwd : passwd + "\n") + ourPasswdLine + "\n";
         }
         passwd = (passwd.endsWith("\n") || passwd.isEmpty() ? passwd : passwd + "\n") + toolLine + "\n";
+        passwd = passwd + replicaLine + "\n";
         if (!serverInAcl) {
             acl = userAcl(SERVER_USER) + "\n" + acl;
         }
-        acl = acl + "\n" + userAcl(TOOL_USER);
+        acl = acl + "\n" + userAcl(TOOL_USER) + "\n" + userAcl(REPLICA_USER);
         installCredentials(passwd, acl);
     }
 
@@ -300,7 +318,7 @@ public final class MosquittoBroker extends TestBroker {
     }
 
     static String serverAcl() {
-        return userAcl(SERVER_USER) + "\n" + userAcl(TOOL_USER);
+        return userAcl(SERVER_USER) + "\n" + userAcl(TOOL_USER) + "\n" + userAcl(REPLICA_USER);
     }
 
     static String userAcl(String user) {

@@ -20,6 +20,15 @@ public abstract class TestBroker implements AutoCloseable {
     /** System properties for the server process. */
     public abstract Map<String, String> serverProperties();
 
+    /**
+     * System properties for a second server replica. With Mosquitto each replica logs in as its own user: the
+     * shipped config ties the client id to the user name, so two replicas sharing a login would take over each
+     * other's session.
+     */
+    public Map<String, String> replicaServerProperties() {
+        return serverProperties();
+    }
+
     /** After devices were registered, rotated or revoked: make the broker accept exactly the server's current view. */
     public abstract void syncCredentials(Api api);
 
