@@ -61,8 +61,14 @@ public class FleetMetrics {
     private long telemetryCursor;
     private long rollbackCursor;
 
+    private volatile boolean stopping;
+
     void start(@Observes StartupEvent ev) {
         refresh();
+    }
+
+    void stop(@Observes io.quarkus.runtime.ShutdownEvent ev) {
+        stopping = true;
     }
 
     private void init() {
@@ -101,9 +107,15 @@ public class FleetMetrics {
     @Scheduled(every = "${edgefleet.metrics.refresh-interval:15s}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
+        if (stopping) {
+            return;
+        }
         try {
             refresh();
         } catch (RuntimeException e) {
+            if (stopping) {
+                return;
+            }
             LOG.warnf(e, "Metrics refresh failed; retried at the next interval");
         }
     }
