@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
 
@@ -46,8 +45,8 @@ public class FleetMetrics {
     @Inject
     TelemetryAggregates telemetry;
 
-    @ConfigProperty(name = "edgefleet.metrics.latency-window", defaultValue = "60s")
-    java.time.Duration latencyWindow;
+    @Inject
+    MetricsConfig config;
 
     private MultiGauge devices;
     private MultiGauge devicesOnline;
@@ -62,8 +61,14 @@ public class FleetMetrics {
     private long telemetryCursor;
     private long rollbackCursor;
 
+    private volatile boolean stopping;
+
     void start(@Observes StartupEvent ev) {
         refresh();
+    }
+
+    void stop(@Observes io.quarkus.runtime.ShutdownEvent ev) {
+        stopping = true;
     }
 
     private void init() {
@@ -102,9 +107,15 @@ public class FleetMetrics {
     @Scheduled(every = "${edgefleet.metrics.refresh-interval:15s}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
+        if (stopping) {
+            return;
+        }
         try {
             refresh();
         } catch (RuntimeException e) {
+            if (stopping) {
+                return;
+            }
             LOG.warnf(e, "Metrics refresh failed; retried at the next interval");
         }
     }
@@ -156,7 +167,7 @@ public class FleetMetrics {
         List<MultiGauge.Row<?>> en = new ArrayList<>();
         List<MultiGauge.Row<?>> dr = new ArrayList<>();
         for (TelemetryAggregates.Group g : telemetry.grouped(TelemetryAggregates.Grouping.VERSION,
-                now - latencyWindow.toMillis(), now)) {
+                now - config.latencyWindow().toMillis(), now)) {
             Tags t = versionTags(g.classId(), g.modelName(), g.modelVersion());
             WindowSummary s = g.summary();
             if (s.p95LatencyMs() != null) {

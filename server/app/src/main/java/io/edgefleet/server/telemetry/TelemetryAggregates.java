@@ -140,11 +140,13 @@ public class TelemetryAggregates {
     }
 
     /** Windows in the time range grouped per device class, model and version (model null: no model loaded). */
+    @Transactional
     public List<Group> byClassModelVersion(long fromMs, long toMs) {
         return grouped(Grouping.VERSION, fromMs, toMs);
     }
 
     /** Windows in the time range grouped per device (with its class) and model version. */
+    @Transactional
     public List<Group> byDevice(long fromMs, long toMs) {
         return grouped(Grouping.DEVICE, fromMs, toMs);
     }
