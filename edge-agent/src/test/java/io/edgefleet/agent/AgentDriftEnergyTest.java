@@ -90,7 +90,7 @@ class AgentDriftEnergyTest {
         ReferenceProfile profile = b.build(ReferenceProfile.SOURCE_VALIDATION);
         Artifacts.Artifact v1 = server.make(CLASS, "lin", 1, TinyOnnx.linear(), profile, new PowerModel(2.5, 6.5));
         srv.publishArtifact(v1);
-        srv.publish(Topics.cmd(DEV), codec.encode(v1.deploy("dep-1", new HealthPolicy(0, 0.5, 1, 1))), false);
+        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(v1.deploy("dep-1", new HealthPolicy(0, 0.5, 1, 1)), DEV)), false);
         srv.awaitEvent(DEV, e -> e.type() == Type.COMMITTED, 20_000);
 
         TelemetryWindow w = awaitWindow(t -> v1.model().equals(t.model()) && t.driftDetail() != null, "a drift window");
@@ -110,7 +110,7 @@ class AgentDriftEnergyTest {
         agent = start();
         Artifacts.Artifact v1 = server.make(CLASS, "lin", 1, TinyOnnx.linear());
         srv.publishArtifact(v1);
-        srv.publish(Topics.cmd(DEV), codec.encode(v1.deploy("dep-1", new HealthPolicy(0, 0.5, 1, 1))), false);
+        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(v1.deploy("dep-1", new HealthPolicy(0, 0.5, 1, 1)), DEV)), false);
         srv.awaitEvent(DEV, e -> e.type() == Type.COMMITTED, 20_000);
         TelemetryWindow w = awaitWindow(t -> v1.model().equals(t.model()) && t.driftDetail() != null, "a drift window");
         assertEquals("self", w.driftDetail().reference());

@@ -135,7 +135,7 @@ class AgentServingTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         List<Future<?>> clients = new ArrayList<>();
         srv.publishArtifact(v1);
-        srv.publish(Topics.cmd(DEV), codec.encode(v1.deploy("dep-1", new HealthPolicy(0, 0.05, 2, 5))), false);
+        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(v1.deploy("dep-1", new HealthPolicy(0, 0.05, 2, 5)), DEV)), false);
         ServerClient.await(() -> agent.inference().isReady("linear"), 15_000, "v1 activated");
         for (int t = 0; t < 2; t++) {
             clients.add(pool.submit(() -> {
@@ -161,7 +161,7 @@ class AgentServingTest {
         }
         srv.awaitEvent(DEV, e -> e.type() == Type.COMMITTED && "dep-1".equals(e.deploymentId()), 30_000);
         srv.publishArtifact(v2);
-        srv.publish(Topics.cmd(DEV), codec.encode(v2.deploy("dep-2", new HealthPolicy(0, 0.05, 2, 5))), false);
+        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(v2.deploy("dep-2", new HealthPolicy(0, 0.05, 2, 5)), DEV)), false);
         srv.awaitEvent(DEV, e -> e.type() == Type.COMMITTED && "dep-2".equals(e.deploymentId()), 30_000);
         ServerClient.await(() -> answeredBy.getOrDefault("2", new AtomicLong()).get() > 20, 10_000, "v2 answers");
         stop.set(true);
