@@ -259,25 +259,26 @@ public class WaveDriver {
             String reason = "deployment halted (" + h.rule() + ")";
             dep.rollbackReason = reason;
         }
-        List<String> rolledBack = new ArrayList<>();
-        List<String> cancelled = new ArrayList<>();
-        for (DeploymentTargetEntity t : session.createSelectionQuery("from DeploymentTargetEntity where deploymentId = :id"
-                        + " and state in :s order by deviceId", DeploymentTargetEntity.class)
-                .setParameter("id", dep.id)
-                .setParameter("s", List.of(TargetState.PENDING, TargetState.SENT, TargetState.DOWNLOADING,
-                        TargetState.ACTIVATED, TargetState.COMMITTED))
-                .getResultList()) {
-            if (t.state.rollbackApplies()) {
-                t.rollbackDue = true;
-                rolledBack.add(t.deviceId);
-            } else {
-                t.state = TargetState.CANCELLED;
-                t.reason = HALTED;
-                t.detail = "deployment halted before this device activated it (" + h.rule() + ")";
-                cancelled.add(t.deviceId);
-            }
-            t.updatedAt = now;
-        }
+        // Bulk statements: a halt of a thousand devices must not load a thousand entities before it commits.
+        session.flush();
+        List<String> rolledBack = session.createSelectionQuery("select t.deviceId from DeploymentTargetEntity t"
+                        + " where t.deploymentId = :id and t.state in :s order by t.deviceId", String.class)
+                .setParameter("id", dep.id).setParameter("s", List.of(TargetState.ACTIVATED, TargetState.COMMITTED))
+                .getResultList();
+        List<String> cancelled = session.createSelectionQuery("select t.deviceId from DeploymentTargetEntity t"
+                        + " where t.deploymentId = :id and t.state in :s order by t.deviceId", String.class)
+                .setParameter("id", dep.id).setParameter("s", List.of(TargetState.PENDING, TargetState.SENT,
+                        TargetState.DOWNLOADING)).getResultList();
+        session.createMutationQuery("update DeploymentTargetEntity t set t.rollbackDue = true, t.updatedAt = :now"
+                        + " where t.deploymentId = :id and t.state in :s")
+                .setParameter("now", now).setParameter("id", dep.id)
+                .setParameter("s", List.of(TargetState.ACTIVATED, TargetState.COMMITTED)).executeUpdate();
+        session.createMutationQuery("update DeploymentTargetEntity t set t.state = :cancelled, t.reason = :reason,"
+                        + " t.detail = :detail, t.updatedAt = :now where t.deploymentId = :id and t.state in :s")
+                .setParameter("cancelled", TargetState.CANCELLED).setParameter("reason", HALTED)
+                .setParameter("detail", "deployment halted before this device activated it (" + h.rule() + ")")
+                .setParameter("now", now).setParameter("id", dep.id)
+                .setParameter("s", List.of(TargetState.PENDING, TargetState.SENT, TargetState.DOWNLOADING)).executeUpdate();
         Map<String, Object> devices = new LinkedHashMap<>();
         devices.put("rolledBack", rolledBack);
         devices.put("cancelled", cancelled);
@@ -388,7 +389,10 @@ public class WaveDriver {
         }
         List<Dispatch> work = QuarkusTransaction.requiringNew().call(() -> {
             DeploymentEntity d = session.find(DeploymentEntity.class, deploymentId);
-            if (d == null || d.status != DeploymentStatus.IN_PROGRESS || d.rollbackRequestedAt != null) {
+            // A finished deployment still sends to the one device that joined it (the class's current model).
+            boolean open = d != null && (d.status == DeploymentStatus.IN_PROGRESS || deviceId != null
+                    && (d.status == DeploymentStatus.COMPLETED || d.status == DeploymentStatus.PARTIAL));
+            if (!open || d.rollbackRequestedAt != null) {
                 return List.<Dispatch>of();
             }
             var q = session.createSelectionQuery("from DeploymentTargetEntity t where t.deploymentId = :dep"
@@ -473,13 +477,13 @@ public class WaveDriver {
                 return List.<Due>of();
             }
             String reason = d.rollbackReason == null ? "deployment halted" : d.rollbackReason;
-            var q = session.createSelectionQuery("from DeploymentTargetEntity where deploymentId = :id and rollbackDue = true"
-                    + (onlyDevice != null ? " and deviceId = :dev" : "") + " order by id", DeploymentTargetEntity.class)
-                    .setParameter("id", deploymentId);
+            var q = session.createSelectionQuery("select t.id, t.deviceId from DeploymentTargetEntity t where"
+                    + " t.deploymentId = :id and t.rollbackDue = true" + (onlyDevice != null ? " and t.deviceId = :dev" : "")
+                    + " order by t.id", Object[].class).setParameter("id", deploymentId);
             if (onlyDevice != null) {
                 q.setParameter("dev", onlyDevice);
             }
-            return q.getResultList().stream().map(t -> new Due(t.id, t.deviceId, reason)).toList();
+            return q.getResultList().stream().map(r -> new Due((Long) r[0], (String) r[1], reason)).toList();
         });
         Map<String, CompletableFuture<Void>> out = new LinkedHashMap<>();
         for (Due t : due) {
@@ -517,8 +521,17 @@ public class WaveDriver {
         }
         QuarkusTransaction.requiringNew().run(() -> {
             long now = System.currentTimeMillis();
+            Map<Long, DeploymentTargetEntity> loaded = new HashMap<>();
+            List<Long> ids = batch.stream().map(Mark::targetId).distinct().toList();
+            for (int i = 0; i < ids.size(); i += 1000) {
+                for (DeploymentTargetEntity t : session.createSelectionQuery("from DeploymentTargetEntity where id in :ids",
+                        DeploymentTargetEntity.class).setParameter("ids", ids.subList(i, Math.min(ids.size(), i + 1000)))
+                        .getResultList()) {
+                    loaded.put(t.id, t);
+                }
+            }
             for (Mark m : batch) {
-                DeploymentTargetEntity t = session.find(DeploymentTargetEntity.class, m.targetId());
+                DeploymentTargetEntity t = loaded.get(m.targetId());
                 if (t == null) {
                     continue;
                 }
