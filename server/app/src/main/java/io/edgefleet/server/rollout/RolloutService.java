@@ -319,6 +319,9 @@ public class RolloutService {
             List<String> stopped = new ArrayList<>();
             for (DeploymentTargetEntity t : targets(deploymentId)) {
                 if (t.state.rollbackApplies()) {
+                    if (!t.rollbackDue) {
+                        t.rollbackCommandId = io.edgefleet.protocol.Protocol.newMessageId();
+                    }
                     t.rollbackDue = true;
                 } else if (!t.state.terminal()) {
                     t.state = TargetState.FAILED;

@@ -6,6 +6,7 @@ import io.edgefleet.protocol.ArtifactRef;
 import io.edgefleet.protocol.Command;
 import io.edgefleet.protocol.HealthPolicy;
 import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.Protocol;
 import io.edgefleet.protocol.Topics;
 import io.edgefleet.server.api.ApiException;
 import io.edgefleet.server.api.ErrorCode;
@@ -91,7 +92,10 @@ public class WaveDriver {
         return t;
     }
 
+    private volatile boolean stopping;
+
     void onStop(@Observes @Priority(50) ShutdownEvent event) {
+        stopping = true;
         later.shutdownNow();
         for (ExecutorService e : List.of(worker, urgent, marker)) {
             e.shutdown();
@@ -269,9 +273,13 @@ public class WaveDriver {
                         + " where t.deploymentId = :id and t.state in :s order by t.deviceId", String.class)
                 .setParameter("id", dep.id).setParameter("s", List.of(TargetState.PENDING, TargetState.SENT,
                         TargetState.DOWNLOADING)).getResultList();
-        session.createMutationQuery("update DeploymentTargetEntity t set t.rollbackDue = true, t.updatedAt = :now"
-                        + " where t.deploymentId = :id and t.state in :s")
+        // One command id per target's rollback, kept until acknowledged: a resend carries the same id, which the agent
+        // runs at most once (a second ROLLBACK would swap the slots back to the halted model).
+        session.createMutationQuery("update DeploymentTargetEntity t set t.rollbackDue = true, t.updatedAt = :now,"
+                        + " t.rollbackCommandId = concat(:prefix, cast(t.id as String))"
+                        + " where t.deploymentId = :id and t.state in :s and t.rollbackDue = false")
                 .setParameter("now", now).setParameter("id", dep.id)
+                .setParameter("prefix", "rb-" + java.util.UUID.randomUUID() + "-")
                 .setParameter("s", List.of(TargetState.ACTIVATED, TargetState.COMMITTED)).executeUpdate();
         session.createMutationQuery("update DeploymentTargetEntity t set t.state = :cancelled, t.reason = :reason,"
                         + " t.detail = :detail, t.updatedAt = :now where t.deploymentId = :id and t.state in :s")
@@ -301,6 +309,9 @@ public class WaveDriver {
     @Scheduled(every = "${edgefleet.rollout.tick-interval:1s}", delayed = "2s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void tick() {
+        if (stopping) {
+            return; // the persistence unit closes during shutdown
+        }
         List<String> active = QuarkusTransaction.requiringNew().call(() -> session.createSelectionQuery(
                         "select d.id from DeploymentEntity d where d.status in :s", String.class)
                 .setParameter("s", List.of(DeploymentStatus.IN_PROGRESS, DeploymentStatus.PAUSED)).getResultList());
@@ -469,7 +480,7 @@ public class WaveDriver {
      * returns what it queued so an operator's request can wait for the broker's acknowledgements.
      */
     Map<String, CompletableFuture<Void>> sendRollbacks(String deploymentId, String onlyDevice) {
-        record Due(long targetId, String deviceId, String reason) {
+        record Due(long targetId, String deviceId, String commandId, String reason) {
         }
         List<Due> due = QuarkusTransaction.requiringNew().call(() -> {
             DeploymentEntity d = session.find(DeploymentEntity.class, deploymentId);
@@ -477,17 +488,18 @@ public class WaveDriver {
                 return List.<Due>of();
             }
             String reason = d.rollbackReason == null ? "deployment halted" : d.rollbackReason;
-            var q = session.createSelectionQuery("select t.id, t.deviceId from DeploymentTargetEntity t where"
+            var q = session.createSelectionQuery("select t.id, t.deviceId, t.rollbackCommandId from DeploymentTargetEntity t where"
                     + " t.deploymentId = :id and t.rollbackDue = true" + (onlyDevice != null ? " and t.deviceId = :dev" : "")
                     + " order by t.id", Object[].class).setParameter("id", deploymentId);
             if (onlyDevice != null) {
                 q.setParameter("dev", onlyDevice);
             }
-            return q.getResultList().stream().map(r -> new Due((Long) r[0], (String) r[1], reason)).toList();
+            return q.getResultList().stream().map(r -> new Due((Long) r[0], (String) r[1], (String) r[2], reason)).toList();
         });
         Map<String, CompletableFuture<Void>> out = new LinkedHashMap<>();
         for (Due t : due) {
-            Command cmd = Command.rollback(deploymentId, t.reason());
+            Command cmd = new Command(Protocol.VERSION, t.commandId() != null ? t.commandId() : Protocol.newMessageId(),
+                    System.currentTimeMillis(), Command.Type.ROLLBACK, deploymentId, null, null, t.reason(), null);
             CompletableFuture<Void> f = commands.send("rollback:" + t.targetId(), t.deviceId(), cmd);
             if (f != null) {
                 f.thenRun(() -> mark(new Mark(t.targetId(), cmd.id(), true)));
