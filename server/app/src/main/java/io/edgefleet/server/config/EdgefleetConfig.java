@@ -228,5 +228,10 @@ public interface EdgefleetConfig {
         @WithName("retry-max-backoff-ms")
         @WithDefault("5000")
         long retryMaxBackoffMs();
+
+        /** How often running deployments look at soak ends and target timeouts (read by the scheduler). */
+        @WithName("tick-interval")
+        @WithDefault("1s")
+        String tickInterval();
     }
 }

@@ -87,6 +87,9 @@ public class DeviceEventApplier {
                 // on its way): it runs the rolled-back model now, so track it and send it back.
                 target.state = TargetState.ACTIVATED;
                 target.activated = true;
+                if (!target.rollbackDue) {
+                    target.rollbackCommandId = io.edgefleet.protocol.Protocol.newMessageId();
+                }
                 target.rollbackDue = true;
                 target.detail = "activated after the deployment was stopped; rollback command sent";
                 target.updatedAt = now;
@@ -109,6 +112,9 @@ public class DeviceEventApplier {
             List<After> after = new ArrayList<>();
             if (dep.rollbackRequestedAt != null && next.rollbackApplies()) {
                 // A device that activates a deployment already stopped is told to go back at once.
+                if (!target.rollbackDue) {
+                    target.rollbackCommandId = io.edgefleet.protocol.Protocol.newMessageId();
+                }
                 target.rollbackDue = true;
                 String id = dep.id;
                 String dev = e.deviceId();

@@ -290,17 +290,14 @@ public class RolloutService {
     }
 
     private DeploymentView operatorEvent(String id, WaveMachine.Event event) {
-        record Done(DeploymentView view, List<WaveDriver.After> after) {
-        }
-        Done d = QuarkusTransaction.requiringNew().call(() -> {
+        List<WaveDriver.After> after = QuarkusTransaction.requiringNew().call(() -> {
             require(id);
             DeploymentEntity dep = driver.lock(id);
-            List<WaveDriver.After> after = driver.step(dep, event, System.currentTimeMillis());
-            session.flush();
-            return new Done(view(dep, true), after);
+            return driver.step(dep, event, System.currentTimeMillis());
         });
-        WaveDriver.runAll(d.after());
-        return d.view();
+        // Commands (a halt's rollbacks) go out before the answer is built.
+        WaveDriver.runAll(after);
+        return get(id);
     }
 
     /**
@@ -322,6 +319,9 @@ public class RolloutService {
             List<String> stopped = new ArrayList<>();
             for (DeploymentTargetEntity t : targets(deploymentId)) {
                 if (t.state.rollbackApplies()) {
+                    if (!t.rollbackDue) {
+                        t.rollbackCommandId = io.edgefleet.protocol.Protocol.newMessageId();
+                    }
                     t.rollbackDue = true;
                 } else if (!t.state.terminal()) {
                     t.state = TargetState.FAILED;

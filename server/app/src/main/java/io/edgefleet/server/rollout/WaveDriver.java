@@ -6,6 +6,7 @@ import io.edgefleet.protocol.ArtifactRef;
 import io.edgefleet.protocol.Command;
 import io.edgefleet.protocol.HealthPolicy;
 import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.Protocol;
 import io.edgefleet.protocol.Topics;
 import io.edgefleet.server.api.ApiException;
 import io.edgefleet.server.api.ErrorCode;
@@ -91,7 +92,10 @@ public class WaveDriver {
         return t;
     }
 
+    private volatile boolean stopping;
+
     void onStop(@Observes @Priority(50) ShutdownEvent event) {
+        stopping = true;
         later.shutdownNow();
         for (ExecutorService e : List.of(worker, urgent, marker)) {
             e.shutdown();
@@ -259,25 +263,30 @@ public class WaveDriver {
             String reason = "deployment halted (" + h.rule() + ")";
             dep.rollbackReason = reason;
         }
-        List<String> rolledBack = new ArrayList<>();
-        List<String> cancelled = new ArrayList<>();
-        for (DeploymentTargetEntity t : session.createSelectionQuery("from DeploymentTargetEntity where deploymentId = :id"
-                        + " and state in :s order by deviceId", DeploymentTargetEntity.class)
-                .setParameter("id", dep.id)
-                .setParameter("s", List.of(TargetState.PENDING, TargetState.SENT, TargetState.DOWNLOADING,
-                        TargetState.ACTIVATED, TargetState.COMMITTED))
-                .getResultList()) {
-            if (t.state.rollbackApplies()) {
-                t.rollbackDue = true;
-                rolledBack.add(t.deviceId);
-            } else {
-                t.state = TargetState.CANCELLED;
-                t.reason = HALTED;
-                t.detail = "deployment halted before this device activated it (" + h.rule() + ")";
-                cancelled.add(t.deviceId);
-            }
-            t.updatedAt = now;
-        }
+        // Bulk statements: a halt of a thousand devices must not load a thousand entities before it commits.
+        session.flush();
+        List<String> rolledBack = session.createSelectionQuery("select t.deviceId from DeploymentTargetEntity t"
+                        + " where t.deploymentId = :id and t.state in :s order by t.deviceId", String.class)
+                .setParameter("id", dep.id).setParameter("s", List.of(TargetState.ACTIVATED, TargetState.COMMITTED))
+                .getResultList();
+        List<String> cancelled = session.createSelectionQuery("select t.deviceId from DeploymentTargetEntity t"
+                        + " where t.deploymentId = :id and t.state in :s order by t.deviceId", String.class)
+                .setParameter("id", dep.id).setParameter("s", List.of(TargetState.PENDING, TargetState.SENT,
+                        TargetState.DOWNLOADING)).getResultList();
+        // One command id per target's rollback, kept until acknowledged: a resend carries the same id, which the agent
+        // runs at most once (a second ROLLBACK would swap the slots back to the halted model).
+        session.createMutationQuery("update DeploymentTargetEntity t set t.rollbackDue = true, t.updatedAt = :now,"
+                        + " t.rollbackCommandId = concat(:prefix, cast(t.id as String))"
+                        + " where t.deploymentId = :id and t.state in :s and t.rollbackDue = false")
+                .setParameter("now", now).setParameter("id", dep.id)
+                .setParameter("prefix", "rb-" + java.util.UUID.randomUUID() + "-")
+                .setParameter("s", List.of(TargetState.ACTIVATED, TargetState.COMMITTED)).executeUpdate();
+        session.createMutationQuery("update DeploymentTargetEntity t set t.state = :cancelled, t.reason = :reason,"
+                        + " t.detail = :detail, t.updatedAt = :now where t.deploymentId = :id and t.state in :s")
+                .setParameter("cancelled", TargetState.CANCELLED).setParameter("reason", HALTED)
+                .setParameter("detail", "deployment halted before this device activated it (" + h.rule() + ")")
+                .setParameter("now", now).setParameter("id", dep.id)
+                .setParameter("s", List.of(TargetState.PENDING, TargetState.SENT, TargetState.DOWNLOADING)).executeUpdate();
         Map<String, Object> devices = new LinkedHashMap<>();
         devices.put("rolledBack", rolledBack);
         devices.put("cancelled", cancelled);
@@ -300,6 +309,9 @@ public class WaveDriver {
     @Scheduled(every = "${edgefleet.rollout.tick-interval:1s}", delayed = "2s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void tick() {
+        if (stopping) {
+            return; // the persistence unit closes during shutdown
+        }
         List<String> active = QuarkusTransaction.requiringNew().call(() -> session.createSelectionQuery(
                         "select d.id from DeploymentEntity d where d.status in :s", String.class)
                 .setParameter("s", List.of(DeploymentStatus.IN_PROGRESS, DeploymentStatus.PAUSED)).getResultList());
@@ -388,7 +400,10 @@ public class WaveDriver {
         }
         List<Dispatch> work = QuarkusTransaction.requiringNew().call(() -> {
             DeploymentEntity d = session.find(DeploymentEntity.class, deploymentId);
-            if (d == null || d.status != DeploymentStatus.IN_PROGRESS || d.rollbackRequestedAt != null) {
+            // A finished deployment still sends to the one device that joined it (the class's current model).
+            boolean open = d != null && (d.status == DeploymentStatus.IN_PROGRESS || deviceId != null
+                    && (d.status == DeploymentStatus.COMPLETED || d.status == DeploymentStatus.PARTIAL));
+            if (!open || d.rollbackRequestedAt != null) {
                 return List.<Dispatch>of();
             }
             var q = session.createSelectionQuery("from DeploymentTargetEntity t where t.deploymentId = :dep"
@@ -465,7 +480,7 @@ public class WaveDriver {
      * returns what it queued so an operator's request can wait for the broker's acknowledgements.
      */
     Map<String, CompletableFuture<Void>> sendRollbacks(String deploymentId, String onlyDevice) {
-        record Due(long targetId, String deviceId, String reason) {
+        record Due(long targetId, String deviceId, String commandId, String reason) {
         }
         List<Due> due = QuarkusTransaction.requiringNew().call(() -> {
             DeploymentEntity d = session.find(DeploymentEntity.class, deploymentId);
@@ -473,17 +488,18 @@ public class WaveDriver {
                 return List.<Due>of();
             }
             String reason = d.rollbackReason == null ? "deployment halted" : d.rollbackReason;
-            var q = session.createSelectionQuery("from DeploymentTargetEntity where deploymentId = :id and rollbackDue = true"
-                    + (onlyDevice != null ? " and deviceId = :dev" : "") + " order by id", DeploymentTargetEntity.class)
-                    .setParameter("id", deploymentId);
+            var q = session.createSelectionQuery("select t.id, t.deviceId, t.rollbackCommandId from DeploymentTargetEntity t where"
+                    + " t.deploymentId = :id and t.rollbackDue = true" + (onlyDevice != null ? " and t.deviceId = :dev" : "")
+                    + " order by t.id", Object[].class).setParameter("id", deploymentId);
             if (onlyDevice != null) {
                 q.setParameter("dev", onlyDevice);
             }
-            return q.getResultList().stream().map(t -> new Due(t.id, t.deviceId, reason)).toList();
+            return q.getResultList().stream().map(r -> new Due((Long) r[0], (String) r[1], (String) r[2], reason)).toList();
         });
         Map<String, CompletableFuture<Void>> out = new LinkedHashMap<>();
         for (Due t : due) {
-            Command cmd = Command.rollback(deploymentId, t.reason());
+            Command cmd = new Command(Protocol.VERSION, t.commandId() != null ? t.commandId() : Protocol.newMessageId(),
+                    System.currentTimeMillis(), Command.Type.ROLLBACK, deploymentId, null, null, t.reason(), null);
             CompletableFuture<Void> f = commands.send("rollback:" + t.targetId(), t.deviceId(), cmd);
             if (f != null) {
                 f.thenRun(() -> mark(new Mark(t.targetId(), cmd.id(), true)));
@@ -517,8 +533,17 @@ public class WaveDriver {
         }
         QuarkusTransaction.requiringNew().run(() -> {
             long now = System.currentTimeMillis();
+            Map<Long, DeploymentTargetEntity> loaded = new HashMap<>();
+            List<Long> ids = batch.stream().map(Mark::targetId).distinct().toList();
+            for (int i = 0; i < ids.size(); i += 1000) {
+                for (DeploymentTargetEntity t : session.createSelectionQuery("from DeploymentTargetEntity where id in :ids",
+                        DeploymentTargetEntity.class).setParameter("ids", ids.subList(i, Math.min(ids.size(), i + 1000)))
+                        .getResultList()) {
+                    loaded.put(t.id, t);
+                }
+            }
             for (Mark m : batch) {
-                DeploymentTargetEntity t = session.find(DeploymentTargetEntity.class, m.targetId());
+                DeploymentTargetEntity t = loaded.get(m.targetId());
                 if (t == null) {
                     continue;
                 }

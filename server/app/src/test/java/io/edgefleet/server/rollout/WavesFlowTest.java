@@ -159,4 +159,41 @@ class WavesFlowTest {
             assertEquals(1, api().get("/api/v1/deployments/" + id).jsonPath().getInt("summary.timedOut"));
         }
     }
+
+    @Test
+    void devicesOfflineAtDispatchAndDevicesThatJoinLaterGetTheModelWhenTheyConnect() throws Exception {
+        Api.createClass("wv-join");
+        String p1 = Api.registerDevice("wv-join-1", "wv-join");
+        String p2 = Api.registerDevice("wv-join-2", "wv-join");
+        byte[] model = DemoModels.classifier(905);
+        long v = Api.upload("wv-join-model", model);
+        ModelRef ref = new ModelRef("wv-join-model", v, Hashing.sha256Hex(model));
+        try (FakeDevice d1 = online("wv-join-1", p1)) {
+            String id = json().body(Map.of("model", "wv-join-model", "version", v, "classId", "wv-join", "policy",
+                            Map.of("soakSeconds", 0, "gates", Map.of("minWindows", 0))))
+                    .post("/api/v1/deployments").then().statusCode(202)
+                    .body("targets.find { it.deviceId == 'wv-join-1' }.wave", equalTo(1))
+                    .extract().jsonPath().getString("id");
+            await().atMost(WAIT).until(() -> gotDeploy(d1, "wv-join-1", id));
+            event(d1, "wv-join-1", DeviceEvent.Type.COMMITTED, id, ref);
+            // wave 2 is the offline device: its command waits for it
+            await().atMost(WAIT).untilAsserted(() -> api().get("/api/v1/deployments/" + id).then()
+                    .body("waves.current", equalTo(2)));
+            try (FakeDevice d2 = online("wv-join-2", p2)) {
+                await().atMost(WAIT).until(() -> gotDeploy(d2, "wv-join-2", id));
+                event(d2, "wv-join-2", DeviceEvent.Type.COMMITTED, id, ref);
+            }
+            await().atMost(WAIT).untilAsserted(() -> api().get("/api/v1/deployments/" + id).then()
+                    .body("status", equalTo("COMPLETED")));
+
+            // a device registered after the deployment finished joins it when it connects
+            String p3 = Api.registerDevice("wv-join-3", "wv-join");
+            try (FakeDevice d3 = online("wv-join-3", p3)) {
+                await().atMost(WAIT).until(() -> gotDeploy(d3, "wv-join-3", id));
+                api().get("/api/v1/deployments/" + id).then()
+                        .body("targets.find { it.deviceId == 'wv-join-3' }.wave", equalTo(2))
+                        .body("status", equalTo("COMPLETED"));
+            }
+        }
+    }
 }
