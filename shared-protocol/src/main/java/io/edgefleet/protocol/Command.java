@@ -46,6 +46,15 @@ public record Command(
                 Type.ROLLBACK, deploymentId, null, null, reason, null, null, null, null, null);
     }
 
+    /**
+     * A rollback under a given command id: a resend of the same rollback keeps its id, so an agent that
+     * already ran it does not swap its slots a second time.
+     */
+    public static Command rollback(String commandId, String deploymentId, String reason) {
+        return new Command(Protocol.VERSION, commandId, System.currentTimeMillis(),
+                Type.ROLLBACK, deploymentId, null, null, reason, null, null, null, null, null);
+    }
+
     public static Command config(Map<String, String> config) {
         return new Command(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(),
                 Type.CONFIG, null, null, null, null, Map.copyOf(config), null, null, null, null);

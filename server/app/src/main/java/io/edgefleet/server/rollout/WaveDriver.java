@@ -498,8 +498,8 @@ public class WaveDriver {
         });
         Map<String, CompletableFuture<Void>> out = new LinkedHashMap<>();
         for (Due t : due) {
-            Command cmd = new Command(Protocol.VERSION, t.commandId() != null ? t.commandId() : Protocol.newMessageId(),
-                    System.currentTimeMillis(), Command.Type.ROLLBACK, deploymentId, null, null, t.reason(), null);
+            Command cmd = Command.rollback(t.commandId() != null ? t.commandId() : Protocol.newMessageId(), deploymentId,
+                    t.reason());
             CompletableFuture<Void> f = commands.send("rollback:" + t.targetId(), t.deviceId(), cmd);
             if (f != null) {
                 f.thenRun(() -> mark(new Mark(t.targetId(), cmd.id(), true)));
