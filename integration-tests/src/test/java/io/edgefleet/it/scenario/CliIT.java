@@ -3,7 +3,6 @@ package io.edgefleet.it.scenario;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.edgefleet.cli.CliContext;
@@ -36,9 +35,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Every command of the fleet CLI against the packaged server, a real broker and a real agent, run in-process
- * ({@link EdgefleetCli#execute}) with captured output. One fleet for all steps; they build on each other. Steps on
- * endpoints a server may not have yet (waves' pause/resume/abort, alerts, plans) are skipped when the server
- * answers that the route does not exist, and run once it has them.
+ * ({@link EdgefleetCli#execute}) with captured output. One fleet for all steps; they build on each other.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CliIT {
@@ -58,11 +55,6 @@ class CliIT {
             } catch (IOException e) {
                 throw new AssertionError("not JSON: " + this, e);
             }
-        }
-
-        /** The server has no such route (a feature that has not landed on this server). */
-        boolean routeMissing() {
-            return code == ExitCode.NOT_FOUND && err.contains("no such resource");
         }
 
         @Override
@@ -239,9 +231,8 @@ class CliIT {
 
     @Test
     @Order(6)
-    void planWhenTheServerPlans() {
+    void planRunsToItsEnd() {
         Run r = cli("plan", MODEL, "1", "--class", CLASS, "--validation", "cli-val", "--max-candidates", "2", "--wait");
-        assumeFalse(r.routeMissing(), "this server has no planner endpoint yet");
         // CHOSEN (exit 0) or NO_CHOICE (exit 5) both mean the plan ran to its end; the candidates are listed
         assertTrue(r.code() == ExitCode.OK || r.code() == ExitCode.CONFLICT, r.toString());
         assertTrue(r.out().matches("(?s).*status:\\s+(CHOSEN|NO_CHOICE).*"), r.toString());
@@ -295,9 +286,8 @@ class CliIT {
 
     @Test
     @Order(9)
-    void pauseOfAFinishedRolloutIsAConflictWhenTheServerHasWaves() {
+    void pauseOfAFinishedRolloutIsAConflict() {
         Run done = cli("rollouts", "pause", rolloutId);
-        assumeFalse(done.routeMissing(), "this server has no pause/resume/abort yet");
         assertEquals(ExitCode.CONFLICT, done.code(), "a finished rollout cannot be paused: " + done);
         assertTrue(done.err().startsWith("error: CONFLICT: "), done.err());
     }
@@ -311,9 +301,8 @@ class CliIT {
 
     @Test
     @Order(11)
-    void pauseResumeAbortWhenTheServerHasWaves() {
+    void pauseResumeAbort() {
         Run probe = cli("rollouts", "resume", rolloutId);
-        assumeFalse(probe.routeMissing(), "this server has no pause/resume/abort yet");
         String id = ok("rollouts", "create", "--model", MODEL, "--version", "2", "--class", CLASS, "--canary", "1",
                 "--soak", "600", "--json").json().path("id").asText();
         assertTrue(ok("rollouts", "pause", id).out().startsWith("rollout " + id + ": PAUSED"));
@@ -326,9 +315,8 @@ class CliIT {
 
     @Test
     @Order(12)
-    void alertsWhenTheServerHasThem() {
+    void alertsAndRules() {
         Run r = cli("alerts", "list", "--json");
-        assumeFalse(r.routeMissing(), "this server has no alerts yet");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.json().isArray(), r.out());
         Run firing = ok("alerts", "list", "--state", "firing");
