@@ -27,19 +27,16 @@ public final class Fleet implements AutoCloseable {
     private final TestDatabase database;
     private final TestBroker broker;
     private ServerProcess server;
-    private final Map<String, String> serverProperties;
     private final Api api;
     private final Map<String, Agent> agents = new LinkedHashMap<>();
     private final List<Path> agentDirs = new ArrayList<>();
     private final List<ServerProcess> replicas = new ArrayList<>();
 
-    private Fleet(String name, TestDatabase database, TestBroker broker, ServerProcess server,
-                  Map<String, String> serverProperties) {
+    private Fleet(String name, TestDatabase database, TestBroker broker, ServerProcess server) {
         this.name = name;
         this.database = database;
         this.broker = broker;
         this.server = server;
-        this.serverProperties = serverProperties;
         this.api = server.api();
     }
 
@@ -62,7 +59,7 @@ public final class Fleet implements AutoCloseable {
             Map<String, String> props = new LinkedHashMap<>(broker.serverProperties());
             props.putAll(extraServerProperties);
             ServerProcess server = ServerProcess.start(name, props, db.serverEnv());
-            return new Fleet(name, db, broker, server, props);
+            return new Fleet(name, db, broker, server);
         } catch (RuntimeException | Error e) {
             if (broker != null) {
                 broker.close();

@@ -38,7 +38,6 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -191,11 +190,11 @@ public class CompressionService {
             e.params = toJson(params);
             if (!isBlank(req.calibrationDataset())) {
                 e.calibrationDataset = req.calibrationDataset();
-                e.calibrationSha256 = requireDataset(req.calibrationDataset()).sha256;
+                e.calibrationSha256 = datasets.require(req.calibrationDataset()).sha256;
             }
             if (!isBlank(req.validationDataset())) {
                 e.validationDataset = req.validationDataset();
-                e.validationSha256 = requireDataset(req.validationDataset()).sha256;
+                e.validationSha256 = datasets.require(req.validationDataset()).sha256;
             }
             AccuracyGate gate = AccuracyGate.defaults();
             if (!isBlank(req.deviceClassId())) {
@@ -238,14 +237,6 @@ public class CompressionService {
         return view(job, l);
     }
 
-    private DatasetEntity requireDataset(String name) {
-        DatasetEntity d = datasets.find(name);
-        if (d == null) {
-            throw new ApiException(ErrorCode.UNKNOWN_DATASET, "dataset '" + name + "' does not exist; upload it with "
-                    + "POST /api/v1/datasets/" + name);
-        }
-        return d;
-    }
 
     // ---------------------------------------------------------------- run (worker thread)
 
@@ -316,8 +307,8 @@ public class CompressionService {
                     .cancelled(() -> l.cancelRequested)
                     .build().run();
             l.message = "storing the report";
-            String reportJson = storeText(ReportWriter.json(result.report()));
-            String reportMd = storeText(ReportWriter.markdown(result.report()));
+            String reportJson = blobs.putText(ReportWriter.json(result.report()));
+            String reportMd = blobs.putText(ReportWriter.markdown(result.report()));
             String summary = truncate(result.verdict().summary(), 1000);
             if (!result.passed()) {
                 finish(job.id, JobStatus.REJECTED, null, null, false, summary, new String[] {reportJson, reportMd});
@@ -382,12 +373,6 @@ public class CompressionService {
         });
     }
 
-    private String storeText(String text) throws IOException {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        BlobStore.Staged staged = blobs.stage(new ByteArrayInputStream(bytes), Long.MAX_VALUE);
-        blobs.commit(staged);
-        return staged.sha256();
-    }
 
     // ---------------------------------------------------------------- queries and cancel
 

@@ -170,6 +170,16 @@ public class DatasetService {
         return DatasetView.of(e);
     }
 
+    /** Inside a caller's transaction: the dataset, or UNKNOWN_DATASET naming the upload that would create it. */
+    public DatasetEntity require(String name) {
+        DatasetEntity d = find(name);
+        if (d == null) {
+            throw new ApiException(ErrorCode.UNKNOWN_DATASET, "dataset '" + name + "' does not exist; upload it with "
+                    + "POST /api/v1/datasets/" + name);
+        }
+        return d;
+    }
+
     /** Inside a caller's transaction: the dataset, or null. */
     public DatasetEntity find(String name) {
         return session.find(DatasetEntity.class, name);

@@ -59,11 +59,7 @@ public class ReferenceProfileService {
             throw ApiException.invalid("field 'dataset' is required: the name of a dataset uploaded with POST /api/v1/datasets/{name}");
         }
         ModelVersionEntity mv = QuarkusTransaction.requiringNew().call(() -> detach(models.require(name, version)));
-        DatasetEntity ds = QuarkusTransaction.requiringNew().call(() -> datasets.find(datasetName));
-        if (ds == null) {
-            throw new ApiException(ErrorCode.UNKNOWN_DATASET, "dataset '" + datasetName + "' does not exist; upload it with "
-                    + "POST /api/v1/datasets/" + datasetName);
-        }
+        DatasetEntity ds = QuarkusTransaction.requiringNew().call(() -> datasets.require(datasetName));
         OnnxModel model;
         try {
             model = OnnxModel.read(models.artifactPath(mv.sha256));

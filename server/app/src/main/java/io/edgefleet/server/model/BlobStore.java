@@ -155,6 +155,14 @@ public class BlobStore {
         return Files.readAllBytes(path(sha256));
     }
 
+    /** Stores a text document (a report, a plan) as a UTF-8 blob and returns its sha256. */
+    public String putText(String text) throws IOException {
+        Staged staged = stage(new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                Long.MAX_VALUE);
+        commit(staged);
+        return staged.sha256();
+    }
+
     /** Removes temp files a crash may have left behind. */
     public void sweepTemp() throws IOException {
         try (var files = Files.list(tmp)) {

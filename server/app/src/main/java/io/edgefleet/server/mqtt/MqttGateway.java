@@ -327,8 +327,9 @@ public class MqttGateway implements MqttCallback {
      * The one path every command to a device takes (deploy, rollback, config): signed here for exactly that
      * device with the manifest key and an expiry (promise 3; agents refuse anything on their cmd topic that did
      * not pass through here), then QoS 1 to the device's cmd topic, not retained, without waiting. A retry
-     * signs again with a fresh expiry under the same command id, so the agent still runs it once. The future completes when the broker acknowledged the publish and
-     * fails when it could not be sent or was refused, so callers can retry; nothing here blocks.
+     * signs again with a fresh expiry under the same command id, so the agent still runs it once. The future
+     * completes when the broker acknowledged the publish and fails when it could not be sent or was refused, so
+     * callers can retry; nothing here blocks.
      */
     public java.util.concurrent.CompletableFuture<Void> sendCommand(String deviceId, Command command) {
         java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();

@@ -39,7 +39,6 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -147,8 +146,8 @@ public class PlannerService {
                 throw new ApiException(ErrorCode.UNKNOWN_DEVICE_CLASS, "device class '" + req.deviceClassId()
                         + "' does not exist");
             }
-            DatasetEntity calib = isBlank(req.calibrationDataset()) ? null : requireDataset(req.calibrationDataset());
-            DatasetEntity valid = isBlank(req.validationDataset()) ? null : requireDataset(req.validationDataset());
+            DatasetEntity calib = isBlank(req.calibrationDataset()) ? null : datasets.require(req.calibrationDataset());
+            DatasetEntity valid = isBlank(req.validationDataset()) ? null : datasets.require(req.validationDataset());
             return new Resolved(modelSha, calib, valid);
         });
         Map<String, String> params = new TreeMap<>(req.params() == null ? Map.of() : req.params());
@@ -248,14 +247,6 @@ public class PlannerService {
         }
     }
 
-    private DatasetEntity requireDataset(String name) {
-        DatasetEntity d = datasets.find(name);
-        if (d == null) {
-            throw new ApiException(ErrorCode.UNKNOWN_DATASET, "dataset '" + name + "' does not exist; upload it with "
-                    + "POST /api/v1/datasets/" + name);
-        }
-        return d;
-    }
 
     /** The engine's view of a class. A listed fp16 without declared float16 arithmetic counts as storage only. */
     static DeviceClassProfile profile(DeviceClassEntity c) {
@@ -325,8 +316,8 @@ public class PlannerService {
                     .build().run();
             l.message = "storing the plan";
             Plan plan = out.plan();
-            String planJson = storeText(PlanWriter.json(plan));
-            String planHtml = storeText(PlanWriter.html(plan));
+            String planJson = blobs.putText(PlanWriter.json(plan));
+            String planHtml = blobs.putText(PlanWriter.html(plan));
             if (plan.choice() == null) {
                 finish(job.id, PlanStatus.NO_CHOICE, null, null, null, new String[] {planJson, planHtml});
                 return;
@@ -451,12 +442,6 @@ public class PlannerService {
         });
     }
 
-    private String storeText(String text) throws IOException {
-        BlobStore.Staged staged = blobs.stage(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)),
-                Long.MAX_VALUE);
-        blobs.commit(staged);
-        return staged.sha256();
-    }
 
     // ---------------------------------------------------------------- queries and cancel
 
