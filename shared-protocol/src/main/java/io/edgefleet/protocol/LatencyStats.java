@@ -1,7 +1,20 @@
 package io.edgefleet.protocol;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /** Latency percentiles of one telemetry window, in milliseconds. */
-public record LatencyStats(double p50, double p95, double p99, double max, double mean) {
+@Schema(description = "Inference latency percentiles of one telemetry window, in milliseconds.")
+public record LatencyStats(
+        @Schema(description = "Median latency, ms.")
+        double p50,
+        @Schema(description = "95th percentile latency, ms.")
+        double p95,
+        @Schema(description = "99th percentile latency, ms.")
+        double p99,
+        @Schema(description = "Largest latency in the window, ms.")
+        double max,
+        @Schema(description = "Mean latency, ms.")
+        double mean) {
 
     void validate() {
         for (double d : new double[] {p50, p95, p99, max, mean}) {

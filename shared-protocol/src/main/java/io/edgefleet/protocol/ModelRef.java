@@ -1,7 +1,16 @@
 package io.edgefleet.protocol;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /** Identifies one model version as installed on a device: the model name, its version number and content hash. */
-public record ModelRef(String model, long version, String sha256) {
+@Schema(description = "One model version as installed on a device: name, version number and content hash.")
+public record ModelRef(
+        @Schema(description = "Model name in the registry.")
+        String model,
+        @Schema(description = "Version number within the model (1, 2, ...).")
+        long version,
+        @Schema(description = "SHA-256 of the ONNX artifact, 64 lowercase hex digits.")
+        String sha256) {
 
     public String label() {
         return model + ":" + version;

@@ -3,6 +3,7 @@ package io.edgefleet.protocol.drift;
 import io.edgefleet.protocol.Message;
 import io.edgefleet.protocol.ReasonCode;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * The drift statistics of one telemetry window against a reference profile.
@@ -16,12 +17,21 @@ import java.util.List;
  * @param samples         inferences binned in this window
  * @param features        per feature, in profile order
  */
+@Schema(description = "Drift statistics of one telemetry window against the model's reference profile.")
 public record DriftReport(
+        @Schema(description = "Population Stability Index: the maximum over the features, so one shifted input "
+                + "raises it.")
         double psi,
+        @Schema(description = "Jensen-Shannon distance (0..1): the maximum over the features.")
         double js,
+        @Schema(description = "Mean top-1 confidence in the window minus the reference's; null for "
+                + "non-classifiers.")
         Double confidenceShift,
+        @Schema(description = "Where the reference came from: validation, calibration or self.")
         String reference,
+        @Schema(description = "Inferences binned in this window.")
         long samples,
+        @Schema(description = "Per-feature drift, in profile order.")
         List<FeatureDrift> features) {
 
     /** Bound on features per report, so a telemetry window stays small. */

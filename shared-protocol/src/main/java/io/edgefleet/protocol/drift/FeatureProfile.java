@@ -2,6 +2,7 @@ package io.edgefleet.protocol.drift;
 
 import io.edgefleet.protocol.Message;
 import io.edgefleet.protocol.ReasonCode;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * One summary feature of a reference profile: how to compute it from an inference, and how the
@@ -16,14 +17,25 @@ import io.edgefleet.protocol.ReasonCode;
  * @param mean        mean of the feature over the reference (the baseline of the confidence shift)
  * @param commonIds   for {@code rare-share}: the sorted token ids that are not rare, else null
  */
+@Schema(description = "One summary feature of a reference profile: what is computed per inference and how the "
+        + "reference data fell into its bins.")
 public record FeatureProfile(
+        @Schema(description = "Unique within the profile, e.g. pixels.c0.mean or output.class.")
         String name,
+        @Schema(description = "What is computed per sample: mean, std, length, rare-share, class, confidence or "
+                + "norm.")
         String kind,
+        @Schema(description = "The input or output tensor it is computed from.")
         String tensor,
+        @Schema(description = "The channel (axis 1) for per-channel features; null for the whole sample.")
         Integer channel,
+        @Schema(description = "Strictly increasing bin edges.")
         double[] edges,
+        @Schema(description = "Reference share of each of the edges.length + 1 bins.")
         double[] proportions,
+        @Schema(description = "Mean of the feature over the reference data.")
         double mean,
+        @Schema(description = "For rare-share: the sorted token ids that are not rare; null otherwise.")
         long[] commonIds) {
 
     /** What a feature computes per sample. */

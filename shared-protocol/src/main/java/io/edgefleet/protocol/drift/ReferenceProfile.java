@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * What a model's inputs and outputs looked like on reference data, binned so that a device can
@@ -22,11 +23,21 @@ import java.util.Set;
  * @param confidence the top-1 confidence histogram (kind {@code confidence}) or, for non-classifier outputs,
  *                   the output-norm histogram (kind {@code norm}); null when the model has no float output
  */
+@Schema(description = "What a model's inputs and outputs looked like on reference data, binned; devices compare "
+        + "their inferences against it.")
 public record ReferenceProfile(
+        @Schema(description = "Where the reference came from: validation or calibration (a server dataset) or "
+                + "self (the device's first inferences).")
         String source,
+        @Schema(description = "Number of reference samples.")
         long samples,
+        @Schema(description = "Input features (mean/std per float input or channel, length/rare-share per "
+                + "token-id input).")
         List<FeatureProfile> features,
+        @Schema(description = "Output class distribution (kind class); null for non-classifier outputs.")
         FeatureProfile outputClasses,
+        @Schema(description = "Top-1 confidence histogram (kind confidence) or output-norm histogram (kind "
+                + "norm); null without a float output.")
         FeatureProfile confidence) {
 
     public static final String SOURCE_VALIDATION = "validation";

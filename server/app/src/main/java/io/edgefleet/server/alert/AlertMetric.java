@@ -1,10 +1,13 @@
 package io.edgefleet.server.alert;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /**
  * What a rule watches. Every metric is "bad when the value is above the threshold". Telemetry metrics
  * read the raw windows of the rule's lookback (see {@code telemetry.TelemetryAggregates}); a metric no
  * device reports yet (energy, drift) is a valid rule that simply has no data.
  */
+@Schema(description = "What an alert rule watches; every metric is bad when above the threshold.")
 public enum AlertMetric {
     /** Largest window p95 latency in milliseconds (an upper bound of the pooled p95); default threshold: the class SLO. */
     P95_LATENCY_MS("EdgefleetLatencySloBreach", true, 0, Double.MAX_VALUE, null),

@@ -1,6 +1,9 @@
 package io.edgefleet.server.api;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /** The one error vocabulary of the REST API; each code carries its HTTP status. */
+@Schema(description = "The one error vocabulary of the API (the document lists each code with its HTTP status).")
 public enum ErrorCode {
     MALFORMED_JSON(400),
     VALIDATION_FAILED(400),

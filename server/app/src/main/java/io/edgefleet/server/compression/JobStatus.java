@@ -1,6 +1,10 @@
 package io.edgefleet.server.compression;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /** Life cycle of a compression job: QUEUED → RUNNING → SUCCEEDED | REJECTED | FAILED, or CANCELLED on request. */
+@Schema(description = "Life of a compression job: QUEUED, RUNNING, then SUCCEEDED, REJECTED (gate said no), "
+        + "FAILED or CANCELLED.")
 public enum JobStatus {
     QUEUED,
     RUNNING,

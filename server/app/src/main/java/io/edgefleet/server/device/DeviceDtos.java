@@ -6,29 +6,46 @@ import io.edgefleet.protocol.ModelRef;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Size;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** JSON shapes of the device API. */
 public final class DeviceDtos {
     private DeviceDtos() {
     }
 
+    @Schema(description = "A device to register; the answer carries its broker credentials.")
     public record RegisterDeviceRequest(
+            @Schema(description = "Device id, unique; also its MQTT user name and client id.")
             @NotBlank String id,
+            @Schema(description = "Id of an existing device class.")
             @NotBlank String classId,
+            @Schema(description = "Free labels used to target deployments, at most 32.")
             @Size(max = 32) List<@NotBlank String> tags) {
     }
 
+    @Schema(description = "A registered device and what it last reported.")
     public record DeviceView(
+            @Schema(description = "Device id.")
             String id,
+            @Schema(description = "Its device class.")
             String classId,
+            @Schema(description = "Its labels.")
             List<String> tags,
+            @Schema(description = "Whether the broker currently reports it connected.")
             boolean online,
+            @Schema(description = "Last message from it, epoch milliseconds; null if never seen.")
             Long lastSeen,
+            @Schema(description = "Version of its agent, from its last status.")
             String agentVersion,
+            @Schema(description = "The model version it runs; null if none.")
             ModelRef active,
+            @Schema(description = "The previous model version kept for rollback; null if none.")
             ModelRef standby,
+            @Schema(description = "Its last telemetry window (a TelemetryView); null if none yet.", implementation = io.edgefleet.server.telemetry.TelemetryView.class)
             @JsonRawValue String lastTelemetry,
+            @Schema(description = "False once its credentials were revoked.")
             boolean credentialActive,
+            @Schema(description = "Registration time, epoch milliseconds.")
             long createdAt) {
 
         public static DeviceView of(DeviceEntity e) {
@@ -43,40 +60,78 @@ public final class DeviceDtos {
         }
     }
 
-    public record Credentials(String username, String password) {
+    @Schema(description = "A device's broker login.")
+    public record Credentials(
+            @Schema(description = "MQTT user name (the device id).")
+            String username,
+            @Schema(description = "MQTT password; shown only in this answer, never again.")
+            String password) {
     }
 
-    public record MqttInfo(String url) {
+    @Schema(description = "Where the device connects.")
+    public record MqttInfo(
+            @Schema(description = "Broker URL for devices (edgefleet.mqtt.advertised-url), e.g. "
+                    + "ssl://mqtt.example.com:8883.")
+            String url) {
     }
 
     /** Answer to a registration: the only time the password is ever shown. */
+    @Schema(description = "A newly registered device with its credentials: the only time the password is shown.")
     public record RegisteredDevice(
+            @Schema(description = "Device id.")
             String id,
+            @Schema(description = "Its device class.")
             String classId,
+            @Schema(description = "Its labels.")
             List<String> tags,
+            @Schema(description = "Always false right after registration.")
             boolean online,
+            @Schema(description = "Registration time, epoch milliseconds.")
             long createdAt,
+            @Schema(description = "Its broker login.")
             Credentials credentials,
+            @Schema(description = "Where it connects.")
             MqttInfo mqtt,
+            @Schema(description = "Base64 public keys the agent pins to verify signed manifests and commands.")
             List<String> serverKeys) {
     }
 
-    public record CredentialsRotated(String deviceId, Credentials credentials) {
+    @Schema(description = "A device's new broker login; the old password stops working.")
+    public record CredentialsRotated(
+            @Schema(description = "Device id.")
+            String deviceId,
+            @Schema(description = "The new login; the password is shown only here.")
+            Credentials credentials) {
     }
 
-    public record CredentialsRevoked(String deviceId, boolean revoked) {
+    @Schema(description = "Answer to a revocation: the device can no longer connect.")
+    public record CredentialsRevoked(
+            @Schema(description = "Device id.")
+            String deviceId,
+            @Schema(description = "True: the credentials are revoked (open sessions are cut).")
+            boolean revoked) {
     }
 
+    @Schema(description = "One event a device reported (download, activation, commit, rollback, failure).")
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record EventView(
+            @Schema(description = "Message id of the event (unique per device).")
             String id,
+            @Schema(description = "Event type, e.g. DOWNLOADING, ACTIVATED, COMMITTED, ROLLED_BACK, FAILED.")
             String type,
+            @Schema(description = "Deployment it belongs to, if any.")
             String deploymentId,
+            @Schema(description = "Model version it concerns, if any.")
             ModelRef model,
+            @Schema(description = "Reason code (docs/protocol.md), for failures and rollbacks.")
             String reason,
+            @Schema(description = "Human-readable detail.")
             String detail,
+            @Schema(description = "Download progress 0..1, for progress events.")
             Double progress,
+            @Schema(description = "When it happened on the device, epoch milliseconds.")
             long ts,
+            @Schema(description = "When the server received it, epoch milliseconds.")
             long receivedAt) {
 
         static EventView of(DeviceEventEntity e) {
@@ -86,6 +141,9 @@ public final class DeviceDtos {
         }
     }
 
-    public record RollbackRequest(@Size(max = 1000) String reason) {
+    @Schema(name = "DeviceRollbackRequest", description = "Why a device is rolled back (optional body).")
+    public record RollbackRequest(
+            @Schema(description = "Free text recorded with the rollback, at most 1000 characters.")
+            @Size(max = 1000) String reason) {
     }
 }

@@ -11,13 +11,31 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import org.hibernate.Session;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** Broker information for operators, and Mosquitto configuration rendered from the device registry. */
 @Path("/api/v1/broker")
+@Tag(name = "Broker", description = "The MQTT broker: what the server uses, and Mosquitto files rendered from the device "
+        + "registry (deploy/README.md).")
 public class BrokerResource {
 
-    public record BrokerView(String url, boolean embedded, boolean connected, boolean sharedSubscriptions,
-                             List<String> subscriptions) {
+    @Schema(description = "The MQTT broker the server uses.")
+    public record BrokerView(
+            @Schema(description = "Broker URL devices are told to use.")
+            String url,
+            @Schema(description = "True when the server runs its embedded broker.")
+            boolean embedded,
+            @Schema(description = "Whether the server's own client is connected.")
+            boolean connected,
+            @Schema(description = "Whether device topics are read through $share/edgefleet/ (several replicas).")
+            boolean sharedSubscriptions,
+            @Schema(description = "Topic filters the server subscribes to.")
+            List<String> subscriptions) {
     }
 
     @Inject
@@ -32,6 +50,11 @@ public class BrokerResource {
     @Inject
     Session session;
 
+    @Operation(summary = "Get broker information",
+            description = "The broker URL devices are told, whether it is embedded, and the server's "
+                    + "own connection and subscriptions.")
+    @APIResponse(responseCode = "200", description = "The broker.",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = BrokerView.class)))
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public BrokerView info() {
@@ -39,6 +62,12 @@ public class BrokerResource {
                 config.mqtt().sharedSubscriptions(), gateway.subscriptionFilters());
     }
 
+    @Operation(summary = "Render Mosquitto's password file",
+            description = "user:hash lines (Mosquitto PBKDF2-SHA512) for every device with active "
+                    + "credentials, and the configured server user; "
+                    + "deploy/mosquitto/sync-credentials.sh installs it.")
+    @APIResponse(responseCode = "200", description = "The password file.",
+            content = @Content(mediaType = "text/plain", schema = @Schema(type = SchemaType.STRING)))
     @GET
     @Path("/mosquitto/passwd")
     @Produces(MediaType.TEXT_PLAIN)
@@ -49,6 +78,11 @@ public class BrokerResource {
                 server == null ? null : MosquittoPasswordHash.hash(server[1]));
     }
 
+    @Operation(summary = "Render Mosquitto's ACL file",
+            description = "Per device: write its own status/events/telemetry, read its own commands and "
+                    + "its class's artifacts; the server user gets edgefleet/#.")
+    @APIResponse(responseCode = "200", description = "The ACL file.",
+            content = @Content(mediaType = "text/plain", schema = @Schema(type = SchemaType.STRING)))
     @GET
     @Path("/mosquitto/acl")
     @Produces(MediaType.TEXT_PLAIN)

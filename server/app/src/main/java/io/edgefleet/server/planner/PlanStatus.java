@@ -1,6 +1,10 @@
 package io.edgefleet.server.planner;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /** Lifecycle of a plan job. */
+@Schema(description = "Life of a plan: QUEUED, RUNNING, then CHOSEN (a variant meets every SLO), NO_CHOICE, "
+        + "FAILED or CANCELLED.")
 public enum PlanStatus {
     QUEUED,
     RUNNING,

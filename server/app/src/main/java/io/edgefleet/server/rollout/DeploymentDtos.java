@@ -13,6 +13,7 @@ import jakarta.validation.constraints.Size;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** JSON shapes of the deployment API. */
 public final class DeploymentDtos {
@@ -24,13 +25,26 @@ public final class DeploymentDtos {
      * Without {@code policy} every target gets the model at once (no waves, no halt rule); with one, its fields
      * left out take the defaults of docs/rollouts.md.
      */
+    @Schema(description = "A deployment of one model version to a set of devices: a class (optionally narrowed "
+            + "by tags), tags alone, or device ids.")
     public record CreateDeploymentRequest(
+            @Schema(description = "Model name.")
             @NotBlank String model,
+            @Schema(description = "Model version (> 0).")
             @NotNull @Positive Long version,
+            @Schema(description = "Target every device of this class (narrowed by tags when given).")
             String classId,
+            @Schema(description = "Target exactly these devices, at most 10000.")
             @Size(max = 10_000) List<@NotBlank String> deviceIds,
+            @Schema(description = "Health check a device must pass before it commits; fields left out come from "
+                    + "the class SLO or the defaults.")
             @Valid HealthRequest health,
+            @Schema(description = "Target the devices carrying all these tags (within classId when given), at "
+                    + "most 20.")
             @Size(max = 20) List<@NotBlank @Size(max = 64) String> tags,
+            @Schema(description = "How the deployment advances (canary, batches, soak, gates, abort rule); "
+                    + "docs/rollouts.md gives the defaults and what a request without a policy "
+                    + "does.")
             RolloutPolicy policy) {
 
         /** The shape before waves, kept for callers that build requests in code. */
@@ -41,26 +55,71 @@ public final class DeploymentDtos {
     }
 
     /** Any field left out is taken from the target's device class SLO or the defaults. */
+    @Schema(description = "Health check a device runs on the new model before committing it.")
     public record HealthRequest(
+            @Schema(description = "Largest p95 latency, ms; default the class SLO.")
             @DecimalMin("0") Double maxP95LatencyMs,
+            @Schema(description = "Largest error rate, 0..1.")
             @DecimalMin("0") @DecimalMax("1") Double maxErrorRate,
+            @Schema(description = "Telemetry windows the check covers, 1..1000.")
             @Min(1) @Max(1000) Integer windows,
+            @Schema(description = "Fewest inferences for the check to count (>= 0).")
             @Min(0) Integer minInferences) {
     }
 
     /** maxP95LatencyMs is null when each target uses its own class's SLO. */
-    public record HealthView(Double maxP95LatencyMs, double maxErrorRate, int windows, int minInferences) {
+    @Schema(description = "The health check in force.")
+    public record HealthView(
+            @Schema(description = "Largest p95 latency, ms; null when each target uses its own class SLO.")
+            Double maxP95LatencyMs,
+            @Schema(description = "Largest error rate, 0..1.")
+            double maxErrorRate,
+            @Schema(description = "Telemetry windows the check covers.")
+            int windows,
+            @Schema(description = "Fewest inferences for the check to count.")
+            int minInferences) {
     }
 
-    public record TargetView(String deviceId, String classId, TargetState state, String reason, String detail,
-                             Long sentAt, long updatedAt, int wave) {
+    @Schema(description = "One device in one deployment.")
+    public record TargetView(
+            @Schema(description = "Device id.")
+            String deviceId,
+            @Schema(description = "Its device class.")
+            String classId,
+            @Schema(description = "Where it stands: PENDING, SENT, DOWNLOADING, ACTIVATED, COMMITTED, "
+                    + "ROLLED_BACK, FAILED, TIMED_OUT or CANCELLED.")
+            TargetState state,
+            @Schema(description = "Reason code of a failure or rollback (docs/protocol.md).")
+            String reason,
+            @Schema(description = "Human-readable detail.")
+            String detail,
+            @Schema(description = "When its command was sent, epoch milliseconds; null while PENDING.")
+            Long sentAt,
+            @Schema(description = "Last change, epoch milliseconds.")
+            long updatedAt,
+            @Schema(description = "The wave it belongs to, from 1.")
+            int wave) {
         static TargetView of(DeploymentTargetEntity t) {
             return new TargetView(t.deviceId, t.classId, t.state, t.reason, t.detail, t.sentAt, t.updatedAt, t.wave);
         }
     }
 
-    public record Summary(int pending, int inProgress, int committed, int rolledBack, int failed, int timedOut,
-                          int cancelled) {
+    @Schema(name = "DeploymentSummary", description = "How many targets are in each group of states.")
+    public record Summary(
+            @Schema(description = "PENDING or SENT.")
+            int pending,
+            @Schema(description = "DOWNLOADING or ACTIVATED.")
+            int inProgress,
+            @Schema(description = "COMMITTED.")
+            int committed,
+            @Schema(description = "ROLLED_BACK.")
+            int rolledBack,
+            @Schema(description = "FAILED.")
+            int failed,
+            @Schema(description = "TIMED_OUT.")
+            int timedOut,
+            @Schema(description = "CANCELLED.")
+            int cancelled) {
         static Summary of(Map<TargetState, Long> counts) {
             return new Summary(
                     (int) (counts.getOrDefault(TargetState.PENDING, 0L) + counts.getOrDefault(TargetState.SENT, 0L)),
@@ -81,26 +140,48 @@ public final class DeploymentDtos {
         }
     }
 
+    @Schema(description = "A deployment: what goes where, how far it got, and why it stopped if it did.")
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record DeploymentView(
+            @Schema(description = "Deployment id.")
             String id,
+            @Schema(description = "Model name.")
             String model,
+            @Schema(description = "Model version.")
             long version,
+            @Schema(description = "SHA-256 of the artifact.")
             String sha256,
+            @Schema(description = "Artifact size in bytes.")
             long size,
+            @Schema(description = "Target class, if the target was a class.")
             String classId,
+            @Schema(description = "IN_PROGRESS, PAUSED, COMPLETED, PARTIAL, ROLLED_BACK, FAILED, TIMED_OUT or "
+                    + "ABORTED.")
             DeploymentStatus status,
+            @Schema(description = "The health check in force.")
             HealthView health,
+            @Schema(description = "Why it was rolled back or aborted; null otherwise.")
             String rollbackReason,
+            @Schema(description = "Creation time, epoch milliseconds.")
             long createdAt,
+            @Schema(description = "Last change, epoch milliseconds.")
             long updatedAt,
+            @Schema(description = "Every target (GET of one deployment only; lists leave it out; pages: "
+                    + "/targets).")
             List<TargetView> targets,
+            @Schema(description = "Targets per state group.")
             Summary summary,
+            @Schema(description = "Target tags, if the target was by tags.")
             List<String> tags,
+            @Schema(description = "The resolved rollout policy (GET of one deployment only).")
             RolloutPolicy policy,
+            @Schema(description = "Wave progress.")
             WavesView waves,
+            @Schema(description = "Why it halted itself; null unless it did.")
             HaltView halt,
+            @Schema(description = "The telemetry gate results per wave (JSON object); null without gates.", type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.OBJECT)
             Object gates,
+            @Schema(description = "When it reached its final status, epoch milliseconds; null while running.")
             Long endedAt) {
 
         /** With every target, the per-wave tally and the policy. */
@@ -137,32 +218,100 @@ public final class DeploymentDtos {
     }
 
     /** Where the deployment is: wave {@code current} of {@code count}; phase DEPLOYING, SOAKING or GATING while running. */
+    @Schema(description = "Where a deployment is: wave current of count.")
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record WavesView(int current, int count, WaveMachine.Phase phase, Long startedAt, Long soakStartedAt,
-                            Long pausedAt, List<WaveView> waves) {
+    public record WavesView(
+            @Schema(description = "The running (or last) wave, from 1.")
+            int current,
+            @Schema(description = "Number of waves.")
+            int count,
+            @Schema(description = "DEPLOYING, SOAKING or GATING while running; null once finished.")
+            WaveMachine.Phase phase,
+            @Schema(description = "When the current wave started, epoch milliseconds.")
+            Long startedAt,
+            @Schema(description = "When its soak started, epoch milliseconds.")
+            Long soakStartedAt,
+            @Schema(description = "When it was paused, epoch milliseconds; null unless PAUSED.")
+            Long pausedAt,
+            @Schema(description = "Per-wave tallies (GET of one deployment only).")
+            List<WaveView> waves) {
     }
 
-    public record WaveView(int wave, long size, long pending, long inProgress, long committed, long rolledBack,
-                           long failed, long timedOut, long cancelled) {
+    @Schema(description = "The targets of one wave by state.")
+    public record WaveView(
+            @Schema(description = "Wave number, from 1.")
+            int wave,
+            @Schema(description = "Targets in the wave.")
+            long size,
+            @Schema(description = "Not yet sent.")
+            long pending,
+            @Schema(description = "Sent, not finished.")
+            long inProgress,
+            @Schema(description = "Committed.")
+            long committed,
+            @Schema(description = "Rolled back.")
+            long rolledBack,
+            @Schema(description = "Failed (or superseded by a newer deployment).")
+            long failed,
+            @Schema(description = "Timed out.")
+            long timedOut,
+            @Schema(description = "Cancelled.")
+            long cancelled) {
     }
 
     /** Why a deployment halted: the rule, its numbers, and the devices sent back or stopped. */
-    public record HaltView(String rule, String detail, Object devices) {
+    @Schema(description = "Why a deployment halted itself.")
+    public record HaltView(
+            @Schema(description = "The rule that halted it: abort rule, success condition or a telemetry gate.")
+            String rule,
+            @Schema(description = "The rule's numbers.")
+            String detail,
+            @Schema(description = "The devices sent back or stopped (JSON).", type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.OBJECT)
+            Object devices) {
     }
 
-    public record AbortRequest(@Size(max = 1000) String reason) {
+    @Schema(description = "Why a deployment is aborted (optional body).")
+    public record AbortRequest(
+            @Schema(description = "Free text recorded with the abort, at most 1000 characters.")
+            @Size(max = 1000) String reason) {
     }
 
-    public record RollbackRequest(@Size(max = 1000) String reason) {
+    @Schema(name = "DeploymentRollbackRequest", description = "Why a deployment is rolled back (optional body).")
+    public record RollbackRequest(
+            @Schema(description = "Free text recorded with the rollback, at most 1000 characters.")
+            @Size(max = 1000) String reason) {
     }
 
-    public record SentCommand(String deviceId, String commandId) {
+    @Schema(description = "A rollback command sent to one device.")
+    public record SentCommand(
+            @Schema(description = "Device id.")
+            String deviceId,
+            @Schema(description = "Id of the ROLLBACK command.")
+            String commandId) {
     }
 
     /** What a deployment rollback did: commands sent to devices running it, targets stopped before activation. */
-    public record RollbackResult(String deploymentId, String reason, List<SentCommand> sent, List<String> cancelled) {
+    @Schema(description = "What a deployment rollback did.")
+    public record RollbackResult(
+            @Schema(description = "Deployment id.")
+            String deploymentId,
+            @Schema(description = "The recorded reason.")
+            String reason,
+            @Schema(description = "Devices running it, each sent a ROLLBACK command.")
+            List<SentCommand> sent,
+            @Schema(description = "Devices stopped before they activated it.")
+            List<String> cancelled) {
     }
 
-    public record DeviceRollbackResult(String deviceId, String deploymentId, String commandId, String reason) {
+    @Schema(description = "What a device rollback did.")
+    public record DeviceRollbackResult(
+            @Schema(description = "Device id.")
+            String deviceId,
+            @Schema(description = "The deployment whose model it leaves, if any.")
+            String deploymentId,
+            @Schema(description = "Id of the ROLLBACK command sent.")
+            String commandId,
+            @Schema(description = "The recorded reason.")
+            String reason) {
     }
 }

@@ -1,5 +1,7 @@
 package io.edgefleet.server.rollout;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /**
  * IN_PROGRESS while a wave runs; PAUSED when the operator paused it (devices already sent go on, no new wave
  * starts). Once every wave ran: COMPLETED when all committed; PARTIAL when some committed and some failed,
@@ -8,6 +10,7 @@ package io.edgefleet.server.rollout;
  * rollback. ABORTED: the deployment halted itself (abort rule, success condition, telemetry gate) or the
  * operator aborted it; the devices it touched were sent back to their previous model.
  */
+@Schema(description = "Where a deployment as a whole stands (docs/rollouts.md).")
 public enum DeploymentStatus {
     IN_PROGRESS, COMPLETED, PARTIAL, ROLLED_BACK, FAILED, PAUSED, ABORTED, TIMED_OUT;
 

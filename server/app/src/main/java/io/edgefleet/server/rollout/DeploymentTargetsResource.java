@@ -16,18 +16,37 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
 import org.hibernate.Session;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** A deployment's targets one page at a time, in device id order, optionally of one state. */
 @Path("/api/v1/deployments/{id}/targets")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Deployments", description = "Rollouts of a model version to devices, in waves with gates, pause/resume/abort and "
+        + "rollback (docs/rollouts.md).")
 public class DeploymentTargetsResource {
     @Inject
     Session session;
 
+    @Operation(summary = "List a deployment's targets",
+            description = "The targets of a deployment in device id order, optionally of one state. A "
+                    + "page of at most limit items; when more follow, X-Next-Cursor and Link: "
+                    + "<...>; rel=\"next\" point at the next page.")
+    @APIResponse(responseCode = "200", description = "One page of targets, by device id.",
+            content = @Content(mediaType = "application/json", schema = @Schema(type = SchemaType.ARRAY, implementation = io.edgefleet.server.rollout.DeploymentDtos.TargetView.class)))
+    @APIResponse(responseCode = "400", description = "An unknown state, or a bad limit or cursor (VALIDATION_FAILED).")
+    @APIResponse(responseCode = "404", description = "No deployment with this id (NOT_FOUND).")
     @GET
     @Transactional
-    public Response list(@PathParam("id") String id, @QueryParam("state") String state,
-                         @QueryParam("limit") String limit, @QueryParam("cursor") String cursor, @Context UriInfo uri) {
+    public Response list(@Parameter(description = "Deployment id.") @PathParam("id") String id, @Parameter(description = "Only targets in this state (PENDING, SENT, DOWNLOADING, ACTIVATED, "
+                    + "COMMITTED, ROLLED_BACK, FAILED, TIMED_OUT, CANCELLED).") @QueryParam("state") String state,
+                         @Parameter(description = "Page size, 1..1000 (default 500).") @QueryParam("limit") String limit, @Parameter(description = "Opaque cursor from the previous page's X-Next-Cursor header (or Link "
+                    + "rel=\"next\"); absent for the first page.") @QueryParam("cursor") String cursor, @Context UriInfo uri) {
         if (session.find(DeploymentEntity.class, id) == null) {
             throw ApiException.notFound("deployment", id);
         }

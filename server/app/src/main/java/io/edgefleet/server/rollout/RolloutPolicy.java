@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * How a deployment advances, in plain Java: the REST body's {@code policy} object and, once
@@ -12,13 +13,22 @@ import java.util.Set;
  * {@code thresholdPercentage}) and hawkBit ({@code successCondition}); docs/rollouts.md lists the defaults.
  * A deployment created without a policy is {@link #allAtOnce()}: one wave, no gates, no abort rule.
  */
+@Schema(description = "How a deployment advances: a canary wave, then batches, each soaked and gated; an abort "
+        + "rule halts it. Fields left out take the defaults of docs/rollouts.md.")
 public record RolloutPolicy(
+        @Schema(description = "The first wave: a count or a percent of the targets.")
         Canary canary,
+        @Schema(description = "The waves after the canary.")
         Batches batches,
+        @Schema(description = "How long each wave is watched before the next starts.")
         Long soakSeconds,
+        @Schema(description = "Share of a wave that must commit for the next wave to start.")
         SuccessCondition successCondition,
+        @Schema(description = "Telemetry gates over each wave's soak.")
         Gates gates,
+        @Schema(description = "When the deployment halts itself and sends back the devices it touched.")
         Abort abort,
+        @Schema(description = "A target not finished after this long is TIMED_OUT.")
         Long targetTimeoutSeconds) {
 
     public static final long DEFAULT_SOAK_SECONDS = 60;
@@ -31,14 +41,31 @@ public record RolloutPolicy(
     public static final double DEFAULT_MAX_ERROR_RATE = 0.05;
 
     /** Exactly one of the two; at least one device either way. */
-    public record Canary(Integer count, Double percent) {
+    @Schema(description = "The canary wave: exactly one of count and percent; at least one device either way.")
+    public record Canary(
+            @Schema(description = "Number of devices.")
+            Integer count,
+            @Schema(description = "Percent of the targets (0..100].")
+            Double percent) {
     }
 
     /** One of: a fixed size, a share of all targets, or a growing rate (wave k gets base x factor^(k-1)). */
-    public record Batches(Integer size, Double percent, Integer baseRatePerMinute, Double incrementFactor) {
+    @Schema(description = "The waves after the canary: a fixed size, a share of all targets, or a growing rate.")
+    public record Batches(
+            @Schema(description = "Devices per wave.")
+            Integer size,
+            @Schema(description = "Percent of all targets per wave.")
+            Double percent,
+            @Schema(description = "Devices in the first batch; wave k gets base x factor^(k-1).")
+            Integer baseRatePerMinute,
+            @Schema(description = "Growth factor of the rate (>= 1).")
+            Double incrementFactor) {
     }
 
-    public record SuccessCondition(Double minCommittedPercent) {
+    @Schema(description = "What a wave must reach before the next starts.")
+    public record SuccessCondition(
+            @Schema(description = "Percent of the wave's finished targets that must have committed.")
+            Double minCommittedPercent) {
     }
 
     /**
@@ -46,13 +73,34 @@ public record RolloutPolicy(
      * {@code maxErrorRate} and {@code maxDrift} are absolute; a breach also has to be worse than the
      * baseline (the same devices before the wave) by more than {@code tolerancePercent}.
      */
-    public record Gates(Boolean latency, Double maxErrorRate, Boolean energy, Double maxDrift, Double tolerancePercent,
-                        Integer minWindows) {
+    @Schema(description = "Telemetry gates over each wave's soak; a breach must also be worse than the same "
+            + "devices' baseline by more than tolerancePercent.")
+    public record Gates(
+            @Schema(description = "Gate on p95 latency against the class SLO.")
+            Boolean latency,
+            @Schema(description = "Largest error rate, 0..1.")
+            Double maxErrorRate,
+            @Schema(description = "Gate on energy per inference against the class SLO.")
+            Boolean energy,
+            @Schema(description = "Largest drift score (PSI).")
+            Double maxDrift,
+            @Schema(description = "How much worse than the baseline a value must be to count as a breach.")
+            Double tolerancePercent,
+            @Schema(description = "Fewest telemetry windows for a gate to decide.")
+            Integer minWindows) {
     }
 
+    @Schema(description = "A target outcome an abort rule counts as a failure.")
     public enum FailureType { FAILED, ROLLED_BACK, TIMED_OUT, ALL }
 
-    public record Abort(List<FailureType> failureTypes, Integer minNumberOfExecutedThings, Double thresholdPercentage) {
+    @Schema(description = "When the deployment halts itself (AWS IoT Jobs abortConfig).")
+    public record Abort(
+            @Schema(description = "Which outcomes count as failures: FAILED, ROLLED_BACK, TIMED_OUT or ALL.")
+            List<FailureType> failureTypes,
+            @Schema(description = "Finished targets needed before the rule applies.")
+            Integer minNumberOfExecutedThings,
+            @Schema(description = "Percent of failures among finished targets that halts the deployment.")
+            Double thresholdPercentage) {
     }
 
     /** A field that cannot work, named as the REST body names it. */

@@ -1,9 +1,12 @@
 package io.edgefleet.server.rollout;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /**
  * Where one device stands in one deployment. TIMED_OUT: it did not finish within the policy's
  * targetTimeoutSeconds; CANCELLED: the deployment halted (or was superseded) before the device activated it.
  */
+@Schema(description = "Where one device stands in one deployment.")
 public enum TargetState {
     PENDING, SENT, DOWNLOADING, ACTIVATED, COMMITTED, ROLLED_BACK, FAILED, TIMED_OUT, CANCELLED;
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * The deployment's wave state machine, plain Java: given what is persisted on the deployment row
@@ -22,6 +23,7 @@ public final class WaveMachine {
     private WaveMachine() {
     }
 
+    @Schema(description = "What the current wave is doing: DEPLOYING, SOAKING or GATING.")
     public enum Phase { DEPLOYING, SOAKING, GATING }
 
     /** What the deployment row holds about its progress. {@code wave} counts from 1. */

@@ -17,6 +17,7 @@ import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
 import org.jboss.logging.Logger;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * The server's Ed25519 manifest-signing key, created on first start in {@code ${data-dir}/keys/}
@@ -28,7 +29,12 @@ import org.jboss.logging.Logger;
 public class SigningKeys {
     private static final Logger LOG = Logger.getLogger(SigningKeys.class);
 
-    public record PublishedKey(String keyId, String publicKey) {
+    @Schema(description = "A public key agents pin to verify what the server signs.")
+    public record PublishedKey(
+            @Schema(description = "Key id (carried by every signature).")
+            String keyId,
+            @Schema(description = "Public key, base64 (X.509 SubjectPublicKeyInfo).")
+            String publicKey) {
     }
 
     private final ManifestSigner signer;

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * Hourly rollups and retention over plain JDBC, so the same statements are tested on H2 (in the server)
@@ -29,9 +30,34 @@ public final class RollupJob {
     }
 
     /** One hourly row as the API shows it (model null when no model was loaded; devices only for classes). */
-    public record HourlyView(String deviceId, String classId, long hourStart, String model, Long version, long windows,
-            Long devices, long inferences, long errors, Double errorRate, Double p95LatencyMsMax,
-            Double energyMjPerInference, Double driftMax) {
+    @Schema(description = "One hour of telemetry of a device or a class (model null when no model was loaded).")
+    public record HourlyView(
+            @Schema(description = "The device (device rollups); null for class rollups.")
+            String deviceId,
+            @Schema(description = "The device class.")
+            String classId,
+            @Schema(description = "Start of the hour, epoch milliseconds.")
+            long hourStart,
+            @Schema(description = "Model name; null when no model was loaded.")
+            String model,
+            @Schema(description = "Model version; null with model.")
+            Long version,
+            @Schema(description = "Telemetry windows in the hour.")
+            long windows,
+            @Schema(description = "Distinct devices (class rollups only).")
+            Long devices,
+            @Schema(description = "Inferences.")
+            long inferences,
+            @Schema(description = "Failed inferences.")
+            long errors,
+            @Schema(description = "errors / inferences; null without inferences.")
+            Double errorRate,
+            @Schema(description = "Largest window p95 latency, ms.")
+            Double p95LatencyMsMax,
+            @Schema(description = "Inference-weighted mean energy per inference, millijoules.")
+            Double energyMjPerInference,
+            @Schema(description = "Largest window drift score.")
+            Double driftMax) {
     }
 
     private RollupJob() {

@@ -6,25 +6,44 @@ import io.edgefleet.protocol.LatencyStats;
 import io.edgefleet.protocol.ModelRef;
 import io.edgefleet.protocol.TelemetryWindow;
 import io.edgefleet.protocol.drift.DriftReport;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** A telemetry window as the REST API shows it (also stored as a device's {@code lastTelemetry}). */
+@Schema(description = "One telemetry window a device sent, as stored.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TelemetryView(
+        @Schema(description = "Message id (unique per device).")
         String id,
+        @Schema(description = "Sequence number per device.")
         long seq,
+        @Schema(description = "Window start, epoch milliseconds.")
         long windowStart,
+        @Schema(description = "Window end, epoch milliseconds.")
         long windowEnd,
+        @Schema(description = "The model version that served the window; null when none was loaded.")
         ModelRef model,
+        @Schema(description = "Inferences in the window (errors included).")
         long inferences,
+        @Schema(description = "Failed inferences.")
         long errors,
+        @Schema(description = "Latency percentiles; null without inferences.")
         LatencyStats latency,
+        @Schema(description = "Energy per inference, millijoules; null when not known.")
         Double energyMj,
+        @Schema(description = "Drift score (PSI) of the window; null without a reference profile.")
         Double drift,
+        @Schema(description = "Windows the agent had to drop before this one (buffer full).")
         long dropped,
+        @Schema(description = "True when it was buffered offline and sent late.")
         boolean replayed,
+        @Schema(description = "When the server received it, epoch milliseconds.")
         long receivedAt,
+        @Schema(description = "How energyMj was obtained: measured (e.g. RAPL) or estimated from the class "
+                + "power figures.")
         String energySource,
+        @Schema(description = "Total energy of the window, joules; null when not known.")
         Double energyJoules,
+        @Schema(description = "Drift per feature against the reference profile; null without one.")
         DriftReport driftDetail) {
 
     private static final JsonCodec CODEC = new JsonCodec();
