@@ -52,7 +52,14 @@ public final class Fleet implements AutoCloseable {
     /** A fleet on a given kind of broker, for tests that must run against both. */
     public static Fleet start(String name, Map<String, String> extraServerProperties,
                               java.util.function.Supplier<TestBroker> brokers) {
-        TestDatabase db = TestDatabase.choose();
+        return start(name, extraServerProperties, brokers, TestDatabase::choose);
+    }
+
+    /** A fleet on a given kind of broker and database, for tests about one of them (e.g. H2's durability). */
+    public static Fleet start(String name, Map<String, String> extraServerProperties,
+                              java.util.function.Supplier<TestBroker> brokers,
+                              java.util.function.Supplier<TestDatabase> databases) {
+        TestDatabase db = databases.get();
         TestBroker broker = null;
         try {
             broker = brokers.get();

@@ -44,6 +44,13 @@ public abstract class TestDatabase implements AutoCloseable {
         return db;
     }
 
+    /** H2 whatever -Dedgefleet.it.db says, for a test about the embedded database itself. */
+    public static TestDatabase h2() {
+        TestDatabase db = new H2();
+        Log.info("database: " + db.description());
+        return db;
+    }
+
     /** The server's own default: an H2 file under its data dir; nothing to create or drop. */
     static final class H2 extends TestDatabase {
         @Override

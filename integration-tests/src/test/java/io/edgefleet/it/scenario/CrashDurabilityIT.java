@@ -8,6 +8,7 @@ import io.edgefleet.it.Api;
 import io.edgefleet.it.Await;
 import io.edgefleet.it.Fleet;
 import io.edgefleet.it.TestBroker;
+import io.edgefleet.it.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,9 @@ class CrashDurabilityIT {
 
     @Test
     void confirmedWritesAndTheBrokerPortSurviveSigkill() throws Exception {
-        try (Fleet fleet = Fleet.start("crash", Map.of(), TestBroker::embedded)) {
+        // H2 always: the finding was H2's write delay; with TestDatabase.choose() a machine with PostgreSQL (CI) would
+        // run this on PostgreSQL and pass whatever H2's settings are.
+        try (Fleet fleet = Fleet.start("crash", Map.of(), TestBroker::embedded, TestDatabase::h2)) {
             Api api = fleet.api();
             api.createDeviceClass(CLASS, 200.0);
             Fleet.Device agentDevice = fleet.register(CLASS, "it-crash-agent").get(0);
