@@ -41,6 +41,9 @@ public class ApiExceptionMappers {
         if (cause instanceof JsonProcessingException jpe) {
             return json(jpe);
         }
+        if (cause instanceof java.io.CharConversionException cce) {
+            return notText(cce);
+        }
         int status = e.getResponse() == null ? 500 : e.getResponse().getStatus();
         ErrorCode code = ErrorCode.forStatus(status);
         String message = switch (code) {
@@ -55,6 +58,17 @@ public class ApiExceptionMappers {
             LOG.error("request failed", e);
         }
         return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(ApiError.of(code, message)).build();
+    }
+
+    /** Bytes the JSON reader cannot decode as UTF-8/16/32 text (found by fuzzing): malformed JSON, not a 500. */
+    @ServerExceptionMapper
+    public Response charConversion(java.io.CharConversionException e) {
+        return notText(e);
+    }
+
+    static Response notText(java.io.CharConversionException e) {
+        return respond(ErrorCode.MALFORMED_JSON, "malformed JSON: the body is not UTF-8, UTF-16 or UTF-32 text ("
+                + firstLine(e.getMessage()) + ")", List.of());
     }
 
     @ServerExceptionMapper

@@ -40,6 +40,17 @@ class BodyLimitsHttpTest {
         Api.api().get("/api/v1/devices/ct-1").then().statusCode(404);
     }
 
+    /** Found by RestBodyFuzzTest#deployment: Jackson reads these bytes as UTF-32 and fails with an I/O error. */
+    @Test
+    void bytesThatAreNotTextAreMalformedJsonNotAServerError() throws Exception {
+        byte[] body = java.util.Base64.getDecoder().decode("AQAAAAAAB9B7Im1vZGVXAGwiOiJrd3MiLHMiOjN9fQ==");
+        HttpResponse<String> r = post(HttpRequest.newBuilder(devices.toURI().resolve("/api/v1/deployments"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(r.body().contains("\"error\":\"MALFORMED_JSON\""), r.body());
+    }
+
     @Test
     void aHugeJsonBodyIsRefusedBeforeItIsRead() throws Exception {
         // 800 MB declared (the finding was 780 MB reaching the parser); only a few KB are ever generated,
