@@ -113,6 +113,12 @@ class ConsoleBrowserIT {
         assertEquals("admin", browser.text("#role"));
         browser.shot("02-fleet");
 
+        // the models page: both versions of the model
+        browser.find("#nav-models").click();
+        browser.until(TIMEOUT, "the models page", ExpectedConditions.presenceOfElementLocated(By.id("model-" + MODEL)));
+        assertTrue(browser.text("table.versions").contains("v" + v2), browser.text("table.versions"));
+        browser.shot("02b-models");
+
         // start a rollout of v2 from the form: canary of 1, then waves of 50 %, 2 s soak
         browser.find("#nav-rollouts").click();
         browser.until(TIMEOUT, "the rollouts page", ExpectedConditions.presenceOfElementLocated(By.id("rollout-form")));
