@@ -20,6 +20,8 @@ public enum ErrorCode {
     UNKNOWN_RECIPE(400),
     UNKNOWN_METRIC(400),
     UNAUTHORIZED(401),
+    /** Authenticated, but the caller's role may not do this (the message names the roles that may). */
+    FORBIDDEN(403),
     NOT_FOUND(404),
     METHOD_NOT_ALLOWED(405),
     NOT_ACCEPTABLE(406),
@@ -47,6 +49,7 @@ public enum ErrorCode {
         return switch (status) {
             case 400 -> VALIDATION_FAILED;
             case 401 -> UNAUTHORIZED;
+            case 403 -> FORBIDDEN;
             case 404 -> NOT_FOUND;
             case 405 -> METHOD_NOT_ALLOWED;
             case 406 -> NOT_ACCEPTABLE;

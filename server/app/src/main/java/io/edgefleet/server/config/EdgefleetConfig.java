@@ -54,6 +54,49 @@ public interface EdgefleetConfig {
 
     Rollout rollout();
 
+    Auth auth();
+
+    Console console();
+
+    interface Auth {
+        /**
+         * Role tokens besides the admin token of {@code edgefleet.api.token}, by a name of the operator's choice:
+         * {@code edgefleet.auth.tokens.<name>.role} (viewer, operator, sre, admin) and
+         * {@code edgefleet.auth.tokens.<name>.token-sha256} (hex SHA-256 of the token; the token itself is never
+         * configured on the server).
+         */
+        java.util.Map<String, RoleToken> tokens();
+
+        interface RoleToken {
+            String role();
+
+            @WithName("token-sha256")
+            String tokenSha256();
+        }
+    }
+
+    interface Console {
+        /** A console session unused for this long is signed out. */
+        @WithName("session-idle-timeout")
+        @WithDefault("30m")
+        java.time.Duration sessionIdleTimeout();
+
+        /** At most this many console sessions at once; signing in beyond it ends the least recently used one. */
+        @WithName("max-sessions")
+        @WithDefault("1000")
+        int maxSessions();
+
+        /** Mark the session cookie {@code Secure} (set it when the console is reached over HTTPS, e.g. behind a proxy). */
+        @WithName("cookie-secure")
+        @WithDefault("false")
+        boolean cookieSecure();
+
+        /** How often the console pages poll for fresh data. */
+        @WithName("poll-interval")
+        @WithDefault("3s")
+        java.time.Duration pollInterval();
+    }
+
     interface Db {
         /** {@code h2} (embedded file database) or {@code postgresql}; defaults to postgresql when a URL is set. */
         Optional<String> kind();

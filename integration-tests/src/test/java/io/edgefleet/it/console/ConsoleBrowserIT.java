@@ -1,0 +1,231 @@
+package io.edgefleet.it.console;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.edgefleet.it.Api;
+import io.edgefleet.it.Await;
+import io.edgefleet.it.Fleet;
+import io.edgefleet.it.Log;
+import io.edgefleet.it.TestModels;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+
+/**
+ * The web console in a real browser (headless Chromium) against the packaged server with real agents: sign in,
+ * see the fleet, start a rollout in waves from the form, watch it advance, see an alert fire with its runbook,
+ * roll the rollout back; then the fleet page's render time with 1,000 more devices registered. Screenshots:
+ * {@code integration-tests/target/surefire-reports/screenshots/console-*.png}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ConsoleBrowserIT {
+    static final String CLASS = "cs-gw";
+    static final String MODEL = "cs-model";
+    static final String[] DEVICES = {"cs-gw-1", "cs-gw-2", "cs-gw-3"};
+    static final Duration TIMEOUT = Duration.ofSeconds(90);
+    static final int MANY = 1000;
+
+    static Fleet fleet;
+    static Api api;
+    static Browser browser;
+    static long v1;
+    static long v2;
+
+    @BeforeAll
+    static void start() {
+        Assumptions.assumeTrue(Browser.available(), Browser.missing());
+        fleet = Fleet.start("console", Map.of(
+                "edgefleet.alerts.evaluation-interval", "1s",
+                "edgefleet.alerts.default-rules", "false",
+                "edgefleet.console.poll-interval", "1s"));
+        api = fleet.api();
+        api.createDeviceClass(CLASS, 60_000.0);
+        for (Fleet.Device d : fleet.register(CLASS, DEVICES)) {
+            fleet.startAgent(d);
+        }
+        v1 = api.uploadModel(MODEL, TestModels.mlp(71).bytes()).path("version").asLong();
+        v2 = api.uploadModel(MODEL, TestModels.mlp(72).bytes()).path("version").asLong();
+        ObjectNode body = Api.JSON.createObjectNode().put("model", MODEL).put("version", v1).put("classId", CLASS);
+        body.set("policy", allAtOnce());
+        String dep = api.post("/api/v1/deployments", body).expect(202).path("id").asText();
+        Await.until(TIMEOUT, "v1 on every device", () -> "COMPLETED".equals(api.deployment(dep).path("status").asText()),
+                () -> api.deployment(dep).toString());
+        browser = new Browser("console");
+    }
+
+    /** Every target at once (valid before and after the waves-by-default change). */
+    static ObjectNode allAtOnce() {
+        ObjectNode p = Api.JSON.createObjectNode();
+        p.putObject("canary").put("percent", 100);
+        p.putObject("batches").put("percent", 100);
+        p.put("soakSeconds", 0);
+        p.putObject("successCondition").put("minCommittedPercent", 0);
+        p.putObject("gates").put("latency", false).put("energy", false);
+        return p;
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.close();
+        }
+        if (fleet != null) {
+            fleet.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void signInSeeTheFleetRollOutWatchItAdvanceSeeAnAlertAndRollBack() {
+        long t0 = System.nanoTime();
+        var d = browser.driver;
+        // sign in: a signed-out visitor lands on the sign-in page
+        d.get(api.baseUrl() + "/console");
+        browser.until(TIMEOUT, "the sign-in page", ExpectedConditions.urlContains("/console/login"));
+        browser.find("#token").sendKeys("not-the-token");
+        browser.find("#sign-in").click();
+        browser.until(TIMEOUT, "the refusal", ExpectedConditions.visibilityOfElementLocated(By.id("login-error")));
+        browser.find("#token").sendKeys(api.token());
+        browser.shot("01-sign-in");
+        browser.find("#sign-in").click();
+
+        // the fleet: the class with its SLO, every device online running v1
+        browser.until(TIMEOUT, "the fleet page", ExpectedConditions.textToBe(By.id("online-count"), "3"));
+        assertTrue(browser.text("#classes").contains(CLASS), browser.text("#classes"));
+        assertTrue(browser.text("#classes").contains(MODEL + " v" + v1 + " · 3"), browser.text("#classes"));
+        assertEquals("admin", browser.text("#role"));
+        browser.shot("02-fleet");
+
+        // the models page: both versions of the model
+        browser.find("#nav-models").click();
+        browser.until(TIMEOUT, "the models page", ExpectedConditions.presenceOfElementLocated(By.id("model-" + MODEL)));
+        assertTrue(browser.text("table.versions").contains("v" + v2), browser.text("table.versions"));
+        browser.shot("02b-models");
+
+        // start a rollout of v2 from the form: canary of 1, then waves of 50 %, 2 s soak
+        browser.find("#nav-rollouts").click();
+        browser.until(TIMEOUT, "the rollouts page", ExpectedConditions.presenceOfElementLocated(By.id("rollout-form")));
+        browser.find("#new-rollout summary").click();
+        new Select(browser.find("#rollout-form select[name=model]")).selectByValue(MODEL);
+        new Select(browser.find("#rollout-form select[name=classId]")).selectByValue(CLASS);
+        type("#rollout-form input[name=version]", Long.toString(v2));
+        type("#rollout-form input[name=canary]", "1");
+        type("#rollout-form input[name=batch]", "50");
+        type("#rollout-form input[name=soak]", "2");
+        type("#rollout-form input[name=minCommitted]", "100");
+        browser.shot("03-new-rollout");
+        browser.find("#start-rollout").click();
+        browser.until(TIMEOUT, "the rollout's live page", ExpectedConditions.urlMatches("/console/rollouts/[^/]+$"));
+        String depId = browser.text("#dep-id");
+        Log.info("console started deployment " + depId);
+        assertEquals(v2, api.deployment(depId).path("version").asLong());
+
+        // watch it advance: wave 1 (the canary) and then a later wave, live, without reloading the page
+        browser.until(TIMEOUT, "the rollout running wave 1", ExpectedConditions.textToBe(By.id("dep-wave"), "1"));
+        assertTrue(Integer.parseInt(browser.text("#dep-waves")) >= 2, "more than one wave: " + browser.text("#dep-waves"));
+        browser.shot("04-rollout-wave-1");
+        browser.until(TIMEOUT, "the rollout in a later wave", drv -> Integer.parseInt(browser.text("#dep-wave")) >= 2);
+        browser.shot("05-rollout-advanced");
+        browser.until(TIMEOUT, "the rollout completed", ExpectedConditions.textToBe(By.id("dep-status"), "COMPLETED"));
+        browser.until(TIMEOUT, "gates with their numbers", drv -> !drv.findElements(By.cssSelector("#gates tbody tr")).isEmpty());
+        assertTrue(browser.text("#gates").contains("p95LatencyMs"), browser.text("#gates"));
+        browser.shot("06-rollout-completed");
+
+        // an alert: a latency rule every real window breaches; the alerts page shows it firing with its runbook
+        ObjectNode rule = Api.JSON.createObjectNode().put("id", "cs-latency").put("metric", "P95_LATENCY_MS")
+                .put("scope", "VERSION").put("classId", CLASS).put("threshold", 0.001).put("lookbackSeconds", 6)
+                .put("severity", "warning");
+        api.post("/api/v1/alert-rules", rule).expect(201);
+        browser.find("#nav-alerts").click();
+        browser.until(TIMEOUT, "the alert firing on the alerts page",
+                ExpectedConditions.presenceOfElementLocated(By.cssSelector("#firing tr[data-rule='cs-latency']")));
+        browser.shot("07-alert-firing");
+        browser.find("#firing tr[data-rule='cs-latency'] a.runbook").click();
+        browser.until(TIMEOUT, "the runbook", ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#runbook h1"),
+                "EdgefleetLatencySloBreach"));
+        browser.shot("08-runbook");
+
+        // roll the rollout back from its page
+        d.get(api.baseUrl() + "/console/rollouts/" + depId);
+        browser.until(TIMEOUT, "the rollback button", ExpectedConditions.elementToBeClickable(By.id("btn-rollback")));
+        browser.find("#btn-rollback").click();
+        browser.until(TIMEOUT, "the reason prompt", ExpectedConditions.alertIsPresent()).sendKeys("browser test rollback");
+        d.switchTo().alert().accept();
+        browser.until(TIMEOUT, "the rollout rolled back", ExpectedConditions.textToBe(By.id("dep-status"), "ROLLED_BACK"));
+        browser.shot("09-rolled-back");
+        Await.until(TIMEOUT, "every device back on v" + v1, () -> {
+            for (String id : DEVICES) {
+                if (api.device(id).path("active").path("version").asLong() != v1) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        assertTrue(api.deployment(depId).path("rollbackReason").asText().contains("browser test rollback"),
+                api.deployment(depId).toString());
+        Log.info(String.format("console click-through took %.1f s", (System.nanoTime() - t0) / 1e9));
+    }
+
+    @Test
+    @Order(2)
+    void theFleetPageWithAThousandDevicesRendersInUnderASecond() throws Exception {
+        long r0 = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int i = 0; i < MANY; i++) {
+                String id = String.format("cs-many-%04d", i);
+                done.add(pool.submit(() -> api.registerDevice(id, CLASS)));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        Log.info(String.format("registered %d devices over the API in %.1f s", MANY, (System.nanoTime() - r0) / 1e9));
+        var d = browser.driver;
+        List<Double> loads = new ArrayList<>();
+        for (int run = 0; run < 10; run++) {
+            d.get(api.baseUrl() + "/console");
+            browser.until(TIMEOUT, "the fleet page ready", ExpectedConditions.attributeToBe(By.tagName("body"), "data-ready", "true"));
+            Number ms = (Number) ((JavascriptExecutor) d).executeScript(
+                    "const m = performance.getEntriesByName('console-ready')[0]; return m ? m.startTime : null;");
+            if (run > 0) { // the first load warms the server's and the browser's caches
+                loads.add(ms.doubleValue());
+            }
+        }
+        long total = Long.parseLong(browser.text("#online-count")) + Long.parseLong(browser.text("#offline-count"));
+        assertEquals(MANY + DEVICES.length, total, "the counts cover the whole fleet");
+        assertEquals(50, d.findElements(By.cssSelector("#devices tbody tr")).size(), "one page of the device table");
+        browser.shot("10-fleet-1003-devices");
+        loads.sort(Double::compare);
+        double median = loads.get(loads.size() / 2);
+        Log.info(String.format("FIGURE console fleet page with %d devices: navigation start -> ready median %.0f ms"
+                + " (runs %s)", MANY + DEVICES.length, median, loads));
+        assertTrue(median < 1000, "the fleet page took " + median + " ms with " + (MANY + DEVICES.length) + " devices");
+    }
+
+    private static void type(String css, String value) {
+        var el = browser.find(css);
+        el.clear();
+        el.sendKeys(value);
+    }
+}

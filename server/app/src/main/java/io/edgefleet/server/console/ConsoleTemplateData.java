@@ -1,0 +1,35 @@
+package io.edgefleet.server.console;
+
+import io.quarkus.qute.TemplateData;
+
+/**
+ * The types the console's templates read, so Qute generates their value resolvers at build time instead of
+ * resolving members by reflection.
+ */
+@TemplateData(target = io.edgefleet.server.deviceclass.DeviceClassDtos.DeviceClassView.class)
+@TemplateData(target = io.edgefleet.server.deviceclass.DeviceClassDtos.Slo.class)
+@TemplateData(target = io.edgefleet.server.device.DeviceDtos.DeviceView.class)
+@TemplateData(target = io.edgefleet.server.device.DeviceDtos.EventView.class)
+@TemplateData(target = io.edgefleet.protocol.ModelRef.class)
+@TemplateData(target = io.edgefleet.server.model.ModelDtos.ModelVersionView.class)
+@TemplateData(target = io.edgefleet.server.model.ModelDtos.ModelSummary.class)
+@TemplateData(target = io.edgefleet.server.planner.PlanDtos.VariantView.class)
+@TemplateData(target = io.edgefleet.server.planner.PlanDtos.LineageView.class)
+@TemplateData(target = io.edgefleet.server.planner.PlanDtos.PlanView.class)
+@TemplateData(target = io.edgefleet.server.compression.CompressionDtos.JobView.class)
+@TemplateData(target = io.edgefleet.server.compression.CompressionDtos.BaseRef.class)
+@TemplateData(target = io.edgefleet.server.rollout.DeploymentDtos.DeploymentView.class)
+@TemplateData(target = io.edgefleet.server.rollout.DeploymentDtos.WavesView.class)
+@TemplateData(target = io.edgefleet.server.rollout.DeploymentDtos.Summary.class)
+@TemplateData(target = io.edgefleet.server.alert.AlertDtos.AlertView.class)
+@TemplateData(target = io.edgefleet.server.alert.AlertDtos.RecompressionView.class)
+@TemplateData(target = FleetQueries.ClassCounts.class)
+@TemplateData(target = FleetQueries.Running.class)
+@TemplateData(target = ConsoleResource.ClassRow.class)
+@TemplateData(target = ConsoleResource.ModelRow.class)
+@TemplateData(target = ConsoleResource.VariantRow.class)
+@TemplateData(target = ConsoleResource.AlertRow.class)
+final class ConsoleTemplateData {
+    private ConsoleTemplateData() {
+    }
+}

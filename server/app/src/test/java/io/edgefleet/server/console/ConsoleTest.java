@@ -1,0 +1,131 @@
+package io.edgefleet.server.console;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.edgefleet.server.support.Api;
+import io.edgefleet.server.support.TestDataDir;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The console over HTTP: sign-in and its cookie, CSRF on state changes, roles, every page rendering. */
+@QuarkusTest
+@WithTestResource(TestDataDir.class)
+class ConsoleTest {
+    private static final Pattern CSRF = Pattern.compile("<meta name=\"csrf-token\" content=\"([^\"]+)\">");
+
+    record Signed(String cookie, String csrf) {
+    }
+
+    static Signed signIn(String token) {
+        Response r = given().redirects().follow(false).contentType(ContentType.URLENC)
+                .formParam("token", token).formParam("next", "/console/alerts").post("/console/login");
+        r.then().statusCode(303).header("Location", containsString("/console/alerts"));
+        String setCookie = r.getHeader("Set-Cookie");
+        assertNotNull(setCookie);
+        assertTrue(setCookie.contains("HttpOnly"), setCookie);
+        assertTrue(setCookie.toLowerCase().contains("samesite=strict"), setCookie);
+        String cookie = r.getCookie("edgefleet_session");
+        String page = given().cookie("edgefleet_session", cookie).get("/console").then().statusCode(200).extract().asString();
+        Matcher m = CSRF.matcher(page);
+        assertTrue(m.find(), page);
+        return new Signed(cookie, m.group(1));
+    }
+
+    @Test
+    void signedOutVisitorsAreSentToTheSignInPageAndBadTokensRefused() {
+        given().redirects().follow(false).get("/console/rollouts").then().statusCode(303)
+                .header("Location", containsString("/console/login?next=%2Fconsole%2Frollouts"));
+        given().get("/console/login").then().statusCode(200).body(containsString("name=\"token\""));
+        given().contentType(ContentType.URLENC).formParam("token", "nope").post("/console/login").then()
+                .statusCode(401).body(containsString("That token is not valid."));
+        // an open redirect is not possible through next
+        given().redirects().follow(false).contentType(ContentType.URLENC).formParam("token", Api.TOKEN)
+                .formParam("next", "//evil.example/").post("/console/login").then().statusCode(303)
+                .header("Location", Matchers2.endsWith("/console"));
+    }
+
+    @Test
+    void everyPageRendersForASignedInUser() {
+        Signed s = signIn(Api.TOKEN);
+        Api.createClass("console-c");
+        Api.registerDevice("console-d1", "console-c", "lab");
+        given().cookie("edgefleet_session", s.cookie()).get("/console").then().statusCode(200)
+                .body(containsString("console-c")).body(containsString("console-d1"))
+                .body(containsString("id=\"offline-count\">1<"));
+        given().cookie("edgefleet_session", s.cookie()).get("/console?classId=console-c&online=false").then()
+                .statusCode(200).body(containsString("/console/devices/console-d1"));
+        given().cookie("edgefleet_session", s.cookie()).get("/console/devices/console-d1").then().statusCode(200)
+                .body(containsString("Device console-d1"));
+        given().cookie("edgefleet_session", s.cookie()).get("/console/devices/nope").then().statusCode(404);
+        given().cookie("edgefleet_session", s.cookie()).get("/console/models").then().statusCode(200)
+                .body(containsString("Compression jobs"));
+        given().cookie("edgefleet_session", s.cookie()).get("/console/rollouts").then().statusCode(200)
+                .body(containsString("id=\"rollout-form\""));
+        given().cookie("edgefleet_session", s.cookie()).get("/console/alerts").then().statusCode(200)
+                .body(containsString("Firing"));
+        given().cookie("edgefleet_session", s.cookie()).get("/console/runbooks/EdgefleetDevicesOffline").then()
+                .statusCode(200).body(containsString("<article class=\"runbook card\" id=\"runbook\"><h1>"));
+        given().cookie("edgefleet_session", s.cookie()).get("/console/runbooks/..%2Fapplication").then().statusCode(404);
+        // the vendored plotting library and the console's own scripts are served
+        given().get("/webjars/uplot/1.6.30/dist/uPlot.iife.min.js").then().statusCode(200);
+        given().get("/console-assets/console.js").then().statusCode(200);
+    }
+
+    @Test
+    void aCookieSessionChangesStateOnlyWithItsCsrfToken() {
+        Signed s = signIn(Api.TOKEN);
+        given().cookie("edgefleet_session", s.cookie()).contentType(ContentType.JSON).body(Api.deviceClass("csrf-a"))
+                .post("/api/v1/device-classes").then().statusCode(403).body("error", equalTo("FORBIDDEN"))
+                .body("message", containsString("X-CSRF-Token"));
+        given().cookie("edgefleet_session", s.cookie()).header("X-CSRF-Token", "wrong").contentType(ContentType.JSON)
+                .body(Api.deviceClass("csrf-a")).post("/api/v1/device-classes").then().statusCode(403);
+        Api.api().get("/api/v1/device-classes/csrf-a").then().statusCode(404);
+        given().cookie("edgefleet_session", s.cookie()).header("X-CSRF-Token", s.csrf()).contentType(ContentType.JSON)
+                .body(Api.deviceClass("csrf-a")).post("/api/v1/device-classes").then().statusCode(201);
+        // reads with the cookie need no token
+        given().cookie("edgefleet_session", s.cookie()).get("/api/v1/device-classes/csrf-a").then().statusCode(200);
+    }
+
+    @Test
+    void aViewerSessionSeesButCannotChangeAndTheConsoleHidesTheButtons() {
+        Signed s = signIn("viewer-token");
+        given().cookie("edgefleet_session", s.cookie()).get("/console/rollouts").then().statusCode(200)
+                .body(containsString("id=\"role\">viewer<"))
+                .body(org.hamcrest.Matchers.not(containsString("id=\"rollout-form\"")));
+        given().cookie("edgefleet_session", s.cookie()).header("X-CSRF-Token", s.csrf()).contentType(ContentType.JSON)
+                .body(Api.deviceClass("viewer-c")).post("/api/v1/device-classes").then().statusCode(403)
+                .body("message", equalTo("role viewer may not POST /api/v1/device-classes: needs operator or admin"));
+    }
+
+    @Test
+    void signingOutEndsTheSession() {
+        Signed s = signIn("operator-token");
+        Response out = given().cookie("edgefleet_session", s.cookie()).header("X-CSRF-Token", s.csrf())
+                .post("/console/logout");
+        out.then().statusCode(204);
+        assertTrue(out.getHeader("Set-Cookie").contains("Max-Age=0"), out.getHeader("Set-Cookie"));
+        given().redirects().follow(false).cookie("edgefleet_session", s.cookie()).get("/console").then().statusCode(303);
+        given().cookie("edgefleet_session", s.cookie()).get("/api/v1/devices").then().statusCode(401)
+                .body("message", equalTo("console session expired: sign in again"));
+        // without its CSRF token a cross-site form could not have signed the user out either
+        Signed t = signIn("operator-token");
+        given().cookie("edgefleet_session", t.cookie()).post("/console/logout").then().statusCode(403);
+        assertEquals(200, given().cookie("edgefleet_session", t.cookie()).get("/console").statusCode());
+    }
+
+    static final class Matchers2 {
+        static org.hamcrest.Matcher<String> endsWith(String s) {
+            return org.hamcrest.Matchers.endsWith(s);
+        }
+    }
+}
