@@ -1,6 +1,7 @@
 package io.edgefleet.server.alert;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import java.util.Map;
 
 /** REST shapes of rules, alerts and re-compression requests. Enum fields are strings so a bad value gets a field-level 400. */
@@ -49,14 +50,21 @@ public final class AlertDtos {
             String runbookUrl,
             String description,
             boolean enabled,
-            boolean builtin) {
+            boolean builtin,
+            @Schema(description = "Where the rule is defined: 'builtin' (seeded, thresholds from the class SLOs), 'file'"
+                    + " (edgefleet.alerts.rules-file: read-only over REST, edit the file) or 'api' (REST)")
+            String source) {
 
         static RuleView of(AlertRule r, String runbookUrl) {
+            return of(r, runbookUrl, r.builtin() ? "builtin" : "api");
+        }
+
+        static RuleView of(AlertRule r, String runbookUrl, String source) {
             Double threshold = r.threshold() != null ? r.threshold() : r.metric().defaultThreshold();
-            String source = r.threshold() != null ? "rule" : threshold != null ? "metric default" : "class SLO";
+            String thresholdSource = r.threshold() != null ? "rule" : threshold != null ? "metric default" : "class SLO";
             return new RuleView(r.id(), r.name(), r.metric(), r.scope(), r.classId(), r.modelName(), r.modelVersion(),
-                    r.deviceId(), threshold, source, r.minSamples(), r.lookbackSeconds(), r.forSeconds(),
-                    r.severity().label(), r.action(), runbookUrl, r.description(), r.enabled(), r.builtin());
+                    r.deviceId(), threshold, thresholdSource, r.minSamples(), r.lookbackSeconds(), r.forSeconds(),
+                    r.severity().label(), r.action(), runbookUrl, r.description(), r.enabled(), r.builtin(), source);
         }
     }
 
