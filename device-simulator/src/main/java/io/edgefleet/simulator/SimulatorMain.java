@@ -541,13 +541,15 @@ public final class SimulatorMain implements Runnable {
                 } catch (ApiException e) {
                     err().println("(server: " + e.getMessage() + ")");
                 }
-                if (!announced && deps.stream().allMatch(d -> d.summary().finished())) {
+                // every target finished and every deployment ended (the last wave's soak and gates are part of it)
+                if (!announced && deps.stream().allMatch(d -> d.summary().finished() && !"IN_PROGRESS".equals(d.status())
+                        && !"PAUSED".equals(d.status()))) {
                     announced = true;
                     int total = deps.stream().mapToInt(d -> d.summary().total()).sum();
                     int committed = deps.stream().mapToInt(d -> d.summary().committed()).sum();
                     long secs = (now - deployStart) / 1000;
                     if (committed == total) {
-                        out().printf("==> all %d devices committed (%s), %d s after the deployments started"
+                        out().printf("==> all %d devices committed, deployments %s, %d s after they started"
                                 + " (%d s after launch). Telemetry until Ctrl-C.%n", total, deps.stream()
                                 .map(d -> d.model() + " v" + d.version() + " " + d.status()).toList(), secs, (now - start) / 1000);
                     } else {
