@@ -36,6 +36,9 @@ public final class Progress {
             sb.append(String.format(Locale.ROOT, " | %s:%d %s: %d committed, %d in progress, %d pending, %d rolled back, %d failed",
                     deployment.model(), deployment.version(), deployment.status(), s.committed(), s.inProgress(), s.pending(),
                     s.rolledBack(), s.failed()));
+            if (deployment.waveCount() > 0) {
+                sb.append(String.format(Locale.ROOT, ", wave %d/%d", deployment.waveCurrent(), deployment.waveCount()));
+            }
         }
         FleetLatency l = devices == null ? null : latency(devices);
         if (l != null) {

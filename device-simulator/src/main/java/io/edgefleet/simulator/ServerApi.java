@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The slice of the edgefleet REST API the simulator uses, over {@code java.net.http}. Every failure
@@ -45,7 +47,17 @@ public final class ServerApi {
         }
     }
 
-    public record Deployment(String id, String model, long version, String status, Summary summary, int targets) {
+    /** {@code waveCurrent}/{@code waveCount}: the wave running (or the last one) of how many; 0 when not known. */
+    public record Deployment(String id, String model, long version, String status, Summary summary, int targets,
+                             int waveCurrent, int waveCount) {
+        public Deployment(String id, String model, long version, String status, Summary summary, int targets) {
+            this(id, model, version, status, summary, targets, 0, 0);
+        }
+    }
+
+    /** A firing alert as {@code GET /api/v1/alerts} lists it. */
+    public record Alert(long id, String rule, String name, String severity, Map<String, String> labels, Double value,
+                        Double threshold, Long firedAt) {
     }
 
     /** What the server knows about one device; {@code p95} is from its last telemetry window, or null. */
@@ -124,9 +136,36 @@ public final class ServerApi {
         return out;
     }
 
+    /** A deployment with the server's default waves (no policy). */
     public Deployment createDeployment(String model, long version, String classId) {
+        return createDeployment(model, version, classId, null, null);
+    }
+
+    /** A deployment with this wave {@code policy} and agent {@code health} window (either may be null). */
+    public Deployment createDeployment(String model, long version, String classId, ObjectNode policy, ObjectNode health) {
         ObjectNode body = json.createObjectNode().put("model", model).put("version", version).put("classId", classId);
+        if (policy != null) {
+            body.set("policy", policy);
+        }
+        if (health != null) {
+            body.set("health", health);
+        }
         return deployment(send("POST", "/api/v1/deployments", body));
+    }
+
+    /** Alerts firing now, newest first. */
+    public List<Alert> firingAlerts() {
+        JsonNode r = send("GET", "/api/v1/alerts?state=FIRING", null);
+        List<Alert> out = new ArrayList<>();
+        for (JsonNode a : r) {
+            Map<String, String> labels = new TreeMap<>();
+            a.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+            out.add(new Alert(a.path("id").asLong(), a.path("rule").asText(), a.path("name").asText(),
+                    a.path("severity").asText(), labels, a.path("value").isNumber() ? a.path("value").asDouble() : null,
+                    a.path("threshold").isNumber() ? a.path("threshold").asDouble() : null,
+                    a.path("firedAt").isNumber() ? a.path("firedAt").asLong() : null));
+        }
+        return out;
     }
 
     public Deployment deployment(String id) {
@@ -153,8 +192,9 @@ public final class ServerApi {
         Summary summary = new Summary(s.path("pending").asInt(), s.path("inProgress").asInt(), s.path("committed").asInt(),
                 s.path("rolledBack").asInt(), s.path("failed").asInt());
         int targets = r.path("targets").isArray() ? r.path("targets").size() : summary.total();
+        JsonNode w = r.path("waves");
         return new Deployment(r.path("id").asText(), r.path("model").asText(), r.path("version").asLong(),
-                r.path("status").asText(), summary, targets);
+                r.path("status").asText(), summary, targets, w.path("current").asInt(0), w.path("count").asInt(0));
     }
 
     JsonNode send(String method, String path, JsonNode body) {

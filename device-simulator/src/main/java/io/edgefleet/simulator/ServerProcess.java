@@ -25,6 +25,7 @@ public final class ServerProcess implements AutoCloseable {
         cmd.add("-Dedgefleet.data-dir=" + dataDir.toAbsolutePath());
         cmd.add("-Dedgefleet.api.token=" + token);
         cmd.add("-Dedgefleet.demo.enabled=true");
+        cmd.add("-Dedgefleet.alerts.evaluation-interval=5s"); // the demo's alerts show within seconds
         cmd.add("-Dquarkus.http.port=" + port);
         cmd.add("-jar");
         cmd.add(serverJar.toAbsolutePath().toString());

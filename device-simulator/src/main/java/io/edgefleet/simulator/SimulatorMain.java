@@ -126,11 +126,17 @@ public final class SimulatorMain implements Runnable {
 
         /** Registers (or re-uses) and starts {@code n} agents of the class. */
         void startAgents(ServerApi api, String classId, int n, String mqttUrlOverride) throws IOException {
+            startAgents(api, classId, n, mqttUrlOverride, agentOptions.prefix, fleet);
+        }
+
+        /** Registers (or re-uses) and starts {@code n} agents of the class, ids {@code <prefix>-0001...}, in {@code into}. */
+        void startAgents(ServerApi api, String classId, int n, String mqttUrlOverride, String prefix, Fleet into)
+                throws IOException {
             Path dir = dataDir();
             Registrar registrar = new Registrar(api, new CredentialStore(dir));
             List<Double> factors = factors();
             for (int i = 1; i <= n; i++) {
-                String id = SpeedFactors.deviceId(agentOptions.prefix, i);
+                String id = SpeedFactors.deviceId(prefix, i);
                 ServerApi.Registration reg = registrar.register(id, classId);
                 AgentConfig cfg = AgentConfig.builder()
                         .deviceId(id).classId(classId)
@@ -142,10 +148,10 @@ public final class SimulatorMain implements Runnable {
                         .speedFactor(SpeedFactors.forAgent(factors, i - 1))
                         .input(agentOptions.input)
                         .build();
-                fleet.start(cfg);
+                into.start(cfg);
             }
-            out().printf("started %d agents (%s-0001..%s) in class %s, data in %s%n", n, agentOptions.prefix,
-                    SpeedFactors.deviceId(agentOptions.prefix, n), classId, dir.toAbsolutePath());
+            out().printf("started %d agents (%s-0001..%s) in class %s, data in %s%n", n, prefix,
+                    SpeedFactors.deviceId(prefix, n), classId, dir.toAbsolutePath());
         }
 
         void onShutdown(Runnable extra) {
@@ -376,14 +382,37 @@ public final class SimulatorMain implements Runnable {
     }
 
     @Command(name = "quickstart", mixinStandardHelpOptions = true,
-            description = "Starts the server (demo data, embedded broker, H2), 20 agents and a deployment, and reports"
-                    + " until Ctrl-C.")
+            description = "Starts the server (demo data, embedded broker, H2) and 20 agents in two device classes, rolls"
+                    + " the demo model out to each class in waves, drifts one class's inputs after about a minute so"
+                    + " that a drift alert fires, and reports until Ctrl-C.")
     static final class Quickstart extends Base {
         static final String CLASS_ID = "demo-gateway";
+        static final String BOARD_CLASS_ID = "demo-board";
         static final String MODEL = "demo-classifier";
+        /** The float model, for the gateways. */
+        static final long GATEWAY_VERSION = 1;
+        /** Its dynamic-int8 variant, which the server's DemoSeeder registers as version 2: what fits a board. */
+        static final long BOARD_VERSION = 2;
+        /** Quickstart agents send a window every 5 s (unless --telemetry-window says otherwise): waves show sooner. */
+        static final int QUICKSTART_TELEMETRY_WINDOW = 5;
 
         @Option(names = "--agents", defaultValue = "20", description = "default ${DEFAULT-VALUE}")
         int agents;
+
+        @Option(names = "--boards", defaultValue = "6",
+                description = "how many of the agents are demo-board devices, the rest demo-gateway (default ${DEFAULT-VALUE})")
+        int boards;
+
+        @Option(names = "--soak", defaultValue = "10", description = "soak seconds of each wave (default ${DEFAULT-VALUE})")
+        int soakSeconds;
+
+        @Option(names = "--drift-after", defaultValue = "75",
+                description = "seconds after the agents start when the boards' inputs drift; 0: never (default ${DEFAULT-VALUE})")
+        double driftAfter;
+
+        @Option(names = "--drift-shift", defaultValue = "2.0",
+                description = "added to every float input of a drifting board (default ${DEFAULT-VALUE})")
+        double driftShift;
 
         @Option(names = "--server-jar", defaultValue = "server/app/target/quarkus-app/quarkus-run.jar",
                 description = "default ${DEFAULT-VALUE}")
@@ -392,14 +421,45 @@ public final class SimulatorMain implements Runnable {
         @Option(names = "--port", defaultValue = "8080", description = "HTTP port of the server (default ${DEFAULT-VALUE})")
         int port;
 
+        /** The demo-board agents: their own fleet, because the drift fault is theirs alone. */
+        Fleet boardFleet = new Fleet();
+
         @Override
         Path defaultDataDir() {
             return Path.of("data", "quickstart");
         }
 
+        /** The boards' fault plan: every board's float inputs shift by {@code driftShift} from {@code driftAfter} s. */
+        FaultPlan boardFaults() {
+            return driftAfter > 0 ? new FaultPlan(new FaultPlan.Drift(1.0, driftAfter, driftShift, 1.0), null, null, null)
+                    : FaultPlan.NONE;
+        }
+
+        /** The demo's wave policy: a canary of one, then half of the class per wave, a short soak, latency gate on. */
+        ObjectNode wavePolicy() {
+            ObjectNode p = new ObjectMapper().createObjectNode();
+            p.putObject("canary").put("count", 1);
+            p.putObject("batches").put("percent", 50);
+            p.put("soakSeconds", soakSeconds);
+            p.putObject("gates").put("latency", true).put("minWindows", 1);
+            p.put("targetTimeoutSeconds", 300);
+            return p;
+        }
+
+        /** The agents' own health window: one telemetry window before they commit. */
+        static ObjectNode healthWindow() {
+            return new ObjectMapper().createObjectNode().put("windows", 1);
+        }
+
         @Override
         int execute() throws IOException, InterruptedException {
             checkCommon(agents);
+            if (boards < 0 || boards >= agents) {
+                throw new IllegalArgumentException("--boards must be in [0, --agents - 1] (got " + boards + ")");
+            }
+            if (soakSeconds < 0 || driftAfter < 0) {
+                throw new IllegalArgumentException("--soak and --drift-after must be >= 0");
+            }
             if (!Files.isRegularFile(serverJar)) {
                 throw new IllegalArgumentException("server jar " + serverJar + " not found; build it first with"
                         + " ./mvnw -B -pl server/app -am package -DskipTests, or pass --server-jar");
@@ -407,12 +467,18 @@ public final class SimulatorMain implements Runnable {
             if (port < 1 || port > 65535 || !portFree(port)) {
                 throw new IllegalArgumentException("port " + port + " is not free; pass --port with a free one");
             }
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--telemetry-window")) {
+                agentOptions.telemetryWindow = QUICKSTART_TELEMETRY_WINDOW;
+            }
             String token = newToken();
             Path base = dataDir();
             Path serverData = base.resolve("server");
             ServerProcess server = ServerProcess.start(ServerProcess.command(serverJar, serverData, token, port),
                     base.resolve("server.log"));
-            onShutdown(server::close);
+            onShutdown(() -> {
+                boardFleet.close();
+                server.close();
+            });
             long start = System.currentTimeMillis();
             out().printf("starting the edgefleet server (pid %d, log %s) ...%n", server.pid(), server.log());
             out().flush();
@@ -425,44 +491,93 @@ public final class SimulatorMain implements Runnable {
             banner(url, token);
 
             agentOptionsForAgents(base);
-            startAgents(api, CLASS_ID, agents, null);
+            int gateways = agents - boards;
+            startAgents(api, CLASS_ID, gateways, null, agentOptions.prefix, fleet);
+            if (boards > 0) {
+                boardFleet = new Fleet(boardFaults());
+                startAgents(api, BOARD_CLASS_ID, boards, null, agentOptions.prefix + "-board", boardFleet);
+                if (driftAfter > 0) {
+                    out().printf("the %d demo-board agents' inputs will drift (+%.1f) %.0f s from now%n", boards,
+                            driftShift, driftAfter);
+                }
+            }
 
-            long version = latestVersion(api);
-            ServerApi.Deployment d = createDeployment(api, version);
-            out().printf("deployment %s: %s v%d to class %s, %d targets%n", d.id(), MODEL, version, CLASS_ID, d.targets());
+            if (latestVersion(api) < BOARD_VERSION) {
+                throw new ApiException(0, null, "the server has no " + MODEL + " v" + BOARD_VERSION
+                        + " (the int8 variant the demo seeds); start from an empty --data-dir");
+            }
+            List<ServerApi.Deployment> deps = new java.util.ArrayList<>();
+            deps.add(createDeployment(api, GATEWAY_VERSION, CLASS_ID));
+            if (boards > 0) {
+                deps.add(createDeployment(api, BOARD_VERSION, BOARD_CLASS_ID));
+            }
+            for (ServerApi.Deployment d : deps) {
+                out().printf("deployment %s: %s v%d, %d targets, in %d wave(s) (canary 1, then 50%% per wave, %d s soak)%n",
+                        d.id(), MODEL, d.version(), d.targets(), d.waveCount(), soakSeconds);
+            }
             out().flush();
             long deployStart = System.currentTimeMillis();
             boolean announced = false;
+            java.util.Set<Long> alertsSeen = new java.util.HashSet<>();
             long period = 3000;
             while (pause(period, start)) {
-                List<ServerApi.Device> devices = null;
+                long now = System.currentTimeMillis();
                 try {
-                    devices = api.devices(CLASS_ID);
-                    d = api.deployment(d.id());
+                    for (int i = 0; i < deps.size(); i++) {
+                        deps.set(i, api.deployment(deps.get(i).id()));
+                    }
+                    List<ServerApi.Device> gw = api.devices(CLASS_ID);
+                    out().println(Progress.line((now - start) / 1000, fleet.connected(), fleet.size(), gw, deps.get(0)));
+                    if (boards > 0) {
+                        List<ServerApi.Device> bd = api.devices(BOARD_CLASS_ID);
+                        out().println(Progress.line((now - start) / 1000, boardFleet.connected(), boardFleet.size(), bd,
+                                deps.get(1)));
+                    }
+                    for (ServerApi.Alert a : api.firingAlerts()) {
+                        if (alertsSeen.add(a.id())) {
+                            out().println(alertLine(a, (now - start) / 1000, url));
+                        }
+                    }
                 } catch (ApiException e) {
                     err().println("(server: " + e.getMessage() + ")");
                 }
-                out().println(Progress.line((System.currentTimeMillis() - start) / 1000, fleet.connected(), fleet.size(),
-                        devices, d));
-                if (!announced && d.summary().finished()) {
+                // every target finished and every deployment ended (the last wave's soak and gates are part of it)
+                if (!announced && deps.stream().allMatch(d -> d.summary().finished() && !"IN_PROGRESS".equals(d.status())
+                        && !"PAUSED".equals(d.status()))) {
                     announced = true;
-                    long secs = (System.currentTimeMillis() - deployStart) / 1000;
-                    if (d.summary().committed() == d.summary().total()) {
-                        out().printf("==> all %d devices run %s v%d, committed %d s after the deployment started"
-                                + " (%d s after launch). Telemetry every 10 s until Ctrl-C.%n",
-                                d.summary().total(), MODEL, version, secs, (System.currentTimeMillis() - start) / 1000);
+                    int total = deps.stream().mapToInt(d -> d.summary().total()).sum();
+                    int committed = deps.stream().mapToInt(d -> d.summary().committed()).sum();
+                    long secs = (now - deployStart) / 1000;
+                    if (committed == total) {
+                        out().printf("==> all %d devices committed, deployments %s, %d s after they started"
+                                + " (%d s after launch). Telemetry until Ctrl-C.%n", total, deps.stream()
+                                .map(d -> d.model() + " v" + d.version() + " " + d.status()).toList(), secs, (now - start) / 1000);
                     } else {
-                        out().printf("==> deployment finished with %d committed, %d rolled back, %d failed; see"
-                                + " GET /api/v1/deployments/%s for reasons%n", d.summary().committed(),
-                                d.summary().rolledBack(), d.summary().failed(), d.id());
+                        out().printf("==> deployments finished with %d of %d committed; see GET /api/v1/deployments/ID"
+                                + " for the reasons (%s)%n", committed, total, deps.stream().map(ServerApi.Deployment::id).toList());
                     }
-                    period = 10_000;
+                    period = 5_000;
                 }
                 out().flush();
             }
             fleet.close();
+            boardFleet.close();
             server.close();
             return EXIT_OK;
+        }
+
+        static String alertLine(ServerApi.Alert a, long elapsedSeconds, URI url) {
+            StringBuilder labels = new StringBuilder();
+            for (String k : List.of("class", "model", "version", "device")) {
+                if (a.labels().containsKey(k)) {
+                    labels.append(labels.length() == 0 ? "" : " ").append(k).append('=').append(a.labels().get(k));
+                }
+            }
+            return String.format(java.util.Locale.ROOT, "==> ALERT %s (%s) firing for %s: value %s over threshold %s"
+                    + " (rule %s), %d s after launch; see %s/console and GET /api/v1/alerts", a.name(), a.severity(),
+                    labels, a.value() == null ? "-" : String.format(java.util.Locale.ROOT, "%.2f", a.value()),
+                    a.threshold() == null ? "-" : String.format(java.util.Locale.ROOT, "%.2f", a.threshold()), a.rule(),
+                    elapsedSeconds, url);
         }
 
         /** Quickstart keeps agents under {@code <data-dir>/agents}, next to the server's own data. */
@@ -473,13 +588,15 @@ public final class SimulatorMain implements Runnable {
         private void banner(URI url, String token) {
             PrintWriter o = out();
             o.println();
+            o.println("  console    " + url + "/console   (log in with the token)");
+            o.println("  API docs   " + url + "/q/swagger-ui   (OpenAPI: " + url + "/q/openapi)");
             o.println("  REST API   " + url + "/api/v1   (token: " + token + ")");
             o.println("  try        export T=" + token);
-            o.println("             curl -s -H \"Authorization: Bearer $T\" " + url + "/api/v1/devices?classId=" + CLASS_ID);
             o.println("             curl -s -H \"Authorization: Bearer $T\" " + url + "/api/v1/deployments");
+            o.println("             curl -s -H \"Authorization: Bearer $T\" '" + url + "/api/v1/alerts?state=FIRING'");
             o.println("             curl -s -H \"Authorization: Bearer $T\" " + url + "/api/v1/models/" + MODEL + "/versions");
-            o.println("             curl -s -X POST -H \"Authorization: Bearer $T\" -H 'Content-Type: application/json' \\");
-            o.println("                  -d '{\"reason\":\"demo\"}' " + url + "/api/v1/deployments/<id>/rollback");
+            o.println("  CLI        edgefleet login --server " + url + " --token $T");
+            o.println("             edgefleet rollouts list; edgefleet rollouts watch <id>; edgefleet alerts list --state firing");
             o.println("  stop       Ctrl-C (stops the agents and the server)");
             o.println();
             o.flush();
@@ -501,11 +618,11 @@ public final class SimulatorMain implements Runnable {
         }
 
         /** Retries while the server is still settling (e.g. the demo model being registered). */
-        private ServerApi.Deployment createDeployment(ServerApi api, long version) throws InterruptedException {
+        private ServerApi.Deployment createDeployment(ServerApi api, long version, String classId) throws InterruptedException {
             long deadline = System.currentTimeMillis() + 60_000;
             while (true) {
                 try {
-                    return api.createDeployment(MODEL, version, CLASS_ID);
+                    return api.createDeployment(MODEL, version, classId, wavePolicy(), healthWindow());
                 } catch (ApiException e) {
                     boolean retry = e.status() == 409 || e.status() >= 500 || e.status() == 0;
                     if (!retry || System.currentTimeMillis() > deadline) {

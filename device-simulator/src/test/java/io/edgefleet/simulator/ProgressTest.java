@@ -27,5 +27,9 @@ class ProgressTest {
         assertEquals("[  42s] agents connected 19/20 (server: 1 online) | demo-classifier:1 IN_PROGRESS: 17 committed,"
                 + " 2 in progress, 1 pending, 0 rolled back, 0 failed | p95 median 1.00 ms, worst 1.50 ms (2 devices)", line);
         assertEquals("[   3s] agents connected 0/5", Progress.line(3, 0, 5, null, null));
+        ServerApi.Deployment waves = new ServerApi.Deployment("dep-2", "demo-classifier", 2, "IN_PROGRESS",
+                new ServerApi.Summary(5, 0, 1, 0, 0), 6, 2, 3);
+        assertEquals("[  10s] agents connected 6/6 | demo-classifier:2 IN_PROGRESS: 1 committed, 0 in progress, 5 pending,"
+                + " 0 rolled back, 0 failed, wave 2/3", Progress.line(10, 6, 6, null, waves));
     }
 }

@@ -117,6 +117,28 @@ class ServerApiTest {
     }
 
     @Test
+    void sendsAWavePolicyReadsWavesAndListsFiringAlerts() throws Exception {
+        stub.on("POST /api/v1/deployments", 202, "{\"id\":\"dep-2\",\"model\":\"m\",\"version\":2,\"status\":\"IN_PROGRESS\","
+                + "\"targets\":[{},{}],\"summary\":{\"pending\":2},\"waves\":{\"current\":1,\"count\":2}}");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var policy = json.createObjectNode();
+        policy.putObject("canary").put("count", 1);
+        ServerApi.Deployment d = api.createDeployment("m", 2, "gw", policy, json.createObjectNode().put("windows", 1));
+        assertEquals(1, d.waveCurrent());
+        assertEquals(2, d.waveCount());
+        var sent = json.readTree(stub.requests("POST", "/api/v1/deployments").get(0).body());
+        assertEquals(1, sent.at("/policy/canary/count").asInt());
+        assertEquals(1, sent.at("/health/windows").asInt());
+
+        stub.on("GET /api/v1/alerts?state=FIRING", 200, "[{\"id\":4,\"rule\":\"demo-drift-b\",\"name\":\"EdgefleetDriftHigh\","
+                + "\"state\":\"FIRING\",\"severity\":\"warning\",\"labels\":{\"class\":\"b\"},\"value\":0.5,"
+                + "\"threshold\":0.2,\"firedAt\":9}]");
+        List<ServerApi.Alert> alerts = api.firingAlerts();
+        assertEquals(List.of(new ServerApi.Alert(4, "demo-drift-b", "EdgefleetDriftHigh", "warning",
+                java.util.Map.of("class", "b"), 0.5, 0.2, 9L)), alerts);
+    }
+
+    @Test
     void readinessIsAPlain200() {
         assertFalse(api.ready());
         stub.on("GET /q/health/ready", 200, "{\"status\":\"UP\"}");

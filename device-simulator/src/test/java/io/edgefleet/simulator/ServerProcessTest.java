@@ -20,6 +20,7 @@ class ServerProcessTest {
         assertTrue(cmd.get(0).endsWith("java"), cmd.get(0));
         assertTrue(cmd.contains("-Dedgefleet.api.token=tok"));
         assertTrue(cmd.contains("-Dedgefleet.demo.enabled=true"));
+        assertTrue(cmd.contains("-Dedgefleet.alerts.evaluation-interval=5s"), "the demo alerts show within seconds");
         assertTrue(cmd.contains("-Dquarkus.http.port=18080"));
         assertTrue(cmd.contains("-Dedgefleet.data-dir=" + dir.resolve("server").toAbsolutePath()));
         assertEquals("-jar", cmd.get(cmd.size() - 2));

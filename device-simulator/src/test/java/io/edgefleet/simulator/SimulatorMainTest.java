@@ -125,6 +125,40 @@ class SimulatorMainTest {
     }
 
     @Test
+    void quickstartRefusesABoardCountThatLeavesNoGateway() {
+        Result r = run("quickstart", "--agents", "4", "--boards", "4", "--data-dir", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--boards must be in [0, --agents - 1]"), r.err());
+    }
+
+    @Test
+    void quickstartRollsOutInWavesAndDriftsOnlyTheBoards() {
+        SimulatorMain.Quickstart q = new SimulatorMain.Quickstart();
+        CommandLine cl = new CommandLine(q);
+        cl.parseArgs("--soak", "7", "--drift-after", "40", "--drift-shift", "3");
+        var p = q.wavePolicy();
+        assertEquals(1, p.at("/canary/count").asInt());
+        assertEquals(50, p.at("/batches/percent").asInt());
+        assertEquals(7, p.at("/soakSeconds").asInt());
+        assertTrue(p.at("/gates/latency").asBoolean());
+        assertEquals(1, SimulatorMain.Quickstart.healthWindow().path("windows").asInt());
+        // every board drifts from 40 s on, by +3; nothing else goes wrong
+        assertEquals(new io.edgefleet.simulator.fault.FaultPlan(
+                new io.edgefleet.simulator.fault.FaultPlan.Drift(1.0, 40, 3, 1.0), null, null, null), q.boardFaults());
+        cl.parseArgs("--drift-after", "0");
+        assertEquals(io.edgefleet.simulator.fault.FaultPlan.NONE, q.boardFaults());
+    }
+
+    @Test
+    void aFiringAlertIsAnnouncedWithItsScopeNumbersAndWhereToLook() {
+        ServerApi.Alert a = new ServerApi.Alert(7, "demo-drift-demo-board", "EdgefleetDriftHigh", "warning",
+                java.util.Map.of("class", "demo-board", "alertname", "EdgefleetDriftHigh"), 0.934, 0.2, 1L);
+        assertEquals("==> ALERT EdgefleetDriftHigh (warning) firing for class=demo-board: value 0.93 over threshold 0.20"
+                + " (rule demo-drift-demo-board), 95 s after launch; see http://localhost:8080/console and GET /api/v1/alerts",
+                SimulatorMain.Quickstart.alertLine(a, 95, java.net.URI.create("http://localhost:8080")));
+    }
+
+    @Test
     void tokensAreRandomAndUrlSafe() {
         String a = SimulatorMain.Quickstart.newToken();
         assertTrue(a.matches("[A-Za-z0-9_-]{32}"), a);

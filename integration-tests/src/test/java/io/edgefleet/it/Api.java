@@ -127,11 +127,27 @@ public final class Api {
         return postRaw("/api/v1/models/" + enc(name) + "/versions", "application/octet-stream", onnx).expect(201);
     }
 
+    /**
+     * The explicit every-target-at-once policy (a deployment without a policy goes out in waves): canary and batches
+     * of 100%, no soak, no success threshold, no latency or energy gate.
+     */
+    public static ObjectNode allAtOnce() {
+        ObjectNode p = JSON.createObjectNode();
+        p.putObject("canary").put("percent", 100);
+        p.putObject("batches").put("percent", 100);
+        p.put("soakSeconds", 0);
+        p.putObject("successCondition").put("minCommittedPercent", 0);
+        p.putObject("gates").put("latency", false).put("energy", false);
+        return p;
+    }
+
+    /** Every device of the class at once ({@link #allAtOnce()}): these scenarios watch one deploy, not waves. */
     public JsonNode deployToClass(String model, long version, String classId, ObjectNode health) {
         ObjectNode body = JSON.createObjectNode().put("model", model).put("version", version).put("classId", classId);
         if (health != null) {
             body.set("health", health);
         }
+        body.set("policy", allAtOnce());
         return post("/api/v1/deployments", body).expect(202);
     }
 

@@ -301,6 +301,7 @@ public final class FleetBenchmark {
             }
             ObjectNode body = Api.JSON.createObjectNode().put("model", "bench-mlp").put("version", version);
             body.putArray("deviceIds").add(loaded.deviceId);
+            body.set("policy", Api.allAtOnce());
             String dep = api.post("/api/v1/deployments", body).expect(202).path("id").asText();
             Await.until(Duration.ofSeconds(120), "bench-mlp committed on " + loaded.deviceId,
                     () -> "COMPLETED".equals(api.deployment(dep).path("status").asText()),

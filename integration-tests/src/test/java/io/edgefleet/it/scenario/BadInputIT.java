@@ -181,6 +181,7 @@ class BadInputIT {
     static String deployToDevice(String model, long version, String deviceId) {
         ObjectNode body = Api.JSON.createObjectNode().put("model", model).put("version", version);
         body.putArray("deviceIds").add(deviceId);
+        body.set("policy", Api.allAtOnce());
         return api.post("/api/v1/deployments", body).expect(202).path("id").asText();
     }
 

@@ -244,7 +244,8 @@ class CliIT {
     @Test
     @Order(7)
     void rolloutCreateWatchListGet() {
-        Run created = ok("rollouts", "create", "--model", MODEL, "--version", "1", "--class", CLASS, "--json");
+        Run created = ok("rollouts", "create", "--model", MODEL, "--version", "1", "--class", CLASS, "--all-at-once",
+                "--json");
         rolloutId = created.json().path("id").asText();
         Run watch = cli("rollouts", "watch", rolloutId);
         assertEquals(ExitCode.OK, watch.code(), watch.toString());

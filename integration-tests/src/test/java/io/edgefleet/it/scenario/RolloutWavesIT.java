@@ -105,8 +105,8 @@ class RolloutWavesIT {
         awaitOnline(GW_DEVICES);
         versions.put("v1", api.uploadModel(MODEL, TestModels.mlp(41).bytes()).path("version").asLong());
         versions.put("heavy", api.uploadModel(MODEL, heavy.bytes()).path("version").asLong());
-        String s = deploy(SLOW, versions.get("v1"), null);
-        String g = deploy(GW, versions.get("v1"), null);
+        String s = deploy(SLOW, versions.get("v1"), Api.allAtOnce());
+        String g = deploy(GW, versions.get("v1"), Api.allAtOnce());
         awaitStatus(s, "COMPLETED");
         awaitStatus(g, "COMPLETED");
     }

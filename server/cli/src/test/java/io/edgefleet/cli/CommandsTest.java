@@ -234,10 +234,18 @@ class CommandsTest {
                            "gates":{"maxErrorRate":0.02}}}"""), json(server.last().bodyText()));
         assertEquals("rollout d1 created: kws:2, IN_PROGRESS, 0/10 committed, wave 1/4 DEPLOYING\n", r.out());
 
-        // no policy flag: the body has no policy (every target at once)
+        // no policy flag: the body has no policy (the server's default waves)
         r = cli.run("rollouts", "create", "--model", "kws", "--version", "2", "--device", "a", "--device", "b");
         assertEquals(0, r.code(), r.toString());
         assertEquals(json("{\"model\":\"kws\",\"version\":2,\"deviceIds\":[\"a\",\"b\"]}"), json(server.last().bodyText()));
+
+        // --all-at-once: the short explicit form, and alone
+        r = cli.run("rollouts", "create", "--model", "kws", "--version", "2", "--device", "a", "--all-at-once");
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(json("{\"model\":\"kws\",\"version\":2,\"deviceIds\":[\"a\"],\"policy\":{\"allAtOnce\":true}}"),
+                json(server.last().bodyText()));
+        r = cli.run("rollouts", "create", "--model", "kws", "--version", "2", "--device", "a", "--all-at-once", "--soak", "5");
+        assertEquals(2, r.code(), r.toString());
     }
 
     @Test

@@ -98,14 +98,21 @@ public final class AlertDtos {
             boolean enabled,
             @Schema(description = "True for the rules the server ships; they can be replaced or disabled but "
                     + "not deleted.")
-            boolean builtin) {
+            boolean builtin,
+            @Schema(description = "Where the rule is defined: 'builtin' (seeded, thresholds from the class SLOs), 'file'"
+                    + " (edgefleet.alerts.rules-file: read-only over REST, edit the file) or 'api' (REST).")
+            String source) {
 
         static RuleView of(AlertRule r, String runbookUrl) {
+            return of(r, runbookUrl, r.builtin() ? "builtin" : "api");
+        }
+
+        static RuleView of(AlertRule r, String runbookUrl, String source) {
             Double threshold = r.threshold() != null ? r.threshold() : r.metric().defaultThreshold();
-            String source = r.threshold() != null ? "rule" : threshold != null ? "metric default" : "class SLO";
+            String thresholdSource = r.threshold() != null ? "rule" : threshold != null ? "metric default" : "class SLO";
             return new RuleView(r.id(), r.name(), r.metric(), r.scope(), r.classId(), r.modelName(), r.modelVersion(),
-                    r.deviceId(), threshold, source, r.minSamples(), r.lookbackSeconds(), r.forSeconds(),
-                    r.severity().label(), r.action(), runbookUrl, r.description(), r.enabled(), r.builtin());
+                    r.deviceId(), threshold, thresholdSource, r.minSamples(), r.lookbackSeconds(), r.forSeconds(),
+                    r.severity().label(), r.action(), runbookUrl, r.description(), r.enabled(), r.builtin(), source);
         }
     }
 

@@ -40,6 +40,9 @@ public class AlertEntity {
     public Long firedAt;
     @Column(name = "resolved_at")
     public Long resolvedAt;
+    /** When receivers were last sent this alert as firing (its first notification, then each repeat); V12. */
+    @Column(name = "notified_at")
+    public Long notifiedAt;
     @Column(name = "action_result")
     public String actionResult;
     @Column(name = "updated_at")

@@ -16,7 +16,9 @@ import java.util.Set;
  * <ul>
  *   <li>breached, nothing open: PENDING (FIRING at once when the rule's for-duration is 0);</li>
  *   <li>breached, PENDING for at least the for-duration: FIRING;</li>
- *   <li>breached, already PENDING (not long enough) or FIRING: nothing;</li>
+ *   <li>breached, already PENDING (not long enough): nothing;</li>
+ *   <li>breached, FIRING: nothing, or REPEAT once the last notification is at least the repeat interval old
+ *       (Alertmanager's {@code repeat_interval}; 0: never);</li>
  *   <li>not breached or no data (the group is gone, too few samples): PENDING is dropped (it never
  *       fired, so there is nothing to resolve), FIRING becomes RESOLVED.</li>
  * </ul>
@@ -32,8 +34,11 @@ public final class AlertEvaluator {
         }
     }
 
-    /** An alert as stored while it is open. */
-    public record Open(String fingerprint, AlertState state, long activeAt) {
+    /** An alert as stored while it is open; {@code notifiedAt}: when receivers were last told it fires (null: never). */
+    public record Open(String fingerprint, AlertState state, long activeAt, Long notifiedAt) {
+        public Open(String fingerprint, AlertState state, long activeAt) {
+            this(fingerprint, state, activeAt, null);
+        }
     }
 
     public enum Change {
@@ -41,6 +46,8 @@ public final class AlertEvaluator {
         PENDING,
         /** Starts firing: notify, run the rule's action. */
         FIRING,
+        /** Still firing, last notified a repeat interval ago or more: notify again (no action). */
+        REPEAT,
         /** Was firing, the condition no longer holds: notify. */
         RESOLVED,
         /** Was pending, the condition went away before it fired: forget it. */
@@ -56,8 +63,15 @@ public final class AlertEvaluator {
             Double threshold, long activeAt) {
     }
 
+    /** Without re-notification. */
     public static List<Transition> evaluate(AlertRule rule, Collection<Observation> observations,
             Collection<Open> open, long now) {
+        return evaluate(rule, observations, open, now, 0);
+    }
+
+    /** @param repeatMillis a firing alert is notified again this long after its last notification; 0: never */
+    public static List<Transition> evaluate(AlertRule rule, Collection<Observation> observations,
+            Collection<Open> open, long now, long repeatMillis) {
         Map<String, Open> openByFingerprint = new HashMap<>();
         open.forEach(o -> openByFingerprint.put(o.fingerprint(), o));
         List<Transition> out = new ArrayList<>();
@@ -78,6 +92,9 @@ public final class AlertEvaluator {
                 out.add(new Transition(c, fp, labels, obs.value(), obs.threshold(), now));
             } else if (current.state() == AlertState.PENDING && now - current.activeAt() >= forMs) {
                 out.add(new Transition(Change.FIRING, fp, labels, obs.value(), obs.threshold(), current.activeAt()));
+            } else if (current.state() == AlertState.FIRING && repeatMillis > 0 && current.notifiedAt() != null
+                    && now - current.notifiedAt() >= repeatMillis) {
+                out.add(new Transition(Change.REPEAT, fp, labels, obs.value(), obs.threshold(), current.activeAt()));
             }
         }
         for (Open o : open) {

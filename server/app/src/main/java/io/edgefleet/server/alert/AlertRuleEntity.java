@@ -41,6 +41,9 @@ public class AlertRuleEntity {
     public String description;
     public boolean enabled;
     public boolean builtin;
+    /** Defined by edgefleet.alerts.rules-file (read-only over REST); V12. */
+    @Column(name = "from_file")
+    public boolean fromFile;
     @Column(name = "created_at")
     public long createdAt;
     @Column(name = "updated_at")

@@ -10,7 +10,12 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
 
@@ -75,6 +80,107 @@ public class AlertRuleService {
                 }
             }
         });
+        loadRulesFile(config.rulesFile().filter(f -> !f.isBlank()).orElse(null));
+    }
+
+    /** The rules file last applied, for messages. */
+    private volatile String rulesFile;
+
+    /**
+     * Applies {@code edgefleet.alerts.rules-file}: its rules replace any rule of the same id (built-in or made over
+     * REST) and become read-only over REST; rules that came from the file and are no longer in it are deleted (a
+     * built-in one goes back to its built-in definition). A file that cannot be used stops start-up.
+     */
+    void loadRulesFile(String file) {
+        List<AlertRule> fromFile = file == null ? List.of()
+                : AlertRulesFile.load(Path.of(file), fileLookups(), telemetry.rawRetention().toSeconds());
+        rulesFile = file;
+        Map<String, AlertRule> builtinById = builtins().stream().collect(Collectors.toMap(AlertRule::id, r -> r));
+        QuarkusTransaction.requiringNew().run(() -> {
+            long now = System.currentTimeMillis();
+            Set<String> ids = new HashSet<>();
+            for (AlertRule r : fromFile) {
+                ids.add(r.id());
+                AlertRuleEntity e = session.find(AlertRuleEntity.class, r.id());
+                boolean created = e == null;
+                if (created) {
+                    e = new AlertRuleEntity();
+                    e.createdAt = now;
+                }
+                boolean builtin = !created && e.builtin;
+                e.set(new AlertRule(r.id(), r.name(), r.metric(), r.scope(), r.classId(), r.modelName(), r.modelVersion(),
+                        r.deviceId(), r.threshold(), r.minSamples(), r.lookbackSeconds(), r.forSeconds(), r.severity(),
+                        r.action(), r.runbookUrl(), r.description(), r.enabled(), builtin));
+                e.fromFile = true;
+                e.updatedAt = now;
+                if (created) {
+                    session.persist(e);
+                }
+            }
+            for (AlertRuleEntity e : session.createSelectionQuery("from AlertRuleEntity where fromFile = true",
+                    AlertRuleEntity.class).getResultList()) {
+                if (ids.contains(e.id)) {
+                    continue;
+                }
+                if (e.builtin && builtinById.containsKey(e.id)) {
+                    e.set(builtinById.get(e.id));
+                    e.fromFile = false;
+                    e.updatedAt = now;
+                } else {
+                    session.remove(e);
+                }
+            }
+        });
+        if (!fromFile.isEmpty()) {
+            LOG.infof("Loaded %d alert rule(s) from %s: %s", fromFile.size(), file,
+                    fromFile.stream().map(AlertRule::id).toList());
+        }
+    }
+
+    /**
+     * The file is read at start, possibly before the classes, devices and models it names exist (a fresh database):
+     * every field is checked as over REST, but a filter naming something not there yet is a warning (the rule has
+     * no data until it exists), not a refusal.
+     */
+    private RuleValidator.Lookups fileLookups() {
+        RuleValidator.Lookups db = lookups();
+        return new RuleValidator.Lookups() {
+            @Override
+            public boolean classExists(String id) {
+                return warnUnless(db.classExists(id), "device class", id);
+            }
+
+            @Override
+            public boolean deviceExists(String id) {
+                return warnUnless(db.deviceExists(id), "device", id);
+            }
+
+            @Override
+            public boolean modelExists(String name, Long version) {
+                return warnUnless(db.modelExists(name, version), "model", name + (version == null ? "" : ":" + version));
+            }
+        };
+    }
+
+    private static boolean warnUnless(boolean exists, String what, String id) {
+        if (!exists) {
+            LOG.warnf("edgefleet.alerts.rules-file names %s '%s', which does not exist yet: its rule has no data until it does",
+                    what, id);
+        }
+        return true;
+    }
+
+    /** Ids of the rules the rules file defines. */
+    private Set<String> fileRuleIds() {
+        return QuarkusTransaction.requiringNew().call(() -> new HashSet<>(session.createSelectionQuery(
+                "select r.id from AlertRuleEntity r where r.fromFile = true", String.class).getResultList()));
+    }
+
+    private void refuseFileRule(AlertRuleEntity e) {
+        if (e.fromFile) {
+            throw new ApiException(ErrorCode.CONFLICT, "alert rule '" + e.id + "' comes from edgefleet.alerts.rules-file ("
+                    + rulesFile + "); edit the file and restart the server");
+        }
     }
 
     /** Every rule, enabled or not. */
@@ -84,11 +190,15 @@ public class AlertRuleService {
     }
 
     public List<RuleView> list() {
-        return all().stream().map(this::view).toList();
+        Set<String> file = fileRuleIds();
+        return all().stream().map(r -> view(r, file.contains(r.id()))).toList();
     }
 
     public RuleView get(String id) {
-        return view(QuarkusTransaction.requiringNew().call(() -> require(id).toRule()));
+        return QuarkusTransaction.requiringNew().call(() -> {
+            AlertRuleEntity e = require(id);
+            return view(e.toRule(), e.fromFile);
+        });
     }
 
     public RuleView create(RuleRequest req) {
@@ -114,6 +224,7 @@ public class AlertRuleService {
         }
         return view(QuarkusTransaction.requiringNew().call(() -> {
             AlertRuleEntity e = require(id);
+            refuseFileRule(e);
             AlertRule rule = validate(id, req, e.builtin);
             e.set(rule);
             e.updatedAt = System.currentTimeMillis();
@@ -125,6 +236,7 @@ public class AlertRuleService {
     public void delete(String id) {
         QuarkusTransaction.requiringNew().run(() -> {
             AlertRuleEntity e = require(id);
+            refuseFileRule(e);
             if (e.builtin) {
                 throw new ApiException(ErrorCode.CONFLICT, "alert rule '" + id
                         + "' is built in; disable it (PUT with \"enabled\": false) or set edgefleet.alerts.default-rules=false");
@@ -141,6 +253,10 @@ public class AlertRuleService {
         return RuleView.of(r, runbookUrl(r));
     }
 
+    private RuleView view(AlertRule r, boolean fromFile) {
+        return RuleView.of(r, runbookUrl(r), fromFile ? "file" : r.builtin() ? "builtin" : "api");
+    }
+
     private AlertRuleEntity require(String id) {
         AlertRuleEntity e = session.find(AlertRuleEntity.class, id);
         if (e == null) {
@@ -150,7 +266,11 @@ public class AlertRuleService {
     }
 
     private AlertRule validate(String id, RuleRequest req, boolean builtin) {
-        RuleValidator.Lookups lookups = new RuleValidator.Lookups() {
+        return RuleValidator.validate(id, req, builtin, lookups(), telemetry.rawRetention().toSeconds());
+    }
+
+    private RuleValidator.Lookups lookups() {
+        return new RuleValidator.Lookups() {
             @Override
             public boolean classExists(String classId) {
                 return exists("select count(c) from DeviceClassEntity c where c.id = :v", classId);
@@ -173,7 +293,6 @@ public class AlertRuleService {
                 });
             }
         };
-        return RuleValidator.validate(id, req, builtin, lookups, telemetry.rawRetention().toSeconds());
     }
 
     private boolean exists(String hql, String value) {

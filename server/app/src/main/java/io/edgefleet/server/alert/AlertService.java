@@ -65,19 +65,29 @@ public class AlertService {
     @Inject
     MeterRegistry registry;
 
+    @Inject
+    AlertsConfig config;
+
     /** What one pass did. */
-    public record PassResult(int rules, int observations, int pending, int fired, int resolved, int dropped, long millis) {
+    public record PassResult(int rules, int observations, int pending, int fired, int resolved, int dropped, long millis,
+                             int repeated) {
+        public PassResult(int rules, int observations, int pending, int fired, int resolved, int dropped, long millis) {
+            this(rules, observations, pending, fired, resolved, dropped, millis, 0);
+        }
     }
 
     /** A notification-worthy change after commit: the alert as stored, and its rule. */
-    record Notified(AlertRule rule, AlertEntity alert) {
+    record Notified(AlertRule rule, AlertEntity alert, boolean repeat) {
+        Notified(AlertRule rule, AlertEntity alert) {
+            this(rule, alert, false);
+        }
     }
 
     public synchronized PassResult evaluate(long now) {
         long started = System.nanoTime();
         List<AlertRule> all = rules.all();
         Map<String, AlertRule> byId = all.stream().collect(Collectors.toMap(AlertRule::id, r -> r));
-        int[] counts = new int[6];
+        int[] counts = new int[7];
         List<Notified> notify = QuarkusTransaction.requiringNew().call(() -> {
             Map<String, ClassSlo> slos = queries.classSlos();
             Map<String, List<AlertEntity>> openByRule = new HashMap<>();
@@ -104,7 +114,7 @@ public class AlertService {
             return out;
         });
         for (Notified n : notify) {
-            if (n.alert().state == AlertState.FIRING && n.rule().action() != AlertAction.NONE) {
+            if (n.alert().state == AlertState.FIRING && !n.repeat() && n.rule().action() != AlertAction.NONE) {
                 String result = actions.run(n.rule(), n.alert(), labels(n.alert()));
                 QuarkusTransaction.requiringNew().run(() -> {
                     AlertEntity a = session.find(AlertEntity.class, n.alert().id);
@@ -119,10 +129,11 @@ public class AlertService {
         long nanos = System.nanoTime() - started;
         Timer.builder("edgefleet.alert.evaluation").description("Duration of one rule evaluation pass")
                 .register(registry).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-        PassResult r = new PassResult(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], nanos / 1_000_000);
-        if (counts[3] + counts[4] > 0) {
-            LOG.infof("Alert evaluation: %d fired, %d resolved (%d rules, %d observations, %d ms)", counts[3], counts[4],
-                    counts[0], counts[1], r.millis());
+        PassResult r = new PassResult(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], nanos / 1_000_000,
+                counts[6]);
+        if (counts[3] + counts[4] + counts[6] > 0) {
+            LOG.infof("Alert evaluation: %d fired, %d resolved, %d re-notified (%d rules, %d observations, %d ms)",
+                    counts[3], counts[4], counts[6], counts[0], counts[1], r.millis());
         }
         return r;
     }
@@ -134,10 +145,11 @@ public class AlertService {
         if (open != null) {
             for (AlertEntity a : open) {
                 openByFp.put(a.fingerprint, a);
-                openStates.add(new Open(a.fingerprint, a.state, a.activeAt));
+                openStates.add(new Open(a.fingerprint, a.state, a.activeAt, a.notifiedAt));
             }
         }
-        for (Transition t : AlertEvaluator.evaluate(rule, obs, openStates, now)) {
+        long repeatMillis = config.repeatInterval().toMillis();
+        for (Transition t : AlertEvaluator.evaluate(rule, obs, openStates, now, repeatMillis)) {
             AlertEntity a = openByFp.get(t.fingerprint());
             switch (t.change()) {
                 case PENDING, FIRING -> {
@@ -159,6 +171,7 @@ public class AlertService {
                     a.updatedAt = now;
                     if (t.change() == Change.FIRING) {
                         a.firedAt = now;
+                        a.notifiedAt = now;
                     }
                     if (created) {
                         session.persist(a);
@@ -171,6 +184,15 @@ public class AlertService {
                     } else {
                         counts[2]++;
                     }
+                }
+                case REPEAT -> {
+                    a.value = t.value();
+                    a.threshold = t.threshold();
+                    a.annotations = toJson(annotations(rule, t.labels(), t.value(), t.threshold()));
+                    a.updatedAt = now;
+                    a.notifiedAt = now;
+                    counts[6]++;
+                    out.add(new Notified(rule, a, true));
                 }
                 case RESOLVED -> {
                     a.state = AlertState.RESOLVED;

@@ -43,6 +43,18 @@ public interface AlertsConfig {
     @WithDefault("docs/runbooks/")
     String runbookBaseUrl();
 
+    /**
+     * A firing alert is sent to the webhooks again this long after its last notification, as Alertmanager's
+     * {@code repeat_interval}; {@code 0s} never repeats. A resolved alert is sent once.
+     */
+    @WithName("repeat-interval")
+    @WithDefault("4h")
+    Duration repeatInterval();
+
+    /** A YAML or JSON file of alert rules loaded at start (docs/alerts.md: format and precedence); none when unset. */
+    @WithName("rules-file")
+    Optional<String> rulesFile();
+
     Webhook webhook();
 
     interface Webhook {

@@ -1,5 +1,11 @@
 package io.edgefleet.server.demo;
 
+import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.quantize.DynamicInt8Quantizer;
+import io.edgefleet.server.alert.AlertDtos.RuleRequest;
+import io.edgefleet.server.alert.AlertRuleService;
+import io.edgefleet.server.api.ApiException;
+import io.edgefleet.server.api.ErrorCode;
 import io.edgefleet.server.config.EdgefleetConfig;
 import io.edgefleet.server.deviceclass.DeviceClassDtos.AccuracyBudget;
 import io.edgefleet.server.deviceclass.DeviceClassDtos.DeviceClassRequest;
@@ -17,15 +23,28 @@ import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
- * Quickstart data, when {@code edgefleet.demo.enabled=true} and the model registry is empty: device
- * class {@code demo-gateway} and model {@code demo-classifier} version 1, registered through the
- * same validation path as an upload.
+ * Quickstart data, when {@code edgefleet.demo.enabled=true}: what is missing of it is created at every start, all
+ * through the same validation paths as the REST API:
+ * <ul>
+ *   <li>device class {@code demo-gateway} (x86_64, fp32/fp16/int8, p95 SLO 50 ms, 50 MB) and {@code demo-board}
+ *       (a small arm board: int8 only, p95 SLO 20 ms, a {@value #BOARD_MAX_MODEL_BYTES}-byte model budget the
+ *       float model does not fit);</li>
+ *   <li>model {@code demo-classifier} version 1 (float) and version 2, its dynamic-int8 variant (lineage: parent 1),
+ *       the one that fits the board;</li>
+ *   <li>the demo's alert rules: per class, drift over {@value #DRIFT_THRESHOLD} and p95 over the class SLO, with
+ *       short lookbacks so the quickstart shows them within a minute.</li>
+ * </ul>
  */
 @ApplicationScoped
 public class DemoSeeder {
     private static final Logger LOG = Logger.getLogger(DemoSeeder.class);
     public static final String CLASS_ID = "demo-gateway";
     public static final String MODEL = "demo-classifier";
+    public static final String BOARD_CLASS_ID = "demo-board";
+    public static final long BOARD_MAX_MODEL_BYTES = 6_000;
+    public static final double DRIFT_THRESHOLD = 0.2;
+    /** The version the seeder registers the board's int8 variant as. */
+    public static final long BOARD_VERSION = 2;
 
     @Inject
     EdgefleetConfig config;
@@ -36,8 +55,11 @@ public class DemoSeeder {
     @Inject
     ModelService models;
 
+    @Inject
+    AlertRuleService rules;
+
     void onStart(@Observes @Priority(300) StartupEvent event) {
-        if (config.demo().enabled() && models.isEmpty()) {
+        if (config.demo().enabled()) { // what is missing of it, so a data dir from an older quickstart gets the rest
             seed();
         }
     }
@@ -50,10 +72,44 @@ public class DemoSeeder {
                     List.of("fp32", "fp16", "int8"), new Power(4.0, 12.0), new Slo(50.0, 50_000_000L, null),
                     new AccuracyBudget(1.0, 2.0)));
         }
+        boolean boardMissing = QuarkusTransaction.requiringNew().call(() -> classes.find(BOARD_CLASS_ID) == null);
+        if (boardMissing) {
+            classes.create(new DeviceClassRequest(BOARD_CLASS_ID, "Demo arm board (int8 only)", "aarch64", 1, 256L, 512L,
+                    List.of("int8"), new Power(0.5, 1.5), new Slo(20.0, BOARD_MAX_MODEL_BYTES, null),
+                    new AccuracyBudget(1.0, 2.0)));
+        }
         boolean modelMissing = QuarkusTransaction.requiringNew().call(() -> models.find(MODEL, 1) == null);
         if (modelMissing) {
             models.register(MODEL, DemoModels.classifier());
         }
-        LOG.infof("Demo data ready: device class %s, model %s:1", CLASS_ID, MODEL);
+        boolean variantMissing = QuarkusTransaction.requiringNew().call(() -> models.find(MODEL, BOARD_VERSION) == null);
+        if (variantMissing) {
+            models.register(MODEL, boardVariant(), new ModelService.Lineage(1, "{\"recipe\":\"dynamic-int8\"}"));
+        }
+        for (String classId : List.of(CLASS_ID, BOARD_CLASS_ID)) {
+            createRule(new RuleRequest("demo-drift-" + classId, "EdgefleetDriftHigh", "DRIFT_SCORE", "CLASS", classId,
+                    null, null, null, DRIFT_THRESHOLD, 1L, 60L, 10L, "warning", null, null,
+                    "demo: input drift (PSI) of a " + classId + " device above " + DRIFT_THRESHOLD, true));
+            createRule(new RuleRequest("demo-p95-" + classId, "EdgefleetLatencySloBreach", "P95_LATENCY_MS", "VERSION",
+                    classId, null, null, null, null, 20L, 60L, 30L, "critical", null, null,
+                    "demo: p95 latency of a " + classId + " model version above the class SLO", true));
+        }
+        LOG.infof("Demo data ready: device classes %s and %s, model %s:1 (float) and :%d (int8), demo alert rules",
+                CLASS_ID, BOARD_CLASS_ID, MODEL, BOARD_VERSION);
+    }
+
+    /** The demo model quantized to dynamic int8 by the engine: what fits the board's byte budget. */
+    static byte[] boardVariant() {
+        return new DynamicInt8Quantizer().quantize(OnnxModel.read(DemoModels.classifier())).model().toBytes();
+    }
+
+    private void createRule(RuleRequest rule) {
+        try {
+            rules.create(rule);
+        } catch (ApiException e) {
+            if (e.code() != ErrorCode.ALREADY_EXISTS) {
+                throw e;
+            }
+        }
     }
 }

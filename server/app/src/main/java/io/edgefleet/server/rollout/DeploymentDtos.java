@@ -22,8 +22,9 @@ public final class DeploymentDtos {
 
     /**
      * The target is {@code classId} (optionally narrowed by {@code tags}), {@code tags} alone, or {@code deviceIds}.
-     * Without {@code policy} every target gets the model at once (no waves, no halt rule); with one, its fields
-     * left out take the defaults of docs/rollouts.md.
+     * Without {@code policy} the deployment goes out in waves with the defaults of docs/rollouts.md (a canary
+     * first); a policy's fields left out take the same defaults; {@code {"allAtOnce": true}} sends every target at
+     * once with no gates and no halt rule.
      */
     @Schema(description = "A deployment of one model version to a set of devices: a class (optionally narrowed "
             + "by tags), tags alone, or device ids.")

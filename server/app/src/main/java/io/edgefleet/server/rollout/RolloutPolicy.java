@@ -11,7 +11,9 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
  * {@link #resolved() resolved}, what is stored with the deployment. Names follow AWS IoT Jobs
  * ({@code abortConfig}, {@code baseRatePerMinute}, {@code incrementFactor}, {@code minNumberOfExecutedThings},
  * {@code thresholdPercentage}) and hawkBit ({@code successCondition}); docs/rollouts.md lists the defaults.
- * A deployment created without a policy is {@link #allAtOnce()}: one wave, no gates, no abort rule.
+ * A deployment created without a policy gets the defaults (a canary, then waves; docs/rollouts.md); every target at
+ * once only when asked for: {@code {"allAtOnce": true}} ({@link #everyTargetAtOnce()}: one wave, no gates, no abort rule) or
+ * the long explicit form (canary and batches 100%, soak 0).
  */
 @Schema(description = "How a deployment advances: a canary wave, then batches, each soaked and gated; an abort "
         + "rule halts it. Fields left out take the defaults of docs/rollouts.md.")
@@ -29,7 +31,9 @@ public record RolloutPolicy(
         @Schema(description = "When the deployment halts itself and sends back the devices it touched.")
         Abort abort,
         @Schema(description = "A target not finished after this long is TIMED_OUT.")
-        Long targetTimeoutSeconds) {
+        Long targetTimeoutSeconds,
+        @Schema(description = "true: every target at once, no gates, no abort rule (the short explicit form).")
+        Boolean allAtOnce) {
 
     public static final long DEFAULT_SOAK_SECONDS = 60;
     public static final long DEFAULT_TARGET_TIMEOUT_SECONDS = 1800;
@@ -39,6 +43,17 @@ public record RolloutPolicy(
     public static final double DEFAULT_ABORT_THRESHOLD_PERCENT = 20;
     public static final double DEFAULT_GATE_TOLERANCE_PERCENT = 10;
     public static final double DEFAULT_MAX_ERROR_RATE = 0.05;
+
+    /** The shape before the {@code allAtOnce} short form, kept for callers that build policies in code. */
+    public RolloutPolicy(Canary canary, Batches batches, Long soakSeconds, SuccessCondition successCondition,
+                         Gates gates, Abort abort, Long targetTimeoutSeconds) {
+        this(canary, batches, soakSeconds, successCondition, gates, abort, targetTimeoutSeconds, null);
+    }
+
+    /** The policy of a deployment created without one: every field at its default (docs/rollouts.md). */
+    public static RolloutPolicy defaults() {
+        return new RolloutPolicy(null, null, null, null, null, null, null, null).resolved();
+    }
 
     /** Exactly one of the two; at least one device either way. */
     @Schema(description = "The canary wave: exactly one of count and percent; at least one device either way.")
@@ -117,15 +132,33 @@ public record RolloutPolicy(
         }
     }
 
-    /** The legacy behaviour, kept for clients that send no policy: every target at once, no halt rule. */
-    public static RolloutPolicy allAtOnce() {
+    /**
+     * Every target at once, no gates, no halt rule: what {@code {"allAtOnce": true}} asks for, and how deployments
+     * stored before waves existed (no policy column) are read.
+     */
+    public static RolloutPolicy everyTargetAtOnce() {
         return new RolloutPolicy(new Canary(null, 100.0), new Batches(null, 100.0, null, null), 0L,
                 new SuccessCondition(0.0), new Gates(false, null, false, null, DEFAULT_GATE_TOLERANCE_PERCENT, 1),
-                null, DEFAULT_TARGET_TIMEOUT_SECONDS);
+                null, DEFAULT_TARGET_TIMEOUT_SECONDS, true);
     }
 
     /** Every field filled in with its default; throws {@link InvalidPolicyException} for one that cannot work. */
     public RolloutPolicy resolved() {
+        if (Boolean.TRUE.equals(allAtOnce)) {
+            if (canary != null || batches != null || soakSeconds != null || successCondition != null || gates != null
+                    || abort != null) {
+                throw new InvalidPolicyException("policy.allAtOnce",
+                        "cannot be combined with canary, batches, soakSeconds, successCondition, gates or abort");
+            }
+            long timeout = targetTimeoutSeconds == null ? DEFAULT_TARGET_TIMEOUT_SECONDS : targetTimeoutSeconds;
+            if (timeout < 1 || timeout > 30L * 24 * 3600) {
+                throw new InvalidPolicyException("policy.targetTimeoutSeconds",
+                        "must be in [1, 2592000] (got " + timeout + ")");
+            }
+            RolloutPolicy all = everyTargetAtOnce();
+            return new RolloutPolicy(all.canary, all.batches, all.soakSeconds, all.successCondition, all.gates, null,
+                    timeout, true);
+        }
         Canary c = canary == null ? new Canary(1, null) : canary;
         if (c.count() != null && c.percent() != null) {
             throw new InvalidPolicyException("policy.canary", "give 'count' or 'percent', not both");
@@ -223,7 +256,7 @@ public record RolloutPolicy(
             throw new InvalidPolicyException("policy.targetTimeoutSeconds", "must be in [1, 2592000] (got " + timeout + ")");
         }
         return new RolloutPolicy(c, b, soak, new SuccessCondition(minCommitted), g,
-                new Abort(types, minExecuted, threshold), timeout);
+                new Abort(types, minExecuted, threshold), timeout, null);
     }
 
     /** Whether a target that ended in {@code state} (with the server's {@code reason}) counts against the abort rule. */

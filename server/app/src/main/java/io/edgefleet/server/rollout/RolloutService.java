@@ -98,7 +98,7 @@ public class RolloutService {
         }
         RolloutPolicy policy;
         try {
-            policy = req.policy() == null ? RolloutPolicy.allAtOnce() : req.policy().resolved();
+            policy = req.policy() == null ? RolloutPolicy.defaults() : req.policy().resolved();
         } catch (RolloutPolicy.InvalidPolicyException e) {
             throw fieldError(ErrorCode.VALIDATION_FAILED, e.field(), e.getMessage().substring(e.field().length() + 2));
         }
@@ -134,7 +134,7 @@ public class RolloutService {
         dep.size = model.size;
         dep.targetClassId = byClass ? req.classId() : null;
         dep.targetTags = tags.isEmpty() ? null : String.join(",", tags);
-        dep.policy = req.policy() == null ? null : WaveDriver.toJson(policy);
+        dep.policy = WaveDriver.toJson(policy);
         dep.status = DeploymentStatus.IN_PROGRESS;
         HealthPolicy defaults = HealthPolicy.defaults();
         var h = req.health();

@@ -122,7 +122,7 @@ public class WaveDriver {
 
     static RolloutPolicy policyOf(DeploymentEntity dep) {
         if (dep.policy == null) {
-            return RolloutPolicy.allAtOnce();
+            return RolloutPolicy.everyTargetAtOnce();
         }
         try {
             return JSON.readValue(dep.policy, RolloutPolicy.class);

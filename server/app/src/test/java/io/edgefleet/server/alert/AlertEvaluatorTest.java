@@ -62,6 +62,40 @@ class AlertEvaluatorTest {
         assertEquals(open == null ? T0 + atSeconds * 1000 : T0, t.get(0).activeAt(), "activeAt is kept from the pending alert");
     }
 
+    static final long H4 = 4 * 3600;
+
+    /**
+     * Re-notification (Alertmanager's repeat_interval): open state, observed value (null: no data), seconds since the
+     * last notification (null: never notified), repeat interval in seconds (0: never) -> change (null: none).
+     */
+    static Stream<Arguments> repeats() {
+        return Stream.of(
+                Arguments.of(AlertState.FIRING, 50.0, H4, H4, Change.REPEAT),
+                Arguments.of(AlertState.FIRING, 50.0, H4 + 900, H4, Change.REPEAT),     // a late pass still repeats once
+                Arguments.of(AlertState.FIRING, 50.0, H4 - 1, H4, null),
+                Arguments.of(AlertState.FIRING, 50.0, 10 * H4, 0L, null),               // 0: never repeat
+                Arguments.of(AlertState.FIRING, 50.0, null, H4, null),                  // never notified: nothing to repeat
+                Arguments.of(AlertState.FIRING, 10.0, H4, H4, Change.RESOLVED),         // resolved is sent (once: it closes)
+                Arguments.of(AlertState.FIRING, null, H4, H4, Change.RESOLVED),
+                Arguments.of(AlertState.PENDING, 50.0, H4, H4, Change.FIRING));         // pending fires, not repeats
+    }
+
+    @ParameterizedTest(name = "{0} + value {1}, notified {2}s ago, repeat {3}s -> {4}")
+    @MethodSource("repeats")
+    void repeatInterval(AlertState open, Double value, Long notifiedAgo, long repeatSeconds, Change expected) {
+        AlertRule r = rule(60, true);
+        long now = T0 + 20 * H4 * 1000;
+        List<Observation> obs = value == null ? List.of() : List.of(new Observation(SCOPE, value, 40.0));
+        Long notifiedAt = notifiedAgo == null ? null : now - notifiedAgo * 1000;
+        List<Transition> t = AlertEvaluator.evaluate(r, obs, List.of(new Open(fp(r), open, T0, notifiedAt)), now,
+                repeatSeconds * 1000);
+        assertEquals(expected == null ? List.of() : List.of(expected), t.stream().map(Transition::change).toList());
+        if (expected == Change.REPEAT) {
+            assertEquals(T0, t.get(0).activeAt(), "a repeat keeps when the condition started (startsAt)");
+            assertEquals(50.0, t.get(0).value(), "and carries the value observed now");
+        }
+    }
+
     @Test
     void oneAlertPerRuleAndLabelsEvenWhenObservedTwice() {
         AlertRule r = rule(0, true);

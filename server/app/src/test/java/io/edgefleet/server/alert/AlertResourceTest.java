@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgefleet.protocol.LatencyStats;
 import io.edgefleet.protocol.ModelRef;
@@ -35,6 +36,9 @@ class AlertResourceTest {
 
     @Inject
     Session session;
+
+    @Inject
+    AlertRuleService ruleService;
 
     @BeforeEach
     void fleet() {
@@ -128,6 +132,80 @@ class AlertResourceTest {
         api().delete("/api/v1/alert-rules/al-latency").then().statusCode(204);
         alerts.evaluate(now + 181_000);  // a deleted rule's alerts resolve
         api().get("/api/v1/alerts?rule=al-latency").then().body("state", equalTo(List.of("RESOLVED", "RESOLVED")));
+    }
+
+    @Test
+    void aFiringAlertIsNotifiedAgainEveryRepeatIntervalWithoutRunningItsActionAgain() {
+        Api.createClass("al-rp"); // its own class: its telemetry stays out of the other tests' groups
+        Api.registerDevice("al-rp-1", "al-rp");
+        json().body(Map.of("id", "al-repeat", "name", "AlRepeat", "metric", "P95_LATENCY_MS", "classId", "al-rp",
+                        "threshold", 500, "lookbackSeconds", 60, "action", "RECOMPRESS"))
+                .post("/api/v1/alert-rules").then().statusCode(201);
+        long now = System.currentTimeMillis();
+        long repeat = 4 * 3600_000L; // edgefleet.alerts.repeat-interval's default
+        store("al-rp-1", 11, now - 5_000, 100, 900.0);
+        assertTrue(alerts.evaluate(now).fired() >= 1, "it fires");
+        assertEquals(now, notifiedAt("al-repeat"));
+        store("al-rp-1", 12, now + repeat - 2000, 100, 900.0);
+        alerts.evaluate(now + repeat - 1000); // still breached, not yet a repeat interval since it was sent
+        assertEquals(now, notifiedAt("al-repeat"));
+        AlertService.PassResult r = alerts.evaluate(now + repeat);
+        assertEquals(true, r.repeated() >= 1, r.toString());
+        assertEquals(now + repeat, notifiedAt("al-repeat"), "re-sent a repeat interval after the first notification");
+        api().get("/api/v1/alerts?rule=al-repeat").then().body("size()", equalTo(1)).body("[0].state", equalTo("FIRING"))
+                .body("[0].firedAt", equalTo(now));
+        api().get("/api/v1/recompression-requests").then().body("findAll { it.rule == 'al-repeat' }.size()", equalTo(1));
+        api().delete("/api/v1/alert-rules/al-repeat").then().statusCode(204);
+        alerts.evaluate(now + repeat + 1000);
+        api().get("/api/v1/alerts?rule=al-repeat").then().body("[0].state", equalTo("RESOLVED"));
+    }
+
+    @Test
+    void rulesFromTheFileReplaceTheirIdsAreReadOnlyOverRestAndGoWhenTheFileDropsThem() throws Exception {
+        json().body(Map.of("id", "al-file-1", "metric", "ERROR_RATE", "threshold", 0.3)).post("/api/v1/alert-rules").then()
+                .statusCode(201).body("source", equalTo("api"));
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("rules", ".yaml");
+        java.nio.file.Files.writeString(file, """
+                rules:
+                  - id: al-file-1
+                    metric: ERROR_RATE
+                    threshold: 0.1
+                  - id: drift
+                    metric: DRIFT_SCORE
+                    threshold: 0.4
+                  - id: al-file-2
+                    metric: P95_LATENCY_MS
+                    classId: class-made-later
+                """);
+        try {
+            ruleService.loadRulesFile(file.toString());
+            // the file wins over the REST rule and the built-in one of the same id; a class not there yet is no refusal
+            api().get("/api/v1/alert-rules/al-file-1").then().body("threshold", equalTo(0.1f)).body("source", equalTo("file"));
+            api().get("/api/v1/alert-rules/drift").then().body("threshold", equalTo(0.4f)).body("source", equalTo("file"))
+                    .body("builtin", equalTo(true));
+            api().get("/api/v1/alert-rules").then().body("find { it.id == 'al-file-2' }.source", equalTo("file"));
+            json().body(Map.of("metric", "ERROR_RATE", "threshold", 0.2)).put("/api/v1/alert-rules/al-file-1").then()
+                    .statusCode(409).body("error", equalTo("CONFLICT"))
+                    .body("message", startsWith("alert rule 'al-file-1' comes from edgefleet.alerts.rules-file"));
+            api().delete("/api/v1/alert-rules/al-file-2").then().statusCode(409);
+
+            java.nio.file.Files.writeString(file, "rules:\n  - id: al-file-1\n    metric: ERROR_RATE\n    threshold: 0.2\n");
+            ruleService.loadRulesFile(file.toString());
+            api().get("/api/v1/alert-rules/al-file-1").then().body("threshold", equalTo(0.2f));
+            api().get("/api/v1/alert-rules/al-file-2").then().statusCode(404);
+            api().get("/api/v1/alert-rules/drift").then().body("source", equalTo("builtin"))
+                    .body("metric", equalTo("DRIFT_SCORE")).body("threshold", equalTo(0.2f)); // back to its built-in form
+        } finally {
+            ruleService.loadRulesFile(null);
+            java.nio.file.Files.deleteIfExists(file);
+        }
+        api().get("/api/v1/alert-rules/al-file-1").then().statusCode(404);
+    }
+
+    private Long notifiedAt(String rule) {
+        return QuarkusTransaction.requiringNew().call(() -> session.createSelectionQuery(
+                "select a.notifiedAt from AlertEntity a where a.ruleId = :r order by a.id desc", Long.class)
+                .setParameter("r", rule).setMaxResults(1).getSingleResult());
     }
 
     @Test

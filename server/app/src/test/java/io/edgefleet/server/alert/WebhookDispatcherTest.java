@@ -39,6 +39,8 @@ class WebhookDispatcherTest {
             public String receiver() { return "test"; }
             public Optional<String> externalUrl() { return Optional.of("http://edgefleet.test"); }
             public String runbookBaseUrl() { return "docs/runbooks/"; }
+            public Duration repeatInterval() { return Duration.ofHours(4); }
+            public Optional<String> rulesFile() { return Optional.empty(); }
             public Webhook webhook() {
                 return new Webhook() {
                     public int maxAttempts() { return maxAttempts; }

@@ -3,6 +3,7 @@ package io.edgefleet.server.demo;
 import static io.edgefleet.server.support.Api.api;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgefleet.protocol.Hashing;
 import io.edgefleet.server.support.TestDataDir;
@@ -27,10 +28,34 @@ class DemoSeederTest {
                 .body("cores", equalTo(2))
                 .body("slo.p95LatencyMs", equalTo(50.0f))
                 .body("slo.maxModelBytes", equalTo(50_000_000));
-        api().get("/api/v1/models/demo-classifier/versions").then().statusCode(200)
-                .body("version", contains(1))
+        api().get("/api/v1/device-classes/demo-board").then().statusCode(200)
+                .body("precisions", contains("int8"))
+                .body("slo.p95LatencyMs", equalTo(20.0f))
+                .body("slo.maxModelBytes", equalTo((int) DemoSeeder.BOARD_MAX_MODEL_BYTES));
+        var versions = api().get("/api/v1/models/demo-classifier/versions").then().statusCode(200)
+                .body("version", contains(1, 2))
                 .body("[0].sha256", equalTo(Hashing.sha256Hex(DemoModels.classifier())))
                 .body("[0].inputs[0].name", equalTo("input"))
-                .body("[0].outputs[0].name", equalTo("probabilities"));
+                .body("[0].outputs[0].name", equalTo("probabilities"))
+                .body("[1].parentVersion", equalTo(1))
+                .body("[1].inputs[0].name", equalTo("input"))
+                .extract().jsonPath();
+        // the float model is over the board's budget, its int8 variant within it: each class has a version to run
+        assertTrue(versions.getLong("[0].size") > DemoSeeder.BOARD_MAX_MODEL_BYTES, versions.prettify());
+        assertTrue(versions.getLong("[1].size") <= DemoSeeder.BOARD_MAX_MODEL_BYTES, versions.prettify());
+        for (String c : new String[] {"demo-gateway", "demo-board"}) {
+            api().get("/api/v1/alert-rules/demo-drift-" + c).then().statusCode(200)
+                    .body("metric", equalTo("DRIFT_SCORE")).body("classId", equalTo(c)).body("threshold", equalTo(0.2f));
+            api().get("/api/v1/alert-rules/demo-p95-" + c).then().statusCode(200)
+                    .body("metric", equalTo("P95_LATENCY_MS")).body("classId", equalTo(c));
+        }
+    }
+
+    @Test
+    void theBoardVariantRunsItsFirstLayerInInt8() {
+        byte[] variant = DemoSeeder.boardVariant();
+        var model = io.edgefleet.engine.onnx.OnnxModel.read(variant);
+        assertTrue(model.proto().getGraph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("MatMulInteger")
+                || n.getOpType().equals("DynamicQuantizeMatMul")), "a quantized node");
     }
 }

@@ -56,6 +56,9 @@ class RolloutFlowTest {
                 model, 250, 2, new LatencyStats(4.0, 9.5, 12.0, 20.0, 5.0), 0.8, 0.02, 0, false);
     }
 
+    /** These tests follow one device's deploy/commit/rollback path, so every target goes at once (the short form). */
+    static final Map<String, Object> ALL_AT_ONCE = Map.of("allAtOnce", true);
+
     private static String deploy(Map<String, Object> body) {
         return json().body(body).post("/api/v1/deployments").then().statusCode(202).extract().jsonPath().getString("id");
     }
@@ -94,7 +97,7 @@ class RolloutFlowTest {
             await().atMost(WAIT).untilAsserted(() ->
                     api().get("/api/v1/devices/flow-1").then().body("online", equalTo(true)));
 
-            String id = deploy(Map.of("model", "flow-model", "version", version, "classId", "flow-gw"));
+            String id = deploy(Map.of("model", "flow-model", "version", version, "classId", "flow-gw", "policy", ALL_AT_ONCE));
             Command deployCmd = awaitCommand(dev, "flow-1", Command.Type.DEPLOY, id);
             assertEquals(ref, deployCmd.artifact().model());
             verifier().verify(deployCmd, "flow-1", System.currentTimeMillis()); // signed for this device (promise 3)
@@ -202,7 +205,7 @@ class RolloutFlowTest {
             d1.subscribe(Topics.cmd("rb-1"));
             d2.subscribe(Topics.cmd("rb-2"));
             String id = deploy(Map.of("model", "rb-model", "version", version, "classId", "rb-gw",
-                    "health", Map.of("maxP95LatencyMs", 25, "windows", 3)));
+                    "health", Map.of("maxP95LatencyMs", 25, "windows", 3), "policy", ALL_AT_ONCE));
             Command cmd = awaitCommand(d1, "rb-1", Command.Type.DEPLOY, id);
             assertEquals(25.0, cmd.health().maxP95LatencyMs());
             assertEquals(3, cmd.health().windows());
@@ -255,10 +258,11 @@ class RolloutFlowTest {
         String password = Api.registerDevice("late-1", "late-gw");
         long v1 = Api.upload("late-model", DemoModels.classifier(701));
         long v2 = Api.upload("late-model", DemoModels.classifier(702));
-        String first = deploy(Map.of("model", "late-model", "version", v1, "deviceIds", List.of("late-1")));
+        String first = deploy(Map.of("model", "late-model", "version", v1, "deviceIds", List.of("late-1"), "policy", ALL_AT_ONCE));
         await().atMost(WAIT).untilAsserted(() -> api().get("/api/v1/deployments/" + first).then()
                 .body("targets[0].state", equalTo("SENT")));
-        String second = deploy(Map.of("model", "late-model", "version", v2, "deviceIds", List.of("late-1", "late-1")));
+        String second = deploy(Map.of("model", "late-model", "version", v2, "deviceIds", List.of("late-1", "late-1"),
+                "policy", ALL_AT_ONCE));
         api().get("/api/v1/deployments/" + first).then()
                 .body("status", equalTo("FAILED"))
                 .body("targets[0].reason", equalTo("SUPERSEDED"))

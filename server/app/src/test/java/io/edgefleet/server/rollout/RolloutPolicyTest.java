@@ -114,6 +114,6 @@ class RolloutPolicyTest {
         assertFalse(onlyTimeouts.countsAsFailure(TargetState.FAILED));
         assertFalse(onlyTimeouts.countsAsFailure(TargetState.ROLLED_BACK));
         assertFalse(onlyTimeouts.countsAsFailure(TargetState.COMMITTED));
-        assertFalse(RolloutPolicy.allAtOnce().countsAsFailure(TargetState.FAILED), "no abort rule without a policy");
+        assertFalse(RolloutPolicy.everyTargetAtOnce().countsAsFailure(TargetState.FAILED), "no abort rule without a policy");
     }
 }

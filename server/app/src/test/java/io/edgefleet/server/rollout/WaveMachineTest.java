@@ -288,7 +288,7 @@ class WaveMachineTest {
 
     @Test
     void theAllAtOncePolicyEndsWithTheCountsLikeBeforeWaves() {
-        RolloutPolicy legacy = RolloutPolicy.allAtOnce();
+        RolloutPolicy legacy = RolloutPolicy.everyTargetAtOnce();
         State s = WaveMachine.start(1, T0).state();
         Progress allRolledBack = new Progress(Map.of(1, t(0, 0, 0, 3, 0, 0, 0)));
         assertEquals(DeploymentStatus.ROLLED_BACK,

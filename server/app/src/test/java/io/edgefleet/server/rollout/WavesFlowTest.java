@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -84,6 +86,49 @@ class WavesFlowTest {
                 .extract().jsonPath().getString("id");
         json().body(Map.of()).post(base + "/" + id + "/resume").then().statusCode(409).body("error", equalTo("CONFLICT"));
         json().body(Map.of()).post(base + "/missing/pause").then().statusCode(404);
+        // the short all-at-once form takes no wave fields beside it
+        json().body(Map.of("model", "wv-val-model", "version", v, "classId", "wv-val", "policy",
+                        Map.of("allAtOnce", true, "soakSeconds", 30)))
+                .post(base).then().statusCode(400).body("error", equalTo("VALIDATION_FAILED"))
+                .body("fields[0].field", equalTo("policy.allAtOnce"));
+    }
+
+    @Test
+    void withoutAPolicyADeploymentGoesOutInDefaultWavesAndAllAtOnceOnlyWhenAskedFor() {
+        Api.createClass("wv-def");
+        for (int i = 1; i <= 4; i++) {
+            Api.registerDevice("wv-def-" + i, "wv-def");
+        }
+        long v1 = Api.upload("wv-def-model", DemoModels.classifier(911));
+        long v2 = Api.upload("wv-def-model", DemoModels.classifier(912));
+        long v3 = Api.upload("wv-def-model", DemoModels.classifier(913));
+        String base = "/api/v1/deployments";
+        // no policy: the documented defaults, a canary of one first, then half of the targets per wave
+        String id = json().body(Map.of("model", "wv-def-model", "version", v1, "classId", "wv-def"))
+                .post(base).then().statusCode(202)
+                .body("waves.count", equalTo(3)).body("waves.current", equalTo(1))
+                .body("policy.canary.count", equalTo(1)).body("policy.batches.percent", equalTo(50.0f))
+                .body("policy.soakSeconds", equalTo((int) RolloutPolicy.DEFAULT_SOAK_SECONDS))
+                .body("policy.successCondition.minCommittedPercent", equalTo(90.0f))
+                .body("policy.abort.thresholdPercentage", equalTo(20.0f))
+                .body("targets.findAll { it.wave == 1 }", hasSize(1))
+                .body("targets.findAll { it.wave == 3 }", hasSize(1))
+                .extract().jsonPath().getString("id");
+        // the short explicit form: one wave, no gates, no abort rule
+        json().body(Map.of("model", "wv-def-model", "version", v2, "classId", "wv-def", "policy",
+                        Map.of("allAtOnce", true)))
+                .post(base).then().statusCode(202).body("waves.count", equalTo(1))
+                .body("policy.allAtOnce", equalTo(true)).body("policy.abort", nullValue())
+                .body("targets.findAll { it.wave == 1 }", hasSize(4));
+        // the long explicit form (docs and seams) stays valid: one wave of every target
+        json().body(Map.of("model", "wv-def-model", "version", v3, "classId", "wv-def", "policy", Map.of(
+                        "canary", Map.of("percent", 100), "batches", Map.of("percent", 100), "soakSeconds", 0,
+                        "successCondition", Map.of("minCommittedPercent", 0),
+                        "gates", Map.of("latency", false, "energy", false))))
+                .post(base).then().statusCode(202).body("waves.count", equalTo(1))
+                .body("targets.findAll { it.wave == 1 }", hasSize(4));
+        // the later deployments superseded every target of the first
+        api().get(base + "/" + id).then().body("targets.findAll { it.reason == 'SUPERSEDED' }", hasSize(4));
     }
 
     @Test

@@ -82,7 +82,8 @@ public class RolloutsCommand {
     @Command(name = "create",
             description = "Roll a model version out to a device class, tags or devices. Any of --canary, --batch, --soak, "
                     + "--min-committed, --abort-threshold, --target-timeout, --gate-* sends a wave policy (the server "
-                    + "fills the rest with its defaults); without them every target gets the model at once.")
+                    + "fills the rest with its defaults); without them the server's default waves apply (a canary first); "
+                    + "--all-at-once sends every target the model at once.")
     static class Create extends Base {
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
         boolean help;
@@ -125,6 +126,10 @@ public class RolloutsCommand {
 
         @Option(names = "--gate-max-drift", paramLabel = "SCORE", description = "Telemetry gate: largest window drift score.")
         Double gateMaxDrift;
+
+        @Option(names = "--all-at-once", description = "Every target at once: no waves, gates or halt rule "
+                + "(policy {\"allAtOnce\":true}); not with the other policy options.")
+        boolean allAtOnce;
 
         @Override
         public Integer call() {
@@ -171,6 +176,13 @@ public class RolloutsCommand {
                 if (gateMaxDrift != null) {
                     gates.put("maxDrift", gateMaxDrift);
                 }
+            }
+            if (allAtOnce) {
+                if (!policy.isEmpty()) {
+                    throw CliException.usage("--all-at-once cannot be combined with wave options (--canary, --batch, "
+                            + "--soak, --min-committed, --abort-threshold, --target-timeout, --gate-*)");
+                }
+                policy.put("allAtOnce", true);
             }
             if (!policy.isEmpty()) {
                 body.set("policy", policy);
