@@ -113,11 +113,14 @@ public class LoopService {
     // ---------------------------------------------------------------- decide
 
     private void take(long requestId, long now) {
+        // A conditional update: of several server replicas, one takes the request.
+        int taken = session.createMutationQuery("update RecompressionRequestEntity r set r.status = :taken "
+                + "where r.id = :id and r.status = :open").setParameter("taken", TAKEN)
+                .setParameter("open", RecompressionRequestEntity.OPEN).setParameter("id", requestId).executeUpdate();
         RecompressionRequestEntity r = session.find(RecompressionRequestEntity.class, requestId);
-        if (r == null || !RecompressionRequestEntity.OPEN.equals(r.status)) {
+        if (taken != 1 || r == null) {
             return;
         }
-        r.status = TAKEN;
         AlertRuleEntity rule = session.find(AlertRuleEntity.class, r.ruleId);
         AlertEntity alert = session.find(AlertEntity.class, r.alertId);
         List<String> models = new ArrayList<>();
@@ -210,15 +213,18 @@ public class LoopService {
 
     private void backOff(String classId, LoopMode mode, String reason, long now) {
         ClassLoopEntity cl = session.find(ClassLoopEntity.class, classId);
-        if (cl == null) {
+        boolean created = cl == null;
+        if (created) {
             cl = new ClassLoopEntity();
             cl.classId = classId;
             cl.mode = mode;
-            session.persist(cl);
         }
         cl.backedOffAt = now;
         cl.backedOffReason = truncate(reason);
         cl.updatedAt = now;
+        if (created) {
+            session.persist(cl);
+        }
     }
 
     /** The newest captured dataset of the class and model, else the operator's fresh dataset, else null. */
@@ -260,7 +266,26 @@ public class LoopService {
         }
     }
 
+    /**
+     * Claims a loop for a step with side effects (a plan, a deployment): of several server replicas (or a pass that
+     * overlaps an approval) exactly one sees the row unchanged since it read it and goes on.
+     */
+    private boolean claim(LoopRunEntity l, long now) {
+        long stamp = Math.max(now, l.updatedAt + 1);
+        boolean won = QuarkusTransaction.requiringNew().call(() -> session.createMutationQuery("update LoopRunEntity l "
+                        + "set l.updatedAt = :stamp where l.id = :id and l.state = :state and l.updatedAt = :seen")
+                .setParameter("stamp", stamp).setParameter("id", l.id).setParameter("state", l.state)
+                .setParameter("seen", l.updatedAt).executeUpdate() == 1);
+        if (won) {
+            l.updatedAt = stamp;
+        }
+        return won;
+    }
+
     private void submitPlan(LoopRunEntity l, long now) {
+        if (!claim(l, now)) {
+            return;
+        }
         PlanJobEntity from = planner.job(l.fromPlanId);
         DeviceClassEntity c = QuarkusTransaction.requiringNew().call(() -> classes.find(l.classId));
         if (from == null || c == null) {
@@ -330,6 +355,9 @@ public class LoopService {
     }
 
     private void deploy(LoopRunEntity l, long now) {
+        if (!claim(l, now)) {
+            return;
+        }
         DeploymentView d;
         try {
             d = rollouts.create(new CreateDeploymentRequest(l.modelName, l.resultVersion, l.classId, null, null, null,
@@ -451,10 +479,10 @@ public class LoopService {
                         + "' does not exist");
             }
             ClassLoopEntity cl = session.find(ClassLoopEntity.class, classId);
-            if (cl == null) {
+            boolean created = cl == null;
+            if (created) {
                 cl = new ClassLoopEntity();
                 cl.classId = classId;
-                session.persist(cl);
             }
             cl.mode = mode;
             cl.freshDataset = req.freshDataset();
@@ -462,6 +490,9 @@ public class LoopService {
             cl.backedOffAt = null;
             cl.backedOffReason = null;
             cl.updatedAt = System.currentTimeMillis();
+            if (created) {
+                session.persist(cl);
+            }
             return view(classId, cl);
         });
     }
