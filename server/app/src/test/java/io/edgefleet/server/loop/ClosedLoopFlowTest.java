@@ -488,6 +488,94 @@ class ClosedLoopFlowTest {
     }
 
     /**
+     * Crash points: the loop's state is its row, so a server killed in any open state resumes at the next pass. Rows
+     * are written as a killed server leaves them; one pass moves each on (a plan the restart failed ends the loop).
+     */
+    @Test
+    void aPassAfterARestartResumesALoopKilledInEveryOpenState() {
+        long base = Api.upload("cl-rs-model", DemoModels.classifier(1506));
+        upload("cl-rs-valid", inputs(13, 0));
+        upload("cl-rs-calib", inputs(14, 0));
+        createClass("cl-rs", List.of("fp32", "int8"), 10_000_000);
+        Api.registerDevice("cl-rs-1", "cl-rs");
+        plan("cl-rs-model", base, "cl-rs", "cl-rs");
+        JsonPath v = api().get("/api/v1/device-classes/cl-rs/variants").jsonPath();
+        String planId = v.getString("[0].planId");
+        long variant = v.getLong("[0].version");
+        QuarkusTransaction.requiringNew().run(() -> {
+            // the plan a restart marked FAILED while the loop waited for it
+            io.edgefleet.server.planner.PlanJobEntity killed = new io.edgefleet.server.planner.PlanJobEntity();
+            killed.id = "cl-rs-killed-plan";
+            killed.modelName = "cl-rs-model";
+            killed.baseVersion = base;
+            killed.deviceClassId = "cl-rs";
+            killed.validationDataset = "cl-rs-valid";
+            killed.validationSha256 = "0".repeat(64);
+            killed.request = "{}";
+            killed.status = io.edgefleet.server.planner.PlanStatus.FAILED;
+            killed.error = "server restarted while the plan was queued or running";
+            killed.createdAt = 1;
+            session.persist(killed);
+        });
+        String ready = killedIn(LoopState.READY, planId, base, variant, null, null);
+        String planning = killedIn(LoopState.PLANNING, planId, base, variant, "cl-rs-killed-plan", null);
+        String gated = killedIn(LoopState.GATED, planId, base, variant, null, variant);
+
+        loops.tick(System.currentTimeMillis());
+        JsonPath r = api().get("/api/v1/loops/" + ready).jsonPath();
+        assertTrue(List.of("PLANNING", "GATED", "CANARY").contains(r.getString("state")), r::prettify);
+        assertNotNull(r.getString("planId"));
+        JsonPath p = api().get("/api/v1/loops/" + planning).jsonPath();
+        assertEquals("FAILED", p.getString("state"), p::prettify);
+        assertTrue(p.getString("history[-1].note").contains("server restarted"), p::prettify);
+        JsonPath g = api().get("/api/v1/loops/" + gated).jsonPath();
+        assertEquals("CANARY", g.getString("state"), g::prettify);
+        String dep = g.getString("deploymentId");
+        api().get("/api/v1/deployments/" + dep).then().body("version", equalTo((int) variant))
+                .body("policy.canary.count", equalTo(1));
+        // killed while the canary ran: the next pass reads the deployment again; an abort ends it rolled back
+        json().body(Map.of("reason", "restart test")).post("/api/v1/deployments/" + dep + "/abort").then()
+                .statusCode(200);
+        loops.tick(System.currentTimeMillis());
+        api().get("/api/v1/loops/" + gated).then().body("state", equalTo("ROLLED_BACK"))
+                .body("outcome", containsString("restart test"));
+        // the READY loop's plan goes on, and its loop with it
+        api().post("/api/v1/plans/" + r.getString("planId") + "/cancel");
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            loops.tick(System.currentTimeMillis());
+            return api().get("/api/v1/loops/" + ready).jsonPath().getString("state").equals("FAILED")
+                    || api().get("/api/v1/loops/" + ready).jsonPath().getString("state").equals("CANARY");
+        });
+    }
+
+    private String killedIn(LoopState state, String fromPlan, long base, long variant, String planJob, Long result) {
+        String id = "cl-rs-" + state.name().toLowerCase(java.util.Locale.ROOT);
+        QuarkusTransaction.requiringNew().run(() -> {
+            LoopRunEntity l = new LoopRunEntity();
+            l.id = id;
+            l.classId = "cl-rs";
+            l.modelName = "cl-rs-model";
+            l.baseVersion = base;
+            l.fromVersion = variant;
+            l.fromCandidate = "identity";
+            l.fromPlanId = fromPlan;
+            l.mode = LoopMode.AUTOMATIC;
+            l.strategy = LoopStrategy.AGGRESSIVE;
+            l.state = state;
+            l.reason = "written as a killed server leaves it";
+            l.calibrationDataset = "cl-rs-calib";
+            l.planJobId = planJob;
+            l.resultVersion = result;
+            l.choice = result == null ? null : "identity";
+            l.history = "[]";
+            l.createdAt = System.currentTimeMillis();
+            l.updatedAt = l.createdAt;
+            session.persist(l);
+        });
+        return id;
+    }
+
+    /**
      * A captured dataset as the capture upload stores it. Names with '/' do not pass the upload API's name rule, so
      * the bytes go in under a plain name and the row is copied under the capture name (same blob, same hash).
      */
