@@ -28,7 +28,7 @@ public class ClassVariantEntity {
     @Column(name = "updated_at")
     public long updatedAt;
 
-    static String key(String model, String deviceClass) {
+    public static String key(String model, String deviceClass) {
         return model + "|" + deviceClass;
     }
 }

@@ -10,6 +10,7 @@ import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.gate.AccuracyGate;
 import io.edgefleet.engine.onnx.OnnxFormatException;
 import io.edgefleet.engine.onnx.OnnxModel;
+import io.edgefleet.engine.planner.Candidate;
 import io.edgefleet.engine.planner.DeviceClassProfile;
 import io.edgefleet.engine.planner.InputRequirements;
 import io.edgefleet.engine.planner.Plan;
@@ -139,6 +140,17 @@ public class PlannerService {
     }
 
     public PlanView submit(String modelName, long version, PlanRequest req) {
+        return submit(modelName, version, req, null, true);
+    }
+
+    /**
+     * A plan with an explicit search space (the closed loop's more aggressive or gentler candidates; null: the
+     * default grid). With {@code registerVariant} false the chosen variant is registered as a model version with its
+     * lineage, but the class's registry row is left alone until {@link #makeClassVariant} (the loop does that once
+     * the variant's canary is promoted).
+     */
+    public PlanView submit(String modelName, long version, PlanRequest req, List<Candidate> candidates,
+            boolean registerVariant) {
         // The addressed model version first: missing is 404 whatever the body says.
         String modelSha = QuarkusTransaction.requiringNew().call(() -> models.require(modelName, version).sha256);
         Resolved r = QuarkusTransaction.requiringNew().call(() -> {
@@ -169,6 +181,17 @@ public class PlannerService {
         stored.set("budget", json.valueToTree(budget));
         stored.set("params", json.valueToTree(params));
         stored.set("batchAxis", json.valueToTree(axes));
+        if (candidates != null) {
+            var list = stored.putArray("candidates");
+            for (Candidate c : candidates) {
+                ObjectNode o = list.addObject();
+                o.put("id", c.id());
+                o.put("recipe", c.recipe());
+                o.set("params", json.valueToTree(c.params()));
+                o.set("requires", json.valueToTree(c.requires()));
+            }
+        }
+        stored.put("registerVariant", registerVariant);
         String id = UUID.randomUUID().toString();
         PlanJobEntity job = QuarkusTransaction.requiringNew().call(() -> {
             PlanJobEntity e = new PlanJobEntity();
@@ -249,7 +272,7 @@ public class PlannerService {
 
 
     /** The engine's view of a class. A listed fp16 without declared float16 arithmetic counts as storage only. */
-    static DeviceClassProfile profile(DeviceClassEntity c) {
+    public static DeviceClassProfile profile(DeviceClassEntity c) {
         Set<String> precisions = new TreeSet<>(List.of(c.precisions.split(",")));
         if (precisions.remove("fp16") && Boolean.TRUE.equals(c.fp16Arithmetic)) {
             precisions.add("fp16");
@@ -304,7 +327,12 @@ public class PlannerService {
                     json.getTypeFactory().constructMapType(TreeMap.class, String.class, String.class));
             Map<String, Integer> axes = json.convertValue(req.get("batchAxis"),
                     json.getTypeFactory().constructMapType(TreeMap.class, String.class, Integer.class));
-            Planner.Outcome out = Planner.builder(model, profile)
+            Planner.Builder builder = Planner.builder(model, profile);
+            List<Candidate> explicit = candidates(req.get("candidates"));
+            if (explicit != null) {
+                builder.candidates(explicit);
+            }
+            Planner.Outcome out = builder
                     .modelName(job.modelName + "-v" + job.baseVersion)
                     .calibration(calibration).validation(validation).budget(budget).commonParams(params)
                     .batchAxes(axes).threads(Math.max(1, config.evalThreads()))
@@ -329,7 +357,8 @@ public class PlannerService {
             recipeJson.put("deviceClass", job.deviceClassId);
             ModelVersionView created = models.register(job.modelName, out.chosenVariant().toBytes(),
                     new ModelService.Lineage(job.baseVersion, json.writeValueAsString(recipeJson)));
-            record(job, sha, plan, created.version());
+            record(job, sha, plan, created.version(), !req.path("registerVariant").isBoolean()
+                    || req.get("registerVariant").asBoolean());
             finish(job.id, PlanStatus.CHOSEN, null, plan.choice(), created.version(),
                     new String[] {planJson, planHtml});
         } catch (CancellationException e) {
@@ -348,7 +377,7 @@ public class PlannerService {
     }
 
     /** Lineage rows for the chosen variant and both baselines, and the registry row, in one transaction. */
-    private void record(PlanJobEntity job, String baseSha, Plan plan, long version) {
+    private void record(PlanJobEntity job, String baseSha, Plan plan, long version, boolean registerVariant) {
         long now = System.currentTimeMillis();
         Plan.CandidateResult chosen = plan.chosen();
         QuarkusTransaction.requiringNew().run(() -> {
@@ -371,25 +400,94 @@ public class PlannerService {
                     reference = e.id;
                 }
             }
-            String key = ClassVariantEntity.key(job.modelName, job.deviceClassId);
-            ClassVariantEntity cv = session.find(ClassVariantEntity.class, key);
-            boolean created = cv == null;
-            if (created) {
-                cv = new ClassVariantEntity();
-                cv.id = key;
-                cv.modelName = job.modelName;
-                cv.deviceClassId = job.deviceClassId;
-            }
-            cv.modelVersion = version;
-            cv.planJobId = job.id;
-            cv.lineageId = main.id;
-            cv.uncompressedLineageId = uncompressed;
-            cv.referenceLineageId = reference;
-            cv.updatedAt = now;
-            if (created) {
-                session.persist(cv);
+            if (registerVariant) {
+                registry(job.modelName, job.deviceClassId, version, job.id, main.id, uncompressed, reference, now);
             }
         });
+    }
+
+    private void registry(String modelName, String classId, long version, String planId, String lineageId,
+            String uncompressed, String reference, long now) {
+        String key = ClassVariantEntity.key(modelName, classId);
+        ClassVariantEntity cv = session.find(ClassVariantEntity.class, key);
+        boolean created = cv == null;
+        if (created) {
+            cv = new ClassVariantEntity();
+            cv.id = key;
+            cv.modelName = modelName;
+            cv.deviceClassId = classId;
+        }
+        cv.modelVersion = version;
+        cv.planJobId = planId;
+        cv.lineageId = lineageId;
+        cv.uncompressedLineageId = uncompressed;
+        cv.referenceLineageId = reference;
+        cv.updatedAt = now;
+        if (created) {
+            session.persist(cv);
+        }
+    }
+
+    /**
+     * Makes a finished plan's chosen variant the class's registry row (with that plan's baselines). For plans
+     * submitted without registering, e.g. the closed loop's, once their canary was promoted.
+     */
+    public void makeClassVariant(String planId) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            PlanJobEntity job = requireJob(planId);
+            if (job.status != PlanStatus.CHOSEN || job.resultVersion == null) {
+                throw new ApiException(ErrorCode.CONFLICT, "plan '" + planId + "' has no chosen variant ("
+                        + job.status + ")");
+            }
+            String main = null;
+            String uncompressed = null;
+            String reference = null;
+            for (VariantLineageEntity e : session.createSelectionQuery("from VariantLineageEntity where "
+                    + "planJobId = :p", VariantLineageEntity.class).setParameter("p", planId).getResultList()) {
+                switch (e.role) {
+                    case VariantLineageEntity.CHOSEN -> main = e.id;
+                    case "uncompressed" -> uncompressed = e.id;
+                    default -> reference = e.id;
+                }
+            }
+            if (main == null) {
+                throw new IllegalStateException("plan " + planId + " recorded no lineage for its choice");
+            }
+            registry(job.modelName, job.deviceClassId, job.resultVersion, planId, main, uncompressed, reference,
+                    System.currentTimeMillis());
+        });
+    }
+
+    /** The registry row of a model for a class, or null. */
+    public ClassVariantEntity classVariant(String modelName, String classId) {
+        return QuarkusTransaction.requiringNew().call(() -> session.find(ClassVariantEntity.class,
+                ClassVariantEntity.key(modelName, classId)));
+    }
+
+    /** A plan job row (detached), or null. */
+    public PlanJobEntity job(String id) {
+        return QuarkusTransaction.requiringNew().call(() -> session.find(PlanJobEntity.class, id));
+    }
+
+    /** The lineage row of a registry entry or plan (detached), or null. */
+    public VariantLineageEntity lineage(String id) {
+        return id == null ? null : QuarkusTransaction.requiringNew().call(() -> session.find(VariantLineageEntity.class,
+                id));
+    }
+
+    private List<Candidate> candidates(JsonNode stored) {
+        if (stored == null || !stored.isArray()) {
+            return null;
+        }
+        List<Candidate> out = new ArrayList<>();
+        for (JsonNode o : stored) {
+            Map<String, String> params = json.convertValue(o.get("params"),
+                    json.getTypeFactory().constructMapType(TreeMap.class, String.class, String.class));
+            List<String> requires = json.convertValue(o.get("requires"),
+                    json.getTypeFactory().constructCollectionType(List.class, String.class));
+            out.add(new Candidate(o.get("id").asText(), o.get("recipe").asText(), new TreeMap<>(params), requires));
+        }
+        return out;
     }
 
     private VariantLineageEntity lineage(PlanJobEntity job, Plan plan, String role, Long version, String sha,

@@ -1,0 +1,72 @@
+package io.edgefleet.server.loop;
+
+import io.edgefleet.server.loop.LoopDtos.LoopView;
+import io.edgefleet.server.loop.LoopDtos.RejectRequest;
+import jakarta.inject.Inject;
+import jakarta.validation.Valid;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
+/** The closed loop's audit trail and its approvals. */
+@Path("/api/v1/loops")
+@Produces(MediaType.APPLICATION_JSON)
+public class LoopResource {
+
+    @Inject
+    LoopService loops;
+
+    @GET
+    @Operation(summary = "List closed loops", description = "Newest first: each alert-driven loop with its decision, "
+            + "re-plan, variant, canary deployment, outcome and timestamps")
+    @APIResponse(responseCode = "400", description = "Unknown state or a limit outside 1..1000")
+    public List<LoopView> list(
+            @Parameter(description = "Only this device class") @QueryParam("classId") String classId,
+            @Parameter(description = "Only loops in this state") @QueryParam("state") String state,
+            @Parameter(description = "At most this many (1..1000)") @QueryParam("limit") @DefaultValue("100")
+            int limit) {
+        return loops.list(classId, state, limit);
+    }
+
+    @GET
+    @Path("/{id}")
+    @Operation(summary = "One closed loop", description = "The audit trail of one loop: alert, rule, decision and its "
+            + "reason, re-plan job, chosen variant, canary deployment, outcome and every transition")
+    @APIResponse(responseCode = "404", description = "Unknown loop")
+    public LoopView get(@Parameter(description = "Loop id") @PathParam("id") String id) {
+        return loops.get(id);
+    }
+
+    @POST
+    @Path("/{id}/approve")
+    @Operation(summary = "Approve a loop", description = "A loop awaiting approval (class mode approve) starts its "
+            + "re-plan at the next loop pass")
+    @APIResponse(responseCode = "404", description = "Unknown loop")
+    @APIResponse(responseCode = "409", description = "The loop is not awaiting approval, or another loop of the class "
+            + "is running")
+    public LoopView approve(@Parameter(description = "Loop id") @PathParam("id") String id) {
+        return loops.approve(id);
+    }
+
+    @POST
+    @Path("/{id}/reject")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Reject a loop", description = "A loop awaiting approval ends REJECTED; nothing is planned "
+            + "or deployed")
+    @APIResponse(responseCode = "404", description = "Unknown loop")
+    @APIResponse(responseCode = "409", description = "The loop is not awaiting approval")
+    public LoopView reject(@Parameter(description = "Loop id") @PathParam("id") String id,
+            @Valid RejectRequest request) {
+        return loops.reject(id, request == null ? null : request.reason());
+    }
+}
