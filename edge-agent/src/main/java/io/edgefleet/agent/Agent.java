@@ -77,6 +77,8 @@ public final class Agent implements AutoCloseable {
     private MqttSession session;
     private UpdateManager updates;
     private CommandProcessor commands;
+    private java.util.concurrent.ExecutorService benchmarkThread;
+    private io.edgefleet.agent.benchmark.BenchmarkManager benchmarks;
     private ArtifactExtras extras;
     private EnergyMeter energy;
     private volatile ModelRef running;
@@ -168,6 +170,21 @@ public final class Agent implements AutoCloseable {
                 loop.setIntervalMs(millis);
             }
         }, sink);
+        benchmarkThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "benchmark-" + deviceId());
+            t.setDaemon(true);
+            t.setPriority(Thread.NORM_PRIORITY - 1);
+            return t;
+        });
+        ModelRunner benchRunner = runner;
+        benchmarks = new io.edgefleet.agent.benchmark.BenchmarkManager(deviceId(), config.classId(),
+                config.downloadTimeoutSeconds() * 1000L, config.dataDir().resolve("benchmark"),
+                benchRunner, verifier, session,
+                r -> session.publish(Topics.benchmark(deviceId()), codec.encode(r), false), Timers.on(agentThread),
+                benchmarkThread, () -> updates.downloading() || updates.watching(),
+                () -> EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
+                        System::nanoTime));
+        commands.setBenchmarks(benchmarks::onBenchmark);
 
         try {
             agentThread.submit(() -> {
@@ -346,6 +363,7 @@ public final class Agent implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         agentThread.shutdownNow();
+        benchmarkThread.shutdownNow();
         stopServing();
         loop.close();
         telemetry.close();
@@ -367,6 +385,7 @@ public final class Agent implements AutoCloseable {
         stopped = true;
         session.kill();
         agentThread.shutdownNow();
+        benchmarkThread.shutdownNow();
         stopServing();
         loop.close();
         telemetry.close();
@@ -455,7 +474,10 @@ public final class Agent implements AutoCloseable {
                         onAgentThread(() -> commands.onCommand(payload));
                     }
                 }
-                case MANIFEST, CHUNK -> onAgentThread(() -> updates.onArtifactMessage(topic, payload));
+                case MANIFEST, CHUNK -> onAgentThread(() -> {
+                    updates.onArtifactMessage(topic, payload);
+                    benchmarks.onArtifactMessage(topic, payload);
+                });
                 case ACK -> {
                     if (deviceId().equals(p.deviceId())) {
                         onAck(payload);

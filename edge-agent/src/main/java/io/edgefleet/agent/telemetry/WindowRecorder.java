@@ -90,7 +90,8 @@ public final class WindowRecorder implements InferenceListener {
         return new Window(start, Math.max(start, nowMillis), successes + errs, errs, latency, cpu, report);
     }
 
-    static LatencyStats stats(Histogram h) {
+    /** Percentiles of a histogram of microseconds, in milliseconds, ordered as the protocol requires. */
+    public static LatencyStats stats(Histogram h) {
         double p50 = ms(h.getValueAtPercentile(50));
         double p95 = ms(h.getValueAtPercentile(95));
         double p99 = ms(h.getValueAtPercentile(99));

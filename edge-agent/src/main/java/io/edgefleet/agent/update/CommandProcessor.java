@@ -45,6 +45,7 @@ public final class CommandProcessor {
     private final UpdateManager updates;
     private final RuntimeConfig config;
     private final EventSink events;
+    private volatile java.util.function.Consumer<Command> benchmarks;
 
     public CommandProcessor(String deviceId, JsonCodec codec, SeenCommands seen, ManifestSigner.Verifier verifier,
                             LongSupplier clock, UpdateManager updates, RuntimeConfig config, EventSink events) {
@@ -56,6 +57,11 @@ public final class CommandProcessor {
         this.updates = updates;
         this.config = config;
         this.events = events;
+    }
+
+    /** Where verified BENCHMARK commands go; without one they are refused (INVALID_FIELD). */
+    public void setBenchmarks(java.util.function.Consumer<Command> handler) {
+        this.benchmarks = handler;
     }
 
     public void onCommand(byte[] payload) {
@@ -87,6 +93,14 @@ public final class CommandProcessor {
             case DEPLOY -> updates.onDeploy(cmd);
             case ROLLBACK -> updates.onRollback(cmd);
             case CONFIG -> applyConfig(cmd);
+            case BENCHMARK -> {
+                java.util.function.Consumer<Command> b = benchmarks;
+                if (b == null) {
+                    reject(cmd.deploymentId(), ReasonCode.INVALID_FIELD, "this agent does not run benchmarks");
+                } else {
+                    b.accept(cmd);
+                }
+            }
         }
     }
 
