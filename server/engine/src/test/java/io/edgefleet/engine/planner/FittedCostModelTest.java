@@ -29,9 +29,9 @@ class FittedCostModelTest {
         assertEquals(0.0, f.p95().offset());
         assertEquals(3, f.reports());
         assertEquals(1, f.artifacts());
-        // |8-8|/8, |8-8.8|/8.8, |8-7.2|/7.2 -> mean 7.34 %
+        // |8-8|/8, |8-8.8|/8.8, |8-7.2|/7.2 -> mean 6.73 %
         assertEquals(100.0 * (0 + 0.8 / 8.8 + 0.8 / 7.2) / 3, f.latencyErrorPercent(), 1e-9);
-        assertTrue(f.summary().startsWith("fitted from 3 device reports over 1 artifact, error 7.3%"), f.summary());
+        assertTrue(f.summary().startsWith("fitted from 3 device reports over 1 artifact, error 6.7%"), f.summary());
         assertNull(f.energyMjPerServerMs());
     }
 
