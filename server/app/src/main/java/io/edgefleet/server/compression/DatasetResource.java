@@ -45,8 +45,9 @@ public class DatasetResource {
                 DatasetView::name), uri);
     }
 
+    /** Captured datasets' names contain slashes (capture/{class}/{model}/{time}), hence the path pattern. */
     @GET
-    @Path("/{name}")
+    @Path("/{name: .+}")
     public DatasetView get(@PathParam("name") String name) {
         return service.get(name);
     }

@@ -94,6 +94,9 @@ public class PlannerService {
     @Inject
     ObjectMapper json;
 
+    @Inject
+    io.edgefleet.server.benchmark.BenchmarkService benchmarks;
+
     private ThreadPoolExecutor executor;
     private final Map<String, Live> live = new ConcurrentHashMap<>();
 
@@ -304,7 +307,12 @@ public class PlannerService {
                     json.getTypeFactory().constructMapType(TreeMap.class, String.class, String.class));
             Map<String, Integer> axes = json.convertValue(req.get("batchAxis"),
                     json.getTypeFactory().constructMapType(TreeMap.class, String.class, Integer.class));
+            // The class's model fitted from device benchmark reports when there is one, else the declared profile.
+            io.edgefleet.engine.planner.CostModel costModel = benchmarks.fitted(job.deviceClassId)
+                    .<io.edgefleet.engine.planner.CostModel>map(f -> f)
+                    .orElse(io.edgefleet.engine.planner.CostModel.DeclaredProfile.INSTANCE);
             Planner.Outcome out = Planner.builder(model, profile)
+                    .costModel(costModel)
                     .modelName(job.modelName + "-v" + job.baseVersion)
                     .calibration(calibration).validation(validation).budget(budget).commonParams(params)
                     .batchAxes(axes).threads(Math.max(1, config.evalThreads()))
