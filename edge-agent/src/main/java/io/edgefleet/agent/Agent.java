@@ -79,6 +79,7 @@ public final class Agent implements AutoCloseable {
     private CommandProcessor commands;
     private java.util.concurrent.ExecutorService benchmarkThread;
     private io.edgefleet.agent.benchmark.BenchmarkManager benchmarks;
+    private io.edgefleet.agent.capture.CaptureSampler capture;
     private ArtifactExtras extras;
     private EnergyMeter energy;
     private volatile ModelRef running;
@@ -140,6 +141,9 @@ public final class Agent implements AutoCloseable {
         energy = EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
                 System::nanoTime);
         recorder = new WindowRecorder(System.currentTimeMillis());
+        capture = new io.edgefleet.agent.capture.CaptureSampler(deviceId(), config.dataDir().resolve("capture.properties"),
+                u -> session.publish(Topics.capture(deviceId()), codec.encode(u), false));
+        recorder.setCapture(capture::observe);
         loop = new InferenceLoop("inference-" + deviceId(), recorder, config.speedFactor(), config.inferenceIntervalMs());
         ServedModels models = new ServedModels();
         models.add(served);
@@ -169,7 +173,15 @@ public final class Agent implements AutoCloseable {
             public void inferenceIntervalMs(long millis) {
                 loop.setIntervalMs(millis);
             }
+
+            @Override
+            public void capture(double rate, int maxSamples, long maxBytes) {
+                capture.configure(new io.edgefleet.agent.capture.CaptureSampler.Settings(rate, maxSamples, maxBytes));
+            }
         }, sink);
+        // captured samples go out at least once per telemetry window
+        agentThread.scheduleAtFixedRate(capture::flush, config.telemetryWindowSeconds(), config.telemetryWindowSeconds(),
+                TimeUnit.SECONDS);
         benchmarkThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "benchmark-" + deviceId());
             t.setDaemon(true);
@@ -256,6 +268,7 @@ public final class Agent implements AutoCloseable {
             recorder.setDriftMonitor(monitor);
         }));
         running = ref;
+        capture.modelChanged(ref);
         if (telemetry != null) {
             telemetry.modelChanged(closed[0], previous, ref);
         }

@@ -40,7 +40,5 @@ public enum ReasonCode {
     BENCHMARK_BUSY,
     /** A BENCHMARK did not get its artifact, or could not finish, within its time. */
     BENCHMARK_OUT_OF_TIME,
-    /** A device-side raw-input capture upload refused by the server (no opt-in, over the bound, bad data). */
-    CAPTURE_REFUSED,
     UNKNOWN
 }
