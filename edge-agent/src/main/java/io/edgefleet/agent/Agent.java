@@ -77,6 +77,9 @@ public final class Agent implements AutoCloseable {
     private MqttSession session;
     private UpdateManager updates;
     private CommandProcessor commands;
+    private java.util.concurrent.ExecutorService benchmarkThread;
+    private io.edgefleet.agent.benchmark.BenchmarkManager benchmarks;
+    private io.edgefleet.agent.capture.CaptureSampler capture;
     private ArtifactExtras extras;
     private EnergyMeter energy;
     private volatile ModelRef running;
@@ -138,6 +141,9 @@ public final class Agent implements AutoCloseable {
         energy = EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
                 System::nanoTime);
         recorder = new WindowRecorder(System.currentTimeMillis());
+        capture = new io.edgefleet.agent.capture.CaptureSampler(deviceId(), config.dataDir().resolve("capture.properties"),
+                u -> session.publish(Topics.capture(deviceId()), codec.encode(u), false));
+        recorder.setCapture(capture::observe);
         loop = new InferenceLoop("inference-" + deviceId(), recorder, config.speedFactor(), config.inferenceIntervalMs());
         ServedModels models = new ServedModels();
         models.add(served);
@@ -167,7 +173,30 @@ public final class Agent implements AutoCloseable {
             public void inferenceIntervalMs(long millis) {
                 loop.setIntervalMs(millis);
             }
+
+            @Override
+            public void capture(double rate, int maxSamples, long maxBytes) {
+                capture.configure(new io.edgefleet.agent.capture.CaptureSampler.Settings(rate, maxSamples, maxBytes));
+            }
         }, sink);
+        // captured samples go out at least once per telemetry window
+        agentThread.scheduleAtFixedRate(capture::flush, config.telemetryWindowSeconds(), config.telemetryWindowSeconds(),
+                TimeUnit.SECONDS);
+        benchmarkThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "benchmark-" + deviceId());
+            t.setDaemon(true);
+            t.setPriority(Thread.NORM_PRIORITY - 1);
+            return t;
+        });
+        ModelRunner benchRunner = runner;
+        benchmarks = new io.edgefleet.agent.benchmark.BenchmarkManager(deviceId(), config.classId(),
+                config.downloadTimeoutSeconds() * 1000L, config.dataDir().resolve("benchmark"),
+                benchRunner, verifier, session,
+                r -> session.publish(Topics.benchmark(deviceId()), codec.encode(r), false), Timers.on(agentThread),
+                benchmarkThread, () -> updates.downloading() || updates.watching(),
+                () -> EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
+                        System::nanoTime));
+        commands.setBenchmarks(benchmarks::onBenchmark);
 
         try {
             agentThread.submit(() -> {
@@ -239,6 +268,7 @@ public final class Agent implements AutoCloseable {
             recorder.setDriftMonitor(monitor);
         }));
         running = ref;
+        capture.modelChanged(ref);
         if (telemetry != null) {
             telemetry.modelChanged(closed[0], previous, ref);
         }
@@ -346,6 +376,7 @@ public final class Agent implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         agentThread.shutdownNow();
+        benchmarkThread.shutdownNow();
         stopServing();
         loop.close();
         telemetry.close();
@@ -367,6 +398,7 @@ public final class Agent implements AutoCloseable {
         stopped = true;
         session.kill();
         agentThread.shutdownNow();
+        benchmarkThread.shutdownNow();
         stopServing();
         loop.close();
         telemetry.close();
@@ -455,7 +487,10 @@ public final class Agent implements AutoCloseable {
                         onAgentThread(() -> commands.onCommand(payload));
                     }
                 }
-                case MANIFEST, CHUNK -> onAgentThread(() -> updates.onArtifactMessage(topic, payload));
+                case MANIFEST, CHUNK -> onAgentThread(() -> {
+                    updates.onArtifactMessage(topic, payload);
+                    benchmarks.onArtifactMessage(topic, payload);
+                });
                 case ACK -> {
                     if (deviceId().equals(p.deviceId())) {
                         onAck(payload);

@@ -12,6 +12,10 @@ import java.util.TreeMap;
  *       manifest, stage, activate, watch {@code health}, commit or roll back.</li>
  *   <li>ROLLBACK: go back to the standby (previous) model; {@code reason} says why.</li>
  *   <li>CONFIG: change agent settings, e.g. {@code telemetryWindowSeconds}.</li>
+ *   <li>BENCHMARK: fetch {@code artifact} like a deploy, but load it in a separate session without activating it
+ *       or touching the A/B slots, run it on synthetic inputs for {@code benchmarkSeconds} and/or
+ *       {@code benchmarkRuns} inferences of {@code batch} samples, and answer with a {@link BenchmarkReport}.
+ *       {@code deploymentId} carries the benchmark job's id.</li>
  * </ul>
  *
  * <p>The last four fields make a command signed (promise 3): {@code deviceId} names the one device the
@@ -32,9 +36,36 @@ public record Command(
         String deviceId,
         Long expiresAt,
         String keyId,
-        String signature) implements Message {
+        String signature,
+        Integer benchmarkSeconds,
+        Integer benchmarkRuns,
+        Integer batch) implements Message {
 
-    public enum Type { DEPLOY, ROLLBACK, CONFIG }
+    public enum Type { DEPLOY, ROLLBACK, CONFIG, BENCHMARK }
+
+    /** Longest benchmark a command may ask for, seconds. */
+    public static final int MAX_BENCHMARK_SECONDS = 600;
+    /** Most timed inferences a benchmark command may ask for. */
+    public static final int MAX_BENCHMARK_RUNS = 1_000_000;
+    /** Largest batch a benchmark command may ask for. */
+    public static final int MAX_BENCHMARK_BATCH = 256;
+
+    /** The record before the benchmark fields (kept so older callers and JSON without them still work). */
+    public Command(int v, String id, long ts, Type type, String deploymentId, ArtifactRef artifact, HealthPolicy health,
+                   String reason, Map<String, String> config, String deviceId, Long expiresAt, String keyId,
+                   String signature) {
+        this(v, id, ts, type, deploymentId, artifact, health, reason, config, deviceId, expiresAt, keyId, signature,
+                null, null, null);
+    }
+
+    /**
+     * Asks a device to measure an artifact without activating it. At least one of {@code seconds} and {@code runs}
+     * is set; when both are, the benchmark ends at whichever comes first.
+     */
+    public static Command benchmark(String jobId, ArtifactRef artifact, Integer seconds, Integer runs, Integer batch) {
+        return new Command(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(), Type.BENCHMARK, jobId,
+                artifact, null, null, null, null, null, null, null, seconds, runs, batch);
+    }
 
     public static Command deploy(String deploymentId, ArtifactRef artifact, HealthPolicy health) {
         return new Command(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(),
@@ -63,12 +94,12 @@ public record Command(
     /** This command addressed to one device with an expiry, unsigned (the signer adds key id and signature). */
     public Command addressedTo(String targetDeviceId, long expiresAtMillis) {
         return new Command(v, id, ts, type, deploymentId, artifact, health, reason, config, targetDeviceId,
-                expiresAtMillis, null, null);
+                expiresAtMillis, null, null, benchmarkSeconds, benchmarkRuns, batch);
     }
 
     public Command withSignature(String signingKeyId, String sig) {
         return new Command(v, id, ts, type, deploymentId, artifact, health, reason, config, deviceId, expiresAt,
-                signingKeyId, sig);
+                signingKeyId, sig, benchmarkSeconds, benchmarkRuns, batch);
     }
 
     public boolean signed() {
@@ -117,6 +148,13 @@ public record Command(
             }
         }
         field(sb, keyId);
+        // Added with BENCHMARK: appended only when used, so every older command signs exactly as before.
+        if (type == Type.BENCHMARK || benchmarkSeconds != null || benchmarkRuns != null || batch != null) {
+            sb.append("benchmark\n");
+            field(sb, benchmarkSeconds == null ? null : benchmarkSeconds.toString());
+            field(sb, benchmarkRuns == null ? null : benchmarkRuns.toString());
+            field(sb, batch == null ? null : batch.toString());
+        }
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -143,6 +181,25 @@ public record Command(
             }
             case ROLLBACK -> { }
             case CONFIG -> Message.requirePresent(config, "config");
+            case BENCHMARK -> {
+                Message.requirePresent(deploymentId, "deploymentId");
+                Message.requirePresent(artifact, "artifact");
+                artifact.validate();
+                Message.require(benchmarkSeconds != null || benchmarkRuns != null, ReasonCode.MISSING_FIELD,
+                        "a benchmark needs 'benchmarkSeconds' or 'benchmarkRuns'");
+            }
+        }
+        if (benchmarkSeconds != null) {
+            Message.require(benchmarkSeconds >= 1 && benchmarkSeconds <= MAX_BENCHMARK_SECONDS, ReasonCode.INVALID_FIELD,
+                    "field 'benchmarkSeconds' must be in [1, " + MAX_BENCHMARK_SECONDS + "]");
+        }
+        if (benchmarkRuns != null) {
+            Message.require(benchmarkRuns >= 1 && benchmarkRuns <= MAX_BENCHMARK_RUNS, ReasonCode.INVALID_FIELD,
+                    "field 'benchmarkRuns' must be in [1, " + MAX_BENCHMARK_RUNS + "]");
+        }
+        if (batch != null) {
+            Message.require(batch >= 1 && batch <= MAX_BENCHMARK_BATCH, ReasonCode.INVALID_FIELD,
+                    "field 'batch' must be in [1, " + MAX_BENCHMARK_BATCH + "]");
         }
         if (deviceId != null) {
             Message.require(Topics.isId(deviceId), ReasonCode.INVALID_FIELD, "field 'deviceId' is not a valid id");

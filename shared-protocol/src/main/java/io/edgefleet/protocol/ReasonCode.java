@@ -36,5 +36,9 @@ public enum ReasonCode {
     STORAGE_DENIED,
     /** The agent's data directory is on a read-only file system. */
     STORAGE_READ_ONLY,
+    /** A BENCHMARK command arrived while the agent was already running one, or downloading a deploy. */
+    BENCHMARK_BUSY,
+    /** A BENCHMARK did not get its artifact, or could not finish, within its time. */
+    BENCHMARK_OUT_OF_TIME,
     UNKNOWN
 }

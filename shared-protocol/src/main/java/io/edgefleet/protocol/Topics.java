@@ -18,7 +18,7 @@ public final class Topics {
     }
 
     /** The kinds of topic in protocol v1. */
-    public enum Kind { STATUS, CMD, EVENTS, TELEMETRY, MANIFEST, CHUNK, ACK }
+    public enum Kind { STATUS, CMD, EVENTS, TELEMETRY, MANIFEST, CHUNK, ACK, BENCHMARK, CAPTURE }
 
     /** A parsed topic: device topics carry a device id, artifact topics a class id, sha256 and maybe a chunk index. */
     public record Parsed(Kind kind, String deviceId, String classId, String sha256, int chunkIndex) {
@@ -38,6 +38,16 @@ public final class Topics {
 
     public static String telemetry(String deviceId) {
         return device(deviceId) + "/telemetry";
+    }
+
+    /** Agent to server: results of BENCHMARK commands ({@link BenchmarkReport}). */
+    public static String benchmark(String deviceId) {
+        return device(deviceId) + "/benchmark";
+    }
+
+    /** Agent to server: sampled raw inputs under the device's capture opt-in ({@link CaptureUpload}). */
+    public static String capture(String deviceId) {
+        return device(deviceId) + "/capture";
     }
 
     /** Server to agent: the cumulative telemetry acknowledgement ({@link TelemetryAck}). */
@@ -75,6 +85,8 @@ public final class Topics {
             case EVENTS -> ROOT + "/devices/+/events";
             case TELEMETRY -> ROOT + "/devices/+/telemetry";
             case ACK -> ROOT + "/devices/+/ack";
+            case BENCHMARK -> ROOT + "/devices/+/benchmark";
+            case CAPTURE -> ROOT + "/devices/+/capture";
             default -> throw new IllegalArgumentException(kind + " is not a device topic");
         };
     }
@@ -97,6 +109,8 @@ public final class Topics {
                 case "events" -> Kind.EVENTS;
                 case "telemetry" -> Kind.TELEMETRY;
                 case "ack" -> Kind.ACK;
+                case "benchmark" -> Kind.BENCHMARK;
+                case "capture" -> Kind.CAPTURE;
                 default -> null;
             };
             return kind == null ? Optional.empty() : Optional.of(new Parsed(kind, p[1], null, null, -1));

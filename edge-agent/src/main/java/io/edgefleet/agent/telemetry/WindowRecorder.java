@@ -22,6 +22,7 @@ public final class WindowRecorder implements InferenceListener {
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong cpuNanos = new AtomicLong();
     private volatile DriftMonitor drift;
+    private volatile java.util.function.Consumer<Observation> capture;
     private Histogram reusable;
 
     /**
@@ -59,6 +60,15 @@ public final class WindowRecorder implements InferenceListener {
         if (d != null && observation != null) {
             d.observe(observation);
         }
+        java.util.function.Consumer<Observation> c = capture;
+        if (c != null && observation != null) {
+            c.accept(observation);
+        }
+    }
+
+    /** Receives every inference's observation for the opt-in input capture (null: none). */
+    public void setCapture(java.util.function.Consumer<Observation> sampler) {
+        this.capture = sampler;
     }
 
     /** The drift monitor of the model now in service (null: no drift statistics). */
@@ -90,7 +100,8 @@ public final class WindowRecorder implements InferenceListener {
         return new Window(start, Math.max(start, nowMillis), successes + errs, errs, latency, cpu, report);
     }
 
-    static LatencyStats stats(Histogram h) {
+    /** Percentiles of a histogram of microseconds, in milliseconds, ordered as the protocol requires. */
+    public static LatencyStats stats(Histogram h) {
         double p50 = ms(h.getValueAtPercentile(50));
         double p95 = ms(h.getValueAtPercentile(95));
         double p99 = ms(h.getValueAtPercentile(99));

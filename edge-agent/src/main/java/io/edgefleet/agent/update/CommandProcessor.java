@@ -28,13 +28,19 @@ public final class CommandProcessor {
     private static final System.Logger LOG = System.getLogger(CommandProcessor.class.getName());
 
     /** Settings a CONFIG command may change at run time. */
-    public static final List<String> RUNTIME_KEYS = List.of("telemetryWindowSeconds", "inferenceIntervalMs");
+    public static final List<String> RUNTIME_KEYS = List.of("telemetryWindowSeconds", "inferenceIntervalMs",
+            "captureRate", "captureMaxSamples", "captureMaxBytes");
 
     /** Applies validated runtime settings. */
     public interface RuntimeConfig {
         void telemetryWindowSeconds(int seconds);
 
         void inferenceIntervalMs(long millis);
+
+        /** The operator's raw-input capture opt-in; rate 0 turns capture off. */
+        default void capture(double rate, int maxSamples, long maxBytes) {
+            throw new UnsupportedOperationException("this agent does not capture inputs");
+        }
     }
 
     private final String deviceId;
@@ -45,6 +51,7 @@ public final class CommandProcessor {
     private final UpdateManager updates;
     private final RuntimeConfig config;
     private final EventSink events;
+    private volatile java.util.function.Consumer<Command> benchmarks;
 
     public CommandProcessor(String deviceId, JsonCodec codec, SeenCommands seen, ManifestSigner.Verifier verifier,
                             LongSupplier clock, UpdateManager updates, RuntimeConfig config, EventSink events) {
@@ -56,6 +63,11 @@ public final class CommandProcessor {
         this.updates = updates;
         this.config = config;
         this.events = events;
+    }
+
+    /** Where verified BENCHMARK commands go; without one they are refused (INVALID_FIELD). */
+    public void setBenchmarks(java.util.function.Consumer<Command> handler) {
+        this.benchmarks = handler;
     }
 
     public void onCommand(byte[] payload) {
@@ -87,6 +99,14 @@ public final class CommandProcessor {
             case DEPLOY -> updates.onDeploy(cmd);
             case ROLLBACK -> updates.onRollback(cmd);
             case CONFIG -> applyConfig(cmd);
+            case BENCHMARK -> {
+                java.util.function.Consumer<Command> b = benchmarks;
+                if (b == null) {
+                    reject(cmd.deploymentId(), ReasonCode.INVALID_FIELD, "this agent does not run benchmarks");
+                } else {
+                    b.accept(cmd);
+                }
+            }
         }
     }
 
@@ -100,7 +120,22 @@ public final class CommandProcessor {
         }
         Integer window = null;
         Long interval = null;
+        double[] capture = null;
         try {
+            if (c.containsKey("captureRate")) {
+                double rate = Double.parseDouble(c.get("captureRate").trim());
+                if (!(rate >= 0 && rate <= 1)) {
+                    throw new NumberFormatException("captureRate must be in [0, 1]");
+                }
+                int maxSamples = rate == 0 ? 0 : Integer.parseInt(c.getOrDefault("captureMaxSamples", "").trim());
+                long maxBytes = rate == 0 ? 0 : Long.parseLong(c.getOrDefault("captureMaxBytes", "").trim());
+                if (rate > 0 && (maxSamples < 1 || maxBytes < 1)) {
+                    throw new NumberFormatException("captureMaxSamples and captureMaxBytes must be >= 1");
+                }
+                capture = new double[] {rate, maxSamples, maxBytes};
+            } else if (c.containsKey("captureMaxSamples") || c.containsKey("captureMaxBytes")) {
+                throw new NumberFormatException("capture bounds need captureRate");
+            }
             if (c.containsKey("telemetryWindowSeconds")) {
                 window = Integer.parseInt(c.get("telemetryWindowSeconds").trim());
                 if (window < 1 || window > 3600) {
@@ -122,6 +157,9 @@ public final class CommandProcessor {
         }
         if (interval != null) {
             config.inferenceIntervalMs(interval);
+        }
+        if (capture != null) {
+            config.capture(capture[0], (int) capture[1], (long) capture[2]);
         }
         LOG.log(System.Logger.Level.INFO, deviceId + ": applied config " + c);
     }

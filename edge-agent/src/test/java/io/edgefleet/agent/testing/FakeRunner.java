@@ -122,6 +122,9 @@ public final class FakeRunner implements ModelRunner {
 
         @Override
         public List<TensorSpec> inputs() {
+            if (spec.containsKey("fixedBatch")) {
+                return List.of(new TensorSpec("X", ElementType.FLOAT, "FLOAT", new long[] {1, 4}));
+            }
             return List.of(new TensorSpec("X", ElementType.FLOAT, "FLOAT", new long[] {-1, 4}));
         }
 

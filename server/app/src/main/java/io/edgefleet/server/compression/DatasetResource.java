@@ -77,12 +77,13 @@ public class DatasetResource {
     }
 
     @Operation(summary = "Get a dataset",
-            description = "One dataset: its arrays, sample count, labels and cohort.")
+            description = "One dataset: its arrays, sample count, labels and cohort. Captured datasets' names contain"
+                    + " slashes (capture/{class}/{model}/{time}), hence the path pattern.")
     @APIResponse(responseCode = "200", description = "The dataset.",
             content = @Content(mediaType = "application/json", schema = @Schema(implementation = DatasetView.class)))
     @APIResponse(responseCode = "404", description = "No dataset with this name (NOT_FOUND).")
     @GET
-    @Path("/{name}")
+    @Path("/{name: .+}")
     public DatasetView get(@Parameter(description = "Dataset name.") @PathParam("name") String name) {
         return service.get(name);
     }

@@ -60,6 +60,28 @@ public class DatasetService {
     public Registered register(String name, InputStream body, Long declaredLength) {
         BlobStore.Staged staged = blobs.stageUpload("dataset", name, body, declaredLength,
                 config.datasets().maxUploadBytes(), "edgefleet.datasets.max-upload-bytes");
+        return registerStaged(name, staged);
+    }
+
+    /** Names of datasets made from devices' opt-in captures (docs/capture.md): capture/{class}/{model}/{yyyyMMddHHmmss}. */
+    public static final java.util.regex.Pattern CAPTURE_NAME = java.util.regex.Pattern.compile(
+            "capture/[A-Za-z0-9][A-Za-z0-9._-]{0,63}/[A-Za-z0-9][A-Za-z0-9._-]{0,63}/[0-9]{14}(-[0-9]{1,4})?");
+
+    /**
+     * Stores a dataset built from captured device inputs under a {@link #CAPTURE_NAME} name, with the same checks as
+     * an upload (a readable .npz that the engine's dataset reader accepts).
+     */
+    public Registered registerCaptured(String name, byte[] npz) {
+        if (!CAPTURE_NAME.matcher(name).matches()) {
+            throw new ApiException(ErrorCode.INVALID_ID, "captured dataset name '" + name + "' is not "
+                    + "capture/{classId}/{modelName}/{yyyyMMddHHmmss}");
+        }
+        BlobStore.Staged staged = blobs.stageUpload("captured dataset", "capture", new java.io.ByteArrayInputStream(npz),
+                (long) npz.length, config.datasets().maxUploadBytes(), "edgefleet.datasets.max-upload-bytes");
+        return registerStaged(name, staged);
+    }
+
+    private Registered registerStaged(String name, BlobStore.Staged staged) {
         boolean committed = false;
         try {
             if (staged.size() == 0) {

@@ -4,7 +4,7 @@ import io.edgefleet.protocol.Topics;
 
 /**
  * Who may use which topic (promise 6), independent of any broker: a device publishes only its own
- * status, events and telemetry, and subscribes only to its own command and ack topics and to its class's
+ * status, events, telemetry, benchmark reports and opt-in captures, and subscribes only to its own command and ack topics and to its class's
  * artifacts. The embedded broker enforces this directly; for Mosquitto the same rules are
  * rendered into an ACL file.
  */
@@ -18,7 +18,9 @@ public final class DeviceTopicPolicy {
         }
         return topic.equals(Topics.status(deviceId))
                 || topic.equals(Topics.events(deviceId))
-                || topic.equals(Topics.telemetry(deviceId));
+                || topic.equals(Topics.telemetry(deviceId))
+                || topic.equals(Topics.benchmark(deviceId))
+                || topic.equals(Topics.capture(deviceId));
     }
 
     /**

@@ -113,8 +113,7 @@ public class InboundDispatcher {
     /** Called on Paho's callback thread: classify, route, return (or wait while the worker's queue is full). */
     public void accept(String topic, byte[] payload, Runnable ack) {
         Topics.Parsed parsed = Topics.parse(topic).orElse(null);
-        if (parsed == null || !(parsed.kind() == Topics.Kind.STATUS || parsed.kind() == Topics.Kind.EVENTS
-                || parsed.kind() == Topics.Kind.TELEMETRY)) {
+        if (parsed == null || !java.util.Arrays.asList(IngestStats.INBOUND).contains(parsed.kind())) {
             stats.foreignTopic();
             foreignLog.warn("ignoring a message on topic '" + topic + "', which is not a device status/events/telemetry topic");
             ack.run();

@@ -55,7 +55,15 @@ public class InboundProcessor {
     @Inject
     RolloutService rollouts;
 
+    @Inject
+    io.edgefleet.server.benchmark.BenchmarkService benchmarks;
+
+    @Inject
+    io.edgefleet.server.capture.CaptureService captures;
+
     private final JsonCodec codec = new JsonCodec();
+    /** Capture uploads carry a base64 .npz: their own, larger bound (edgefleet.capture.max-message-bytes). */
+    private final JsonCodec captureCodec = new JsonCodec(io.edgefleet.server.capture.CaptureService.MAX_MESSAGE_BYTES);
     /** Status messages only: telemetry and events are de-duplicated by the database. */
     private final MessageDeduplicator statusDedup = new MessageDeduplicator(DEDUP_CAPACITY);
     private final RateLimitedLog malformedLog = new RateLimitedLog(LOG, 10_000);
@@ -92,6 +100,8 @@ public class InboundProcessor {
                 case STATUS -> codec.decode(in.payload(), DeviceStatus.class);
                 case EVENTS -> codec.decode(in.payload(), DeviceEvent.class);
                 case TELEMETRY -> codec.decode(in.payload(), TelemetryWindow.class);
+                case BENCHMARK -> codec.decode(in.payload(), io.edgefleet.protocol.BenchmarkReport.class);
+                case CAPTURE -> captureCodec.decode(in.payload(), io.edgefleet.protocol.CaptureUpload.class);
                 default -> throw new IllegalStateException("not an inbound kind: " + in.kind());
             };
             String claimed = deviceOf(m);
@@ -134,6 +144,10 @@ public class InboundProcessor {
                 } else {
                     unknown(Topics.Kind.EVENTS, e.deviceId());
                 }
+            } else if (d.message() instanceof io.edgefleet.protocol.BenchmarkReport r) {
+                benchmarks.onReport(r, receivedAt);
+            } else if (d.message() instanceof io.edgefleet.protocol.CaptureUpload u) {
+                captures.onUpload(u, receivedAt);
             } else {
                 throw new IllegalStateException("unexpected message " + d.message().getClass());
             }
@@ -231,6 +245,12 @@ public class InboundProcessor {
         }
         if (m instanceof TelemetryWindow t) {
             return t.deviceId();
+        }
+        if (m instanceof io.edgefleet.protocol.BenchmarkReport r) {
+            return r.deviceId();
+        }
+        if (m instanceof io.edgefleet.protocol.CaptureUpload u) {
+            return u.deviceId();
         }
         return null;
     }

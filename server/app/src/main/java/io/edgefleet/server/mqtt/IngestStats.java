@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.LongAdder;
 /** Counters of the inbound MQTT pipeline since start, shown by {@code GET /api/v1/stats}. */
 @ApplicationScoped
 public class IngestStats {
-    public static final Topics.Kind[] INBOUND = {Topics.Kind.STATUS, Topics.Kind.EVENTS, Topics.Kind.TELEMETRY};
+    public static final Topics.Kind[] INBOUND = {Topics.Kind.STATUS, Topics.Kind.EVENTS, Topics.Kind.TELEMETRY,
+            Topics.Kind.BENCHMARK, Topics.Kind.CAPTURE};
 
     private final Map<Topics.Kind, LongAdder> received = counters();
     private final Map<Topics.Kind, LongAdder> malformed = counters();

@@ -95,6 +95,9 @@ public class PlannerService {
     @Inject
     ObjectMapper json;
 
+    @Inject
+    io.edgefleet.server.benchmark.BenchmarkService benchmarks;
+
     private ThreadPoolExecutor executor;
     private final Map<String, Live> live = new ConcurrentHashMap<>();
 
@@ -327,7 +330,11 @@ public class PlannerService {
                     json.getTypeFactory().constructMapType(TreeMap.class, String.class, String.class));
             Map<String, Integer> axes = json.convertValue(req.get("batchAxis"),
                     json.getTypeFactory().constructMapType(TreeMap.class, String.class, Integer.class));
-            Planner.Builder builder = Planner.builder(model, profile);
+            // The class's model fitted from device benchmark reports when there is one, else the declared profile.
+            io.edgefleet.engine.planner.CostModel costModel = benchmarks.fitted(job.deviceClassId)
+                    .<io.edgefleet.engine.planner.CostModel>map(f -> f)
+                    .orElse(io.edgefleet.engine.planner.CostModel.DeclaredProfile.INSTANCE);
+            Planner.Builder builder = Planner.builder(model, profile).costModel(costModel);
             List<Candidate> explicit = candidates(req.get("candidates"));
             if (explicit != null) {
                 builder.candidates(explicit);

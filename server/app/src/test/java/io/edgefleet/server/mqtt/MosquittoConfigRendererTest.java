@@ -26,6 +26,8 @@ class MosquittoConfigRendererTest {
                 + "topic write edgefleet/v1/devices/dev-1/status\n"
                 + "topic write edgefleet/v1/devices/dev-1/events\n"
                 + "topic write edgefleet/v1/devices/dev-1/telemetry\n"
+                + "topic write edgefleet/v1/devices/dev-1/benchmark\n"
+                + "topic write edgefleet/v1/devices/dev-1/capture\n"
                 + "topic read edgefleet/v1/devices/dev-1/cmd\n"
                 + "topic read edgefleet/v1/devices/dev-1/ack\n"
                 + "topic read edgefleet/v1/classes/gw/artifacts/#\n"));

@@ -1,0 +1,33 @@
+package io.edgefleet.server.benchmark;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+
+/** A class's fitted cost model (engine {@code FittedCostModel}), refitted after every benchmark job. */
+@Entity
+@Table(name = "class_cost_model")
+public class ClassCostModelEntity {
+    @Id
+    @Column(name = "device_class_id")
+    public String deviceClassId;
+    @Column(name = "p95_scale")
+    public double p95Scale;
+    @Column(name = "p95_offset_ms")
+    public double p95OffsetMs;
+    @Column(name = "mean_scale")
+    public double meanScale;
+    @Column(name = "mean_offset_ms")
+    public double meanOffsetMs;
+    @Column(name = "energy_mj_per_server_ms")
+    public Double energyMjPerServerMs;
+    public int reports;
+    public int artifacts;
+    @Column(name = "latency_error_percent")
+    public double latencyErrorPercent;
+    @Column(name = "energy_error_percent")
+    public Double energyErrorPercent;
+    @Column(name = "fitted_at")
+    public long fittedAt;
+}
