@@ -20,9 +20,9 @@ public record ModelStatus(String name, ModelRef active, ModelRef standby, Update
         Message.require(name.length() <= 128, ReasonCode.INVALID_FIELD, "field '" + field + ".name' is longer than 128 chars");
         Message.requirePresent(state, field + ".state");
         if (active != null) {
+            // Usually named like the model; after a rollback to a fallback of another name (an upgraded
+            // single-model device) the slot runs that one, so the names may differ.
             active.validate(field + ".active");
-            Message.require(active.model().equals(name), ReasonCode.INVALID_FIELD,
-                    "field '" + field + ".active' names model '" + active.model() + "', not '" + name + "'");
         }
         if (standby != null) {
             standby.validate(field + ".standby");

@@ -50,7 +50,7 @@ class MultiModelStatusTest {
     }
 
     @Test
-    void duplicateOrMismatchedModelsAreRefused() {
+    void duplicateOrInvalidModelsAreRefused() {
         ModelRef mlp = new ModelRef("mlp", 2, SHA_A);
         DeviceStatus twice = DeviceStatus.of("dev-1", DeviceStatus.State.ONLINE, mlp, null, "0.2.0", "c1")
                 .withModels(List.of(new ModelStatus("mlp", mlp, null, ModelStatus.UpdateState.IDLE),
@@ -58,10 +58,10 @@ class MultiModelStatusTest {
         ProtocolException e = assertThrows(ProtocolException.class, () -> codec.decode(codec.encode(twice), DeviceStatus.class));
         assertEquals(ReasonCode.INVALID_FIELD, e.reason());
 
-        DeviceStatus wrongName = DeviceStatus.of("dev-1", DeviceStatus.State.ONLINE, mlp, null, "0.2.0", "c1")
-                .withModels(List.of(new ModelStatus("encoder", mlp, null, ModelStatus.UpdateState.IDLE)));
-        e = assertThrows(ProtocolException.class, () -> codec.decode(codec.encode(wrongName), DeviceStatus.class));
-        assertTrue(e.getMessage().contains("models[0].active"), e.getMessage());
+        DeviceStatus badRef = DeviceStatus.of("dev-1", DeviceStatus.State.ONLINE, mlp, null, "0.2.0", "c1")
+                .withModels(List.of(new ModelStatus("mlp", new ModelRef("mlp", 0, SHA_A), null, ModelStatus.UpdateState.IDLE)));
+        e = assertThrows(ProtocolException.class, () -> codec.decode(codec.encode(badRef), DeviceStatus.class));
+        assertTrue(e.getMessage().contains("models[0].active.version"), e.getMessage());
 
         DeviceStatus noState = DeviceStatus.of("dev-1", DeviceStatus.State.ONLINE, mlp, null, "0.2.0", "c1")
                 .withModels(List.of(new ModelStatus("mlp", mlp, null, null)));
