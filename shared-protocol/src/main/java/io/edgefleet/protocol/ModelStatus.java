@@ -17,7 +17,7 @@ public record ModelStatus(String name, ModelRef active, ModelRef standby, Update
 
     void validate(String field) {
         Message.requirePresent(name, field + ".name");
-        Message.require(name.length() <= 128, ReasonCode.INVALID_FIELD, "field '" + field + ".name' is longer than 128 chars");
+        Message.require(Topics.isId(name), ReasonCode.INVALID_FIELD, "field '" + field + ".name' is not a valid model name");
         Message.requirePresent(state, field + ".state");
         if (active != null) {
             // Usually named like the model; after a rollback to a fallback of another name (an upgraded
