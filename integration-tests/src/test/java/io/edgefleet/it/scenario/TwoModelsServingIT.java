@@ -44,7 +44,8 @@ import org.junit.jupiter.api.Test;
  */
 class TwoModelsServingIT {
     static final String CLASS = "it-two";
-    static final Duration TIMEOUT = Duration.ofSeconds(90);
+    /** Generous: the agent JVM starts cold and loads ONNX Runtime twice; a loaded two-core machine is slow at that. */
+    static final Duration TIMEOUT = Duration.ofSeconds(240);
     static final int SAMPLES = 24;
     static final String ALL_AT_ONCE = "{\"canary\":{\"percent\":100},\"batches\":{\"percent\":100},\"soakSeconds\":0,"
             + "\"successCondition\":{\"minCommittedPercent\":0},\"gates\":{\"latency\":false,\"energy\":false}}";
@@ -101,13 +102,31 @@ class TwoModelsServingIT {
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(agentLog.toFile()).start();
     }
 
+    /** The agent's log tail and, while it runs, where its agent threads stand (for a timeout's report). */
     static String logTail() {
+        StringBuilder sb = new StringBuilder();
         try {
             List<String> lines = Files.readAllLines(agentLog);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+            sb.append(String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
         } catch (Exception e) {
-            return "(no agent log)";
+            sb.append("(no agent log)");
         }
+        if (agent != null && agent.isAlive()) {
+            try {
+                Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                        Long.toString(agent.pid()), "Thread.print").redirectErrorStream(true).start();
+                String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                jcmd.waitFor(20, TimeUnit.SECONDS);
+                for (String block : dump.split("\n\n")) {
+                    if (block.contains("\"agent-") || block.contains("\"inference-")) {
+                        sb.append("\n").append(block);
+                    }
+                }
+            } catch (Exception e) {
+                sb.append("\n(no thread dump: ").append(e).append(')');
+            }
+        }
+        return sb.toString();
     }
 
     /** A validation set for the MLP's input x[N,16]: a seeded sample per row, written and read back as .npz. */
