@@ -68,10 +68,13 @@ class AgentTwoModelsTest {
         broker.close();
     }
 
+    /** Interval of the agent's own loop; an hour by default, so only the API's inferences count. */
+    long intervalMs = 3_600_000;
+
     Agent start() throws Exception {
         AgentConfig cfg = AgentConfig.builder().deviceId(DEV).classId(CLASS).mqttUrl(broker.url())
                 .serverKeys(List.of(server.publicKeyBase64())).dataDir(dir.resolve("agent")).telemetryWindowSeconds(1)
-                .inferenceIntervalMs(3_600_000).downloadTimeoutSeconds(30).servingEnabled(true).servingPort(0).build();
+                .inferenceIntervalMs(intervalMs).downloadTimeoutSeconds(30).servingEnabled(true).servingPort(0).build();
         Agent a = new Agent(cfg);
         a.start();
         ServerClient.await(a::isConnected, 10_000, "agent connected");
@@ -155,5 +158,26 @@ class AgentTwoModelsTest {
         assertEquals(Map.of("linear", a.model(), "shifted", b.model()), agent.runningModels());
         assertArrayEquals(AgentServingTest.direct(shifted), floats(infer("shifted", 200).path("outputs").get(0).path("data")));
         assertTrue(agent.inference().ready());
+    }
+
+    @Test
+    void eachModelRunsItsOwnLoopBesideTheApi() throws Exception {
+        intervalMs = 20;
+        agent = start();
+        Artifacts.Artifact a = server.make(CLASS, "linear", 1, TinyOnnx.linear(0f));
+        Artifacts.Artifact b = server.make(CLASS, "shifted", 1, TinyOnnx.linear(0.5f));
+        srv.publishArtifact(a);
+        srv.publishArtifact(b);
+        HealthPolicy quick = new HealthPolicy(0, 0.05, 1, 1);
+        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(a.deploy("dep-a", quick), DEV)), false);
+        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(b.deploy("dep-b", quick), DEV)), false);
+        srv.awaitEvent(DEV, e -> e.type() == Type.COMMITTED && "dep-a".equals(e.deploymentId()), 30_000);
+        srv.awaitEvent(DEV, e -> e.type() == Type.COMMITTED && "dep-b".equals(e.deploymentId()), 30_000);
+        infer("linear", 200);
+        infer("shifted", 200);
+        // The loops' inferences land in their own model's windows.
+        ServerClient.await(() -> srv.telemetry(DEV).stream().anyMatch(w -> a.model().equals(w.model()) && w.inferences() > 10)
+                && srv.telemetry(DEV).stream().anyMatch(w -> b.model().equals(w.model()) && w.inferences() > 10), 15_000,
+                "both loops report");
     }
 }
