@@ -94,8 +94,7 @@ class SimulatorMainTest {
             assertEquals(3, stub.requests("POST", "/api/v1/devices").size());
             for (String id : new String[] {"sim-0001", "sim-0002", "sim-0003"}) {
                 assertTrue(Files.exists(dir.resolve(id).resolve("credentials.json")), id);
-                assertTrue(Files.exists(dir.resolve(id).resolve("agent").resolve("state.json"))
-                        || Files.isDirectory(dir.resolve(id).resolve("agent").resolve("slots")), "agent data dir of " + id);
+                assertTrue(Files.isDirectory(dir.resolve(id).resolve("agent").resolve("models")), "agent data dir of " + id);
             }
 
             // Second run: the server answers 409 and the saved credentials are used.

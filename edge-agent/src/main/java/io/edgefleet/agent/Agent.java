@@ -15,6 +15,7 @@ import io.edgefleet.agent.serving.InferenceService;
 import io.edgefleet.agent.serving.ServedModel;
 import io.edgefleet.agent.serving.ServedModels;
 import io.edgefleet.agent.store.ModelStore;
+import io.edgefleet.agent.store.ModelStores;
 import io.edgefleet.agent.store.RecoveryNote;
 import io.edgefleet.agent.store.SeenCommands;
 import io.edgefleet.agent.store.StoreState;
@@ -24,6 +25,7 @@ import io.edgefleet.agent.telemetry.TelemetryService;
 import io.edgefleet.agent.telemetry.WindowRecorder;
 import io.edgefleet.agent.update.CommandProcessor;
 import io.edgefleet.agent.update.EventSink;
+import io.edgefleet.agent.update.ModelUpdates;
 import io.edgefleet.agent.update.Timers;
 import io.edgefleet.agent.update.UpdateManager;
 import io.edgefleet.protocol.DeviceEvent;
@@ -31,6 +33,7 @@ import io.edgefleet.protocol.DeviceStatus;
 import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.ManifestSigner;
 import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.ModelStatus;
 import io.edgefleet.protocol.PowerModel;
 import io.edgefleet.protocol.ReasonCode;
 import io.edgefleet.protocol.TelemetryWindow;
@@ -41,13 +44,16 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One edge agent: MQTT session, A/B model store, update state machine, inference loop, telemetry.
+ * One edge agent: MQTT session, and per deployed model an A/B store, update state machine, inference
+ * API slot and inference loop; one telemetry stream with a window per model per period.
  * Usable as a library; many can run in one JVM (they share the ONNX Runtime environment).
  *
  * <pre>{@code
@@ -70,26 +76,69 @@ public final class Agent implements AutoCloseable {
     private ModelRunner runner;
 
     private ScheduledExecutorService agentThread;
-    private ModelStore store;
-    private InferenceLoop loop;
-    private WindowRecorder recorder;
+    private ModelStores stores;
+    /** Counts the device's windows while it runs no model at all. */
+    private WindowRecorder idleRecorder;
     private TelemetryService telemetry;
     private MqttSession session;
-    private UpdateManager updates;
+    private ModelUpdates updates;
     private CommandProcessor commands;
     private java.util.concurrent.ExecutorService benchmarkThread;
     private io.edgefleet.agent.benchmark.BenchmarkManager benchmarks;
     private io.edgefleet.agent.capture.CaptureSampler capture;
     private ArtifactExtras extras;
     private EnergyMeter energy;
-    private volatile ModelRef running;
-    /** The active model as the inference API sees it; its lease keeps a model open while requests use it. */
-    private final ServedModel served = new ServedModel();
+    private ManifestSigner.Verifier verifier;
+    private EventSink sink;
+    private volatile long intervalMs;
+    private volatile boolean loopsStarted;
+    /** Every model the device holds, by name. */
+    private final Map<String, Unit> units = new ConcurrentSkipListMap<>();
+    private final ServedModels servedModels = new ServedModels();
     private InferenceService inference;
     private InferenceHttpServer api;
     private List<RecoveryNote> pendingNotes = new ArrayList<>();
     private volatile boolean started;
     private volatile boolean stopped;
+
+    /**
+     * One deployed model: its A/B store and update state machine, the slot the inference API serves it
+     * from (a lease keeps a model open while requests use it), its inference loop and the recorder of its
+     * telemetry windows and drift.
+     */
+    private final class Unit {
+        final String name;
+        final ModelStore store;
+        final WindowRecorder recorder = new WindowRecorder(System.currentTimeMillis());
+        final InferenceLoop loop;
+        final ServedModel served;
+        final UpdateManager updates;
+        volatile ModelRef running;
+
+        Unit(String name, ModelStore store) {
+            this.name = name;
+            this.store = store;
+            this.loop = new InferenceLoop("inference-" + deviceId() + "-" + name, recorder, config.speedFactor(), intervalMs);
+            this.served = new ServedModel(recorder);
+            this.updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store,
+                    runner, verifier, session, sink, (m, ref) -> switchModel(this, m, ref), Timers.on(agentThread));
+            this.updates.setExtras(extras);
+            // the opt-in capture samples this model's inputs under this model's name
+            recorder.setCapture(o -> capture.observe(running, o));
+        }
+    }
+
+    /** Registers a model's unit: its API slot, its telemetry windows and (once running) its inference loop. */
+    private Unit addUnit(String name, ModelStore store) {
+        Unit u = new Unit(name, store);
+        units.put(name, u);
+        servedModels.add(u.served);
+        telemetry.addSource(name, u.recorder, null);
+        if (loopsStarted) {
+            u.loop.start();
+        }
+        return u;
+    }
 
     /** An agent with the ONNX Runtime runner and the configured input source. */
     public Agent(AgentConfig config) {
@@ -125,8 +174,8 @@ public final class Agent implements AutoCloseable {
         if (runner == null) {
             runner = OrtModelRunner.forInput(config.intraOpThreads(), config.input());
         }
-        store = ModelStore.open(config.dataDir());
-        pendingNotes = new ArrayList<>(store.recoveryNotes());
+        stores = ModelStores.open(config.dataDir());
+        pendingNotes = new ArrayList<>(stores.recoveryNotes());
         SeenCommands seen = new SeenCommands(config.dataDir().resolve("commands-seen.json"), SEEN_COMMANDS);
         TelemetryBuffer buffer = new TelemetryBuffer(config.dataDir().resolve("telemetry-buffer"),
                 config.telemetryBufferMax(), codec);
@@ -140,26 +189,24 @@ public final class Agent implements AutoCloseable {
         extras = new ArtifactExtras(config.dataDir().resolve("model-extras"));
         energy = EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
                 System::nanoTime);
-        recorder = new WindowRecorder(System.currentTimeMillis());
+        idleRecorder = new WindowRecorder(System.currentTimeMillis());
+        intervalMs = config.inferenceIntervalMs();
+        inference = new InferenceService(servedModels, idleRecorder, config.speedFactor());
         capture = new io.edgefleet.agent.capture.CaptureSampler(deviceId(), config.dataDir().resolve("capture.properties"),
                 u -> session.publish(Topics.capture(deviceId()), codec.encode(u), false));
-        recorder.setCapture(capture::observe);
-        loop = new InferenceLoop("inference-" + deviceId(), recorder, config.speedFactor(), config.inferenceIntervalMs());
-        ServedModels models = new ServedModels();
-        models.add(served);
-        inference = new InferenceService(models, recorder, config.speedFactor());
         session = new MqttSession(new MqttSession.Settings(config.mqttUrl(), deviceId(), config.username(),
                 config.password(), config.sessionExpirySeconds(), Topics.status(deviceId()),
                 this::willPayload, config.mqttCaFile() == null ? null
                         : io.edgefleet.agent.mqtt.PinnedCa.socketFactory(config.mqttCaFile())), new SessionHandler());
-        EventSink sink = new Sink();
-        ManifestSigner.Verifier verifier = new ManifestSigner.Verifier(config.pinnedKeys());
-        updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store, runner,
-                verifier, session, sink, this::switchModel, Timers.on(agentThread));
-        telemetry = new TelemetryService(deviceId(), recorder, buffer, seq, session, codec, config.activeWatts(),
+        sink = new Sink();
+        verifier = new ManifestSigner.Verifier(config.pinnedKeys());
+        telemetry = new TelemetryService(deviceId(), idleRecorder, buffer, seq, session, codec, config.activeWatts(),
                 w -> updates.onWindow(w), agentThread, System::currentTimeMillis);
         telemetry.setEnergyMeter(energy);
-        updates.setExtras(extras);
+        updates = new ModelUpdates(deviceId(), name -> addUnit(name, stores.getOrCreate(name)).updates, sink);
+        for (Map.Entry<String, ModelStore> e : stores.all().entrySet()) {
+            updates.add(e.getKey(), addUnit(e.getKey(), e.getValue()).updates);
+        }
         // hwmon integrates power between samples; RAPL only needs a sample per counter wrap
         agentThread.scheduleAtFixedRate(energy::tick, 1, 1, TimeUnit.SECONDS);
         commands = new CommandProcessor(deviceId(), codec, seen, verifier, System::currentTimeMillis, updates,
@@ -171,7 +218,10 @@ public final class Agent implements AutoCloseable {
 
             @Override
             public void inferenceIntervalMs(long millis) {
-                loop.setIntervalMs(millis);
+                intervalMs = millis;
+                for (Unit u : units.values()) {
+                    u.loop.setIntervalMs(millis);
+                }
             }
 
             @Override
@@ -193,20 +243,25 @@ public final class Agent implements AutoCloseable {
                 config.downloadTimeoutSeconds() * 1000L, config.dataDir().resolve("benchmark"),
                 benchRunner, verifier, session,
                 r -> session.publish(Topics.benchmark(deviceId()), codec.encode(r), false), Timers.on(agentThread),
-                benchmarkThread, () -> updates.downloading() || updates.watching(),
+                benchmarkThread, () -> updates.all().values().stream().anyMatch(m -> m.downloading() || m.watching()),
                 () -> EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
                         System::nanoTime));
         commands.setBenchmarks(benchmarks::onBenchmark);
 
         try {
             agentThread.submit(() -> {
-                loadActiveModel();
-                telemetry.start(config.telemetryWindowSeconds(), running);
+                for (Unit u : units.values()) {
+                    loadActiveModel(u);
+                }
+                telemetry.start(config.telemetryWindowSeconds(), null);
             }).get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IOException("agent " + deviceId() + " failed to start: " + e.getMessage(), e);
         }
-        loop.start();
+        loopsStarted = true;
+        for (Unit u : units.values()) {
+            u.loop.start();
+        }
         if (config.servingEnabled()) {
             try {
                 api = InferenceHttpServer.start(inference, new InferenceHttpServer.Settings(config.servingHost(),
@@ -221,17 +276,19 @@ public final class Agent implements AutoCloseable {
         session.start();
         LOG.log(System.Logger.Level.INFO, deviceId() + ": started (" + config + ", energy source " + energy.source()
                 + ", active "
-                + (running == null ? "none" : running.label()) + ")");
+                + (units.isEmpty() ? "none" : units.values().stream().map(u -> u.running == null ? u.name + ":none"
+                        : u.running.label()).toList()) + ")");
     }
 
-    /** At start: the active model, else the fallback, else nothing (the agent still connects and takes deploys). */
-    private void loadActiveModel() {
+    /** At start: a model's active version, else its fallback, else nothing (the agent still connects and takes deploys). */
+    private void loadActiveModel(Unit u) {
+        ModelStore store = u.store;
         StoreState st = store.state();
         if (st.active() == null) {
             return;
         }
         try {
-            switchModel(runner.load(store.activeModelPath()), st.active());
+            switchModel(u, runner.load(store.activeModelPath()), st.active());
             return;
         } catch (ModelException e) {
             LOG.log(System.Logger.Level.ERROR, deviceId() + ": active model " + st.active().label() + " does not load: "
@@ -241,7 +298,7 @@ public final class Agent implements AutoCloseable {
             try {
                 LoadedModel fallback = runner.load(store.standbyModelPath());
                 store.rollback(false);
-                switchModel(fallback, st.standby());
+                switchModel(u, fallback, st.standby());
                 pendingNotes.add(new RecoveryNote(DeviceEvent.Type.ROLLED_BACK, st.deploymentId(), st.standby(),
                         ReasonCode.LOAD_FAILED, "active model " + st.active().label() + " failed to load at start; fell back to "
                         + st.standby().label()));
@@ -253,34 +310,38 @@ public final class Agent implements AutoCloseable {
         pendingNotes.add(new RecoveryNote(DeviceEvent.Type.DEPLOY_FAILED, st.deploymentId(), st.active(),
                 ReasonCode.LOAD_FAILED, "active model " + st.active().label() + " failed to load at start and no fallback"
                 + " loads; running without a model"));
-        served.unavailable(st.active(), st.active().label() + " failed to load at start and no fallback loads;"
+        u.served.unavailable(st.active(), st.active().label() + " failed to load at start and no fallback loads;"
                 + " waiting for a deploy", null);
     }
 
-    /** Puts a model into service: the old model's window is closed while no inference is in flight. */
-    private void switchModel(LoadedModel model, ModelRef ref) {
-        ModelRef previous = running;
+    /** Puts a version of one model into service: its old version's window is closed while no inference is in flight. */
+    private void switchModel(Unit u, LoadedModel model, ModelRef ref) {
+        ModelRef previous = u.running;
         WindowRecorder.Window[] closed = new WindowRecorder.Window[1];
         DriftMonitor monitor = driftMonitorFor(ref);
         // The API's slot and the loop let go of the old model together; the slot closes it once both have.
-        served.swap(model, ref, () -> loop.replace(model, () -> {
-            closed[0] = recorder.cut(System.currentTimeMillis());
-            recorder.setDriftMonitor(monitor);
+        u.served.swap(model, ref, () -> u.loop.replace(model, () -> {
+            closed[0] = u.recorder.cut(System.currentTimeMillis());
+            u.recorder.setDriftMonitor(monitor);
         }));
-        running = ref;
-        capture.modelChanged(ref);
+        u.running = ref;
         if (telemetry != null) {
-            telemetry.modelChanged(closed[0], previous, ref);
+            telemetry.modelChanged(u.name, closed[0], previous, ref);
         }
         // after the previous model's last window was charged with the previous power model
         ArtifactExtras.Extras ex = ref == null ? null : extras.get(ref.sha256());
         energy.setClassPower(ex == null ? null : ex.power());
         List<String> keep = new ArrayList<>();
-        StoreState st = store.state();
-        for (ModelRef r : new ModelRef[] {ref, st.active(), st.standby()}) {
-            if (r != null) {
-                keep.add(r.sha256());
+        for (Unit other : units.values()) {
+            StoreState st = other.store.state();
+            for (ModelRef r : new ModelRef[] {other.running, st.active(), st.standby()}) {
+                if (r != null) {
+                    keep.add(r.sha256());
+                }
             }
+        }
+        if (ref != null) {
+            keep.add(ref.sha256());
         }
         extras.retainOnly(keep);
     }
@@ -313,9 +374,32 @@ public final class Agent implements AutoCloseable {
         return energy == null ? null : energy.source();
     }
 
+    /**
+     * The status names every model with its own slots and update state; {@code active}/{@code standby} carry
+     * the first model by name that runs, for servers that predate the list.
+     */
     private byte[] statusPayload(DeviceStatus.State state) {
-        StoreState st = store.state();
-        return codec.encode(DeviceStatus.of(deviceId(), state, st.active(), st.standby(), VERSION, session.connectionId()));
+        List<ModelStatus> models = modelStatuses();
+        ModelStatus first = models.stream().filter(m -> m.active() != null).findFirst().orElse(null);
+        return codec.encode(DeviceStatus.of(deviceId(), state, first == null ? null : first.active(),
+                first == null ? null : first.standby(), VERSION, session.connectionId()).withModels(models));
+    }
+
+    /** Each model the device holds (a model whose only deploy failed holds nothing and is left out). */
+    public List<ModelStatus> modelStatuses() {
+        List<ModelStatus> out = new ArrayList<>();
+        for (Unit u : units.values()) {
+            StoreState st = u.store.state();
+            boolean downloading = u.updates.downloading();
+            if (st.active() == null && st.standby() == null && st.phase() == io.edgefleet.agent.store.Phase.IDLE
+                    && !downloading) {
+                continue;
+            }
+            ModelStatus.UpdateState us = downloading ? ModelStatus.UpdateState.DOWNLOADING
+                    : ModelStatus.UpdateState.valueOf(st.phase().name());
+            out.add(new ModelStatus(u.name, st.active(), st.standby(), us));
+        }
+        return out;
     }
 
     /**
@@ -336,14 +420,49 @@ public final class Agent implements AutoCloseable {
         return session != null && session.isConnected();
     }
 
-    /** The persisted slot state (active and standby model, phase). */
+    /**
+     * The persisted slot state (active and standby model, phase) of the first model by name, the only one
+     * on a single-model device; see {@link #state(String)}.
+     */
     public StoreState state() {
-        return store == null ? StoreState.empty() : store.state();
+        Unit u = firstUnit();
+        return u == null ? StoreState.empty() : u.store.state();
     }
 
-    /** The model the inference loop runs right now, or null. */
+    /** The persisted slot state of one model; empty when the device does not hold it. */
+    public StoreState state(String model) {
+        Unit u = units.get(model);
+        return u == null ? StoreState.empty() : u.store.state();
+    }
+
+    /** The version of the first model by name that runs right now, or null; see {@link #runningModels()}. */
     public ModelRef runningModel() {
-        return running;
+        for (Unit u : units.values()) {
+            if (u.running != null) {
+                return u.running;
+            }
+        }
+        return null;
+    }
+
+    /** The version each model runs right now, by model name (models that run nothing are left out). */
+    public Map<String, ModelRef> runningModels() {
+        Map<String, ModelRef> out = new java.util.TreeMap<>();
+        for (Unit u : units.values()) {
+            if (u.running != null) {
+                out.put(u.name, u.running);
+            }
+        }
+        return out;
+    }
+
+    private Unit firstUnit() {
+        for (Unit u : units.values()) {
+            if (u.store.state().active() != null) {
+                return u;
+            }
+        }
+        return units.isEmpty() ? null : units.values().iterator().next();
     }
 
     public TelemetryWindow lastTelemetry() {
@@ -378,7 +497,6 @@ public final class Agent implements AutoCloseable {
         agentThread.shutdownNow();
         benchmarkThread.shutdownNow();
         stopServing();
-        loop.close();
         telemetry.close();
         if (session.isConnected()) {
             session.publishAndWait(Topics.status(deviceId()), statusPayload(DeviceStatus.State.OFFLINE), true, 5000);
@@ -400,7 +518,6 @@ public final class Agent implements AutoCloseable {
         agentThread.shutdownNow();
         benchmarkThread.shutdownNow();
         stopServing();
-        loop.close();
         telemetry.close();
     }
 
@@ -417,8 +534,9 @@ public final class Agent implements AutoCloseable {
         if (inference != null) {
             inference.stop();
         }
-        if (loop != null) {
-            served.swap(null, null, () -> loop.replace(null, null));
+        for (Unit u : units.values()) {
+            u.served.swap(null, null, () -> u.loop.replace(null, null));
+            u.loop.close();
         }
     }
 

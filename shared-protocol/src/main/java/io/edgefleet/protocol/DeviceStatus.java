@@ -1,5 +1,7 @@
 package io.edgefleet.protocol;
 
+import java.util.List;
+
 /**
  * Retained on {@code devices/{id}/status}; the agent's Last Will publishes the same record with
  * state OFFLINE so the retained value always tells the truth.
@@ -8,6 +10,10 @@ package io.edgefleet.protocol;
  *                   after a connect and that connection's Last Will carry the same one, so the server knows
  *                   a will ends the connection it last saw come online even though the will was built (and
  *                   timestamped) before it. Null from agents that predate it.
+ * @param models     every model the device holds, each with its own active and standby version and update
+ *                   state; null from agents that predate several models per device (then {@code active} and
+ *                   {@code standby} are the whole truth). {@code active}/{@code standby} stay filled with the
+ *                   first model by name, so a server that predates this field keeps working.
  */
 public record DeviceStatus(
         int v,
@@ -18,26 +24,42 @@ public record DeviceStatus(
         ModelRef active,
         ModelRef standby,
         String agentVersion,
-        String connection) implements Message {
+        String connection,
+        List<ModelStatus> models) implements Message {
+
+    /** Upper bound of {@code models}, so one status cannot carry an unbounded list. */
+    public static final int MAX_MODELS = 64;
+
+    /** A status without a model list (agents that predate several models per device). */
+    public DeviceStatus(int v, String id, long ts, String deviceId, State state, ModelRef active, ModelRef standby,
+                        String agentVersion, String connection) {
+        this(v, id, ts, deviceId, state, active, standby, agentVersion, connection, null);
+    }
 
     /** A status without a connection id (agents that predate it). */
     public DeviceStatus(int v, String id, long ts, String deviceId, State state, ModelRef active, ModelRef standby,
                         String agentVersion) {
-        this(v, id, ts, deviceId, state, active, standby, agentVersion, null);
+        this(v, id, ts, deviceId, state, active, standby, agentVersion, null, null);
     }
 
     public enum State { ONLINE, OFFLINE }
 
     public static DeviceStatus of(String deviceId, State state, ModelRef active, ModelRef standby, String agentVersion) {
         return new DeviceStatus(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(),
-                deviceId, state, active, standby, agentVersion, null);
+                deviceId, state, active, standby, agentVersion, null, null);
     }
 
     /** A status of one connection (see {@code connection}). */
     public static DeviceStatus of(String deviceId, State state, ModelRef active, ModelRef standby, String agentVersion,
                                   String connection) {
         return new DeviceStatus(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(),
-                deviceId, state, active, standby, agentVersion, connection);
+                deviceId, state, active, standby, agentVersion, connection, null);
+    }
+
+    /** This status with the device's model list (see {@code models}). */
+    public DeviceStatus withModels(List<ModelStatus> list) {
+        return new DeviceStatus(v, id, ts, deviceId, state, active, standby, agentVersion, connection,
+                list == null ? null : List.copyOf(list));
     }
 
     @Override
@@ -53,6 +75,18 @@ public record DeviceStatus(
         }
         if (standby != null) {
             standby.validate("standby");
+        }
+        if (models != null) {
+            Message.require(models.size() <= MAX_MODELS, ReasonCode.INVALID_FIELD,
+                    "field 'models' lists more than " + MAX_MODELS + " models");
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (int i = 0; i < models.size(); i++) {
+                ModelStatus m = models.get(i);
+                Message.require(m != null, ReasonCode.INVALID_FIELD, "field 'models[" + i + "]' is null");
+                m.validate("models[" + i + "]");
+                Message.require(names.add(m.name()), ReasonCode.INVALID_FIELD,
+                        "field 'models' names model '" + m.name() + "' twice");
+            }
         }
     }
 }

@@ -104,6 +104,46 @@ public final class EnergyMeter {
         return of(classPower != null ? "model" : "model-local", joules, inferences);
     }
 
+    /**
+     * Cuts the windows of several models closed at the same moment. A sensor measures the whole device,
+     * so its energy since the last cut is shared by the windows' CPU time (by inference count when no CPU
+     * time was measured; all to the first window when nothing ran); the power model charges each window
+     * its own CPU time.
+     */
+    public synchronized java.util.List<WindowEnergy> cut(long[] inferences, long[] cpuNanos) {
+        int n = inferences.length;
+        java.util.List<WindowEnergy> out = new java.util.ArrayList<>(n);
+        EnergySensor s = sensor;
+        if (s != null) {
+            try {
+                s.sample();
+                double total = s.totalJoules();
+                double joules = Math.max(0, total - lastTotal);
+                lastTotal = total;
+                long cpuSum = 0;
+                long infSum = 0;
+                for (int i = 0; i < n; i++) {
+                    cpuSum += Math.max(0, cpuNanos[i]);
+                    infSum += Math.max(0, inferences[i]);
+                }
+                for (int i = 0; i < n; i++) {
+                    double share = cpuSum > 0 ? Math.max(0, cpuNanos[i]) / (double) cpuSum
+                            : infSum > 0 ? Math.max(0, inferences[i]) / (double) infSum : (i == 0 ? 1 : 0);
+                    out.add(of(s.source(), joules * share, inferences[i]));
+                }
+                return out;
+            } catch (IOException e) {
+                drop(s, e);
+            }
+        }
+        PowerModel p = classPower != null ? classPower : localPower;
+        for (int i = 0; i < n; i++) {
+            double joules = cpuNanos[i] / 1e9 * Math.max(0, p.dynamicWatts());
+            out.add(of(classPower != null ? "model" : "model-local", joules, inferences[i]));
+        }
+        return out;
+    }
+
     private static WindowEnergy of(String source, double joules, long inferences) {
         double j = round(joules, 1e6);
         Double perInference = inferences > 0 ? round(joules * 1000.0 / inferences, 1e6) : null;

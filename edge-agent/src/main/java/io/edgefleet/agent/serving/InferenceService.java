@@ -128,7 +128,7 @@ public final class InferenceService {
             LoadedModel m = ready(name, l);
             Map<String, Tensor> inputs = inputs(m.inputs(), request.inputs());
             List<String> outputNames = outputs(m.outputs(), request.outputs());
-            Map<String, Tensor> out = run(m, inputs, outputNames);
+            Map<String, Tensor> out = run(m, inputs, outputNames, l.listener() != null ? l.listener() : listener);
             List<InferOutput> outputs = new ArrayList<>(out.size());
             out.forEach((n, t) -> outputs.add(new InferOutput(n, t.shape(), Datatype.of(t.type()), t.values())));
             return new InferResponse(ref.model(), Long.toString(ref.version()), request.id(), outputs);
@@ -140,8 +140,8 @@ public final class InferenceService {
         stopped = true;
     }
 
-    private Map<String, Tensor> run(LoadedModel m, Map<String, Tensor> inputs, List<String> outputNames)
-            throws ServingException {
+    private Map<String, Tensor> run(LoadedModel m, Map<String, Tensor> inputs, List<String> outputNames,
+                                    InferenceListener listener) throws ServingException {
         long start = System.nanoTime();
         long cpuStart = CpuTime.currentThread();
         try {

@@ -23,6 +23,22 @@ public final class ServedModel {
     private ModelRef ref;
     private String notReady;
     private volatile String name;
+    private final io.edgefleet.agent.inference.InferenceListener listener;
+
+    /** A slot whose requests count with the service's listener. */
+    public ServedModel() {
+        this(null);
+    }
+
+    /** A slot whose requests count with its own listener (its model's telemetry window), or the service's when null. */
+    public ServedModel(io.edgefleet.agent.inference.InferenceListener listener) {
+        this.listener = listener;
+    }
+
+    /** The listener of this slot's inferences, or null for the service's. */
+    public io.edgefleet.agent.inference.InferenceListener listener() {
+        return listener;
+    }
 
     /** The model name this slot answers to right now, or null when it holds nothing. */
     public String name() {
@@ -101,6 +117,11 @@ public final class ServedModel {
 
         public ModelRef ref() {
             return ref;
+        }
+
+        /** Where this slot's inferences are counted, or null for the service's listener. */
+        public io.edgefleet.agent.inference.InferenceListener listener() {
+            return listener;
         }
 
         public String notReadyReason() {

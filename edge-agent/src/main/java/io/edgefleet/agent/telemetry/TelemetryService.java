@@ -41,7 +41,8 @@ public final class TelemetryService implements AutoCloseable {
     static final String ACKS_SEEN_FILE = "server-acks";
 
     private final String deviceId;
-    private final WindowRecorder recorder;
+    /** One per model: its recorder and the version it runs; one window each per period. */
+    private final java.util.List<Source> sources = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final TelemetryBuffer buffer;
     private final SeqCounter seq;
     private final Link link;
@@ -54,7 +55,19 @@ public final class TelemetryService implements AutoCloseable {
     private final String topic;
     private ScheduledFuture<?> timer;
     private int windowSeconds;
-    private volatile ModelRef model;
+
+    /** What the windows of one model are cut from. */
+    private static final class Source {
+        final String key;
+        final WindowRecorder recorder;
+        volatile ModelRef model;
+
+        Source(String key, WindowRecorder recorder, ModelRef model) {
+            this.key = key;
+            this.recorder = recorder;
+            this.model = model;
+        }
+    }
     /**
      * Windows the disk buffer refused (full, read-only, permission), held in memory in order behind
      * the disk buffer, up to {@link #HOLD_MAX}; beyond that the oldest goes and is counted as dropped.
@@ -83,7 +96,9 @@ public final class TelemetryService implements AutoCloseable {
                             JsonCodec codec, double activeWatts, Consumer<TelemetryWindow> observer,
                             ScheduledExecutorService agentThread, LongSupplier clock) {
         this.deviceId = deviceId;
-        this.recorder = recorder;
+        if (recorder != null) {
+            sources.add(new Source("", recorder, null));
+        }
         this.buffer = buffer;
         this.seq = seq;
         this.link = link;
@@ -102,11 +117,35 @@ public final class TelemetryService implements AutoCloseable {
         });
     }
 
-    /** Starts the window timer; call on the agent thread. */
+    /** Starts the window timer; call on the agent thread. {@code current} is the model of the recorder given at construction. */
     public void start(int windowSeconds, ModelRef current) {
-        this.model = current;
+        Source first = source("");
+        if (first != null) {
+            first.model = current;
+        }
         this.windowSeconds = windowSeconds;
         restartTimer();
+    }
+
+    /**
+     * Adds the recorder of one more model (several models per device): from the next period on, every
+     * period closes one window per model, each naming its model. {@code key} identifies the source in
+     * {@link #modelChanged(String, WindowRecorder.Window, ModelRef, ModelRef)}.
+     */
+    public void addSource(String key, WindowRecorder recorder, ModelRef current) {
+        if (source(key) != null) {
+            throw new IllegalArgumentException("telemetry source '" + key + "' exists");
+        }
+        sources.add(new Source(key, recorder, current));
+    }
+
+    private Source source(String key) {
+        for (Source s : sources) {
+            if (s.key.equals(key)) {
+                return s;
+            }
+        }
+        return null;
     }
 
     /** The ack timeout: twice the window, at least {@link #ACK_TIMEOUT_MS}. */
@@ -142,14 +181,52 @@ public final class TelemetryService implements AutoCloseable {
         }
     }
 
-    /** Closes the current window and sends it; the timer calls this on the agent thread. */
+    /**
+     * Closes the current window of every model and sends them; the timer calls this on the agent thread.
+     * A source that runs no model only reports when no source does (the device's window without a model).
+     */
     public void closeWindow() {
         try {
-            emit(recorder.cut(clock.getAsLong()), model);
+            long now = clock.getAsLong();
+            java.util.List<WindowRecorder.Window> cut = new java.util.ArrayList<>();
+            java.util.List<ModelRef> refs = new java.util.ArrayList<>();
+            WindowRecorder.Window idle = null;
+            for (Source s : sources) {
+                WindowRecorder.Window w = s.recorder.cut(now);
+                ModelRef m = s.model;
+                if (m != null) {
+                    cut.add(w);
+                    refs.add(m);
+                } else if (idle == null) {
+                    idle = w;
+                }
+            }
+            if (cut.isEmpty() && idle != null) {
+                cut.add(idle);
+                refs.add(null);
+            }
+            java.util.List<EnergyMeter.WindowEnergy> energy = energyOf(cut);
+            for (int i = 0; i < cut.size(); i++) {
+                emit(cut.get(i), refs.get(i), energy == null ? null : energy.get(i));
+            }
         } catch (RuntimeException | IOException e) {
             // A scheduled task that throws is never run again; log and keep the timer alive.
             LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry window failed: " + e);
         }
+    }
+
+    private java.util.List<EnergyMeter.WindowEnergy> energyOf(java.util.List<WindowRecorder.Window> windows) {
+        EnergyMeter meter = energyMeter;
+        if (meter == null) {
+            return null;
+        }
+        long[] inferences = new long[windows.size()];
+        long[] cpu = new long[windows.size()];
+        for (int i = 0; i < windows.size(); i++) {
+            inferences[i] = windows.get(i).inferences();
+            cpu[i] = windows.get(i).cpuNanos();
+        }
+        return meter.cut(inferences, cpu);
     }
 
     /**
@@ -158,28 +235,36 @@ public final class TelemetryService implements AutoCloseable {
      * windows are full length.
      */
     public void modelChanged(WindowRecorder.Window closed, ModelRef previous, ModelRef next) {
-        this.model = next;
+        modelChanged("", closed, previous, next);
+    }
+
+    /** {@link #modelChanged(WindowRecorder.Window, ModelRef, ModelRef)} of the source {@code key}. */
+    public void modelChanged(String key, WindowRecorder.Window closed, ModelRef previous, ModelRef next) {
+        Source s = source(key);
+        if (s != null) {
+            s.model = next;
+        }
         try {
             if (closed != null && closed.inferences() > 0) {
-                emit(closed, previous);
+                EnergyMeter meter = energyMeter;
+                emit(closed, previous, meter == null ? null : meter.cut(closed.inferences(), closed.cpuNanos()));
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry window failed: " + e);
         }
-        if (timer != null) {
+        // A lone model's next window is full length; with several, restarting would stretch the others' windows.
+        if (timer != null && sources.stream().filter(x -> x.model != null).count() <= 1) {
             restartTimer();
         }
     }
 
-    private void emit(WindowRecorder.Window w, ModelRef m) throws IOException {
+    private void emit(WindowRecorder.Window w, ModelRef m, EnergyMeter.WindowEnergy e) throws IOException {
         long now = clock.getAsLong();
         long start = Math.max(1, w.start());
         Double energy;
         String energySource = null;
         Double energyJoules = null;
-        EnergyMeter meter = energyMeter;
-        if (meter != null) {
-            EnergyMeter.WindowEnergy e = meter.cut(w.inferences(), w.cpuNanos());
+        if (e != null) {
             energy = e.millijoulesPerInference();
             energySource = e.source();
             energyJoules = e.joules();

@@ -48,13 +48,13 @@ public final class CommandProcessor {
     private final SeenCommands seen;
     private final ManifestSigner.Verifier verifier;
     private final LongSupplier clock;
-    private final UpdateManager updates;
+    private final Updates updates;
     private final RuntimeConfig config;
     private final EventSink events;
     private volatile java.util.function.Consumer<Command> benchmarks;
 
     public CommandProcessor(String deviceId, JsonCodec codec, SeenCommands seen, ManifestSigner.Verifier verifier,
-                            LongSupplier clock, UpdateManager updates, RuntimeConfig config, EventSink events) {
+                            LongSupplier clock, Updates updates, RuntimeConfig config, EventSink events) {
         this.deviceId = deviceId;
         this.codec = codec;
         this.seen = seen;

@@ -38,7 +38,7 @@ import java.util.Map;
  * {@link ModelStore}; what is only in memory (a download in progress, the health watch) is repaired
  * by the store's start-up recovery if the process dies.
  */
-public final class UpdateManager {
+public final class UpdateManager implements Updates {
     private static final System.Logger LOG = System.getLogger(UpdateManager.class.getName());
     /** Chunks that arrive before their manifest are held up to this many bytes, then dropped and re-fetched. */
     static final long EARLY_CHUNK_BUDGET = 32L * 1024 * 1024;
@@ -138,8 +138,28 @@ public final class UpdateManager {
         return watch != null;
     }
 
+    /** The deployment this model's current or last update belongs to, or null. */
+    public String deploymentId() {
+        Download d = download;
+        if (d != null) {
+            return d.deploymentId();
+        }
+        Watch w = watch;
+        return w != null ? w.deploymentId() : store.state().deploymentId();
+    }
+
+    /** Whether this model has a fallback a rollback could go to. */
+    public boolean hasFallback() {
+        return store.state().standby() != null;
+    }
+
+    public ModelStore store() {
+        return store;
+    }
+
     // ---------------------------------------------------------------- DEPLOY
 
+    @Override
     public void onDeploy(Command cmd) {
         ArtifactRef a = cmd.artifact();
         ModelRef m = a.model();
@@ -188,6 +208,7 @@ public final class UpdateManager {
         download = new Download(cmd);
         download.stallCheck = timers.schedule(() -> onStallCheck(download), stallPeriodMs());
         link.subscribe(download.filter);
+        events.statusChanged(); // the model's update state is DOWNLOADING now
     }
 
     private long stallPeriodMs() {
@@ -536,6 +557,7 @@ public final class UpdateManager {
 
     // ---------------------------------------------------------------- ROLLBACK
 
+    @Override
     public void onRollback(Command cmd) {
         StoreState st = store.state();
         String deployment = cmd.deploymentId() != null ? cmd.deploymentId() : st.deploymentId();
@@ -578,12 +600,14 @@ public final class UpdateManager {
         }
         abort(d);
         event(DeviceEvent.Type.DEPLOY_FAILED, d.deploymentId(), d.model(), reason, detail);
+        events.statusChanged();
     }
 
     /** A failure after the download finished (hash, load, smoke): drop the candidate, keep the running model. */
     private void failFinished(Download d, ReasonCode reason, String detail) {
         discardPartial();
         event(DeviceEvent.Type.DEPLOY_FAILED, d.deploymentId(), d.model(), reason, detail);
+        events.statusChanged();
     }
 
     private void abort(Download d) {

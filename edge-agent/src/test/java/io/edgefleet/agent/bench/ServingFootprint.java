@@ -1,6 +1,7 @@
 package io.edgefleet.agent.bench;
 
 import io.edgefleet.agent.store.ModelStore;
+import io.edgefleet.agent.store.ModelStores;
 import io.edgefleet.protocol.ManifestSigner;
 import io.edgefleet.protocol.ModelRef;
 import java.io.BufferedReader;
@@ -30,7 +31,9 @@ import java.util.stream.Collectors;
  * Starts, one after the other, each in its own JVM with the same flags ({@code -Dbench.jvm}, default
  * {@code -Xmx128m -XX:+UseSerialGC}): an agent with digits-mlp installed serving the inference API (its own loop
  * idle; a client posts one request every 50 ms), the same agent without the API running its built-in loop every
- * 50 ms, and a bare ONNX Runtime process running digits-mlp every 50 ms. Reports VmRSS (median over
+ * 50 ms, and a bare ONNX Runtime process running digits-mlp every 50 ms; then the same with two models
+ * (digits-mlp and digits-resnet, when both fixtures exist): the agent holding both and serving both (requests
+ * alternate), against a bare process with a session of each. Reports VmRSS (median over
  * {@code -Dbench.steady-seconds=15} samples, after 5 s of settling) and the time from process start to the first
  * answered request (agent) or first inference (bare). The agents get no broker (a closed port): they keep trying
  * to connect in the background, which is what an agent does while its network is down.
@@ -64,20 +67,38 @@ public final class ServingFootprint {
         String cp = Arrays.stream(((URLClassLoader) ServingFootprint.class.getClassLoader()).getURLs())
                 .map(u -> Path.of(u.getPath()).toString()).filter(f -> f.contains("onnxruntime") || f.endsWith("test-classes"))
                 .collect(Collectors.joining(java.io.File.pathSeparator));
+        Path resnet = ServingBenchmark.digitsDir().resolve("digits-resnet.onnx");
         List<Result> results = new ArrayList<>();
-        results.add(agent(model, jar, true));
-        results.add(agent(model, jar, false));
-        results.add(bare(model, cp));
+        results.add(agent(List.of(model), jar, true));
+        results.add(agent(List.of(model), jar, false));
+        results.add(bare(List.of(model), cp));
+        List<Result> two = new ArrayList<>();
+        if (Files.isRegularFile(resnet)) {
+            two.add(agent(List.of(model, resnet), jar, true));
+            two.add(bare(List.of(model, resnet), cp));
+        } else {
+            System.out.println("two models skipped: " + resnet + " does not exist");
+        }
         System.out.println();
-        System.out.printf(Locale.ROOT, "edgefleet agent footprint (%s, %d cores, load average %s, digits-mlp)%n", JVM,
+        System.out.printf(Locale.ROOT, "edgefleet agent footprint (%s, %d cores, load average %s)%n", JVM,
                 Runtime.getRuntime().availableProcessors(), ServingBenchmark.loadAverage());
-        System.out.printf(Locale.ROOT, "  %-52s %14s %12s %12s%n", "process", "start to first", "VmRSS med", "VmRSS max");
-        long bareKb = results.get(2).medianKb();
-        for (Result r : results) {
-            System.out.printf(Locale.ROOT, "  %-52s %11.0f ms %8.1f MiB %8.1f MiB   %.2fx bare%n", r.what(), r.startMs(),
-                    r.medianKb() / 1024.0, r.maxKb() / 1024.0, (double) r.medianKb() / bareKb);
+        System.out.printf(Locale.ROOT, "  %-60s %14s %12s %12s%n", "process", "start to first", "VmRSS med", "VmRSS max");
+        print("one model (digits-mlp)", results, results.get(2).medianKb());
+        if (!two.isEmpty()) {
+            print("two models (digits-mlp + digits-resnet)", two, two.get(1).medianKb());
+            System.out.printf(Locale.ROOT, "  second model adds: agent %+.1f MiB, bare %+.1f MiB%n",
+                    (two.get(0).medianKb() - results.get(0).medianKb()) / 1024.0,
+                    (two.get(1).medianKb() - results.get(2).medianKb()) / 1024.0);
         }
         System.exit(0);
+    }
+
+    static void print(String title, List<Result> rows, long bareKb) {
+        System.out.println("  " + title);
+        for (Result r : rows) {
+            System.out.printf(Locale.ROOT, "  %-60s %11.0f ms %8.1f MiB %8.1f MiB   %.2fx bare%n", r.what(), r.startMs(),
+                    r.medianKb() / 1024.0, r.maxKb() / 1024.0, (double) r.medianKb() / bareKb);
+        }
     }
 
     static List<String> java(String cp, String main) {
@@ -94,15 +115,30 @@ public final class ServingFootprint {
         }
     }
 
-    static Result agent(Path model, Path jar, boolean api) throws Exception {
+    /** A model's name in the agent: its file name without {@code .onnx}. */
+    static String name(Path model) {
+        return model.getFileName().toString().replaceFirst("\\.onnx$", "");
+    }
+
+    /** A zero request of the model's input shape ({@code digits-mlp}: [1,1,8,8], {@code digits-resnet}: [1,1,16,16]). */
+    static String body(Path model) {
+        int side = name(model).contains("resnet") ? 16 : 8;
+        return "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1," + side + "," + side + "],\"datatype\":\"FP32\",\"data\":"
+                + Arrays.toString(new float[side * side]) + "}]}";
+    }
+
+    static Result agent(List<Path> models, Path jar, boolean api) throws Exception {
         Path dir = Files.createTempDirectory("edgefleet-footprint-");
-        byte[] bytes = Files.readAllBytes(model);
-        ModelStore store = ModelStore.open(dir);
-        Files.write(store.downloadFile(), bytes);
-        store.stage(new ModelRef("digits-mlp", 1, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))),
-                "bench");
-        store.activateStaged();
-        store.commit();
+        // Installed committed, each in its own store, as the agent keeps several models.
+        for (Path model : models) {
+            byte[] bytes = Files.readAllBytes(model);
+            ModelStore store = ModelStores.open(dir).getOrCreate(name(model));
+            Files.write(store.downloadFile(), bytes);
+            store.stage(new ModelRef(name(model), 1, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))),
+                    "bench");
+            store.activateStaged();
+            store.commit();
+        }
         int port = freePort();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -112,48 +148,58 @@ public final class ServingFootprint {
                 "--server-keys", ManifestSigner.encodePublic(ManifestSigner.generateKeyPair().getPublic()),
                 "--mqtt-url", "tcp://127.0.0.1:" + freePort(), "--serving-enabled", Boolean.toString(api),
                 "--serving-port", Integer.toString(port), "--inference-interval-ms", api ? "3600000" : "50"));
-        String what = api ? "agent, API serving 20 req/s (loop idle)" : "agent, API off, built-in loop every 50 ms";
+        String names = models.stream().map(ServingFootprint::name).collect(Collectors.joining(" + "));
+        String what = api ? "agent (" + names + "), API 20 req/s (loop idle)"
+                : "agent (" + names + "), API off, loop every 50 ms";
         System.out.println("measuring " + what + " ...");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        HttpRequest post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/digits-mlp/infer"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
-                        "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,8,8],\"datatype\":\"FP32\",\"data\":"
-                                + Arrays.toString(new float[64]) + "}]}")).build();
+        List<HttpRequest> posts = new ArrayList<>();
+        for (Path model : models) {
+            posts.add(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/" + name(model) + "/infer"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body(model))).build());
+        }
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
         try {
             double startMs;
             if (api) {
-                while (true) {
-                    try {
-                        if (http.send(post, HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
-                            break;
+                // start to first answer: every model has answered once
+                for (HttpRequest post : posts) {
+                    while (true) {
+                        try {
+                            if (http.send(post, HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+                                break;
+                            }
+                        } catch (java.io.IOException notYet) {
+                            // not listening yet
                         }
-                    } catch (java.io.IOException notYet) {
-                        // not listening yet
+                        if (!p.isAlive() || System.nanoTime() - t0 > 60e9) {
+                            throw new IllegalStateException("the agent did not answer (" + (p.isAlive() ? "running" : "exit "
+                                    + p.exitValue()) + "): " + Files.readString(dir.resolve("agent.log")) + "\ncommand: " + cmd);
+                        }
+                        Thread.sleep(5);
                     }
-                    if (!p.isAlive() || System.nanoTime() - t0 > 60e9) {
-                        throw new IllegalStateException("the agent did not answer (" + (p.isAlive() ? "running" : "exit "
-                                + p.exitValue()) + "): " + Files.readString(dir.resolve("agent.log")) + "\ncommand: " + cmd);
-                    }
-                    Thread.sleep(5);
                 }
                 startMs = (System.nanoTime() - t0) / 1e6;
             } else {
                 startMs = Double.NaN;
             }
-            return steady(what, startMs, p, api ? () -> http.send(post, HttpResponse.BodyHandlers.ofString()) : null);
+            int[] next = {0};
+            return steady(what, startMs, p, api ? () -> http.send(posts.get(next[0]++ % posts.size()),
+                    HttpResponse.BodyHandlers.ofString()) : null);
         } finally {
             p.destroy();
             p.waitFor();
         }
     }
 
-    static Result bare(Path model, String cp) throws Exception {
-        String what = "bare ONNX Runtime, one inference every 50 ms";
+    static Result bare(List<Path> models, String cp) throws Exception {
+        String what = "bare ONNX Runtime (" + models.stream().map(ServingFootprint::name).collect(Collectors.joining(" + "))
+                + "), each every 50 ms";
         System.out.println("measuring " + what + " ...");
         List<String> cmd = java(cp, BareOrt.class.getName());
-        cmd.addAll(List.of(model.toString(), "input"));
+        cmd.addAll(List.of(models.get(0).toString(), "input"));
+        models.subList(1, models.size()).forEach(m -> cmd.add(m.toString()));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {

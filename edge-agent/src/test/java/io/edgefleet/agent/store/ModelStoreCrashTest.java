@@ -36,7 +36,11 @@ class ModelStoreCrashTest {
     static final ModelRef M2 = ref(2, V2);
 
     static ModelRef ref(long v, byte[] bytes) {
-        return new ModelRef("clf", Math.max(1, v), Hashing.sha256Hex(bytes));
+        return ref("clf", v, bytes);
+    }
+
+    static ModelRef ref(String name, long v, byte[] bytes) {
+        return new ModelRef(name, Math.max(1, v), Hashing.sha256Hex(bytes));
     }
 
     @FunctionalInterface
@@ -68,63 +72,85 @@ class ModelStoreCrashTest {
     }
 
     static Stream<Row> rows() {
+        return rows(CLF);
+    }
+
+    /** One model's versions: the bytes of v0..v2 and their refs under the model's name. */
+    record Fixture(String name, byte[] v0, byte[] v1, byte[] v2) {
+        ModelRef m0() {
+            return ref(name, 0, v0);
+        }
+
+        ModelRef m1() {
+            return ref(name, 1, v1);
+        }
+
+        ModelRef m2() {
+            return ref(name, 2, v2);
+        }
+    }
+
+    static final Fixture CLF = new Fixture("clf", V0, V1, V2);
+
+    /** The crash points of one model's update, for the model of {@code f}. */
+    static Stream<Row> rows(Fixture f) {
         return Stream.of(
                 new Row("never installed", d -> { }, null, null, Phase.IDLE, null, null),
-                new Row("downloading the first model", d -> slot(d, "a", ModelStore.DOWNLOAD_FILE, V1),
+                new Row("downloading the first model", d -> slot(d, "a", ModelStore.DOWNLOAD_FILE, f.v1()),
                         null, null, Phase.IDLE, null, null),
                 new Row("downloading an update", d -> {
-                    slot(d, "a", "model.onnx", V1);
-                    slot(d, "b", ModelStore.DOWNLOAD_FILE, V2);
-                    state(d, st(Slot.A, M1, null, Phase.COMMITTED, null));
-                }, M1, null, Phase.COMMITTED, null, null),
+                    slot(d, "a", "model.onnx", f.v1());
+                    slot(d, "b", ModelStore.DOWNLOAD_FILE, f.v2());
+                    state(d, st(Slot.A, f.m1(), null, Phase.COMMITTED, null));
+                }, f.m1(), null, Phase.COMMITTED, null, null),
                 new Row("staged (verified, not activated)", d -> {
-                    slot(d, "a", "model.onnx", V1);
-                    slot(d, "b", "model.onnx", V0);
-                    slot(d, "b", ModelStore.STAGED_FILE, V2);
-                    state(d, st(Slot.A, M1, M0, Phase.STAGED, M2));
-                }, M1, M0, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.UNKNOWN),
+                    slot(d, "a", "model.onnx", f.v1());
+                    slot(d, "b", "model.onnx", f.v0());
+                    slot(d, "b", ModelStore.STAGED_FILE, f.v2());
+                    state(d, st(Slot.A, f.m1(), f.m0(), Phase.STAGED, f.m2()));
+                }, f.m1(), f.m0(), Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.UNKNOWN),
                 new Row("between the activation rename and the state write", d -> {
-                    slot(d, "a", "model.onnx", V1);
-                    slot(d, "b", "model.onnx", V2); // staged.onnx already renamed over the old fallback
-                    state(d, st(Slot.A, M1, M0, Phase.STAGED, M2));
-                }, M1, null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.UNKNOWN),
+                    slot(d, "a", "model.onnx", f.v1());
+                    slot(d, "b", "model.onnx", f.v2()); // staged.onnx already renamed over the old fallback
+                    state(d, st(Slot.A, f.m1(), f.m0(), Phase.STAGED, f.m2()));
+                }, f.m1(), null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.UNKNOWN),
                 new Row("health window (activated, uncommitted)", d -> {
-                    slot(d, "a", "model.onnx", V1);
-                    slot(d, "b", "model.onnx", V2);
-                    state(d, st(Slot.B, M2, M1, Phase.ACTIVATED_UNCOMMITTED, null));
-                }, M1, null, Phase.IDLE, DeviceEvent.Type.ROLLED_BACK, ReasonCode.UNKNOWN),
+                    slot(d, "a", "model.onnx", f.v1());
+                    slot(d, "b", "model.onnx", f.v2());
+                    state(d, st(Slot.B, f.m2(), f.m1(), Phase.ACTIVATED_UNCOMMITTED, null));
+                }, f.m1(), null, Phase.IDLE, DeviceEvent.Type.ROLLED_BACK, ReasonCode.UNKNOWN),
                 new Row("health window of the first model (no fallback)", d -> {
-                    slot(d, "a", "model.onnx", V1);
-                    state(d, st(Slot.A, M1, null, Phase.ACTIVATED_UNCOMMITTED, null));
-                }, M1, null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.NO_FALLBACK),
+                    slot(d, "a", "model.onnx", f.v1());
+                    state(d, st(Slot.A, f.m1(), null, Phase.ACTIVATED_UNCOMMITTED, null));
+                }, f.m1(), null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.NO_FALLBACK),
                 new Row("health window, fallback file damaged", d -> {
                     slot(d, "a", "model.onnx", "garbage".getBytes(StandardCharsets.UTF_8));
-                    slot(d, "b", "model.onnx", V2);
-                    state(d, st(Slot.B, M2, M1, Phase.ACTIVATED_UNCOMMITTED, null));
-                }, M2, null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.NO_FALLBACK),
+                    slot(d, "b", "model.onnx", f.v2());
+                    state(d, st(Slot.B, f.m2(), f.m1(), Phase.ACTIVATED_UNCOMMITTED, null));
+                }, f.m2(), null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.NO_FALLBACK),
                 new Row("committed", d -> {
-                    slot(d, "a", "model.onnx", V1);
-                    slot(d, "b", "model.onnx", V2);
-                    state(d, st(Slot.B, M2, M1, Phase.COMMITTED, null));
-                }, M2, M1, Phase.COMMITTED, null, null),
+                    slot(d, "a", "model.onnx", f.v1());
+                    slot(d, "b", "model.onnx", f.v2());
+                    state(d, st(Slot.B, f.m2(), f.m1(), Phase.COMMITTED, null));
+                }, f.m2(), f.m1(), Phase.COMMITTED, null, null),
                 new Row("rollback, after the state write and before the file delete", d -> {
-                    slot(d, "a", "model.onnx", V1);
-                    slot(d, "b", "model.onnx", V2);
-                    state(d, st(Slot.A, M1, null, Phase.IDLE, null));
-                }, M1, null, Phase.IDLE, null, null),
+                    slot(d, "a", "model.onnx", f.v1());
+                    slot(d, "b", "model.onnx", f.v2());
+                    state(d, st(Slot.A, f.m1(), null, Phase.IDLE, null));
+                }, f.m1(), null, Phase.IDLE, null, null),
                 new Row("idle with a corrupt active model and an intact fallback", d -> {
-                    slot(d, "a", "model.onnx", V1);
+                    slot(d, "a", "model.onnx", f.v1());
                     slot(d, "b", "model.onnx", "bit rot".getBytes(StandardCharsets.UTF_8));
-                    state(d, st(Slot.B, M2, M1, Phase.COMMITTED, null));
-                }, M1, null, Phase.COMMITTED, DeviceEvent.Type.ROLLED_BACK, ReasonCode.HASH_MISMATCH),
+                    state(d, st(Slot.B, f.m2(), f.m1(), Phase.COMMITTED, null));
+                }, f.m1(), null, Phase.COMMITTED, DeviceEvent.Type.ROLLED_BACK, ReasonCode.HASH_MISMATCH),
                 new Row("idle with the active model missing and no fallback", d -> {
-                    state(d, st(Slot.A, M1, null, Phase.COMMITTED, null));
+                    state(d, st(Slot.A, f.m1(), null, Phase.COMMITTED, null));
                 }, null, null, Phase.IDLE, DeviceEvent.Type.DEPLOY_FAILED, ReasonCode.HASH_MISMATCH),
                 new Row("in the middle of a state write (temp file left)", d -> {
-                    slot(d, "a", "model.onnx", V1);
-                    state(d, st(Slot.A, M1, null, Phase.COMMITTED, null));
+                    slot(d, "a", "model.onnx", f.v1());
+                    state(d, st(Slot.A, f.m1(), null, Phase.COMMITTED, null));
                     Files.writeString(d.resolve(".state.json12345.tmp"), "{\"format\":1,\"pha");
-                }, M1, null, Phase.COMMITTED, null, null));
+                }, f.m1(), null, Phase.COMMITTED, null, null));
     }
 
     @ParameterizedTest(name = "killed in: {0}")

@@ -7,8 +7,11 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.FetchType;
 import jakarta.persistence.Id;
 import jakarta.persistence.JoinColumn;
+import jakarta.persistence.MapKeyColumn;
 import jakarta.persistence.Table;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.hibernate.annotations.DynamicUpdate;
 
@@ -57,6 +60,14 @@ public class DeviceEntity {
     public Long standbyVersion;
     @Column(name = "standby_sha256")
     public String standbySha256;
+    /**
+     * Every model the device holds, by name, as its last ONLINE status said (several models per device);
+     * an older agent's single model is kept here too, so lists and filters read one place.
+     */
+    @ElementCollection(fetch = FetchType.EAGER)
+    @CollectionTable(name = "device_model", joinColumns = @JoinColumn(name = "device_id"))
+    @MapKeyColumn(name = "model_name")
+    public Map<String, DeviceModel> models = new TreeMap<>();
     /** JSON of the newest telemetry window, kept on the row so reading a device costs one query. */
     @Column(name = "last_telemetry")
     public String lastTelemetry;

@@ -105,11 +105,17 @@ public class DeviceService {
         if (f.online() != null) {
             q.append(" and d.online = :online");
         }
-        if (f.model() != null && !f.model().isBlank()) {
-            q.append(" and d.activeModel = :model");
-        }
-        if (f.version() != null) {
-            q.append(" and d.activeVersion = :version");
+        // A device matches a model (and version) when any of the models it holds runs it in its active slot.
+        boolean byModel = f.model() != null && !f.model().isBlank();
+        if (byModel || f.version() != null) {
+            q.append(" and exists (select 1 from DeviceEntity x join x.models m where x.id = d.id");
+            if (byModel) {
+                q.append(" and m.activeModel = :model");
+            }
+            if (f.version() != null) {
+                q.append(" and m.activeVersion = :version");
+            }
+            q.append(")");
         }
         if (after != null) {
             q.append(" and d.id > :after");

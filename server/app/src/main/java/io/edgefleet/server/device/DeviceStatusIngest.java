@@ -2,12 +2,16 @@ package io.edgefleet.server.device;
 
 import io.edgefleet.protocol.DeviceStatus;
 import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.ModelStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import org.hibernate.Session;
 
-/** Applies a device's retained status message: online flag, last seen, agent version, active and standby model. */
+/**
+ * Applies a device's retained status message: online flag, last seen, agent version, active and standby model,
+ * and every model the device holds (an older agent's status without {@code models} counts as its one model).
+ */
 @ApplicationScoped
 public class DeviceStatusIngest {
 
@@ -52,6 +56,37 @@ public class DeviceStatusIngest {
         d.standbyModel = b == null ? null : b.model();
         d.standbyVersion = b == null ? null : b.version();
         d.standbySha256 = b == null ? null : b.sha256();
+        if (online) {
+            // The will names no models (they may change while a connection lasts): the last ONLINE status stays the truth.
+            replaceModels(d, s);
+        }
         return online && !wasOnline ? Outcome.CAME_ONLINE : Outcome.APPLIED;
+    }
+
+    private static void replaceModels(DeviceEntity d, DeviceStatus s) {
+        java.util.Map<String, DeviceModel> next = new java.util.TreeMap<>();
+        if (s.models() != null) {
+            for (ModelStatus m : s.models()) {
+                next.put(m.name(), row(m.active(), m.standby(), m.state().name()));
+            }
+        } else if (s.active() != null) {
+            next.put(s.active().model(), row(s.active(), s.standby(), null));
+        }
+        if (!next.equals(d.models)) {
+            d.models.clear();
+            d.models.putAll(next);
+        }
+    }
+
+    private static DeviceModel row(ModelRef active, ModelRef standby, String state) {
+        DeviceModel m = new DeviceModel();
+        m.activeModel = active == null ? null : active.model();
+        m.activeVersion = active == null ? null : active.version();
+        m.activeSha256 = active == null ? null : active.sha256();
+        m.standbyModel = standby == null ? null : standby.model();
+        m.standbyVersion = standby == null ? null : standby.version();
+        m.standbySha256 = standby == null ? null : standby.sha256();
+        m.updateState = state; // null: an older agent, which does not report it
+        return m;
     }
 }

@@ -78,6 +78,13 @@ public class DeviceEventApplier {
                     .setParameter("dep", e.deploymentId()).setParameter("dev", e.deviceId())
                     .getSingleResult();
             session.refresh(target);
+            if (ofAnotherModel(device, dep, e)) {
+                // Several models per device: this event is about another model the device holds; it is stored
+                // on the device, but it says nothing about this deployment's model.
+                LOG.infof("Device %s: %s of model %s does not move the target of deployment %s (model %s)",
+                        e.deviceId(), e.type(), e.model().model(), dep.id, dep.modelName);
+                return new Outcome(true, List.of());
+            }
             TargetState next = RolloutRules.next(target.state, e.type()).orElse(null);
             long now = System.currentTimeMillis();
             boolean activation = e.type() == DeviceEvent.Type.ACTIVATED || e.type() == DeviceEvent.Type.COMMITTED;
@@ -174,12 +181,25 @@ public class DeviceEventApplier {
             if (!device.tags.containsAll(tags)) {
                 continue;
             }
-            if (d.sha256.equals(device.activeSha256)) {
+            if (d.sha256.equals(device.activeSha256)
+                    || device.models.values().stream().anyMatch(m -> d.sha256.equals(m.activeSha256))) {
                 return List.of();
             }
             return List.of(d.id);
         }
         return List.of();
+    }
+
+    /**
+     * Whether a device holding several models reports this event about one of its other models. A device with
+     * one model (or an older agent) is never judged so: there, a rollback to a fallback of another name (a
+     * model replaced by a differently named one) is this deployment's rollback.
+     */
+    static boolean ofAnotherModel(DeviceEntity device, DeploymentEntity dep, DeviceEvent e) {
+        if (e.model() == null || device.models.size() < 2 || e.model().model().equals(dep.modelName)) {
+            return false;
+        }
+        return device.models.containsKey(e.model().model()) && device.models.containsKey(dep.modelName);
     }
 
     private static String truncate(String s, int max) {

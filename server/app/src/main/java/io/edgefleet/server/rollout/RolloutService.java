@@ -149,7 +149,7 @@ public class RolloutService {
         dep.apply(start.state(), now);
         session.persist(dep);
 
-        List<String> supersededDeployments = supersede(devices.stream().map(d -> d.id).toList(), dep.id, now);
+        List<String> supersededDeployments = supersede(devices.stream().map(d -> d.id).toList(), dep.id, dep.modelName, now);
 
         // Online devices first, so the canary is made of devices that can answer now.
         List<DeviceEntity> ordered = new ArrayList<>(devices);
@@ -225,18 +225,23 @@ public class RolloutService {
         return out;
     }
 
-    /** A device follows its newest deployment: unfinished targets of older ones end as SUPERSEDED failures. */
-    private List<String> supersede(List<String> deviceIds, String newDeploymentId, long now) {
+    /**
+     * A device follows its newest deployment of each model: unfinished targets of older deployments of the same model
+     * end as SUPERSEDED failures. Deployments of other models go on, since a device holds several models side by side.
+     */
+    private List<String> supersede(List<String> deviceIds, String newDeploymentId, String model, long now) {
         if (deviceIds.isEmpty()) {
             return List.of();
         }
         Set<String> affected = new LinkedHashSet<>();
         for (int i = 0; i < deviceIds.size(); i += 1000) {
             List<DeploymentTargetEntity> open = session.createSelectionQuery(
-                            "from DeploymentTargetEntity where deviceId in :ids and state in :open and deploymentId <> :me",
+                            "from DeploymentTargetEntity where deviceId in :ids and state in :open and deploymentId <> :me"
+                                    + " and deploymentId in (select d.id from DeploymentEntity d where d.modelName = :model)",
                             DeploymentTargetEntity.class)
                     .setParameter("ids", deviceIds.subList(i, Math.min(deviceIds.size(), i + 1000)))
                     .setParameter("me", newDeploymentId)
+                    .setParameter("model", model)
                     .setParameter("open", List.of(TargetState.PENDING, TargetState.SENT, TargetState.DOWNLOADING,
                             TargetState.ACTIVATED))
                     .getResultList();
