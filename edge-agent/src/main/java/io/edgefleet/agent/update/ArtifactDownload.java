@@ -77,6 +77,12 @@ public final class ArtifactDownload implements Closeable {
         return out;
     }
 
+    /** The lowest missing chunk index at or after {@code from}, or -1 when none is missing there. */
+    public int nextMissing(int from) {
+        int i = received.nextClearBit(Math.max(0, from));
+        return i < total() ? i : -1;
+    }
+
     /** Expected length of chunk {@code index}: the chunk size, except for a shorter last chunk. */
     long expectedLength(int index) {
         long from = (long) index * manifest.chunkSize();

@@ -53,6 +53,14 @@ public final class UpdateManager {
      * for artifacts above roughly 250 MB at 64 KiB chunks; 8 MiB covers the protocol's 2 GiB maximum.
      */
     static final int MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
+    /**
+     * Chunk topics subscribed and not yet stored, per download. Below the broker's in-flight limit for a
+     * client (20 in deploy/mosquitto), so the broker sends the whole window at once and never queues more
+     * than this for a device that drops offline mid-download: 16 × 64 KiB = 1 MiB.
+     */
+    static final int CHUNK_WINDOW = 16;
+    /** The window is refilled once this many of its chunks are stored, in one SUBSCRIBE and one UNSUBSCRIBE. */
+    static final int REFILL_BATCH = 4;
 
     private final String deviceId;
     private final String classId;
@@ -76,7 +84,13 @@ public final class UpdateManager {
     private final class Download {
         final Command command;
         final ArtifactRef artifact;
-        final String filter;
+        final String manifestTopic;
+        /** Chunks whose topics are subscribed and that are not stored yet: the sliding window. */
+        final java.util.TreeSet<Integer> requested = new java.util.TreeSet<>();
+        /** Chunks stored whose topics are still subscribed; unsubscribed with the next refill. */
+        final List<Integer> stored = new java.util.ArrayList<>();
+        /** True once the manifest is verified and the window of chunk subscriptions is open. */
+        boolean windowOpen;
         /** Ticks that count connected time against the download timeout; offline time does not count. */
         Timers.Handle timeoutTick;
         long connectedMs;
@@ -94,7 +108,7 @@ public final class UpdateManager {
         Download(Command command) {
             this.command = command;
             this.artifact = command.artifact();
-            this.filter = Topics.artifactFilter(artifact.classId(), artifact.model().sha256());
+            this.manifestTopic = Topics.manifest(artifact.classId(), artifact.model().sha256());
             this.timeoutTick = timers.schedule(() -> onTimeoutTick(this), timeoutTickMs());
         }
 
@@ -187,7 +201,7 @@ public final class UpdateManager {
         event(DeviceEvent.Type.DEPLOY_RECEIVED, cmd.deploymentId(), m, ReasonCode.NONE, null);
         download = new Download(cmd);
         download.stallCheck = timers.schedule(() -> onStallCheck(download), stallPeriodMs());
-        link.subscribe(download.filter);
+        link.subscribe(download.manifestTopic);
     }
 
     private long stallPeriodMs() {
@@ -255,9 +269,10 @@ public final class UpdateManager {
             }
             onChunk(d, e.getKey(), e.getValue());
         }
-        if (download == d && d.earlyOverflow) {
+        if (download == d) {
+            // Early chunks dropped over the budget are simply still missing: the window asks for them.
             d.earlyOverflow = false;
-            refetch(d);
+            openWindow(d);
         }
     }
 
@@ -274,7 +289,10 @@ public final class UpdateManager {
         }
         ArtifactDownload.ChunkResult r = d.assembly.accept(index, payload);
         switch (r) {
-            case ACCEPTED -> progress(d);
+            case ACCEPTED -> {
+                chunkStored(d, index);
+                progress(d);
+            }
             case DUPLICATE -> { }
             case OUT_OF_RANGE -> chunkProblem(d, ReasonCode.INVALID_FIELD, "chunk " + index + " is outside the manifest's "
                     + d.assembly.total() + " chunks; discarded");
@@ -290,9 +308,10 @@ public final class UpdateManager {
                     return;
                 }
                 chunkProblem(d, reason, "chunk " + index + " " + what + "; discarded");
-                // Nothing else is on its way when every missing chunk has failed: fetch the retained copies again.
-                if (d.assembly.missing().equals(d.assembly.failedChunks())) {
-                    refetch(d);
+                // Ask for this chunk's retained copy again (only this one); a second bad copy fails above.
+                if (d.windowOpen) {
+                    d.requested.add(index);
+                    refetch(d, List.of(index));
                 }
             }
         }
@@ -321,24 +340,89 @@ public final class UpdateManager {
         }
     }
 
-    private void refetch(Download d) {
-        d.refetches++;
-        LOG.log(System.Logger.Level.INFO, deviceId + ": re-fetching " + d.assembly.missing().size() + " missing chunks of "
-                + d.model().label());
-        // Subscribing again makes the broker resend the retained manifest and chunks; we keep what we have.
-        link.subscribe(d.filter);
+    // ---------------------------------------------------------------- chunk window (issue 11)
+
+    /**
+     * The manifest is verified: stop listening to it and subscribe to the first window of missing chunks.
+     * Each chunk has its own retained topic, so the broker sends exactly the chunks asked for, once each.
+     */
+    private void openWindow(Download d) {
+        d.windowOpen = true;
+        link.unsubscribe(d.manifestTopic);
+        fillWindow(d);
     }
 
+    /** A chunk was stored: it leaves the window; refill once a batch of the window has arrived. */
+    private void chunkStored(Download d, int index) {
+        if (d.requested.remove(index)) {
+            d.stored.add(index);
+        }
+        if (d.windowOpen && !d.assembly.complete() && d.requested.size() <= CHUNK_WINDOW - REFILL_BATCH) {
+            fillWindow(d);
+        }
+    }
+
+    /**
+     * Releases the topics of stored chunks (one UNSUBSCRIBE) and subscribes to the next missing chunks up to
+     * {@link #CHUNK_WINDOW} not yet stored (one SUBSCRIBE), lowest index first.
+     */
+    private void fillWindow(Download d) {
+        if (!d.stored.isEmpty()) {
+            link.unsubscribe(chunkTopics(d, d.stored));
+            d.stored.clear();
+        }
+        List<Integer> next = new java.util.ArrayList<>();
+        for (int i = d.assembly.nextMissing(0); i >= 0 && d.requested.size() + next.size() < CHUNK_WINDOW;
+             i = d.assembly.nextMissing(i + 1)) {
+            if (!d.requested.contains(i)) {
+                next.add(i);
+            }
+        }
+        if (!next.isEmpty()) {
+            d.requested.addAll(next);
+            link.subscribe(chunkTopics(d, next));
+        }
+    }
+
+    private List<String> chunkTopics(Download d, java.util.Collection<Integer> indexes) {
+        List<String> topics = new java.util.ArrayList<>(indexes.size());
+        for (int i : indexes) {
+            topics.add(Topics.chunk(d.artifact.classId(), d.model().sha256(), i));
+        }
+        return topics;
+    }
+
+    /**
+     * Asks the broker for the retained copies of these chunks again, and only these: subscriptions are
+     * made with retain handling "only when new" (so a reconnect that resumes the session does not replay
+     * them), hence an unsubscribe first.
+     */
+    private void refetch(Download d, java.util.Collection<Integer> indexes) {
+        d.refetches++;
+        LOG.log(System.Logger.Level.INFO, deviceId + ": re-fetching chunks " + indexes + " of " + d.model().label()
+                + " (" + d.assembly.missing().size() + " missing)");
+        List<String> topics = chunkTopics(d, indexes);
+        link.unsubscribe(topics);
+        link.subscribe(topics);
+    }
+
+    /**
+     * No progress for a stall period while connected: ask again for what should be on its way, the manifest
+     * or the window's missing chunks. Offline time is no stall: the session resumes on reconnect.
+     */
     private void onStallCheck(Download d) {
         if (download != d) {
             return;
         }
         int now = d.assembly == null ? -1 : d.assembly.received();
-        if (now == d.receivedAtLastCheck) {
-            if (d.assembly != null) {
-                refetch(d);
+        if (now == d.receivedAtLastCheck && link.isConnected()) {
+            if (d.assembly == null) {
+                link.unsubscribe(d.manifestTopic);
+                link.subscribe(d.manifestTopic);
+            } else if (d.requested.isEmpty()) {
+                fillWindow(d);
             } else {
-                link.subscribe(d.filter);
+                refetch(d, List.copyOf(d.requested));
             }
         }
         d.receivedAtLastCheck = now;
@@ -625,7 +709,13 @@ public final class UpdateManager {
         if (d.stallCheck != null) {
             d.stallCheck.cancel();
         }
-        link.unsubscribe(d.filter);
+        List<String> topics = new java.util.ArrayList<>();
+        topics.add(d.manifestTopic);
+        if (d.assembly != null) {
+            topics.addAll(chunkTopics(d, d.requested));
+            topics.addAll(chunkTopics(d, d.stored));
+        }
+        link.unsubscribe(topics);
         d.early.clear();
         if (download == d) {
             download = null;

@@ -35,6 +35,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,7 +109,7 @@ class UpdateManagerTest {
     void happyPathRunsEveryStepAndCommitsAfterTheHealthWindows() throws Exception {
         Artifact a = artifact("clf", 1, Map.of());
         um.onDeploy(a.deploy("dep-1", POLICY));
-        assertTrue(link.subscriptions.contains(Topics.artifactFilter(CLASS, a.model().sha256())));
+        assertEquals(Set.of(a.manifestTopic()), link.subscriptions, "the manifest first, chunks after it is verified");
         deliver(a);
 
         assertEquals(List.of(Type.DEPLOY_RECEIVED, Type.DOWNLOAD_PROGRESS, Type.DOWNLOAD_PROGRESS, Type.DOWNLOAD_PROGRESS,
