@@ -531,4 +531,97 @@ class UpdateManagerTest {
         assertEquals(List.of(Type.DEPLOY_RECEIVED), sink.types());
         assertTrue(um.downloading());
     }
+
+    // ---------------------------------------------------------------- chunk window (issue 11)
+
+    /**
+     * Plays a broker holding the artifact retained: every subscription to a topic (each subscribe call, since
+     * the agent unsubscribes before asking again) delivers its retained message once, unless the chunk is in
+     * {@code lose}. Counts deliveries per chunk index and checks the window bound after each one.
+     */
+    private Map<Integer, Integer> serve(Artifact a, Set<Integer> lose, int[] served) {
+        Map<Integer, Integer> delivered = new java.util.TreeMap<>();
+        while (served[0] < link.subscribeCalls.size()) {
+            String topic = link.subscribeCalls.get(served[0]++);
+            Topics.Parsed p = Topics.parse(topic).orElseThrow();
+            if (p.kind() == Topics.Kind.MANIFEST) {
+                um.onArtifactMessage(topic, a.manifestJson());
+            } else if (!lose.contains(p.chunkIndex())) {
+                delivered.merge(p.chunkIndex(), 1, Integer::sum);
+                um.onArtifactMessage(topic, a.chunks().get(p.chunkIndex()));
+            }
+            long chunkTopics = link.subscriptions.stream().filter(t -> t.contains("/chunks/")).count();
+            assertTrue(chunkTopics <= UpdateManager.CHUNK_WINDOW, chunkTopics + " chunk topics subscribed at once");
+        }
+        return delivered;
+    }
+
+    @Test
+    void chunksAreFetchedThroughABoundedWindowEachDeliveredOnceThenEverythingIsReleased() {
+        Artifact a = server.make(CLASS, "clf", 1, FakeRunner.model("clf-1", Map.of(), 60_000));
+        int n = a.chunks().size();
+        assertTrue(n > 3 * UpdateManager.CHUNK_WINDOW, n + " chunks");
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        assertEquals(List.of(a.manifestTopic()), link.subscribeCalls, "the manifest first, no chunk yet");
+        // The manifest: the first window is one SUBSCRIBE with the lowest CHUNK_WINDOW chunks.
+        um.onArtifactMessage(a.manifestTopic(), a.manifestJson());
+        List<String> firstWindow = new ArrayList<>();
+        for (int i = 0; i < UpdateManager.CHUNK_WINDOW; i++) {
+            firstWindow.add(a.chunkTopic(i));
+        }
+        assertEquals(List.of(firstWindow), link.subscribeBatches);
+        assertFalse(link.subscriptions.contains(a.manifestTopic()), "the verified manifest is no longer listened to");
+        int[] served = {1};
+
+        Map<Integer, Integer> delivered = serve(a, Set.of(), served);
+
+        assertEquals(Type.ACTIVATED, sink.last().type(), sink.types().toString());
+        assertEquals(n, delivered.size(), "every chunk delivered");
+        assertTrue(delivered.values().stream().allMatch(c -> c == 1), "no chunk twice: " + delivered);
+        assertTrue(link.subscriptions.isEmpty(), "every chunk topic released: " + link.subscriptions);
+        assertTrue(link.subscribeBatches.stream().skip(1).allMatch(b -> b.size() >= 1 && b.size() <= UpdateManager.CHUNK_WINDOW));
+        assertTrue(link.subscribeBatches.stream().anyMatch(b -> b.size() == UpdateManager.REFILL_BATCH),
+                "refills ask for several chunks per SUBSCRIBE");
+    }
+
+    @Test
+    void aStallReRequestsOnlyTheWindowsMissingChunksAndTheDownloadCompletesWithoutDuplicates() {
+        Artifact a = server.make(CLASS, "clf", 1, FakeRunner.model("clf-1", Map.of(), 40_000));
+        int n = a.chunks().size();
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        int[] served = {0};
+        // The broker loses chunks 5 and 7 (e.g. dropped from a full queue): the download stalls on them.
+        Map<Integer, Integer> first = serve(a, Set.of(5, 7), served);
+        assertTrue(um.downloading());
+        assertEquals(List.of(5, 7), um.missingChunks().subList(0, 2));
+        int batchesBefore = link.subscribeBatches.size();
+        timers.advance(20_000); // the first check sees progress, the second a stall
+        List<List<String>> asked = link.subscribeBatches.subList(batchesBefore, link.subscribeBatches.size());
+        assertEquals(1, asked.size(), asked.toString());
+        List<Integer> reRequested = asked.get(0).stream().map(t -> Topics.parse(t).orElseThrow().chunkIndex()).toList();
+        assertTrue(reRequested.containsAll(List.of(5, 7)), reRequested.toString());
+        for (int i : reRequested) {
+            assertFalse(first.containsKey(i), "stored chunk " + i + " asked for again");
+        }
+        Map<Integer, Integer> second = serve(a, Set.of(), served);
+        assertEquals(Type.ACTIVATED, sink.last().type(), sink.types().toString());
+        for (int i = 0; i < n; i++) {
+            int times = first.getOrDefault(i, 0) + second.getOrDefault(i, 0);
+            assertEquals(1, times, "chunk " + i + " delivered " + times + " times");
+        }
+    }
+
+    @Test
+    void noReRequestWhileOfflineOnlyAfterAStallWhileConnected() {
+        Artifact a = server.make(CLASS, "clf", 1, FakeRunner.model("clf-1", Map.of(), 40_000));
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        um.onArtifactMessage(a.manifestTopic(), a.manifestJson());
+        int calls = link.subscribeCalls.size();
+        link.connected = false;
+        timers.advance(120_000);
+        assertEquals(calls, link.subscribeCalls.size(), "offline is no stall: the resumed session delivers the window");
+        link.connected = true;
+        timers.advance(10_000);
+        assertEquals(calls + UpdateManager.CHUNK_WINDOW, link.subscribeCalls.size(), "the window, and only it, again");
+    }
 }
