@@ -47,6 +47,7 @@ public final class MosquittoBroker extends TestBroker {
     private final String serverPassword;
     private String toolPassword;
     private String replicaPassword;
+    private Path passwdTool;
 
     private MosquittoBroker(String name, Path dir, Path logFile, List<String> command, int port, String serverPassword) {
         this.name = name;
@@ -101,6 +102,7 @@ public final class MosquittoBroker extends TestBroker {
             MosquittoBroker broker = new MosquittoBroker(name, dir, logFile, cmd, port, serverPassword);
             broker.toolPassword = toolPassword;
             broker.replicaPassword = replicaPassword;
+            broker.passwdTool = passwdTool(binary);
             broker.launch();
             return broker;
         } catch (IOException e) {
@@ -219,6 +221,42 @@ public final class MosquittoBroker extends TestBroker {
         }
         acl = acl + "\n" + userAcl(TOOL_USER) + "\n" + userAcl(REPLICA_USER);
         installCredentials(passwd, acl);
+    }
+
+    /**
+     * Adds device logins without a server (for tests that play the server with the tool login): each gets a
+     * random password and the device ACL the server renders (its own device topics, its class's artifacts).
+     * Returns the passwords in the order of {@code deviceIds}; one reload for all.
+     */
+    public synchronized List<String> addDevices(String classId, List<String> deviceIds) {
+        List<String> passwords = new ArrayList<>();
+        StringBuilder acl = new StringBuilder();
+        try {
+            acl.append(Files.readString(dir.resolve("acl"), StandardCharsets.UTF_8));
+            for (String id : deviceIds) {
+                String pw = randomSecret();
+                passwords.add(pw);
+                run(List.of(passwdTool.toString(), "-b", dir.resolve("passwd").toString(), id, pw));
+                String dev = "edgefleet/v1/devices/" + id + "/";
+                acl.append("\nuser ").append(id).append('\n')
+                        .append("topic write ").append(dev).append("status\n")
+                        .append("topic write ").append(dev).append("events\n")
+                        .append("topic write ").append(dev).append("telemetry\n")
+                        .append("topic read ").append(dev).append("cmd\n")
+                        .append("topic read ").append(dev).append("ack\n")
+                        .append("topic read edgefleet/v1/classes/").append(classId).append("/artifacts/#\n");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot add devices to " + dir, e);
+        }
+        try {
+            Files.setPosixFilePermissions(dir.resolve("passwd"), PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        replace(dir.resolve("acl"), acl.toString());
+        reload();
+        return passwords;
     }
 
     /** Replaces the password file and ACL atomically and reloads the broker. */
