@@ -172,6 +172,7 @@ public final class Agent implements AutoCloseable {
         try {
             agentThread.submit(() -> {
                 loadActiveModel();
+                updates.resumeInterruptedDownload();
                 telemetry.start(config.telemetryWindowSeconds(), running);
             }).get(60, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -95,6 +95,8 @@ public final class UpdateManager {
         Timers.Handle timeoutTick;
         long connectedMs;
         Timers.Handle stallCheck;
+        /** Resumed after a restart: the part file's intact chunks are kept. */
+        boolean resumed;
         ArtifactDownload assembly;
         final Map<Integer, byte[]> early = new LinkedHashMap<>();
         long earlyBytes;
@@ -199,9 +201,73 @@ public final class UpdateManager {
                     "superseded by deployment " + cmd.deploymentId());
         }
         event(DeviceEvent.Type.DEPLOY_RECEIVED, cmd.deploymentId(), m, ReasonCode.NONE, null);
+        startDownload(cmd, false);
+    }
+
+    private void startDownload(Command cmd, boolean resumed) {
         download = new Download(cmd);
+        download.resumed = resumed;
         download.stallCheck = timers.schedule(() -> onStallCheck(download), stallPeriodMs());
+        recordDownload(cmd);
         link.subscribe(download.manifestTopic);
+    }
+
+    // ---------------------------------------------------------------- resume after a restart (issue 11)
+
+    /**
+     * Keeps the command of the download in progress on disk, so that after a restart the download goes on
+     * from its part file ({@link #resumeInterruptedDownload}); without the record the store removes the part
+     * file at start. Best effort: a disk that refuses it costs the resume, not the download.
+     */
+    private void recordDownload(Command cmd) {
+        try {
+            io.edgefleet.agent.store.AtomicFiles.write(store.downloadRecordFile(), manifestCodec.encode(cmd));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot record the download for a resume after a restart ("
+                    + StorageErrors.describe(e) + ")");
+        }
+    }
+
+    private void forgetDownload() {
+        try {
+            java.nio.file.Files.deleteIfExists(store.downloadRecordFile());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot remove the download record ("
+                    + StorageErrors.describe(e) + "); the next start removes its part file");
+        }
+    }
+
+    /**
+     * At start, on the agent thread: a download that a stop or crash interrupted goes on where it was. The
+     * command was verified when it arrived (and its id is in the replay list, so the server's copy would be
+     * refused); the manifest is verified again, every chunk already in the part file is checked against it,
+     * and only the others are fetched. Returns whether a download was resumed.
+     */
+    public boolean resumeInterruptedDownload() {
+        java.nio.file.Path record = store.downloadRecordFile();
+        if (download != null || !java.nio.file.Files.exists(record)) {
+            return false;
+        }
+        Command cmd;
+        try {
+            cmd = manifestCodec.decode(java.nio.file.Files.readAllBytes(record), Command.class);
+        } catch (IOException | ProtocolException e) {
+            LOG.log(System.Logger.Level.WARNING, deviceId + ": the download record is unreadable (" + e.getMessage()
+                    + "); not resuming");
+            forgetDownload();
+            return false;
+        }
+        StoreState st = store.state();
+        ModelRef m = cmd.artifact() == null ? null : cmd.artifact().model();
+        if (m == null || !classId.equals(cmd.artifact().classId()) || watch != null
+                || (st.active() != null && st.active().sha256().equals(m.sha256()))) {
+            forgetDownload();
+            return false;
+        }
+        LOG.log(System.Logger.Level.INFO, deviceId + ": resuming the download of " + m.label() + " for deployment "
+                + cmd.deploymentId() + " after a restart");
+        startDownload(cmd, true);
+        return true;
     }
 
     private long stallPeriodMs() {
@@ -259,7 +325,17 @@ public final class UpdateManager {
                     + " margin) but only " + free + " are free");
             return;
         }
-        d.assembly = new ArtifactDownload(m, store.downloadFile());
+        d.assembly = new ArtifactDownload(m, store.downloadFile(), d.resumed);
+        if (d.assembly.received() > 0) {
+            events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.model(),
+                    ReasonCode.NONE, "resumed after a restart: " + d.assembly.received() + " of " + d.assembly.total()
+                            + " chunks kept from the part file").withProgress(d.assembly.fraction()));
+            if (d.assembly.complete()) {
+                link.unsubscribe(d.manifestTopic);
+                complete(d);
+                return;
+            }
+        }
         Map<Integer, byte[]> early = new LinkedHashMap<>(d.early);
         d.early.clear();
         d.earlyBytes = 0;
@@ -705,6 +781,7 @@ public final class UpdateManager {
     }
 
     private void endDownload(Download d) {
+        forgetDownload();
         d.timeoutTick.cancel();
         if (d.stallCheck != null) {
             d.stallCheck.cancel();

@@ -624,4 +624,53 @@ class UpdateManagerTest {
         timers.advance(10_000);
         assertEquals(calls + UpdateManager.CHUNK_WINDOW, link.subscribeCalls.size(), "the window, and only it, again");
     }
+
+    @Test
+    void aRestartMidDownloadResumesFromThePartFileAndFetchesOnlyTheMissingChunks() throws Exception {
+        Artifact a = server.make(CLASS, "clf", 1, FakeRunner.model("clf-1", Map.of(), 40_000));
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        um.onArtifactMessage(a.manifestTopic(), a.manifestJson());
+        for (int i = 0; i < 10; i++) {
+            um.onArtifactMessage(a.chunkTopic(i), a.chunks().get(i));
+        }
+        // The agent dies while writing chunk 10: half of it reaches the part file.
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(store.downloadFile(),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(a.chunks().get(10), 0, Artifacts.CHUNK / 2), 10L * Artifacts.CHUNK);
+        }
+        link.subscriptions.clear();
+        link.subscribeCalls.clear();
+        link.subscribeBatches.clear();
+        sink.clear();
+
+        store = ModelStore.open(dir); // the restart: the recorded download keeps its part file
+        um = newManager();
+        assertTrue(um.resumeInterruptedDownload());
+        assertEquals(List.of(a.manifestTopic()), link.subscribeCalls);
+        um.onArtifactMessage(a.manifestTopic(), a.manifestJson());
+        assertEquals(Type.DOWNLOAD_PROGRESS, sink.last().type());
+        assertTrue(sink.last().detail().contains("10 of " + a.chunks().size() + " chunks kept"), sink.last().detail());
+        assertEquals(10, link.subscribeBatches.get(0).stream().mapToInt(t -> Topics.parse(t).orElseThrow().chunkIndex())
+                .min().orElseThrow(), "the window starts at the torn chunk");
+
+        Map<Integer, Integer> delivered = serve(a, Set.of(), new int[] {1});
+        assertEquals(Type.ACTIVATED, sink.last().type(), sink.types().toString());
+        assertEquals(a.model().sha256(), io.edgefleet.protocol.Hashing.sha256Hex(store.activeModelPath()));
+        assertTrue(delivered.keySet().stream().allMatch(i -> i >= 10), "kept chunks fetched again: " + delivered.keySet());
+        assertEquals(a.chunks().size() - 10, delivered.size());
+        assertFalse(Files.exists(store.downloadRecordFile()), "the record goes with the download");
+        assertFalse(newManager().resumeInterruptedDownload(), "nothing to resume after it finished");
+    }
+
+    @Test
+    void aDownloadThatFailsLeavesNothingToResume() throws Exception {
+        Artifact a = artifact("clf", 1, Map.of());
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        assertTrue(Files.exists(store.downloadRecordFile()));
+        um.onArtifactMessage(a.manifestTopic(), "{not json".getBytes(StandardCharsets.UTF_8));
+        assertEquals(Type.DEPLOY_FAILED, sink.last().type());
+        assertFalse(Files.exists(store.downloadRecordFile()));
+        store = ModelStore.open(dir);
+        assertFalse(newManager().resumeInterruptedDownload());
+    }
 }
