@@ -252,6 +252,7 @@ public final class Agent implements AutoCloseable {
             agentThread.submit(() -> {
                 for (Unit u : units.values()) {
                     loadActiveModel(u);
+                    u.updates.resumeInterruptedDownload();
                 }
                 telemetry.start(config.telemetryWindowSeconds(), null);
             }).get(60, TimeUnit.SECONDS);

@@ -47,6 +47,7 @@ public final class MosquittoBroker extends TestBroker {
     private final String serverPassword;
     private String toolPassword;
     private String replicaPassword;
+    private Path passwdTool;
 
     private MosquittoBroker(String name, Path dir, Path logFile, List<String> command, int port, String serverPassword) {
         this.name = name;
@@ -101,6 +102,7 @@ public final class MosquittoBroker extends TestBroker {
             MosquittoBroker broker = new MosquittoBroker(name, dir, logFile, cmd, port, serverPassword);
             broker.toolPassword = toolPassword;
             broker.replicaPassword = replicaPassword;
+            broker.passwdTool = passwdTool(binary);
             broker.launch();
             return broker;
         } catch (IOException e) {
@@ -221,6 +223,49 @@ public final class MosquittoBroker extends TestBroker {
         installCredentials(passwd, acl);
     }
 
+    /**
+     * Adds device logins without a server (for tests that play the server with the tool login): each gets a
+     * random password and the device ACL the server renders (its own device topics, its class's artifacts).
+     * Returns the passwords in the order of {@code deviceIds}; one reload for all.
+     */
+    public synchronized List<String> addDevices(String classId, List<String> deviceIds) {
+        List<String> passwords = new ArrayList<>();
+        StringBuilder acl = new StringBuilder();
+        try {
+            acl.append(Files.readString(dir.resolve("acl"), StandardCharsets.UTF_8));
+            // Plain "user:password" lines hashed in place by one mosquitto_passwd -U, then appended: one
+            // process for a thousand devices instead of one each.
+            Path plain = Files.createTempFile(dir, ".devices", ".passwd");
+            StringBuilder lines = new StringBuilder();
+            for (String id : deviceIds) {
+                String pw = randomSecret();
+                passwords.add(pw);
+                lines.append(id).append(':').append(pw).append('\n');
+            }
+            Files.writeString(plain, lines.toString(), StandardCharsets.UTF_8);
+            run(List.of(passwdTool.toString(), "-U", plain.toString()));
+            String existing = Files.readString(dir.resolve("passwd"), StandardCharsets.UTF_8);
+            replace(dir.resolve("passwd"), (existing.endsWith("\n") ? existing : existing + "\n")
+                    + Files.readString(plain, StandardCharsets.UTF_8));
+            Files.delete(plain);
+            for (String id : deviceIds) {
+                String dev = "edgefleet/v1/devices/" + id + "/";
+                acl.append("\nuser ").append(id).append('\n')
+                        .append("topic write ").append(dev).append("status\n")
+                        .append("topic write ").append(dev).append("events\n")
+                        .append("topic write ").append(dev).append("telemetry\n")
+                        .append("topic read ").append(dev).append("cmd\n")
+                        .append("topic read ").append(dev).append("ack\n")
+                        .append("topic read edgefleet/v1/classes/").append(classId).append("/artifacts/#\n");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot add devices to " + dir, e);
+        }
+        replace(dir.resolve("acl"), acl.toString());
+        reload();
+        return passwords;
+    }
+
     /** Replaces the password file and ACL atomically and reloads the broker. */
     public synchronized void installCredentials(String passwd, String acl) {
         replace(dir.resolve("passwd"), passwd);
@@ -324,7 +369,9 @@ public final class MosquittoBroker extends TestBroker {
     static String userAcl(String user) {
         return "user " + user + "\n"
                 + "topic readwrite edgefleet/#\n"
-                + "topic readwrite $share/edgefleet/edgefleet/#\n";
+                + "topic readwrite $share/edgefleet/edgefleet/#\n"
+                // the tool login also reads the broker's own counters (benchmarks: $SYS/broker/bytes/sent)
+                + (user.equals(TOOL_USER) ? "topic read $SYS/#\n" : "");
     }
 
     private static Path passwdTool(Path mosquitto) {

@@ -21,4 +21,17 @@ public interface Link {
     void subscribe(String filter);
 
     void unsubscribe(String filter);
+
+    /**
+     * Subscribes to several filters, in one SUBSCRIBE where the link can (the artifact download asks for
+     * a window of chunk topics at a time). Same lifetime as {@link #subscribe(String)}.
+     */
+    default void subscribe(java.util.List<String> filters) {
+        filters.forEach(this::subscribe);
+    }
+
+    /** Unsubscribes several filters, in one UNSUBSCRIBE where the link can. */
+    default void unsubscribe(java.util.List<String> filters) {
+        filters.forEach(this::unsubscribe);
+    }
 }

@@ -226,49 +226,81 @@ public final class MqttSession implements Link, AutoCloseable {
 
     @Override
     public void subscribe(String filter) {
+        subscribe(java.util.List.of(filter));
+    }
+
+    @Override
+    public void subscribe(java.util.List<String> filters) {
+        if (filters.isEmpty()) {
+            return;
+        }
         synchronized (this) {
-            subscriptions.add(filter);
+            subscriptions.addAll(filters);
         }
         if (client.isConnected()) {
-            doSubscribe(filter);
+            doSubscribe(filters.toArray(String[]::new));
         }
     }
 
     @Override
     public void unsubscribe(String filter) {
+        unsubscribe(java.util.List.of(filter));
+    }
+
+    @Override
+    public void unsubscribe(java.util.List<String> filters) {
+        if (filters.isEmpty()) {
+            return;
+        }
         synchronized (this) {
-            subscriptions.remove(filter);
+            filters.forEach(subscriptions::remove);
         }
         if (client.isConnected()) {
             try {
-                client.unsubscribe(filter);
+                client.unsubscribe(filters.toArray(String[]::new));
             } catch (MqttException e) {
-                LOG.log(System.Logger.Level.DEBUG, "unsubscribe " + filter + " failed: " + e.getMessage());
+                LOG.log(System.Logger.Level.DEBUG, "unsubscribe " + filters + " failed: " + e.getMessage());
             }
         }
     }
 
-    private void doSubscribe(String filter) {
+    /**
+     * One SUBSCRIBE for all the filters, QoS 1, with retain handling 1: the broker sends a topic's retained
+     * message only when the subscription is new. A reconnect that resumes the persistent session therefore
+     * re-subscribes without making the broker send every retained artifact chunk again (the session's queue
+     * already holds what was on its way); a fresh session gets them. A caller that wants a retained message
+     * again unsubscribes first.
+     */
+    private void doSubscribe(String... filters) {
+        MqttSubscription[] subs = new MqttSubscription[filters.length];
+        for (int i = 0; i < filters.length; i++) {
+            subs[i] = new MqttSubscription(filters[i], 1);
+            subs[i].setRetainHandling(1);
+        }
         try {
-            IMqttToken token = client.subscribe(new MqttSubscription(filter, 1));
+            IMqttToken token = client.subscribe(subs);
             token.setActionCallback(new org.eclipse.paho.mqttv5.client.MqttActionListener() {
                 @Override
                 public void onSuccess(IMqttToken t) {
                     int[] codes = t.getReasonCodes();
-                    if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
-                        // e.g. 0x87 Not authorized: the broker ACL does not allow this device that topic
-                        LOG.log(System.Logger.Level.ERROR, settings.clientId() + ": the broker refused the subscription to "
-                                + filter + " (reason code 0x" + Integer.toHexString(codes[0]) + ")");
+                    for (int i = 0; codes != null && i < codes.length && i < filters.length; i++) {
+                        if (codes[i] >= 0x80) {
+                            // e.g. 0x87 Not authorized: the broker ACL does not allow this device that topic
+                            LOG.log(System.Logger.Level.ERROR, settings.clientId() + ": the broker refused the subscription to "
+                                    + filters[i] + " (reason code 0x" + Integer.toHexString(codes[i]) + ")");
+                        }
                     }
                 }
 
                 @Override
                 public void onFailure(IMqttToken t, Throwable e) {
-                    LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to " + filter + " failed: " + e);
+                    LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to "
+                            + java.util.Arrays.toString(filters) + " failed: " + e);
                 }
             });
         } catch (MqttException e) {
-            LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to " + filter + " failed: " + e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to " + java.util.Arrays.toString(filters)
+                    + " failed: " + e.getMessage());
         }
     }
 
@@ -351,8 +383,8 @@ public final class MqttSession implements Link, AutoCloseable {
             synchronized (MqttSession.this) {
                 subs = subscriptions.toArray(String[]::new);
             }
-            for (String s : subs) {
-                doSubscribe(s);
+            if (subs.length > 0) {
+                doSubscribe(subs);
             }
             handler.onConnected(reconnect);
             flushOutbox();

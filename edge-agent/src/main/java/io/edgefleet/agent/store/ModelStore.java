@@ -27,6 +27,11 @@ public final class ModelStore {
     public static final String MODEL_FILE = "model.onnx";
     public static final String STAGED_FILE = "staged.onnx";
     public static final String DOWNLOAD_FILE = "download.part";
+    /**
+     * The command of the download in progress, kept while its part file may be resumed after a restart
+     * (the update manager writes and removes it). Without it a part file is a leftover and is removed.
+     */
+    public static final String DOWNLOAD_RECORD = "download.json";
 
     private static final System.Logger LOG = System.getLogger(ModelStore.class.getName());
     private static final ObjectMapper JSON = JsonMapper.builder()
@@ -105,6 +110,11 @@ public final class ModelStore {
     /** Where a download is assembled: a part file in the inactive slot, next to (not over) the fallback. */
     public Path downloadFile() {
         return slotDir(state.inactiveSlot()).resolve(DOWNLOAD_FILE);
+    }
+
+    /** See {@link #DOWNLOAD_RECORD}. */
+    public Path downloadRecordFile() {
+        return dataDir.resolve(DOWNLOAD_RECORD);
     }
 
     public Path stagedFile() {
@@ -239,14 +249,20 @@ public final class ModelStore {
         }
     }
 
-    /** Deletes leftovers of interrupted downloads and files no state entry points at. */
+    /**
+     * Deletes leftovers of interrupted downloads and files no state entry points at; keeps the part file of
+     * a download that is recorded as resumable ({@link #DOWNLOAD_RECORD}).
+     */
     private void removeStrayFiles() throws IOException {
+        boolean resumable = Files.exists(downloadRecordFile());
         for (Slot slot : Slot.values()) {
             boolean keepModel = (state.active() != null && slot == state.activeSlot())
                     || (state.standby() != null && slot == state.activeSlot().other());
             try (Stream<Path> files = Files.list(slotDir(slot))) {
                 for (Path f : files.toList()) {
-                    boolean keep = keepModel && f.getFileName().toString().equals(MODEL_FILE);
+                    String name = f.getFileName().toString();
+                    boolean keep = (keepModel && name.equals(MODEL_FILE))
+                            || (resumable && slot == state.inactiveSlot() && name.equals(DOWNLOAD_FILE));
                     if (!keep) {
                         try {
                             AtomicFiles.checkDelete(f);

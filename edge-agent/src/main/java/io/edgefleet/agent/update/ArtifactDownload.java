@@ -32,12 +32,51 @@ public final class ArtifactDownload implements Closeable {
     private int count;
 
     public ArtifactDownload(ArtifactManifest manifest, Path file) throws IOException {
+        this(manifest, file, false);
+    }
+
+    /**
+     * @param resume keep what the part file already holds: every chunk whose bytes there match its hash in the
+     *               signed manifest counts as received (a chunk half-written when the agent died does not), so
+     *               a download interrupted by a restart fetches only the rest
+     */
+    public ArtifactDownload(ArtifactManifest manifest, Path file, boolean resume) throws IOException {
         this.manifest = manifest;
         this.file = file;
         Files.createDirectories(file.toAbsolutePath().getParent());
-        this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING);
+        this.channel = resume
+                ? FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)
+                : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ,
+                        StandardOpenOption.TRUNCATE_EXISTING);
         this.received = new BitSet(manifest.chunkCount());
+        if (resume) {
+            keepIntactChunks();
+        }
+    }
+
+    private void keepIntactChunks() throws IOException {
+        long onDisk = channel.size();
+        ByteBuffer buf = ByteBuffer.allocate(manifest.chunkSize());
+        for (int i = 0; i < total(); i++) {
+            long from = (long) i * manifest.chunkSize();
+            int len = (int) expectedLength(i);
+            if (from + len > onDisk) {
+                break;
+            }
+            buf.clear().limit(len);
+            long pos = from;
+            while (buf.hasRemaining()) {
+                int n = channel.read(buf, pos);
+                if (n < 0) {
+                    break;
+                }
+                pos += n;
+            }
+            if (!buf.hasRemaining() && Hashing.sha256Hex(buf.array(), 0, len).equals(manifest.chunks().get(i))) {
+                received.set(i);
+                count++;
+            }
+        }
     }
 
     public ArtifactManifest manifest() {
@@ -75,6 +114,12 @@ public final class ArtifactDownload implements Closeable {
             out.add(i);
         }
         return out;
+    }
+
+    /** The lowest missing chunk index at or after {@code from}, or -1 when none is missing there. */
+    public int nextMissing(int from) {
+        int i = received.nextClearBit(Math.max(0, from));
+        return i < total() ? i : -1;
     }
 
     /** Expected length of chunk {@code index}: the chunk size, except for a shorter last chunk. */

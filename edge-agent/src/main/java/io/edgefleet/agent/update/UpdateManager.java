@@ -53,6 +53,14 @@ public final class UpdateManager implements Updates {
      * for artifacts above roughly 250 MB at 64 KiB chunks; 8 MiB covers the protocol's 2 GiB maximum.
      */
     static final int MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
+    /**
+     * Chunk topics subscribed and not yet stored, per download. Below the broker's in-flight limit for a
+     * client (20 in deploy/mosquitto), so the broker sends the whole window at once and never queues more
+     * than this for a device that drops offline mid-download: 16 × 64 KiB = 1 MiB.
+     */
+    static final int CHUNK_WINDOW = 16;
+    /** The window is refilled once this many of its chunks are stored, in one SUBSCRIBE and one UNSUBSCRIBE. */
+    static final int REFILL_BATCH = 4;
 
     private final String deviceId;
     private final String classId;
@@ -76,11 +84,19 @@ public final class UpdateManager implements Updates {
     private final class Download {
         final Command command;
         final ArtifactRef artifact;
-        final String filter;
+        final String manifestTopic;
+        /** Chunks whose topics are subscribed and that are not stored yet: the sliding window. */
+        final java.util.TreeSet<Integer> requested = new java.util.TreeSet<>();
+        /** Chunks stored whose topics are still subscribed; unsubscribed with the next refill. */
+        final List<Integer> stored = new java.util.ArrayList<>();
+        /** True once the manifest is verified and the window of chunk subscriptions is open. */
+        boolean windowOpen;
         /** Ticks that count connected time against the download timeout; offline time does not count. */
         Timers.Handle timeoutTick;
         long connectedMs;
         Timers.Handle stallCheck;
+        /** Resumed after a restart: the part file's intact chunks are kept. */
+        boolean resumed;
         ArtifactDownload assembly;
         final Map<Integer, byte[]> early = new LinkedHashMap<>();
         long earlyBytes;
@@ -94,7 +110,7 @@ public final class UpdateManager implements Updates {
         Download(Command command) {
             this.command = command;
             this.artifact = command.artifact();
-            this.filter = Topics.artifactFilter(artifact.classId(), artifact.model().sha256());
+            this.manifestTopic = Topics.manifest(artifact.classId(), artifact.model().sha256());
             this.timeoutTick = timers.schedule(() -> onTimeoutTick(this), timeoutTickMs());
         }
 
@@ -205,10 +221,74 @@ public final class UpdateManager implements Updates {
                     "superseded by deployment " + cmd.deploymentId());
         }
         event(DeviceEvent.Type.DEPLOY_RECEIVED, cmd.deploymentId(), m, ReasonCode.NONE, null);
+        startDownload(cmd, false);
+    }
+
+    private void startDownload(Command cmd, boolean resumed) {
         download = new Download(cmd);
+        download.resumed = resumed;
         download.stallCheck = timers.schedule(() -> onStallCheck(download), stallPeriodMs());
-        link.subscribe(download.filter);
+        recordDownload(cmd);
+        link.subscribe(download.manifestTopic);
         events.statusChanged(); // the model's update state is DOWNLOADING now
+    }
+
+    // ---------------------------------------------------------------- resume after a restart (issue 11)
+
+    /**
+     * Keeps the command of the download in progress on disk, so that after a restart the download goes on
+     * from its part file ({@link #resumeInterruptedDownload}); without the record the store removes the part
+     * file at start. Best effort: a disk that refuses it costs the resume, not the download.
+     */
+    private void recordDownload(Command cmd) {
+        try {
+            io.edgefleet.agent.store.AtomicFiles.write(store.downloadRecordFile(), manifestCodec.encode(cmd));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot record the download for a resume after a restart ("
+                    + StorageErrors.describe(e) + ")");
+        }
+    }
+
+    private void forgetDownload() {
+        try {
+            java.nio.file.Files.deleteIfExists(store.downloadRecordFile());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot remove the download record ("
+                    + StorageErrors.describe(e) + "); the next start removes its part file");
+        }
+    }
+
+    /**
+     * At start, on the agent thread: a download that a stop or crash interrupted goes on where it was. The
+     * command was verified when it arrived (and its id is in the replay list, so the server's copy would be
+     * refused); the manifest is verified again, every chunk already in the part file is checked against it,
+     * and only the others are fetched. Returns whether a download was resumed.
+     */
+    public boolean resumeInterruptedDownload() {
+        java.nio.file.Path record = store.downloadRecordFile();
+        if (download != null || !java.nio.file.Files.exists(record)) {
+            return false;
+        }
+        Command cmd;
+        try {
+            cmd = manifestCodec.decode(java.nio.file.Files.readAllBytes(record), Command.class);
+        } catch (IOException | ProtocolException e) {
+            LOG.log(System.Logger.Level.WARNING, deviceId + ": the download record is unreadable (" + e.getMessage()
+                    + "); not resuming");
+            forgetDownload();
+            return false;
+        }
+        StoreState st = store.state();
+        ModelRef m = cmd.artifact() == null ? null : cmd.artifact().model();
+        if (m == null || !classId.equals(cmd.artifact().classId()) || watch != null
+                || (st.active() != null && st.active().sha256().equals(m.sha256()))) {
+            forgetDownload();
+            return false;
+        }
+        LOG.log(System.Logger.Level.INFO, deviceId + ": resuming the download of " + m.label() + " for deployment "
+                + cmd.deploymentId() + " after a restart");
+        startDownload(cmd, true);
+        return true;
     }
 
     private long stallPeriodMs() {
@@ -266,7 +346,17 @@ public final class UpdateManager implements Updates {
                     + " margin) but only " + free + " are free");
             return;
         }
-        d.assembly = new ArtifactDownload(m, store.downloadFile());
+        d.assembly = new ArtifactDownload(m, store.downloadFile(), d.resumed);
+        if (d.assembly.received() > 0) {
+            events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.model(),
+                    ReasonCode.NONE, "resumed after a restart: " + d.assembly.received() + " of " + d.assembly.total()
+                            + " chunks kept from the part file").withProgress(d.assembly.fraction()));
+            if (d.assembly.complete()) {
+                link.unsubscribe(d.manifestTopic);
+                complete(d);
+                return;
+            }
+        }
         Map<Integer, byte[]> early = new LinkedHashMap<>(d.early);
         d.early.clear();
         d.earlyBytes = 0;
@@ -276,9 +366,10 @@ public final class UpdateManager implements Updates {
             }
             onChunk(d, e.getKey(), e.getValue());
         }
-        if (download == d && d.earlyOverflow) {
+        if (download == d) {
+            // Early chunks dropped over the budget are simply still missing: the window asks for them.
             d.earlyOverflow = false;
-            refetch(d);
+            openWindow(d);
         }
     }
 
@@ -295,7 +386,10 @@ public final class UpdateManager implements Updates {
         }
         ArtifactDownload.ChunkResult r = d.assembly.accept(index, payload);
         switch (r) {
-            case ACCEPTED -> progress(d);
+            case ACCEPTED -> {
+                chunkStored(d, index);
+                progress(d);
+            }
             case DUPLICATE -> { }
             case OUT_OF_RANGE -> chunkProblem(d, ReasonCode.INVALID_FIELD, "chunk " + index + " is outside the manifest's "
                     + d.assembly.total() + " chunks; discarded");
@@ -311,9 +405,10 @@ public final class UpdateManager implements Updates {
                     return;
                 }
                 chunkProblem(d, reason, "chunk " + index + " " + what + "; discarded");
-                // Nothing else is on its way when every missing chunk has failed: fetch the retained copies again.
-                if (d.assembly.missing().equals(d.assembly.failedChunks())) {
-                    refetch(d);
+                // Ask for this chunk's retained copy again (only this one); a second bad copy fails above.
+                if (d.windowOpen) {
+                    d.requested.add(index);
+                    refetch(d, List.of(index));
                 }
             }
         }
@@ -342,24 +437,89 @@ public final class UpdateManager implements Updates {
         }
     }
 
-    private void refetch(Download d) {
-        d.refetches++;
-        LOG.log(System.Logger.Level.INFO, deviceId + ": re-fetching " + d.assembly.missing().size() + " missing chunks of "
-                + d.model().label());
-        // Subscribing again makes the broker resend the retained manifest and chunks; we keep what we have.
-        link.subscribe(d.filter);
+    // ---------------------------------------------------------------- chunk window (issue 11)
+
+    /**
+     * The manifest is verified: stop listening to it and subscribe to the first window of missing chunks.
+     * Each chunk has its own retained topic, so the broker sends exactly the chunks asked for, once each.
+     */
+    private void openWindow(Download d) {
+        d.windowOpen = true;
+        link.unsubscribe(d.manifestTopic);
+        fillWindow(d);
     }
 
+    /** A chunk was stored: it leaves the window; refill once a batch of the window has arrived. */
+    private void chunkStored(Download d, int index) {
+        if (d.requested.remove(index)) {
+            d.stored.add(index);
+        }
+        if (d.windowOpen && !d.assembly.complete() && d.requested.size() <= CHUNK_WINDOW - REFILL_BATCH) {
+            fillWindow(d);
+        }
+    }
+
+    /**
+     * Releases the topics of stored chunks (one UNSUBSCRIBE) and subscribes to the next missing chunks up to
+     * {@link #CHUNK_WINDOW} not yet stored (one SUBSCRIBE), lowest index first.
+     */
+    private void fillWindow(Download d) {
+        if (!d.stored.isEmpty()) {
+            link.unsubscribe(chunkTopics(d, d.stored));
+            d.stored.clear();
+        }
+        List<Integer> next = new java.util.ArrayList<>();
+        for (int i = d.assembly.nextMissing(0); i >= 0 && d.requested.size() + next.size() < CHUNK_WINDOW;
+             i = d.assembly.nextMissing(i + 1)) {
+            if (!d.requested.contains(i)) {
+                next.add(i);
+            }
+        }
+        if (!next.isEmpty()) {
+            d.requested.addAll(next);
+            link.subscribe(chunkTopics(d, next));
+        }
+    }
+
+    private List<String> chunkTopics(Download d, java.util.Collection<Integer> indexes) {
+        List<String> topics = new java.util.ArrayList<>(indexes.size());
+        for (int i : indexes) {
+            topics.add(Topics.chunk(d.artifact.classId(), d.model().sha256(), i));
+        }
+        return topics;
+    }
+
+    /**
+     * Asks the broker for the retained copies of these chunks again, and only these: subscriptions are
+     * made with retain handling "only when new" (so a reconnect that resumes the session does not replay
+     * them), hence an unsubscribe first.
+     */
+    private void refetch(Download d, java.util.Collection<Integer> indexes) {
+        d.refetches++;
+        LOG.log(System.Logger.Level.INFO, deviceId + ": re-fetching chunks " + indexes + " of " + d.model().label()
+                + " (" + d.assembly.missing().size() + " missing)");
+        List<String> topics = chunkTopics(d, indexes);
+        link.unsubscribe(topics);
+        link.subscribe(topics);
+    }
+
+    /**
+     * No progress for a stall period while connected: ask again for what should be on its way, the manifest
+     * or the window's missing chunks. Offline time is no stall: the session resumes on reconnect.
+     */
     private void onStallCheck(Download d) {
         if (download != d) {
             return;
         }
         int now = d.assembly == null ? -1 : d.assembly.received();
-        if (now == d.receivedAtLastCheck) {
-            if (d.assembly != null) {
-                refetch(d);
+        if (now == d.receivedAtLastCheck && link.isConnected()) {
+            if (d.assembly == null) {
+                link.unsubscribe(d.manifestTopic);
+                link.subscribe(d.manifestTopic);
+            } else if (d.requested.isEmpty()) {
+                fillWindow(d);
             } else {
-                link.subscribe(d.filter);
+                refetch(d, List.copyOf(d.requested));
             }
         }
         d.receivedAtLastCheck = now;
@@ -645,11 +805,18 @@ public final class UpdateManager implements Updates {
     }
 
     private void endDownload(Download d) {
+        forgetDownload();
         d.timeoutTick.cancel();
         if (d.stallCheck != null) {
             d.stallCheck.cancel();
         }
-        link.unsubscribe(d.filter);
+        List<String> topics = new java.util.ArrayList<>();
+        topics.add(d.manifestTopic);
+        if (d.assembly != null) {
+            topics.addAll(chunkTopics(d, d.requested));
+            topics.addAll(chunkTopics(d, d.stored));
+        }
+        link.unsubscribe(topics);
         d.early.clear();
         if (download == d) {
             download = null;

@@ -18,6 +18,9 @@ public final class FakeLink implements Link {
     public final List<Sent> sent = new CopyOnWriteArrayList<>();
     public final List<String> subscribeCalls = new CopyOnWriteArrayList<>();
     public final Set<String> subscriptions = new LinkedHashSet<>();
+    /** Every SUBSCRIBE and UNSUBSCRIBE as the filters it carried, in order. */
+    public final List<List<String>> subscribeBatches = new CopyOnWriteArrayList<>();
+    public final List<List<String>> unsubscribeBatches = new CopyOnWriteArrayList<>();
 
     @Override
     public boolean isConnected() {
@@ -47,6 +50,18 @@ public final class FakeLink implements Link {
     @Override
     public synchronized void unsubscribe(String filter) {
         subscriptions.remove(filter);
+    }
+
+    @Override
+    public synchronized void subscribe(List<String> filters) {
+        subscribeBatches.add(List.copyOf(filters));
+        filters.forEach(this::subscribe);
+    }
+
+    @Override
+    public synchronized void unsubscribe(List<String> filters) {
+        unsubscribeBatches.add(List.copyOf(filters));
+        filters.forEach(this::unsubscribe);
     }
 
     public List<Sent> on(String topic) {

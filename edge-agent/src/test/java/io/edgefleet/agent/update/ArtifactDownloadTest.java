@@ -86,4 +86,32 @@ class ArtifactDownloadTest {
             assertEquals(ChunkResult.HASH_MISMATCH, d.accept(0, chunk(1)));
         }
     }
+
+    @Test
+    void resumingKeepsTheIntactChunksOfAPartFileAndNotATornOne() throws Exception {
+        Path part = dir.resolve("r.part");
+        try (ArtifactDownload first = new ArtifactDownload(manifest(), part)) {
+            first.accept(0, chunk(0));
+            first.accept(2, chunk(2));
+            first.accept(4, chunk(4));
+        }
+        // A crash in the middle of writing chunk 1: only its first half is on disk.
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(part, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(chunk(1), 0, CHUNK / 2), CHUNK);
+        }
+        try (ArtifactDownload resumed = new ArtifactDownload(manifest(), part, true)) {
+            assertEquals(3, resumed.received());
+            assertEquals(List.of(1, 3), resumed.missing());
+            assertEquals(1, resumed.nextMissing(0));
+            assertEquals(3, resumed.nextMissing(2));
+            assertEquals(ChunkResult.DUPLICATE, resumed.accept(2, chunk(2)));
+            resumed.accept(1, chunk(1));
+            resumed.accept(3, chunk(3));
+            assertEquals(-1, resumed.nextMissing(0));
+            assertEquals(Hashing.sha256Hex(artifact), resumed.finish());
+        }
+        try (ArtifactDownload fresh = new ArtifactDownload(manifest(), part)) {
+            assertEquals(0, fresh.received(), "without resume the part file starts empty");
+        }
+    }
 }

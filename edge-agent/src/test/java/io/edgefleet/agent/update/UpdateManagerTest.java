@@ -35,6 +35,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,7 +109,7 @@ class UpdateManagerTest {
     void happyPathRunsEveryStepAndCommitsAfterTheHealthWindows() throws Exception {
         Artifact a = artifact("clf", 1, Map.of());
         um.onDeploy(a.deploy("dep-1", POLICY));
-        assertTrue(link.subscriptions.contains(Topics.artifactFilter(CLASS, a.model().sha256())));
+        assertEquals(Set.of(a.manifestTopic()), link.subscriptions, "the manifest first, chunks after it is verified");
         deliver(a);
 
         assertEquals(List.of(Type.DEPLOY_RECEIVED, Type.DOWNLOAD_PROGRESS, Type.DOWNLOAD_PROGRESS, Type.DOWNLOAD_PROGRESS,
@@ -529,5 +530,147 @@ class UpdateManagerTest {
         um.onArtifactMessage("edgefleet/v1/classes/gw/artifacts/nonsense", a.manifestJson());
         assertEquals(List.of(Type.DEPLOY_RECEIVED), sink.types());
         assertTrue(um.downloading());
+    }
+
+    // ---------------------------------------------------------------- chunk window (issue 11)
+
+    /**
+     * Plays a broker holding the artifact retained: every subscription to a topic (each subscribe call, since
+     * the agent unsubscribes before asking again) delivers its retained message once, unless the chunk is in
+     * {@code lose}. Counts deliveries per chunk index and checks the window bound after each one.
+     */
+    private Map<Integer, Integer> serve(Artifact a, Set<Integer> lose, int[] served) {
+        Map<Integer, Integer> delivered = new java.util.TreeMap<>();
+        while (served[0] < link.subscribeCalls.size()) {
+            String topic = link.subscribeCalls.get(served[0]++);
+            Topics.Parsed p = Topics.parse(topic).orElseThrow();
+            if (p.kind() == Topics.Kind.MANIFEST) {
+                um.onArtifactMessage(topic, a.manifestJson());
+            } else if (!lose.contains(p.chunkIndex())) {
+                delivered.merge(p.chunkIndex(), 1, Integer::sum);
+                um.onArtifactMessage(topic, a.chunks().get(p.chunkIndex()));
+            }
+            long chunkTopics = link.subscriptions.stream().filter(t -> t.contains("/chunks/")).count();
+            assertTrue(chunkTopics <= UpdateManager.CHUNK_WINDOW, chunkTopics + " chunk topics subscribed at once");
+        }
+        return delivered;
+    }
+
+    @Test
+    void chunksAreFetchedThroughABoundedWindowEachDeliveredOnceThenEverythingIsReleased() {
+        Artifact a = server.make(CLASS, "clf", 1, FakeRunner.model("clf-1", Map.of(), 60_000));
+        int n = a.chunks().size();
+        assertTrue(n > 3 * UpdateManager.CHUNK_WINDOW, n + " chunks");
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        assertEquals(List.of(a.manifestTopic()), link.subscribeCalls, "the manifest first, no chunk yet");
+        // The manifest: the first window is one SUBSCRIBE with the lowest CHUNK_WINDOW chunks.
+        um.onArtifactMessage(a.manifestTopic(), a.manifestJson());
+        List<String> firstWindow = new ArrayList<>();
+        for (int i = 0; i < UpdateManager.CHUNK_WINDOW; i++) {
+            firstWindow.add(a.chunkTopic(i));
+        }
+        assertEquals(List.of(firstWindow), link.subscribeBatches);
+        assertFalse(link.subscriptions.contains(a.manifestTopic()), "the verified manifest is no longer listened to");
+        int[] served = {1};
+
+        Map<Integer, Integer> delivered = serve(a, Set.of(), served);
+
+        assertEquals(Type.ACTIVATED, sink.last().type(), sink.types().toString());
+        assertEquals(n, delivered.size(), "every chunk delivered");
+        assertTrue(delivered.values().stream().allMatch(c -> c == 1), "no chunk twice: " + delivered);
+        assertTrue(link.subscriptions.isEmpty(), "every chunk topic released: " + link.subscriptions);
+        assertTrue(link.subscribeBatches.stream().skip(1).allMatch(b -> b.size() >= 1 && b.size() <= UpdateManager.CHUNK_WINDOW));
+        assertTrue(link.subscribeBatches.stream().anyMatch(b -> b.size() == UpdateManager.REFILL_BATCH),
+                "refills ask for several chunks per SUBSCRIBE");
+    }
+
+    @Test
+    void aStallReRequestsOnlyTheWindowsMissingChunksAndTheDownloadCompletesWithoutDuplicates() {
+        Artifact a = server.make(CLASS, "clf", 1, FakeRunner.model("clf-1", Map.of(), 40_000));
+        int n = a.chunks().size();
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        int[] served = {0};
+        // The broker loses chunks 5 and 7 (e.g. dropped from a full queue): the download stalls on them.
+        Map<Integer, Integer> first = serve(a, Set.of(5, 7), served);
+        assertTrue(um.downloading());
+        assertEquals(List.of(5, 7), um.missingChunks().subList(0, 2));
+        int batchesBefore = link.subscribeBatches.size();
+        timers.advance(20_000); // the first check sees progress, the second a stall
+        List<List<String>> asked = link.subscribeBatches.subList(batchesBefore, link.subscribeBatches.size());
+        assertEquals(1, asked.size(), asked.toString());
+        List<Integer> reRequested = asked.get(0).stream().map(t -> Topics.parse(t).orElseThrow().chunkIndex()).toList();
+        assertTrue(reRequested.containsAll(List.of(5, 7)), reRequested.toString());
+        for (int i : reRequested) {
+            assertFalse(first.containsKey(i), "stored chunk " + i + " asked for again");
+        }
+        Map<Integer, Integer> second = serve(a, Set.of(), served);
+        assertEquals(Type.ACTIVATED, sink.last().type(), sink.types().toString());
+        for (int i = 0; i < n; i++) {
+            int times = first.getOrDefault(i, 0) + second.getOrDefault(i, 0);
+            assertEquals(1, times, "chunk " + i + " delivered " + times + " times");
+        }
+    }
+
+    @Test
+    void noReRequestWhileOfflineOnlyAfterAStallWhileConnected() {
+        Artifact a = server.make(CLASS, "clf", 1, FakeRunner.model("clf-1", Map.of(), 40_000));
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        um.onArtifactMessage(a.manifestTopic(), a.manifestJson());
+        int calls = link.subscribeCalls.size();
+        link.connected = false;
+        timers.advance(120_000);
+        assertEquals(calls, link.subscribeCalls.size(), "offline is no stall: the resumed session delivers the window");
+        link.connected = true;
+        timers.advance(10_000);
+        assertEquals(calls + UpdateManager.CHUNK_WINDOW, link.subscribeCalls.size(), "the window, and only it, again");
+    }
+
+    @Test
+    void aRestartMidDownloadResumesFromThePartFileAndFetchesOnlyTheMissingChunks() throws Exception {
+        Artifact a = server.make(CLASS, "clf", 1, FakeRunner.model("clf-1", Map.of(), 40_000));
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        um.onArtifactMessage(a.manifestTopic(), a.manifestJson());
+        for (int i = 0; i < 10; i++) {
+            um.onArtifactMessage(a.chunkTopic(i), a.chunks().get(i));
+        }
+        // The agent dies while writing chunk 10: half of it reaches the part file.
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(store.downloadFile(),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(a.chunks().get(10), 0, Artifacts.CHUNK / 2), 10L * Artifacts.CHUNK);
+        }
+        link.subscriptions.clear();
+        link.subscribeCalls.clear();
+        link.subscribeBatches.clear();
+        sink.clear();
+
+        store = ModelStore.open(dir); // the restart: the recorded download keeps its part file
+        um = newManager();
+        assertTrue(um.resumeInterruptedDownload());
+        assertEquals(List.of(a.manifestTopic()), link.subscribeCalls);
+        um.onArtifactMessage(a.manifestTopic(), a.manifestJson());
+        assertEquals(Type.DOWNLOAD_PROGRESS, sink.last().type());
+        assertTrue(sink.last().detail().contains("10 of " + a.chunks().size() + " chunks kept"), sink.last().detail());
+        assertEquals(10, link.subscribeBatches.get(0).stream().mapToInt(t -> Topics.parse(t).orElseThrow().chunkIndex())
+                .min().orElseThrow(), "the window starts at the torn chunk");
+
+        Map<Integer, Integer> delivered = serve(a, Set.of(), new int[] {1});
+        assertEquals(Type.ACTIVATED, sink.last().type(), sink.types().toString());
+        assertEquals(a.model().sha256(), io.edgefleet.protocol.Hashing.sha256Hex(store.activeModelPath()));
+        assertTrue(delivered.keySet().stream().allMatch(i -> i >= 10), "kept chunks fetched again: " + delivered.keySet());
+        assertEquals(a.chunks().size() - 10, delivered.size());
+        assertFalse(Files.exists(store.downloadRecordFile()), "the record goes with the download");
+        assertFalse(newManager().resumeInterruptedDownload(), "nothing to resume after it finished");
+    }
+
+    @Test
+    void aDownloadThatFailsLeavesNothingToResume() throws Exception {
+        Artifact a = artifact("clf", 1, Map.of());
+        um.onDeploy(a.deploy("dep-1", POLICY));
+        assertTrue(Files.exists(store.downloadRecordFile()));
+        um.onArtifactMessage(a.manifestTopic(), "{not json".getBytes(StandardCharsets.UTF_8));
+        assertEquals(Type.DEPLOY_FAILED, sink.last().type());
+        assertFalse(Files.exists(store.downloadRecordFile()));
+        store = ModelStore.open(dir);
+        assertFalse(newManager().resumeInterruptedDownload());
     }
 }

@@ -1,0 +1,228 @@
+package io.edgefleet.it.bench;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.edgefleet.agent.inference.ModelException;
+import io.edgefleet.agent.mqtt.MqttSession;
+import io.edgefleet.agent.store.ModelStore;
+import io.edgefleet.agent.update.EventSink;
+import io.edgefleet.agent.update.Timers;
+import io.edgefleet.agent.update.UpdateManager;
+import io.edgefleet.it.Log;
+import io.edgefleet.it.MosquittoBroker;
+import io.edgefleet.it.RawMqtt;
+import io.edgefleet.it.TestBroker;
+import io.edgefleet.it.TestModels;
+import io.edgefleet.protocol.ArtifactChunker;
+import io.edgefleet.protocol.ArtifactManifest;
+import io.edgefleet.protocol.ArtifactRef;
+import io.edgefleet.protocol.Command;
+import io.edgefleet.protocol.DeviceEvent;
+import io.edgefleet.protocol.Hashing;
+import io.edgefleet.protocol.HealthPolicy;
+import io.edgefleet.protocol.JsonCodec;
+import io.edgefleet.protocol.ManifestSigner;
+import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.ReasonCode;
+import io.edgefleet.protocol.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 11 artifact delivery benchmark, one command:
+ * <pre>./mvnw -B -q -pl integration-tests -am test -Dtest=ArtifactDeliveryBenchmark -Dbench.artifacts=true -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ * ({@code -Dbench.agents=100,1000} sets the fleet sizes, run one after the other against one broker).
+ *
+ * <p>A 5 MB ONNX model built in code, published retained in 64 KiB chunks with its signed manifest (as the
+ * server's {@code ArtifactPublisher} does) to a Mosquitto started from {@code deploy/mosquitto/mosquitto.conf};
+ * then N agent download paths in this JVM (each its own MQTT session, login, ACL and model store, the
+ * agent's {@code UpdateManager}) get a DEPLOY at once. Measured per fleet size: time from the deploys to
+ * the last whole-file-verified download, failures, chunk payload bytes the agents received and bytes the
+ * broker sent ({@code $SYS/broker/bytes/sent}, which counts every packet: headers, topics, acks) over
+ * artifact size × agents. Models are not loaded: ONNX Runtime sessions for 1,000 copies of a 5 MB model
+ * do not fit this machine, so the measurement ends at VERIFIED (the DEPLOY then ends LOAD_FAILED by design).
+ */
+class ArtifactDeliveryBenchmark {
+    static final int CHUNK = 64 * 1024;
+    static final int MAX_SECONDS = Integer.getInteger("bench.max-seconds", 300);
+
+    @Test
+    void fiveMegabytesToManyAgents() throws Exception {
+        assumeTrue(Boolean.getBoolean("bench.artifacts"), "run with -Dbench.artifacts=true");
+        assumeTrue(TestBroker.isMosquittoInstalled(), "needs mosquitto");
+        TestModels.Model model = TestModels.heavy(5, 1144, 1); // one 1144x1144 float weight: 5.2 MB
+        List<String> rows = new ArrayList<>();
+        try (MosquittoBroker broker = (MosquittoBroker) TestBroker.mosquitto("artifact-bench")) {
+            for (String n : System.getProperty("bench.agents", "100,1000").split(",")) {
+                rows.add(run(broker, model.bytes(), Integer.parseInt(n.trim())));
+            }
+        }
+        System.out.println();
+        System.out.println("edgefleet artifact delivery benchmark (" + Runtime.getRuntime().availableProcessors()
+                + " cores, load average " + loadAverage() + " at the end, Mosquitto deploy/ config, "
+                + model.bytes().length + " byte model in " + CHUNK / 1024 + " KiB chunks, window "
+                + "16 chunk topics per agent)");
+        System.out.println("| agents | deploy → all verified | failed | chunks received twice | chunk bytes received / (size × agents) "
+                + "| broker bytes sent / (size × agents) |");
+        System.out.println("|---|---|---|---|---|---|");
+        rows.forEach(System.out::println);
+        System.out.flush();
+    }
+
+    private String run(MosquittoBroker broker, byte[] bytes, int agents) throws Exception {
+        String classId = "bench" + agents;
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < agents; i++) {
+            ids.add(String.format("%s-%04d", classId, i));
+        }
+        List<String> passwords = broker.addDevices(classId, ids);
+        KeyPair keys = ManifestSigner.generateKeyPair();
+        ManifestSigner signer = new ManifestSigner(keys.getPrivate(), keys.getPublic());
+        ModelRef ref = new ModelRef("bench", 1, Hashing.sha256Hex(bytes));
+        ArtifactManifest manifest = signer.sign(ArtifactChunker.manifest(classId, ref, bytes, CHUNK));
+        TestBroker.Login tool = broker.serverLogin().orElseThrow();
+        Path data = Files.createTempDirectory("edgefleet-artifact-bench-");
+        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        List<ScheduledExecutorService> agentThreads = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            agentThreads.add(Executors.newSingleThreadScheduledExecutor());
+        }
+        List<MqttSession> sessions = new ArrayList<>();
+        try (RawMqtt server = RawMqtt.connect(broker.url(), tool.username(), tool.password())) {
+            for (int i = 0; i < manifest.chunkCount(); i++) {
+                server.publish(Topics.chunk(classId, ref.sha256(), i), ArtifactChunker.chunk(bytes, CHUNK, i), 1, true);
+            }
+            server.publish(Topics.manifest(classId, ref.sha256()), new JsonCodec().encode(manifest), 1, true);
+            server.subscribe("$SYS/broker/bytes/sent", 0);
+
+            CountDownLatch finished = new CountDownLatch(agents);
+            AtomicInteger verified = new AtomicInteger();
+            AtomicInteger failed = new AtomicInteger();
+            AtomicLong payloadBytes = new AtomicLong();
+            AtomicLong lastVerifiedNanos = new AtomicLong();
+            ConcurrentHashMap<String, Boolean> seen = new ConcurrentHashMap<>();
+            AtomicInteger twice = new AtomicInteger();
+            List<UpdateManager> managers = new ArrayList<>();
+            for (int i = 0; i < agents; i++) {
+                String id = ids.get(i);
+                ScheduledExecutorService thread = agentThreads.get(i % threads);
+                ModelStore store = ModelStore.open(data.resolve(id));
+                UpdateManager[] um = new UpdateManager[1];
+                MqttSession session = new MqttSession(new MqttSession.Settings(broker.url(), id, id, passwords.get(i),
+                        3600, null, null), new MqttSession.Handler() {
+                    @Override
+                    public void onMessage(String topic, byte[] payload) {
+                        payloadBytes.addAndGet(payload.length);
+                        if (seen.putIfAbsent(id + topic, Boolean.TRUE) != null) {
+                            twice.incrementAndGet();
+                        }
+                        thread.execute(() -> um[0].onArtifactMessage(topic, payload));
+                    }
+
+                    @Override
+                    public void onConnected(boolean reconnect) {
+                    }
+
+                    @Override
+                    public void onConnectionLost(String reason) {
+                    }
+                });
+                um[0] = new UpdateManager(id, classId, MAX_SECONDS * 1000L, store,
+                        file -> {
+                            throw new ModelException(ReasonCode.LOAD_FAILED, "delivery benchmark: models are not loaded");
+                        },
+                        new ManifestSigner.Verifier(List.of(keys.getPublic())), session, new EventSink() {
+                            @Override
+                            public void event(DeviceEvent e) {
+                                if (e.type() == DeviceEvent.Type.VERIFIED) {
+                                    verified.incrementAndGet();
+                                    lastVerifiedNanos.accumulateAndGet(System.nanoTime(), Math::max);
+                                    finished.countDown();
+                                } else if (e.type() == DeviceEvent.Type.DEPLOY_FAILED && e.reason() != ReasonCode.LOAD_FAILED) {
+                                    failed.incrementAndGet();
+                                    Log.info(id + ": " + e.reason() + " " + e.detail());
+                                    finished.countDown();
+                                }
+                            }
+
+                            @Override
+                            public void statusChanged() {
+                            }
+                        }, (loaded, m) -> loaded.close(), Timers.on(thread));
+                managers.add(um[0]);
+                sessions.add(session);
+                session.start();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (sessions.stream().anyMatch(s -> !s.isConnected())) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(sessions.stream().filter(s -> !s.isConnected()).count() + " of " + agents
+                            + " agents did not connect");
+                }
+                Thread.sleep(100);
+            }
+            Thread.sleep(1000); // the subscriptions of the last connects
+            long sentBefore = freshSysValue(server, System.currentTimeMillis());
+
+            Command deploy = Command.deploy("dep-" + classId, new ArtifactRef(classId, ref, bytes.length,
+                    Topics.manifest(classId, ref.sha256())), new HealthPolicy(0, 0.5, 1, 1));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < agents; i++) {
+                UpdateManager um = managers.get(i);
+                agentThreads.get(i % threads).execute(() -> um.onDeploy(deploy));
+            }
+            boolean all = finished.await(MAX_SECONDS, TimeUnit.SECONDS);
+            long endMs = System.currentTimeMillis();
+            double seconds = ((all ? lastVerifiedNanos.get() : System.nanoTime()) - t0) / 1e9;
+            long sentAfter = freshSysValue(server, endMs);
+            double denominator = (double) bytes.length * agents;
+            String row = String.format("| %d | %.1f s%s | %d | %d | %.4fx | %.4fx |", agents, seconds,
+                    all ? "" : " (timed out: " + verified.get() + " verified)", failed.get() + (agents - verified.get()
+                            - failed.get()), twice.get(), payloadBytes.get() / denominator,
+                    (sentAfter - sentBefore) / denominator);
+            Log.info("artifact bench: " + row);
+            return row;
+        } finally {
+            sessions.forEach(MqttSession::close);
+            agentThreads.forEach(ScheduledExecutorService::shutdownNow);
+            try (Stream<Path> files = Files.walk(data)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** The broker's bytes-sent counter from the first $SYS update published after {@code afterMs} (every 10 s by default). */
+    private static long freshSysValue(RawMqtt server, long afterMs) throws InterruptedException {
+        long wait = afterMs + 50 - System.currentTimeMillis();
+        if (wait > 0) {
+            Thread.sleep(wait);
+        }
+        server.drain(); // older updates
+        RawMqtt.Received r = server.await(m -> m.topic().equals("$SYS/broker/bytes/sent"), Duration.ofSeconds(30))
+                .orElseThrow(() -> new AssertionError("no $SYS/broker/bytes/sent within 30 s"));
+        return Long.parseLong(new String(r.payload(), StandardCharsets.UTF_8).trim());
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (java.io.IOException e) {
+            return "?";
+        }
+    }
+}
