@@ -3,6 +3,7 @@ package io.edgefleet.agent;
 import io.edgefleet.agent.config.AgentConfig;
 import io.edgefleet.agent.drift.DriftMonitor;
 import io.edgefleet.agent.energy.EnergyMeter;
+import io.edgefleet.agent.exec.AgentExecutors;
 import io.edgefleet.agent.inference.InferenceLoop;
 import io.edgefleet.agent.inference.LoadedModel;
 import io.edgefleet.agent.inference.ModelException;
@@ -42,7 +43,6 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -58,7 +58,8 @@ import java.util.concurrent.TimeUnit;
  * agent.stop();    // OFFLINE status, disconnect, close sessions
  * }</pre>
  *
- * All state changes run on one thread per agent ("agent-{id}"); Paho callbacks only enqueue work there.
+ * All state changes run on one serial executor per agent ("agent-{id}": one task at a time, on a small pool that
+ * many agents may share, see {@link AgentExecutors}); MQTT callbacks only enqueue work there.
  */
 public final class Agent implements AutoCloseable {
     public static final String VERSION = "0.1.0";
@@ -66,6 +67,9 @@ public final class Agent implements AutoCloseable {
     static final int SEEN_COMMANDS = 256;
 
     private final AgentConfig config;
+    private final AgentExecutors shared;
+    /** This agent's own executors when none are shared; closed when it stops. */
+    private AgentExecutors own;
     private final JsonCodec codec = new JsonCodec();
     private ModelRunner runner;
 
@@ -95,8 +99,17 @@ public final class Agent implements AutoCloseable {
 
     /** An agent with a custom runner (tests use a fake one so the update logic runs without native code). */
     public Agent(AgentConfig config, ModelRunner runner) {
+        this(config, runner, null);
+    }
+
+    /**
+     * An agent on executors shared with other agents of this JVM (the simulator), or on a small set of its own
+     * when {@code shared} is null. Shared executors are not closed by {@link #stop()}.
+     */
+    public Agent(AgentConfig config, ModelRunner runner, AgentExecutors shared) {
         this.config = config;
         this.runner = runner;
+        this.shared = shared;
     }
 
     public AgentConfig config() {
@@ -129,29 +142,30 @@ public final class Agent implements AutoCloseable {
                 config.telemetryBufferMax(), codec);
         SeqCounter seq = new SeqCounter(config.dataDir().resolve("telemetry-seq"));
 
-        agentThread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "agent-" + deviceId());
-            t.setDaemon(true);
-            return t;
-        });
+        if (shared == null) {
+            own = AgentExecutors.standalone();
+        }
+        AgentExecutors executors = shared != null ? shared : own;
+        agentThread = executors.serialCpu("agent-" + deviceId());
         extras = new ArtifactExtras(config.dataDir().resolve("model-extras"));
         energy = EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
                 System::nanoTime);
         recorder = new WindowRecorder(System.currentTimeMillis());
-        loop = new InferenceLoop("inference-" + deviceId(), recorder, config.speedFactor(), config.inferenceIntervalMs());
+        loop = new InferenceLoop("inference-" + deviceId(), recorder, config.speedFactor(), config.inferenceIntervalMs(),
+                executors.timer(), executors.cpu());
         ServedModels models = new ServedModels();
         models.add(served);
         inference = new InferenceService(models, recorder, config.speedFactor());
         session = new MqttSession(new MqttSession.Settings(config.mqttUrl(), deviceId(), config.username(),
                 config.password(), config.sessionExpirySeconds(), Topics.status(deviceId()),
-                this::willPayload, config.mqttCaFile() == null ? null
-                        : io.edgefleet.agent.mqtt.PinnedCa.socketFactory(config.mqttCaFile())), new SessionHandler());
+                this::willPayload, null, config.mqttCaFile()), new SessionHandler(),
+                executors.transports(config.mqttClient()), executors.timer());
         EventSink sink = new Sink();
         ManifestSigner.Verifier verifier = new ManifestSigner.Verifier(config.pinnedKeys());
         updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store, runner,
                 verifier, session, sink, this::switchModel, Timers.on(agentThread));
         telemetry = new TelemetryService(deviceId(), recorder, buffer, seq, session, codec, config.activeWatts(),
-                w -> updates.onWindow(w), agentThread, System::currentTimeMillis);
+                w -> updates.onWindow(w), agentThread, System::currentTimeMillis, executors.serialIo("telemetry-" + deviceId()));
         telemetry.setEnergyMeter(energy);
         updates.setExtras(extras);
         // hwmon integrates power between samples; RAPL only needs a sample per counter wrap
@@ -353,6 +367,7 @@ public final class Agent implements AutoCloseable {
             session.publishAndWait(Topics.status(deviceId()), statusPayload(DeviceStatus.State.OFFLINE), true, 5000);
         }
         session.close();
+        closeOwnExecutors();
         LOG.log(System.Logger.Level.INFO, deviceId() + ": stopped");
     }
 
@@ -370,6 +385,13 @@ public final class Agent implements AutoCloseable {
         stopServing();
         loop.close();
         telemetry.close();
+        closeOwnExecutors();
+    }
+
+    private void closeOwnExecutors() {
+        if (own != null) {
+            own.close();
+        }
     }
 
     @Override
