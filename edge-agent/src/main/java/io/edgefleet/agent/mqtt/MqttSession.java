@@ -77,6 +77,11 @@ public final class MqttSession implements Link, AutoCloseable {
     private volatile String connectionId;
     private volatile MqttTransport.Will will;
     private volatile ScheduledFuture<?> pendingAttempt;
+    /**
+     * True once the current connection's subscriptions are acknowledged: only then does the session count as
+     * connected, so a command the server sends the moment it sees this device online is not missed.
+     */
+    private volatile boolean ready;
     /** True while a connect attempt is scheduled or running, so a loss never starts two loops. */
     private final AtomicBoolean connecting = new AtomicBoolean();
 
@@ -199,13 +204,13 @@ public final class MqttSession implements Link, AutoCloseable {
 
     @Override
     public boolean isConnected() {
-        return client.isConnected();
+        return ready && client.isConnected();
     }
 
     @Override
     public void publish(String topic, byte[] json, boolean retained) {
         synchronized (this) {
-            if (!client.isConnected() || !outbox.isEmpty()) {
+            if (!isConnected() || !outbox.isEmpty()) {
                 enqueue(new Pending(topic, json, retained));
                 return;
             }
@@ -237,7 +242,7 @@ public final class MqttSession implements Link, AutoCloseable {
 
     @Override
     public boolean publishAndWait(String topic, byte[] json, boolean retained, long timeoutMs) {
-        if (!client.isConnected()) {
+        if (!isConnected()) {
             return false;
         }
         try {
@@ -256,7 +261,7 @@ public final class MqttSession implements Link, AutoCloseable {
      * when the message was not delivered (not connected, refused, connection lost).
      */
     public CompletableFuture<Boolean> publishAsync(String topic, byte[] json, boolean retained) {
-        if (!client.isConnected()) {
+        if (!isConnected()) {
             return CompletableFuture.completedFuture(false);
         }
         return send(topic, json, retained).handle((ok, err) -> err == null);
@@ -292,14 +297,14 @@ public final class MqttSession implements Link, AutoCloseable {
         }
     }
 
-    private void doSubscribe(String filter) {
+    private CompletableFuture<Integer> doSubscribe(String filter) {
         CompletableFuture<Integer> f;
         try {
             f = client.subscribe(filter);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
-        f.whenComplete((code, err) -> {
+        return f.whenComplete((code, err) -> {
             if (err != null) {
                 LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to " + filter + " failed: "
                         + MqttTransport.describe(err));
@@ -384,15 +389,24 @@ public final class MqttSession implements Link, AutoCloseable {
             synchronized (MqttSession.this) {
                 subs = subscriptions.toArray(String[]::new);
             }
-            for (String s : subs) {
-                doSubscribe(s);
+            CompletableFuture<?>[] acks = new CompletableFuture<?>[subs.length];
+            for (int i = 0; i < subs.length; i++) {
+                acks[i] = doSubscribe(subs[i]);
             }
-            handler.onConnected(reconnect);
-            flushOutbox();
+            // Ready once every SUBACK is in (a refused one is logged and does not hold the session back).
+            CompletableFuture.allOf(acks).handle((ok, err) -> null).thenRun(() -> {
+                if (!client.isConnected()) {
+                    return;
+                }
+                ready = true;
+                handler.onConnected(reconnect);
+                flushOutbox();
+            });
         }
 
         @Override
         public void onConnectionLost(String why) {
+            ready = false;
             // The next connection gets its own will.
             newConnection();
             if (!closed) {
