@@ -165,9 +165,10 @@ public final class SimulatorMain implements Runnable {
             }
             Registrar registrar = new Registrar(api, new CredentialStore(dir));
             List<Double> factors = factors();
+            List<ServerApi.Registration> regs = registerAll(registrar, classId, n);
             for (int i = 1; i <= n; i++) {
                 String id = SpeedFactors.deviceId(agentOptions.prefix, i);
-                ServerApi.Registration reg = registrar.register(id, classId);
+                ServerApi.Registration reg = regs.get(i - 1);
                 AgentConfig cfg = AgentConfig.builder()
                         .deviceId(id).classId(classId)
                         .mqttUrl(mqttUrlOverride != null ? mqttUrlOverride : reg.mqttUrl())
@@ -185,6 +186,44 @@ public final class SimulatorMain implements Runnable {
                     agentOptions.prefix, SpeedFactors.deviceId(agentOptions.prefix, n), classId, dir.toAbsolutePath(),
                     agentOptions.client().id(), fleet.executors());
         }
+
+        /**
+         * Registers devices 1..n, {@link #REGISTER_THREADS} requests at a time (each waits for the server's commit;
+         * one after the other, ten thousand took most of an hour on a loaded machine). Fails with the first error.
+         */
+        List<ServerApi.Registration> registerAll(Registrar registrar, String classId, int n) throws IOException {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                    Math.min(REGISTER_THREADS, n));
+            try {
+                List<java.util.concurrent.Future<ServerApi.Registration>> futures = new java.util.ArrayList<>();
+                for (int i = 1; i <= n; i++) {
+                    String id = SpeedFactors.deviceId(agentOptions.prefix, i);
+                    futures.add(pool.submit(() -> registrar.register(id, classId)));
+                }
+                List<ServerApi.Registration> out = new java.util.ArrayList<>(n);
+                for (java.util.concurrent.Future<ServerApi.Registration> f : futures) {
+                    try {
+                        out.add(f.get());
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        if (e.getCause() instanceof IOException io) {
+                            throw io;
+                        }
+                        if (e.getCause() instanceof RuntimeException re) {
+                            throw re;
+                        }
+                        throw new IOException(e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted while registering devices", e);
+                    }
+                }
+                return out;
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+
+        static final int REGISTER_THREADS = 8;
 
         void onShutdown(Runnable extra) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
