@@ -42,14 +42,20 @@ public final class HiveMqTransport implements MqttTransport {
             throw new IllegalArgumentException("mqttClient=hivemq takes the broker CA as a file (mqttCaFile), not a socket factory");
         }
         int port = uri.getPort() > 0 ? uri.getPort() : tls ? 8883 : 1883;
-        Mqtt5ClientBuilder b = MqttClient.builder().useMqttVersion5()
-                .identifier(clientId)
+        // Address, timeouts and TLS in one transport config, built in one place.
+        com.hivemq.client.mqtt.MqttClientTransportConfigBuilder transport = com.hivemq.client.mqtt.MqttClientTransportConfig.builder()
                 .serverHost(uri.getHost())
                 .serverPort(port)
-                .transportConfig()
                 .socketConnectTimeout(10, TimeUnit.SECONDS)
-                .mqttConnectTimeout(10, TimeUnit.SECONDS)
-                .applyTransportConfig()
+                .mqttConnectTimeout(10, TimeUnit.SECONDS);
+        if (tls) {
+            transport = transport.sslConfig(settings.caFile() != null
+                    ? MqttClientSslConfig.builder().trustManagerFactory(PinnedCa.trustManagerFactory(settings.caFile())).build()
+                    : MqttClientSslConfig.builder().build());
+        }
+        Mqtt5ClientBuilder b = MqttClient.builder().useMqttVersion5()
+                .identifier(clientId)
+                .transportConfig(transport.build())
                 .addConnectedListener(ctx -> {
                     up = true;
                     listener.onConnected();
@@ -64,12 +70,6 @@ public final class HiveMqTransport implements MqttTransport {
                 });
         if (nettyExecutor != null) {
             b = b.executorConfig().nettyExecutor(nettyExecutor).applyExecutorConfig();
-        }
-        if (tls) {
-            MqttClientSslConfig ssl = settings.caFile() != null
-                    ? MqttClientSslConfig.builder().trustManagerFactory(PinnedCa.trustManagerFactory(settings.caFile())).build()
-                    : MqttClientSslConfig.builder().build();
-            b = b.sslConfig(ssl);
         }
         this.client = b.buildAsync();
         // Registered before the first connect: messages the broker kept for the session arrive with the CONNACK.

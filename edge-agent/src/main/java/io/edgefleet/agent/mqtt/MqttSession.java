@@ -82,6 +82,8 @@ public final class MqttSession implements Link, AutoCloseable {
      * connected, so a command the server sends the moment it sees this device online is not missed.
      */
     private volatile boolean ready;
+    /** Counts connects and losses, so the SUBACKs of an earlier connection cannot mark a later one ready. */
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
     /** True while a connect attempt is scheduled or running, so a loss never starts two loops. */
     private final AtomicBoolean connecting = new AtomicBoolean();
 
@@ -389,13 +391,15 @@ public final class MqttSession implements Link, AutoCloseable {
             synchronized (MqttSession.this) {
                 subs = subscriptions.toArray(String[]::new);
             }
+            long gen = generation.incrementAndGet();
             CompletableFuture<?>[] acks = new CompletableFuture<?>[subs.length];
             for (int i = 0; i < subs.length; i++) {
                 acks[i] = doSubscribe(subs[i]);
             }
             // Ready once every SUBACK is in (a refused one is logged and does not hold the session back).
+            // (The client may still report "connecting" while its connected callback runs: the generation is the test.)
             CompletableFuture.allOf(acks).handle((ok, err) -> null).thenRun(() -> {
-                if (!client.isConnected()) {
+                if (generation.get() != gen || closed) {
                     return;
                 }
                 ready = true;
@@ -406,6 +410,7 @@ public final class MqttSession implements Link, AutoCloseable {
 
         @Override
         public void onConnectionLost(String why) {
+            generation.incrementAndGet();
             ready = false;
             // The next connection gets its own will.
             newConnection();
