@@ -2,23 +2,28 @@ package io.edgefleet.simulator;
 
 import io.edgefleet.agent.Agent;
 import io.edgefleet.agent.config.AgentConfig;
+import io.edgefleet.agent.exec.AgentExecutors;
 import io.edgefleet.agent.inference.InferenceFaults;
 import io.edgefleet.agent.inference.OrtModelRunner;
 import io.edgefleet.protocol.ModelRef;
 import io.edgefleet.simulator.fault.FaultPlan;
 import io.edgefleet.simulator.fault.ScheduledFaults;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-/** Many agents in this JVM (they share one ONNX Runtime environment), optionally suffering a {@link FaultPlan}. */
+/**
+ * Many agents in this JVM, optionally suffering a {@link FaultPlan}. They share one ONNX Runtime environment and
+ * one set of {@link AgentExecutors} (a timer, a small work pool, a send pool, the MQTT client's event loop), so
+ * the JVM's thread count stays flat as agents are added; each agent keeps its own MQTT session and identity.
+ */
 public final class Fleet implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Fleet.class.getName());
 
@@ -28,14 +33,26 @@ public final class Fleet implements AutoCloseable {
     private final FaultPlan plan;
     private final long startMillis = System.currentTimeMillis();
     private final ScheduledExecutorService scheduler;
+    private final AgentExecutors executors;
 
     public Fleet() {
         this(FaultPlan.NONE);
     }
 
-    /** A fleet whose devices suffer {@code plan}, timed from now. */
+    /** A fleet whose devices suffer {@code plan}, timed from now, on the default shared executors. */
     public Fleet(FaultPlan plan) {
+        this(plan, AgentExecutors.shared(DEFAULT_WORK_THREADS, DEFAULT_SEND_THREADS));
+    }
+
+    /** Work threads by default: the cores (agent logic and inference are CPU work). */
+    public static final int DEFAULT_WORK_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+    /** Send threads by default: they mostly wait for PUBACKs, so more than the cores. */
+    public static final int DEFAULT_SEND_THREADS = 16;
+
+    /** A fleet whose devices suffer {@code plan} and run on {@code executors} (closed with the fleet). */
+    public Fleet(FaultPlan plan, AgentExecutors executors) {
         this.plan = plan;
+        this.executors = executors;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "fleet-faults");
             t.setDaemon(true);
@@ -46,7 +63,7 @@ public final class Fleet implements AutoCloseable {
     public void start(AgentConfig config) throws IOException {
         int index = agents.size();
         InferenceFaults f = new ScheduledFaults(plan, index, startMillis, System::currentTimeMillis);
-        Agent a = new Agent(config, OrtModelRunner.forInput(config.intraOpThreads(), config.input(), f));
+        Agent a = new Agent(config, OrtModelRunner.forInput(config.intraOpThreads(), config.input(), f), executors);
         a.start();
         agents.add(a);
         configs.add(config);
@@ -72,7 +89,7 @@ public final class Fleet implements AutoCloseable {
     public void restart(int index) {
         try {
             AgentConfig c = configs.get(index);
-            Agent a = new Agent(c, OrtModelRunner.forInput(c.intraOpThreads(), c.input(), faults.get(index)));
+            Agent a = new Agent(c, OrtModelRunner.forInput(c.intraOpThreads(), c.input(), faults.get(index)), executors);
             a.start();
             agents.set(index, a);
             LOG.log(System.Logger.Level.INFO, "power back on " + a.deviceId());
@@ -103,22 +120,35 @@ public final class Fleet implements AutoCloseable {
         return out;
     }
 
+    /** The executors the agents share (for reports: thread counts). */
+    public AgentExecutors executors() {
+        return executors;
+    }
+
+    /** Stops every agent (OFFLINE status, DISCONNECT), a bounded number at a time, then the shared executors. */
     @Override
     public void close() {
         scheduler.shutdownNow();
-        List<Thread> stoppers = new ArrayList<>();
+        // Each stop waits up to a few seconds for its OFFLINE status' PUBACK; a bounded pool keeps ten thousand
+        // stops from becoming ten thousand threads.
+        ExecutorService stoppers = Executors.newFixedThreadPool(Math.min(32, Math.max(1, agents.size())), r -> {
+            Thread t = new Thread(r, "fleet-stop");
+            t.setDaemon(true);
+            return t;
+        });
         for (Agent a : agents) {
-            Thread t = new Thread(a::stop, "stop-" + a.deviceId());
-            t.start();
-            stoppers.add(t);
+            stoppers.execute(a::stop);
         }
-        for (Thread t : stoppers) {
-            try {
-                t.join(15_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        stoppers.shutdown();
+        try {
+            if (!stoppers.awaitTermination(Math.max(15, agents.size() / 50), TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "some agents did not stop in time");
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        stoppers.shutdownNow();
         agents.clear();
+        executors.close();
     }
 }

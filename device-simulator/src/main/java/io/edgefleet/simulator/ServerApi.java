@@ -172,9 +172,30 @@ public final class ServerApi {
         return deployment(send("GET", "/api/v1/deployments/" + enc(id), null));
     }
 
+    /** Every device of the class, following the list's cursor ({@code X-Next-Cursor}) through all pages. */
     public List<Device> devices(String classId) {
-        JsonNode r = send("GET", "/api/v1/devices?classId=" + enc(classId), null);
         List<Device> out = new ArrayList<>();
+        String cursor = null;
+        do {
+            Page page = sendPage("GET", "/api/v1/devices?classId=" + enc(classId) + "&limit=" + DEVICE_PAGE
+                    + (cursor == null ? "" : "&cursor=" + enc(cursor)));
+            addDevices(page.body(), out);
+            if (cursor != null && cursor.equals(page.next())) {
+                throw new ApiException(200, null, "GET /api/v1/devices: the server returned the same cursor twice");
+            }
+            cursor = page.next();
+        } while (cursor != null && !cursor.isBlank());
+        return out;
+    }
+
+    /** Page size when listing devices (the server's maximum). */
+    static final int DEVICE_PAGE = 1000;
+
+    /** One page of a list: its body and the cursor of the next page, null on the last. */
+    record Page(JsonNode body, String next) {
+    }
+
+    private static void addDevices(JsonNode r, List<Device> out) {
         for (JsonNode d : r) {
             JsonNode a = d.path("active");
             ModelRef active = a.isObject() ? new ModelRef(a.path("model").asText(), a.path("version").asLong(),
@@ -184,7 +205,6 @@ public final class ServerApi {
             Double energy = t.path("energyMj").isNumber() ? t.path("energyMj").asDouble() : null;
             out.add(new Device(d.path("id").asText(), d.path("online").asBoolean(), active, p95, energy));
         }
-        return out;
     }
 
     private Deployment deployment(JsonNode r) {
@@ -198,6 +218,14 @@ public final class ServerApi {
     }
 
     JsonNode send(String method, String path, JsonNode body) {
+        return exchange(method, path, body).body();
+    }
+
+    Page sendPage(String method, String path) {
+        return exchange(method, path, null);
+    }
+
+    private Page exchange(String method, String path, JsonNode body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
                 .header("Accept", "application/json");
         if (token != null && !token.isEmpty()) {
@@ -242,7 +270,7 @@ public final class ServerApi {
             String hint = r.statusCode() == 401 ? " (check --token)" : "";
             throw new ApiException(r.statusCode(), code, what + " failed: HTTP " + r.statusCode() + " " + reason + hint);
         }
-        return parsed;
+        return new Page(parsed, r.headers().firstValue("X-Next-Cursor").orElse(null));
     }
 
     private static String enc(String s) {

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.edgefleet.agent.config.AgentConfig;
 import io.edgefleet.agent.config.ConfigException;
+import io.edgefleet.agent.exec.AgentExecutors;
+import io.edgefleet.agent.mqtt.MqttTransport;
 import io.edgefleet.protocol.Topics;
 import io.edgefleet.simulator.fault.FaultPlan;
 import java.io.IOException;
@@ -83,6 +85,32 @@ public final class SimulatorMain implements Runnable {
 
         @Option(names = "--verbose", description = "log every agent's steps (INFO)")
         boolean verbose;
+
+        @Option(names = "--mqtt-client", defaultValue = "hivemq",
+                description = "MQTT client of the simulated agents: hivemq (one event loop shared by all agents) or paho"
+                        + " (about four threads per agent) (default ${DEFAULT-VALUE})")
+        String mqttClient;
+
+        @Option(names = "--work-threads", description = "threads shared by all agents for their logic and inference"
+                + " (default: the cores, at least 2)")
+        Integer workThreads;
+
+        @Option(names = "--send-threads", description = "threads shared by all agents for telemetry sends, which wait for"
+                + " the broker's PUBACK (default " + Fleet.DEFAULT_SEND_THREADS + ")")
+        Integer sendThreads;
+
+        MqttTransport.Kind client() {
+            return MqttTransport.Kind.parse(mqttClient);
+        }
+
+        AgentExecutors executors() {
+            int work = workThreads == null ? Fleet.DEFAULT_WORK_THREADS : workThreads;
+            int send = sendThreads == null ? Fleet.DEFAULT_SEND_THREADS : sendThreads;
+            if (work < 1 || work > 256 || send < 1 || send > 1024) {
+                throw new IllegalArgumentException("--work-threads must be in [1, 256] and --send-threads in [1, 1024]");
+            }
+            return AgentExecutors.shared(work, send);
+        }
     }
 
     /** Shared machinery of both subcommands. */
@@ -93,7 +121,8 @@ public final class SimulatorMain implements Runnable {
         @Mixin
         AgentOptions agentOptions = new AgentOptions();
 
-        Fleet fleet = new Fleet();
+        /** Created once the options are known (its executors follow them). */
+        Fleet fleet;
         final CountDownLatch stopped = new CountDownLatch(1);
 
         PrintWriter out() {
@@ -118,6 +147,10 @@ public final class SimulatorMain implements Runnable {
             if (agents < 1 || agents > 10_000) {
                 throw new IllegalArgumentException("--agents must be in [1, 10000]");
             }
+            agentOptions.client();
+            if (agentOptions.inferenceIntervalMs < 1) {
+                throw new IllegalArgumentException("--inference-interval-ms must be >= 1");
+            }
             if (!Topics.isId(agentOptions.prefix + "-0001")) {
                 throw new IllegalArgumentException("--prefix '" + agentOptions.prefix + "' does not make valid device ids");
             }
@@ -133,11 +166,18 @@ public final class SimulatorMain implements Runnable {
         void startAgents(ServerApi api, String classId, int n, String mqttUrlOverride, String prefix, Fleet into)
                 throws IOException {
             Path dir = dataDir();
+            if (into == null) { // the command's own fleet, created once the options are known
+                if (fleet == null) {
+                    fleet = new Fleet(FaultPlan.NONE, agentOptions.executors());
+                }
+                into = fleet;
+            }
             Registrar registrar = new Registrar(api, new CredentialStore(dir));
             List<Double> factors = factors();
+            List<ServerApi.Registration> regs = registerAll(registrar, classId, n, prefix);
             for (int i = 1; i <= n; i++) {
                 String id = SpeedFactors.deviceId(prefix, i);
-                ServerApi.Registration reg = registrar.register(id, classId);
+                ServerApi.Registration reg = regs.get(i - 1);
                 AgentConfig cfg = AgentConfig.builder()
                         .deviceId(id).classId(classId)
                         .mqttUrl(mqttUrlOverride != null ? mqttUrlOverride : reg.mqttUrl())
@@ -147,16 +187,57 @@ public final class SimulatorMain implements Runnable {
                         .inferenceIntervalMs(agentOptions.inferenceIntervalMs)
                         .speedFactor(SpeedFactors.forAgent(factors, i - 1))
                         .input(agentOptions.input)
+                        .mqttClient(agentOptions.client())
                         .build();
                 into.start(cfg);
             }
-            out().printf("started %d agents (%s-0001..%s) in class %s, data in %s%n", n, prefix,
-                    SpeedFactors.deviceId(prefix, n), classId, dir.toAbsolutePath());
+            out().printf("started %d agents (%s-0001..%s) in class %s, data in %s; MQTT client %s, executors %s%n", n,
+                    prefix, SpeedFactors.deviceId(prefix, n), classId, dir.toAbsolutePath(),
+                    agentOptions.client().id(), into.executors());
         }
+
+        /**
+         * Registers devices 1..n, {@link #REGISTER_THREADS} requests at a time (each waits for the server's commit;
+         * one after the other, ten thousand took most of an hour on a loaded machine). Fails with the first error.
+         */
+        List<ServerApi.Registration> registerAll(Registrar registrar, String classId, int n, String prefix)
+                throws IOException {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                    Math.min(REGISTER_THREADS, n));
+            try {
+                List<java.util.concurrent.Future<ServerApi.Registration>> futures = new java.util.ArrayList<>();
+                for (int i = 1; i <= n; i++) {
+                    String id = SpeedFactors.deviceId(prefix, i);
+                    futures.add(pool.submit(() -> registrar.register(id, classId)));
+                }
+                List<ServerApi.Registration> out = new java.util.ArrayList<>(n);
+                for (java.util.concurrent.Future<ServerApi.Registration> f : futures) {
+                    try {
+                        out.add(f.get());
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        if (e.getCause() instanceof IOException io) {
+                            throw io;
+                        }
+                        if (e.getCause() instanceof RuntimeException re) {
+                            throw re;
+                        }
+                        throw new IOException(e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted while registering devices", e);
+                    }
+                }
+                return out;
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+
+        static final int REGISTER_THREADS = 8;
 
         void onShutdown(Runnable extra) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                fleet.close();
+                closeFleet();
                 if (extra != null) {
                     extra.run();
                 }
@@ -181,24 +262,30 @@ public final class SimulatorMain implements Runnable {
                 return execute();
             } catch (IllegalArgumentException | ConfigException e) {
                 err().println("edgefleet-sim: " + e.getMessage());
-                fleet.close();
+                closeFleet();
                 return EXIT_USAGE;
             } catch (ApiException e) {
                 err().println("edgefleet-sim: " + e.getMessage());
-                fleet.close();
+                closeFleet();
                 return EXIT_FAILED;
             } catch (IOException e) {
                 err().println("edgefleet-sim: " + e.getMessage());
-                fleet.close();
+                closeFleet();
                 return EXIT_FAILED;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                fleet.close();
+                closeFleet();
                 return EXIT_OK;
             }
         }
 
         abstract int execute() throws IOException, InterruptedException;
+
+        void closeFleet() {
+            if (fleet != null) {
+                fleet.close();
+            }
+        }
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
@@ -264,7 +351,7 @@ public final class SimulatorMain implements Runnable {
                 throw new IllegalArgumentException("--report-seconds must be >= 1");
             }
             FaultPlan plan = faultOptions.plan();
-            fleet = new Fleet(plan);
+            fleet = new Fleet(plan, agentOptions.executors());
             if (plan != FaultPlan.NONE) {
                 out().println("faults: " + faultOptions.describe());
             }
@@ -276,7 +363,10 @@ public final class SimulatorMain implements Runnable {
             onShutdown(null);
             long start = System.currentTimeMillis();
             startAgents(api, classId, agents, mqttUrl);
-            while (pause(TimeUnit.SECONDS.toMillis(reportSeconds), start)) {
+            boolean reported = false;
+            // At least one line, also when starting the agents took longer than --duration.
+            while (pause(TimeUnit.SECONDS.toMillis(reportSeconds), start) || !reported) {
+                reported = true;
                 List<ServerApi.Device> devices = null;
                 try {
                     devices = api.devices(classId);
@@ -284,10 +374,11 @@ public final class SimulatorMain implements Runnable {
                     err().println("(server: " + e.getMessage() + ")");
                 }
                 out().println(Progress.line((System.currentTimeMillis() - start) / 1000, fleet.connected(), fleet.size(),
-                        devices, null) + " | running " + fleet.running());
+                        devices, null) + " | running " + fleet.running() + " | threads "
+                        + java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount());
                 out().flush();
             }
-            fleet.close();
+            closeFleet();
             return EXIT_OK;
         }
     }
@@ -422,7 +513,7 @@ public final class SimulatorMain implements Runnable {
         int port;
 
         /** The demo-board agents: their own fleet, because the drift fault is theirs alone. */
-        Fleet boardFleet = new Fleet();
+        Fleet boardFleet;
 
         @Override
         Path defaultDataDir() {
@@ -476,7 +567,9 @@ public final class SimulatorMain implements Runnable {
             ServerProcess server = ServerProcess.start(ServerProcess.command(serverJar, serverData, token, port),
                     base.resolve("server.log"));
             onShutdown(() -> {
-                boardFleet.close();
+                if (boardFleet != null) {
+                    boardFleet.close();
+                }
                 server.close();
             });
             long start = System.currentTimeMillis();
@@ -494,7 +587,7 @@ public final class SimulatorMain implements Runnable {
             int gateways = agents - boards;
             startAgents(api, CLASS_ID, gateways, null, agentOptions.prefix, fleet);
             if (boards > 0) {
-                boardFleet = new Fleet(boardFaults());
+                boardFleet = new Fleet(boardFaults(), agentOptions.executors());
                 startAgents(api, BOARD_CLASS_ID, boards, null, agentOptions.prefix + "-board", boardFleet);
                 if (driftAfter > 0) {
                     out().printf("the %d demo-board agents' inputs will drift (+%.1f) %.0f s from now%n", boards,
@@ -560,8 +653,10 @@ public final class SimulatorMain implements Runnable {
                 }
                 out().flush();
             }
-            fleet.close();
-            boardFleet.close();
+            closeFleet();
+            if (boardFleet != null) {
+                boardFleet.close();
+            }
             server.close();
             return EXIT_OK;
         }

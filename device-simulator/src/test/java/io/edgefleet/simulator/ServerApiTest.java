@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -99,7 +100,7 @@ class ServerApiTest {
         stub.on("POST /api/v1/deployments", 202, "{\"id\":\"dep-1\",\"model\":\"demo-classifier\",\"version\":10,"
                 + "\"status\":\"IN_PROGRESS\",\"targets\":[{},{},{}],\"summary\":{\"pending\":3,\"inProgress\":0,"
                 + "\"committed\":0,\"rolledBack\":0,\"failed\":0}}");
-        stub.on("GET /api/v1/devices?classId=gw", 200, "[{\"id\":\"a\",\"online\":true,\"active\":{\"model\":\"m\",\"version\":1,"
+        stub.on("GET /api/v1/devices?classId=gw&limit=1000", 200, "[{\"id\":\"a\",\"online\":true,\"active\":{\"model\":\"m\",\"version\":1,"
                 + "\"sha256\":\"" + "a".repeat(64) + "\"},\"lastTelemetry\":{\"latency\":{\"p50\":1.0,\"p95\":2.5},\"energyMj\":3.0}},"
                 + "{\"id\":\"b\",\"online\":false,\"active\":null,\"lastTelemetry\":null}]");
 
@@ -136,6 +137,27 @@ class ServerApiTest {
         List<ServerApi.Alert> alerts = api.firingAlerts();
         assertEquals(List.of(new ServerApi.Alert(4, "demo-drift-b", "EdgefleetDriftHigh", "warning",
                 java.util.Map.of("class", "b"), 0.5, 0.2, 9L)), alerts);
+    }
+
+    @Test
+    void devicesFollowsTheCursorThroughEveryPage() {
+        stub.on("GET /api/v1/devices?classId=gw&limit=1000", r -> new StubServer.Answer(200,
+                "[{\"id\":\"a\",\"online\":true},{\"id\":\"b\",\"online\":true}]", Map.of("X-Next-Cursor", "c1")));
+        stub.on("GET /api/v1/devices?classId=gw&limit=1000&cursor=c1", r -> new StubServer.Answer(200,
+                "[{\"id\":\"c\",\"online\":false}]", Map.of("X-Next-Cursor", "c2")));
+        stub.on("GET /api/v1/devices?classId=gw&limit=1000&cursor=c2", 200, "[{\"id\":\"d\",\"online\":true}]");
+
+        assertEquals(List.of("a", "b", "c", "d"), api.devices("gw").stream().map(ServerApi.Device::id).toList());
+        assertEquals(3, stub.requests("GET", "/api/v1/devices").size());
+    }
+
+    @Test
+    void aCursorThatDoesNotAdvanceIsAnErrorNotALoop() {
+        stub.on("GET /api/v1/devices?classId=gw&limit=1000", r -> new StubServer.Answer(200, "[]", Map.of("X-Next-Cursor", "c1")));
+        stub.on("GET /api/v1/devices?classId=gw&limit=1000&cursor=c1", r -> new StubServer.Answer(200, "[]",
+                Map.of("X-Next-Cursor", "c1")));
+        ApiException e = assertThrows(ApiException.class, () -> api.devices("gw"));
+        assertTrue(e.getMessage().contains("same cursor twice"), e.getMessage());
     }
 
     @Test

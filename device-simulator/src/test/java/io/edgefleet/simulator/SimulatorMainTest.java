@@ -83,7 +83,7 @@ class SimulatorMainTest {
                     return new StubServer.Answer(400, "{}");
                 }
             });
-            stub.on("GET /api/v1/devices?classId=gw", 200, "[]");
+            stub.on("GET /api/v1/devices?classId=gw&limit=1000", 200, "[]");
             Result r = run("run", "--server", stub.url().toString(), "--token", "tok", "--class-id", "gw", "--create-class",
                     "--agents", "3", "--speed-factors", "1.0,2.0", "--data-dir", dir.toString(), "--duration", "2",
                     "--report-seconds", "1", "--mqtt-url", "tcp://127.0.0.1:1");

@@ -17,7 +17,10 @@ final class StubServer implements AutoCloseable {
     record Request(String method, String path, String authorization, String contentType, String body) {
     }
 
-    record Answer(int status, String body) {
+    record Answer(int status, String body, Map<String, String> headers) {
+        Answer(int status, String body) {
+            this(status, body, Map.of());
+        }
     }
 
     private final HttpServer server;
@@ -39,6 +42,7 @@ final class StubServer implements AutoCloseable {
                     : route.apply(req);
             byte[] body = a.body().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
+            a.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
             exchange.sendResponseHeaders(a.status(), body.length == 0 ? -1 : body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);

@@ -3,6 +3,7 @@ package io.edgefleet.agent;
 import io.edgefleet.agent.config.AgentConfig;
 import io.edgefleet.agent.drift.DriftMonitor;
 import io.edgefleet.agent.energy.EnergyMeter;
+import io.edgefleet.agent.exec.AgentExecutors;
 import io.edgefleet.agent.inference.InferenceLoop;
 import io.edgefleet.agent.inference.LoadedModel;
 import io.edgefleet.agent.inference.ModelException;
@@ -64,7 +65,8 @@ import java.util.concurrent.TimeUnit;
  * agent.stop();    // OFFLINE status, disconnect, close sessions
  * }</pre>
  *
- * All state changes run on one thread per agent ("agent-{id}"); Paho callbacks only enqueue work there.
+ * All state changes run on one serial executor per agent ("agent-{id}": one task at a time, on a small pool that
+ * many agents may share, see {@link AgentExecutors}); MQTT callbacks only enqueue work there.
  */
 public final class Agent implements AutoCloseable {
     public static final String VERSION = "0.1.0";
@@ -72,6 +74,11 @@ public final class Agent implements AutoCloseable {
     static final int SEEN_COMMANDS = 256;
 
     private final AgentConfig config;
+    private final AgentExecutors shared;
+    /** This agent's own executors when none are shared; closed when it stops. */
+    private AgentExecutors own;
+    /** The executors this agent runs on: {@link #shared} or {@link #own}. */
+    private AgentExecutors executors;
     private final JsonCodec codec = new JsonCodec();
     private ModelRunner runner;
 
@@ -118,7 +125,8 @@ public final class Agent implements AutoCloseable {
         Unit(String name, ModelStore store) {
             this.name = name;
             this.store = store;
-            this.loop = new InferenceLoop("inference-" + deviceId() + "-" + name, recorder, config.speedFactor(), intervalMs);
+            this.loop = new InferenceLoop("inference-" + deviceId() + "-" + name, recorder, config.speedFactor(), intervalMs,
+                    executors.timer(), executors.cpu());
             this.served = new ServedModel(recorder);
             this.updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store,
                     runner, verifier, session, sink, (m, ref) -> switchModel(this, m, ref), Timers.on(agentThread));
@@ -147,8 +155,17 @@ public final class Agent implements AutoCloseable {
 
     /** An agent with a custom runner (tests use a fake one so the update logic runs without native code). */
     public Agent(AgentConfig config, ModelRunner runner) {
+        this(config, runner, null);
+    }
+
+    /**
+     * An agent on executors shared with other agents of this JVM (the simulator), or on a small set of its own
+     * when {@code shared} is null. Shared executors are not closed by {@link #stop()}.
+     */
+    public Agent(AgentConfig config, ModelRunner runner, AgentExecutors shared) {
         this.config = config;
         this.runner = runner;
+        this.shared = shared;
     }
 
     public AgentConfig config() {
@@ -181,11 +198,11 @@ public final class Agent implements AutoCloseable {
                 config.telemetryBufferMax(), codec);
         SeqCounter seq = new SeqCounter(config.dataDir().resolve("telemetry-seq"));
 
-        agentThread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "agent-" + deviceId());
-            t.setDaemon(true);
-            return t;
-        });
+        if (shared == null) {
+            own = AgentExecutors.standalone();
+        }
+        executors = shared != null ? shared : own;
+        agentThread = executors.serialCpu("agent-" + deviceId());
         extras = new ArtifactExtras(config.dataDir().resolve("model-extras"));
         energy = EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
                 System::nanoTime);
@@ -196,12 +213,12 @@ public final class Agent implements AutoCloseable {
                 u -> session.publish(Topics.capture(deviceId()), codec.encode(u), false));
         session = new MqttSession(new MqttSession.Settings(config.mqttUrl(), deviceId(), config.username(),
                 config.password(), config.sessionExpirySeconds(), Topics.status(deviceId()),
-                this::willPayload, config.mqttCaFile() == null ? null
-                        : io.edgefleet.agent.mqtt.PinnedCa.socketFactory(config.mqttCaFile())), new SessionHandler());
+                this::willPayload, null, config.mqttCaFile()), new SessionHandler(),
+                executors.transports(config.mqttClient()), executors.timer());
         sink = new Sink();
         verifier = new ManifestSigner.Verifier(config.pinnedKeys());
         telemetry = new TelemetryService(deviceId(), idleRecorder, buffer, seq, session, codec, config.activeWatts(),
-                w -> updates.onWindow(w), agentThread, System::currentTimeMillis);
+                w -> updates.onWindow(w), agentThread, System::currentTimeMillis, executors.serialIo("telemetry-" + deviceId()));
         telemetry.setEnergyMeter(energy);
         updates = new ModelUpdates(deviceId(), name -> addUnit(name, stores.getOrCreate(name)).updates, sink);
         for (Map.Entry<String, ModelStore> e : stores.all().entrySet()) {
@@ -503,6 +520,7 @@ public final class Agent implements AutoCloseable {
             session.publishAndWait(Topics.status(deviceId()), statusPayload(DeviceStatus.State.OFFLINE), true, 5000);
         }
         session.close();
+        closeOwnExecutors();
         LOG.log(System.Logger.Level.INFO, deviceId() + ": stopped");
     }
 
@@ -520,6 +538,13 @@ public final class Agent implements AutoCloseable {
         benchmarkThread.shutdownNow();
         stopServing();
         telemetry.close();
+        closeOwnExecutors();
+    }
+
+    private void closeOwnExecutors() {
+        if (own != null) {
+            own.close();
+        }
     }
 
     @Override

@@ -57,6 +57,7 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--serving-max-body-bytes", description = "larger requests get 413, default 4194304") String servingMaxBodyBytes;
     @Option(names = "--serving-threads", description = "inference API worker threads, default 2") String servingThreads;
     @Option(names = "--mqtt-ca-file", description = "PEM CA file an ssl:// broker's certificate must chain to") String mqttCaFile;
+    @Option(names = "--mqtt-client", description = "MQTT client: paho (default) or hivemq") String mqttClient;
 
     private final Map<String, String> env;
     private final PrintWriter err;
@@ -104,6 +105,7 @@ public final class AgentMain implements Callable<Integer> {
         flags.put("servingMaxBodyBytes", servingMaxBodyBytes);
         flags.put("servingThreads", servingThreads);
         flags.put("mqttCaFile", mqttCaFile);
+        flags.put("mqttClient", mqttClient);
         Map<String, String> file = configFile == null ? Map.of() : ConfigLoader.readFile(configFile);
         // The agent process serves the inference API by default (on loopback); library users opt in.
         Map<String, String> defaults = Map.of("dataDir", "./agent-data", "servingEnabled", "true");

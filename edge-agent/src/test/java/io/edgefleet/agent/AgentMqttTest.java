@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgefleet.agent.config.AgentConfig;
+import io.edgefleet.agent.mqtt.MqttTransport;
 import io.edgefleet.agent.store.Phase;
 import io.edgefleet.agent.testing.Artifacts;
 import io.edgefleet.agent.testing.FakeRunner;
@@ -26,7 +27,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,6 +48,8 @@ class AgentMqttTest {
     TestBroker broker;
     ServerClient srv;
     Agent agent;
+    /** Every scenario runs on both MQTT clients: Paho (a device's default) and HiveMQ (the simulator's). */
+    MqttTransport.Kind client = MqttTransport.Kind.PAHO;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -65,7 +69,7 @@ class AgentMqttTest {
     AgentConfig config() {
         return AgentConfig.builder().deviceId(DEV).classId(CLASS).mqttUrl(broker.url()).serverKeys(List.of(server.publicKeyBase64()))
                 .dataDir(dir.resolve("agent")).telemetryWindowSeconds(1).inferenceIntervalMs(10)
-                .downloadTimeoutSeconds(30).build();
+                .downloadTimeoutSeconds(30).mqttClient(client).build();
     }
 
     Agent startAgent() throws Exception {
@@ -83,8 +87,10 @@ class AgentMqttTest {
         return server.make(CLASS, "clf", version, FakeRunner.model("clf-" + version, spec, 3000));
     }
 
-    @Test
-    void deploysOverMqttCommitsThenRollsBackABreachingUpdateByItself() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(MqttTransport.Kind.class)
+    void deploysOverMqttCommitsThenRollsBackABreachingUpdateByItself(MqttTransport.Kind client) throws Exception {
+        this.client = client;
         agent = startAgent();
         ServerClient.await(() -> srv.lastStatus(DEV) != null, 5000, "ONLINE status");
         DeviceStatus online = srv.lastStatus(DEV);
@@ -126,8 +132,10 @@ class AgentMqttTest {
                 "a repeated window is a duplicate delivery of the same message");
     }
 
-    @Test
-    void malformedCommandsAreRejectedAndReplaysIgnored() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(MqttTransport.Kind.class)
+    void malformedCommandsAreRejectedAndReplaysIgnored(MqttTransport.Kind client) throws Exception {
+        this.client = client;
         agent = startAgent();
         srv.publish(Topics.cmd(DEV), "{\"v\":1,\"type\":".getBytes(StandardCharsets.UTF_8), false);
         DeviceEvent rej = srv.awaitEvent(DEV, e -> e.type() == Type.COMMAND_REJECTED, 5000);
@@ -152,8 +160,10 @@ class AgentMqttTest {
         assertTrue(agent.isConnected(), "bad input never takes the session down");
     }
 
-    @Test
-    void aKilledAgentLeavesAnOfflineWillAndARestartedOneKeepsItsModel() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(MqttTransport.Kind.class)
+    void aKilledAgentLeavesAnOfflineWillAndARestartedOneKeepsItsModel(MqttTransport.Kind client) throws Exception {
+        this.client = client;
         agent = startAgent();
         Artifacts.Artifact v1 = artifact(1, Map.of());
         srv.publishArtifact(v1);
@@ -171,8 +181,10 @@ class AgentMqttTest {
         assertEquals(v1.model(), srv.lastStatus(DEV).active());
     }
 
-    @Test
-    void commandsSentWhileTheAgentIsStoppedArriveWhenItReturns() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(MqttTransport.Kind.class)
+    void commandsSentWhileTheAgentIsStoppedArriveWhenItReturns(MqttTransport.Kind client) throws Exception {
+        this.client = client;
         agent = startAgent();
         agent.stop();
         agent = null;
@@ -184,8 +196,10 @@ class AgentMqttTest {
         assertEquals(ReasonCode.NO_FALLBACK, e.reason());
     }
 
-    @Test
-    void telemetryProducedWhileTheBrokerIsDownIsReplayedInOrder() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(MqttTransport.Kind.class)
+    void telemetryProducedWhileTheBrokerIsDownIsReplayedInOrder(MqttTransport.Kind client) throws Exception {
+        this.client = client;
         agent = startAgent();
         Artifacts.Artifact v1 = artifact(1, Map.of());
         srv.publishArtifact(v1);

@@ -1,5 +1,6 @@
 package io.edgefleet.agent.config;
 
+import io.edgefleet.agent.mqtt.MqttTransport;
 import io.edgefleet.protocol.ManifestSigner;
 import io.edgefleet.protocol.Topics;
 import java.net.URI;
@@ -25,6 +26,8 @@ import java.util.Objects;
  *                   become its reference
  * @param driftMinWindowSamples a window with fewer binned inferences reports no drift (too noisy to mean anything)
  * @param mqttCaFile  PEM file with the CA(s) an {@code ssl://} broker's certificate must chain to; null: the JVM's CAs
+ * @param mqttClient  the MQTT client: {@code paho} (default, for a device) or {@code hivemq} (event loop shared by
+ *                    every agent of a JVM, for simulators)
  */
 public record AgentConfig(
         String deviceId,
@@ -52,11 +55,29 @@ public record AgentConfig(
         int servingPort,
         long servingMaxBodyBytes,
         int servingThreads,
-        Path mqttCaFile) {
+        Path mqttCaFile,
+        MqttTransport.Kind mqttClient) {
 
     public static final String SYNTHETIC = "synthetic";
 
+    /** The configuration before {@code mqttClient} existed: Paho. */
+    public AgentConfig(String deviceId, String classId, String mqttUrl, String username, String password,
+                       List<String> serverKeys, Path dataDir, int telemetryWindowSeconds, long inferenceIntervalMs,
+                       int intraOpThreads, String input, double speedFactor, double idleWatts, double activeWatts,
+                       int downloadTimeoutSeconds, int telemetryBufferMax, long sessionExpirySeconds, Path sysfsRoot,
+                       int driftSelfReferenceSamples, int driftMinWindowSamples, boolean servingEnabled,
+                       String servingHost, int servingPort, long servingMaxBodyBytes, int servingThreads,
+                       Path mqttCaFile) {
+        this(deviceId, classId, mqttUrl, username, password, serverKeys, dataDir, telemetryWindowSeconds,
+                inferenceIntervalMs, intraOpThreads, input, speedFactor, idleWatts, activeWatts, downloadTimeoutSeconds,
+                telemetryBufferMax, sessionExpirySeconds, sysfsRoot, driftSelfReferenceSamples, driftMinWindowSamples,
+                servingEnabled, servingHost, servingPort, servingMaxBodyBytes, servingThreads, mqttCaFile, null);
+    }
+
     public AgentConfig {
+        if (mqttClient == null) {
+            mqttClient = MqttTransport.Kind.PAHO;
+        }
         require(Topics.isId(deviceId), "deviceId", deviceId, "must be 1-64 chars of [A-Za-z0-9._-] starting with a letter or digit");
         require(Topics.isId(classId), "classId", classId, "must be 1-64 chars of [A-Za-z0-9._-] starting with a letter or digit");
         checkMqttUrl(mqttUrl);
@@ -137,7 +158,7 @@ public record AgentConfig(
                 .driftSelfReferenceSamples(driftSelfReferenceSamples).driftMinWindowSamples(driftMinWindowSamples)
                 .servingEnabled(servingEnabled).servingHost(servingHost)
                 .servingPort(servingPort).servingMaxBodyBytes(servingMaxBodyBytes).servingThreads(servingThreads)
-                .mqttCaFile(mqttCaFile);
+                .mqttCaFile(mqttCaFile).mqttClient(mqttClient);
     }
 
     public List<PublicKey> pinnedKeys() {
@@ -155,7 +176,7 @@ public record AgentConfig(
                 + username + ", dataDir=" + dataDir + ", telemetryWindowSeconds=" + telemetryWindowSeconds
                 + ", inferenceIntervalMs=" + inferenceIntervalMs + ", intraOpThreads=" + intraOpThreads + ", input="
                 + input + ", speedFactor=" + speedFactor + ", serving="
-                + (servingEnabled ? servingHost + ":" + servingPort : "off") + "]";
+                + (servingEnabled ? servingHost + ":" + servingPort : "off") + ", mqttClient=" + mqttClient.id() + "]";
     }
 
     private static void checkMqttUrl(String url) {
@@ -214,6 +235,7 @@ public record AgentConfig(
         private long servingMaxBodyBytes = 4L * 1024 * 1024;
         private int servingThreads = 2;
         private Path mqttCaFile;
+        private MqttTransport.Kind mqttClient = MqttTransport.Kind.PAHO;
 
         public Builder deviceId(String v) { deviceId = v; return this; }
         public Builder classId(String v) { classId = v; return this; }
@@ -241,6 +263,7 @@ public record AgentConfig(
         public Builder servingMaxBodyBytes(long v) { servingMaxBodyBytes = v; return this; }
         public Builder servingThreads(int v) { servingThreads = v; return this; }
         public Builder mqttCaFile(Path v) { mqttCaFile = v; return this; }
+        public Builder mqttClient(MqttTransport.Kind v) { mqttClient = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(deviceId, classId, mqttUrl, username, password, serverKeys, dataDir,
@@ -248,7 +271,7 @@ public record AgentConfig(
                     activeWatts, downloadTimeoutSeconds, telemetryBufferMax, sessionExpirySeconds, sysfsRoot,
                     driftSelfReferenceSamples, driftMinWindowSamples,
                     servingEnabled, servingHost,
-                    servingPort, servingMaxBodyBytes, servingThreads, mqttCaFile);
+                    servingPort, servingMaxBodyBytes, servingThreads, mqttCaFile, mqttClient);
         }
     }
 }

@@ -55,6 +55,13 @@ public final class ConfigLoader {
         SETTERS.put("servingMaxBodyBytes", (b, v) -> b.servingMaxBodyBytes(parseLong("servingMaxBodyBytes", v)));
         SETTERS.put("servingThreads", (b, v) -> b.servingThreads(parseInt("servingThreads", v)));
         SETTERS.put("mqttCaFile", (b, v) -> b.mqttCaFile(v.isBlank() ? null : Path.of(v.trim())));
+        SETTERS.put("mqttClient", (b, v) -> {
+            try {
+                b.mqttClient(io.edgefleet.agent.mqtt.MqttTransport.Kind.parse(v));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage());
+            }
+        });
     }
 
     private ConfigLoader() {

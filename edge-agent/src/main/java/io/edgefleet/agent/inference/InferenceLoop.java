@@ -1,44 +1,144 @@
 package io.edgefleet.agent.inference;
 
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * A thread that runs one inference every {@code intervalMs} on the current model and reports each
- * outcome. Swapping the model waits for the inference in flight, so the old model is closed only
- * when nothing uses it any more.
+ * Runs one inference every {@code intervalMs} on the current model and reports each outcome. Ticks are
+ * scheduled tasks, not a thread of their own: a timer fires them and a worker pool runs them (shared by
+ * every agent of a simulator, or the agent's own), one at a time per loop. Swapping the model waits for the
+ * inference in flight, so the old model is closed only when nothing uses it any more.
+ *
+ * <p>A speed factor above 1 emulates a slower board without holding a worker: the reported latency is the
+ * measured one times the factor, and the next inference starts no earlier than that emulated duration after
+ * the previous one started.
  */
 public final class InferenceLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(InferenceLoop.class.getName());
 
     private final Object runLock = new Object();
+    private final String name;
     private final InferenceListener listener;
     private final double speedFactor;
-    private final Thread thread;
+    private final ScheduledExecutorService timer;
+    private final Executor work;
+    /** The loop's own timer thread when it was not given shared ones (tests, tools). */
+    private final ScheduledExecutorService own;
     private volatile long intervalNanos;
     private volatile boolean running = true;
+    private volatile boolean started;
     private LoadedModel current;
     private long errorsLogged;
+    /** Guarded by {@code this}: the scheduled next tick, and when it is due (nanoTime). */
+    private ScheduledFuture<?> nextTick;
+    private long nextDue;
+    private boolean ticking;
 
+    /** A loop with a timer thread of its own. */
     public InferenceLoop(String name, InferenceListener listener, double speedFactor, long intervalMs) {
+        this(name, listener, speedFactor, intervalMs, null, null);
+    }
+
+    /**
+     * A loop on shared executors.
+     *
+     * @param timer fires the ticks (only hands them on)
+     * @param work  runs the inferences
+     */
+    public InferenceLoop(String name, InferenceListener listener, double speedFactor, long intervalMs,
+                         ScheduledExecutorService timer, Executor work) {
+        this.name = name;
         this.listener = listener;
         this.speedFactor = speedFactor;
         this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMs);
-        this.thread = new Thread(this::loop, name);
-        this.thread.setDaemon(true);
+        if (timer == null) {
+            this.own = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, name);
+                t.setDaemon(true);
+                return t;
+            });
+            this.timer = own;
+            this.work = own;
+        } else {
+            this.own = null;
+            this.timer = timer;
+            this.work = work;
+        }
     }
 
     public void start() {
-        thread.start();
+        started = true;
+        scheduleAt(System.nanoTime());
     }
 
     public void setIntervalMs(long intervalMs) {
         this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMs);
-        LockSupport.unpark(thread);
+        if (started) {
+            // Takes effect now rather than after the old (possibly long) interval.
+            synchronized (this) {
+                if (!ticking && nextTick != null && nextTick.cancel(false)) {
+                    nextTick = null;
+                }
+            }
+            scheduleAt(System.nanoTime());
+        }
     }
 
     public long intervalMs() {
         return TimeUnit.NANOSECONDS.toMillis(intervalNanos);
+    }
+
+    private synchronized void scheduleAt(long dueNanos) {
+        if (!running || ticking || (nextTick != null && !nextTick.isDone())) {
+            return;
+        }
+        nextDue = dueNanos;
+        long delay = Math.max(0, dueNanos - System.nanoTime());
+        try {
+            nextTick = timer.schedule(this::fire, delay, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            running = false; // the executors are closing
+        }
+    }
+
+    /** On the timer: hand the inference to the worker pool. */
+    private void fire() {
+        synchronized (this) {
+            if (!running || ticking) {
+                return;
+            }
+            ticking = true;
+            nextTick = null;
+        }
+        try {
+            work.execute(this::tick);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            synchronized (this) {
+                ticking = false;
+                running = false;
+            }
+        }
+    }
+
+    private void tick() {
+        long due;
+        long busyNanos;
+        try {
+            long start = System.nanoTime();
+            busyNanos = runOnce();
+            due = Math.max(nextDue + intervalNanos, start + busyNanos);
+        } finally {
+            synchronized (this) {
+                ticking = false;
+                notifyAll();
+            }
+        }
+        long now = System.nanoTime();
+        // Slower than the interval: start the next one right away rather than bursting to catch up.
+        scheduleAt(Math.max(due, now));
     }
 
     public boolean hasModel() {
@@ -74,29 +174,11 @@ public final class InferenceLoop implements AutoCloseable {
         }
     }
 
-    private void loop() {
-        long next = System.nanoTime();
-        while (running) {
-            runOnce();
-            next += intervalNanos;
-            long now = System.nanoTime();
-            if (next < now) {
-                // Slower than the interval: start the next one right away rather than bursting to catch up.
-                next = now;
-            }
-            while (running && (now = System.nanoTime()) < next) {
-                LockSupport.parkNanos(this, next - now);
-                if (Thread.interrupted()) {
-                    return;
-                }
-            }
-        }
-    }
-
-    private void runOnce() {
+    /** One inference; returns how long it took as emulated (measured x speed factor), 0 without a model. */
+    private long runOnce() {
         synchronized (runLock) {
-            if (current == null) {
-                return;
+            if (current == null || !running) {
+                return 0;
             }
             long start = System.nanoTime();
             long cpuStart = CpuTime.currentThread();
@@ -104,33 +186,41 @@ public final class InferenceLoop implements AutoCloseable {
                 Observation seen = current.inferObserved();
                 long cpu = CpuTime.currentThread() - cpuStart;
                 long elapsed = System.nanoTime() - start;
-                if (speedFactor > 1.0) {
-                    // Emulates a slower board: the inference takes factor x as long in total.
-                    long extra = (long) ((speedFactor - 1.0) * elapsed);
-                    LockSupport.parkNanos(this, extra);
-                }
-                listener.onInference(System.nanoTime() - start, cpu, seen);
+                long emulated = speedFactor > 1.0 ? (long) (speedFactor * elapsed) : elapsed;
+                listener.onInference(emulated, cpu, seen);
+                return emulated;
             } catch (Exception | LinkageError e) {
                 if (!running) {
-                    return; // interrupted by close(): not the model's fault
+                    return 0; // closing: not the model's fault
                 }
                 listener.onError(e);
                 if (errorsLogged++ < 3) {
-                    LOG.log(System.Logger.Level.WARNING, thread.getName() + ": inference failed: " + e);
+                    LOG.log(System.Logger.Level.WARNING, name + ": inference failed: " + e);
                 }
+                return System.nanoTime() - start;
             }
         }
     }
 
     @Override
     public void close() {
-        running = false;
-        LockSupport.unpark(thread);
-        thread.interrupt();
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        synchronized (this) {
+            running = false;
+            if (nextTick != null) {
+                nextTick.cancel(false);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (ticking && System.nanoTime() < deadline) {
+                try {
+                    wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        if (own != null) {
+            own.shutdownNow();
         }
         swap(null, null);
     }

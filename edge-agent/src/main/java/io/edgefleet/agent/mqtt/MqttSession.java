@@ -1,36 +1,37 @@
 package io.edgefleet.agent.mqtt;
 
 import io.edgefleet.protocol.Protocol;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.MqttSubscription;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The agent's MQTT 5 session (Paho). Clean start off with a session expiry, so QoS 1 commands queue
- * at the broker while the device is away; a retained Last Will; every connect, the first and each
- * one after a loss, is retried in the background with this session's own jittered {@link Backoff}
- * (not Paho's automatic reconnect, whose delay is shared by all clients in a JVM).
- * Callbacks run on Paho's thread and must hand work off quickly: see {@link Handler}.
+ * The agent's MQTT 5 session over an {@link MqttTransport} (Paho by default, or the HiveMQ client on a
+ * shared event loop). Clean start off with a session expiry, so QoS 1 commands queue at the broker while
+ * the device is away; a retained Last Will; every connect, the first and each one after a loss, is retried
+ * in the background with this session's own jittered {@link Backoff} (not a client's automatic reconnect,
+ * whose delay Paho shares among all clients in a JVM). Connect attempts are asynchronous: the scheduler
+ * only starts them, so one scheduler thread can serve every session of a simulator.
+ * Callbacks run on the client's thread and must hand work off quickly: see {@link Handler}.
  */
 public final class MqttSession implements Link, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(MqttSession.class.getName());
     static final int OUTBOX_LIMIT = 1000;
+    static final int KEEP_ALIVE_SECONDS = 30;
+    static final int CONNECT_TIMEOUT_SECONDS = 10;
 
-    /** Receives what arrives; called on Paho's callback thread, so it must not block on the session. */
+    /** Receives what arrives; called on the client's callback thread, so it must not block on the session. */
     public interface Handler {
         void onMessage(String topic, byte[] payload);
 
@@ -41,14 +42,21 @@ public final class MqttSession implements Link, AutoCloseable {
 
     /**
      * Connection settings; the will is the retained message the broker publishes if the agent vanishes,
-     * built per connection from that connection's id ({@link #connectionId()}).
+     * built per connection from that connection's id ({@link #connectionId()}). TLS trust: a socket factory
+     * (Paho only) or {@code caFile}, a PEM file of the CA(s) to pin (both clients).
      */
     public record Settings(String url, String clientId, String username, String password, long sessionExpirySeconds,
                            String willTopic, java.util.function.Function<String, byte[]> will,
-                           javax.net.SocketFactory socketFactory) {
+                           javax.net.SocketFactory socketFactory, Path caFile) {
         public Settings(String url, String clientId, String username, String password, long sessionExpirySeconds,
                         String willTopic, java.util.function.Function<String, byte[]> will) {
-            this(url, clientId, username, password, sessionExpirySeconds, willTopic, will, null);
+            this(url, clientId, username, password, sessionExpirySeconds, willTopic, will, null, null);
+        }
+
+        public Settings(String url, String clientId, String username, String password, long sessionExpirySeconds,
+                        String willTopic, java.util.function.Function<String, byte[]> will,
+                        javax.net.SocketFactory socketFactory) {
+            this(url, clientId, username, password, sessionExpirySeconds, willTopic, will, socketFactory, null);
         }
     }
 
@@ -57,43 +65,47 @@ public final class MqttSession implements Link, AutoCloseable {
 
     private final Settings settings;
     private final Handler handler;
-    private final MqttAsyncClient client;
-    private final MqttConnectionOptions options;
+    private final MqttTransport client;
+    /** Starts connect attempts; shared by many sessions when given, else this session's own thread. */
     private final ScheduledExecutorService connector;
+    private final boolean ownConnector;
     private final Set<String> subscriptions = new LinkedHashSet<>();
     private final Deque<Pending> outbox = new ArrayDeque<>();
     private volatile boolean closed;
     private final Backoff backoff;
     private volatile boolean everConnected;
     private volatile String connectionId;
+    private volatile MqttTransport.Will will;
+    private volatile ScheduledFuture<?> pendingAttempt;
+    /**
+     * True once the current connection's subscriptions are acknowledged: only then does the session count as
+     * connected, so a command the server sends the moment it sees this device online is not missed.
+     */
+    private volatile boolean ready;
+    /** Counts connects and losses, so the SUBACKs of an earlier connection cannot mark a later one ready. */
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
     /** True while a connect attempt is scheduled or running, so a loss never starts two loops. */
-    private final java.util.concurrent.atomic.AtomicBoolean connecting = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean connecting = new AtomicBoolean();
 
+    /** A Paho session with its own connect thread (one device, one agent). */
     public MqttSession(Settings settings, Handler handler) {
+        this(settings, handler, PahoTransport.factory(), null);
+    }
+
+    /**
+     * A session on the given client implementation.
+     *
+     * @param connector the scheduler that starts connect attempts; shared by many sessions (it is never shut down
+     *                  here), or null for a thread of this session's own
+     */
+    public MqttSession(Settings settings, Handler handler, MqttTransport.Factory transports, ScheduledExecutorService connector) {
         this.settings = settings;
         this.handler = handler;
-        try {
-            this.client = new MqttAsyncClient(settings.url(), settings.clientId(), new MemoryPersistence());
-        } catch (MqttException e) {
-            throw new IllegalArgumentException("cannot create an MQTT client for " + settings.url() + ": " + e.getMessage(), e);
-        }
-        this.options = new MqttConnectionOptions();
-        options.setCleanStart(false);
-        options.setSessionExpiryInterval(settings.sessionExpirySeconds());
-        options.setAutomaticReconnect(false);
-        options.setKeepAliveInterval(30);
-        options.setConnectionTimeout(10);
-        options.setUserName(settings.username());
-        if (settings.password() != null && !settings.password().isEmpty()) {
-            options.setPassword(settings.password().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        }
+        this.client = transports.create(settings.url(), settings.clientId(), settings, new Events());
         newConnection();
-        if (settings.socketFactory() != null) {
-            options.setSocketFactory(settings.socketFactory());
-        }
-        client.setCallback(new Callback());
         this.backoff = new Backoff(1000, 30_000, settings.clientId().hashCode() * 31L + System.nanoTime());
-        this.connector = Executors.newSingleThreadScheduledExecutor(r -> {
+        this.ownConnector = connector == null;
+        this.connector = connector != null ? connector : Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mqtt-connect-" + settings.clientId());
             t.setDaemon(true);
             return t;
@@ -103,7 +115,7 @@ public final class MqttSession implements Link, AutoCloseable {
     /** Starts connecting in the background; returns at once. */
     public void start() {
         if (connecting.compareAndSet(false, true)) {
-            connector.execute(this::tryConnect);
+            schedule(0);
         }
     }
 
@@ -111,32 +123,31 @@ public final class MqttSession implements Link, AutoCloseable {
         if (closed || !connecting.compareAndSet(false, true)) {
             return;
         }
-        long delay = backoff.nextDelayMs();
+        schedule(backoff.nextDelayMs());
+    }
+
+    /** Schedules {@link #tryConnect} with {@code connecting} already set. */
+    private void schedule(long delayMs) {
         try {
-            connector.schedule(this::tryConnect, delay, TimeUnit.MILLISECONDS);
+            pendingAttempt = connector.schedule(this::tryConnect, delayMs, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             connecting.set(false); // closing
         }
     }
 
     /**
-     * A fresh connection id and a Last Will built for it, timestamped now. Paho sends the will from the
-     * options object at every connect, so the options are renewed before each attempt and whenever a
-     * connection ends: each connection's will names that connection, and the server can tell it from a
-     * stale will of an earlier one.
+     * A fresh connection id and a Last Will built for it, timestamped now. Renewed before each attempt and
+     * whenever a connection ends: each connection's will names that connection, and the server can tell it
+     * from a stale will of an earlier one.
      */
     private void newConnection() {
-        String id = io.edgefleet.protocol.Protocol.newMessageId();
+        String id = Protocol.newMessageId();
         connectionId = id;
         if (settings.willTopic() == null || settings.will() == null) {
             return;
         }
         byte[] payload = settings.will().apply(id);
-        if (payload == null) {
-            return;
-        }
-        options.setWill(settings.willTopic(), new MqttMessage(payload, 1, true, null));
-        options.setWillMessageProperties(jsonProperties());
+        will = payload == null ? null : new MqttTransport.Will(settings.willTopic(), payload);
     }
 
     /** The id of the current (or next) connection; its ONLINE status and its will carry it. */
@@ -144,25 +155,43 @@ public final class MqttSession implements Link, AutoCloseable {
         return connectionId;
     }
 
+    /** Which MQTT client this session runs on. */
+    public MqttTransport.Kind clientKind() {
+        return client instanceof HiveMqTransport ? MqttTransport.Kind.HIVEMQ : MqttTransport.Kind.PAHO;
+    }
+
     private void tryConnect() {
         if (closed || client.isConnected()) {
             connecting.set(false);
             return;
         }
+        newConnection();
+        byte[] password = settings.password() == null || settings.password().isEmpty() ? null
+                : settings.password().getBytes(StandardCharsets.UTF_8);
+        CompletableFuture<Void> attempt;
         try {
-            newConnection();
-            client.connect(options).waitForCompletion(15_000);
-            // connectComplete does the rest
-            connecting.set(false);
-            if (!client.isConnected()) {
-                scheduleReconnect(); // lost again before the flag was cleared
+            attempt = client.connect(new MqttTransport.ConnectOptions(settings.username(), password,
+                    settings.sessionExpirySeconds(), KEEP_ALIVE_SECONDS, CONNECT_TIMEOUT_SECONDS, will));
+        } catch (RuntimeException e) {
+            attempt = CompletableFuture.failedFuture(e);
+        }
+        attempt.whenComplete((ok, err) -> {
+            if (err == null) {
+                // onConnected did the rest
+                connecting.set(false);
+                if (!client.isConnected()) {
+                    scheduleReconnect(); // lost again before the flag was cleared
+                }
+                return;
             }
-        } catch (MqttException e) {
+            Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                    ? err.getCause() : err;
             int attempts = backoff.attempts() + 1;
             long delay = backoff.nextDelayMs();
-            String why = e.getReasonCode() == 134 || e.getReasonCode() == 135
+            String why = cause instanceof MqttTransport.RefusedException r
+                    && (r.reasonCode() == 0x86 || r.reasonCode() == 0x87)
                     ? "the broker refused the credentials of '" + settings.username() + "'"
-                    : e.getMessage();
+                    : MqttTransport.describe(cause);
             if (attempts <= 3 || attempts % 10 == 0) {
                 LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": cannot connect to " + settings.url() + " ("
                         + why + "); retrying in " + delay + " ms");
@@ -171,33 +200,36 @@ public final class MqttSession implements Link, AutoCloseable {
                 connecting.set(false);
                 return;
             }
-            try {
-                connector.schedule(this::tryConnect, delay, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                connecting.set(false);
-            }
-        }
+            schedule(delay);
+        });
     }
 
     @Override
     public boolean isConnected() {
-        return client.isConnected();
+        return ready && client.isConnected();
     }
 
     @Override
     public void publish(String topic, byte[] json, boolean retained) {
         synchronized (this) {
-            if (!client.isConnected() || !outbox.isEmpty()) {
+            if (!isConnected() || !outbox.isEmpty()) {
                 enqueue(new Pending(topic, json, retained));
                 return;
             }
         }
-        try {
-            client.publish(topic, new MqttMessage(json, 1, retained, jsonProperties()));
-        } catch (MqttException e) {
+        CompletableFuture<Void> f = send(topic, json, retained);
+        if (f.isCompletedExceptionally()) {
             synchronized (this) {
                 enqueue(new Pending(topic, json, retained));
             }
+        }
+    }
+
+    private CompletableFuture<Void> send(String topic, byte[] json, boolean retained) {
+        try {
+            return client.publish(topic, json, retained, Protocol.CONTENT_TYPE_JSON);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
     }
 
@@ -212,16 +244,29 @@ public final class MqttSession implements Link, AutoCloseable {
 
     @Override
     public boolean publishAndWait(String topic, byte[] json, boolean retained, long timeoutMs) {
-        if (!client.isConnected()) {
+        if (!isConnected()) {
             return false;
         }
         try {
-            IMqttToken token = client.publish(topic, new MqttMessage(json, 1, retained, jsonProperties()));
-            token.waitForCompletion(timeoutMs);
-            return token.isComplete() && token.getException() == null;
-        } catch (MqttException e) {
+            send(topic, json, retained).get(timeoutMs, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /**
+     * Publishes at QoS 1 without blocking the caller: the future completes at the broker's PUBACK, false
+     * when the message was not delivered (not connected, refused, connection lost).
+     */
+    public CompletableFuture<Boolean> publishAsync(String topic, byte[] json, boolean retained) {
+        if (!isConnected()) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return send(topic, json, retained).handle((ok, err) -> err == null);
     }
 
     @Override
@@ -256,52 +301,43 @@ public final class MqttSession implements Link, AutoCloseable {
             filters.forEach(subscriptions::remove);
         }
         if (client.isConnected()) {
+            CompletableFuture<Void> f;
             try {
-                client.unsubscribe(filters.toArray(String[]::new));
-            } catch (MqttException e) {
-                LOG.log(System.Logger.Level.DEBUG, "unsubscribe " + filters + " failed: " + e.getMessage());
+                f = client.unsubscribe(filters);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
             }
+            f.whenComplete((ok, err) -> {
+                if (err != null) {
+                    LOG.log(System.Logger.Level.DEBUG, "unsubscribe " + filters + " failed: " + MqttTransport.describe(err));
+                }
+            });
         }
     }
 
-    /**
-     * One SUBSCRIBE for all the filters, QoS 1, with retain handling 1: the broker sends a topic's retained
-     * message only when the subscription is new. A reconnect that resumes the persistent session therefore
-     * re-subscribes without making the broker send every retained artifact chunk again (the session's queue
-     * already holds what was on its way); a fresh session gets them. A caller that wants a retained message
-     * again unsubscribes first.
-     */
-    private void doSubscribe(String... filters) {
-        MqttSubscription[] subs = new MqttSubscription[filters.length];
-        for (int i = 0; i < filters.length; i++) {
-            subs[i] = new MqttSubscription(filters[i], 1);
-            subs[i].setRetainHandling(1);
-        }
+    /** One SUBSCRIBE for all the filters (QoS 1, retain handling 1: see {@link MqttTransport#subscribe}). */
+    private CompletableFuture<int[]> doSubscribe(String... filters) {
+        java.util.List<String> list = java.util.List.of(filters);
+        CompletableFuture<int[]> f;
         try {
-            IMqttToken token = client.subscribe(subs);
-            token.setActionCallback(new org.eclipse.paho.mqttv5.client.MqttActionListener() {
-                @Override
-                public void onSuccess(IMqttToken t) {
-                    int[] codes = t.getReasonCodes();
-                    for (int i = 0; codes != null && i < codes.length && i < filters.length; i++) {
-                        if (codes[i] >= 0x80) {
-                            // e.g. 0x87 Not authorized: the broker ACL does not allow this device that topic
-                            LOG.log(System.Logger.Level.ERROR, settings.clientId() + ": the broker refused the subscription to "
-                                    + filters[i] + " (reason code 0x" + Integer.toHexString(codes[i]) + ")");
-                        }
-                    }
-                }
-
-                @Override
-                public void onFailure(IMqttToken t, Throwable e) {
-                    LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to "
-                            + java.util.Arrays.toString(filters) + " failed: " + e);
-                }
-            });
-        } catch (MqttException e) {
-            LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to " + java.util.Arrays.toString(filters)
-                    + " failed: " + e.getMessage());
+            f = client.subscribe(list);
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
         }
+        return f.whenComplete((codes, err) -> {
+            if (err != null) {
+                LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": subscribe to " + list + " failed: "
+                        + MqttTransport.describe(err));
+                return;
+            }
+            for (int i = 0; codes != null && i < codes.length && i < filters.length; i++) {
+                if (codes[i] >= 0x80) {
+                    // e.g. 0x87 Not authorized: the broker ACL does not allow this device that topic
+                    LOG.log(System.Logger.Level.ERROR, settings.clientId() + ": the broker refused the subscription to "
+                            + filters[i] + " (reason code 0x" + Integer.toHexString(codes[i]) + ")");
+                }
+            }
+        });
     }
 
     private void flushOutbox() {
@@ -316,9 +352,7 @@ public final class MqttSession implements Link, AutoCloseable {
             if (p == null) {
                 return;
             }
-            try {
-                client.publish(p.topic(), new MqttMessage(p.payload(), 1, p.retained(), jsonProperties()));
-            } catch (MqttException e) {
+            if (send(p.topic(), p.payload(), p.retained()).isCompletedExceptionally()) {
                 synchronized (this) {
                     outbox.addFirst(p);
                 }
@@ -331,72 +365,78 @@ public final class MqttSession implements Link, AutoCloseable {
         return outbox.size();
     }
 
-    static MqttProperties jsonProperties() {
-        MqttProperties p = new MqttProperties();
-        p.setContentType(Protocol.CONTENT_TYPE_JSON);
-        return p;
-    }
-
     /** Orderly end: the caller publishes its OFFLINE status first; a normal DISCONNECT suppresses the will. */
     @Override
     public void close() {
         closed = true;
-        connector.shutdownNow();
+        stopConnecting();
         try {
             if (client.isConnected()) {
-                client.disconnect(5000).waitForCompletion(6000);
+                client.disconnect().get(6000, TimeUnit.MILLISECONDS);
             }
-        } catch (MqttException e) {
-            LOG.log(System.Logger.Level.DEBUG, "disconnect failed: " + e.getMessage());
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.log(System.Logger.Level.DEBUG, "disconnect failed: " + MqttTransport.describe(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        closeClient();
+        client.close();
     }
 
     /** Drops the connection without a DISCONNECT, as a power cut would: the broker publishes the will. */
     public void kill() {
         closed = true;
-        connector.shutdownNow();
-        try {
-            client.disconnectForcibly(0, 1000, false);
-        } catch (MqttException e) {
-            LOG.log(System.Logger.Level.DEBUG, "forced disconnect failed: " + e.getMessage());
-        }
-        closeClient();
+        stopConnecting();
+        client.kill();
+        client.close();
     }
 
-    private void closeClient() {
-        try {
-            client.close(true);
-        } catch (MqttException e) {
-            LOG.log(System.Logger.Level.DEBUG, "close failed: " + e.getMessage());
+    private void stopConnecting() {
+        ScheduledFuture<?> f = pendingAttempt;
+        if (f != null) {
+            f.cancel(false);
+        }
+        if (ownConnector) {
+            connector.shutdownNow();
         }
     }
 
-    private final class Callback implements MqttCallback {
+    /** What the client reports, on its own thread. */
+    private final class Events implements MqttTransport.Listener {
         @Override
-        public void connectComplete(boolean reconnect, String serverURI) {
-            reconnect = everConnected || reconnect;
+        public void onConnected() {
+            boolean reconnect = everConnected;
             everConnected = true;
             backoff.reset();
-            LOG.log(System.Logger.Level.INFO, settings.clientId() + ": connected to " + serverURI + (reconnect ? " (reconnect)" : ""));
+            LOG.log(System.Logger.Level.INFO, settings.clientId() + ": connected to " + settings.url()
+                    + (reconnect ? " (reconnect)" : ""));
             String[] subs;
             synchronized (MqttSession.this) {
                 subs = subscriptions.toArray(String[]::new);
             }
+            long gen = generation.incrementAndGet();
+            CompletableFuture<?>[] acks = new CompletableFuture<?>[subs.length == 0 ? 0 : 1];
             if (subs.length > 0) {
-                doSubscribe(subs);
+                acks[0] = doSubscribe(subs);
             }
-            handler.onConnected(reconnect);
-            flushOutbox();
+            // Ready once every SUBACK is in (a refused one is logged and does not hold the session back).
+            // (The client may still report "connecting" while its connected callback runs: the generation is the test.)
+            CompletableFuture.allOf(acks).handle((ok, err) -> null).thenRun(() -> {
+                if (generation.get() != gen || closed) {
+                    return;
+                }
+                ready = true;
+                handler.onConnected(reconnect);
+                flushOutbox();
+            });
         }
 
         @Override
-        public void disconnected(MqttDisconnectResponse response) {
-            // Before Paho's reconnect timer (at least 1 s) fires: the next connection gets its own will.
+        public void onConnectionLost(String why) {
+            generation.incrementAndGet();
+            ready = false;
+            // The next connection gets its own will.
             newConnection();
             if (!closed) {
-                String why = response.getException() != null ? response.getException().getMessage()
-                        : response.getReasonString() != null ? response.getReasonString() : "code " + response.getReturnCode();
                 LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": connection lost (" + why + ")");
                 handler.onConnectionLost(why);
                 scheduleReconnect();
@@ -404,23 +444,8 @@ public final class MqttSession implements Link, AutoCloseable {
         }
 
         @Override
-        public void mqttErrorOccurred(MqttException exception) {
-            LOG.log(System.Logger.Level.WARNING, settings.clientId() + ": MQTT error: " + exception.getMessage());
-        }
-
-        @Override
-        public void messageArrived(String topic, MqttMessage message) {
-            handler.onMessage(topic, message.getPayload());
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-            // QoS 1 acknowledgements are awaited where they matter (telemetry).
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, MqttProperties properties) {
-            // no enhanced authentication
+        public void onMessage(String topic, byte[] payload) {
+            handler.onMessage(topic, payload);
         }
     }
 }

@@ -23,6 +23,17 @@ public final class PinnedCa {
     }
 
     public static SSLSocketFactory socketFactory(Path pemFile) {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, trustManagerFactory(pemFile).getTrustManagers(), null);
+            return ctx.getSocketFactory();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot use " + pemFile + " as the broker CA: " + e.getMessage(), e);
+        }
+    }
+
+    /** The trust managers behind {@link #socketFactory}: only the CA(s) in the PEM file. */
+    public static TrustManagerFactory trustManagerFactory(Path pemFile) {
         try (InputStream in = Files.newInputStream(pemFile)) {
             Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
             if (certs.isEmpty()) {
@@ -36,9 +47,7 @@ public final class PinnedCa {
             }
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(trust);
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, tmf.getTrustManagers(), null);
-            return ctx.getSocketFactory();
+            return tmf;
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot use " + pemFile + " as the broker CA: " + e.getMessage(), e);
         }

@@ -31,7 +31,7 @@ import java.util.function.LongSupplier;
  * every reconnect and when the oldest has waited longer than the ack timeout. Each window carries
  * {@code ackBase}, the oldest seq still held, so the server's watermark skips what the agent dropped
  * (counted in {@code dropped}). Against an older server the window leaves the buffer at the
- * broker's PUBACK, as before. Sending happens on its own thread because it waits for PUBACKs;
+ * broker's PUBACK, as before. Sending happens on its own serial executor because it waits for PUBACKs;
  * windows are cut on the agent thread.
  */
 public final class TelemetryService implements AutoCloseable {
@@ -95,6 +95,16 @@ public final class TelemetryService implements AutoCloseable {
     public TelemetryService(String deviceId, WindowRecorder recorder, TelemetryBuffer buffer, SeqCounter seq, Link link,
                             JsonCodec codec, double activeWatts, Consumer<TelemetryWindow> observer,
                             ScheduledExecutorService agentThread, LongSupplier clock) {
+        this(deviceId, recorder, buffer, seq, link, codec, activeWatts, observer, agentThread, clock, null);
+    }
+
+    /**
+     * @param sender runs the sends one at a time (they wait for PUBACKs): a serial executor on a pool shared by
+     *               many agents, or null for a thread of this service's own; shut down by {@link #close()}
+     */
+    public TelemetryService(String deviceId, WindowRecorder recorder, TelemetryBuffer buffer, SeqCounter seq, Link link,
+                            JsonCodec codec, double activeWatts, Consumer<TelemetryWindow> observer,
+                            ScheduledExecutorService agentThread, LongSupplier clock, ExecutorService sender) {
         this.deviceId = deviceId;
         if (recorder != null) {
             sources.add(new Source("", recorder, null));
@@ -110,7 +120,7 @@ public final class TelemetryService implements AutoCloseable {
         this.topic = Topics.telemetry(deviceId);
         this.acksSeenFile = buffer.directory().resolve(ACKS_SEEN_FILE);
         this.acksSeen = java.nio.file.Files.exists(acksSeenFile);
-        this.sender = Executors.newSingleThreadExecutor(r -> {
+        this.sender = sender != null ? sender : Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "telemetry-" + deviceId);
             t.setDaemon(true);
             return t;

@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.edgefleet.agent.mqtt.HiveMqTransport;
 import io.edgefleet.agent.mqtt.MqttSession;
+import io.edgefleet.agent.mqtt.MqttTransport;
+import io.edgefleet.agent.mqtt.PahoTransport;
 import io.edgefleet.agent.mqtt.PinnedCa;
 import io.edgefleet.it.Await;
 import io.edgefleet.it.Log;
@@ -24,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Promise 6 over TLS: Mosquitto runs the shipped configuration with its commented TLS listener lines
@@ -95,9 +99,14 @@ class TlsBrokerIT {
         }
     }
 
-    private static MqttSession session(Path ca) {
-        return new MqttSession(new MqttSession.Settings("ssl://127.0.0.1:" + tlsPort, USER, USER, PASSWORD, 0, null, null,
-                PinnedCa.socketFactory(ca)), new MqttSession.Handler() {
+    /** Paho gets the pinned CA as a socket factory (as before) and HiveMQ as the CA file, the agent's {@code mqttCaFile}. */
+    private static MqttSession session(Path ca, MqttTransport.Kind client) {
+        MqttSession.Settings settings = client == MqttTransport.Kind.PAHO
+                ? new MqttSession.Settings("ssl://127.0.0.1:" + tlsPort, USER, USER, PASSWORD, 0, null, null,
+                        PinnedCa.socketFactory(ca))
+                : new MqttSession.Settings("ssl://127.0.0.1:" + tlsPort, USER, USER, PASSWORD, 0, null, null, null, ca);
+        MqttTransport.Factory transports = client == MqttTransport.Kind.PAHO ? PahoTransport.factory() : HiveMqTransport.factory();
+        return new MqttSession(settings, new MqttSession.Handler() {
             @Override
             public void onMessage(String topic, byte[] payload) {
             }
@@ -109,18 +118,19 @@ class TlsBrokerIT {
             @Override
             public void onConnectionLost(String reason) {
             }
-        });
+        }, transports, null);
     }
 
-    @Test
-    void theAgentConnectsOverTlsOnlyToABrokerItsPinnedCaVouchesFor() throws Exception {
-        try (MqttSession pinned = session(dir.resolve("tls/ca.crt"))) {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(MqttTransport.Kind.class)
+    void theAgentConnectsOverTlsOnlyToABrokerItsPinnedCaVouchesFor(MqttTransport.Kind client) throws Exception {
+        try (MqttSession pinned = session(dir.resolve("tls/ca.crt"), client)) {
             pinned.start();
             Await.until(Duration.ofSeconds(30), "TLS session with the pinned CA", pinned::isConnected);
             assertTrue(pinned.publishAndWait("edgefleet/v1/devices/" + USER + "/status", "{}".getBytes(StandardCharsets.UTF_8),
                     false, 5000), "a publish over TLS is acknowledged");
         }
-        try (MqttSession wrongCa = session(dir.resolve("tls/stranger.crt"))) {
+        try (MqttSession wrongCa = session(dir.resolve("tls/stranger.crt"), client)) {
             wrongCa.start();
             Thread.sleep(4000);
             assertFalse(wrongCa.isConnected(), "a broker certificate from another CA is refused");
