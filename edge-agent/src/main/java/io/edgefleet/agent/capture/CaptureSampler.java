@@ -103,6 +103,17 @@ public final class CaptureSampler {
 
     /** Every inference, on the inference thread: cheap unless sampled. */
     public synchronized void observe(Observation o) {
+        observe(model, o);
+    }
+
+    /**
+     * An inference of the named model (a device may hold several): samples of one model are never packed with
+     * another's, so a change of model first sends what was buffered.
+     */
+    public synchronized void observe(ModelRef ref, Observation o) {
+        if (ref != null && !ref.equals(model)) {
+            modelChanged(ref);
+        }
         Settings s = settings;
         if (!s.on() || o == null || model == null || o.inputs().isEmpty()) {
             return;

@@ -49,6 +49,8 @@ public final class AccessPolicy {
             // Halting or steering a running rollout is the SRE's job as well as the operator's.
             rule("deployment control", Set.of("POST"), "/api/v1/deployments/" + ID + "/(pause|resume|abort|rollback)",
                     OPERATOR_OR_SRE),
+            // A class's closed-loop switch (automatic / approve / off): the operator's and the on-call SRE's call.
+            rule("closed-loop switch", Set.of("PUT"), "/api/v1/device-classes/" + ID + "/loop", OPERATOR_OR_SRE),
             rule("alerting", ANY, "/api/v1/(alert-rules|alerts|recompression-requests|loops)(/.*)?", SRE),
             rule("approvals", ANY, "/api/v1/.*/approv(e|al|als)(/.*)?", SRE),
             rule("fleet and models", ANY,

@@ -56,6 +56,13 @@ class AccessPolicyTest {
         "POST   /api/v1/alerts/42/ack                             | . . Y Y",
         "POST   /api/v1/recompression-requests/7/approve          | . . Y Y",
         "POST   /api/v1/loops/kws/approve                         | . . Y Y",
+        "POST   /api/v1/loops/kws/reject                          | . . Y Y",
+        // the closed loop's per-class switch: operator and SRE
+        "PUT    /api/v1/device-classes/pi4/loop                   | . Y Y Y",
+        // devices measure, capture opt-in, fleet rollouts: operator
+        "POST   /api/v1/device-classes/pi4/benchmarks             | . Y . Y",
+        "PUT    /api/v1/devices/pi4-1/capture                     | . Y . Y",
+        "POST   /api/v1/models/kws/versions/1/fleet-rollouts      | . Y . Y",
         // console sign-out: anyone signed in
         "POST   /console/logout                                   | Y Y Y Y",
         // anything not in the table: admin only
