@@ -14,6 +14,11 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
@@ -31,11 +36,13 @@ public class BenchmarkResource {
             description = "Publishes the artifact for the class and sends a signed BENCHMARK command to up to N online "
                     + "devices, which run it without activating it and report latency and energy; the class's cost "
                     + "model is refitted when the job ends.")
-    @APIResponse(responseCode = "202", description = "Job started; poll its URL")
+    @APIResponse(responseCode = "202", description = "Job started; Location names it, poll it for progress.",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = BenchmarkView.class)))
     @APIResponse(responseCode = "400", description = "VALIDATION_FAILED, UNKNOWN_MODEL or NO_TARGETS (no device online)")
     @APIResponse(responseCode = "404", description = "NOT_FOUND: unknown device class")
     @APIResponse(responseCode = "503", description = "BROKER_UNAVAILABLE: nothing was sent")
-    public Response submit(@PathParam("id") String id, BenchmarkRequest request, @Context UriInfo uri) {
+    public Response submit(@Parameter(description = "Device class id.") @PathParam("id") String id,
+            @RequestBody(description = "What to run, on how many devices, for how long.") BenchmarkRequest request, @Context UriInfo uri) {
         BenchmarkView v = service.submit(id, request);
         return Response.accepted(v).location(uri.getAbsolutePathBuilder().path(v.id()).build()).build();
     }
@@ -44,8 +51,11 @@ public class BenchmarkResource {
     @Path("/benchmarks/{jobId}")
     @Operation(summary = "A benchmark job", description = "Status, progress, the server's own measurement and every "
             + "device report received.")
+    @APIResponse(responseCode = "200", description = "The job.",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = BenchmarkView.class)))
     @APIResponse(responseCode = "404", description = "NOT_FOUND: unknown job or class")
-    public BenchmarkView get(@PathParam("id") String id, @PathParam("jobId") String jobId) {
+    public BenchmarkView get(@Parameter(description = "Device class id.") @PathParam("id") String id,
+            @Parameter(description = "Benchmark job id.") @PathParam("jobId") String jobId) {
         return service.get(id, jobId);
     }
 
@@ -54,8 +64,10 @@ public class BenchmarkResource {
     @Operation(summary = "The class's latency and energy cost model",
             description = "The model fitted from device benchmark reports with its error, or the declared profile "
                     + "when no device has reported; the planner uses the same.")
+    @APIResponse(responseCode = "200", description = "The class's cost model.",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = CostModelView.class)))
     @APIResponse(responseCode = "404", description = "NOT_FOUND: unknown device class")
-    public CostModelView costModel(@PathParam("id") String id) {
+    public CostModelView costModel(@Parameter(description = "Device class id.") @PathParam("id") String id) {
         return service.costModel(id);
     }
 }

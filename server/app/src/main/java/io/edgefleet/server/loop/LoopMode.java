@@ -1,8 +1,11 @@
 package io.edgefleet.server.loop;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import java.util.Locale;
 
 /** The per-class switch of the closed loop. */
+@Schema(description = "The per-class switch of the closed loop: AUTOMATIC (an alert starts a loop within the guardrails), APPROVE (loops wait for approve or reject), OFF (alerts start nothing).")
 public enum LoopMode {
     /** An alert starts a loop at once (within the guardrails). */
     AUTOMATIC,
