@@ -4,11 +4,23 @@ import io.moquette.broker.Server;
 import io.moquette.broker.config.MemoryConfig;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 
-/** An in-process MQTT 5 broker (Moquette) on a free port, restartable on the same port. */
+/**
+ * An in-process MQTT 5 broker (Moquette) on a free port, restartable on the same port. It records every PUBLISH
+ * it accepts from a client ({@link #published()}), across restarts: what an agent delivered to the broker, whether
+ * or not a subscriber was there to receive it (a test client that re-subscribes after a restart races the agent's
+ * reconnect).
+ */
 public final class TestBroker implements AutoCloseable {
+    /** One PUBLISH as the broker accepted it. */
+    public record Published(String clientId, String topic, byte[] payload) {
+    }
+
     private final int port;
+    private final List<Published> published = new CopyOnWriteArrayList<>();
     private Server server;
 
     public TestBroker() throws IOException {
@@ -28,13 +40,36 @@ public final class TestBroker implements AutoCloseable {
         p.setProperty("telemetry_enabled", "false");
         p.setProperty("netty.mqtt.message_size", Integer.toString(1024 * 1024));
         server = new Server();
-        server.startServer(new MemoryConfig(p));
+        server.startServer(new MemoryConfig(p), List.of(new Recorder()));
     }
 
     public void stop() {
         if (server != null) {
             server.stopServer();
             server = null;
+        }
+    }
+
+    /** Every PUBLISH the broker accepted from a client since this broker was created, in arrival order. */
+    public List<Published> published() {
+        return List.copyOf(published);
+    }
+
+    private final class Recorder extends io.moquette.interception.AbstractInterceptHandler {
+        @Override
+        public String getID() {
+            return "test-broker-recorder";
+        }
+
+        @Override
+        public void onPublish(io.moquette.interception.messages.InterceptPublishMessage msg) {
+            published.add(new Published(msg.getClientID(), msg.getTopicName(),
+                    io.netty.buffer.ByteBufUtil.getBytes(msg.getPayload())));
+        }
+
+        @Override
+        public void onSessionLoopError(Throwable error) {
+            // nothing to record
         }
     }
 
