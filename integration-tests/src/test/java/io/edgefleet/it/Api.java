@@ -128,17 +128,12 @@ public final class Api {
     }
 
     /**
-     * The explicit every-target-at-once policy (a deployment without a policy goes out in waves): canary and batches
-     * of 100%, no soak, no success threshold, no latency or energy gate.
+     * The explicit every-target-at-once policy (a deployment without a policy goes out in waves): the short form,
+     * one wave, no gates and no abort rule, so a deployment whose agents all roll back ends ROLLED_BACK rather than
+     * ABORTED by the default abort rule that the long explicit form would keep.
      */
     public static ObjectNode allAtOnce() {
-        ObjectNode p = JSON.createObjectNode();
-        p.putObject("canary").put("percent", 100);
-        p.putObject("batches").put("percent", 100);
-        p.put("soakSeconds", 0);
-        p.putObject("successCondition").put("minCommittedPercent", 0);
-        p.putObject("gates").put("latency", false).put("energy", false);
-        return p;
+        return JSON.createObjectNode().put("allAtOnce", true);
     }
 
     /** Every device of the class at once ({@link #allAtOnce()}): these scenarios watch one deploy, not waves. */
