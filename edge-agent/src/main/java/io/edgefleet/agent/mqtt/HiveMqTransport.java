@@ -160,13 +160,14 @@ public final class HiveMqTransport implements MqttTransport {
     }
 
     @Override
-    public CompletableFuture<int[]> subscribe(java.util.List<String> filters) {
+    public CompletableFuture<int[]> subscribe(java.util.List<String> filters, boolean resumed) {
         java.util.List<com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5Subscription> subs = new java.util.ArrayList<>();
         for (String f : filters) {
             subs.add(com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5Subscription.builder()
                     .topicFilter(f)
                     .qos(MqttQos.AT_LEAST_ONCE)
-                    .retainHandling(com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling.SEND_IF_SUBSCRIPTION_DOES_NOT_EXIST)
+                    .retainHandling(resumed ? com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling.SEND_IF_SUBSCRIPTION_DOES_NOT_EXIST
+                            : com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling.SEND)
                     .build());
         }
         return client.subscribe(com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5Subscribe.builder()

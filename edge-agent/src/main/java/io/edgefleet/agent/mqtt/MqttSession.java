@@ -283,7 +283,7 @@ public final class MqttSession implements Link, AutoCloseable {
             subscriptions.addAll(filters);
         }
         if (client.isConnected()) {
-            doSubscribe(filters.toArray(String[]::new));
+            doSubscribe(false, filters.toArray(String[]::new));
         }
     }
 
@@ -316,11 +316,11 @@ public final class MqttSession implements Link, AutoCloseable {
     }
 
     /** One SUBSCRIBE for all the filters (QoS 1, retain handling 1: see {@link MqttTransport#subscribe}). */
-    private CompletableFuture<int[]> doSubscribe(String... filters) {
+    private CompletableFuture<int[]> doSubscribe(boolean resumed, String... filters) {
         java.util.List<String> list = java.util.List.of(filters);
         CompletableFuture<int[]> f;
         try {
-            f = client.subscribe(list);
+            f = client.subscribe(list, resumed);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -416,7 +416,7 @@ public final class MqttSession implements Link, AutoCloseable {
             long gen = generation.incrementAndGet();
             CompletableFuture<?>[] acks = new CompletableFuture<?>[subs.length == 0 ? 0 : 1];
             if (subs.length > 0) {
-                acks[0] = doSubscribe(subs);
+                acks[0] = doSubscribe(reconnect, subs);
             }
             // Ready once every SUBACK is in (a refused one is logged and does not hold the session back).
             // (The client may still report "connecting" while its connected callback runs: the generation is the test.)

@@ -87,12 +87,14 @@ public interface MqttTransport {
 
     /** QoS 1 subscription; completes with the SUBACK reason code (0x80 and above: refused, e.g. 0x87 by the ACL). */
     /**
-     * One SUBSCRIBE for all the filters, QoS 1, with retain handling 1: the broker sends a topic's retained
-     * message only when the subscription is new, so a reconnect that resumes the persistent session does not
-     * make the broker send every retained artifact chunk again. Completes with one reason code per filter
-     * (below 0x80: granted).
+     * One SUBSCRIBE for all the filters, QoS 1. {@code resumed}: retain handling 1, the broker sends a topic's
+     * retained message only when the subscription is new, so the re-subscribe after a reconnect that resumed the
+     * persistent session does not make the broker send every retained artifact chunk again; otherwise retain
+     * handling 0 (always send it), because a broker may judge "new" across clients (the embedded Moquette did, and
+     * a second device's chunk window then received nothing). Completes with one reason code per filter (below
+     * 0x80: granted).
      */
-    CompletableFuture<int[]> subscribe(java.util.List<String> filters);
+    CompletableFuture<int[]> subscribe(java.util.List<String> filters, boolean resumed);
 
     /** One UNSUBSCRIBE for all the filters. */
     CompletableFuture<Void> unsubscribe(java.util.List<String> filters);

@@ -160,12 +160,12 @@ public final class PahoTransport implements MqttTransport {
     }
 
     @Override
-    public CompletableFuture<int[]> subscribe(java.util.List<String> filters) {
+    public CompletableFuture<int[]> subscribe(java.util.List<String> filters, boolean resumed) {
         CompletableFuture<int[]> done = new CompletableFuture<>();
         MqttSubscription[] subs = new MqttSubscription[filters.size()];
         for (int i = 0; i < subs.length; i++) {
             subs[i] = new MqttSubscription(filters.get(i), 1);
-            subs[i].setRetainHandling(1);
+            subs[i].setRetainHandling(resumed ? 1 : 0);
         }
         try {
             client.subscribe(subs, null, new MqttActionListener() {
