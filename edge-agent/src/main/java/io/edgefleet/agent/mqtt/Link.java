@@ -17,6 +17,15 @@ public interface Link {
     /** Publishes at QoS 1 and waits for the broker's acknowledgement; false when it was not delivered. */
     boolean publishAndWait(String topic, byte[] json, boolean retained, long timeoutMs);
 
+    /**
+     * Publishes at QoS 1 without blocking: the future completes true at the broker's acknowledgement, false when
+     * the message was not delivered (not connected, refused, connection lost). It may never complete if the broker
+     * never answers; callers bound it with a timeout. This default waits on the calling thread.
+     */
+    default java.util.concurrent.CompletableFuture<Boolean> publishAsync(String topic, byte[] json, boolean retained) {
+        return java.util.concurrent.CompletableFuture.completedFuture(publishAndWait(topic, json, retained, 10_000));
+    }
+
     /** Subscribes at QoS 1 now (when connected) and again after every reconnect, until unsubscribed. */
     void subscribe(String filter);
 

@@ -262,6 +262,7 @@ public final class MqttSession implements Link, AutoCloseable {
      * Publishes at QoS 1 without blocking the caller: the future completes at the broker's PUBACK, false
      * when the message was not delivered (not connected, refused, connection lost).
      */
+    @Override
     public CompletableFuture<Boolean> publishAsync(String topic, byte[] json, boolean retained) {
         if (!isConnected()) {
             return CompletableFuture.completedFuture(false);

@@ -15,6 +15,14 @@ import java.nio.file.StandardOpenOption;
  */
 public final class AtomicFiles {
     private static volatile DiskFaults faults = DiskFaults.NONE;
+    /**
+     * Whether writes reach the disk before they return (fsync of file and directory). Always, for an agent on a
+     * device. The simulator turns it off for its JVM: its thousands of simulated devices share one disk and one
+     * kernel, a simulated power cut kills no page cache, and their fsyncs (four per telemetry window, tens of ms
+     * each on a busy disk) became the limit of how many agents one machine could run (see docs/scale.md).
+     * Atomicity (write a temp file, rename) stays either way.
+     */
+    private static volatile boolean durable = true;
 
     private AtomicFiles() {
     }
@@ -22,6 +30,15 @@ public final class AtomicFiles {
     /** Installs a fault injector for every write, move and delete below (tests only); null restores the real disk. */
     public static void injectFaults(DiskFaults f) {
         faults = f == null ? DiskFaults.NONE : f;
+    }
+
+    /** Turns fsync on (the default) or off for every write of this JVM; off only for simulated devices. */
+    public static void durable(boolean on) {
+        durable = on;
+    }
+
+    public static boolean durable() {
+        return durable;
     }
 
     /** For writers that keep their own channel open (the artifact download): the same fault check. */
@@ -45,7 +62,9 @@ public final class AtomicFiles {
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }
-                ch.force(true);
+                if (durable) {
+                    ch.force(true);
+                }
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
@@ -74,6 +93,9 @@ public final class AtomicFiles {
     }
 
     public static void fsync(Path file) throws IOException {
+        if (!durable) {
+            return;
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.force(true);
         }
@@ -81,6 +103,9 @@ public final class AtomicFiles {
 
     /** Makes a rename durable. Not every platform can open a directory; there the rename is as durable as it gets. */
     public static void syncDirectory(Path dir) {
+        if (!durable) {
+            return;
+        }
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         } catch (IOException | UnsupportedOperationException e) {

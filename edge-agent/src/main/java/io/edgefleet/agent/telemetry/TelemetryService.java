@@ -1,6 +1,7 @@
 package io.edgefleet.agent.telemetry;
 
 import io.edgefleet.agent.energy.EnergyMeter;
+import io.edgefleet.agent.exec.StepQueue;
 import io.edgefleet.agent.mqtt.Link;
 import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.ModelRef;
@@ -11,6 +12,7 @@ import io.edgefleet.protocol.Topics;
 import io.edgefleet.protocol.drift.DriftReport;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,8 +33,10 @@ import java.util.function.LongSupplier;
  * every reconnect and when the oldest has waited longer than the ack timeout. Each window carries
  * {@code ackBase}, the oldest seq still held, so the server's watermark skips what the agent dropped
  * (counted in {@code dropped}). Against an older server the window leaves the buffer at the
- * broker's PUBACK, as before. Sending happens on its own serial executor because it waits for PUBACKs;
- * windows are cut on the agent thread.
+ * broker's PUBACK, as before. Windows are cut on the agent thread; sending runs as steps of a
+ * {@link StepQueue} on the sender executor: one step at a time, in order, and a step that publishes ends
+ * at the broker's PUBACK (or its timeout) without a thread waiting for it, so many agents' in-flight
+ * publishes share the sender pool's few threads.
  */
 public final class TelemetryService implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TelemetryService.class.getName());
@@ -52,6 +56,8 @@ public final class TelemetryService implements AutoCloseable {
     private final ScheduledExecutorService agentThread;
     private final LongSupplier clock;
     private final ExecutorService sender;
+    /** The sender's steps (sends, replays, acks, ack checks): one at a time, none holding a thread while it waits. */
+    private final StepQueue steps;
     private final String topic;
     private ScheduledFuture<?> timer;
     private int windowSeconds;
@@ -85,7 +91,7 @@ public final class TelemetryService implements AutoCloseable {
     private long lastReplayAt;
     private long serverAcked = -1;
     private ScheduledFuture<?> ackTimer;
-    private long ackTimeoutMs;
+    private volatile long ackTimeoutMs;
     private volatile EnergyMeter energyMeter;
 
     /**
@@ -125,6 +131,7 @@ public final class TelemetryService implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.steps = new StepQueue("telemetry-" + deviceId, this.sender);
     }
 
     /** Starts the window timer; call on the agent thread. {@code current} is the model of the recorder given at construction. */
@@ -187,7 +194,7 @@ public final class TelemetryService implements AutoCloseable {
         }
         timer = agentThread.scheduleAtFixedRate(this::closeWindow, windowSeconds, windowSeconds, TimeUnit.SECONDS);
         if (ackTimer == null) {
-            ackTimer = agentThread.scheduleWithFixedDelay(() -> sender.execute(this::checkAckTimeout), 1, 1, TimeUnit.SECONDS);
+            ackTimer = agentThread.scheduleWithFixedDelay(() -> steps.submit(this::checkAckTimeout), 1, 1, TimeUnit.SECONDS);
         }
     }
 
@@ -288,7 +295,7 @@ public final class TelemetryService implements AutoCloseable {
                 energySource, energyJoules, drift);
         lastWindow = tw;
         agentThread.execute(() -> observer.accept(tw));
-        sender.execute(() -> send(tw));
+        steps.submit(() -> send(tw));
     }
 
     /**
@@ -301,9 +308,9 @@ public final class TelemetryService implements AutoCloseable {
 
     /** Reconnected: replay what waits on disk (everything unconfirmed, when the server acknowledges). */
     public void onConnected() {
-        sender.execute(() -> {
+        steps.submit(() -> {
             replayPending = true;
-            drain();
+            return drain();
         });
     }
 
@@ -312,7 +319,7 @@ public final class TelemetryService implements AutoCloseable {
         if (!deviceId.equals(ack.deviceId())) {
             return;
         }
-        sender.execute(() -> {
+        steps.execute(() -> {
             try {
                 if (!acksSeen) {
                     acksSeen = true;
@@ -333,7 +340,8 @@ public final class TelemetryService implements AutoCloseable {
         return serverAcked;
     }
 
-    private void send(TelemetryWindow w) {
+    /** One send step: buffer the window, then publish it live (or replay first); over at the PUBACK. */
+    private CompletableFuture<Void> send(TelemetryWindow w) {
         try {
             // On disk first: a crash or a lost connection from here on cannot lose the window. A disk that
             // refuses (full, read-only, permission) gets it held in memory, in order, and counted if it overflows.
@@ -351,23 +359,47 @@ public final class TelemetryService implements AutoCloseable {
             }
             if (!link.isConnected()) {
                 replayPending = true;
-                return;
+                return DONE;
             }
             if (replayPending || !onDisk) {
-                drain();
-                return;
+                return drain();
             }
             TelemetryWindow live = withBase(w, false);
-            if (link.publishAndWait(topic, codec.encode(live), false, ACK_TIMEOUT_MS)) {
-                if (!acksSeen) {
-                    buffer.removeUpTo(w.seq());
+            return publish(codec.encode(live)).thenAcceptAsync(delivered -> {
+                try {
+                    if (delivered) {
+                        if (!acksSeen) {
+                            buffer.removeUpTo(w.seq());
+                        }
+                    } else {
+                        replayPending = true;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry window " + w.seq() + " sent, buffer not"
+                            + " updated: " + e);
                 }
-            } else {
-                replayPending = true;
-            }
+            }, sender);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, deviceId + ": cannot buffer telemetry window " + w.seq() + ": " + e);
+            return DONE;
         }
+    }
+
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+    /**
+     * QoS 1 publish of one window: true at the broker's PUBACK, false when it was not delivered or the PUBACK did
+     * not come within {@link #ACK_TIMEOUT_MS} (as the blocking send used to wait). Never completes exceptionally.
+     */
+    private CompletableFuture<Boolean> publish(byte[] payload) {
+        CompletableFuture<Boolean> f;
+        try {
+            f = link.publishAsync(topic, payload, false);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return f.handle((ok, err) -> err == null && Boolean.TRUE.equals(ok))
+                .completeOnTimeout(false, ACK_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     }
 
     /** The window as sent now: with the oldest seq still held as its ack base. */
@@ -380,10 +412,10 @@ public final class TelemetryService implements AutoCloseable {
     }
 
     /** Unconfirmed windows have waited too long for the server: send them again. */
-    private void checkAckTimeout() {
+    private CompletableFuture<Void> checkAckTimeout() {
         try {
             if (!acksSeen || !link.isConnected() || (buffer.size() == 0 && held.isEmpty())) {
-                return;
+                return DONE;
             }
             long now = clock.getAsLong();
             Optional<TelemetryWindow> oldest = buffer.peek().map(TelemetryBuffer.Entry::window)
@@ -391,11 +423,12 @@ public final class TelemetryService implements AutoCloseable {
             if (oldest.isPresent() && now - oldest.get().ts() > ackTimeoutMs()
                     && now - lastReplayAt > ackTimeoutMs()) {
                 replayPending = true;
-                drain();
+                return drain();
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry ack check failed: " + e);
         }
+        return DONE;
     }
 
     private void hold(TelemetryWindow w, IOException why) {
@@ -424,40 +457,85 @@ public final class TelemetryService implements AutoCloseable {
         }
     }
 
-    /** Sends every window held (disk, then memory), oldest first; stops at the first one the broker does not take. */
-    private void drain() {
+    /**
+     * Sends every window held (disk, then memory), oldest first, each after the previous one's PUBACK; stops at
+     * the first one the broker does not take. Over when the last PUBACK arrived (or sending stopped).
+     */
+    private CompletableFuture<Void> drain() {
         try {
             moveHeldToDisk();
-            for (TelemetryBuffer.Entry e : buffer.entries()) {
-                if (!link.isConnected()) {
-                    return;
-                }
-                // Same message id as the original: if the first attempt did arrive, the server drops the copy.
-                if (!link.publishAndWait(topic, codec.encode(withBase(e.window(), true)), false, ACK_TIMEOUT_MS)) {
-                    return;
-                }
-                if (!acksSeen) {
-                    buffer.remove(e);
-                }
-            }
-            // The disk is still refusing: send what memory holds, in order, straight from there; with server
-            // acknowledgements they stay held until confirmed, like the disk's.
-            for (TelemetryWindow h : new java.util.ArrayList<>(held)) {
-                if (!link.isConnected()) {
-                    return;
-                }
-                if (!link.publishAndWait(topic, codec.encode(withBase(h, true)), false, ACK_TIMEOUT_MS)) {
-                    return;
-                }
-                if (!acksSeen) {
-                    held.remove(h);
-                    heldCount = held.size();
-                }
-            }
-            replayPending = false;
-            lastReplayAt = clock.getAsLong();
+            Replay r = new Replay(buffer.entries(), new java.util.ArrayList<>(held));
+            r.next();
+            return r.done;
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry replay failed: " + e);
+            return DONE;
+        }
+    }
+
+    /**
+     * One replay in progress: the disk's windows, then (while the disk still refuses) what memory holds, straight
+     * from there; with server acknowledgements they stay held until confirmed, like the disk's. Each step runs on
+     * the sender executor while the step queue waits for {@link #done}.
+     */
+    private final class Replay {
+        final java.util.List<TelemetryBuffer.Entry> disk;
+        final java.util.List<TelemetryWindow> memory;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        int index;
+
+        Replay(java.util.List<TelemetryBuffer.Entry> disk, java.util.List<TelemetryWindow> memory) {
+            this.disk = disk;
+            this.memory = memory;
+        }
+
+        void next() {
+            try {
+                if (index == disk.size() + memory.size()) {
+                    replayPending = false;
+                    lastReplayAt = clock.getAsLong();
+                    done.complete(null);
+                    return;
+                }
+                if (!link.isConnected()) {
+                    done.complete(null);
+                    return;
+                }
+                boolean fromDisk = index < disk.size();
+                TelemetryBuffer.Entry e = fromDisk ? disk.get(index) : null;
+                TelemetryWindow h = fromDisk ? null : memory.get(index - disk.size());
+                // Same message id as the original: if the first attempt did arrive, the server drops the copy.
+                publish(codec.encode(withBase(fromDisk ? e.window() : h, true))).thenAcceptAsync(delivered -> {
+                    try {
+                        if (!delivered) {
+                            done.complete(null);
+                            return;
+                        }
+                        if (!acksSeen) {
+                            if (fromDisk) {
+                                buffer.remove(e);
+                            } else {
+                                held.remove(h);
+                                heldCount = held.size();
+                            }
+                        }
+                        index++;
+                        next();
+                    } catch (IOException | RuntimeException x) {
+                        fail(x);
+                    }
+                }, sender).exceptionally(x -> {
+                    fail(x);
+                    return null;
+                });
+            } catch (IOException | RuntimeException x) {
+                fail(x);
+            }
+        }
+
+        void fail(Throwable x) {
+            LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry replay failed: " + x);
+            done.complete(null);
         }
     }
 
@@ -473,7 +551,7 @@ public final class TelemetryService implements AutoCloseable {
     /** Waits until everything queued for sending has been tried (tests and orderly shutdown). */
     public void flush(long timeoutMs) {
         try {
-            sender.submit(() -> { }).get(timeoutMs, TimeUnit.MILLISECONDS);
+            steps.barrier().get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             // best effort
         }
@@ -487,6 +565,9 @@ public final class TelemetryService implements AutoCloseable {
         if (ackTimer != null) {
             ackTimer.cancel(false);
         }
+        // What is queued gets the time the sender thread used to get to finish its queue.
+        flush(2000);
+        steps.close();
         sender.shutdown();
         try {
             sender.awaitTermination(2, TimeUnit.SECONDS);

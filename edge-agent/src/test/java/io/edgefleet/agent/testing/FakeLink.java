@@ -21,6 +21,12 @@ public final class FakeLink implements Link {
     /** Every SUBSCRIBE and UNSUBSCRIBE as the filters it carried, in order. */
     public final List<List<String>> subscribeBatches = new CopyOnWriteArrayList<>();
     public final List<List<String>> unsubscribeBatches = new CopyOnWriteArrayList<>();
+    /**
+     * When set, {@link #publishAsync} records the message and leaves its PUBACK pending in {@link #pendingAcks}
+     * until the test completes it (true: acknowledged, false: not delivered), as a slow broker would.
+     */
+    public volatile boolean holdAcks;
+    public final List<java.util.concurrent.CompletableFuture<Boolean>> pendingAcks = new CopyOnWriteArrayList<>();
 
     @Override
     public boolean isConnected() {
@@ -39,6 +45,20 @@ public final class FakeLink implements Link {
         }
         sent.add(new Sent(topic, json, retained));
         return true;
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<Boolean> publishAsync(String topic, byte[] json, boolean retained) {
+        if (!holdAcks) {
+            return java.util.concurrent.CompletableFuture.completedFuture(publishAndWait(topic, json, retained, 0));
+        }
+        if (!connected) {
+            return java.util.concurrent.CompletableFuture.completedFuture(false);
+        }
+        sent.add(new Sent(topic, json, retained));
+        java.util.concurrent.CompletableFuture<Boolean> ack = new java.util.concurrent.CompletableFuture<>();
+        pendingAcks.add(ack);
+        return ack;
     }
 
     @Override
