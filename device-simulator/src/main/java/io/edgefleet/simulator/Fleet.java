@@ -9,15 +9,15 @@ import io.edgefleet.protocol.ModelRef;
 import io.edgefleet.simulator.fault.FaultPlan;
 import io.edgefleet.simulator.fault.ScheduledFaults;
 import java.io.IOException;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Many agents in this JVM, optionally suffering a {@link FaultPlan}. They share one ONNX Runtime environment and
@@ -27,9 +27,9 @@ import java.util.concurrent.TimeUnit;
 public final class Fleet implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Fleet.class.getName());
 
-    private final List<Agent> agents = new CopyOnWriteArrayList<>();
-    private final List<AgentConfig> configs = new CopyOnWriteArrayList<>();
-    private final List<InferenceFaults> faults = new CopyOnWriteArrayList<>();
+    /** Device index (its number - 1) to what runs it; several starts may run at once, each under its own index. */
+    private final ConcurrentSkipListMap<Integer, Member> members = new ConcurrentSkipListMap<>();
+    private final AtomicInteger nextIndex = new AtomicInteger();
     private final FaultPlan plan;
     private final long startMillis = System.currentTimeMillis();
     private final ScheduledExecutorService scheduler;
@@ -60,14 +60,37 @@ public final class Fleet implements AutoCloseable {
         });
     }
 
+    /** One device: its configuration, its faults, and the agent that runs it now (a new one after a power cut). */
+    private static final class Member {
+        final AgentConfig config;
+        final InferenceFaults faults;
+        volatile Agent agent;
+
+        Member(AgentConfig config, InferenceFaults faults, Agent agent) {
+            this.config = config;
+            this.faults = faults;
+            this.agent = agent;
+        }
+    }
+
+    /** Starts the next device (index: how many were started before). */
     public void start(AgentConfig config) throws IOException {
-        int index = agents.size();
+        start(nextIndex.getAndIncrement(), config);
+    }
+
+    /**
+     * Starts device {@code index} (its number - 1: the fault plan selects devices by it). Safe to call from several
+     * threads at once for different indexes; {@link #agents()} lists them by index.
+     */
+    public void start(int index, AgentConfig config) throws IOException {
+        if (index < 0 || members.containsKey(index)) {
+            throw new IllegalArgumentException("device index " + index + " is negative or taken");
+        }
+        nextIndex.accumulateAndGet(index + 1, Math::max);
         InferenceFaults f = new ScheduledFaults(plan, index, startMillis, System::currentTimeMillis);
         Agent a = new Agent(config, OrtModelRunner.forInput(config.intraOpThreads(), config.input(), f), executors);
         a.start();
-        agents.add(a);
-        configs.add(config);
-        faults.add(f);
+        members.put(index, new Member(config, f, a));
         FaultPlan.PowerCut cut = plan.powerCut();
         if (cut != null && FaultPlan.selected(cut.share(), index)) {
             long at = Math.max(0, startMillis + (long) (cut.atSeconds() * 1000) - System.currentTimeMillis());
@@ -80,7 +103,7 @@ public final class Fleet implements AutoCloseable {
 
     /** Cuts device {@code index}'s power: no OFFLINE status, no flush; what it wrote to disk stays. */
     public void powerCut(int index) {
-        Agent a = agents.get(index);
+        Agent a = members.get(index).agent;
         LOG.log(System.Logger.Level.INFO, "power cut on " + a.deviceId());
         a.kill();
     }
@@ -88,32 +111,35 @@ public final class Fleet implements AutoCloseable {
     /** Powers device {@code index} up again with the same configuration and data directory. */
     public void restart(int index) {
         try {
-            AgentConfig c = configs.get(index);
-            Agent a = new Agent(c, OrtModelRunner.forInput(c.intraOpThreads(), c.input(), faults.get(index)), executors);
+            Member m = members.get(index);
+            AgentConfig c = m.config;
+            Agent a = new Agent(c, OrtModelRunner.forInput(c.intraOpThreads(), c.input(), m.faults), executors);
             a.start();
-            agents.set(index, a);
+            m.agent = a;
             LOG.log(System.Logger.Level.INFO, "power back on " + a.deviceId());
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "device " + index + " did not come back after the power cut: " + e);
         }
     }
 
+    /** The running agents, by device index. */
     public List<Agent> agents() {
-        return Collections.unmodifiableList(agents);
+        return members.values().stream().map(m -> m.agent).toList();
     }
 
+    /** Agents started so far. */
     public int size() {
-        return agents.size();
+        return members.size();
     }
 
     public long connected() {
-        return agents.stream().filter(Agent::isConnected).count();
+        return members.values().stream().filter(m -> m.agent.isConnected()).count();
     }
 
     /** How many agents run each model (label), as seen locally. */
     public Map<String, Integer> running() {
         Map<String, Integer> out = new LinkedHashMap<>();
-        for (Agent a : agents) {
+        for (Agent a : agents()) {
             ModelRef m = a.runningModel();
             out.merge(m == null ? "no model" : m.label(), 1, Integer::sum);
         }
@@ -131,6 +157,7 @@ public final class Fleet implements AutoCloseable {
         scheduler.shutdownNow();
         // Each stop waits up to a few seconds for its OFFLINE status' PUBACK; a bounded pool keeps ten thousand
         // stops from becoming ten thousand threads.
+        List<Agent> agents = agents();
         ExecutorService stoppers = Executors.newFixedThreadPool(Math.min(32, Math.max(1, agents.size())), r -> {
             Thread t = new Thread(r, "fleet-stop");
             t.setDaemon(true);
@@ -148,7 +175,7 @@ public final class Fleet implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         stoppers.shutdownNow();
-        agents.clear();
+        members.clear();
         executors.close();
     }
 }

@@ -99,6 +99,22 @@ public final class SimulatorMain implements Runnable {
                 + " the broker's PUBACK (default " + Fleet.DEFAULT_SEND_THREADS + ")")
         Integer sendThreads;
 
+        @Option(names = "--start-threads", defaultValue = "8", description = "agents started at once (each creates its"
+                + " data directory and files); registrations run 8 at a time beside them (default ${DEFAULT-VALUE})")
+        int startThreads = 8;
+
+        @Option(names = "--fsync", description = "simulated agents fsync every file write as a device's agent does;"
+                + " off by default: they share one disk and a simulated power cut loses no page cache, and four fsyncs"
+                + " per telemetry window for thousands of agents were what limited the fleet size on one machine")
+        boolean fsync;
+
+        int startThreads() {
+            if (startThreads < 1 || startThreads > 256) {
+                throw new IllegalArgumentException("--start-threads must be in [1, 256]");
+            }
+            return startThreads;
+        }
+
         MqttTransport.Kind client() {
             return MqttTransport.Kind.parse(mqttClient);
         }
@@ -148,6 +164,8 @@ public final class SimulatorMain implements Runnable {
                 throw new IllegalArgumentException("--agents must be in [1, 10000]");
             }
             agentOptions.client();
+            agentOptions.startThreads();
+            io.edgefleet.agent.store.AtomicFiles.durable(agentOptions.fsync);
             if (agentOptions.inferenceIntervalMs < 1) {
                 throw new IllegalArgumentException("--inference-interval-ms must be >= 1");
             }
@@ -162,7 +180,13 @@ public final class SimulatorMain implements Runnable {
             startAgents(api, classId, n, mqttUrlOverride, agentOptions.prefix, fleet);
         }
 
-        /** Registers (or re-uses) and starts {@code n} agents of the class, ids {@code <prefix>-0001...}, in {@code into}. */
+        /**
+         * Registers (or re-uses) and starts {@code n} agents of the class, ids {@code <prefix>-0001...}, in {@code into}.
+         * Each device is registered on a pool of {@link #REGISTER_THREADS} (each request waits for the server's
+         * commit) and its agent started on a pool of {@code --start-threads} as soon as its registration is back, so
+         * starts overlap registrations and each other (one after the other, a loaded machine started about 12 agents
+         * a second). Prints a progress line every {@link #START_REPORT_MS} while it lasts; fails with the first error.
+         */
         void startAgents(ServerApi api, String classId, int n, String mqttUrlOverride, String prefix, Fleet into)
                 throws IOException {
             Path dir = dataDir();
@@ -172,68 +196,122 @@ public final class SimulatorMain implements Runnable {
                 }
                 into = fleet;
             }
+            Fleet target = into;
             Registrar registrar = new Registrar(api, new CredentialStore(dir));
             List<Double> factors = factors();
-            List<ServerApi.Registration> regs = registerAll(registrar, classId, n, prefix);
-            for (int i = 1; i <= n; i++) {
-                String id = SpeedFactors.deviceId(prefix, i);
-                ServerApi.Registration reg = regs.get(i - 1);
-                AgentConfig cfg = AgentConfig.builder()
-                        .deviceId(id).classId(classId)
-                        .mqttUrl(mqttUrlOverride != null ? mqttUrlOverride : reg.mqttUrl())
-                        .username(reg.username()).password(reg.password()).serverKeys(reg.serverKeys())
-                        .dataDir(dir.resolve(id).resolve("agent"))
-                        .telemetryWindowSeconds(agentOptions.telemetryWindow)
-                        .inferenceIntervalMs(agentOptions.inferenceIntervalMs)
-                        .speedFactor(SpeedFactors.forAgent(factors, i - 1))
-                        .input(agentOptions.input)
-                        .mqttClient(agentOptions.client())
-                        .build();
-                into.start(cfg);
+            StartTimes times = new StartTimes();
+            long t0 = System.nanoTime();
+            java.util.concurrent.ExecutorService registerPool = pool(Math.min(REGISTER_THREADS, n), "sim-register");
+            java.util.concurrent.ExecutorService startPool = pool(Math.min(agentOptions.startThreads(), n), "sim-start");
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(n);
+            try {
+                for (int i = 1; i <= n; i++) {
+                    int number = i;
+                    String id = SpeedFactors.deviceId(prefix, i);
+                    java.util.concurrent.CompletableFuture
+                            .supplyAsync(() -> times.register(() -> registrar.register(id, classId)), registerPool)
+                            .thenAcceptAsync(reg -> times.start(() -> target.start(number - 1, AgentConfig.builder()
+                                    .deviceId(id).classId(classId)
+                                    .mqttUrl(mqttUrlOverride != null ? mqttUrlOverride : reg.mqttUrl())
+                                    .username(reg.username()).password(reg.password()).serverKeys(reg.serverKeys())
+                                    .dataDir(dir.resolve(id).resolve("agent"))
+                                    .telemetryWindowSeconds(agentOptions.telemetryWindow)
+                                    .inferenceIntervalMs(agentOptions.inferenceIntervalMs)
+                                    .speedFactor(SpeedFactors.forAgent(factors, number - 1))
+                                    .input(agentOptions.input)
+                                    .mqttClient(agentOptions.client())
+                                    .build())), startPool)
+                            .whenComplete((ok, e) -> {
+                                if (e != null) {
+                                    failure.compareAndSet(null, e instanceof java.util.concurrent.CompletionException
+                                            && e.getCause() != null ? e.getCause() : e);
+                                }
+                                done.countDown();
+                            });
+                }
+                while (!done.await(START_REPORT_MS, TimeUnit.MILLISECONDS) && failure.get() == null) {
+                    out().printf("[%4ds] starting agents: %d/%d registered, %d started, agents connected %d/%d%n",
+                            (System.nanoTime() - t0) / 1_000_000_000L, times.registered.sum(), n, target.size(),
+                            target.connected(), target.size());
+                    out().flush();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while starting agents", e);
+            } finally {
+                registerPool.shutdownNow();
+                startPool.shutdownNow();
             }
-            out().printf("started %d agents (%s-0001..%s) in class %s, data in %s; MQTT client %s, executors %s%n", n,
-                    prefix, SpeedFactors.deviceId(prefix, n), classId, dir.toAbsolutePath(),
-                    agentOptions.client().id(), into.executors());
+            Throwable e = failure.get();
+            if (e instanceof java.io.UncheckedIOException u) {
+                throw u.getCause();
+            }
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            if (e != null) {
+                throw new IOException(e);
+            }
+            double wall = (System.nanoTime() - t0) / 1e9;
+            out().printf(java.util.Locale.ROOT, "started %d agents (%s-0001..%s) in class %s in %.1f s (registration %.1f s and"
+                    + " agent start %.1f s of thread time, %d and %d threads), data in %s; MQTT client %s, executors %s%n", n,
+                    prefix, SpeedFactors.deviceId(prefix, n), classId, wall, times.registerNanos.sum() / 1e9,
+                    times.startNanos.sum() / 1e9, Math.min(REGISTER_THREADS, n), Math.min(agentOptions.startThreads(), n),
+                    dir.toAbsolutePath(), agentOptions.client().id(), into.executors());
         }
 
-        /**
-         * Registers devices 1..n, {@link #REGISTER_THREADS} requests at a time (each waits for the server's commit;
-         * one after the other, ten thousand took most of an hour on a loaded machine). Fails with the first error.
-         */
-        List<ServerApi.Registration> registerAll(Registrar registrar, String classId, int n, String prefix)
-                throws IOException {
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-                    Math.min(REGISTER_THREADS, n));
-            try {
-                List<java.util.concurrent.Future<ServerApi.Registration>> futures = new java.util.ArrayList<>();
-                for (int i = 1; i <= n; i++) {
-                    String id = SpeedFactors.deviceId(prefix, i);
-                    futures.add(pool.submit(() -> registrar.register(id, classId)));
-                }
-                List<ServerApi.Registration> out = new java.util.ArrayList<>(n);
-                for (java.util.concurrent.Future<ServerApi.Registration> f : futures) {
-                    try {
-                        out.add(f.get());
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        if (e.getCause() instanceof IOException io) {
-                            throw io;
-                        }
-                        if (e.getCause() instanceof RuntimeException re) {
-                            throw re;
-                        }
-                        throw new IOException(e.getCause());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IOException("interrupted while registering devices", e);
-                    }
-                }
-                return out;
-            } finally {
-                pool.shutdownNow();
+        /** Where start time goes, summed over the threads: registration requests and agent starts. */
+        static final class StartTimes {
+            final java.util.concurrent.atomic.LongAdder registered = new java.util.concurrent.atomic.LongAdder();
+            final java.util.concurrent.atomic.LongAdder registerNanos = new java.util.concurrent.atomic.LongAdder();
+            final java.util.concurrent.atomic.LongAdder startNanos = new java.util.concurrent.atomic.LongAdder();
+
+            interface IoSupplier<T> {
+                T get() throws IOException;
             }
+
+            interface IoRunnable {
+                void run() throws IOException;
+            }
+
+            <T> T register(IoSupplier<T> call) {
+                long t = System.nanoTime();
+                try {
+                    T r = call.get();
+                    registered.increment();
+                    return r;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                } finally {
+                    registerNanos.add(System.nanoTime() - t);
+                }
+            }
+
+            void start(IoRunnable call) {
+                long t = System.nanoTime();
+                try {
+                    call.run();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                } finally {
+                    startNanos.add(System.nanoTime() - t);
+                }
+            }
+        }
+
+        static java.util.concurrent.ExecutorService pool(int threads, String name) {
+            java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+            return java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+                Thread t = new Thread(r, name + "-" + count.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
         }
 
         static final int REGISTER_THREADS = 8;
+        /** Progress lines while agents start. */
+        static final long START_REPORT_MS = 10_000;
 
         void onShutdown(Runnable extra) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

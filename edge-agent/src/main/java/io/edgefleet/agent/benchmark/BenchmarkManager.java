@@ -66,7 +66,9 @@ public final class BenchmarkManager {
     private final Executor worker;
     private final BooleanSupplier deployBusy;
     private final Supplier<EnergyMeter> energy;
-    private final JsonCodec manifestCodec = new JsonCodec(MAX_MANIFEST_BYTES);
+    /** Shared by every agent of the JVM (thread-safe; a mapper per agent repeated Jackson's introspection). */
+    private static final JsonCodec MANIFEST_CODEC = new JsonCodec(MAX_MANIFEST_BYTES);
+    private final JsonCodec manifestCodec = MANIFEST_CODEC;
 
     private volatile Job job;
 

@@ -73,7 +73,9 @@ public final class UpdateManager implements Updates {
     private final ModelSwitch modelSwitch;
     private final Timers timers;
     private boolean discardPending;
-    private final JsonCodec manifestCodec = new JsonCodec(MAX_MANIFEST_BYTES);
+    /** Shared by every agent of the JVM (thread-safe; a mapper per agent repeated Jackson's introspection). */
+    private static final JsonCodec MANIFEST_CODEC = new JsonCodec(MAX_MANIFEST_BYTES);
+    private final JsonCodec manifestCodec = MANIFEST_CODEC;
 
     private Download download;
     private volatile ArtifactExtras extras;

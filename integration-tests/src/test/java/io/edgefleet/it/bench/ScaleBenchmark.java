@@ -51,7 +51,7 @@ public final class ScaleBenchmark {
     private ScaleBenchmark() {
     }
 
-    record Result(String client, int agents, long connected, double connectSeconds, double windowsPerSecond,
+    record Result(String client, int agents, long connected, long reporting, double connectSeconds, double windowsPerSecond,
                   long serverRssKb, double serverCpu, long simThreads, long simRssKb, double simCpu,
                   long brokerRssKb, double brokerCpu, String note) {
     }
@@ -71,7 +71,7 @@ public final class ScaleBenchmark {
                 String client = p[0];
                 int n = Integer.parseInt(p[1]);
                 if (n + 500 > fdLimit) {
-                    results.add(new Result(client, n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "skipped: open-file limit " + fdLimit
+                    results.add(new Result(client, n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "skipped: open-file limit " + fdLimit
                             + " < agents + 500 (raise it with ulimit -n)"));
                     continue;
                 }
@@ -82,18 +82,19 @@ public final class ScaleBenchmark {
         System.out.println("edgefleet scale benchmark (" + Runtime.getRuntime().availableProcessors() + " cores, "
                 + System.getProperty("java.version") + ", open-file limit " + fdLimit + ", window " + WINDOW_SECONDS
                 + " s, inference every " + INFERENCE_MS + " ms, steady " + STEADY_SECONDS + " s, simulator " + SIM_JVM + ")");
-        System.out.println(String.format(Locale.ROOT, "  %-7s %7s %9s %8s %10s %10s %8s %8s %10s %8s %10s %8s  %s",
-                "client", "agents", "connected", "conn s", "windows/s", "srv RSS", "srv CPU", "sim thr", "sim RSS",
+        System.out.println(String.format(Locale.ROOT, "  %-7s %7s %9s %9s %8s %10s %10s %8s %8s %10s %8s %10s %8s  %s",
+                "client", "agents", "connected", "reporting", "conn s", "windows/s", "srv RSS", "srv CPU", "sim thr", "sim RSS",
                 "sim CPU", "mosq RSS", "mosq CPU", "note"));
         for (Result r : results) {
             System.out.println(String.format(Locale.ROOT,
-                    "  %-7s %7d %9d %8.0f %10.0f %7.0f MiB %7.0f%% %8d %6.0f MiB %7.0f%% %6.0f MiB %7.0f%%  %s",
-                    r.client(), r.agents(), r.connected(), r.connectSeconds(), r.windowsPerSecond(), r.serverRssKb() / 1024.0,
+                    "  %-7s %7d %9d %9d %8.0f %10.0f %7.0f MiB %7.0f%% %8d %6.0f MiB %7.0f%% %6.0f MiB %7.0f%%  %s",
+                    r.client(), r.agents(), r.connected(), r.reporting(), r.connectSeconds(), r.windowsPerSecond(), r.serverRssKb() / 1024.0,
                     r.serverCpu() * 100, r.simThreads(), r.simRssKb() / 1024.0, r.simCpu() * 100, r.brokerRssKb() / 1024.0,
                     r.brokerCpu() * 100, r.note()));
         }
         System.out.println("  (CPU: share of one core over the steady period; windows/s: server telemetryWindowsStored over it;"
-                + " expected at full connection: agents / " + WINDOW_SECONDS + " s)");
+                + " expected at full connection: agents / " + WINDOW_SECONDS + " s; reporting: devices of the run with a"
+                + " window stored in the database that ended in the steady period)");
         System.out.flush();
         System.exit(0);
     }
@@ -149,11 +150,13 @@ public final class ScaleBenchmark {
             long m0 = cpuTicks(sim.pid());
             long b0 = cpuTicks(brokerPid);
             long w0 = System.nanoTime();
+            long steadyFrom = System.currentTimeMillis();
             Thread.sleep(TimeUnit.SECONDS.toMillis(STEADY_SECONDS));
             double wall = (System.nanoTime() - w0) / 1e9;
             JsonNode stats = api.stats();
             long stored = stats.path("telemetryWindowsStored").asLong() - stored0;
-            Result r = new Result(client, n, lastConnected(log), connectSeconds, stored / wall,
+            Result r = new Result(client, n, lastConnected(log), reporting(fleet, prefix, steadyFrom), connectSeconds,
+                    stored / wall,
                     statusKb(serverPid, "VmRSS:"), (cpuTicks(serverPid) - s0) / (double) TICKS / wall,
                     statusKb(sim.pid(), "Threads:"), statusKb(sim.pid(), "VmRSS:"), (cpuTicks(sim.pid()) - m0) / (double) TICKS / wall,
                     statusKb(brokerPid, "VmRSS:"), (cpuTicks(brokerPid) - b0) / (double) TICKS / wall, note);
@@ -165,6 +168,23 @@ public final class ScaleBenchmark {
                 sim.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
             MosquittoBroker.deleteTree(data);
+        }
+    }
+
+    /** Devices of this run ({@code prefix-...}) with a window stored that ended at or after {@code fromMillis}; -1 without JDBC. */
+    static long reporting(Fleet fleet, String prefix, long fromMillis) throws java.sql.SQLException {
+        java.util.Optional<java.sql.Connection> c = fleet.database().connect();
+        if (c.isEmpty()) {
+            return -1;
+        }
+        try (java.sql.Connection conn = c.get(); java.sql.PreparedStatement st = conn.prepareStatement(
+                "SELECT COUNT(DISTINCT device_id) FROM telemetry_window WHERE window_end >= ? AND device_id LIKE ?")) {
+            st.setLong(1, fromMillis);
+            st.setString(2, prefix + "-%");
+            try (java.sql.ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 
