@@ -64,8 +64,14 @@ public final class ServerApi {
     public record Device(String id, boolean online, ModelRef active, Double p95, Double energyMj) {
     }
 
+    /**
+     * HTTP/1.1: the simulator's concurrent registrations then use a connection each. Over HTTP/2 the JDK client
+     * multiplexed them all on one connection, which the server handles on one event-loop thread; on the loaded
+     * machine its request threads queued for that connection's lock (seen in a thread dump of the scale benchmark).
+     */
     public ServerApi(URI base, String token) {
-        this(base, token, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+        this(base, token, HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build());
     }
 
     public ServerApi(URI base, String token, HttpClient http) {
