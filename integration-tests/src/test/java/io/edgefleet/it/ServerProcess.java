@@ -109,6 +109,11 @@ public final class ServerProcess implements AutoCloseable {
             // Two cores are shared by everything in this run: a small heap and the serial collector.
             cmd.add("-Xmx512m");
             cmd.add("-XX:+UseSerialGC");
+            // Extra JVM flags for a run, e.g. -Dedgefleet.it.server-jvm-args="-XX:StartFlightRecording=filename=x.jfr".
+            String extra = System.getProperty("edgefleet.it.server-jvm-args", "").trim();
+            if (!extra.isEmpty()) {
+                cmd.addAll(java.util.Arrays.asList(extra.split("\\s+")));
+            }
             props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
             cmd.add("-jar");
             cmd.add(jar.toString());

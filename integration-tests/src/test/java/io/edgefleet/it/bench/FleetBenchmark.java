@@ -54,7 +54,6 @@ public final class FleetBenchmark {
     static final int MESSAGES = Integer.getInteger("bench.messages", 50_000);
     static final int MAX_SECONDS = Integer.getInteger("bench.max-seconds", 120);
     static final int STEADY_SECONDS = Integer.getInteger("bench.steady-seconds", 15);
-    static final int INFLIGHT_PER_CLIENT = 8;
     static final String AGENT_JVM_FLAGS = System.getProperty("bench.agent-jvm", "-Xmx128m -XX:+UseSerialGC");
 
     private FleetBenchmark() {
@@ -62,12 +61,17 @@ public final class FleetBenchmark {
 
     public static void main(String[] args) throws Exception {
         List<String> table = new ArrayList<>();
-        try (Fleet fleet = Fleet.start("bench", Map.of("edgefleet.mqtt.ingest-workers",
-                System.getProperty("bench.ingest-workers", "2")))) {
+        Map<String, String> server = new java.util.LinkedHashMap<>();
+        server.put("edgefleet.mqtt.ingest-workers", System.getProperty("bench.ingest-workers", "2"));
+        server.put("edgefleet.mqtt.ingest-batch-size", System.getProperty("bench.ingest-batch-size", "500"));
+        try (Fleet fleet = Fleet.start("bench", server)) {
             Api api = fleet.api();
             api.createDeviceClass(CLASS, 200.0);
             table.addAll(ingest(fleet, api));
-            table.addAll(agentMemory(fleet, api));
+            // -Dbench.only=ingest: the ingest table alone (the agent-memory part deploys a model and waits)
+            if (!"ingest".equals(System.getProperty("bench.only"))) {
+                table.addAll(agentMemory(fleet, api));
+            }
         }
         System.out.println();
         System.out.println("edgefleet fleet benchmark (" + Runtime.getRuntime().availableProcessors() + " cores, "
@@ -80,209 +84,9 @@ public final class FleetBenchmark {
 
     // ---------------------------------------------------------------- telemetry ingest
 
-    /**
-     * Telemetry ingest with acknowledgement after commit. Each bench device behaves like an agent: it publishes
-     * its windows (QoS 1, a few in flight), carries {@code ackBase}, reads the server's cumulative {@link
-     * TelemetryAck} on its ack topic, and at the end replays, with the same message ids, whatever the server has
-     * not confirmed (the broker may have dropped it). The rate is windows committed to the database over the wall
-     * time from the first publish to the last confirmation; the check is that the database holds exactly the
-     * windows the devices saw confirmed, each once.
-     */
+    /** Telemetry ingest with acknowledgement after commit: see {@link IngestLoad}. */
     static List<String> ingest(Fleet fleet, Api api) throws Exception {
-        String[] ids = new String[DEVICES];
-        for (int i = 0; i < DEVICES; i++) {
-            ids[i] = String.format(Locale.ROOT, "bench-%04d", i + 1);
-        }
-        List<Fleet.Device> devices = fleet.register(CLASS, ids);
-        List<RawMqtt> clients = new ArrayList<>();
-        for (Fleet.Device d : devices) {
-            RawMqtt c = RawMqtt.connect(d.mqttUrl(), d.username(), d.password());
-            c.subscribe(Topics.ack(d.id()), 0);
-            clients.add(c);
-        }
-        JsonCodec codec = new JsonCodec();
-        ModelRef model = new ModelRef("bench-model", 1, "0".repeat(64));
-        int perDevice = Math.max(1, MESSAGES / DEVICES);
-        long total = (long) perDevice * DEVICES;
-        String[][] messageIds = new String[DEVICES][perDevice];
-        long[] confirmed = new long[DEVICES];
-        Arrays.fill(confirmed, -1);
-        long storedBefore = api.stats().path("telemetryWindowsStored").asLong();
-        Log.info("ingest: " + DEVICES + " devices x " + perDevice + " windows = " + total + " QoS 1 publishes via "
-                + fleet.broker().description() + ", acknowledged by the server after commit");
-
-        AtomicLong published = new AtomicLong();
-        AtomicLong failed = new AtomicLong();
-        java.util.concurrent.atomic.AtomicReference<String> firstFailure = new java.util.concurrent.atomic.AtomicReference<>();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_SECONDS);
-        int threads = Math.min(8, DEVICES);
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        long startMs = System.currentTimeMillis();
-        java.util.function.BiFunction<Integer, Integer, byte[]> window = (i, seq) -> {
-            long start = startMs + seq * 1000L;
-            TelemetryWindow w = new TelemetryWindow(Protocol.VERSION, messageIds[i][seq], start + 1000, ids[i], seq, start,
-                    start + 1000, model, 20, 0, new LatencyStats(1.0, 2.0, 3.0, 4.0, 1.5), 6.0, null, 0, false,
-                    Math.min(seq, confirmed(confirmed, i) + 1), null, null, null);
-            return codec.encode(w);
-        };
-        for (int i = 0; i < DEVICES; i++) {
-            for (int seq = 0; seq < perDevice; seq++) {
-                messageIds[i][seq] = Protocol.newMessageId();
-            }
-        }
-        long t0 = System.nanoTime();
-        List<Future<?>> jobs = new ArrayList<>();
-        for (int th = 0; th < threads; th++) {
-            int first = th;
-            jobs.add(pool.submit(() -> {
-                // Each thread drives its share of the devices round-robin, with a few publishes in flight per client.
-                java.util.Map<Integer, BlockingQueue<IMqttToken>> inflightPerClient = new java.util.HashMap<>();
-                for (int seq = 0; seq < perDevice && System.nanoTime() < deadline; seq++) {
-                    for (int i = first; i < DEVICES; i += threads) {
-                        BlockingQueue<IMqttToken> inflight =
-                                inflightPerClient.computeIfAbsent(i, k -> new ArrayBlockingQueue<>(INFLIGHT_PER_CLIENT));
-                        try {
-                            if (inflight.remainingCapacity() == 0) {
-                                awaitAck(inflight.take(), published, failed, firstFailure);
-                            }
-                            inflight.add(clients.get(i).publishAsync(Topics.telemetry(ids[i]), window.apply(i, seq), 1));
-                        } catch (Exception e) {
-                            failed.incrementAndGet();
-                            firstFailure.compareAndSet(null, e.toString());
-                        }
-                    }
-                }
-                for (BlockingQueue<IMqttToken> inflight : inflightPerClient.values()) {
-                    for (IMqttToken t : inflight) {
-                        awaitAck(t, published, failed, firstFailure);
-                    }
-                }
-                return null;
-            }));
-        }
-        for (Future<?> f : jobs) {
-            f.get();
-        }
-        double publishSeconds = (System.nanoTime() - t0) / 1e9;
-        pool.shutdown();
-
-        // Wait for the server's confirmations; replay what stays unconfirmed for 10 s, as an agent does.
-        long lastConfirmAt = System.nanoTime();
-        long lastReplayAt = System.nanoTime();
-        long replayed = 0;
-        while (System.nanoTime() < deadline) {
-            boolean progress = readAcks(clients, codec, ids, confirmed);
-            if (progress) {
-                lastConfirmAt = System.nanoTime();
-            }
-            long unconfirmed = 0;
-            for (int i = 0; i < DEVICES; i++) {
-                unconfirmed += perDevice - 1 - confirmed(confirmed, i);
-            }
-            if (unconfirmed == 0) {
-                break;
-            }
-            if (System.nanoTime() - Math.max(lastConfirmAt, lastReplayAt) > TimeUnit.SECONDS.toNanos(10)) {
-                for (int i = 0; i < DEVICES; i++) {
-                    for (long seq = confirmed(confirmed, i) + 1; seq < perDevice; seq++) {
-                        clients.get(i).publish(Topics.telemetry(ids[i]), window.apply(i, (int) seq), 1, false);
-                        replayed++;
-                    }
-                }
-                lastReplayAt = System.nanoTime();
-            }
-            Thread.sleep(20);
-        }
-        double ingestSeconds = (lastConfirmAt - t0) / 1e9;
-        clients.forEach(RawMqtt::close);
-        long confirmedTotal = 0;
-        for (int i = 0; i < DEVICES; i++) {
-            confirmedTotal += confirmed(confirmed, i) + 1;
-        }
-        long storedCounter = api.stats().path("telemetryWindowsStored").asLong() - storedBefore;
-        long[] db = countStored(fleet);
-        JsonNode stats = api.stats();
-        Log.info("ingest stats: " + stats);
-        if (firstFailure.get() != null) {
-            Log.info("first publish failure: " + firstFailure.get());
-        }
-
-        List<String> rows = new ArrayList<>();
-        rows.add("");
-        rows.add("Telemetry ingest, ack after commit (" + DEVICES + " devices, QoS 1, " + fleet.broker().description().split(" \\(")[0]
-                + ", " + fleet.database().description().split(" \\(")[0] + ")");
-        rows.add(String.format(Locale.ROOT, "  %-52s %12s", "metric", "value"));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12d", "windows produced", total));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12d", "windows PUBACKed by the broker (first send)", published.get()));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12d", "publish failures (first send)", failed.get()));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12d", "windows replayed (unconfirmed after 10 s)", replayed));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12d", "windows confirmed by the server (cumulative ack)", confirmedTotal));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12s", "windows stored: server counter / database rows",
-                storedCounter + " / " + (db == null ? "n/a" : Long.toString(db[0]))));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12s", "database: distinct (device, seq)", db == null ? "n/a" : Long.toString(db[1])));
-        boolean exact = db == null ? storedCounter == confirmedTotal : db[0] == confirmedTotal && db[1] == confirmedTotal;
-        rows.add(String.format(Locale.ROOT, "  %-52s %12s", "stored == confirmed, each once", exact ? "yes" : "NO"));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12.0f", "publish rate (msg/s, first send)", published.get() / publishSeconds));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12.0f", "stored + confirmed windows / wall s", confirmedTotal / ingestSeconds));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12.1f", "wall time, first publish to last confirmation (s)", ingestSeconds));
-        rows.add(String.format(Locale.ROOT, "  %-52s %12s", "duplicates / left unacked / backpressure wait ms",
-                stats.path("duplicatesDropped").asLong() + " / " + stats.path("leftUnacked").asLong() + " / "
-                        + stats.path("backpressureWaitMs").asLong()));
-        return rows;
-    }
-
-    private static long confirmed(long[] confirmed, int i) {
-        synchronized (confirmed) {
-            return confirmed[i];
-        }
-    }
-
-    /** Applies every ack that arrived; true when a watermark moved. */
-    private static boolean readAcks(List<RawMqtt> clients, JsonCodec codec, String[] ids, long[] confirmed) {
-        boolean progress = false;
-        for (int i = 0; i < clients.size(); i++) {
-            for (RawMqtt.Received r : clients.get(i).drain()) {
-                io.edgefleet.protocol.TelemetryAck ack = codec.decode(r.payload(), io.edgefleet.protocol.TelemetryAck.class);
-                synchronized (confirmed) {
-                    if (ids[i].equals(ack.deviceId()) && ack.seq() > confirmed[i]) {
-                        confirmed[i] = ack.seq();
-                        progress = true;
-                    }
-                }
-            }
-        }
-        return progress;
-    }
-
-    /** Rows and distinct (device, seq) of the bench devices in the database, or null without PostgreSQL. */
-    private static long[] countStored(Fleet fleet) throws java.sql.SQLException {
-        java.util.Optional<java.sql.Connection> c = fleet.database().connect();
-        if (c.isEmpty()) {
-            return null;
-        }
-        try (java.sql.Connection conn = c.get(); java.sql.Statement st = conn.createStatement();
-             java.sql.ResultSet r = st.executeQuery("SELECT COUNT(*), COUNT(DISTINCT (device_id, seq)) FROM telemetry_window"
-                     + " WHERE device_id LIKE 'bench-%'")) {
-            r.next();
-            return new long[] {r.getLong(1), r.getLong(2)};
-        }
-    }
-
-    /** Counts a publish as acknowledged once the broker's PUBACK says so (reason code below 0x80). */
-    static void awaitAck(IMqttToken t, AtomicLong acked, AtomicLong failed,
-                         java.util.concurrent.atomic.AtomicReference<String> firstFailure) {
-        try {
-            t.waitForCompletion(30_000);
-            int[] codes = t.getReasonCodes();
-            if (codes == null || codes.length == 0 || RawMqtt.accepted(codes[0])) {
-                acked.incrementAndGet();
-                return;
-            }
-            firstFailure.compareAndSet(null, "PUBACK reason code " + codes[0]);
-        } catch (Exception e) {
-            firstFailure.compareAndSet(null, e.toString());
-        }
-        failed.incrementAndGet();
+        return new IngestLoad(fleet, api, DEVICES, MESSAGES, MAX_SECONDS).run(CLASS);
     }
 
     // ---------------------------------------------------------------- agent memory

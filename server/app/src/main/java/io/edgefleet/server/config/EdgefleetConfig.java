@@ -151,6 +151,14 @@ public interface EdgefleetConfig {
         @WithDefault("2")
         int ingestWorkers();
 
+        /**
+         * Messages a worker takes from its queue at most per batch: consecutive telemetry windows of a batch are
+         * stored in one transaction and acknowledged after its commit.
+         */
+        @WithName("ingest-batch-size")
+        @WithDefault("500")
+        int ingestBatchSize();
+
         /** Bound of each ingest worker's queue; a full queue holds back the MQTT client (backpressure). */
         @WithName("ingest-queue-size")
         @WithDefault("10000")

@@ -24,7 +24,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class InboundDispatcher {
     private static final Logger LOG = Logger.getLogger(InboundDispatcher.class);
-    private static final int MAX_BATCH = 500;
     /** Acknowledgement of a message that needs none (QoS 0, tests). */
     public static final Runnable NO_ACK = () -> { };
 
@@ -67,12 +66,14 @@ public class InboundDispatcher {
     private final RateLimitedLog backpressureLog = new RateLimitedLog(LOG, 10_000);
     private final RateLimitedLog foreignLog = new RateLimitedLog(LOG, 60_000);
     private List<Worker> workers;
+    private int maxBatch;
     private volatile boolean running;
 
     @PostConstruct
     void init() {
         int n = Math.max(1, config.mqtt().ingestWorkers());
         int capacity = Math.max(16, config.mqtt().ingestQueueSize());
+        maxBatch = Math.max(1, config.mqtt().ingestBatchSize());
         workers = new ArrayList<>(n);
         running = true;
         for (int i = 0; i < n; i++) {
@@ -177,7 +178,7 @@ public class InboundDispatcher {
     }
 
     private void work(Worker w) {
-        List<Inbound> batch = new ArrayList<>(MAX_BATCH);
+        List<Inbound> batch = new ArrayList<>(maxBatch);
         BlockingQueue<Inbound> q = w.queue;
         while (true) {
             if ((!running && q.isEmpty()) || Thread.currentThread().isInterrupted() || w.thread != Thread.currentThread()) {
@@ -193,7 +194,7 @@ public class InboundDispatcher {
                     continue;
                 }
                 batch.add(first);
-                q.drainTo(batch, MAX_BATCH - 1);
+                q.drainTo(batch, maxBatch - 1);
                 java.util.Set<Inbound> unfinished = processor.process(batch);
                 for (Inbound in : batch) {
                     if (!unfinished.contains(in)) {

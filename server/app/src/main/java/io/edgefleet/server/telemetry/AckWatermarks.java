@@ -92,6 +92,14 @@ public final class AckWatermarks {
         return out;
     }
 
+    /** The acknowledgement taken for the device was not sent (the MQTT client refused it): due again next time. */
+    public synchronized void notSent(String deviceId) {
+        State st = devices.get(deviceId);
+        if (st != null && st.acked >= 0) {
+            st.dirty = true;
+        }
+    }
+
     /** Devices whose committed seqs stop at a gap (at most {@code max}). */
     public synchronized List<Gap> gaps(int max) {
         List<Gap> out = new ArrayList<>();

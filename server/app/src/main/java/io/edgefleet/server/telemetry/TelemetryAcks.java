@@ -82,6 +82,10 @@ public class TelemetryAcks {
             for (Map.Entry<String, Long> e : due.entrySet()) {
                 if (gateway.publishAck(Topics.ack(e.getKey()), codec.encode(TelemetryAck.of(e.getKey(), e.getValue())))) {
                     stats.ackSent();
+                } else {
+                    // A refused publish (e.g. Paho's in-flight limit under load) must not lose the ack: an agent
+                    // whose last windows are committed would otherwise hear nothing until it replays them.
+                    watermarks.notSent(e.getKey());
                 }
             }
         } catch (Throwable t) {

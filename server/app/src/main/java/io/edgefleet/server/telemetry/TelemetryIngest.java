@@ -20,9 +20,12 @@ import org.hibernate.Session;
 /**
  * Stores telemetry windows in batches, one transaction per batch, once per (device, message id):
  * windows already stored (a QoS 1 redelivery, an agent replaying what it holds unconfirmed) are
- * found in the same transaction and reported as duplicates, not stored again; the unique constraint
- * catches what two replicas race on (the caller retries, and the retry finds them). Keeps each
- * device's last-seen time and newest window current with one JDBC batch of updates.
+ * reported as duplicates, not stored again. On PostgreSQL the batch is three statements
+ * ({@link PostgresTelemetryWriter}: {@code ON CONFLICT DO NOTHING} decides uniqueness, even when two
+ * replicas race); elsewhere (H2) the stored pairs are looked up in the same transaction, the rest
+ * inserted in JDBC batches, and the unique constraint catches what two replicas race on (the caller
+ * retries, and the retry finds them). Either way each device's last-seen time and newest window are
+ * kept current in the same transaction.
  */
 @ApplicationScoped
 public class TelemetryIngest {
@@ -42,8 +45,29 @@ public class TelemetryIngest {
     @Inject
     ObjectMapper json;
 
+    /** Whether the active database is PostgreSQL (decided on first use, from the connection's metadata). */
+    private volatile Boolean postgres;
+
     @Transactional
     public Result store(List<TelemetryWindow> windows, long receivedAt) {
+        if (postgres()) {
+            return session.doReturningWork(c -> PostgresTelemetryWriter.store(c, windows, receivedAt,
+                    w -> toJson(TelemetryView.of(w, receivedAt))));
+        }
+        return storeWithHibernate(windows, receivedAt);
+    }
+
+    private boolean postgres() {
+        Boolean pg = postgres;
+        if (pg == null) {
+            pg = session.doReturningWork(c -> "PostgreSQL".equalsIgnoreCase(c.getMetaData().getDatabaseProductName()));
+            postgres = pg;
+        }
+        return pg;
+    }
+
+    /** H2 (and any other database): a look-up of what is stored, then JDBC batches of entity inserts. */
+    private Result storeWithHibernate(List<TelemetryWindow> windows, long receivedAt) {
         session.setJdbcBatchSize(JDBC_BATCH);
         Set<String> ids = new TreeSet<>();
         Set<String> messageIds = new HashSet<>();

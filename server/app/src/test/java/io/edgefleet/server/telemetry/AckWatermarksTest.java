@@ -54,6 +54,20 @@ class AckWatermarksTest {
     }
 
     @Test
+    void anAckThatWasNotSentIsDueAgain() {
+        AckWatermarks w = new AckWatermarks();
+        w.committed("a", 0, 0L);
+        w.committed("a", 1, 0L);
+        assertEquals(Map.of("a", 1L), w.takeDirty());
+        assertTrue(w.takeDirty().isEmpty());
+        w.notSent("a");
+        assertEquals(Map.of("a", 1L), w.takeDirty(), "due again although nothing new was committed");
+        assertTrue(w.takeDirty().isEmpty());
+        w.notSent("unknown");
+        assertTrue(w.takeDirty().isEmpty(), "nothing to send for a device never committed");
+    }
+
+    @Test
     void seqsFoundInTheDatabaseFillAGapLeftByAnotherReplica() {
         AckWatermarks w = new AckWatermarks();
         w.committed("d", 0, 0L);
