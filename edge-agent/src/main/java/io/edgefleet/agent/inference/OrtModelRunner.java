@@ -78,7 +78,7 @@ public final class OrtModelRunner implements ModelRunner {
             Map<String, NodeInfo> inputs = session.getInputInfo();
             InputFeed feed = null;
             if (dataset != null) {
-                NpzFeed.Result r = NpzFeed.forModel(env, dataset, inputs);
+                NpzFeed.Result r = NpzFeed.forModel(env, dataset, inputs, faults);
                 if (r.feed() != null) {
                     feed = r.feed();
                 } else {
