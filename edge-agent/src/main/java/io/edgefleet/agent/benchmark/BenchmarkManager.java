@@ -66,7 +66,8 @@ public final class BenchmarkManager {
     private final Executor worker;
     private final BooleanSupplier deployBusy;
     private final Supplier<EnergyMeter> energy;
-    private final JsonCodec manifestCodec = new JsonCodec(MAX_MANIFEST_BYTES);
+    /** One per JVM: a codec holds an ObjectMapper and its serializer caches, which every model's unit would otherwise build again. */
+    private static final JsonCodec MANIFEST_CODEC = new JsonCodec(MAX_MANIFEST_BYTES);
 
     private volatile Job job;
 
@@ -170,7 +171,7 @@ public final class BenchmarkManager {
         }
         ArtifactManifest m;
         try {
-            m = manifestCodec.decode(payload, ArtifactManifest.class);
+            m = MANIFEST_CODEC.decode(payload, ArtifactManifest.class);
             verifier.verify(m);
         } catch (ProtocolException e) {
             fail(j, e.reason(), "manifest refused: " + e.getMessage());

@@ -73,7 +73,8 @@ public final class UpdateManager implements Updates {
     private final ModelSwitch modelSwitch;
     private final Timers timers;
     private boolean discardPending;
-    private final JsonCodec manifestCodec = new JsonCodec(MAX_MANIFEST_BYTES);
+    /** One per JVM: a codec holds an ObjectMapper and its serializer caches, which every model's unit would otherwise build again. */
+    private static final JsonCodec MANIFEST_CODEC = new JsonCodec(MAX_MANIFEST_BYTES);
 
     private Download download;
     private volatile ArtifactExtras extras;
@@ -242,7 +243,7 @@ public final class UpdateManager implements Updates {
      */
     private void recordDownload(Command cmd) {
         try {
-            io.edgefleet.agent.store.AtomicFiles.write(store.downloadRecordFile(), manifestCodec.encode(cmd));
+            io.edgefleet.agent.store.AtomicFiles.write(store.downloadRecordFile(), MANIFEST_CODEC.encode(cmd));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot record the download for a resume after a restart ("
                     + StorageErrors.describe(e) + ")");
@@ -271,7 +272,7 @@ public final class UpdateManager implements Updates {
         }
         Command cmd;
         try {
-            cmd = manifestCodec.decode(java.nio.file.Files.readAllBytes(record), Command.class);
+            cmd = MANIFEST_CODEC.decode(java.nio.file.Files.readAllBytes(record), Command.class);
         } catch (IOException | ProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, deviceId + ": the download record is unreadable (" + e.getMessage()
                     + "); not resuming");
@@ -322,7 +323,7 @@ public final class UpdateManager implements Updates {
         }
         ArtifactManifest m;
         try {
-            m = manifestCodec.decode(payload, ArtifactManifest.class);
+            m = MANIFEST_CODEC.decode(payload, ArtifactManifest.class);
             verifier.verify(m);
         } catch (ProtocolException e) {
             fail(d, e.reason(), "manifest refused: " + e.getMessage());
