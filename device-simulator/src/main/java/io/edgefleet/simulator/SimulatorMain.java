@@ -1,10 +1,12 @@
 package io.edgefleet.simulator;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.edgefleet.agent.config.AgentConfig;
 import io.edgefleet.agent.config.ConfigException;
 import io.edgefleet.agent.exec.AgentExecutors;
+import io.edgefleet.agent.inference.ClassMix;
 import io.edgefleet.agent.mqtt.MqttTransport;
 import io.edgefleet.protocol.Topics;
 import io.edgefleet.simulator.fault.FaultPlan;
@@ -469,11 +471,16 @@ public final class SimulatorMain implements Runnable {
         @Option(names = "--drift-from", defaultValue = "0", description = "seconds after start when the drift begins")
         double driftFrom;
 
-        @Option(names = "--drift-shift", defaultValue = "1.0", description = "added to every float input (default ${DEFAULT-VALUE})")
-        double driftShift;
+        @Option(names = "--drift-shift", description = "added to every float input (default 1.0; 0 with --drift-class-mix)")
+        Double driftShift;
 
         @Option(names = "--drift-scale", defaultValue = "1.0", description = "float inputs multiplied by this (default ${DEFAULT-VALUE})")
         double driftScale;
+
+        @Option(names = "--drift-class-mix", paramLabel = "CLASS=SHARE,...",
+                description = "sample a labelled .npz --input by this class mix while drifting, e.g. 0=0.7 (class 0 gets"
+                        + " 70%%, the other classes share the rest evenly)")
+        String driftClassMix;
 
         @Option(names = "--slow-share", defaultValue = "0", description = "share of devices that slow down (0..1)")
         double slowShare;
@@ -507,7 +514,8 @@ public final class SimulatorMain implements Runnable {
         double powerCutRestartAfter;
 
         FaultPlan plan() {
-            FaultPlan.Drift drift = driftShare > 0 ? new FaultPlan.Drift(driftShare, driftFrom, driftShift, driftScale) : null;
+            ClassMix mix = driftClassMix == null ? null : ClassMix.parse(driftClassMix);
+            FaultPlan.Drift drift = driftShare > 0 ? new FaultPlan.Drift(driftShare, driftFrom, shift(), driftScale, mix) : null;
             FaultPlan.Slowdown slow = slowShare > 0 ? new FaultPlan.Slowdown(slowShare, slowFrom, slowFactor) : null;
             FaultPlan.Errors errors = errorShare > 0 ? new FaultPlan.Errors(errorShare, errorFrom, errorSeconds, errorRate) : null;
             FaultPlan.PowerCut cut = powerCutShare > 0 ? new FaultPlan.PowerCut(powerCutShare, powerCutAt, powerCutRestartAfter) : null;
@@ -517,11 +525,17 @@ public final class SimulatorMain implements Runnable {
             return new FaultPlan(drift, slow, errors, cut);
         }
 
+        /** The mean shift: as given, else 1.0, or none when the drift is a class mix. */
+        double shift() {
+            return driftShift != null ? driftShift : driftClassMix != null ? 0 : 1.0;
+        }
+
         String describe() {
             FaultPlan p = plan();
             StringBuilder sb = new StringBuilder();
             if (p.drift() != null) {
-                sb.append(String.format("drift x*%.2f%+.2f on %.0f%% from %.0fs; ", driftScale, driftShift, driftShare * 100, driftFrom));
+                sb.append(String.format("drift x*%.2f%+.2f%s on %.0f%% from %.0fs; ", driftScale, shift(),
+                        p.drift().classMix() == null ? "" : ", class mix " + p.drift().classMix(), driftShare * 100, driftFrom));
             }
             if (p.slowdown() != null) {
                 sb.append(String.format("%.1fx slower on %.0f%% from %.0fs; ", slowFactor, slowShare * 100, slowFrom));

@@ -61,6 +61,10 @@ class SimulatorMainTest {
                 "--error-rate", "0");
         assertEquals(SimulatorMain.EXIT_USAGE, r.exit());
         assertTrue(r.err().contains("errors: rate"), r.err());
+        r = run("run", "--server", "http://127.0.0.1:1", "--token", "t", "--class-id", "gw", "--drift-share", "0.5",
+                "--drift-class-mix", "0=0.7,1=0.5");
+        assertEquals(SimulatorMain.EXIT_USAGE, r.exit());
+        assertTrue(r.err().contains("class mix: the shares add up to 1.200, more than 1"), r.err());
     }
 
     @Test

@@ -1,11 +1,14 @@
 package io.edgefleet.simulator.fault;
 
+import io.edgefleet.agent.inference.ClassMix;
+
 /**
  * What goes wrong in a simulated fleet, and when (seconds after the fleet starts), on which share of
  * the devices. Every part is optional (null). A share selects devices spread evenly over the fleet:
  * with share 0.25, devices 0, 4, 8, ...
  *
- * @param drift    input drift: float inputs become {@code x · scale + shift} from {@code fromSeconds}
+ * @param drift    input drift: float inputs become {@code x · scale + shift} from {@code fromSeconds}, and with a
+ *                 class mix a labelled {@code .npz} input folder is sampled by that skewed class distribution
  * @param slowdown inferences take {@code factor} times as long from {@code fromSeconds}
  * @param errors   inferences fail with probability {@code rate} for {@code seconds} from {@code fromSeconds}
  * @param powerCut devices lose power at {@code atSeconds} (no orderly OFFLINE: the broker publishes the will)
@@ -14,11 +17,22 @@ package io.edgefleet.simulator.fault;
 public record FaultPlan(Drift drift, Slowdown slowdown, Errors errors, PowerCut powerCut) {
     public static final FaultPlan NONE = new FaultPlan(null, null, null, null);
 
-    public record Drift(double share, double fromSeconds, double shift, double scale) {
+    /** @param classMix the class distribution to sample labelled inputs by while drifting; null: the data's own order */
+    public record Drift(double share, double fromSeconds, double shift, double scale, ClassMix classMix) {
         public Drift {
             checkShare(share, "drift");
             check(fromSeconds >= 0, "drift: start must be >= 0 s");
             check(Double.isFinite(shift) && Double.isFinite(scale) && scale > 0, "drift: shift must be finite and scale > 0");
+        }
+
+        /** A shift of mean and scale only. */
+        public Drift(double share, double fromSeconds, double shift, double scale) {
+            this(share, fromSeconds, shift, scale, null);
+        }
+
+        /** Whether float inputs change at all (a pure class-mix drift leaves them as they are). */
+        public boolean shiftsInputs() {
+            return shift != 0 || scale != 1;
         }
     }
 

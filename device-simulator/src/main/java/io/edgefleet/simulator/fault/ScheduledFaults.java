@@ -1,5 +1,6 @@
 package io.edgefleet.simulator.fault;
 
+import io.edgefleet.agent.inference.ClassMix;
 import io.edgefleet.agent.inference.InferenceFaults;
 import java.util.SplittableRandom;
 import java.util.function.LongSupplier;
@@ -52,9 +53,18 @@ public final class ScheduledFaults implements InferenceFaults {
         }
     }
 
+    private boolean drifting() {
+        return drift != null && elapsedSeconds() >= drift.fromSeconds();
+    }
+
     @Override
     public boolean transformsInputs() {
-        return drift != null && elapsedSeconds() >= drift.fromSeconds();
+        return drifting() && drift.shiftsInputs();
+    }
+
+    @Override
+    public ClassMix classMix() {
+        return drifting() ? drift.classMix() : null;
     }
 
     @Override

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.edgefleet.agent.inference.ClassMix;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -62,5 +63,21 @@ class FaultPlanTest {
         assertFalse(odd.affected());
         assertFalse(odd.transformsInputs());
         assertTrue(new ScheduledFaults(plan, 0, 0, () -> 100_000).affected());
+    }
+
+    @Test
+    void aClassMixDriftSkewsTheSelectedDevicesFromItsStartAndLeavesTheirInputValuesAlone() {
+        AtomicLong now = new AtomicLong(1_000_000);
+        ClassMix mix = ClassMix.parse("0=0.7");
+        FaultPlan plan = new FaultPlan(new FaultPlan.Drift(0.5, 30, 0, 1, mix), null, null, null);
+        ScheduledFaults drifting = new ScheduledFaults(plan, 0, 1_000_000, now::get);
+        ScheduledFaults calm = new ScheduledFaults(plan, 1, 1_000_000, now::get);
+        assertEquals(null, drifting.classMix(), "not before its start");
+        now.addAndGet(30_000);
+        assertSame(mix, drifting.classMix());
+        assertEquals(null, calm.classMix(), "device 1 is not among the drifting half");
+        assertFalse(drifting.transformsInputs(), "a pure class-mix drift changes no input value");
+        assertTrue(new ScheduledFaults(new FaultPlan(new FaultPlan.Drift(1, 0, 1, 1, mix), null, null, null), 0, 1_000_000,
+                now::get).transformsInputs(), "with a shift as well, values change too");
     }
 }

@@ -172,7 +172,7 @@ public final class BenchmarkManager {
         }
         ArtifactManifest m;
         try {
-            m = manifestCodec.decode(payload, ArtifactManifest.class);
+            m = MANIFEST_CODEC.decode(payload, ArtifactManifest.class);
             verifier.verify(m);
         } catch (ProtocolException e) {
             fail(j, e.reason(), "manifest refused: " + e.getMessage());

@@ -22,6 +22,15 @@ public interface InferenceFaults {
         return false;
     }
 
+    /**
+     * The class distribution the built-in loop samples a labelled {@code .npz} input folder with right now (class-mix
+     * drift); null to feed the samples in their order. Ignored for synthetic inputs and for files without
+     * {@code labels}.
+     */
+    default ClassMix classMix() {
+        return null;
+    }
+
     /** Extra wall time in nanoseconds to add to an inference that took {@code elapsedNanos} (a slowdown). */
     default long extraNanos(long elapsedNanos) {
         return 0;

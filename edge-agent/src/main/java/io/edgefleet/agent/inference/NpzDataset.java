@@ -16,6 +16,9 @@ import java.util.stream.Stream;
  * input name, first axis = sample. The agent cycles through all samples of all files in name order.
  */
 public final class NpzDataset {
+    /** The array of a labelled {@code .npz} that holds each sample's class (as the engine's datasets name it). */
+    public static final String LABELS = "labels";
+
     /** Bound on the total bytes read from the folder, so a huge folder cannot exhaust the heap. */
     public static final long MAX_TOTAL_BYTES = 512L * 1024 * 1024;
 
@@ -89,6 +92,25 @@ public final class NpzDataset {
             i -= p.samples();
         }
         throw new IllegalStateException("unreachable");
+    }
+
+    /**
+     * The class of every sample in feeding order (from each file's {@code labels} array, one integer per sample),
+     * or null when a file has no usable labels.
+     */
+    public long[] labels() {
+        long[] out = new long[samples];
+        int at = 0;
+        for (Part p : parts) {
+            NpyArray l = p.arrays().get(LABELS);
+            if (l == null || l.dtype().isFloating() || l.elementCount() != l.sampleCount()) {
+                return null;
+            }
+            long[] v = l.toLongs();
+            System.arraycopy(v, 0, out, at, p.samples());
+            at += p.samples();
+        }
+        return out;
     }
 
     /** Whether every part has an array for each of these names. */

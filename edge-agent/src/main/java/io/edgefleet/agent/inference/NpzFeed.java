@@ -10,22 +10,69 @@ import io.edgefleet.protocol.data.DType;
 import io.edgefleet.protocol.data.NpyArray;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
 
-/** Feeds the samples of an {@link NpzDataset} in order, converted to the element types the model declares. */
+/**
+ * Feeds the samples of an {@link NpzDataset} in order, converted to the element types the model declares. While
+ * the faults ask for a {@link ClassMix} (class-mix drift) and the files are labelled, it draws each sample's class
+ * from that mix instead and feeds the next sample of that class (cycling within the class).
+ */
 final class NpzFeed implements InputFeed {
     private final OrtEnvironment env;
     private final NpzDataset data;
     private final Map<String, TensorInfo> inputs;
+    private final InferenceFaults faults;
+    /** The classes present, ascending, and the samples of each in feeding order; null without labels. */
+    private final long[] classes;
+    private final int[][] byClass;
+    private final int[] cursor;
+    private final SplittableRandom random;
+    private ClassMix lastMix;
+    private double[] lastProbabilities;
     private long index;
 
-    private NpzFeed(OrtEnvironment env, NpzDataset data, Map<String, TensorInfo> inputs) {
+    private NpzFeed(OrtEnvironment env, NpzDataset data, Map<String, TensorInfo> inputs, InferenceFaults faults) {
         this.env = env;
         this.data = data;
         this.inputs = inputs;
+        this.faults = faults == null ? InferenceFaults.NONE : faults;
+        long[] labels = data.labels();
+        if (labels == null) {
+            classes = null;
+            byClass = null;
+            cursor = null;
+        } else {
+            TreeMap<Long, List<Integer>> grouped = new TreeMap<>();
+            for (int i = 0; i < labels.length; i++) {
+                grouped.computeIfAbsent(labels[i], k -> new ArrayList<>()).add(i);
+            }
+            classes = grouped.keySet().stream().mapToLong(Long::longValue).toArray();
+            byClass = grouped.values().stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray()).toArray(int[][]::new);
+            cursor = new int[classes.length];
+        }
+        random = new SplittableRandom(data.sampleCount() * 31L + 7);
+    }
+
+    /** Index of the next sample to feed: in order, or drawn by the class mix the faults ask for. */
+    private long nextIndex() {
+        ClassMix mix = classes == null ? null : faults.classMix();
+        if (mix == null) {
+            return index++;
+        }
+        if (mix != lastMix) {
+            lastMix = mix;
+            lastProbabilities = mix.probabilities(classes);
+        }
+        int c = ClassMix.draw(lastProbabilities, random);
+        int[] samples = byClass[c];
+        return samples[cursor[c]++ % samples.length];
     }
 
     /**
@@ -33,6 +80,11 @@ final class NpzFeed implements InputFeed {
      * element type mismatch).
      */
     static Result forModel(OrtEnvironment env, NpzDataset data, Map<String, NodeInfo> modelInputs) {
+        return forModel(env, data, modelInputs, InferenceFaults.NONE);
+    }
+
+    /** As {@link #forModel(OrtEnvironment, NpzDataset, Map)}, sampling by the class mix {@code faults} asks for. */
+    static Result forModel(OrtEnvironment env, NpzDataset data, Map<String, NodeInfo> modelInputs, InferenceFaults faults) {
         Map<String, TensorInfo> infos = new LinkedHashMap<>();
         var missing = data.missing(modelInputs.keySet());
         if (!missing.isEmpty()) {
@@ -62,7 +114,7 @@ final class NpzFeed implements InputFeed {
             }
             infos.put(e.getKey(), t);
         }
-        return new Result(new NpzFeed(env, data, infos), null);
+        return new Result(new NpzFeed(env, data, infos, faults), null);
     }
 
     record Result(NpzFeed feed, String mismatch) {
@@ -80,7 +132,7 @@ final class NpzFeed implements InputFeed {
 
     @Override
     public Inputs next() throws OrtException {
-        Map<String, NpyArray> sample = data.sample(index++);
+        Map<String, NpyArray> sample = data.sample(nextIndex());
         Map<String, OnnxTensor> out = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, TensorInfo> e : inputs.entrySet()) {

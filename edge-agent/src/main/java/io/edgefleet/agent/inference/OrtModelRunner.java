@@ -61,8 +61,58 @@ public final class OrtModelRunner implements ModelRunner {
         return new OrtModelRunner(intraOpThreads, "synthetic".equals(input) ? null : NpzDataset.load(Path.of(input)), faults);
     }
 
+    /** Stack of the thread that creates ONNX Runtime's environment, see {@link #environment()}. */
+    static final long ENVIRONMENT_THREAD_STACK = 64L * 1024 * 1024;
+    private static volatile OrtEnvironment environment;
+
+    /**
+     * The process's ONNX Runtime environment. The first call creates it on a thread of its own with a 64 MiB stack
+     * and waits: creating it recursed through more than 11,000 native frames in ONNX Runtime 1.29 and overflowed
+     * the 1 MiB stack of an ordinary Java thread, which kills the JVM with a SIGSEGV and no crash log (seen for an
+     * agent started with a long module classpath: exit code 139 right after the first model was verified). The
+     * stack is reserved, not committed: only what the recursion touches costs memory, once.
+     */
     public static OrtEnvironment environment() {
-        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "edgefleet-agent");
+        OrtEnvironment e = environment;
+        if (e != null) {
+            return e;
+        }
+        synchronized (OrtModelRunner.class) {
+            if (environment == null) {
+                Object[] out = new Object[1];
+                Thread t = new Thread(null, () -> {
+                    try {
+                        out[0] = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "edgefleet-agent");
+                    } catch (Throwable x) {
+                        out[0] = x;
+                    }
+                }, "ort-environment", ENVIRONMENT_THREAD_STACK);
+                t.setDaemon(true);
+                t.start();
+                boolean interrupted = false;
+                while (t.isAlive()) {
+                    try {
+                        t.join();
+                    } catch (InterruptedException ie) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                if (out[0] instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (out[0] instanceof Error er) {
+                    throw er;
+                }
+                if (!(out[0] instanceof OrtEnvironment created)) {
+                    throw new IllegalStateException("ONNX Runtime's environment could not be created: " + out[0]);
+                }
+                environment = created;
+            }
+            return environment;
+        }
     }
 
     @Override
@@ -78,7 +128,7 @@ public final class OrtModelRunner implements ModelRunner {
             Map<String, NodeInfo> inputs = session.getInputInfo();
             InputFeed feed = null;
             if (dataset != null) {
-                NpzFeed.Result r = NpzFeed.forModel(env, dataset, inputs);
+                NpzFeed.Result r = NpzFeed.forModel(env, dataset, inputs, faults);
                 if (r.feed() != null) {
                     feed = r.feed();
                 } else {

@@ -244,7 +244,7 @@ public final class UpdateManager implements Updates {
      */
     private void recordDownload(Command cmd) {
         try {
-            io.edgefleet.agent.store.AtomicFiles.write(store.downloadRecordFile(), manifestCodec.encode(cmd));
+            io.edgefleet.agent.store.AtomicFiles.write(store.downloadRecordFile(), MANIFEST_CODEC.encode(cmd));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot record the download for a resume after a restart ("
                     + StorageErrors.describe(e) + ")");
@@ -273,7 +273,7 @@ public final class UpdateManager implements Updates {
         }
         Command cmd;
         try {
-            cmd = manifestCodec.decode(java.nio.file.Files.readAllBytes(record), Command.class);
+            cmd = MANIFEST_CODEC.decode(java.nio.file.Files.readAllBytes(record), Command.class);
         } catch (IOException | ProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, deviceId + ": the download record is unreadable (" + e.getMessage()
                     + "); not resuming");
@@ -324,7 +324,7 @@ public final class UpdateManager implements Updates {
         }
         ArtifactManifest m;
         try {
-            m = manifestCodec.decode(payload, ArtifactManifest.class);
+            m = MANIFEST_CODEC.decode(payload, ArtifactManifest.class);
             verifier.verify(m);
         } catch (ProtocolException e) {
             fail(d, e.reason(), "manifest refused: " + e.getMessage());

@@ -37,15 +37,32 @@ import java.util.stream.Collectors;
  * {@code -Dbench.steady-seconds=15} samples, after 5 s of settling) and the time from process start to the first
  * answered request (agent) or first inference (bare). The agents get no broker (a closed port): they keep trying
  * to connect in the background, which is what an agent does while its network is down.
+ * <p>
+ * Each row also splits the RSS at its last sample by {@code /proc/PID/smaps}: the Java heap (the largest anonymous
+ * mapping, the reserved {@code -Xmx} range, counted as far as it has been touched), the rest of the anonymous
+ * memory (metaspace, code cache, thread stacks, malloc arenas of the JVM and of ONNX Runtime) and file-backed
+ * pages (libjvm, libonnxruntime, the CDS archive, jars). Then, unless {@code -Dbench.jvm2=} is empty, the API
+ * agent and the bare process run again with a second flag set, the same on both sides ({@link #JVM2}: the heap
+ * flags of {@code deploy/systemd/edgefleet-agent.service}), so the ratio under it is fair.
  */
 public final class ServingFootprint {
     static final String JVM = System.getProperty("bench.jvm", "-Xmx128m -XX:+UseSerialGC");
+    /**
+     * A second flag set for both sides: the heap flags the agent ships with ({@code deploy/systemd/edgefleet-agent.service}).
+     * Without {@code -Xms} the JVM's initial heap is 1/64 of the machine's RAM, capped at {@code -Xmx}: the whole 128 MiB
+     * on a 24 GiB build machine (a 35 MiB eden that a process allocating at all touches entirely), 16 MiB on a 1 GiB board.
+     */
+    static final String JVM2 = System.getProperty("bench.jvm2", "-Xms32m -Xmx128m -XX:+UseSerialGC");
     static final int STEADY = Integer.getInteger("bench.steady-seconds", 15);
 
     private ServingFootprint() {
     }
 
-    record Result(String what, double startMs, long medianKb, long maxKb) {
+    /** RSS split of the last sample, KiB: Java heap touched, other anonymous memory, file-backed pages. */
+    record Split(long heapKb, long anonKb, long fileKb) {
+    }
+
+    record Result(String what, double startMs, long medianKb, long maxKb, Split split) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -68,21 +85,34 @@ public final class ServingFootprint {
                 .map(u -> Path.of(u.getPath()).toString()).filter(f -> f.contains("onnxruntime") || f.endsWith("test-classes"))
                 .collect(Collectors.joining(java.io.File.pathSeparator));
         Path resnet = ServingBenchmark.digitsDir().resolve("digits-resnet.onnx");
-        List<Result> results = new ArrayList<>();
-        results.add(agent(List.of(model), jar, true));
-        results.add(agent(List.of(model), jar, false));
-        results.add(bare(List.of(model), cp));
-        List<Result> two = new ArrayList<>();
-        if (Files.isRegularFile(resnet)) {
-            two.add(agent(List.of(model, resnet), jar, true));
-            two.add(bare(List.of(model, resnet), cp));
-        } else {
+        boolean twoModels = Files.isRegularFile(resnet);
+        if (!twoModels) {
             System.out.println("two models skipped: " + resnet + " does not exist");
         }
+        List<Result> results = new ArrayList<>();
+        results.add(agent(JVM, List.of(model), jar, true));
+        results.add(agent(JVM, List.of(model), jar, false));
+        results.add(bare(JVM, List.of(model), cp));
+        List<Result> two = new ArrayList<>();
+        if (twoModels) {
+            two.add(agent(JVM, List.of(model, resnet), jar, true));
+            two.add(bare(JVM, List.of(model, resnet), cp));
+        }
+        List<Result> board = new ArrayList<>();
+        if (!JVM2.isBlank()) {
+            board.add(agent(JVM2, List.of(model), jar, true));
+            board.add(bare(JVM2, List.of(model), cp));
+            if (twoModels) {
+                board.add(agent(JVM2, List.of(model, resnet), jar, true));
+                board.add(bare(JVM2, List.of(model, resnet), cp));
+            }
+        }
         System.out.println();
-        System.out.printf(Locale.ROOT, "edgefleet agent footprint (%s, %d cores, load average %s)%n", JVM,
+        System.out.printf(Locale.ROOT, "edgefleet agent footprint (%d cores, load average %s)%n",
                 Runtime.getRuntime().availableProcessors(), ServingBenchmark.loadAverage());
-        System.out.printf(Locale.ROOT, "  %-60s %14s %12s %12s%n", "process", "start to first", "VmRSS med", "VmRSS max");
+        System.out.printf(Locale.ROOT, "  %-66s %14s %10s %10s %7s   %s%n", "process", "start to first", "VmRSS med",
+                "VmRSS max", "ratio", "last sample: Java heap / other anon / files");
+        System.out.println("  flags " + JVM);
         print("one model (digits-mlp)", results, results.get(2).medianKb());
         if (!two.isEmpty()) {
             print("two models (digits-mlp + digits-resnet)", two, two.get(1).medianKb());
@@ -90,21 +120,29 @@ public final class ServingFootprint {
                     (two.get(0).medianKb() - results.get(0).medianKb()) / 1024.0,
                     (two.get(1).medianKb() - results.get(2).medianKb()) / 1024.0);
         }
+        if (!board.isEmpty()) {
+            System.out.println("  flags " + JVM2 + " (both sides)");
+            print("one model (digits-mlp)", board.subList(0, 2), board.get(1).medianKb());
+            if (board.size() == 4) {
+                print("two models (digits-mlp + digits-resnet)", board.subList(2, 4), board.get(3).medianKb());
+            }
+        }
         System.exit(0);
     }
 
     static void print(String title, List<Result> rows, long bareKb) {
         System.out.println("  " + title);
         for (Result r : rows) {
-            System.out.printf(Locale.ROOT, "  %-60s %11.0f ms %8.1f MiB %8.1f MiB   %.2fx bare%n", r.what(), r.startMs(),
-                    r.medianKb() / 1024.0, r.maxKb() / 1024.0, (double) r.medianKb() / bareKb);
+            System.out.printf(Locale.ROOT, "  %-66s %11.0f ms %6.1f MiB %6.1f MiB %6.2fx   %.1f / %.1f / %.1f MiB%n", r.what(),
+                    r.startMs(), r.medianKb() / 1024.0, r.maxKb() / 1024.0, (double) r.medianKb() / bareKb,
+                    r.split().heapKb() / 1024.0, r.split().anonKb() / 1024.0, r.split().fileKb() / 1024.0);
         }
     }
 
-    static List<String> java(String cp, String main) {
+    static List<String> java(String jvm, String cp, String main) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(Arrays.asList(JVM.trim().split("\\s+")));
+        cmd.addAll(Arrays.asList(jvm.trim().split("\\s+")));
         cmd.addAll(List.of("-cp", cp, main));
         return cmd;
     }
@@ -127,7 +165,7 @@ public final class ServingFootprint {
                 + Arrays.toString(new float[side * side]) + "}]}";
     }
 
-    static Result agent(List<Path> models, Path jar, boolean api) throws Exception {
+    static Result agent(String jvm, List<Path> models, Path jar, boolean api) throws Exception {
         Path dir = Files.createTempDirectory("edgefleet-footprint-");
         // Installed committed, each in its own store, as the agent keeps several models.
         for (Path model : models) {
@@ -142,15 +180,15 @@ public final class ServingFootprint {
         int port = freePort();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(Arrays.asList(JVM.trim().split("\\s+")));
+        cmd.addAll(Arrays.asList(jvm.trim().split("\\s+")));
         cmd.addAll(List.of("-jar", jar.toString()));
         cmd.addAll(List.of("--device-id", "bench", "--class-id", "bench", "--data-dir", dir.toString(),
                 "--server-keys", ManifestSigner.encodePublic(ManifestSigner.generateKeyPair().getPublic()),
                 "--mqtt-url", "tcp://127.0.0.1:" + freePort(), "--serving-enabled", Boolean.toString(api),
                 "--serving-port", Integer.toString(port), "--inference-interval-ms", api ? "3600000" : "50"));
         String names = models.stream().map(ServingFootprint::name).collect(Collectors.joining(" + "));
-        String what = api ? "agent (" + names + "), API 20 req/s (loop idle)"
-                : "agent (" + names + "), API off, loop every 50 ms";
+        String what = (api ? "agent (" + names + "), API 20 req/s (loop idle)"
+                : "agent (" + names + "), API off, loop every 50 ms") + (jvm.equals(JVM) ? "" : ", unit flags");
         System.out.println("measuring " + what + " ...");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         List<HttpRequest> posts = new ArrayList<>();
@@ -193,11 +231,11 @@ public final class ServingFootprint {
         }
     }
 
-    static Result bare(List<Path> models, String cp) throws Exception {
+    static Result bare(String jvm, List<Path> models, String cp) throws Exception {
         String what = "bare ONNX Runtime (" + models.stream().map(ServingFootprint::name).collect(Collectors.joining(" + "))
-                + "), each every 50 ms";
+                + "), each every 50 ms" + (jvm.equals(JVM) ? "" : ", unit flags");
         System.out.println("measuring " + what + " ...");
-        List<String> cmd = java(cp, BareOrt.class.getName());
+        List<String> cmd = java(jvm, cp, BareOrt.class.getName());
         cmd.addAll(List.of(models.get(0).toString(), "input"));
         models.subList(1, models.size()).forEach(m -> cmd.add(m.toString()));
         long t0 = System.nanoTime();
@@ -238,7 +276,39 @@ public final class ServingFootprint {
         }
         long[] s = Arrays.copyOf(kb, n);
         Arrays.sort(s);
-        return new Result(what, startMs, s[s.length / 2], s[s.length - 1]);
+        return new Result(what, startMs, s[s.length / 2], s[s.length - 1], split(p.pid()));
+    }
+
+    /** The RSS of a process split into Java heap (its largest anonymous mapping), other anonymous and file-backed. */
+    static Split split(long pid) throws Exception {
+        long heap = 0;
+        long heapSize = -1;
+        long anon = 0;
+        long file = 0;
+        long size = 0;
+        boolean anonymous = false;
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps"))) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length >= 5 && f[0].matches("[0-9a-f]+-[0-9a-f]+")) {
+                String[] range = f[0].split("-");
+                size = Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16);
+                // no path, or a pseudo path such as [heap] (malloc's) or [stack]
+                anonymous = f.length < 6 || f[5].startsWith("[");
+            } else if (f[0].equals("Rss:")) {
+                long rss = Long.parseLong(f[1]);
+                if (!anonymous) {
+                    file += rss;
+                } else if (size > heapSize && size < (1L << 30)) {
+                    // the Java heap is the largest anonymous mapping below the 1 GiB class space reservation
+                    anon += heap;
+                    heap = rss;
+                    heapSize = size;
+                } else {
+                    anon += rss;
+                }
+            }
+        }
+        return new Split(heap, anon, file);
     }
 
     static long rssKb(long pid) throws Exception {

@@ -143,6 +143,16 @@ public final class TinyOnnx {
         return model(g);
     }
 
+    /** Y[N,K] = Identity(X[N,K]): class scores that are the input itself, so a sample's class is its largest value. */
+    public static byte[] scores(int k) {
+        Pb g = new Pb()
+                .msg(1, node("Identity", new String[] {"X"}, new String[] {"Y"}))
+                .str(2, "scores")
+                .msg(11, valueInfo("X", FLOAT, -1, k))
+                .msg(12, valueInfo("Y", FLOAT, -1, k));
+        return model(g);
+    }
+
     /** Y = Log(X): NaN for the negative half of Gaussian inputs, so its smoke test must fail. */
     public static byte[] log() {
         Pb g = new Pb()
