@@ -129,8 +129,19 @@ class AgentDegradationTest {
         srv.publishArtifact(fb);
         Command deploy = Command.deploy("dep-" + name, main.ref(), health, fb.ref());
         srv.publish(Topics.cmd(DEV), codec.encode(server.sign(deploy, DEV)), false);
-        srv.awaitEvent(DEV, e -> e.type() == Type.COMMITTED && ("dep-" + name).equals(e.deploymentId()), 30_000);
+        commit("dep-" + name, name);
         assertEquals(fb.model(), agent.lightVariant(name), "the fallback is kept with the committed model");
+    }
+
+    /** The health watch judges windows with inferences: call the model until the deployment commits. */
+    void commit(String deployment, String name) throws Exception {
+        ServerClient.await(() -> agent.inference().isReady(name), 30_000, name + " activated");
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (srv.events(DEV).stream().noneMatch(e -> e.type() == Type.COMMITTED && deployment.equals(e.deploymentId()))) {
+            assertTrue(System.currentTimeMillis() < deadline, deployment + " did not commit: " + srv.events(DEV));
+            agent.inference().infer(name, InferRequest.of(InferInput.fp32("X", new long[] {1, 4}, CONFIDENT)));
+            Thread.sleep(20);
+        }
     }
 
     void config(Map<String, String> c) throws Exception {
@@ -302,7 +313,7 @@ class AgentDegradationTest {
         srv.publishArtifact(plain);
         srv.publish(Topics.cmd(DEV), codec.encode(server.sign(plain.deploy("dep-plain", new HealthPolicy(1000, 0.05, 1, 0)),
                 DEV)), false);
-        srv.awaitEvent(DEV, x -> x.type() == Type.COMMITTED && "dep-plain".equals(x.deploymentId()), 30_000);
+        commit("dep-plain", "linear");
         assertNull(agent.lightVariant("linear"));
         config(Map.of("mode", "light", "modeModel", "linear"));
         DeviceEvent e2 = srv.awaitEvent(DEV, x -> x.type() == Type.COMMAND_REJECTED && x.detail().contains("'linear'"),
