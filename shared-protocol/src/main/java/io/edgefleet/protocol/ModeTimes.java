@@ -1,5 +1,7 @@
 package io.edgefleet.protocol;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /**
  * Graceful degradation in one telemetry window (issue 12 part 5): how long the model ran in each mode and,
  * in cascade, how often the light variant's answer was not confident enough and the full model answered.
@@ -12,13 +14,22 @@ package io.edgefleet.protocol;
  * @param escalationRate    {@code escalations / cascadeInferences}, null without cascade inferences
  * @param mode              the mode at the end of the window: {@code full}, {@code light} or {@code cascade}
  */
+@Schema(description = "Graceful degradation in one telemetry window: time per mode and the cascade escalation rate.")
 public record ModeTimes(
+        @Schema(description = "Seconds of the window the full model answered.")
         double fullSeconds,
+        @Schema(description = "Seconds the light fallback answered alone.")
         double lightSeconds,
+        @Schema(description = "Seconds in cascade (light first, full when the light one is unsure).")
         double cascadeSeconds,
+        @Schema(description = "Inferences answered in cascade mode.")
         long cascadeInferences,
+        @Schema(description = "Cascade inferences the full model answered (the light one's top-1 confidence was under "
+                + "the threshold).")
         long escalations,
+        @Schema(description = "escalations / cascadeInferences; null without cascade inferences.")
         Double escalationRate,
+        @Schema(description = "The mode at the end of the window: full, light or cascade.")
         String mode) {
 
     /** Modes a window may name. */
