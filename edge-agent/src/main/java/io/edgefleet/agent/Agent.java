@@ -94,6 +94,8 @@ public final class Agent implements AutoCloseable {
     private TelemetryService telemetry;
     private MqttSession session;
     private ModelUpdates updates;
+    private io.edgefleet.agent.degrade.SwitchPolicy switchPolicy;
+    private io.edgefleet.agent.degrade.ThermalProbe thermal;
     private CommandProcessor commands;
     private java.util.concurrent.ExecutorService benchmarkThread;
     private io.edgefleet.agent.benchmark.BenchmarkManager benchmarks;
@@ -125,7 +127,15 @@ public final class Agent implements AutoCloseable {
         final InferenceLoop loop;
         final ServedModel served;
         final UpdateManager updates;
+        final io.edgefleet.agent.store.LightVariants lights;
         volatile ModelRef running;
+        /** The running model with its light fallback, if its deployment shipped one; null while nothing runs. */
+        volatile io.edgefleet.agent.degrade.DegradableModel degradable;
+        /** The p95 SLO the running model's deployment named (from its health policy), or null. */
+        volatile Double sloMs;
+        /** The operator's last mode command for this model; AUTO until one arrives. */
+        volatile io.edgefleet.agent.degrade.SwitchPolicy.Command modeCommand = io.edgefleet.agent.degrade.SwitchPolicy.Command.AUTO;
+        io.edgefleet.agent.degrade.SwitchPolicy.State policyState = io.edgefleet.agent.degrade.SwitchPolicy.State.INITIAL;
 
         Unit(String name, ModelStore store) {
             this.name = name;
@@ -136,6 +146,8 @@ public final class Agent implements AutoCloseable {
             this.updates = new UpdateManager(deviceId(), config.classId(), config.downloadTimeoutSeconds() * 1000L, store,
                     runner, verifier, session, sink, (m, ref) -> switchModel(this, m, ref), Timers.on(agentThread));
             this.updates.setExtras(extras);
+            this.lights = new io.edgefleet.agent.store.LightVariants(store.dataDir().resolve("light"));
+            this.updates.setLightVariants(lights);
             // the opt-in capture samples this model's inputs under this model's name
             recorder.setCapture(o -> capture.observe(running, o));
         }
@@ -222,8 +234,14 @@ public final class Agent implements AutoCloseable {
                 executors.transports(config.mqttClient()), executors.timer());
         sink = new Sink();
         verifier = new ManifestSigner.Verifier(config.pinnedKeys());
+        switchPolicy = new io.edgefleet.agent.degrade.SwitchPolicy(config.degradation().calmWindows(),
+                config.degradation().pressureMode());
+        thermal = new io.edgefleet.agent.degrade.ThermalProbe(config.sysfsRoot());
         telemetry = new TelemetryService(deviceId(), idleRecorder, buffer, seq, session, codec, config.activeWatts(),
-                w -> updates.onWindow(w), agentThread, System::currentTimeMillis, executors.serialIo("telemetry-" + deviceId()));
+                w -> {
+                    updates.onWindow(w);
+                    degradeOnWindow(w);
+                }, agentThread, System::currentTimeMillis, executors.serialIo("telemetry-" + deviceId()));
         telemetry.setEnergyMeter(energy);
         updates = new ModelUpdates(deviceId(), name -> addUnit(name, stores.getOrCreate(name)).updates, sink);
         for (Map.Entry<String, ModelStore> e : stores.all().entrySet()) {
@@ -249,6 +267,11 @@ public final class Agent implements AutoCloseable {
             @Override
             public void capture(double rate, int maxSamples, long maxBytes) {
                 capture.configure(new io.edgefleet.agent.capture.CaptureSampler.Settings(rate, maxSamples, maxBytes));
+            }
+
+            @Override
+            public String degradationMode(String model, String mode) {
+                return commandMode(model, mode);
             }
         }, sink);
         // captured samples go out at least once per telemetry window
@@ -338,15 +361,21 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Puts a version of one model into service: its old version's window is closed while no inference is in flight. */
-    private void switchModel(Unit u, LoadedModel model, ModelRef ref) {
+    private void switchModel(Unit u, LoadedModel loaded, ModelRef ref) {
         ModelRef previous = u.running;
         WindowRecorder.Window[] closed = new WindowRecorder.Window[1];
         DriftMonitor monitor = driftMonitorFor(ref);
+        io.edgefleet.agent.degrade.DegradableModel dm = withFallback(u, loaded, ref);
+        LoadedModel model = dm != null ? dm : loaded;
         // The API's slot and the loop let go of the old model together; the slot closes it once both have.
         u.served.swap(model, ref, () -> u.loop.replace(model, () -> {
             closed[0] = u.recorder.cut(System.currentTimeMillis());
             u.recorder.setDriftMonitor(monitor);
+            u.recorder.setModes(dm == null ? null : dm::cut);
         }));
+        u.degradable = dm;
+        u.policyState = new io.edgefleet.agent.degrade.SwitchPolicy.State(dm == null ? io.edgefleet.agent.degrade.Mode.FULL
+                : dm.mode(), 0);
         u.running = ref;
         if (telemetry != null) {
             telemetry.modelChanged(u.name, closed[0], previous, ref);
@@ -367,6 +396,168 @@ public final class Agent implements AutoCloseable {
             keep.add(ref.sha256());
         }
         extras.retainOnly(keep);
+        List<String> mains = new ArrayList<>();
+        StoreState own = u.store.state();
+        for (ModelRef r : new ModelRef[] {ref, own.active(), own.standby(), u.updates.downloadingFor()}) {
+            if (r != null) {
+                mains.add(r.sha256());
+            }
+        }
+        u.lights.retainOnly(mains);
+    }
+
+    // ---------------------------------------------------------------- graceful degradation (issue 12 part 5)
+
+    /**
+     * The model with the light fallback its deployment shipped beside it, in the mode the operator pinned (full
+     * otherwise); null without a usable fallback (the model then runs alone, as before).
+     */
+    private io.edgefleet.agent.degrade.DegradableModel withFallback(Unit u, LoadedModel loaded, ModelRef ref) {
+        if (loaded == null || ref == null) {
+            return null;
+        }
+        io.edgefleet.agent.store.LightVariants.Link link = u.lights.linkOf(ref.sha256());
+        u.sloMs = link == null ? null : link.p95SloMs();
+        LoadedModel light = null;
+        if (link != null) {
+            try {
+                light = runner.load(u.lights.file(link.fallback().sha256()));
+                String why = io.edgefleet.agent.degrade.DegradableModel.incompatibility(loaded, light);
+                if (why != null) {
+                    LOG.log(System.Logger.Level.WARNING, deviceId() + ": fallback " + link.fallback().label()
+                            + " cannot stand in for " + ref.label() + ": " + why + "; running without it");
+                    light.close();
+                    light = null;
+                }
+            } catch (ModelException e) {
+                LOG.log(System.Logger.Level.WARNING, deviceId() + ": fallback " + link.fallback().label()
+                        + " does not load (" + e.getMessage() + "); running " + ref.label() + " without it");
+            }
+        }
+        if (light == null) {
+            return null;
+        }
+        io.edgefleet.agent.degrade.DegradableModel dm = new io.edgefleet.agent.degrade.DegradableModel(loaded, light,
+                link.fallback(), config.degradation().cascadeThreshold(), System::nanoTime);
+        io.edgefleet.agent.degrade.Mode pinned = pinnedMode(u.modeCommand);
+        if (pinned != null && (pinned != io.edgefleet.agent.degrade.Mode.CASCADE || dm.canCascade())) {
+            dm.setMode(pinned);
+        }
+        return dm;
+    }
+
+    private static io.edgefleet.agent.degrade.Mode pinnedMode(io.edgefleet.agent.degrade.SwitchPolicy.Command c) {
+        return switch (c) {
+            case FULL -> io.edgefleet.agent.degrade.Mode.FULL;
+            case LIGHT -> io.edgefleet.agent.degrade.Mode.LIGHT;
+            case CASCADE -> io.edgefleet.agent.degrade.Mode.CASCADE;
+            case AUTO -> null;
+        };
+    }
+
+    /** After each telemetry window, on the agent thread: the switch policy decides the model's next mode. */
+    private void degradeOnWindow(TelemetryWindow w) {
+        if (w.model() == null) {
+            return;
+        }
+        Unit u = units.get(w.model().model());
+        io.edgefleet.agent.degrade.DegradableModel dm = u == null ? null : u.degradable;
+        if (dm == null || !dm.hasLight() || u.running == null || !u.running.sha256().equals(w.model().sha256())) {
+            return;
+        }
+        Double slo = config.degradation().p95SloMs() != null ? config.degradation().p95SloMs() : u.sloMs;
+        Boolean over = slo == null || w.latency() == null || w.inferences() == 0 ? null : w.latency().p95() > slo;
+        io.edgefleet.agent.degrade.ThermalProbe.Reading heat = config.degradation().thermal() ? thermal.read()
+                : new io.edgefleet.agent.degrade.ThermalProbe.Reading(false, null);
+        io.edgefleet.agent.degrade.SwitchPolicy.State next = switchPolicy.next(u.policyState, u.modeCommand,
+                new io.edgefleet.agent.degrade.SwitchPolicy.Signals(over, heat.throttled()));
+        io.edgefleet.agent.degrade.Mode mode = next.mode();
+        if (mode == io.edgefleet.agent.degrade.Mode.CASCADE && !dm.canCascade()) {
+            mode = io.edgefleet.agent.degrade.Mode.LIGHT; // configured pressure mode cascade, but not a classifier
+            next = new io.edgefleet.agent.degrade.SwitchPolicy.State(mode, next.calmWindows());
+        }
+        u.policyState = next;
+        if (mode != dm.mode()) {
+            String why = heat.throttled() ? "thermal throttling (" + heat.detail() + ")"
+                    : Boolean.TRUE.equals(over) ? "p95 " + w.latency().p95() + " ms over the SLO " + slo + " ms"
+                    : mode == io.edgefleet.agent.degrade.Mode.FULL ? config.degradation().calmWindows() + " calm windows"
+                    : "operator command " + u.modeCommand;
+            LOG.log(System.Logger.Level.INFO, deviceId() + ": " + u.name + " switches from " + dm.mode().id() + " to "
+                    + mode.id() + ": " + why);
+            dm.setMode(mode);
+        }
+    }
+
+    /**
+     * A CONFIG command's {@code mode} ({@code full|light|cascade|auto}) for one model or, without a name, every
+     * model that has a light variant. Returns why it cannot be applied, or null once applied.
+     */
+    private String commandMode(String model, String mode) {
+        io.edgefleet.agent.degrade.SwitchPolicy.Command cmd;
+        try {
+            cmd = io.edgefleet.agent.degrade.SwitchPolicy.Command.valueOf(mode.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return "mode '" + mode + "' must be one of full, light, cascade, auto";
+        }
+        List<Unit> targets = new ArrayList<>();
+        if (model != null) {
+            Unit u = units.get(model);
+            if (u == null || u.running == null) {
+                return "model '" + model + "' does not run on this device";
+            }
+            if (u.degradable == null && cmd != io.edgefleet.agent.degrade.SwitchPolicy.Command.AUTO
+                    && cmd != io.edgefleet.agent.degrade.SwitchPolicy.Command.FULL) {
+                return "model '" + model + "' has no light variant (its deployment shipped no fallback)";
+            }
+            if (u.degradable != null) {
+                targets.add(u);
+            } else {
+                u.modeCommand = cmd; // full or auto: what a model without a light variant does anyway
+            }
+        } else {
+            for (Unit u : units.values()) {
+                if (u.degradable != null && u.degradable.hasLight()) {
+                    targets.add(u);
+                }
+            }
+            if (targets.isEmpty() && cmd != io.edgefleet.agent.degrade.SwitchPolicy.Command.AUTO
+                    && cmd != io.edgefleet.agent.degrade.SwitchPolicy.Command.FULL) {
+                return "no model on this device has a light variant";
+            }
+        }
+        if (cmd == io.edgefleet.agent.degrade.SwitchPolicy.Command.CASCADE) {
+            for (Unit u : targets) {
+                if (!u.degradable.canCascade()) {
+                    return "cascade refused for model '" + u.name + "': it needs a classification output ([N, C] floats,"
+                            + " C > 1) to judge the light variant's confidence";
+                }
+            }
+        }
+        for (Unit u : targets) {
+            u.modeCommand = cmd;
+            io.edgefleet.agent.degrade.Mode pinned = pinnedMode(cmd);
+            if (pinned != null && u.degradable.hasLight()) {
+                u.degradable.setMode(pinned);
+            }
+            u.policyState = new io.edgefleet.agent.degrade.SwitchPolicy.State(u.degradable.mode(), 0);
+            LOG.log(System.Logger.Level.INFO, deviceId() + ": " + u.name + " mode " + cmd.name().toLowerCase(
+                    java.util.Locale.ROOT) + " by operator command (now " + u.degradable.mode().id() + ")");
+        }
+        return null;
+    }
+
+    /** The mode a model answers in right now ({@code full}, {@code light}, {@code cascade}), or null when it does not run. */
+    public String degradationMode(String model) {
+        Unit u = units.get(model);
+        io.edgefleet.agent.degrade.DegradableModel dm = u == null ? null : u.degradable;
+        return dm == null ? null : dm.mode().id();
+    }
+
+    /** The light fallback the running version of a model holds, or null. */
+    public ModelRef lightVariant(String model) {
+        Unit u = units.get(model);
+        io.edgefleet.agent.degrade.DegradableModel dm = u == null ? null : u.degradable;
+        return dm == null ? null : dm.lightRef();
     }
 
     /** The signed profile of the model, else a self-reference built earlier, else one to build from its first inferences. */

@@ -7,13 +7,18 @@ package io.edgefleet.protocol;
 public record ArtifactRef(String classId, ModelRef model, long size, String manifestTopic) {
 
     void validate() {
-        Message.requirePresent(classId, "artifact.classId");
-        Message.require(Topics.isId(classId), ReasonCode.INVALID_FIELD, "field 'artifact.classId' is not a valid id");
-        Message.requirePresent(model, "artifact.model");
-        model.validate("artifact.model");
-        Message.require(size > 0, ReasonCode.INVALID_FIELD, "field 'artifact.size' must be > 0");
-        Message.requirePresent(manifestTopic, "artifact.manifestTopic");
+        validate("artifact");
+    }
+
+    /** Checks the pointer, naming fields under {@code field} (e.g. {@code artifact} or {@code fallback}). */
+    void validate(String field) {
+        Message.requirePresent(classId, field + ".classId");
+        Message.require(Topics.isId(classId), ReasonCode.INVALID_FIELD, "field '" + field + ".classId' is not a valid id");
+        Message.requirePresent(model, field + ".model");
+        model.validate(field + ".model");
+        Message.require(size > 0, ReasonCode.INVALID_FIELD, "field '" + field + ".size' must be > 0");
+        Message.requirePresent(manifestTopic, field + ".manifestTopic");
         Message.require(manifestTopic.equals(Topics.manifest(classId, model.sha256())), ReasonCode.INVALID_FIELD,
-                "field 'artifact.manifestTopic' does not match the class and sha256");
+                "field '" + field + ".manifestTopic' does not match the class and sha256");
     }
 }

@@ -39,7 +39,8 @@ public record Command(
         String signature,
         Integer benchmarkSeconds,
         Integer benchmarkRuns,
-        Integer batch) implements Message {
+        Integer batch,
+        ArtifactRef fallback) implements Message {
 
     public enum Type { DEPLOY, ROLLBACK, CONFIG, BENCHMARK }
 
@@ -50,12 +51,20 @@ public record Command(
     /** Largest batch a benchmark command may ask for. */
     public static final int MAX_BENCHMARK_BATCH = 256;
 
+    /** The record before the fallback field (kept so older callers still compile; JSON without it parses as null). */
+    public Command(int v, String id, long ts, Type type, String deploymentId, ArtifactRef artifact, HealthPolicy health,
+                   String reason, Map<String, String> config, String deviceId, Long expiresAt, String keyId,
+                   String signature, Integer benchmarkSeconds, Integer benchmarkRuns, Integer batch) {
+        this(v, id, ts, type, deploymentId, artifact, health, reason, config, deviceId, expiresAt, keyId, signature,
+                benchmarkSeconds, benchmarkRuns, batch, null);
+    }
+
     /** The record before the benchmark fields (kept so older callers and JSON without them still work). */
     public Command(int v, String id, long ts, Type type, String deploymentId, ArtifactRef artifact, HealthPolicy health,
                    String reason, Map<String, String> config, String deviceId, Long expiresAt, String keyId,
                    String signature) {
         this(v, id, ts, type, deploymentId, artifact, health, reason, config, deviceId, expiresAt, keyId, signature,
-                null, null, null);
+                null, null, null, null);
     }
 
     /**
@@ -64,12 +73,22 @@ public record Command(
      */
     public static Command benchmark(String jobId, ArtifactRef artifact, Integer seconds, Integer runs, Integer batch) {
         return new Command(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(), Type.BENCHMARK, jobId,
-                artifact, null, null, null, null, null, null, null, seconds, runs, batch);
+                artifact, null, null, null, null, null, null, null, seconds, runs, batch, null);
     }
 
     public static Command deploy(String deploymentId, ArtifactRef artifact, HealthPolicy health) {
         return new Command(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(),
                 Type.DEPLOY, deploymentId, artifact, health, null, null, null, null, null, null);
+    }
+
+    /**
+     * A deploy that also ships a lighter variant of the same model ({@code fallback}, its own signed manifest on
+     * the class's artifact topics), which the agent keeps with the main model for graceful degradation.
+     */
+    public static Command deploy(String deploymentId, ArtifactRef artifact, HealthPolicy health, ArtifactRef fallback) {
+        return new Command(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(),
+                Type.DEPLOY, deploymentId, artifact, health, null, null, null, null, null, null, null, null, null,
+                fallback);
     }
 
     public static Command rollback(String deploymentId, String reason) {
@@ -94,12 +113,12 @@ public record Command(
     /** This command addressed to one device with an expiry, unsigned (the signer adds key id and signature). */
     public Command addressedTo(String targetDeviceId, long expiresAtMillis) {
         return new Command(v, id, ts, type, deploymentId, artifact, health, reason, config, targetDeviceId,
-                expiresAtMillis, null, null, benchmarkSeconds, benchmarkRuns, batch);
+                expiresAtMillis, null, null, benchmarkSeconds, benchmarkRuns, batch, fallback);
     }
 
     public Command withSignature(String signingKeyId, String sig) {
         return new Command(v, id, ts, type, deploymentId, artifact, health, reason, config, deviceId, expiresAt,
-                signingKeyId, sig, benchmarkSeconds, benchmarkRuns, batch);
+                signingKeyId, sig, benchmarkSeconds, benchmarkRuns, batch, fallback);
     }
 
     public boolean signed() {
@@ -155,6 +174,17 @@ public record Command(
             field(sb, benchmarkRuns == null ? null : benchmarkRuns.toString());
             field(sb, batch == null ? null : batch.toString());
         }
+        // Added with graceful degradation: appended only when a deploy ships a fallback, so every other command
+        // signs exactly as before and a changed or removed fallback breaks the signature.
+        if (fallback != null) {
+            sb.append("fallback\n");
+            field(sb, fallback.classId());
+            field(sb, fallback.model() == null ? null : fallback.model().model());
+            field(sb, fallback.model() == null ? null : Long.toString(fallback.model().version()));
+            field(sb, fallback.model() == null ? null : fallback.model().sha256());
+            field(sb, Long.toString(fallback.size()));
+            field(sb, fallback.manifestTopic());
+        }
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -188,6 +218,15 @@ public record Command(
                 Message.require(benchmarkSeconds != null || benchmarkRuns != null, ReasonCode.MISSING_FIELD,
                         "a benchmark needs 'benchmarkSeconds' or 'benchmarkRuns'");
             }
+        }
+        if (fallback != null) {
+            Message.require(type == Type.DEPLOY, ReasonCode.INVALID_FIELD, "field 'fallback' belongs to a DEPLOY only");
+            fallback.validate("fallback");
+            Message.require(fallback.classId().equals(artifact.classId())
+                            && fallback.model().model().equals(artifact.model().model()), ReasonCode.INVALID_FIELD,
+                    "field 'fallback' must be a variant of the same model and class as 'artifact'");
+            Message.require(!fallback.model().sha256().equals(artifact.model().sha256()), ReasonCode.INVALID_FIELD,
+                    "field 'fallback' must be another artifact than 'artifact'");
         }
         if (benchmarkSeconds != null) {
             Message.require(benchmarkSeconds >= 1 && benchmarkSeconds <= MAX_BENCHMARK_SECONDS, ReasonCode.INVALID_FIELD,

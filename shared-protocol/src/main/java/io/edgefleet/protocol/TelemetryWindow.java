@@ -18,6 +18,8 @@ import io.edgefleet.protocol.drift.DriftReport;
  *                       from older agents
  * @param energyJoules   energy of the whole window in joules, or null
  * @param driftDetail    drift statistics of the window (overall and per feature), or null
+ * @param modes          time per degradation mode and the cascade escalation rate, or null (the model has no
+ *                       light variant, or an older agent)
  */
 public record TelemetryWindow(
         int v,
@@ -38,7 +40,8 @@ public record TelemetryWindow(
         Long ackBase,
         String energySource,
         Double energyJoules,
-        DriftReport driftDetail) implements Message {
+        DriftReport driftDetail,
+        ModeTimes modes) implements Message {
 
     /** Energy sources a window may name. */
     public static final java.util.Set<String> ENERGY_SOURCES = java.util.Set.of("rapl", "hwmon", "model", "model-local");
@@ -48,19 +51,28 @@ public record TelemetryWindow(
                            ModelRef model, long inferences, long errors, LatencyStats latency, Double energyMj,
                            Double drift, long dropped, boolean replayed) {
         this(v, id, ts, deviceId, seq, windowStart, windowEnd, model, inferences, errors, latency, energyMj, drift,
-                dropped, replayed, null, null, null, null);
+                dropped, replayed, null, null, null, null, null);
+    }
+
+    /** A window without degradation modes (what an agent before graceful degradation sends). */
+    public TelemetryWindow(int v, String id, long ts, String deviceId, long seq, long windowStart, long windowEnd,
+                           ModelRef model, long inferences, long errors, LatencyStats latency, Double energyMj,
+                           Double drift, long dropped, boolean replayed, Long ackBase, String energySource,
+                           Double energyJoules, DriftReport driftDetail) {
+        this(v, id, ts, deviceId, seq, windowStart, windowEnd, model, inferences, errors, latency, energyMj, drift,
+                dropped, replayed, ackBase, energySource, energyJoules, driftDetail, null);
     }
 
     /** The same window again (same id), marked as replayed and carrying the sender's current acknowledgement base. */
     public TelemetryWindow asReplay(Long base) {
         return new TelemetryWindow(v, id, ts, deviceId, seq, windowStart, windowEnd, model, inferences, errors, latency,
-                energyMj, drift, dropped, true, base, energySource, energyJoules, driftDetail);
+                energyMj, drift, dropped, true, base, energySource, energyJoules, driftDetail, modes);
     }
 
     /** The same window (same id, not marked replayed) carrying the sender's current acknowledgement base. */
     public TelemetryWindow withAckBase(Long base) {
         return new TelemetryWindow(v, id, ts, deviceId, seq, windowStart, windowEnd, model, inferences, errors, latency,
-                energyMj, drift, dropped, replayed, base, energySource, energyJoules, driftDetail);
+                energyMj, drift, dropped, replayed, base, energySource, energyJoules, driftDetail, modes);
     }
 
     @Override
@@ -97,6 +109,9 @@ public record TelemetryWindow(
         }
         if (driftDetail != null) {
             driftDetail.validate();
+        }
+        if (modes != null) {
+            modes.validate();
         }
     }
 }

@@ -56,9 +56,25 @@ public record AgentConfig(
         long servingMaxBodyBytes,
         int servingThreads,
         Path mqttCaFile,
-        MqttTransport.Kind mqttClient) {
+        MqttTransport.Kind mqttClient,
+        io.edgefleet.agent.degrade.DegradationSettings degradation) {
 
     public static final String SYNTHETIC = "synthetic";
+
+    /** The configuration before graceful degradation: its defaults. */
+    public AgentConfig(String deviceId, String classId, String mqttUrl, String username, String password,
+                       List<String> serverKeys, Path dataDir, int telemetryWindowSeconds, long inferenceIntervalMs,
+                       int intraOpThreads, String input, double speedFactor, double idleWatts, double activeWatts,
+                       int downloadTimeoutSeconds, int telemetryBufferMax, long sessionExpirySeconds, Path sysfsRoot,
+                       int driftSelfReferenceSamples, int driftMinWindowSamples, boolean servingEnabled,
+                       String servingHost, int servingPort, long servingMaxBodyBytes, int servingThreads,
+                       Path mqttCaFile, MqttTransport.Kind mqttClient) {
+        this(deviceId, classId, mqttUrl, username, password, serverKeys, dataDir, telemetryWindowSeconds,
+                inferenceIntervalMs, intraOpThreads, input, speedFactor, idleWatts, activeWatts, downloadTimeoutSeconds,
+                telemetryBufferMax, sessionExpirySeconds, sysfsRoot, driftSelfReferenceSamples, driftMinWindowSamples,
+                servingEnabled, servingHost, servingPort, servingMaxBodyBytes, servingThreads, mqttCaFile, mqttClient,
+                null);
+    }
 
     /** The configuration before {@code mqttClient} existed: Paho. */
     public AgentConfig(String deviceId, String classId, String mqttUrl, String username, String password,
@@ -77,6 +93,9 @@ public record AgentConfig(
     public AgentConfig {
         if (mqttClient == null) {
             mqttClient = MqttTransport.Kind.PAHO;
+        }
+        if (degradation == null) {
+            degradation = io.edgefleet.agent.degrade.DegradationSettings.DEFAULTS;
         }
         require(Topics.isId(deviceId), "deviceId", deviceId, "must be 1-64 chars of [A-Za-z0-9._-] starting with a letter or digit");
         require(Topics.isId(classId), "classId", classId, "must be 1-64 chars of [A-Za-z0-9._-] starting with a letter or digit");
@@ -158,7 +177,10 @@ public record AgentConfig(
                 .driftSelfReferenceSamples(driftSelfReferenceSamples).driftMinWindowSamples(driftMinWindowSamples)
                 .servingEnabled(servingEnabled).servingHost(servingHost)
                 .servingPort(servingPort).servingMaxBodyBytes(servingMaxBodyBytes).servingThreads(servingThreads)
-                .mqttCaFile(mqttCaFile).mqttClient(mqttClient);
+                .mqttCaFile(mqttCaFile).mqttClient(mqttClient)
+                .degradationCalmWindows(degradation.calmWindows()).cascadeThreshold(degradation.cascadeThreshold())
+                .degradationPressureMode(degradation.pressureMode()).degradationP95Ms(degradation.p95SloMs())
+                .degradationThermal(degradation.thermal());
     }
 
     public List<PublicKey> pinnedKeys() {
@@ -236,6 +258,11 @@ public record AgentConfig(
         private int servingThreads = 2;
         private Path mqttCaFile;
         private MqttTransport.Kind mqttClient = MqttTransport.Kind.PAHO;
+        private int degradationCalmWindows = io.edgefleet.agent.degrade.DegradationSettings.DEFAULTS.calmWindows();
+        private double cascadeThreshold = io.edgefleet.agent.degrade.DegradationSettings.DEFAULTS.cascadeThreshold();
+        private io.edgefleet.agent.degrade.Mode degradationPressureMode = io.edgefleet.agent.degrade.Mode.LIGHT;
+        private Double degradationP95Ms;
+        private boolean degradationThermal = true;
 
         public Builder deviceId(String v) { deviceId = v; return this; }
         public Builder classId(String v) { classId = v; return this; }
@@ -264,6 +291,11 @@ public record AgentConfig(
         public Builder servingThreads(int v) { servingThreads = v; return this; }
         public Builder mqttCaFile(Path v) { mqttCaFile = v; return this; }
         public Builder mqttClient(MqttTransport.Kind v) { mqttClient = v; return this; }
+        public Builder degradationCalmWindows(int v) { degradationCalmWindows = v; return this; }
+        public Builder cascadeThreshold(double v) { cascadeThreshold = v; return this; }
+        public Builder degradationPressureMode(io.edgefleet.agent.degrade.Mode v) { degradationPressureMode = v; return this; }
+        public Builder degradationP95Ms(Double v) { degradationP95Ms = v; return this; }
+        public Builder degradationThermal(boolean v) { degradationThermal = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(deviceId, classId, mqttUrl, username, password, serverKeys, dataDir,
@@ -271,7 +303,16 @@ public record AgentConfig(
                     activeWatts, downloadTimeoutSeconds, telemetryBufferMax, sessionExpirySeconds, sysfsRoot,
                     driftSelfReferenceSamples, driftMinWindowSamples,
                     servingEnabled, servingHost,
-                    servingPort, servingMaxBodyBytes, servingThreads, mqttCaFile, mqttClient);
+                    servingPort, servingMaxBodyBytes, servingThreads, mqttCaFile, mqttClient, degradation());
+        }
+
+        private io.edgefleet.agent.degrade.DegradationSettings degradation() {
+            try {
+                return new io.edgefleet.agent.degrade.DegradationSettings(degradationCalmWindows, cascadeThreshold,
+                        degradationPressureMode, degradationP95Ms, degradationThermal);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage());
+            }
         }
     }
 }

@@ -55,6 +55,17 @@ public final class ConfigLoader {
         SETTERS.put("servingMaxBodyBytes", (b, v) -> b.servingMaxBodyBytes(parseLong("servingMaxBodyBytes", v)));
         SETTERS.put("servingThreads", (b, v) -> b.servingThreads(parseInt("servingThreads", v)));
         SETTERS.put("mqttCaFile", (b, v) -> b.mqttCaFile(v.isBlank() ? null : Path.of(v.trim())));
+        SETTERS.put("degradationCalmWindows", (b, v) -> b.degradationCalmWindows(parseInt("degradationCalmWindows", v)));
+        SETTERS.put("cascadeThreshold", (b, v) -> b.cascadeThreshold(parseDouble("cascadeThreshold", v)));
+        SETTERS.put("degradationPressureMode", (b, v) -> {
+            switch (v.trim()) {
+                case "light" -> b.degradationPressureMode(io.edgefleet.agent.degrade.Mode.LIGHT);
+                case "cascade" -> b.degradationPressureMode(io.edgefleet.agent.degrade.Mode.CASCADE);
+                default -> throw new ConfigException("degradationPressureMode: '" + v + "' must be light or cascade");
+            }
+        });
+        SETTERS.put("degradationP95Ms", (b, v) -> b.degradationP95Ms(v.isBlank() ? null : parseDouble("degradationP95Ms", v)));
+        SETTERS.put("degradationThermal", (b, v) -> b.degradationThermal(parseBoolean("degradationThermal", v)));
         SETTERS.put("mqttClient", (b, v) -> {
             try {
                 b.mqttClient(io.edgefleet.agent.mqtt.MqttTransport.Kind.parse(v));

@@ -292,7 +292,7 @@ public final class TelemetryService implements AutoCloseable {
         TelemetryWindow tw = new TelemetryWindow(Protocol.VERSION, Protocol.newMessageId(), now, deviceId, seq.next(),
                 start, Math.max(start, w.end()), m, w.inferences(), w.errors(), w.latency(), energy,
                 drift == null ? null : drift.psi(), buffer.takeDropped() + heldDropped.getAndSet(0), false, null,
-                energySource, energyJoules, drift);
+                energySource, energyJoules, drift, w.modes());
         lastWindow = tw;
         agentThread.execute(() -> observer.accept(tw));
         steps.submit(() -> send(tw));

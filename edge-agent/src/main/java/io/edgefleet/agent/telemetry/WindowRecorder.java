@@ -23,6 +23,7 @@ public final class WindowRecorder implements InferenceListener {
     private final AtomicLong cpuNanos = new AtomicLong();
     private volatile DriftMonitor drift;
     private volatile java.util.function.Consumer<Observation> capture;
+    private volatile java.util.function.Supplier<io.edgefleet.protocol.ModeTimes> modes;
     private Histogram reusable;
 
     /**
@@ -30,11 +31,17 @@ public final class WindowRecorder implements InferenceListener {
      *
      * @param cpuNanos CPU time the window's successful inferences used (the energy model's input)
      * @param drift    drift statistics of the window, or null (no reference yet, too few inferences)
+     * @param modes    time per degradation mode and cascade escalations, or null (no light variant)
      */
     public record Window(long start, long end, long inferences, long errors, LatencyStats latency, long cpuNanos,
-                         DriftReport drift) {
+                         DriftReport drift, io.edgefleet.protocol.ModeTimes modes) {
         public Window(long start, long end, long inferences, long errors, LatencyStats latency) {
-            this(start, end, inferences, errors, latency, 0, null);
+            this(start, end, inferences, errors, latency, 0, null, null);
+        }
+
+        public Window(long start, long end, long inferences, long errors, LatencyStats latency, long cpuNanos,
+                      DriftReport drift) {
+            this(start, end, inferences, errors, latency, cpuNanos, drift, null);
         }
     }
 
@@ -76,6 +83,11 @@ public final class WindowRecorder implements InferenceListener {
         this.drift = monitor;
     }
 
+    /** Where each window's time per degradation mode comes from (null: the model has no light variant). */
+    public void setModes(java.util.function.Supplier<io.edgefleet.protocol.ModeTimes> source) {
+        this.modes = source;
+    }
+
     public DriftMonitor driftMonitor() {
         return drift;
     }
@@ -97,7 +109,9 @@ public final class WindowRecorder implements InferenceListener {
         long successes = h.getTotalCount();
         LatencyStats latency = successes == 0 ? null : stats(h);
         reusable = h;
-        return new Window(start, Math.max(start, nowMillis), successes + errs, errs, latency, cpu, report);
+        java.util.function.Supplier<io.edgefleet.protocol.ModeTimes> m = modes;
+        return new Window(start, Math.max(start, nowMillis), successes + errs, errs, latency, cpu, report,
+                m == null ? null : m.get());
     }
 
     /** Percentiles of a histogram of microseconds, in milliseconds, ordered as the protocol requires. */

@@ -29,7 +29,7 @@ public final class CommandProcessor {
 
     /** Settings a CONFIG command may change at run time. */
     public static final List<String> RUNTIME_KEYS = List.of("telemetryWindowSeconds", "inferenceIntervalMs",
-            "captureRate", "captureMaxSamples", "captureMaxBytes");
+            "captureRate", "captureMaxSamples", "captureMaxBytes", "mode", "modeModel");
 
     /** Applies validated runtime settings. */
     public interface RuntimeConfig {
@@ -40,6 +40,16 @@ public final class CommandProcessor {
         /** The operator's raw-input capture opt-in; rate 0 turns capture off. */
         default void capture(double rate, int maxSamples, long maxBytes) {
             throw new UnsupportedOperationException("this agent does not capture inputs");
+        }
+
+        /**
+         * Graceful degradation: pins {@code model} (null: every model with a light variant) to {@code mode}
+         * ({@code full}, {@code light}, {@code cascade}) or gives it back to the switch policy ({@code auto}).
+         *
+         * @return why it cannot be applied (nothing changed), or null when applied
+         */
+        default String degradationMode(String model, String mode) {
+            return "this agent does not switch models to a light variant";
         }
     }
 
@@ -148,9 +158,20 @@ public final class CommandProcessor {
                     throw new NumberFormatException("inferenceIntervalMs must be in [1, 3600000]");
                 }
             }
+            if (c.containsKey("modeModel") && !c.containsKey("mode")) {
+                throw new NumberFormatException("modeModel needs mode");
+            }
         } catch (NumberFormatException | NullPointerException e) {
             reject(cmd.deploymentId(), ReasonCode.INVALID_FIELD, "bad config value: " + e.getMessage());
             return;
+        }
+        // Applied first: a mode the agent refuses rejects the whole command before any other setting changes.
+        if (c.containsKey("mode")) {
+            String refused = config.degradationMode(c.get("modeModel"), c.get("mode"));
+            if (refused != null) {
+                reject(cmd.deploymentId(), ReasonCode.INVALID_FIELD, "mode refused: " + refused);
+                return;
+            }
         }
         if (window != null) {
             config.telemetryWindowSeconds(window);

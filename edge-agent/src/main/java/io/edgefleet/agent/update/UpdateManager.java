@@ -79,13 +79,16 @@ public final class UpdateManager implements Updates {
 
     private Download download;
     private volatile ArtifactExtras extras;
+    private volatile io.edgefleet.agent.store.LightVariants lights;
     private Watch watch;
     private Command queued;
 
     /** A download in progress: the command, then the manifest, then chunks. */
     private final class Download {
         final Command command;
+        /** What this download fetches: the command's artifact, or its light fallback when {@link #light}. */
         final ArtifactRef artifact;
+        final boolean light;
         final String manifestTopic;
         /** Chunks whose topics are subscribed and that are not stored yet: the sliding window. */
         final java.util.TreeSet<Integer> requested = new java.util.TreeSet<>();
@@ -109,9 +112,10 @@ public final class UpdateManager implements Updates {
         int receivedAtLastCheck = -1;
         int refetches;
 
-        Download(Command command) {
+        Download(Command command, boolean light) {
             this.command = command;
-            this.artifact = command.artifact();
+            this.light = light;
+            this.artifact = light ? command.fallback() : command.artifact();
             this.manifestTopic = Topics.manifest(artifact.classId(), artifact.model().sha256());
             this.timeoutTick = timers.schedule(() -> onTimeoutTick(this), timeoutTickMs());
         }
@@ -122,6 +126,16 @@ public final class UpdateManager implements Updates {
 
         ModelRef model() {
             return artifact.model();
+        }
+
+        /** The model the deployment is about (events name it, also while its fallback downloads). */
+        ModelRef mainModel() {
+            return command.artifact().model();
+        }
+
+        /** A failure's detail, saying when it concerns the fallback rather than the main artifact. */
+        String about(String detail) {
+            return light ? "fallback " + model().label() + ": " + detail : detail;
         }
     }
 
@@ -146,6 +160,20 @@ public final class UpdateManager implements Updates {
     /** Where the verified manifests' reference profiles and power models are kept (null: not kept). */
     public void setExtras(ArtifactExtras extras) {
         this.extras = extras;
+    }
+
+    /**
+     * Where the light fallbacks of this model are kept (null: fallbacks in a DEPLOY are not downloaded and the
+     * model never degrades).
+     */
+    public void setLightVariants(io.edgefleet.agent.store.LightVariants variants) {
+        this.lights = variants;
+    }
+
+    /** The main artifact being downloaded (its fallback possibly first), or null. */
+    public ModelRef downloadingFor() {
+        Download d = download;
+        return d == null ? null : d.mainModel();
     }
 
     public boolean downloading() {
@@ -181,7 +209,7 @@ public final class UpdateManager implements Updates {
     public void onDeploy(Command cmd) {
         ArtifactRef a = cmd.artifact();
         ModelRef m = a.model();
-        if (download != null && download.deploymentId().equals(cmd.deploymentId()) && download.model().equals(m)) {
+        if (download != null && download.deploymentId().equals(cmd.deploymentId()) && download.mainModel().equals(m)) {
             LOG.log(System.Logger.Level.DEBUG, deviceId + ": deploy " + cmd.deploymentId() + " already downloading");
             return;
         }
@@ -219,15 +247,43 @@ public final class UpdateManager implements Updates {
         if (download != null) {
             Download old = download;
             abort(old);
-            event(DeviceEvent.Type.DEPLOY_FAILED, old.deploymentId(), old.model(), ReasonCode.UNKNOWN,
+            event(DeviceEvent.Type.DEPLOY_FAILED, old.deploymentId(), old.mainModel(), ReasonCode.UNKNOWN,
                     "superseded by deployment " + cmd.deploymentId());
         }
         event(DeviceEvent.Type.DEPLOY_RECEIVED, cmd.deploymentId(), m, ReasonCode.NONE, null);
         startDownload(cmd, false);
     }
 
+    /**
+     * A deploy that ships a light fallback fetches the fallback first (into its own part file, never a slot) and
+     * then the main artifact, so that the main model goes into service with its fallback beside it. A fallback
+     * already on disk (the same variant shipped before) is only linked again.
+     */
     private void startDownload(Command cmd, boolean resumed) {
-        download = new Download(cmd);
+        io.edgefleet.agent.store.LightVariants lv = lights;
+        ArtifactRef fb = cmd.fallback();
+        if (fb != null && lv != null) {
+            if (!lv.has(fb.model())) {
+                startDownload(cmd, true, resumed);
+                return;
+            }
+            try {
+                lv.link(cmd.artifact().model().sha256(), fb.model(), slo(cmd));
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, deviceId + ": cannot link the fallback " + fb.model().label()
+                        + " (" + StorageErrors.describe(e) + "); the model runs without it");
+            }
+        }
+        startDownload(cmd, false, resumed);
+    }
+
+    private static Double slo(Command cmd) {
+        // 0 (or none) means the deploy checks no latency: then only thermal throttling or a command degrades
+        return cmd.health() == null || !(cmd.health().maxP95LatencyMs() > 0) ? null : cmd.health().maxP95LatencyMs();
+    }
+
+    private void startDownload(Command cmd, boolean light, boolean resumed) {
+        download = new Download(cmd, light);
         download.resumed = resumed;
         download.stallCheck = timers.schedule(() -> onStallCheck(download), stallPeriodMs());
         recordDownload(cmd);
@@ -348,9 +404,9 @@ public final class UpdateManager implements Updates {
                     + " margin) but only " + free + " are free");
             return;
         }
-        d.assembly = new ArtifactDownload(m, store.downloadFile(), d.resumed);
+        d.assembly = new ArtifactDownload(m, d.light ? lights.downloadFile() : store.downloadFile(), d.resumed);
         if (d.assembly.received() > 0) {
-            events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.model(),
+            events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.mainModel(),
                     ReasonCode.NONE, "resumed after a restart: " + d.assembly.received() + " of " + d.assembly.total()
                             + " chunks kept from the part file").withProgress(d.assembly.fraction()));
             if (d.assembly.complete()) {
@@ -419,7 +475,7 @@ public final class UpdateManager implements Updates {
     private void chunkProblem(Download d, ReasonCode reason, String detail) {
         LOG.log(System.Logger.Level.WARNING, deviceId + ": " + detail);
         if (d.reports++ < MAX_CHUNK_REPORTS) {
-            events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.model(), reason,
+            events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.mainModel(), reason,
                     detail).withProgress(d.assembly.fraction()));
         }
     }
@@ -434,7 +490,7 @@ public final class UpdateManager implements Updates {
             while (d.nextQuarter <= 3 && f >= d.nextQuarter * 0.25) {
                 d.nextQuarter++;
             }
-            events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.model(),
+            events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.mainModel(),
                     ReasonCode.NONE, d.assembly.received() + " of " + d.assembly.total() + " chunks").withProgress(f));
         }
     }
@@ -567,7 +623,50 @@ public final class UpdateManager implements Updates {
         }
     }
 
+    /**
+     * The fallback is whole: check its hash, keep it, check that it loads and runs, link it to its main artifact,
+     * then fetch the main artifact. Any failure fails the deploy: the operator asked for a model with a fallback.
+     */
+    private void completeLight(Download d) throws IOException {
+        String sha = d.assembly.finish();
+        endDownload(d);
+        ModelRef fb = d.model();
+        io.edgefleet.agent.store.LightVariants lv = lights;
+        if (!sha.equals(fb.sha256())) {
+            java.nio.file.Files.deleteIfExists(d.assembly.file());
+            failLight(d, ReasonCode.HASH_MISMATCH, "assembled file hashes to " + sha + ", expected " + fb.sha256());
+            return;
+        }
+        lv.install(fb, d.assembly.file());
+        try (LoadedModel probe = runner.load(lv.file(fb.sha256()))) {
+            probe.smokeTest();
+        } catch (ModelException e) {
+            java.nio.file.Files.deleteIfExists(lv.file(fb.sha256()));
+            failLight(d, e.reason() == ReasonCode.LOAD_FAILED ? ReasonCode.LOAD_FAILED : ReasonCode.SMOKE_TEST_FAILED,
+                    e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            java.nio.file.Files.deleteIfExists(lv.file(fb.sha256()));
+            failLight(d, ReasonCode.SMOKE_TEST_FAILED, "smoke inference failed: " + e);
+            return;
+        }
+        lv.link(d.mainModel().sha256(), fb, slo(d.command));
+        events.event(DeviceEvent.of(deviceId, DeviceEvent.Type.DOWNLOAD_PROGRESS, d.deploymentId(), d.mainModel(),
+                ReasonCode.NONE, "fallback " + fb.label() + " verified (signature key " + d.assembly.manifest().keyId()
+                        + ", sha256 " + sha + ") and kept with the model").withProgress(0.0));
+        startDownload(d.command, false, false);
+    }
+
+    private void failLight(Download d, ReasonCode reason, String detail) {
+        event(DeviceEvent.Type.DEPLOY_FAILED, d.deploymentId(), d.mainModel(), reason, d.about(detail));
+        events.statusChanged();
+    }
+
     private void complete(Download d) throws IOException {
+        if (d.light) {
+            completeLight(d);
+            return;
+        }
         String sha = d.assembly.finish();
         endDownload(d);
         ModelRef m = d.model();
@@ -761,7 +860,7 @@ public final class UpdateManager implements Updates {
             return;
         }
         abort(d);
-        event(DeviceEvent.Type.DEPLOY_FAILED, d.deploymentId(), d.model(), reason, detail);
+        event(DeviceEvent.Type.DEPLOY_FAILED, d.deploymentId(), d.mainModel(), reason, d.about(detail));
         events.statusChanged();
     }
 

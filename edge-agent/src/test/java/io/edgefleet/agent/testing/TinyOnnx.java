@@ -153,6 +153,20 @@ public final class TinyOnnx {
         return model(g);
     }
 
+    /** Y[N,1] = X[N,4] · W + B: a regression output (one value per sample), not a classifier's. */
+    public static byte[] regression(float shift) {
+        float[] w = {0.1f + shift, -0.2f + shift, 0.3f + shift, 0.05f + shift};
+        Pb g = new Pb()
+                .msg(1, node("MatMul", new String[] {"X", "W"}, new String[] {"H"}))
+                .msg(1, node("Add", new String[] {"H", "B"}, new String[] {"Y"}))
+                .str(2, "regression")
+                .msg(5, floatTensor("W", w, 4, 1))
+                .msg(5, floatTensor("B", new float[] {0.5f}, 1))
+                .msg(11, valueInfo("X", FLOAT, -1, 4))
+                .msg(12, valueInfo("Y", FLOAT, -1, 1));
+        return model(g);
+    }
+
     /** Y = Log(X): NaN for the negative half of Gaussian inputs, so its smoke test must fail. */
     public static byte[] log() {
         Pb g = new Pb()

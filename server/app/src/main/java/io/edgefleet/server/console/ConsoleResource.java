@@ -193,7 +193,23 @@ public class ConsoleResource {
         return page(ctx, devicePage, "fleet").data("d", d).data("cls", classes.find(d.classId()) == null ? null
                         : classes.get(d.classId()))
                 .data("events", devices.events(id, null, 50).items())
+                .data("modes", lastModes(d.lastTelemetry()))
                 .data("canRollback", can(ctx, "/api/v1/devices/" + id + "/rollback")).render();
+    }
+
+    /** The graceful-degradation figures of the device's last window, or null (no fallback, or no window yet). */
+    private static io.edgefleet.protocol.ModeTimes lastModes(String lastTelemetryJson) {
+        if (lastTelemetryJson == null) {
+            return null;
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode m = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(lastTelemetryJson).path("modes");
+            return m.isObject() ? new com.fasterxml.jackson.databind.ObjectMapper().treeToValue(m,
+                    io.edgefleet.protocol.ModeTimes.class) : null;
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     @GET

@@ -46,13 +46,41 @@ public final class DeploymentDtos {
             @Schema(description = "How the deployment advances (canary, batches, soak, gates, abort rule); "
                     + "docs/rollouts.md gives the defaults and what a request without a policy "
                     + "does.")
-            RolloutPolicy policy) {
+            RolloutPolicy policy,
+            @Schema(description = "A lighter variant of the same model the devices keep beside it and switch to under "
+                    + "pressure (docs/degradation.md): a version derived from the same base that passed its gate, "
+                    + "smaller than the main one and not slower by the plan's numbers.")
+            @Valid FallbackRequest fallback) {
 
         /** The shape before waves, kept for callers that build requests in code. */
         public CreateDeploymentRequest(String model, Long version, String classId, List<String> deviceIds,
                                        HealthRequest health) {
-            this(model, version, classId, deviceIds, health, null, null);
+            this(model, version, classId, deviceIds, health, null, null, null);
         }
+
+        /** The shape before fallbacks. */
+        public CreateDeploymentRequest(String model, Long version, String classId, List<String> deviceIds,
+                                       HealthRequest health, List<String> tags, RolloutPolicy policy) {
+            this(model, version, classId, deviceIds, health, tags, policy, null);
+        }
+    }
+
+    /** The light fallback a deployment ships: a version of the same model. */
+    @Schema(description = "A light fallback variant: a version of the deployment's model.")
+    public record FallbackRequest(
+            @Schema(description = "Version of the same model (> 0).")
+            @NotNull @Positive Long version) {
+    }
+
+    /** The fallback a deployment ships, as the API shows it. */
+    @Schema(description = "The light fallback the deployment ships beside its model.")
+    public record FallbackView(
+            @Schema(description = "Fallback version of the same model.")
+            long version,
+            @Schema(description = "SHA-256 of its artifact.")
+            String sha256,
+            @Schema(description = "Its size in bytes.")
+            long size) {
     }
 
     /** Any field left out is taken from the target's device class SLO or the defaults. */
@@ -183,7 +211,9 @@ public final class DeploymentDtos {
             @Schema(description = "The telemetry gate results per wave (JSON object); null without gates.", type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.OBJECT)
             Object gates,
             @Schema(description = "When it reached its final status, epoch milliseconds; null while running.")
-            Long endedAt) {
+            Long endedAt,
+            @Schema(description = "The light fallback shipped beside the model; null: none.")
+            FallbackView fallback) {
 
         /** With every target, the per-wave tally and the policy. */
         static DeploymentView of(DeploymentEntity d, List<DeploymentTargetEntity> targets, WaveMachine.Progress progress,
@@ -214,7 +244,9 @@ public final class DeploymentDtos {
                     new HealthView(d.healthMaxP95LatencyMs, d.healthMaxErrorRate, d.healthWindows, d.healthMinInferences),
                     d.rollbackReason, d.createdAt, d.updatedAt, targets, summary,
                     d.targetTags == null ? null : List.of(d.targetTags.split(",")), policy, waves, halt,
-                    WaveDriver.fromJson(d.gateResults, Object.class), d.endedAt);
+                    WaveDriver.fromJson(d.gateResults, Object.class), d.endedAt,
+                    d.fallbackVersion == null ? null : new FallbackView(d.fallbackVersion, d.fallbackSha256,
+                            d.fallbackSize == null ? 0 : d.fallbackSize));
         }
     }
 

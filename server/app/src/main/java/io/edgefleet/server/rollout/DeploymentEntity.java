@@ -70,6 +70,13 @@ public class DeploymentEntity {
     public String gateResults;
     @Column(name = "ended_at")
     public Long endedAt;
+    /** The light fallback of the same model shipped beside it (docs/degradation.md); null: none. */
+    @Column(name = "fallback_version")
+    public Long fallbackVersion;
+    @Column(name = "fallback_sha256")
+    public String fallbackSha256;
+    @Column(name = "fallback_size")
+    public Long fallbackSize;
     @Column(name = "created_at")
     public long createdAt;
     @Column(name = "updated_at")

@@ -87,6 +87,26 @@ public class RolloutService {
         return new ApiException(code, field + ": " + message, List.of(new ApiError.FieldError(field, message)), null);
     }
 
+    /**
+     * The device p95 the planner measured for an artifact (its lineage metrics' {@code deviceP95Ms}), for one of
+     * the target classes when it has a number for one, else any; null when no plan measured it.
+     */
+    private Double planP95(String sha256, java.util.Set<String> classIds) {
+        Double any = null;
+        for (io.edgefleet.server.planner.VariantLineageEntity l : session.createSelectionQuery(
+                "from VariantLineageEntity where sha256 = :s order by createdAt desc",
+                io.edgefleet.server.planner.VariantLineageEntity.class).setParameter("s", sha256).getResultList()) {
+            Double p95 = FallbackRules.deviceP95(l.metrics);
+            if (p95 != null && classIds.contains(l.deviceClassId)) {
+                return p95;
+            }
+            if (p95 != null && any == null) {
+                any = p95;
+            }
+        }
+        return any;
+    }
+
     private DeploymentEntity createInTransaction(CreateDeploymentRequest req, List<WaveDriver.After> after) {
         boolean byDevices = req.deviceIds() != null && !req.deviceIds().isEmpty();
         boolean byClass = req.classId() != null && !req.classId().isBlank();
@@ -125,6 +145,9 @@ public class RolloutService {
         } catch (RolloutPolicy.InvalidPolicyException e) {
             throw fieldError(ErrorCode.VALIDATION_FAILED, e.field(), e.getMessage().substring(e.field().length() + 2));
         }
+        ModelVersionEntity light = req.fallback() == null ? null
+                : FallbackRules.check(model, models.find(model.name, req.fallback().version()),
+                        v -> models.find(model.name, v), sha -> planP95(sha, targetClasses.keySet()));
         long now = System.currentTimeMillis();
         DeploymentEntity dep = new DeploymentEntity();
         dep.id = UUID.randomUUID().toString();
@@ -134,6 +157,11 @@ public class RolloutService {
         dep.size = model.size;
         dep.targetClassId = byClass ? req.classId() : null;
         dep.targetTags = tags.isEmpty() ? null : String.join(",", tags);
+        if (light != null) {
+            dep.fallbackVersion = light.version;
+            dep.fallbackSha256 = light.sha256;
+            dep.fallbackSize = light.size;
+        }
         dep.policy = WaveDriver.toJson(policy);
         dep.status = DeploymentStatus.IN_PROGRESS;
         HealthPolicy defaults = HealthPolicy.defaults();

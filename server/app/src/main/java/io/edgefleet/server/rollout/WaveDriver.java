@@ -463,11 +463,24 @@ public class WaveDriver {
                     return;
                 }
             }
+            ArtifactRef fallback = null;
+            if (d.fallbackSha256 != null) {
+                ModelRef light = new ModelRef(d.modelName, d.fallbackVersion, d.fallbackSha256);
+                if (published.add(w.classId() + "/" + d.fallbackSha256)) {
+                    try {
+                        publisher.publish(w.classId(), light, false);
+                    } catch (MqttGateway.BrokerUnavailableException e) {
+                        LOG.warnf("Fallback for class %s not published (will retry): %s", w.classId(), e.getMessage());
+                        return;
+                    }
+                }
+                fallback = new ArtifactRef(w.classId(), light, d.fallbackSize, Topics.manifest(w.classId(), d.fallbackSha256));
+            }
             HealthPolicy health = new HealthPolicy(
                     d.healthMaxP95LatencyMs != null ? d.healthMaxP95LatencyMs : w.classP95(),
                     d.healthMaxErrorRate, d.healthWindows, d.healthMinInferences);
             Command cmd = Command.deploy(d.id,
-                    new ArtifactRef(w.classId(), model, d.size, Topics.manifest(w.classId(), d.sha256)), health);
+                    new ArtifactRef(w.classId(), model, d.size, Topics.manifest(w.classId(), d.sha256)), health, fallback);
             CompletableFuture<Void> f = commands.send("deploy:" + w.targetId(), w.deviceId(), cmd);
             if (f != null) {
                 f.thenRun(() -> mark(new Mark(w.targetId(), cmd.id(), false)));
@@ -662,6 +675,17 @@ public class WaveDriver {
                     .setParameter("open", OPEN)
                     .getResultList();
             for (Object[] r : rows) {
+                out.add(new ArtifactKey((String) r[0], new ModelRef((String) r[1], (Long) r[2], (String) r[3])));
+            }
+            // the light fallbacks those deployments ship travel with them
+            for (Object[] r : session.createSelectionQuery(
+                            "select distinct t.classId, d.modelName, d.fallbackVersion, d.fallbackSha256 from"
+                                    + " DeploymentTargetEntity t, DeploymentEntity d where d.id = t.deploymentId"
+                                    + " and d.fallbackSha256 is not null and d.status in :running"
+                                    + " and d.rollbackRequestedAt is null and t.state in :open", Object[].class)
+                    .setParameter("running", List.of(DeploymentStatus.IN_PROGRESS, DeploymentStatus.PAUSED))
+                    .setParameter("open", OPEN)
+                    .getResultList()) {
                 out.add(new ArtifactKey((String) r[0], new ModelRef((String) r[1], (Long) r[2], (String) r[3])));
             }
             return out;

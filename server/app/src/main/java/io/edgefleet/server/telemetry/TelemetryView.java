@@ -44,14 +44,17 @@ public record TelemetryView(
         @Schema(description = "Total energy of the window, joules; null when not known.")
         Double energyJoules,
         @Schema(description = "Drift per feature against the reference profile; null without one.")
-        DriftReport driftDetail) {
+        DriftReport driftDetail,
+        @Schema(description = "Graceful degradation: seconds the model ran full, light and in cascade, the cascade "
+                + "escalation rate and the mode at the window's end; null when the model has no light fallback.")
+        io.edgefleet.protocol.ModeTimes modes) {
 
     private static final JsonCodec CODEC = new JsonCodec();
 
     public static TelemetryView of(TelemetryWindow w, long receivedAt) {
         return new TelemetryView(w.id(), w.seq(), w.windowStart(), w.windowEnd(), w.model(), w.inferences(),
                 w.errors(), w.latency(), w.energyMj(), w.drift(), w.dropped(), w.replayed(), receivedAt, w.energySource(),
-                w.energyJoules(), w.driftDetail());
+                w.energyJoules(), w.driftDetail(), w.modes());
     }
 
     public static TelemetryView of(TelemetryWindowEntity e) {
@@ -60,7 +63,20 @@ public record TelemetryView(
                 : new LatencyStats(e.latencyP50, e.latencyP95, e.latencyP99, e.latencyMax, e.latencyMean);
         return new TelemetryView(e.messageId, e.seq, e.windowStart, e.windowEnd, model, e.inferences, e.errors,
                 latency, e.energyMj, e.drift, e.dropped, e.replayed, e.receivedAt, e.energySource, e.energyJoules,
-                driftDetail(e.driftDetail));
+                driftDetail(e.driftDetail), modes(e));
+    }
+
+    private static io.edgefleet.protocol.ModeTimes modes(TelemetryWindowEntity e) {
+        if (e.degradationMode == null && e.modeFullSeconds == null) {
+            return null;
+        }
+        return new io.edgefleet.protocol.ModeTimes(nz(e.modeFullSeconds), nz(e.modeLightSeconds), nz(e.modeCascadeSeconds),
+                e.cascadeInferences == null ? 0 : e.cascadeInferences,
+                e.cascadeEscalations == null ? 0 : e.cascadeEscalations, e.escalationRate, e.degradationMode);
+    }
+
+    private static double nz(Double d) {
+        return d == null ? 0 : d;
     }
 
     private static DriftReport driftDetail(String json) {
@@ -102,6 +118,16 @@ public record TelemetryView(
         e.receivedAt = receivedAt;
         e.energySource = w.energySource();
         e.energyJoules = w.energyJoules();
+        io.edgefleet.protocol.ModeTimes m = w.modes();
+        if (m != null) {
+            e.modeFullSeconds = m.fullSeconds();
+            e.modeLightSeconds = m.lightSeconds();
+            e.modeCascadeSeconds = m.cascadeSeconds();
+            e.cascadeInferences = m.cascadeInferences();
+            e.cascadeEscalations = m.escalations();
+            e.escalationRate = m.escalationRate();
+            e.degradationMode = m.mode();
+        }
         DriftReport d = w.driftDetail();
         if (d != null) {
             e.driftJs = d.js();

@@ -63,4 +63,18 @@ public class TelemetryWindowEntity {
     /** JSON of the window's DriftReport (per-feature scores). */
     @Column(name = "drift_detail")
     public String driftDetail;
+    @Column(name = "mode_full_seconds")
+    public Double modeFullSeconds;
+    @Column(name = "mode_light_seconds")
+    public Double modeLightSeconds;
+    @Column(name = "mode_cascade_seconds")
+    public Double modeCascadeSeconds;
+    @Column(name = "cascade_inferences")
+    public Long cascadeInferences;
+    @Column(name = "cascade_escalations")
+    public Long cascadeEscalations;
+    @Column(name = "escalation_rate")
+    public Double escalationRate;
+    @Column(name = "degradation_mode")
+    public String degradationMode;
 }
