@@ -112,6 +112,75 @@ public final class TestModels {
         return new Model("heavy " + layers + "x MatMul[" + size + "x" + size + "]", bytes, rt.medianMs());
     }
 
+    /** Input width, hidden width, live units per hidden layer and classes of {@link #redundantMlp}. */
+    public static final int RMLP_IN = 64;
+    public static final int RMLP_HIDDEN = 1024;
+    public static final int RMLP_LIVE = 192;
+    public static final int RMLP_OUT = 10;
+
+    /**
+     * x[N,64] -> Gemm(1024) -> Relu -> Gemm(1024) -> Relu -> Gemm(10) -> y[N,10], in which only the first 192 units of
+     * each hidden layer carry signal: the other units' incoming and outgoing weights are 1 % of the live ones'. Its
+     * structured pruning can drop most of its multiply-adds at little loss, as in an over-parameterised trained
+     * network, so a planner has a float variant that is faster at the same accuracy (a random dense MLP has none).
+     * The median is of batch-1 runs on one thread.
+     */
+    public static Model redundantMlp(long seed) {
+        float[] w1 = scaledRows(OnnxBuilder.randomNormal(seed, RMLP_HIDDEN * RMLP_IN, 1f / (float) Math.sqrt(RMLP_IN)),
+                RMLP_HIDDEN, RMLP_IN, RMLP_LIVE, RMLP_IN);
+        float[] w2 = scaledRows(OnnxBuilder.randomNormal(seed + 1, RMLP_HIDDEN * RMLP_HIDDEN,
+                1f / (float) Math.sqrt(RMLP_LIVE)), RMLP_HIDDEN, RMLP_HIDDEN, RMLP_LIVE, RMLP_LIVE);
+        float[] w3 = scaledRows(OnnxBuilder.randomNormal(seed + 2, RMLP_OUT * RMLP_HIDDEN,
+                1f / (float) Math.sqrt(RMLP_LIVE)), RMLP_OUT, RMLP_HIDDEN, RMLP_OUT, RMLP_LIVE);
+        byte[] bytes = OnnxBuilder.model("it-redundant-mlp").opset(17)
+                .metadata("edgefleet.it.seed", Long.toString(seed))
+                .input("x", ElemType.FLOAT, "N", RMLP_IN)
+                .output("y", ElemType.FLOAT, "N", RMLP_OUT)
+                .initializer("w1", new long[] {RMLP_HIDDEN, RMLP_IN}, w1)
+                .initializer("b1", new long[] {RMLP_HIDDEN}, OnnxBuilder.randomNormal(seed + 3, RMLP_HIDDEN, 0.01f))
+                .initializer("w2", new long[] {RMLP_HIDDEN, RMLP_HIDDEN}, w2)
+                .initializer("b2", new long[] {RMLP_HIDDEN}, OnnxBuilder.randomNormal(seed + 4, RMLP_HIDDEN, 0.01f))
+                .initializer("w3", new long[] {RMLP_OUT, RMLP_HIDDEN}, w3)
+                .initializer("b3", new long[] {RMLP_OUT}, OnnxBuilder.randomNormal(seed + 5, RMLP_OUT, 0.01f))
+                .node("Gemm").name("fc1").in("x", "w1", "b1").out("h1").attr("transB", 1).add()
+                .node("Relu").name("relu1").in("h1").out("a1").add()
+                .node("Gemm").name("fc2").in("a1", "w2", "b2").out("h2").attr("transB", 1).add()
+                .node("Relu").name("relu2").in("h2").out("a2").add()
+                .node("Gemm").name("fc3").in("a2", "w3", "b3").out("y").attr("transB", 1).add()
+                .build()
+                .toBytes();
+        float[] x = OnnxBuilder.randomNormal(seed + 99, RMLP_IN, 1f);
+        RoundTrip rt = roundTrip(bytes, "x", new long[] {1, RMLP_IN}, x, 41);
+        for (float v : rt.output()[0]) {
+            if (!Float.isFinite(v)) {
+                throw new AssertionError("redundant MLP (seed " + seed + ") produced " + v);
+            }
+        }
+        return new Model("MLP 64-1024-1024-10 (192 live units per layer) seed " + seed, bytes, rt.medianMs());
+    }
+
+    /** Row-major [rows, cols] weights: entries outside the live block [liveRows, liveCols] are scaled by 1 %. */
+    private static float[] scaledRows(float[] w, int rows, int cols, int liveRows, int liveCols) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                if (r >= liveRows || c >= liveCols) {
+                    w[r * cols + c] *= 0.01f;
+                }
+            }
+        }
+        return w;
+    }
+
+    /** The model's outputs for a batch of inputs (ONNX Runtime, one thread): rows of logits. */
+    public static float[][] run(byte[] model, String input, long[] shape, float[] data) {
+        return roundTrip(model, input, shape, data, 1).output();
+    }
+
+    /** Median of {@code runs} timed runs of one input (ONNX Runtime, one intra-op thread), ms. */
+    public static double medianLatencyMs(byte[] model, String input, long[] shape, float[] data, int runs) {
+        return roundTrip(model, input, shape, data, runs).medianMs();
+    }
+
     /** Output of one run and the median of {@code timedRuns} batch runs on one intra-op thread. */
     record RoundTrip(float[][] output, double medianMs) {
     }

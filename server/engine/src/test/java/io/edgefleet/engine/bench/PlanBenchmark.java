@@ -20,15 +20,17 @@ import java.util.Set;
 /**
  * Planning time per class: digits-resnet with its calibration and validation data, planned for three classes (an
  * int8-only board with a tight byte budget, a float gateway with a p95 SLO the float model misses, a fast box with
- * loose SLOs). Prints each class's choice, its metrics and the wall-clock planning time; writes each plan's JSON and
- * page to {@code target/plans/}. Skips (exit 0) when the fixtures are absent.
+ * loose SLOs), then the transformer encoder all-MiniLM-L6-v2 for the same three kinds of class when its jar is on the
+ * classpath. Prints each class's choice, its metrics, every candidate's verdict and the wall-clock planning time;
+ * writes each plan's JSON and page to {@code target/plans/}. Skips a model whose files are absent (exit 0).
  *
  * <pre>
- * ./mvnw -B -q -pl server/engine -Pbench test-compile exec:java -Dexec.mainClass=io.edgefleet.engine.bench.PlanBenchmark \
- *     -Dexec.classpathScope=test -Dexec.cleanupDaemonThreads=false
+ * ./mvnw -B -q -pl server/engine -am -Pbench-plan -DskipTests test                   # digits-resnet only
+ * ./mvnw -B -q -pl server/engine -am -Pbench -Dbench.main=io.edgefleet.engine.bench.PlanBenchmark test  # and MiniLM
  * </pre>
  *
- * System properties: {@code bench.digits} (fixture directory), {@code bench.latencyRuns} (default 30).
+ * System properties: {@code bench.digits} (fixture directory), {@code bench.latencyRuns} (default 30),
+ * {@code bench.minilmMinutes} (time budget of each MiniLM plan, default 8), {@code bench.minilmLatencyRuns} (10).
  */
 public final class PlanBenchmark {
     private static final long MIB = 1L << 20;
@@ -73,17 +75,25 @@ public final class PlanBenchmark {
         System.out.printf(Locale.ROOT, "digits-resnet: %d bytes, float server p50 %.3f ms, %d validation samples, "
                 + "%d latency runs per candidate, %d cores%n", model.sizeBytes(), floatP50, valid.size(), runs,
                 Runtime.getRuntime().availableProcessors());
+        planEach("digits-resnet", model, calib, valid, classes, new PlanBudget(12, 30, PlanBudget.DEFAULT_MARGIN,
+                PlanBudget.DEFAULT_TIE_POINTS, runs), out);
+        minilm(out);
+        System.out.println("plans written to " + out.toAbsolutePath());
+    }
+
+    /** Plans the model for each class, one after the other, and prints one row per class. */
+    static void planEach(String name, OnnxModel model, Dataset calib, Dataset valid, List<DeviceClassProfile> classes,
+            PlanBudget budget, Path out) throws IOException {
         System.out.println("| class | choice | accuracy % | drop | bytes | device p95 ms (est.) | energy mJ (est.) | "
                 + "candidates built | stopped | planning s |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (DeviceClassProfile c : classes) {
             long t0 = System.nanoTime();
-            Plan p = Planner.builder(model, c).modelName("digits-resnet").calibration(calib).validation(valid)
-                    .budget(new PlanBudget(12, 30, PlanBudget.DEFAULT_MARGIN, PlanBudget.DEFAULT_TIE_POINTS, runs))
+            Plan p = Planner.builder(model, c).modelName(name).calibration(calib).validation(valid).budget(budget)
                     .build().run().plan();
             double secs = (System.nanoTime() - t0) / 1e9;
-            Files.writeString(out.resolve("digits-resnet-" + c.id() + ".json"), PlanWriter.json(p));
-            Files.writeString(out.resolve("digits-resnet-" + c.id() + ".html"), PlanWriter.html(p));
+            Files.writeString(out.resolve(name + "-" + c.id() + ".json"), PlanWriter.json(p));
+            Files.writeString(out.resolve(name + "-" + c.id() + ".html"), PlanWriter.html(p));
             Plan.CandidateResult ch = p.chosen();
             long built = p.candidates().size();
             if (ch == null) {
@@ -96,8 +106,75 @@ public final class PlanBenchmark {
                         ch.energyMj() == null ? "-" : String.format(Locale.ROOT, "%.3f", ch.energyMj()), built,
                         p.stoppedBecause(), secs);
             }
+            for (Plan.CandidateResult r : p.candidates()) {
+                System.out.printf(Locale.ROOT, "    %-40s %-9s %6.1f s %s%n", r.id(), r.status(), r.seconds(),
+                        r.status() == Plan.Status.FAILED ? r.error()
+                                : r.meetsAll() ? "meets every SLO" : "misses " + r.misses().stream()
+                                        .map(Plan.SloCheck::slo).toList());
+            }
         }
-        System.out.println("plans written to " + out.toAbsolutePath());
     }
 
+    /**
+     * all-MiniLM-L6-v2, a six-layer transformer encoder (the langchain4j embeddings jar, on the classpath with
+     * {@code -Pbench}): validation on the 80 evaluation sentences, calibration on the 40 calibration sentences, both
+     * tokenised to 32 tokens (padding masked), no labels (the gate measures agreement with the float model). The
+     * classes are the digits classes' rules applied to this model. {@code bench.minilmMinutes} bounds each plan (8).
+     */
+    static void minilm(Path out) throws IOException {
+        byte[] onnx;
+        byte[] tokenizer;
+        try {
+            onnx = QuantizationBenchmark.resource("all-minilm-l6-v2.onnx");
+            tokenizer = QuantizationBenchmark.resource("all-minilm-l6-v2-tokenizer.json");
+        } catch (IOException e) {
+            System.out.println("\nall-MiniLM-L6-v2 not on the classpath (run with -Pbench); transformer skipped");
+            return;
+        }
+        OnnxModel model = OnnxModel.read(onnx);
+        WordPieceTokenizer tok = WordPieceTokenizer.fromTokenizerJson(new java.io.ByteArrayInputStream(tokenizer));
+        Dataset valid = tokens(tok, text("io/edgefleet/engine/bench/sentences.txt"), 32);
+        Dataset calib = tokens(tok, text("io/edgefleet/engine/bench/calibration-sentences.txt"), 32);
+        int runs = Integer.getInteger("bench.minilmLatencyRuns", 10);
+        Evaluator ev = new Evaluator(Evaluator.Options.defaults().withLatencyRuns(3, runs));
+        double floatP50 = ev.latency(model, model, Evaluator.firstSample(model, valid),
+                io.edgefleet.engine.Progress.NONE).base().p50();
+        AccuracyGate gate = new AccuracyGate(1.0, 2.0);
+        List<DeviceClassProfile> classes = List.of(
+                new DeviceClassProfile("int8-board", Set.of("int8"), 1024 * MIB, 2048 * MIB, 0.4, 1.2, 4.0,
+                        new DeviceClassProfile.Slo(60_000, model.sizeBytes() * 28 / 100, 100_000.0), gate),
+                new DeviceClassProfile("gateway", Set.of("fp32"), 2048 * MIB, 8192 * MIB, 2.0, 6.0, 2.0,
+                        new DeviceClassProfile.Slo(0.8 * floatP50 * 2.0, 512 * MIB, null), gate),
+                new DeviceClassProfile("fast-box", Set.of("fp32", "fp16", "int8"), 8192 * MIB, 65536 * MIB, 10.0,
+                        30.0, 0.5, new DeviceClassProfile.Slo(10_000, 1024 * MIB, 100_000.0), gate));
+        System.out.printf(Locale.ROOT, "%nall-MiniLM-L6-v2: %d bytes, float server p50 %.3f ms (32 tokens), %d "
+                + "validation and %d calibration sentences, %d latency runs per candidate%n", model.sizeBytes(),
+                floatP50, valid.size(), calib.size(), runs);
+        planEach("all-minilm-l6-v2", model, calib, valid, classes, new PlanBudget(12,
+                Double.parseDouble(System.getProperty("bench.minilmMinutes", "8")), PlanBudget.DEFAULT_MARGIN,
+                PlanBudget.DEFAULT_TIE_POINTS, runs), out);
+    }
+
+    private static List<String> text(String resource) throws IOException {
+        return new String(QuantizationBenchmark.resource(resource), java.nio.charset.StandardCharsets.UTF_8).lines()
+                .map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
+    /** input_ids, attention_mask (1 on tokens, 0 on padding) and token_type_ids, [sentences, len]. */
+    private static Dataset tokens(WordPieceTokenizer tok, List<String> sentences, int len) {
+        int n = sentences.size();
+        long[] ids = new long[n * len];
+        long[] mask = new long[n * len];
+        for (int i = 0; i < n; i++) {
+            long[] t = tok.encode(sentences.get(i), len);
+            System.arraycopy(t, 0, ids, i * len, t.length);
+            java.util.Arrays.fill(mask, i * len, i * len + t.length, 1);
+        }
+        long[] shape = {n, len};
+        java.util.Map<String, io.edgefleet.engine.onnx.TensorData> in = new java.util.LinkedHashMap<>();
+        in.put("input_ids", io.edgefleet.engine.onnx.TensorData.ofInt64("input_ids", shape, ids));
+        in.put("attention_mask", io.edgefleet.engine.onnx.TensorData.ofInt64("attention_mask", shape, mask));
+        in.put("token_type_ids", io.edgefleet.engine.onnx.TensorData.ofInt64("token_type_ids", shape, new long[n * len]));
+        return Dataset.of(in, null, null);
+    }
 }
