@@ -94,7 +94,8 @@ public final class LoopDecisions {
                     (a.now() - a.lastStartedAt()) / 1000, a.cooldownMs() / 1000));
         }
         String why = switch (s) {
-            case AGGRESSIVE -> a.metric() + " breach: re-plan with candidates more aggressive than the current variant";
+            case AGGRESSIVE -> a.metric() + " breach: re-plan for a more aggressive variant, every other candidate "
+                    + "against the SLO tightened by how far over it the devices measured";
             case RECALIBRATE -> a.metric() + " breach: recalibrate the current recipe (or a gentler one) on fresh data";
             case GENTLER -> a.metric() + " breach without fresh data: re-plan with candidates gentler than the current "
                     + "variant";
