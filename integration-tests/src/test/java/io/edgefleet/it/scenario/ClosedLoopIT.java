@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,6 +62,8 @@ class ClosedLoopIT {
     static Api api;
     static Path simData;
     static Process sim;
+    static String simPhase;
+    static Path simLog;
 
     @BeforeAll
     static void start() throws IOException {
@@ -80,7 +83,7 @@ class ClosedLoopIT {
     // ---------------------------------------------------------------- the simulator
 
     /** Starts {@code run} for the class's agents; a later run with the same data dir re-uses their devices. */
-    static void startSimulator(String phase, String... faults) throws IOException {
+    static void startSimulator(String phase, String... faults) throws IOException, InterruptedException {
         Path log = Repo.buildDir().resolve("closed-loop-sim-" + phase + ".log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-cp", Files.readString(Repo.buildDir().resolve("test-classpath.txt")).trim(),
@@ -93,16 +96,40 @@ class ClosedLoopIT {
         sim = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         // The simulator registers its devices (the first run) and connects; the broker learns their credentials.
         long[] lastSync = {0};
-        Await.until(TIMEOUT, "all " + AGENTS + " simulated devices online", () -> {
-            if (!sim.isAlive()) {
-                throw new IllegalStateException("the simulator exited with " + sim.exitValue() + ": " + tail(log));
-            }
+        simPhase = phase;
+        simLog = log;
+        await("all " + AGENTS + " simulated devices online", () -> {
             if (System.nanoTime() - lastSync[0] > TimeUnit.SECONDS.toNanos(3)) {
                 fleet.broker().syncCredentials(api);
                 lastSync[0] = System.nanoTime();
             }
             return devices().stream().filter(d -> d.path("online").asBoolean()).count() == AGENTS;
         }, () -> tail(log));
+    }
+
+    /**
+     * Polls {@code condition} until it holds; fails at once when the simulator is gone (it exits only when stopped,
+     * so a signal from outside the test would otherwise look like a stuck loop).
+     */
+    static void await(String what, java.util.function.BooleanSupplier condition, Supplier<String> lastSeen)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            checkSimulator();
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("timed out after " + TIMEOUT.toSeconds() + " s waiting for " + what + "; last seen: "
+                + lastSeen.get());
+    }
+
+    static void checkSimulator() {
+        if (sim != null && !sim.isAlive()) {
+            throw new IllegalStateException("the simulator (" + simPhase + ") exited with " + sim.exitValue()
+                    + " while the test needed it: " + tail(simLog));
+        }
     }
 
     static void stopSimulator() {
@@ -135,10 +162,10 @@ class ClosedLoopIT {
     // ---------------------------------------------------------------- data
 
     static byte[] inputs(long seed, int n) {
-        float[] x = OnnxBuilder.randomNormal(seed, n * 64, 1f);
+        float[] x = OnnxBuilder.randomNormal(seed, n * 16, 1f);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
-            Npz.write(out, Map.of("x", NpyArray.ofFloats(x, n, 64)));
+            Npz.write(out, Map.of("x", NpyArray.ofFloats(x, n, 16)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -174,7 +201,7 @@ class ClosedLoopIT {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         JsonNode seen = null;
         while (System.nanoTime() < deadline) {
-            assertTrue(sim == null || sim.isAlive(), "the simulator is running");
+            checkSimulator();
             for (JsonNode l : api.get("/api/v1/loops?classId=" + CLASS + "&limit=50").expect(200)) {
                 if (ruleId.equals(l.path("ruleId").asText()) && !l.path("state").asText().equals("SKIPPED")) {
                     seen = l;
@@ -232,7 +259,7 @@ class ClosedLoopIT {
 
     @Test
     void driftRecalibratesOnCapturedDataAndALatencyBreachReplansAgainstATightenedTarget() throws Exception {
-        TestModels.Model model = TestModels.mlp(31, 64, 2048, 8);
+        TestModels.Model model = TestModels.mlp(31);
         Log.info("closed loop: " + model.description() + ", median " + model.medianLatencyMs() + " ms on the test JVM");
         createClass();
         long base = api.uploadModel(MODEL, model.bytes()).path("version").asLong();
@@ -256,7 +283,7 @@ class ClosedLoopIT {
         rollout.set("policy", Api.allAtOnce());
         String dep0 = api.post("/api/v1/models/" + MODEL + "/versions/" + base + "/fleet-rollouts", rollout)
                 .expect(202).path("deployments").get(0).path("deploymentId").asText();
-        Await.until(TIMEOUT, "the class's variant committed on every device", () -> devices().stream()
+        await("the class's variant committed on every device", () -> devices().stream()
                 .allMatch(d -> d.path("active").path("version").asLong() == firstVersion), () -> devices().toString());
         assertEquals("COMPLETED", api.deployment(dep0).path("status").asText());
         String captured = PREFIX + "-0001";
@@ -286,7 +313,7 @@ class ClosedLoopIT {
         long recalibrated = drift.path("resultVersion").asLong();
         assertEquals(recalibrated, api.get("/api/v1/device-classes/" + CLASS + "/variants").expect(200).get(0)
                 .path("version").asLong(), "the promoted variant is the class's variant");
-        Await.until(Duration.ofSeconds(30), "every device runs the recalibrated variant", () -> devices().stream()
+        await("every device runs the recalibrated variant", () -> devices().stream()
                 .allMatch(d -> d.path("active").path("version").asLong() == recalibrated), () -> devices().toString());
         long toCanary = drift.path("canaryCommittedAt").asLong() - driftAt;
         long toPromoted = drift.path("finishedAt").asLong() - driftAt;
