@@ -94,7 +94,8 @@ public final class LoopDecisions {
                     (a.now() - a.lastStartedAt()) / 1000, a.cooldownMs() / 1000));
         }
         String why = switch (s) {
-            case AGGRESSIVE -> a.metric() + " breach: re-plan with candidates more aggressive than the current variant";
+            case AGGRESSIVE -> a.metric() + " breach: re-plan for a more aggressive variant, every other candidate "
+                    + "against the SLO tightened by how far over it the devices measured";
             case RECALIBRATE -> a.metric() + " breach: recalibrate the current recipe (or a gentler one) on fresh data";
             case GENTLER -> a.metric() + " breach without fresh data: re-plan with candidates gentler than the current "
                     + "variant";
@@ -146,10 +147,11 @@ public final class LoopDecisions {
 
     /**
      * The re-plan's search space, taken from the class's grid (gentlest first, as {@code CandidateGenerator} orders
-     * it) relative to the current variant's candidate id: AGGRESSIVE the candidates after it, RECALIBRATE the ones up
-     * to and including it, GENTLER the ones before it. A current variant the grid does not contain (an operator's own
-     * recipe) is unplaced: AGGRESSIVE then takes every candidate but the float model, the others the whole grid.
-     * An empty list means nothing is left to try.
+     * it) relative to the current variant's candidate id: AGGRESSIVE every candidate but the current one (what is
+     * "more aggressive" is decided by the {@link #tightened tightened target} the plan must meet, not by the grid's
+     * order), RECALIBRATE the ones up to and including it, GENTLER the ones before it. A current variant the grid does
+     * not contain (an operator's own recipe) is unplaced: AGGRESSIVE then takes every candidate but the float model,
+     * the others the whole grid. An empty list means nothing is left to try.
      */
     public static List<Candidate> candidates(LoopStrategy s, List<Candidate> grid, String currentId) {
         int at = -1;
@@ -164,11 +166,58 @@ public final class LoopDecisions {
                     ? grid.stream().filter(c -> !c.recipe().equals(RecipeRegistry.IDENTITY)).toList()
                     : List.copyOf(grid);
         }
-        return List.copyOf(switch (s) {
-            case AGGRESSIVE -> grid.subList(at + 1, grid.size());
-            case RECALIBRATE -> grid.subList(0, at + 1);
-            case GENTLER -> grid.subList(0, at);
-        });
+        return switch (s) {
+            case AGGRESSIVE -> grid.stream().filter(c -> !c.id().equals(currentId)).toList();
+            case RECALIBRATE -> List.copyOf(grid.subList(0, at + 1));
+            case GENTLER -> List.copyOf(grid.subList(0, at));
+        };
+    }
+
+    /**
+     * The SLO target of an AGGRESSIVE re-plan. The breach measured on devices says how far over its limit the class's
+     * variant runs: {@code factor = measured / limit}, the limit being the class's SLO of the alert's metric (the
+     * rule's threshold when the class sets none, e.g. no energy SLO). The planner's limit for that metric becomes
+     * {@code limit / factor}, so a candidate whose estimate (the class's fitted cost model, else its declared profile)
+     * meets it would have met the SLO on the devices by the same margin. The other SLO keeps the class's value (null).
+     * A measurement at or under the limit (a rule warning before the SLO) or none leaves the factor at 1: the re-plan
+     * must then meet the SLO itself with another candidate.
+     *
+     * @param factor how many times over its limit the devices measured (>= 1)
+     * @param p95LatencyMs the plan's p95 limit, null: the class's
+     * @param maxEnergyMj the plan's energy limit, null: the class's
+     * @param reason what the plan must meet and why, for the loop's audit trail
+     */
+    public record Target(double factor, Double p95LatencyMs, Double maxEnergyMj, String reason) {
+    }
+
+    /**
+     * @param measured the alert's value (the devices' p95 in ms, or energy per inference in mJ); null when unknown
+     * @param threshold the alert rule's threshold, used when the class sets no SLO for the metric
+     * @return null for a metric that is not a latency or energy breach, or when no limit is known
+     */
+    public static Target tightened(AlertMetric metric, Double measured, Double threshold, double sloP95LatencyMs,
+            Double sloMaxEnergyMj) {
+        boolean latency = metric == AlertMetric.P95_LATENCY_MS;
+        if (!latency && metric != AlertMetric.ENERGY_MJ_PER_INFERENCE) {
+            return null;
+        }
+        Double slo = latency ? Double.valueOf(sloP95LatencyMs) : sloMaxEnergyMj;
+        Double limit = slo != null ? slo : threshold;
+        if (limit == null || !(limit > 0)) {
+            return null;
+        }
+        String what = latency ? "p95 latency" : "energy per inference";
+        String unit = latency ? "ms" : "mJ";
+        String source = slo != null ? "the class's SLO" : "the rule's threshold (the class sets no energy SLO)";
+        double factor = measured != null && measured > limit ? measured / limit : 1.0;
+        double to = limit / factor;
+        String reason = factor > 1
+                ? "devices measured " + what + " " + num(measured) + " " + unit + ", " + num(factor) + "x " + source
+                        + " of " + num(limit) + " " + unit + ": the re-plan's limit is " + num(to) + " " + unit
+                : "devices measured " + what + " " + (measured == null ? "(unknown)" : num(measured) + " " + unit)
+                        + ", not over " + source + " of " + num(limit) + " " + unit + ": the re-plan must meet "
+                        + num(to) + " " + unit + " with another candidate";
+        return latency ? new Target(factor, to, null, reason) : new Target(factor, null, to, reason);
     }
 
     /**
@@ -204,6 +253,11 @@ public final class LoopDecisions {
             n++;
         }
         return n;
+    }
+
+    /** Three significant digits, no trailing zeros: 2, 1.25, 66.7. */
+    static String num(double v) {
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
     }
 
     /** For the docs and the table test: the names of a list of candidates. */

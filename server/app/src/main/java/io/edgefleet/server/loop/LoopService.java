@@ -24,6 +24,7 @@ import io.edgefleet.server.loop.LoopDtos.ClassLoopView;
 import io.edgefleet.server.loop.LoopDtos.HistoryEntry;
 import io.edgefleet.server.loop.LoopDtos.LoopView;
 import io.edgefleet.server.planner.ClassVariantEntity;
+import io.edgefleet.server.planner.PlanDtos;
 import io.edgefleet.server.planner.PlanDtos.Budget;
 import io.edgefleet.server.planner.PlanDtos.PlanRequest;
 import io.edgefleet.server.planner.PlanDtos.PlanView;
@@ -303,13 +304,16 @@ public class LoopService {
         List<Candidate> space = LoopDecisions.candidates(l.strategy, grid, l.fromCandidate);
         List<String> ids = LoopDecisions.ids(space);
         if (space.isEmpty()) {
-            move(l.id, Event.NOTHING_TO_TRY, "no candidate of the class's grid is "
-                    + (l.strategy == LoopStrategy.AGGRESSIVE ? "more aggressive" : "gentler") + " than "
-                    + l.fromCandidate, now, x -> x.candidates = toJson(ids));
+            String why = "no candidate of the class's grid is " + (l.strategy == LoopStrategy.AGGRESSIVE
+                    ? "left to try besides" : "gentler than") + " " + l.fromCandidate;
+            move(l.id, Event.NOTHING_TO_TRY, why, now, x -> x.candidates = toJson(ids));
+            tellAlert(l, why);
             return;
         }
+        LoopDecisions.Target target = l.strategy == LoopStrategy.AGGRESSIVE ? target(l, c) : null;
         Budget budget = stored.hasNonNull("budget") ? json.convertValue(stored.get("budget"), Budget.class) : null;
-        PlanRequest req = new PlanRequest(l.classId, from.validationDataset, l.calibrationDataset, budget, params, axes);
+        PlanRequest req = new PlanRequest(l.classId, from.validationDataset, l.calibrationDataset, budget, params, axes,
+                target == null ? null : new PlanDtos.Target(target.p95LatencyMs(), target.maxEnergyMj()));
         PlanView plan;
         try {
             plan = planner.submit(l.modelName, l.baseVersion, req, space, false);
@@ -323,7 +327,7 @@ public class LoopService {
             return;
         }
         move(l.id, Event.SUBMITTED, "re-plan " + plan.id() + " over " + ids.size() + " candidate(s): "
-                + String.join(", ", ids), now, x -> {
+                + String.join(", ", ids) + (target == null ? "" : "; target: " + target.reason()), now, x -> {
                     x.planJobId = plan.id();
                     x.candidates = toJson(ids);
                     x.planSubmittedAt = now;
@@ -344,14 +348,48 @@ public class LoopService {
                         x.choice = j.choice;
                         x.planFinishedAt = finished;
                     });
-            case NO_CHOICE -> move(l.id, Event.PLAN_NO_CHOICE, "no candidate passed the gate and met every SLO; "
-                    + "nothing deployed (see the plan's closest candidates)", now, x -> x.planFinishedAt = finished);
+            case NO_CHOICE -> {
+                JsonNode target = readTree(j.request).path("target");
+                String why = "no candidate passed the gate and met every SLO" + (target.isObject()
+                        ? " of the tightened target " + target : "") + "; nothing deployed (see the plan's closest "
+                        + "candidates in plan " + j.id + ")";
+                move(l.id, Event.PLAN_NO_CHOICE, why, now, x -> x.planFinishedAt = finished);
+                tellAlert(l, why);
+            }
             case FAILED, CANCELLED -> move(l.id, Event.PLAN_FAILED, "the re-plan ended " + j.status
                     + (j.error == null ? "" : ": " + j.error), now, x -> x.planFinishedAt = finished);
             default -> {
                 // queued or running
             }
         }
+    }
+
+    /** The tightened SLO target of an AGGRESSIVE re-plan, from the alert's measurement and the class's SLOs. */
+    private LoopDecisions.Target target(LoopRunEntity l, DeviceClassEntity c) {
+        AlertEntity a = l.alertId == null ? null
+                : QuarkusTransaction.requiringNew().call(() -> session.find(AlertEntity.class, l.alertId));
+        AlertMetric metric;
+        try {
+            metric = l.metric == null ? null : AlertMetric.valueOf(l.metric);
+        } catch (IllegalArgumentException e) {
+            metric = null;
+        }
+        return metric == null ? null : LoopDecisions.tightened(metric, a == null ? null : a.value,
+                a == null ? null : a.threshold, c.sloP95LatencyMs, c.sloMaxEnergyMj);
+    }
+
+    /** The alert that caused a loop says how the loop ended when it deployed nothing. */
+    private void tellAlert(LoopRunEntity l, String why) {
+        if (l.alertId == null) {
+            return;
+        }
+        QuarkusTransaction.requiringNew().run(() -> {
+            AlertEntity a = session.find(AlertEntity.class, l.alertId);
+            if (a != null) {
+                String note = "loop " + l.id + " stopped, nothing deployed: " + why;
+                a.actionResult = truncate(a.actionResult == null ? note : a.actionResult + "; " + note);
+            }
+        });
     }
 
     private void deploy(LoopRunEntity l, long now) {

@@ -38,7 +38,27 @@ public final class PlanDtos {
                     + "(e.g. channelMultiple).")
             Map<String, String> params,
             @Schema(description = "Per model input, its batch axis when it is not the first.")
-            Map<String, Integer> batchAxis) {
+            Map<String, Integer> batchAxis,
+            @Schema(description = "Optional: SLO limits that replace the class's for this plan only (the closed "
+                    + "loop tightens them after a latency or energy breach measured on devices); left out, the "
+                    + "class's SLOs.")
+            @Valid Target target) {
+
+        /** The request without a target (the class's own SLOs). */
+        public PlanRequest(String deviceClassId, String validationDataset, String calibrationDataset, Budget budget,
+                Map<String, String> params, Map<String, Integer> batchAxis) {
+            this(deviceClassId, validationDataset, calibrationDataset, budget, params, batchAxis, null);
+        }
+    }
+
+    /** Limits that replace the class's SLOs for one plan; a field left out keeps the class's. */
+    @Schema(name = "PlanTarget", description = "SLO limits for this plan instead of the class's; fields left out keep "
+            + "the class's.")
+    public record Target(
+            @Schema(description = "p95 latency per inference on the device, ms.")
+            @DecimalMin(value = "0", inclusive = false) Double p95LatencyMs,
+            @Schema(description = "Energy per inference on the device, mJ.")
+            @DecimalMin(value = "0", inclusive = false) Double maxEnergyMj) {
     }
 
     /** Every field optional; the server's defaults (edgefleet.planner.*) fill the rest. */

@@ -184,6 +184,9 @@ public class PlannerService {
         stored.set("budget", json.valueToTree(budget));
         stored.set("params", json.valueToTree(params));
         stored.set("batchAxis", json.valueToTree(axes));
+        if (req.target() != null) {
+            stored.set("target", json.valueToTree(req.target()));
+        }
         if (candidates != null) {
             var list = stored.putArray("candidates");
             for (Candidate c : candidates) {
@@ -286,6 +289,15 @@ public class PlannerService {
                 new AccuracyGate(c.accuracyOverallPoints, c.accuracyCohortPoints));
     }
 
+    /** The class with a plan's target in place of its SLOs (a field the target leaves out keeps the class's). */
+    static DeviceClassProfile withTarget(DeviceClassProfile p, PlanDtos.Target t) {
+        DeviceClassProfile.Slo slo = new DeviceClassProfile.Slo(
+                t.p95LatencyMs() != null ? t.p95LatencyMs() : p.slo().p95LatencyMs(), p.slo().maxModelBytes(),
+                t.maxEnergyMj() != null ? t.maxEnergyMj() : p.slo().maxEnergyMj());
+        return new DeviceClassProfile(p.id(), p.precisions(), p.ramBytes(), p.storageBytes(), p.idleWatts(),
+                p.activeWatts(), p.latencyScale(), slo, p.accuracyBudget());
+    }
+
     // ---------------------------------------------------------------- run (worker thread)
 
     private void run(String id, Live l) {
@@ -330,6 +342,9 @@ public class PlannerService {
                     json.getTypeFactory().constructMapType(TreeMap.class, String.class, String.class));
             Map<String, Integer> axes = json.convertValue(req.get("batchAxis"),
                     json.getTypeFactory().constructMapType(TreeMap.class, String.class, Integer.class));
+            if (req.hasNonNull("target")) {
+                profile = withTarget(profile, json.treeToValue(req.get("target"), PlanDtos.Target.class));
+            }
             // The class's model fitted from device benchmark reports when there is one, else the declared profile.
             io.edgefleet.engine.planner.CostModel costModel = benchmarks.fitted(job.deviceClassId)
                     .<io.edgefleet.engine.planner.CostModel>map(f -> f)

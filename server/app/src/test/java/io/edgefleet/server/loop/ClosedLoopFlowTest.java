@@ -311,6 +311,14 @@ class ClosedLoopFlowTest {
                     canary::prettify);
             assertNotEquals("identity", canary.getString("choice"));
             assertTrue(canary.getList("candidates").contains(canary.getString("choice")));
+            // 80 ms measured against the 40 ms SLO: the re-plan had to meet 20 ms on the class's cost model
+            assertTrue(canary.getString("history[1].note").contains("2x the class's SLO of 40 ms: the re-plan's "
+                    + "limit is 20 ms"), canary::prettify);
+            JsonPath replan = api().get("/api/v1/plans/" + canary.getString("planId")).then().statusCode(200)
+                    .extract().jsonPath();
+            assertEquals(List.of(20.0f), replan.getList("plan.candidates.findAll { it.id == '"
+                    + canary.getString("choice") + "' }[0].slos.findAll { it.slo == 'p95LatencyMs' }.limit"),
+                    replan::prettify);
             assertEquals("P95_LATENCY_MS", canary.getString("metric"));
             assertEquals("cl-lat-p95", canary.getString("ruleId"));
             // gated, not yet the class's variant: only a promoted canary changes the registry
@@ -343,6 +351,46 @@ class ClosedLoopFlowTest {
             assertTrue(skipped.getString("reason").startsWith("cooldown"), skipped::prettify);
         }
         api().delete("/api/v1/alert-rules/cl-lat-p95").then().statusCode(204);
+    }
+
+    @Test
+    void aBreachNoCandidateCanMeetStopsTheLoopWithoutADeployAndTheAlertSaysSo() throws Exception {
+        long base = Api.upload("cl-far-model", DemoModels.classifier(1505));
+        upload("cl-far-valid", inputs(13, 0));
+        upload("cl-far-calib", inputs(14, 0));
+        createClass("cl-far", List.of("fp32", "int8"), 10_000_000);
+        String p1 = Api.registerDevice("cl-far-1", "cl-far");
+        assertEquals("identity", plan("cl-far-model", base, "cl-far", "cl-far"));
+        json().body(Map.of("mode", "automatic")).put("/api/v1/device-classes/cl-far/loop").then().statusCode(200);
+        try (FakeDevice d1 = online("cl-far-1", p1)) {
+            JsonPath g = json().body(Map.of("classIds", List.of("cl-far"), "policy", ALL_AT_ONCE))
+                    .post("/api/v1/models/cl-far-model/versions/" + base + "/fleet-rollouts").then().statusCode(202)
+                    .extract().jsonPath();
+            ModelRef running = ref("cl-far-model", g.getLong("deployments[0].version"));
+            commit(d1, "cl-far-1", g.getString("deployments[0].deploymentId"), running);
+            int deployments = api().get("/api/v1/deployments").then().extract().jsonPath().getList("$").size();
+
+            // a million times over the 40 ms SLO: the target is 40 ns, which no candidate's estimate meets
+            rule("cl-far-p95", "P95_LATENCY_MS", "cl-far", null);
+            window("cl-far-1", running, 40_000_000.0, null);
+            alerts.evaluate(System.currentTimeMillis());
+            JsonPath stopped = tickUntil("cl-far", "NO_CHOICE");
+            assertEquals("AGGRESSIVE", stopped.getString("strategy"));
+            assertTrue(stopped.getString("history[1].note").contains("1000000x the class's SLO of 40 ms"),
+                    stopped::prettify);
+            assertTrue(stopped.getString("history[2].note").contains("tightened target"), stopped::prettify);
+            assertNull(stopped.get("deploymentId"));
+            assertNull(stopped.get("resultVersion"));
+            api().get("/api/v1/plans/" + stopped.getString("planId")).then().body("status", equalTo("NO_CHOICE"));
+            assertEquals(deployments, api().get("/api/v1/deployments").then().extract().jsonPath().getList("$")
+                    .size(), "nothing was deployed");
+            api().get("/api/v1/alerts?rule=cl-far-p95").then().body("[0].actionResult",
+                    containsString("loop " + stopped.getString("id") + " stopped, nothing deployed: no candidate"));
+            // the class keeps its variant
+            api().get("/api/v1/device-classes/cl-far/variants").then().body("[0].version",
+                    equalTo(g.getInt("deployments[0].version")));
+        }
+        api().delete("/api/v1/alert-rules/cl-far-p95").then().statusCode(204);
     }
 
     @Test

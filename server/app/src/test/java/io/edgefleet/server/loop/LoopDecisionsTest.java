@@ -161,11 +161,13 @@ class LoopDecisionsTest {
 
     static Stream<Arguments> spaces() {
         return Stream.of(
+                // every candidate but the current one: the tightened target decides, not the grid's order
                 Arguments.of(LoopStrategy.AGGRESSIVE, "identity", List.of("fp16-storage", "static-int8-entropy",
                         "prune-structured[target=0.75]", "prune-structured[target=0.5]")),
-                Arguments.of(LoopStrategy.AGGRESSIVE, "static-int8-entropy", List.of("prune-structured[target=0.75]",
-                        "prune-structured[target=0.5]")),
-                Arguments.of(LoopStrategy.AGGRESSIVE, "prune-structured[target=0.5]", List.of()),
+                Arguments.of(LoopStrategy.AGGRESSIVE, "static-int8-entropy", List.of("identity", "fp16-storage",
+                        "prune-structured[target=0.75]", "prune-structured[target=0.5]")),
+                Arguments.of(LoopStrategy.AGGRESSIVE, "prune-structured[target=0.5]", List.of("identity",
+                        "fp16-storage", "static-int8-entropy", "prune-structured[target=0.75]")),
                 Arguments.of(LoopStrategy.AGGRESSIVE, "my-own-recipe", List.of("fp16-storage", "static-int8-entropy",
                         "prune-structured[target=0.75]", "prune-structured[target=0.5]")),
                 Arguments.of(LoopStrategy.RECALIBRATE, "static-int8-entropy", List.of("identity", "fp16-storage",
@@ -181,6 +183,59 @@ class LoopDecisionsTest {
     @MethodSource("spaces")
     void candidateSpaces(LoopStrategy s, String current, List<String> expected) {
         assertEquals(expected, LoopDecisions.ids(LoopDecisions.candidates(s, GRID, current)));
+    }
+
+    @Test
+    void anAggressiveReplanOfAOneCandidateGridHasNothingToTry() {
+        assertEquals(List.of(), LoopDecisions.candidates(LoopStrategy.AGGRESSIVE, List.of(c("identity")), "identity"));
+    }
+
+    /**
+     * metric, measured on devices, rule threshold, class p95 SLO, class energy SLO → factor, the plan's p95 limit,
+     * the plan's energy limit (null: the class's), a phrase of the reason.
+     */
+    static Stream<Arguments> targets() {
+        AlertMetric lat = AlertMetric.P95_LATENCY_MS;
+        AlertMetric en = AlertMetric.ENERGY_MJ_PER_INFERENCE;
+        return Stream.of(
+                // twice over a 40 ms SLO: the planner must estimate 20 ms
+                Arguments.of(lat, 80.0, null, 40.0, null, 2.0, 20.0, null, "2x the class's SLO"),
+                Arguments.of(lat, 50.0, 40.0, 40.0, 100.0, 1.25, 32.0, null, "limit is 32 ms"),
+                // the SLO, not a rule's lower warning threshold, is what the devices must meet
+                Arguments.of(lat, 50.0, 20.0, 40.0, null, 1.25, 32.0, null, "1.25x the class's SLO"),
+                // a warning before the SLO, or no measurement: another candidate that meets the SLO itself
+                Arguments.of(lat, 30.0, 25.0, 40.0, null, 1.0, 40.0, null, "not over the class's SLO"),
+                Arguments.of(lat, null, null, 40.0, null, 1.0, 40.0, null, "(unknown)"),
+                Arguments.of(en, 150.0, null, 40.0, 100.0, 1.5, null, 100.0 / 1.5, "1.5x the class's SLO"),
+                // no energy SLO: the rule's threshold stands in
+                Arguments.of(en, 150.0, 120.0, 40.0, null, 1.25, null, 96.0, "the rule's threshold"));
+    }
+
+    @ParameterizedTest(name = "{0} measured {1}")
+    @MethodSource("targets")
+    void aBreachTightensThePlansTargetByHowFarTheDevicesAreOver(AlertMetric metric, Double measured,
+            Double threshold, double sloP95, Double sloEnergy, double factor, Double p95, Double energy, String why) {
+        LoopDecisions.Target t = LoopDecisions.tightened(metric, measured, threshold, sloP95, sloEnergy);
+        assertEquals(factor, t.factor(), 1e-9);
+        if (p95 == null) {
+            assertNull(t.p95LatencyMs());
+        } else {
+            assertEquals(p95, t.p95LatencyMs(), 1e-9);
+        }
+        if (energy == null) {
+            assertNull(t.maxEnergyMj());
+        } else {
+            assertEquals(energy, t.maxEnergyMj(), 1e-9);
+        }
+        assertTrue(t.reason().contains(why), t.reason());
+    }
+
+    @Test
+    void onlyLatencyAndEnergyBreachesTightenATarget() {
+        assertNull(LoopDecisions.tightened(AlertMetric.DRIFT_SCORE, 0.6, 0.2, 40.0, 100.0));
+        assertNull(LoopDecisions.tightened(AlertMetric.ERROR_RATE, 0.5, 0.05, 40.0, 100.0));
+        // an energy breach of a class with no energy SLO and a rule without a threshold has nothing to tighten
+        assertNull(LoopDecisions.tightened(AlertMetric.ENERGY_MJ_PER_INFERENCE, 150.0, null, 40.0, null));
     }
 
     @Test
