@@ -99,7 +99,7 @@
   renderTimes(document);
   stamp();
   if (document.querySelector('[data-live][id]')) every(refreshLive);
-  window.edgefleet = { call: call, getJson: getJson, flash: flash, every: every, fmtTime: fmtTime, pollMs: pollMs };
+  window.edgefleet = { call: call, getJson: getJson, flash: flash, every: every, fmtTime: fmtTime, pollMs: pollMs, refresh: refreshLive };
   // The page is usable: the browser tests measure navigation start -> this mark.
   document.body.dataset.ready = 'true';
   performance.mark('console-ready');
