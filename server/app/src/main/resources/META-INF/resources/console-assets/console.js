@@ -57,7 +57,8 @@
     const regions = document.querySelectorAll('[data-live][id]');
     if (!regions.length || document.hidden) return;
     const active = document.activeElement;
-    if (active && active.closest && active.closest('[data-live]')) return; // do not pull a field from under the user
+    // do not pull a field from under the user (a button that was just clicked keeps the focus but is no field)
+    if (active && active.closest && active.closest('[data-live]') && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)) return;
     const r = await fetch(location.href, { headers: { 'Accept': 'text/html' }, credentials: 'same-origin' });
     if (r.redirected || r.status === 401) { location.reload(); return; }
     if (!r.ok) return;

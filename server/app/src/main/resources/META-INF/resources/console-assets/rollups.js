@@ -9,6 +9,7 @@
   const slo = root.dataset.sloP95 ? Number(root.dataset.sloP95) : null;
   const HOUR = 3600 * 1000;
   const plots = {};
+  let lastKey = null;
   const colors = ['#2c7be5', '#00a65a', '#e67e22', '#8e44ad', '#16a085', '#c0392b'];
 
   function draw(key, el, hours, seriesByVersion, pick, line) {
@@ -34,6 +35,9 @@
     const days = Number(range ? range.value : 7);
     const from = Math.floor((Date.now() - days * 24 * HOUR) / HOUR) * HOUR;
     const rows = (await ef.getJson(root.dataset.source + '&from=' + from)) || [];
+    const key = days + ':' + JSON.stringify(rows);
+    if (key === lastKey) return; // rollups change once an hour: redraw only then (or on a new range)
+    lastKey = key;
     const hours = [...new Set(rows.map((r) => r.hourStart))].sort((a, b) => a - b);
     const byVersion = {};
     rows.forEach((r) => {
