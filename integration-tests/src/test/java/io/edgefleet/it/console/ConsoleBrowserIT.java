@@ -54,7 +54,8 @@ class ConsoleBrowserIT {
         fleet = Fleet.start("console", Map.of(
                 "edgefleet.alerts.evaluation-interval", "1s",
                 "edgefleet.alerts.default-rules", "false",
-                "edgefleet.console.poll-interval", "1s"));
+                "edgefleet.console.poll-interval", "1s",
+                "edgefleet.loop.interval", "1s"));
         api = fleet.api();
         api.createDeviceClass(CLASS, 60_000.0);
         for (Fleet.Device d : fleet.register(CLASS, DEVICES)) {
@@ -185,6 +186,40 @@ class ConsoleBrowserIT {
 
     @Test
     @Order(2)
+    void theLoopsPageShowsTheLoopAnAlertOpenedAndSwitchesTheClasssMode() {
+        var d = browser.driver;
+        d.get(api.baseUrl() + "/console/loops");
+        browser.until(TIMEOUT, "the loops page", ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#class-modes tr[data-class='" + CLASS + "']")));
+        String row = "#class-modes tr[data-class='" + CLASS + "'] ";
+        assertEquals("approve", browser.text(row + ".loop-mode"));
+        // the switch: a PUT with the session's CSRF token, the table re-rendered live
+        browser.find(row + "button[data-mode='automatic']").click();
+        browser.until(TIMEOUT, "the class in automatic mode",
+                ExpectedConditions.textToBe(By.cssSelector(row + ".loop-mode"), "automatic"));
+        assertEquals("automatic", api.get("/api/v1/device-classes/" + CLASS + "/loop").expect(200).path("mode").asText());
+
+        // an alert with the RECOMPRESS action opens a loop; this class has no planned variant, so the loop is
+        // recorded as skipped with the reason, and shows up on the page without a reload
+        ObjectNode rule = Api.JSON.createObjectNode().put("id", "cs-loop").put("metric", "P95_LATENCY_MS")
+                .put("scope", "VERSION").put("classId", CLASS).put("threshold", 0.001).put("lookbackSeconds", 6)
+                .put("action", "RECOMPRESS");
+        api.post("/api/v1/alert-rules", rule).expect(201);
+        browser.until(TIMEOUT, "the loop on the loops page",
+                ExpectedConditions.presenceOfElementLocated(By.cssSelector("#loops tr[data-state='SKIPPED'] a.sha")));
+        browser.shot("11-loops");
+        browser.find("#loops tr[data-state='SKIPPED'] a.sha").click();
+        browser.until(TIMEOUT, "the loop's audit trail", ExpectedConditions.presenceOfElementLocated(By.id("trail")));
+        String trail = browser.text("#trail");
+        assertTrue(trail.contains("rule cs-loop") && trail.contains("P95_LATENCY_MS"), trail);
+        assertTrue(trail.contains("no registered variant"), trail);
+        assertEquals("SKIPPED", browser.text("#loop-state"));
+        browser.shot("12-loop-trail");
+        api.send("DELETE", "/api/v1/alert-rules/cs-loop").expect(204);
+    }
+
+    @Test
+    @Order(3)
     void theFleetPageWithAThousandDevicesRendersInUnderASecond() throws Exception {
         long r0 = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(4);

@@ -82,7 +82,8 @@ class CliIT {
 
     @BeforeAll
     static void start() throws IOException {
-        fleet = Fleet.start("cli");
+        // alert rules and closed-loop passes often enough that a loop of the loops step shows within seconds
+        fleet = Fleet.start("cli", Map.of("edgefleet.alerts.evaluation-interval", "2s", "edgefleet.loop.interval", "1s"));
         home = Files.createTempDirectory("edgefleet-cli-home-");
         env.put("EDGEFLEET_CONFIG", home.resolve("cfg/config.properties").toString());
     }
@@ -286,7 +287,7 @@ class CliIT {
     }
 
     @Test
-    @Order(9)
+    @Order(20)
     void pauseOfAFinishedRolloutIsAConflict() {
         Run done = cli("rollouts", "pause", rolloutId);
         assertEquals(ExitCode.CONFLICT, done.code(), "a finished rollout cannot be paused: " + done);
@@ -294,14 +295,14 @@ class CliIT {
     }
 
     @Test
-    @Order(10)
+    @Order(21)
     void rollbackSendsTheDeviceBack() {
         Run rollback = ok("rollouts", "rollback", rolloutId, "--reason", "cli test");
         assertTrue(rollback.out().startsWith("rollout " + rolloutId + " rolled back: 1 rollback command(s) sent"), rollback.out());
     }
 
     @Test
-    @Order(11)
+    @Order(22)
     void pauseResumeAbort() {
         Run probe = cli("rollouts", "resume", rolloutId);
         String id = ok("rollouts", "create", "--model", MODEL, "--version", "2", "--class", CLASS, "--canary", "1",
@@ -315,7 +316,7 @@ class CliIT {
     }
 
     @Test
-    @Order(12)
+    @Order(23)
     void alertsAndRules() {
         Run r = cli("alerts", "list", "--json");
         assertEquals(0, r.code(), r.toString());
@@ -326,4 +327,132 @@ class CliIT {
         assertTrue(rules.isArray(), rules.toString());
     }
 
+    @Test
+    @Order(9)
+    void captureOnShowOff() {
+        assertTrue(ok("devices", "capture", "cli-dev-1").out().startsWith("device cli-dev-1: capture off;"));
+        Run on = ok("devices", "capture", "cli-dev-1", "--on", "--rate", "0.5", "--max-samples", "10");
+        assertTrue(on.out().startsWith("device cli-dev-1: capture on, rate 0.5, at most 10 samples"), on.out());
+        JsonNode shown = ok("devices", "capture", "cli-dev-1", "--json").json();
+        assertTrue(shown.path("enabled").asBoolean(), shown.toString());
+        assertEquals(10, shown.path("maxSamples").asInt(), shown.toString());
+        assertTrue(ok("devices", "capture", "cli-dev-1", "--off").out().startsWith("device cli-dev-1: capture off;"));
+        assertFalse(ok("devices", "capture", "cli-dev-1", "--json").json().path("enabled").asBoolean(true));
+
+        Run badRate = cli("devices", "capture", "cli-dev-1", "--on", "--rate", "2");
+        assertEquals(ExitCode.USAGE, badRate.code(), badRate.toString());
+        assertTrue(badRate.err().startsWith("error: VALIDATION_FAILED: "), badRate.err());
+        Run nobody = cli("devices", "capture", "no-such-device", "--off");
+        assertEquals(ExitCode.NOT_FOUND, nobody.code(), nobody.toString());
+    }
+
+    @Test
+    @Order(10)
+    void benchmarkOnTheAgentFitsTheCostModel() {
+        assertTrue(ok("classes", "cost-model", CLASS).out().contains("source:        declared-profile"));
+        Run b = ok("classes", "benchmark", CLASS, "--model", MODEL, "--version", "1", "--devices", "1", "--seconds", "2",
+                "--wait");
+        assertTrue(b.out().matches("(?s)benchmark \\S+ COMPLETED.*"), b.toString());
+        assertTrue(b.out().lines().anyMatch(l -> l.matches("cli-dev-1\\s+COMPLETED\\s.*")), b.out());
+        JsonNode jobs = ok("classes", "benchmarks", CLASS, "--json").json();
+        assertEquals(1, jobs.size(), jobs.toString());
+        assertEquals("COMPLETED", jobs.get(0).path("status").asText());
+        assertTrue(ok("classes", "benchmarks", CLASS).out().lines()
+                .anyMatch(l -> l.contains(MODEL + ":1") && l.contains("COMPLETED") && l.contains("1/1")));
+        String cm = ok("classes", "cost-model", CLASS).out();
+        assertTrue(cm.contains("source:        fitted") && cm.contains("reports:       1 from 1 artifact(s)"), cm);
+        assertTrue(cm.matches("(?s).*latency error: [0-9.]+ %.*"), cm);
+
+        Run noClass = cli("classes", "benchmark", "no-such-class", "--model", MODEL, "--version", "1");
+        assertEquals(ExitCode.NOT_FOUND, noClass.code(), noClass.toString());
+        assertEquals(ExitCode.NOT_FOUND, cli("classes", "cost-model", "no-such-class").code());
+    }
+
+    @Test
+    @Order(11)
+    void hourlyRollupsOfTheDeviceAndTheClass() {
+        // Only completed hours are rolled up (every 10 min): a fresh fleet may have none, but the answer is the
+        // rollup list of exactly that device or class.
+        JsonNode device = ok("telemetry", "hourly", "--device", "cli-dev-1", "--days", "1", "--json").json();
+        assertTrue(device.isArray(), device.toString());
+        device.forEach(r -> assertEquals("cli-dev-1", r.path("deviceId").asText(), device.toString()));
+        JsonNode cls = ok("telemetry", "hourly", "--class", CLASS, "--json").json();
+        assertTrue(cls.isArray(), cls.toString());
+        cls.forEach(r -> assertEquals(CLASS, r.path("classId").asText(), cls.toString()));
+        assertTrue(ok("telemetry", "hourly", "--class", CLASS).out().startsWith("HOUR"));
+        assertEquals(ExitCode.USAGE, cli("telemetry", "hourly").code(), "one of --device and --class");
+    }
+
+    @Test
+    @Order(30)
+    void fleetRolloutDeploysTheClasssVariant() {
+        JsonNode variants = fleet.api().get("/api/v1/device-classes/" + CLASS + "/variants").expect(200);
+        assertTrue(variants.size() > 0, "the plan step registered the class's variant: " + variants);
+        Run r = ok("rollouts", "fleet", "--model", MODEL, "--version", "1", "--class", CLASS, "--all-at-once");
+        assertTrue(r.out().startsWith("fleet rollout of " + MODEL + ":1: 1 deployment(s), 0 class(es) skipped"), r.out());
+        String line = r.out().lines().filter(l -> l.startsWith(CLASS + " ")).findFirst().orElseThrow(() ->
+                new AssertionError(r.out()));
+        String dep = line.split("\\s+")[1];
+        Run watch = cli("rollouts", "watch", dep);
+        assertEquals(ExitCode.OK, watch.code(), watch.toString());
+
+        Run unknown = cli("rollouts", "fleet", "--model", MODEL, "--version", "1", "--class", "no-such-class");
+        assertEquals(ExitCode.NOT_FOUND, unknown.code(), unknown.toString());
+    }
+
+    @Test
+    @Order(31)
+    void loopsOfAnAlertAreRejectedAndApprovedAndTheClassSwitchIsSet() {
+        assertTrue(ok("classes", "loop", CLASS).out().startsWith("class " + CLASS + ": loop mode approve (default)"));
+        assertEquals("class " + CLASS + ": loop mode approve\n", ok("classes", "loop", CLASS, "--mode", "approve").out());
+        Run badMode = cli("classes", "loop", CLASS, "--mode", "sometimes");
+        assertEquals(ExitCode.USAGE, badMode.code(), badMode.toString());
+        assertTrue(badMode.err().startsWith("error: VALIDATION_FAILED: "), badMode.err());
+
+        // Any real latency is above 0.001 ms: the rule fires on the variant's telemetry and asks for a re-plan,
+        // which in approve mode waits for an operator.
+        String first = awaitLoop(rule("cli-loop-a"));
+        String shown = ok("loops", "show", first).out();
+        assertTrue(shown.contains("AWAITING_APPROVAL") && shown.contains("rule cli-loop-a metric P95_LATENCY_MS"), shown);
+        Run rejected = ok("loops", "reject", first, "--reason", "cli test");
+        assertTrue(rejected.out().startsWith("loop " + first + ": REJECTED"), rejected.out());
+        Run again = cli("loops", "reject", first);
+        assertEquals(ExitCode.CONFLICT, again.code(), "a rejected loop is not awaiting approval: " + again);
+
+        // a second rule fires, a second loop waits (a rejected loop did no work: no cooldown), and is approved
+        String second = awaitLoop(rule("cli-loop-b"));
+        Run approved = ok("loops", "approve", second);
+        assertTrue(approved.out().matches("loop " + second + ": (READY|PLANNING) .*\n"), approved.out());
+        String table = ok("loops", "list", "--class", CLASS).out();
+        assertTrue(table.lines().anyMatch(l -> l.startsWith(first + " ") && l.contains("REJECTED")), table);
+        assertTrue(table.lines().anyMatch(l -> l.startsWith(second + " ")), table);
+        assertEquals(ExitCode.NOT_FOUND, cli("loops", "approve", "no-such-loop").code());
+
+        // switched off, the class starts nothing more; the rules go
+        assertEquals("class " + CLASS + ": loop mode off\n", ok("classes", "loop", CLASS, "--mode", "off").out());
+        fleet.api().send("DELETE", "/api/v1/alert-rules/cli-loop-a").expect(204);
+        fleet.api().send("DELETE", "/api/v1/alert-rules/cli-loop-b").expect(204);
+    }
+
+    private static String rule(String id) {
+        var rule = Api.JSON.createObjectNode().put("id", id).put("metric", "P95_LATENCY_MS").put("scope", "VERSION")
+                .put("classId", CLASS).put("threshold", 0.001).put("lookbackSeconds", 60).put("action", "RECOMPRESS");
+        fleet.api().post("/api/v1/alert-rules", rule).expect(201);
+        return id;
+    }
+
+    /** The loop the rule's alert opened, once it awaits approval. */
+    private static String awaitLoop(String ruleId) {
+        String[] id = new String[1];
+        io.edgefleet.it.Await.until(TIMEOUT, "a loop of rule " + ruleId + " awaiting approval", () -> {
+            for (JsonNode l : ok("loops", "list", "--class", CLASS, "--state", "awaiting_approval", "--json").json()) {
+                if (ruleId.equals(l.path("ruleId").asText())) {
+                    id[0] = l.path("id").asText();
+                    return true;
+                }
+            }
+            return false;
+        }, () -> cli("loops", "list", "--class", CLASS).out());
+        return id[0];
+    }
 }

@@ -57,7 +57,8 @@
     const regions = document.querySelectorAll('[data-live][id]');
     if (!regions.length || document.hidden) return;
     const active = document.activeElement;
-    if (active && active.closest && active.closest('[data-live]')) return; // do not pull a field from under the user
+    // do not pull a field from under the user (a button that was just clicked keeps the focus but is no field)
+    if (active && active.closest && active.closest('[data-live]') && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)) return;
     const r = await fetch(location.href, { headers: { 'Accept': 'text/html' }, credentials: 'same-origin' });
     if (r.redirected || r.status === 401) { location.reload(); return; }
     if (!r.ok) return;
@@ -99,7 +100,7 @@
   renderTimes(document);
   stamp();
   if (document.querySelector('[data-live][id]')) every(refreshLive);
-  window.edgefleet = { call: call, getJson: getJson, flash: flash, every: every, fmtTime: fmtTime, pollMs: pollMs };
+  window.edgefleet = { call: call, getJson: getJson, flash: flash, every: every, fmtTime: fmtTime, pollMs: pollMs, refresh: refreshLive };
   // The page is usable: the browser tests measure navigation start -> this mark.
   document.body.dataset.ready = 'true';
   performance.mark('console-ready');

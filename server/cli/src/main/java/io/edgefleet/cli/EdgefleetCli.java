@@ -6,6 +6,7 @@ import io.edgefleet.cli.command.CompressCommand;
 import io.edgefleet.cli.command.DatasetsCommand;
 import io.edgefleet.cli.command.DevicesCommand;
 import io.edgefleet.cli.command.LoginCommand;
+import io.edgefleet.cli.command.LoopsCommand;
 import io.edgefleet.cli.command.ModelsCommand;
 import io.edgefleet.cli.command.PlanCommand;
 import io.edgefleet.cli.command.RolloutsCommand;
@@ -21,10 +22,10 @@ import picocli.CommandLine.ScopeType;
 /** {@code edgefleet}: the operators' fleet CLI over the REST API. docs/cli.md lists every command and exit code. */
 @Command(name = "edgefleet", mixinStandardHelpOptions = true, versionProvider = EdgefleetCli.Version.class,
         description = "Operate an edgefleet server: device classes, devices, models, datasets, compression, plans, "
-                + "rollouts, alerts and telemetry.",
+                + "rollouts, alerts, closed loops, benchmarks, capture and telemetry.",
         subcommands = {LoginCommand.class, ClassesCommand.class, DevicesCommand.class, ModelsCommand.class,
                 DatasetsCommand.class, CompressCommand.class, PlanCommand.class, RolloutsCommand.class,
-                AlertsCommand.class, TelemetryCommand.class},
+                AlertsCommand.class, LoopsCommand.class, TelemetryCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:ok",

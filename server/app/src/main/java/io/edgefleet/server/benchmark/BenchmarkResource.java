@@ -48,6 +48,20 @@ public class BenchmarkResource {
     }
 
     @GET
+    @Path("/benchmarks")
+    @Operation(summary = "The class's benchmark jobs", description = "Newest first, each with its status, the server's "
+            + "own measurement and every device report.")
+    @APIResponse(responseCode = "200", description = "The jobs.",
+            content = @Content(mediaType = "application/json", schema = @Schema(type = SchemaType.ARRAY, implementation = BenchmarkView.class)))
+    @APIResponse(responseCode = "400", description = "VALIDATION_FAILED: limit outside 1..500")
+    @APIResponse(responseCode = "404", description = "NOT_FOUND: unknown device class")
+    public java.util.List<BenchmarkView> list(@Parameter(description = "Device class id.") @PathParam("id") String id,
+            @Parameter(description = "At most this many jobs (1..500).") @jakarta.ws.rs.QueryParam("limit")
+            @jakarta.ws.rs.DefaultValue("50") int limit) {
+        return service.list(id, limit);
+    }
+
+    @GET
     @Path("/benchmarks/{jobId}")
     @Operation(summary = "A benchmark job", description = "Status, progress, the server's own measurement and every "
             + "device report received.")

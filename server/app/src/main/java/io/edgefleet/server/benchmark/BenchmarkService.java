@@ -375,6 +375,29 @@ public class BenchmarkService {
         return v;
     }
 
+    /** The class's benchmark jobs, newest first (at most {@code limit}); 404 for an unknown class. */
+    public List<BenchmarkView> list(String classId, int limit) {
+        if (limit < 1 || limit > 500) {
+            throw ApiException.invalid("limit must be 1..500");
+        }
+        List<String> ids = QuarkusTransaction.requiringNew().call(() -> {
+            if (!Topics.isId(classId) || session.find(DeviceClassEntity.class, classId) == null) {
+                throw ApiException.notFound("device class", classId);
+            }
+            return session.createSelectionQuery("select j.id from BenchmarkJobEntity j where j.deviceClassId = :c "
+                    + "order by j.createdAt desc, j.id desc", String.class).setParameter("c", classId)
+                    .setMaxResults(limit).getResultList();
+        });
+        List<BenchmarkView> out = new ArrayList<>();
+        for (String id : ids) {
+            BenchmarkView v = view(id);
+            if (v != null) {
+                out.add(v);
+            }
+        }
+        return out;
+    }
+
     private BenchmarkView view(String id) {
         return QuarkusTransaction.requiringNew().call(() -> {
             BenchmarkJobEntity j = session.find(BenchmarkJobEntity.class, id);

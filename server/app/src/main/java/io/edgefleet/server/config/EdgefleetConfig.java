@@ -95,6 +95,26 @@ public interface EdgefleetConfig {
         @WithName("poll-interval")
         @WithDefault("3s")
         java.time.Duration pollInterval();
+
+        /** Failed console sign-ins from one client address, within {@link #signInWindow()}, before it is locked out. */
+        @WithName("sign-in-max-failures")
+        @WithDefault("5")
+        int signInMaxFailures();
+
+        /** Failed sign-ins further apart than this start the count again. */
+        @WithName("sign-in-window")
+        @WithDefault("15m")
+        java.time.Duration signInWindow();
+
+        /** The first lock-out; each further failure doubles it, up to {@link #signInMaxLockout()}. */
+        @WithName("sign-in-lockout")
+        @WithDefault("30s")
+        java.time.Duration signInLockout();
+
+        /** The longest lock-out. */
+        @WithName("sign-in-max-lockout")
+        @WithDefault("15m")
+        java.time.Duration signInMaxLockout();
     }
 
     interface Db {

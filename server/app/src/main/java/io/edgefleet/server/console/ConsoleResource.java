@@ -5,6 +5,12 @@ import io.edgefleet.server.alert.AlertDtos.RecompressionView;
 import io.edgefleet.server.alert.AlertService;
 import io.edgefleet.server.api.ApiException;
 import io.edgefleet.server.api.Pages;
+import io.edgefleet.server.benchmark.BenchmarkService;
+import io.edgefleet.server.capture.CaptureService;
+import io.edgefleet.server.loop.LoopDtos.ClassLoopView;
+import io.edgefleet.server.loop.LoopDtos.LoopView;
+import io.edgefleet.server.loop.LoopService;
+import io.edgefleet.server.loop.LoopState;
 import io.edgefleet.server.compression.CompressionService;
 import io.edgefleet.server.config.EdgefleetConfig;
 import io.edgefleet.server.device.DeviceService;
@@ -17,6 +23,8 @@ import io.edgefleet.server.security.AccessPolicy;
 import io.edgefleet.server.security.ApiToken;
 import io.edgefleet.server.security.ApiTokenFilter;
 import io.edgefleet.server.security.ConsoleSessions;
+import io.edgefleet.server.security.SignInThrottle;
+import io.vertx.core.http.HttpServerRequest;
 import io.quarkus.qute.Location;
 import io.quarkus.qute.Template;
 import io.quarkus.qute.TemplateInstance;
@@ -53,6 +61,9 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 @Produces(MediaType.TEXT_HTML)
 public class ConsoleResource {
     static final int DEVICE_PAGE = 50;
+    /** The closed loop's switch positions, as the loop API spells them. */
+    static final List<String> LOOP_MODES = java.util.Arrays.stream(io.edgefleet.server.loop.LoopMode.values())
+            .map(io.edgefleet.server.loop.LoopMode::label).toList();
     private static final Pattern ROLLED_BACK = Pattern.compile("rolled back deployment\\(s\\) (.+)");
 
     @Inject
@@ -79,6 +90,16 @@ public class ConsoleResource {
     AlertService alerts;
     @Inject
     Runbooks runbooks;
+    @Inject
+    SignInThrottle throttle;
+    @Inject
+    LoopService loops;
+    @Inject
+    BenchmarkService benchmarks;
+    @Inject
+    CaptureService capture;
+    @Inject
+    io.edgefleet.server.telemetry.TelemetryConfig telemetryConfig;
 
     @Location("console/login.html")
     Template login;
@@ -96,6 +117,12 @@ public class ConsoleResource {
     Template alertsPage;
     @Location("console/runbook.html")
     Template runbookPage;
+    @Location("console/loops.html")
+    Template loopsPage;
+    @Location("console/loop.html")
+    Template loopPage;
+    @Location("console/class.html")
+    Template classPage;
 
     // ---------------------------------------------------------------- sign-in
 
@@ -112,13 +139,27 @@ public class ConsoleResource {
     @Operation(summary = "Sign in to the console", description = "Checks the API token and starts a console session:"
             + " an HttpOnly, SameSite=Strict cookie; redirects to the page asked for.")
     @APIResponse(responseCode = "401", description = "The token is not one the server accepts; the form is shown again.")
-    public Response signIn(@FormParam("token") String token, @FormParam("next") String next) {
+    @APIResponse(responseCode = "429", description = "Too many failed sign-ins from this client address"
+            + " (edgefleet.console.sign-in-*): refused without looking at the token; Retry-After says when to try again.")
+    public Response signIn(@FormParam("token") String token, @FormParam("next") String next,
+                           @Context HttpServerRequest request) {
+        String client = clientAddress(request);
+        long now = System.currentTimeMillis();
+        SignInThrottle.Verdict v = throttle.check(client, now);
+        if (!v.allowed()) {
+            return tooMany(next, v);
+        }
         var principal = tokens.authenticate(token == null ? null : token.trim());
         if (principal.isEmpty()) {
+            v = throttle.failed(client, now);
+            if (!v.allowed()) {
+                return tooMany(next, v);
+            }
             return Response.status(401).type(MediaType.TEXT_HTML_TYPE)
                     .entity(login.data("next", safeNext(next)).data("error", "That token is not valid.").render())
                     .build();
         }
+        throttle.succeeded(client);
         ConsoleSessions.Session s = sessions.create(principal.get());
         return Response.seeOther(URI.create(safeNext(next))).cookie(cookie(s.id(), false)).build();
     }
@@ -132,6 +173,19 @@ public class ConsoleResource {
             sessions.end(s.id());
         }
         return Response.noContent().cookie(cookie("", true)).build();
+    }
+
+    private Response tooMany(String next, SignInThrottle.Verdict v) {
+        return Response.status(429).type(MediaType.TEXT_HTML_TYPE).header("Retry-After", v.retryAfterSeconds())
+                .entity(login.data("next", safeNext(next)).data("error", "Too many failed sign-ins from this address;"
+                        + " try again in " + v.retryAfterSeconds() + " s.").render())
+                .build();
+    }
+
+    /** The client's address (the forwarded one when quarkus.http.proxy.proxy-address-forwarding is on). */
+    static String clientAddress(HttpServerRequest request) {
+        var a = request == null ? null : request.remoteAddress();
+        return a == null ? "unknown" : a.hostAddress() != null ? a.hostAddress() : a.host();
     }
 
     private NewCookie cookie(String value, boolean clear) {
@@ -194,7 +248,14 @@ public class ConsoleResource {
                         : classes.get(d.classId()))
                 .data("events", devices.events(id, null, 50).items())
                 .data("modes", lastModes(d.lastTelemetry()))
-                .data("canRollback", can(ctx, "/api/v1/devices/" + id + "/rollback")).render();
+                .data("canRollback", can(ctx, "/api/v1/devices/" + id + "/rollback"))
+                // issue 16: capture opt-in state and switch, hourly rollups (separate template blocks)
+                .data("capture", capture.get(id))
+                .data("canCapture", can(ctx, "PUT", "/api/v1/devices/" + id + "/capture"))
+                .data("rollupSource", "/api/v1/telemetry/hourly?deviceId=" + enc(id))
+                .data("rollupSlo", d.classId() == null || classes.find(d.classId()) == null ? null
+                        : classes.get(d.classId()).slo().p95LatencyMs())
+                .data("rawRetentionDays", telemetryConfig.rawRetention().toDays()).render();
     }
 
     /** The graceful-degradation figures of the device's last window, or null (no fallback, or no window yet). */
@@ -304,6 +365,66 @@ public class ConsoleResource {
     }
 
     @GET
+    @Path("/classes/{id}")
+    @Operation(summary = "Console: one device class", description = "Its SLOs, the closed-loop switch, the cost model"
+            + " fitted from device benchmark reports (with its error), the benchmark jobs, and hourly telemetry"
+            + " rollups of the class as plots.")
+    @APIResponse(responseCode = "404", description = "No such device class.")
+    public String deviceClass(@Context ContainerRequestContext ctx, @PathParam("id") String id) {
+        DeviceClassView c = classes.get(id);
+        FleetQueries.ClassCounts counts = fleet.countsByClass().getOrDefault(id,
+                new FleetQueries.ClassCounts(id, 0, 0, List.of()));
+        return page(ctx, classPage, "fleet").data("c", c).data("counts", counts).data("loop", loops.mode(id))
+                .data("modes", LOOP_MODES)
+                .data("loops", loops.list(id, null, 10))
+                .data("cost", benchmarks.costModel(id)).data("benchmarks", benchmarks.list(id, 20))
+                .data("models", models.list())
+                .data("canSetLoop", can(ctx, "PUT", "/api/v1/device-classes/" + id + "/loop"))
+                .data("canBenchmark", can(ctx, "POST", "/api/v1/device-classes/" + id + "/benchmarks"))
+                .data("rollupSource", "/api/v1/telemetry/hourly?classId=" + enc(id))
+                .data("rollupSlo", c.slo().p95LatencyMs())
+                .data("rawRetentionDays", telemetryConfig.rawRetention().toDays()).render();
+    }
+
+    @GET
+    @Path("/loops")
+    @Operation(summary = "Console: closed loops", description = "Every class's loop switch, the loops awaiting"
+            + " approval, and every loop (newest 200) with its state, strategy, alert, plan, variant and canary.")
+    @APIResponse(responseCode = "400", description = "Unknown state filter.")
+    public String loopList(@Context ContainerRequestContext ctx, @QueryParam("state") String state,
+                           @QueryParam("classId") String classId) {
+        List<LoopView> all = loops.list(blank(classId), blank(state), 200);
+        List<LoopView> awaiting = all.stream().filter(l -> l.state() == LoopState.AWAITING_APPROVAL).toList();
+        List<ClassLoopView> modes = new ArrayList<>();
+        for (DeviceClassView c : classes.list()) {
+            modes.add(loops.mode(c.id()));
+        }
+        return page(ctx, loopsPage, "loops").data("loops", all).data("awaiting", awaiting).data("classModes", modes)
+                .data("modes", LOOP_MODES)
+                .data("filterState", nz(state)).data("filterClass", nz(classId))
+                .data("states", java.util.Arrays.stream(LoopState.values()).map(Enum::name).toList())
+                .data("canApprove", can(ctx, "POST", "/api/v1/loops/x/approve"))
+                .data("canSetLoop", can(ctx, "PUT", "/api/v1/device-classes/x/loop")).render();
+    }
+
+    @GET
+    @Path("/loops/{id}")
+    @Operation(summary = "Console: one closed loop", description = "Its audit trail: the alert that caused it, the"
+            + " decision and its reason, the re-plan job, the gated variant, the canary rollout, the outcome and"
+            + " every transition; approve and reject while it awaits approval, and the class's loop switch.")
+    @APIResponse(responseCode = "404", description = "No such loop.")
+    public String loop(@Context ContainerRequestContext ctx, @PathParam("id") String id) {
+        LoopView l = loops.get(id);
+        return page(ctx, loopPage, "loops").data("l", l).data("classLoop", loops.mode(l.classId()))
+                .data("modes", LOOP_MODES)
+                .data("alert", l.alertId() == null ? null : alerts.list(null, null, 1000).stream()
+                        .filter(a -> a.id() == l.alertId()).findFirst().orElse(null))
+                .data("awaiting", l.state() == LoopState.AWAITING_APPROVAL)
+                .data("canApprove", can(ctx, "POST", "/api/v1/loops/" + id + "/approve"))
+                .data("canSetLoop", can(ctx, "PUT", "/api/v1/device-classes/" + l.classId() + "/loop")).render();
+    }
+
+    @GET
     @Path("/runbooks/{name}")
     @Operation(summary = "Console: a runbook", description = "The runbook of an alert (docs/runbooks/), as HTML.")
     @APIResponse(responseCode = "404", description = "No runbook of that name.")
@@ -323,8 +444,12 @@ public class ConsoleResource {
     }
 
     private static boolean can(ContainerRequestContext ctx, String path) {
+        return can(ctx, "POST", path);
+    }
+
+    private static boolean can(ContainerRequestContext ctx, String method, String path) {
         ApiToken.Principal p = (ApiToken.Principal) ctx.getProperty(ApiTokenFilter.PRINCIPAL);
-        return AccessPolicy.decide(p.role(), "POST", path).allowed();
+        return AccessPolicy.decide(p.role(), method, path).allowed();
     }
 
     private static String nextLink(Map<String, Object> filter, String cursor) {

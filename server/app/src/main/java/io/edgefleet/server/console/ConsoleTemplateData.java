@@ -23,6 +23,14 @@ import io.quarkus.qute.TemplateData;
 @TemplateData(target = io.edgefleet.server.rollout.DeploymentDtos.Summary.class)
 @TemplateData(target = io.edgefleet.server.alert.AlertDtos.AlertView.class)
 @TemplateData(target = io.edgefleet.server.alert.AlertDtos.RecompressionView.class)
+@TemplateData(target = io.edgefleet.server.loop.LoopDtos.LoopView.class)
+@TemplateData(target = io.edgefleet.server.loop.LoopDtos.HistoryEntry.class)
+@TemplateData(target = io.edgefleet.server.loop.LoopState.class)
+@TemplateData(target = io.edgefleet.server.loop.LoopDtos.ClassLoopView.class)
+@TemplateData(target = io.edgefleet.server.benchmark.BenchmarkDtos.BenchmarkView.class)
+@TemplateData(target = io.edgefleet.server.benchmark.BenchmarkDtos.DeviceResult.class)
+@TemplateData(target = io.edgefleet.server.benchmark.BenchmarkDtos.CostModelView.class)
+@TemplateData(target = io.edgefleet.server.capture.CaptureDtos.CaptureView.class)
 @TemplateData(target = FleetQueries.ClassCounts.class)
 @TemplateData(target = FleetQueries.Running.class)
 @TemplateData(target = ConsoleResource.ClassRow.class)
@@ -31,5 +39,15 @@ import io.quarkus.qute.TemplateData;
 @TemplateData(target = ConsoleResource.AlertRow.class)
 final class ConsoleTemplateData {
     private ConsoleTemplateData() {
+    }
+
+    /** {@code {x.fmt}}: a number with at most three decimals (cost-model scales, error percentages); '–' for none. */
+    @io.quarkus.qute.TemplateExtension
+    static String fmt(Number v) {
+        if (v == null) {
+            return "–";
+        }
+        return new java.math.BigDecimal(v.doubleValue()).setScale(3, java.math.RoundingMode.HALF_UP).stripTrailingZeros()
+                .toPlainString();
     }
 }

@@ -51,6 +51,8 @@ public final class AccessPolicy {
                     OPERATOR_OR_SRE),
             // A class's closed-loop switch (automatic / approve / off): the operator's and the on-call SRE's call.
             rule("closed-loop switch", Set.of("PUT"), "/api/v1/device-classes/" + ID + "/loop", OPERATOR_OR_SRE),
+            // Approving or rejecting a waiting closed loop (re-plan, then a canary): operator's and SRE's call.
+            rule("loop approvals", Set.of("POST"), "/api/v1/loops/" + ID + "/(approve|reject)", OPERATOR_OR_SRE),
             rule("alerting", ANY, "/api/v1/(alert-rules|alerts|recompression-requests|loops)(/.*)?", SRE),
             rule("approvals", ANY, "/api/v1/.*/approv(e|al|als)(/.*)?", SRE),
             rule("fleet and models", ANY,

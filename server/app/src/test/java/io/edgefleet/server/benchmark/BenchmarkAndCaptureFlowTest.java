@@ -134,6 +134,18 @@ class BenchmarkAndCaptureFlowTest {
             assertTrue(cm.getString("summary").startsWith("fitted from 2 device reports over 1 artifact, error 20.8%"),
                     cm.getString("summary"));
 
+            // the class's jobs, newest first, and the console's class page with the fit and its error
+            api().get("/api/v1/device-classes/bm-gw/benchmarks").then().statusCode(200).body("size()", equalTo(1))
+                    .body("[0].id", equalTo(job)).body("[0].status", equalTo("COMPLETED"))
+                    .body("[0].results.size()", equalTo(2));
+            api().get("/api/v1/device-classes/bm-gw/benchmarks?limit=0").then().statusCode(400)
+                    .body("error", equalTo("VALIDATION_FAILED"));
+            api().get("/api/v1/device-classes/nope/benchmarks").then().statusCode(404);
+            String page = api().get("/console/classes/bm-gw").then().statusCode(200).extract().asString();
+            assertTrue(page.contains("<b id=\"cost-source\">fitted</b>") && page.contains("<b id=\"cost-reports\">2</b>")
+                    && page.contains("<b id=\"cost-latency-error\">20.8"), page);
+            assertTrue(page.contains("<tr data-id=\"" + job + "\">") && page.contains("bm-2: 6.0 ms"), page);
+
             // the planner now uses the fitted model for this class and says so
             Map<String, Object> valid = Map.of("input", NpyArray.ofFloats(new float[20 * DemoModels.INPUTS], 20,
                     DemoModels.INPUTS));
@@ -215,6 +227,11 @@ class BenchmarkAndCaptureFlowTest {
             assertEquals(1, captures.datasetNames("cap-gw", "cap-model").size());
             api().get("/api/v1/devices/cap-1/capture").then().statusCode(200).body("samplesReceived", equalTo(5))
                     .body("datasets[0]", equalTo(name));
+            // the console's device page shows the opt-in, what arrived under it and the dataset
+            String page = api().get("/console/devices/cap-1").then().statusCode(200).extract().asString();
+            assertTrue(page.contains("capture is <b id=\"capture-state\" class=\"warn\">on</b> · rate 0.25")
+                    && page.contains("received 5 samples") && page.contains("<span class=\"chip\">" + name + "</span>"),
+                    page);
 
             // opted out: the next upload is dropped again
             json().body(Map.of("enabled", false)).put("/api/v1/devices/cap-1/capture").then().statusCode(200);

@@ -88,6 +88,71 @@ class ConsoleTest {
     }
 
     @Test
+    void repeatedFailedSignInsFromOneClientAreRefusedWith429UntilTheLockOutEnds() {
+        signIn(Api.TOKEN); // a good sign-in clears this client's count (other tests also fail from 127.0.0.1)
+        for (int i = 0; i < 2; i++) {
+            given().contentType(ContentType.URLENC).formParam("token", "guess-" + i).post("/console/login").then()
+                    .statusCode(401);
+        }
+        // the third failure within the window (test profile: 3, lock-out 1 s) locks the client out
+        given().contentType(ContentType.URLENC).formParam("token", "guess-2").post("/console/login").then()
+                .statusCode(429).header("Retry-After", "1").body(containsString("Too many failed sign-ins"));
+        // while locked out even the right token is refused: it is not looked at
+        given().redirects().follow(false).contentType(ContentType.URLENC).formParam("token", Api.TOKEN)
+                .post("/console/login").then().statusCode(429).header("Retry-After", "1");
+        // bearer calls of the API are not the console's sign-in and are not throttled
+        Api.api().get("/api/v1/device-classes").then().statusCode(200);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .pollInterval(java.time.Duration.ofMillis(200)).until(() -> given().redirects().follow(false)
+                        .contentType(ContentType.URLENC).formParam("token", Api.TOKEN).post("/console/login")
+                        .statusCode() == 303);
+    }
+
+    @Test
+    void theLoopsAndClassPagesRenderWithTheSwitchesForTheRolesThatMayUseThem() {
+        Api.createClass("console-loop-c");
+        Signed operator = signIn("operator-token");
+        String loops = given().cookie("edgefleet_session", operator.cookie()).get("/console/loops").then()
+                .statusCode(200).body(containsString("id=\"nav-loops\"")).extract().asString();
+        int row = loops.indexOf("<tr data-class=\"console-loop-c\">");
+        assertTrue(row >= 0, loops);
+        String modeRow = loops.substring(row, loops.indexOf("</tr>", row));
+        // the default mode (approve) is shown as such, and the operator gets the three switch buttons
+        assertTrue(modeRow.contains("<b class=\"loop-mode\">approve</b> <span class=\"muted\">(default)</span>"), modeRow);
+        assertTrue(modeRow.contains("data-mode=\"automatic\"") && modeRow.contains("data-mode=\"off\""), modeRow);
+        given().cookie("edgefleet_session", operator.cookie()).get("/console/loops?state=nonsense").then().statusCode(400);
+        given().cookie("edgefleet_session", operator.cookie()).get("/console/loops/no-such-loop").then().statusCode(404);
+        String cls = given().cookie("edgefleet_session", operator.cookie()).get("/console/classes/console-loop-c").then()
+                .statusCode(200).extract().asString();
+        assertTrue(cls.contains("<b id=\"cost-source\">declared-profile</b>"), cls);
+        assertTrue(cls.contains("No benchmarks yet.") && cls.contains("id=\"benchmark-form\""), cls);
+        assertTrue(cls.contains("data-source=\"/api/v1/telemetry/hourly?classId=console-loop-c\""), cls);
+        given().cookie("edgefleet_session", operator.cookie()).get("/console/classes/nope").then().statusCode(404);
+
+        Signed viewer = signIn("viewer-token");
+        String seen = given().cookie("edgefleet_session", viewer.cookie()).get("/console/classes/console-loop-c").then()
+                .statusCode(200).extract().asString();
+        assertTrue(!seen.contains("class=\"set-mode\"") && !seen.contains("id=\"benchmark-form\""), seen);
+        // and the server refuses what the page hides
+        given().cookie("edgefleet_session", viewer.cookie()).header("X-CSRF-Token", viewer.csrf())
+                .contentType(ContentType.JSON).body("{\"mode\":\"off\"}").put("/api/v1/device-classes/console-loop-c/loop")
+                .then().statusCode(403);
+        given().cookie("edgefleet_session", operator.cookie()).header("X-CSRF-Token", operator.csrf())
+                .contentType(ContentType.JSON).body("{\"mode\":\"off\"}").put("/api/v1/device-classes/console-loop-c/loop")
+                .then().statusCode(200).body("mode", equalTo("off"));
+        given().cookie("edgefleet_session", viewer.cookie()).get("/console/classes/console-loop-c").then()
+                .statusCode(200).body(containsString("<b class=\"loop-mode\" id=\"loop-mode\">off</b>"));
+        // a device page carries the capture state; its switch only for operators
+        Api.registerDevice("console-cap-d", "console-loop-c", "lab");
+        given().cookie("edgefleet_session", viewer.cookie()).get("/console/devices/console-cap-d").then().statusCode(200)
+                .body(containsString("capture is <b id=\"capture-state\" class=\"ok\">off</b>"))
+                .body(org.hamcrest.Matchers.not(containsString("id=\"capture-form\"")));
+        given().cookie("edgefleet_session", operator.cookie()).get("/console/devices/console-cap-d").then().statusCode(200)
+                .body(containsString("id=\"capture-form\""))
+                .body(containsString("data-source=\"/api/v1/telemetry/hourly?deviceId=console-cap-d\""));
+    }
+
+    @Test
     void aCookieSessionChangesStateOnlyWithItsCsrfToken() {
         Signed s = signIn(Api.TOKEN);
         given().cookie("edgefleet_session", s.cookie()).contentType(ContentType.JSON).body(Api.deviceClass("csrf-a"))

@@ -23,6 +23,11 @@ class AccessPolicyTest {
         "GET    /api/v1/plans/p-1/page                            | Y Y Y Y",
         "GET    /console                                          | Y Y Y Y",
         "GET    /console/rollouts/d-1                             | Y Y Y Y",
+        "GET    /console/loops                                    | Y Y Y Y",
+        "GET    /console/loops/l-1                                | Y Y Y Y",
+        "GET    /console/classes/pi4                              | Y Y Y Y",
+        "GET    /api/v1/device-classes/pi4/benchmarks             | Y Y Y Y",
+        "GET    /api/v1/telemetry/hourly                          | Y Y Y Y",
         "HEAD   /api/v1/models/kws/versions/1/artifact            | Y Y Y Y",
         // broker credential files are not fleet state
         "GET    /api/v1/broker/mosquitto/passwd                   | . Y . Y",
@@ -55,8 +60,11 @@ class AccessPolicyTest {
         "DELETE /api/v1/alert-rules/r-1                           | . . Y Y",
         "POST   /api/v1/alerts/42/ack                             | . . Y Y",
         "POST   /api/v1/recompression-requests/7/approve          | . . Y Y",
-        "POST   /api/v1/loops/kws/approve                         | . . Y Y",
-        "POST   /api/v1/loops/kws/reject                          | . . Y Y",
+        // closed-loop approvals: operator and SRE; anything else under /loops stays the SRE's
+        "POST   /api/v1/loops/kws/approve                         | . Y Y Y",
+        "POST   /api/v1/loops/kws/reject                          | . Y Y Y",
+        "POST   /api/v1/loops/kws/approve/extra                   | . . Y Y",
+        "DELETE /api/v1/loops/kws                                 | . . Y Y",
         // the closed loop's per-class switch: operator and SRE
         "PUT    /api/v1/device-classes/pi4/loop                   | . Y Y Y",
         // devices measure, capture opt-in, fleet rollouts: operator

@@ -5,6 +5,7 @@ import static io.edgefleet.cli.ApiClient.seg;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.edgefleet.cli.ApiClient;
+import io.edgefleet.cli.CliException;
 import io.edgefleet.cli.Table;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "devices", mixinStandardHelpOptions = true, description = "Devices and their broker credentials.",
         subcommands = {DevicesCommand.ListCmd.class, DevicesCommand.Get.class, DevicesCommand.Register.class,
-                DevicesCommand.Revoke.class, DevicesCommand.Rotate.class, DevicesCommand.Events.class})
+                DevicesCommand.Revoke.class, DevicesCommand.Rotate.class, DevicesCommand.Events.class,
+                DevicesCommand.Capture.class})
 public class DevicesCommand {
     static final String PATH = "/api/v1/devices";
 
@@ -186,6 +188,75 @@ public class DevicesCommand {
                 new Table().col("TIME", n -> Table.time(n.get("ts"))).col("TYPE", "/type")
                         .col("MODEL", n -> Table.ref(n.get("model"))).col("DEPLOYMENT", "/deploymentId")
                         .col("REASON", "/reason").col("DETAIL", "/detail").print(out(), items);
+            }
+            return 0;
+        }
+    }
+    @Command(name = "capture", mixinStandardHelpOptions = true,
+            description = "Show a device's raw-input capture opt-in, or switch it: --on --rate R (a signed CONFIG "
+                    + "command to the agent; uploads become datasets capture/CLASS/MODEL/TIME), --off (what the agent "
+                    + "had not sent yet is discarded).")
+    static class Capture extends Base {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @ArgGroup(exclusive = true)
+        Switch sw;
+
+        static class Switch {
+            @Option(names = "--on", required = true, description = "Opt the device in (needs --rate).")
+            boolean on;
+
+            @Option(names = "--off", required = true, description = "Opt the device out.")
+            boolean off;
+        }
+
+        @Option(names = "--rate", paramLabel = "R", description = "With --on: share of real inferences sampled, (0, 1].")
+        Double rate;
+
+        @Option(names = "--max-samples", paramLabel = "N", description = "With --on: most samples under this opt-in.")
+        Integer maxSamples;
+
+        @Option(names = "--max-bytes", paramLabel = "B", description = "With --on: most raw-input bytes under this opt-in.")
+        Long maxBytes;
+
+        @Override
+        public Integer call() {
+            String path = PATH + "/" + seg(id) + "/capture";
+            boolean bounds = rate != null || maxSamples != null || maxBytes != null;
+            JsonNode v;
+            if (sw == null) {
+                if (bounds) {
+                    throw CliException.usage("--rate, --max-samples and --max-bytes go with --on");
+                }
+                v = api().get(path);
+            } else if (sw.off) {
+                if (bounds) {
+                    throw CliException.usage("--off takes no --rate, --max-samples or --max-bytes");
+                }
+                v = api().put(path, ApiClient.JSON.createObjectNode().put("enabled", false));
+            } else {
+                if (rate == null) {
+                    throw CliException.usage("--on needs --rate (share of inferences sampled, (0, 1])");
+                }
+                ObjectNode body = ApiClient.JSON.createObjectNode().put("enabled", true).put("rate", rate);
+                if (maxSamples != null) {
+                    body.put("maxSamples", maxSamples);
+                }
+                if (maxBytes != null) {
+                    body.put("maxBytes", maxBytes);
+                }
+                v = api().put(path, body);
+            }
+            if (json()) {
+                printJson(v);
+            } else {
+                out().println("device " + v.path("deviceId").asText() + ": capture " + (v.path("enabled").asBoolean()
+                        ? "on, rate " + Table.text(v.get("rate")) + ", at most " + Table.text(v.get("maxSamples"))
+                        + " samples / " + Table.bytes(v.path("maxBytes").asLong()) : "off")
+                        + "; received " + Table.text(v.get("samplesReceived")) + " samples ("
+                        + Table.bytes(v.path("bytesReceived").asLong()) + ")"
+                        + (v.path("datasets").isEmpty() ? "" : "; datasets " + Table.text(v.get("datasets"))));
             }
             return 0;
         }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,7 +21,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "rollouts", mixinStandardHelpOptions = true, description = "Rollouts (deployments) and their waves.",
         subcommands = {RolloutsCommand.Create.class, RolloutsCommand.ListCmd.class, RolloutsCommand.Get.class,
                 RolloutsCommand.Watch.class, RolloutsCommand.Pause.class, RolloutsCommand.Resume.class,
-                RolloutsCommand.Abort.class, RolloutsCommand.Rollback.class})
+                RolloutsCommand.Abort.class, RolloutsCommand.Rollback.class, RolloutsCommand.Fleet.class})
 public class RolloutsCommand {
     static final String PATH = "/api/v1/deployments";
     /** A deployment in one of these may still change; any other status is final. */
@@ -103,33 +104,8 @@ public class RolloutsCommand {
         @Option(names = "--device", paramLabel = "ID", description = "Target this device (repeatable; not with --class/--tag).")
         List<String> devices = new ArrayList<>();
 
-        @Option(names = "--canary", paramLabel = "N|P%", description = "First wave: a device count or a percentage.")
-        String canary;
-
-        @Option(names = "--batch", paramLabel = "N|P%", description = "Following waves: a device count or a percentage.")
-        String batch;
-
-        @Option(names = "--soak", paramLabel = "SECONDS", description = "How long each wave runs before its gates are judged.")
-        Long soak;
-
-        @Option(names = "--min-committed", paramLabel = "PERCENT", description = "Success condition: committed share a wave needs.")
-        Double minCommitted;
-
-        @Option(names = "--abort-threshold", paramLabel = "PERCENT", description = "Halt when failures reach this share.")
-        Double abortThreshold;
-
-        @Option(names = "--target-timeout", paramLabel = "SECONDS", description = "A target unfinished this long times out.")
-        Long targetTimeout;
-
-        @Option(names = "--gate-max-error-rate", paramLabel = "RATE", description = "Telemetry gate: errors / inferences.")
-        Double gateMaxErrorRate;
-
-        @Option(names = "--gate-max-drift", paramLabel = "SCORE", description = "Telemetry gate: largest window drift score.")
-        Double gateMaxDrift;
-
-        @Option(names = "--all-at-once", description = "Every target at once: no waves, gates or halt rule "
-                + "(policy {\"allAtOnce\":true}); not with the other policy options.")
-        boolean allAtOnce;
+        @Mixin
+        PolicyOptions policyOptions;
 
         @Override
         public Integer call() {
@@ -149,41 +125,7 @@ public class RolloutsCommand {
             if (!devices.isEmpty()) {
                 devices.forEach(body.putArray("deviceIds")::add);
             }
-            ObjectNode policy = ApiClient.JSON.createObjectNode();
-            if (canary != null) {
-                policy.set("canary", share(canary, "--canary", "count"));
-            }
-            if (batch != null) {
-                policy.set("batches", share(batch, "--batch", "size"));
-            }
-            if (soak != null) {
-                policy.put("soakSeconds", soak);
-            }
-            if (minCommitted != null) {
-                policy.putObject("successCondition").put("minCommittedPercent", minCommitted);
-            }
-            if (abortThreshold != null) {
-                policy.putObject("abort").put("thresholdPercentage", abortThreshold);
-            }
-            if (targetTimeout != null) {
-                policy.put("targetTimeoutSeconds", targetTimeout);
-            }
-            if (gateMaxErrorRate != null || gateMaxDrift != null) {
-                ObjectNode gates = policy.putObject("gates");
-                if (gateMaxErrorRate != null) {
-                    gates.put("maxErrorRate", gateMaxErrorRate);
-                }
-                if (gateMaxDrift != null) {
-                    gates.put("maxDrift", gateMaxDrift);
-                }
-            }
-            if (allAtOnce) {
-                if (!policy.isEmpty()) {
-                    throw CliException.usage("--all-at-once cannot be combined with wave options (--canary, --batch, "
-                            + "--soak, --min-committed, --abort-threshold, --target-timeout, --gate-*)");
-                }
-                policy.put("allAtOnce", true);
-            }
+            ObjectNode policy = policyOptions.policy();
             if (!policy.isEmpty()) {
                 body.set("policy", policy);
             }
@@ -419,6 +361,55 @@ public class RolloutsCommand {
         void print(JsonNode r) {
             out().println("rollout " + r.path("deploymentId").asText(id) + " rolled back: " + r.path("sent").size()
                     + " rollback command(s) sent, " + r.path("cancelled").size() + " target(s) cancelled");
+        }
+    }
+    /** No standard help mixin, as {@link Create}: {@code --version} is the model's. */
+    @Command(name = "fleet",
+            description = "Roll a planned model version out to the whole fleet: every device class (or the --class ones) "
+                    + "gets the variant the class-variant registry holds for it, one deployment per class "
+                    + "(POST /api/v1/models/NAME/versions/V/fleet-rollouts). Classes without a variant are listed as "
+                    + "skipped, with the reason. Wave options as for create.")
+    static class Fleet extends Base {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
+
+        @Option(names = "--model", required = true, paramLabel = "NAME")
+        String model;
+
+        @Option(names = "--version", required = true, paramLabel = "VERSION", description = "The planned (unpruned) version.")
+        long version;
+
+        @Option(names = "--class", paramLabel = "CLASS", description = "Only this class (repeatable; default: every class).")
+        List<String> classIds = new ArrayList<>();
+
+        @Mixin
+        PolicyOptions policyOptions;
+
+        @Override
+        public Integer call() {
+            ObjectNode body = ApiClient.JSON.createObjectNode();
+            if (!classIds.isEmpty()) {
+                classIds.forEach(body.putArray("classIds")::add);
+            }
+            ObjectNode policy = policyOptions.policy();
+            if (!policy.isEmpty()) {
+                body.set("policy", policy);
+            }
+            JsonNode r = api().post("/api/v1/models/" + seg(model) + "/versions/" + version + "/fleet-rollouts", body);
+            if (json()) {
+                printJson(r);
+                return 0;
+            }
+            out().println("fleet rollout of " + model + ":" + version + ": " + r.path("deployments").size()
+                    + " deployment(s), " + r.path("skipped").size() + " class(es) skipped");
+            List<JsonNode> rows = new ArrayList<>();
+            r.path("deployments").forEach(rows::add);
+            r.path("skipped").forEach(rows::add);
+            new Table().col("CLASS", "/classId").col("ROLLOUT", "/deploymentId")
+                    .col("VARIANT", n -> n.has("version") ? model + ":" + n.path("version").asText() : "")
+                    .col("CANDIDATE", "/candidate").col("TARGETS", "/targets").col("SKIPPED_BECAUSE", "/reason")
+                    .print(out(), rows);
+            return 0;
         }
     }
 }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "telemetry", mixinStandardHelpOptions = true, description = "Device telemetry windows.",
-        subcommands = {TelemetryCommand.Tail.class})
+        subcommands = {TelemetryCommand.Tail.class, TelemetryCommand.Hourly.class})
 public class TelemetryCommand {
 
     static String summary(JsonNode t) {
@@ -99,6 +99,48 @@ public class TelemetryCommand {
             } else if (!windows.isEmpty()) {
                 table.printRows(out(), windows);
             }
+        }
+    }
+    @Command(name = "hourly", mixinStandardHelpOptions = true,
+            description = "Hourly rollups of a device or a class (GET /api/v1/telemetry/hourly), per model version, "
+                    + "oldest first: what remains of telemetry beyond the raw windows' retention. Only completed hours "
+                    + "are rolled up.")
+    static class Hourly extends Base {
+        @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+        Scope scope;
+
+        static class Scope {
+            @Option(names = "--device", required = true, paramLabel = "ID", description = "One device's rollups.")
+            String device;
+
+            @Option(names = "--class", required = true, paramLabel = "CLASS", description = "One class's rollups.")
+            String classId;
+        }
+
+        @Option(names = "--days", defaultValue = "7", paramLabel = "N",
+                description = "Hours starting in the last N days (default: ${DEFAULT-VALUE}).")
+        int days;
+
+        @Override
+        public Integer call() {
+            if (days < 1) {
+                throw io.edgefleet.cli.CliException.usage("--days must be at least 1");
+            }
+            long hour = 3_600_000L;
+            long from = (System.currentTimeMillis() - days * 24L * hour) / hour * hour;
+            List<JsonNode> rows = api().page(ApiClient.query("/api/v1/telemetry/hourly", ApiClient.params(
+                    "deviceId", scope.device, "classId", scope.classId, "from", from))).items();
+            if (json()) {
+                printJson(rows);
+            } else {
+                new Table().col("HOUR", n -> Table.time(n.get("hourStart")))
+                        .col("MODEL", n -> n.hasNonNull("model") ? n.get("model").asText() + ":" + n.path("version").asText() : "")
+                        .col("DEVICES", "/devices").col("WINDOWS", "/windows").col("INFERENCES", "/inferences")
+                        .col("ERRORS", "/errors").col("ERROR_RATE", "/errorRate").col("P95_MAX_MS", "/p95LatencyMsMax")
+                        .col("ENERGY_MJ", "/energyMjPerInference").col("DRIFT_MAX", "/driftMax")
+                        .print(out(), rows);
+            }
+            return 0;
         }
     }
 }
