@@ -279,30 +279,31 @@ public final class ServingFootprint {
         return new Result(what, startMs, s[s.length / 2], s[s.length - 1], split(p.pid()));
     }
 
-    /** The RSS of a process split into Java heap (its largest anonymous mapping), other anonymous and file-backed. */
+    /**
+     * The RSS of a process split into Java heap, other anonymous and file-backed. With compressed oops and a heap
+     * under 4 GiB the JVM places the heap just below the 4 GiB line, where nothing else of a 64-bit process lives
+     * (the launcher, libraries, metaspace and code cache are mapped far above it), so the heap is the anonymous
+     * memory below that line.
+     */
     static Split split(long pid) throws Exception {
         long heap = 0;
-        long heapSize = -1;
         long anon = 0;
         long file = 0;
-        long size = 0;
         boolean anonymous = false;
+        boolean low = false;
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps"))) {
             String[] f = line.trim().split("\\s+");
             if (f.length >= 5 && f[0].matches("[0-9a-f]+-[0-9a-f]+")) {
-                String[] range = f[0].split("-");
-                size = Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16);
+                long end = Long.parseUnsignedLong(f[0].substring(f[0].indexOf('-') + 1), 16);
+                low = Long.compareUnsigned(end, 1L << 32) <= 0;
                 // no path, or a pseudo path such as [heap] (malloc's) or [stack]
                 anonymous = f.length < 6 || f[5].startsWith("[");
             } else if (f[0].equals("Rss:")) {
                 long rss = Long.parseLong(f[1]);
                 if (!anonymous) {
                     file += rss;
-                } else if (size > heapSize && size < (1L << 30)) {
-                    // the Java heap is the largest anonymous mapping below the 1 GiB class space reservation
-                    anon += heap;
-                    heap = rss;
-                    heapSize = size;
+                } else if (low) {
+                    heap += rss;
                 } else {
                     anon += rss;
                 }

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.edgefleet.it.Api;
 import io.edgefleet.it.Await;
 import io.edgefleet.it.Fleet;
+import io.edgefleet.it.Log;
 import io.edgefleet.it.Net;
 import io.edgefleet.it.Repo;
 import io.edgefleet.it.TestModels;
@@ -32,30 +33,82 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12's "Done when", the serving half: the packaged server, a real broker and a real agent (in this JVM, as
- * the other scenarios run it; {@code -Dit.agent-process=true} runs {@code AgentMain} in its own JVM); two models deployed to it (all targets at once), both called through
- * the agent's inference API with every sample of a validation {@code .npz}, and every answer equal to ONNX
- * Runtime's own on the same model file. The server then shows both models on the device.
+ * Issue 12's "Done when": the packaged server, a real broker and two real agent processes ({@code AgentMain}, each in
+ * its own JVM with {@code -Xmx128m -XX:+UseSerialGC}); two models deployed to them (all targets at once), both called
+ * through each agent's inference API with samples of a validation {@code .npz}, and every answer equal to ONNX
+ * Runtime's own on the same model file; the server shows both models on each device. Then one agent's input stream
+ * drifts (its application sends shifted inputs) while the other's does not: the drift score in the stored telemetry
+ * rises for the first and stays low for the second. Both agents' built-in loops feed the same {@code .npz} meanwhile
+ * (so the health watch has traffic to commit on and the drift reference is the validation distribution).
+ * <p>
+ * An agent process that dies is reported with its exit code and the tail of its own log (stdout and stderr go to a
+ * file, never to a pipe nobody drains), and a JVM crash log lands next to it ({@code -XX:ErrorFile}).
  */
 class TwoModelsServingIT {
     static final String CLASS = "it-two";
     /** Generous: the agent JVM starts cold and loads ONNX Runtime twice; a loaded two-core machine is slow at that. */
     static final Duration TIMEOUT = Duration.ofSeconds(240);
-    static final int SAMPLES = 24;
+    /** Validation rows: the agents' loop cycles through all of them, the API check uses the first {@link #CHECKED}. */
+    static final int SAMPLES = 256;
+    static final int CHECKED = 24;
+    /** What the drifting application adds to every input value: far outside the reference. */
+    static final float SHIFT = 3f;
+    static final double ALERT = 0.2;
     static final String ALL_AT_ONCE = "{\"canary\":{\"percent\":100},\"batches\":{\"percent\":100},\"soakSeconds\":0,"
             + "\"successCondition\":{\"minCommittedPercent\":0},\"gates\":{\"latency\":false,\"energy\":false}}";
     static final ObjectMapper JSON = new ObjectMapper();
 
     static Fleet fleet;
     static Api api;
-    static Process agent;
-    static Path agentDir;
-    static Path agentLog;
+    static final List<AgentProcess> agents = new ArrayList<>();
+
+    /** One agent in its own JVM: its process, data and log, and where its inference API listens. */
+    record AgentProcess(String id, Process process, Path dir, Path log, int port) {
+        String base() {
+            return "http://127.0.0.1:" + port;
+        }
+
+        /** Exit code and log tail when it is gone; the log tail and its agent threads while it runs. */
+        String report() {
+            StringBuilder sb = new StringBuilder("agent process " + id + " (pid " + process.pid() + "): ");
+            sb.append(process.isAlive() ? "running" : "EXITED with code " + process.exitValue()).append("\n");
+            try {
+                List<String> lines = Files.readAllLines(log);
+                sb.append(String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+            } catch (Exception e) {
+                sb.append("(no agent log: ").append(e).append(')');
+            }
+            try (var crashes = Files.list(dir)) {
+                crashes.filter(f -> f.getFileName().toString().startsWith("hs_err")).forEach(f -> sb.append("\ncrash log ")
+                        .append(f));
+            } catch (Exception e) {
+                sb.append("\n(cannot list ").append(dir).append(')');
+            }
+            if (process.isAlive()) {
+                try {
+                    Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                            Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+                    String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    jcmd.waitFor(20, TimeUnit.SECONDS);
+                    for (String block : dump.split("\n\n")) {
+                        if (block.contains("\"agent-") || block.contains("\"inference-")) {
+                            sb.append("\n").append(block);
+                        }
+                    }
+                } catch (Exception e) {
+                    sb.append("\n(no thread dump: ").append(e).append(')');
+                }
+            }
+            return sb.toString();
+        }
+    }
 
     @BeforeAll
     static void startFleet() {
@@ -65,10 +118,10 @@ class TwoModelsServingIT {
 
     @AfterAll
     static void stopAll() throws Exception {
-        if (agent != null) {
-            agent.destroy();
-            if (!agent.waitFor(20, TimeUnit.SECONDS)) {
-                agent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        for (AgentProcess a : agents) {
+            a.process().destroy();
+            if (!a.process().waitFor(20, TimeUnit.SECONDS)) {
+                a.process().destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
         }
         if (fleet != null) {
@@ -76,10 +129,20 @@ class TwoModelsServingIT {
         }
     }
 
-    /** One AgentMain in its own JVM, from the module classpath the build writes. */
-    static Process startAgentProcess(Fleet.Device d, int servingPort) throws Exception {
-        agentDir = Files.createTempDirectory("edgefleet-it-two-");
-        Path config = agentDir.resolve("agent.properties");
+    static String reports() {
+        StringBuilder sb = new StringBuilder();
+        agents.forEach(a -> sb.append(a.report()).append("\n"));
+        return sb.toString();
+    }
+
+    /**
+     * One AgentMain in its own JVM, from the module classpath the build writes. Its output goes to a file: a pipe
+     * that nobody reads fills up after 64 KiB and blocks the agent's logging thread, and with it the agent.
+     */
+    static AgentProcess startAgentProcess(Fleet.Device d, Path input) throws Exception {
+        int port = Net.freePort();
+        Path dir = Files.createTempDirectory("edgefleet-it-two-");
+        Path config = dir.resolve("agent.properties");
         Files.writeString(config, String.join("\n",
                 "deviceId=" + d.id(),
                 "classId=" + d.classId(),
@@ -87,59 +150,76 @@ class TwoModelsServingIT {
                 "username=" + d.username(),
                 "password=" + d.password(),
                 "serverKeys=" + String.join(",", d.serverKeys()),
-                "dataDir=" + agentDir.resolve("data"),
-                "telemetryWindowSeconds=1",
+                "dataDir=" + dir.resolve("data"),
+                // Windows of a few hundred inferences: with 10 quantile bins a window of 20-30 samples scores a PSI
+                // of 0.9 and more on unshifted data (empty bins), so small windows report no drift at all.
+                "telemetryWindowSeconds=3",
                 "inferenceIntervalMs=20",
+                "input=" + input,
+                "driftSelfReferenceSamples=" + SAMPLES,
+                "driftMinWindowSamples=100",
                 "servingEnabled=true",
-                "servingPort=" + servingPort,
+                "servingPort=" + port,
                 ""), StandardCharsets.UTF_8);
-        Path cpFile = Repo.buildDir().resolve("test-classpath.txt");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx128m", "-XX:+UseSerialGC", "-cp", Files.readString(cpFile).trim() + java.io.File.pathSeparator
-                        + System.getProperty("java.class.path"),
-                "io.edgefleet.agent.AgentMain", "--config", config.toString()));
-        agentLog = Repo.buildDir().resolve("it-two-models-agent.log");
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(agentLog.toFile()).start();
+                "-Xmx128m", "-XX:+UseSerialGC", "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log")));
+        cmd.addAll(agentLauncher());
+        cmd.addAll(List.of("--config", config.toString()));
+        Path log = Repo.buildDir().resolve("it-two-models-agent-" + d.id() + ".log");
+        Log.info("agent " + d.id() + ": AgentMain --config " + config + " (log " + log + ")");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        AgentProcess a = new AgentProcess(d.id(), p, dir, log, port);
+        agents.add(a);
+        return a;
     }
 
-    /** The agent's log tail and, while it runs, where its agent threads stand (for a timeout's report). */
-    static String logTail() {
-        StringBuilder sb = new StringBuilder();
-        if (agentLog == null) {
-            return "(the agent runs in this JVM; see the test output)";
-        }
-        try {
-            List<String> lines = Files.readAllLines(agentLog);
-            sb.append(String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
-        } catch (Exception e) {
-            sb.append("(no agent log)");
-        }
-        if (agent != null && agent.isAlive()) {
-            try {
-                Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                        Long.toString(agent.pid()), "Thread.print").redirectErrorStream(true).start();
-                String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                jcmd.waitFor(20, TimeUnit.SECONDS);
-                for (String block : dump.split("\n\n")) {
-                    if (block.contains("\"agent-") || block.contains("\"inference-")) {
-                        sb.append("\n").append(block);
-                    }
-                }
-            } catch (Exception e) {
-                sb.append("\n(no thread dump: ").append(e).append(')');
-            }
-        }
-        return sb.toString();
+    /**
+     * The agent's module classpath as the build writes it. (Launched like this, the agent process used to die with a
+     * SIGSEGV, exit code 139 and no crash log, right after verifying its first model: ONNX Runtime's environment
+     * creation recursed past the 1 MiB stack of the agent thread. {@code OrtModelRunner.environment()} now creates it
+     * on a thread with a large stack; this test is what showed it.)
+     */
+    static List<String> agentLauncher() throws Exception {
+        Path cpFile = Repo.buildDir().resolve("test-classpath.txt");
+        return List.of("-cp", Files.readString(cpFile).trim() + java.io.File.pathSeparator + System.getProperty("java.class.path"),
+                "io.edgefleet.agent.AgentMain");
     }
 
-    /** A validation set for the MLP's input x[N,16]: a seeded sample per row, written and read back as .npz. */
-    static float[] validationInputs(Path dir) throws Exception {
+    /** A validation set for the MLP's input x[N,16], a seeded sample per row, written as the only .npz in {@code dir}. */
+    static Path writeValidation(Path dir) throws Exception {
         float[] x = OnnxBuilder.randomNormal(1234, SAMPLES * 16, 1f);
-        Path npz = dir.resolve("validation.npz");
-        Npz.write(npz, Map.of("x", NpyArray.ofFloats(x, SAMPLES, 16)));
-        NpyArray back = Npz.read(npz).get("x");
+        Files.createDirectories(dir);
+        Npz.write(dir.resolve("validation.npz"), Map.of("x", NpyArray.ofFloats(x, SAMPLES, 16)));
+        return dir;
+    }
+
+    /** The validation rows as the agents read them (read back from the .npz). */
+    static float[] validationInputs(Path dir) throws Exception {
+        NpyArray back = Npz.read(dir.resolve("validation.npz")).get("x");
         assertEquals(SAMPLES, back.sampleCount());
         return back.toFloats();
+    }
+
+    static String inferBody(float[] row) {
+        return "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,16],\"datatype\":\"FP32\",\"data\":" + Arrays.toString(row)
+                + "}]}";
+    }
+
+    static HttpResponse<String> infer(HttpClient http, AgentProcess a, String model, float[] row) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(a.base() + "/v2/models/" + model + "/infer"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(inferBody(row))).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The stored telemetry windows of one model on one device, newest first. */
+    static List<JsonNode> windows(String device, String model) {
+        List<JsonNode> out = new ArrayList<>();
+        api.get("/api/v1/devices/" + device + "/telemetry?limit=1000").expect(200).forEach(w -> {
+            if (model.equals(w.path("model").path("model").asText())) {
+                out.add(w);
+            }
+        });
+        return out;
     }
 
     static float[] ort(OrtSession s, float[] row) throws Exception {
@@ -163,22 +243,18 @@ class TwoModelsServingIT {
     }
 
     @Test
-    void twoModelsOnOneAgentAnswerExactlyAsOnnxRuntime() throws Exception {
+    void twoAgentProcessesServeTwoModelsExactlyAsOnnxRuntimeAndOnlyTheDriftedOneRaisesItsDriftScore() throws Exception {
         api.createDeviceClass(CLASS, 500.0);
-        Fleet.Device device = fleet.register(CLASS, "it-two-1").get(0);
-        int port = Net.freePort();
-        if (Boolean.getBoolean("it.agent-process")) {
-            agent = startAgentProcess(device, port);
-        } else {
-            // The default: a real Agent (ONNX Runtime, MQTT, HTTP API) in this JVM, as the other scenarios run it.
-            agentDir = Files.createTempDirectory("edgefleet-it-two-");
-            fleet.startAgent(device, c -> c.telemetryWindowSeconds(1).inferenceIntervalMs(20).servingEnabled(true)
-                    .servingPort(port));
+        List<Fleet.Device> devices = fleet.register(CLASS, "it-two-1", "it-two-2");
+        Path input = writeValidation(Files.createTempDirectory("edgefleet-it-two-input-"));
+        for (Fleet.Device d : devices) {
+            startAgentProcess(d, input);
         }
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        String base = "http://127.0.0.1:" + port;
-        Await.until(TIMEOUT, "the agent process serves its inference API", () -> Net.accepts("127.0.0.1", port, 500),
-                TwoModelsServingIT::logTail);
+        for (AgentProcess a : agents) {
+            Await.until(TIMEOUT, a.id() + "'s process serves its inference API", () -> Net.accepts("127.0.0.1", a.port(), 500),
+                    TwoModelsServingIT::reports);
+        }
 
         byte[] a = TestModels.mlp(41).bytes();
         byte[] b = TestModels.mlp(42).bytes();
@@ -189,31 +265,31 @@ class TwoModelsServingIT {
                     + "\",\"policy\":" + ALL_AT_ONCE + "}";
             api.post("/api/v1/deployments", body).expect(202);
         }
-        for (String name : models.keySet()) {
-            Await.until(TIMEOUT, name + " is ready on the agent", () -> status(http, base + "/v2/models/" + name + "/ready")
-                    == 200, TwoModelsServingIT::logTail);
+        for (AgentProcess agent : agents) {
+            for (String name : models.keySet()) {
+                Await.until(TIMEOUT, name + " is ready on " + agent.id(), () -> status(http, agent.base() + "/v2/models/" + name
+                        + "/ready") == 200, TwoModelsServingIT::reports);
+            }
         }
 
-        float[] x = validationInputs(agentDir);
+        float[] x = validationInputs(input);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         for (Map.Entry<String, byte[]> m : models.entrySet()) {
             try (OrtSession direct = env.createSession(m.getValue(), new OrtSession.SessionOptions())) {
-                for (int n = 0; n < SAMPLES; n++) {
-                    float[] row = Arrays.copyOfRange(x, n * 16, (n + 1) * 16);
-                    String req = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,16],\"datatype\":\"FP32\",\"data\":"
-                            + Arrays.toString(row) + "}]}";
-                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/models/" + m.getKey()
-                                    + "/infer")).header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(req)).build(), HttpResponse.BodyHandlers.ofString());
-                    assertEquals(200, r.statusCode(), r.body());
-                    JsonNode out = JSON.readTree(r.body());
-                    assertEquals(m.getKey(), out.path("model_name").asText());
-                    JsonNode data = out.path("outputs").get(0).path("data");
-                    float[] got = new float[data.size()];
-                    for (int i = 0; i < got.length; i++) {
-                        got[i] = data.get(i).floatValue();
+                for (AgentProcess agent : agents) {
+                    for (int n = 0; n < CHECKED; n++) {
+                        float[] row = Arrays.copyOfRange(x, n * 16, (n + 1) * 16);
+                        HttpResponse<String> r = infer(http, agent, m.getKey(), row);
+                        assertEquals(200, r.statusCode(), r.body());
+                        JsonNode out = JSON.readTree(r.body());
+                        assertEquals(m.getKey(), out.path("model_name").asText());
+                        JsonNode data = out.path("outputs").get(0).path("data");
+                        float[] got = new float[data.size()];
+                        for (int i = 0; i < got.length; i++) {
+                            got[i] = data.get(i).floatValue();
+                        }
+                        assertArrayEquals(ort(direct, row), got, m.getKey() + " on " + agent.id() + ", sample " + n);
                     }
-                    assertArrayEquals(ort(direct, row), got, m.getKey() + " sample " + n);
                 }
             }
         }
@@ -223,22 +299,94 @@ class TwoModelsServingIT {
             assertTrue(!Arrays.equals(ort(sa, Arrays.copyOf(x, 16)), ort(sb, Arrays.copyOf(x, 16))));
         }
 
-        // The server shows both models on the device, each with its own active version.
-        Await.until(TIMEOUT, "the device shows both models committed", () -> {
-            JsonNode dev = api.get("/api/v1/devices/it-two-1").expect(200);
-            JsonNode list = dev.path("models");
-            if (list.size() != 2) {
-                return false;
-            }
-            for (JsonNode m : list) {
-                if (!"COMMITTED".equals(m.path("updateState").asText()) || !models.containsKey(m.path("active").path("model").asText())) {
+        // The server shows both models on each device, each with its own active version.
+        for (Fleet.Device d : devices) {
+            Await.until(TIMEOUT, d.id() + " shows both models committed", () -> {
+                JsonNode list = api.get("/api/v1/devices/" + d.id()).expect(200).path("models");
+                if (list.size() != 2) {
                     return false;
                 }
-            }
-            return true;
-        }, () -> api.get("/api/v1/devices/it-two-1").expect(200).toString());
+                for (JsonNode m : list) {
+                    if (!"COMMITTED".equals(m.path("updateState").asText())
+                            || !models.containsKey(m.path("active").path("model").asText())) {
+                        return false;
+                    }
+                }
+                return true;
+            }, () -> api.get("/api/v1/devices/" + d.id()).expect(200) + "\n" + reports());
+        }
         for (String name : models.keySet()) {
-            api.get("/api/v1/devices?model=" + name).expect(200).forEach(d -> assertEquals("it-two-1", d.path("id").asText()));
+            List<String> ids = new ArrayList<>();
+            api.get("/api/v1/devices?model=" + name).expect(200).forEach(d -> ids.add(d.path("id").asText()));
+            assertEquals(List.of("it-two-1", "it-two-2"), ids.stream().sorted().toList(), name);
+        }
+
+        // Drift: both agents first report drift of model a against the reference they took from their first inferences.
+        String model = "it-two-a";
+        for (Fleet.Device d : devices) {
+            Await.until(TIMEOUT, d.id() + " reports drift of " + model + " against its self-reference", () -> windows(d.id(), model)
+                    .stream().anyMatch(w -> "self".equals(w.path("driftDetail").path("reference").asText())),
+                    TwoModelsServingIT::reports);
+        }
+        // Then it-two-1's application sends shifted inputs and it-two-2's the same rows unshifted, as fast as they answer.
+        long since = System.currentTimeMillis();
+        AtomicBoolean feeding = new AtomicBoolean(true);
+        AtomicReference<String> feedError = new AtomicReference<>();
+        List<Thread> feeders = new ArrayList<>();
+        for (AgentProcess agent : agents) {
+            float shift = agent.id().equals("it-two-1") ? SHIFT : 0f;
+            Thread t = new Thread(() -> {
+                HttpClient own = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+                for (int n = 0; feeding.get(); n++) {
+                    float[] row = Arrays.copyOfRange(x, (n % SAMPLES) * 16, (n % SAMPLES + 1) * 16);
+                    for (int i = 0; i < row.length; i++) {
+                        row[i] += shift;
+                    }
+                    try {
+                        HttpResponse<String> r = infer(own, agent, model, row);
+                        if (r.statusCode() != 200) {
+                            feedError.compareAndSet(null, agent.id() + ": " + r.statusCode() + " " + r.body());
+                        }
+                    } catch (Exception e) {
+                        feedError.compareAndSet(null, agent.id() + ": " + e);
+                    }
+                }
+            }, "feed-" + agent.id());
+            t.setDaemon(true);
+            t.start();
+            feeders.add(t);
+        }
+        try {
+            Await.until(TIMEOUT, "the drifted agent's stored drift crosses " + ALERT, () -> windows("it-two-1", model).stream()
+                    .anyMatch(w -> w.path("windowStart").asLong() >= since && w.path("drift").asDouble(0) >= ALERT),
+                    () -> windows("it-two-1", model) + "\n" + reports());
+            // the undrifted agent gets as long a stream: at least 4 windows with a drift score since the feeding began
+            Await.until(TIMEOUT, "the undrifted agent reports drift windows while fed", () -> windows("it-two-2", model).stream()
+                    .filter(w -> w.path("windowStart").asLong() >= since && w.hasNonNull("drift")).count() >= 4,
+                    () -> windows("it-two-2", model) + "\n" + reports());
+        } finally {
+            feeding.set(false);
+            for (Thread t : feeders) {
+                t.join(10_000);
+            }
+        }
+        assertEquals(null, feedError.get(), "every fed request was answered");
+        List<JsonNode> drifted = windows("it-two-1", model).stream().filter(w -> w.path("windowStart").asLong() >= since
+                && w.hasNonNull("drift")).toList();
+        List<JsonNode> calm = windows("it-two-2", model).stream().filter(w -> w.path("windowStart").asLong() >= since
+                && w.hasNonNull("drift")).toList();
+        long alarms = calm.stream().filter(w -> w.path("drift").asDouble() >= ALERT).count();
+        assertEquals(0, alarms, alarms + " of " + calm.size() + " undrifted windows crossed " + ALERT + ": " + calm);
+        double maxDrifted = drifted.stream().mapToDouble(w -> w.path("drift").asDouble()).max().orElse(0);
+        double maxCalm = calm.stream().mapToDouble(w -> w.path("drift").asDouble()).max().orElse(0);
+        assertTrue(maxDrifted >= ALERT && maxCalm < ALERT, "drifted max " + maxDrifted + ", undrifted max " + maxCalm);
+        for (Fleet.Device d : devices) {
+            for (JsonNode w : windows(d.id(), model)) {
+                assertTrue(w.hasNonNull("energySource"), "every stored window names its energy source: " + w);
+            }
+        }
+        for (AgentProcess agent : agents) {
+            assertTrue(agent.process().isAlive(), agent.report());
         }
     }
 }
