@@ -58,6 +58,14 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--serving-threads", description = "inference API worker threads, default 2") String servingThreads;
     @Option(names = "--mqtt-ca-file", description = "PEM CA file an ssl:// broker's certificate must chain to") String mqttCaFile;
     @Option(names = "--mqtt-client", description = "MQTT client: paho (default) or hivemq") String mqttClient;
+    @Option(names = "--degradation-calm-windows", description = "calm telemetry windows before a model running its light"
+            + " fallback goes back to full, default 3") String degradationCalmWindows;
+    @Option(names = "--degradation-pressure-mode", description = "light (default) or cascade") String degradationPressureMode;
+    @Option(names = "--cascade-threshold", description = "light variant's top-1 confidence under which the full model"
+            + " answers, default 0.8") String cascadeThreshold;
+    @Option(names = "--degradation-p95-ms", description = "p95 over which a window is pressure; default the deploy's"
+            + " health policy (class SLO)") String degradationP95Ms;
+    @Option(names = "--degradation-thermal", description = "thermal throttling counts as pressure, default true") String degradationThermal;
 
     private final Map<String, String> env;
     private final PrintWriter err;
@@ -106,6 +114,11 @@ public final class AgentMain implements Callable<Integer> {
         flags.put("servingThreads", servingThreads);
         flags.put("mqttCaFile", mqttCaFile);
         flags.put("mqttClient", mqttClient);
+        flags.put("degradationCalmWindows", degradationCalmWindows);
+        flags.put("degradationPressureMode", degradationPressureMode);
+        flags.put("cascadeThreshold", cascadeThreshold);
+        flags.put("degradationP95Ms", degradationP95Ms);
+        flags.put("degradationThermal", degradationThermal);
         Map<String, String> file = configFile == null ? Map.of() : ConfigLoader.readFile(configFile);
         // The agent process serves the inference API by default (on loopback); library users opt in.
         Map<String, String> defaults = Map.of("dataDir", "./agent-data", "servingEnabled", "true");

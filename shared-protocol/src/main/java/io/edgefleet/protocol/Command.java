@@ -141,12 +141,7 @@ public record Command(
         if (artifact == null) {
             field(sb, null);
         } else {
-            field(sb, artifact.classId());
-            field(sb, artifact.model() == null ? null : artifact.model().model());
-            field(sb, artifact.model() == null ? null : Long.toString(artifact.model().version()));
-            field(sb, artifact.model() == null ? null : artifact.model().sha256());
-            field(sb, Long.toString(artifact.size()));
-            field(sb, artifact.manifestTopic());
+            artifactFields(sb, artifact);
         }
         if (health == null) {
             field(sb, null);
@@ -178,14 +173,18 @@ public record Command(
         // signs exactly as before and a changed or removed fallback breaks the signature.
         if (fallback != null) {
             sb.append("fallback\n");
-            field(sb, fallback.classId());
-            field(sb, fallback.model() == null ? null : fallback.model().model());
-            field(sb, fallback.model() == null ? null : Long.toString(fallback.model().version()));
-            field(sb, fallback.model() == null ? null : fallback.model().sha256());
-            field(sb, Long.toString(fallback.size()));
-            field(sb, fallback.manifestTopic());
+            artifactFields(sb, fallback);
         }
         return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void artifactFields(StringBuilder sb, ArtifactRef a) {
+        field(sb, a.classId());
+        field(sb, a.model() == null ? null : a.model().model());
+        field(sb, a.model() == null ? null : Long.toString(a.model().version()));
+        field(sb, a.model() == null ? null : a.model().sha256());
+        field(sb, Long.toString(a.size()));
+        field(sb, a.manifestTopic());
     }
 
     private static void field(StringBuilder sb, String value) {
