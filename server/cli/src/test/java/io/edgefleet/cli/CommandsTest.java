@@ -4,44 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Each command against a fake server speaking the REST API's shapes, including the shapes other branches add
  * (waves, alerts, plans, paginated lists): what is sent, what is printed, which exit code.
  */
-class CommandsTest {
-    @TempDir
-    Path home;
-
-    FakeServer server;
-    CliRun cli;
-
-    @BeforeEach
-    void setUp() {
-        server = new FakeServer();
-        cli = new CliRun(home).env("EDGEFLEET_SERVER", server.url()).env("EDGEFLEET_TOKEN", "t0k");
-    }
-
-    @AfterEach
-    void tearDown() {
-        server.close();
-    }
-
-    static JsonNode json(String s) throws Exception {
-        return ApiClient.JSON.readTree(s);
-    }
-
+class CommandsTest extends FakeServerTest {
     @Test
     void errorBodiesArePrintedAsCodeAndMessageWithTheMappedExitCode() {
         server.on("POST /api/v1/deployments/d1/pause", 409,

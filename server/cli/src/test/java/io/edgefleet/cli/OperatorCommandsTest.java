@@ -3,45 +3,19 @@ package io.edgefleet.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The commands for closed loops, loop modes, benchmarks and the cost model, capture, fleet rollouts and hourly
  * rollups against a fake server speaking the API's shapes: what is sent, what is printed, which exit code.
  * {@code CliIT} runs the same commands against the packaged server.
  */
-class OperatorCommandsTest {
+class OperatorCommandsTest extends FakeServerTest {
     static final String LOOP = "{\"id\":\"l-1\",\"classId\":\"pi4\",\"model\":\"kws\",\"fromVersion\":3,"
             + "\"fromCandidate\":\"identity\",\"alertId\":7,\"ruleId\":\"r-lat\",\"metric\":\"P95_LATENCY_MS\","
             + "\"mode\":\"APPROVE\",\"strategy\":\"AGGRESSIVE\",\"state\":\"AWAITING_APPROVAL\","
             + "\"reason\":\"P95_LATENCY_MS breach; awaiting approval\",\"createdAt\":0,"
             + "\"history\":[{\"at\":0,\"state\":\"AWAITING_APPROVAL\",\"note\":\"awaiting approval\"}]}";
-
-    @TempDir
-    Path home;
-
-    FakeServer server;
-    CliRun cli;
-
-    @BeforeEach
-    void setUp() {
-        server = new FakeServer();
-        cli = new CliRun(home).env("EDGEFLEET_SERVER", server.url()).env("EDGEFLEET_TOKEN", "t0k");
-    }
-
-    @AfterEach
-    void tearDown() {
-        server.close();
-    }
-
-    static JsonNode json(String s) throws Exception {
-        return ApiClient.JSON.readTree(s);
-    }
 
     @Test
     void loopsListShowApproveReject() throws Exception {
