@@ -68,7 +68,6 @@ public final class BenchmarkManager {
     private final Supplier<EnergyMeter> energy;
     /** Shared by every agent of the JVM (thread-safe; a mapper per agent repeated Jackson's introspection). */
     private static final JsonCodec MANIFEST_CODEC = new JsonCodec(MAX_MANIFEST_BYTES);
-    private final JsonCodec manifestCodec = MANIFEST_CODEC;
 
     private volatile Job job;
 

@@ -75,7 +75,6 @@ public final class UpdateManager implements Updates {
     private boolean discardPending;
     /** Shared by every agent of the JVM (thread-safe; a mapper per agent repeated Jackson's introspection). */
     private static final JsonCodec MANIFEST_CODEC = new JsonCodec(MAX_MANIFEST_BYTES);
-    private final JsonCodec manifestCodec = MANIFEST_CODEC;
 
     private Download download;
     private volatile ArtifactExtras extras;
