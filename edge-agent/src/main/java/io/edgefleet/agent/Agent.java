@@ -290,7 +290,7 @@ public final class Agent implements AutoCloseable {
                 r -> session.publish(Topics.benchmark(deviceId()), codec.encode(r), false), Timers.on(agentThread),
                 benchmarkThread, () -> updates.all().values().stream().anyMatch(m -> m.downloading() || m.watching()),
                 () -> EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
-                        System::nanoTime));
+                        System::nanoTime), config.speedFactor());
         commands.setBenchmarks(benchmarks::onBenchmark);
 
         try {

@@ -66,6 +66,7 @@ public final class BenchmarkManager {
     private final Executor worker;
     private final BooleanSupplier deployBusy;
     private final Supplier<EnergyMeter> energy;
+    private final double speedFactor;
     /** Shared by every agent of the JVM (thread-safe; a mapper per agent repeated Jackson's introspection). */
     private static final JsonCodec MANIFEST_CODEC = new JsonCodec(MAX_MANIFEST_BYTES);
 
@@ -95,6 +96,20 @@ public final class BenchmarkManager {
     public BenchmarkManager(String deviceId, String classId, long downloadTimeoutMs, Path dir, ModelRunner runner,
                             ManifestSigner.Verifier verifier, Link link, Consumer<BenchmarkReport> reports, Timers timers,
                             Executor worker, BooleanSupplier deployBusy, Supplier<EnergyMeter> energy) {
+        this(deviceId, classId, downloadTimeoutMs, dir, runner, verifier, link, reports, timers, worker, deployBusy,
+                energy, 1.0);
+    }
+
+    /**
+     * @param speedFactor the agent's emulated slow-down ({@code --speed-factor}): each measured run counts
+     *                    {@code factor} times its real duration, as the inference loop's telemetry does, so a
+     *                    simulated slow board reports the same hardware to the planner as it does in telemetry
+     */
+    public BenchmarkManager(String deviceId, String classId, long downloadTimeoutMs, Path dir, ModelRunner runner,
+                            ManifestSigner.Verifier verifier, Link link, Consumer<BenchmarkReport> reports, Timers timers,
+                            Executor worker, BooleanSupplier deployBusy, Supplier<EnergyMeter> energy,
+                            double speedFactor) {
+        this.speedFactor = speedFactor >= 1.0 ? speedFactor : 1.0;
         this.deviceId = deviceId;
         this.classId = classId;
         this.downloadTimeoutMs = downloadTimeoutMs;
@@ -284,7 +299,8 @@ public final class BenchmarkManager {
                 model.run(inputs, outputs);
                 long e = System.nanoTime();
                 cpu += CpuTime.currentThread() - cpu0;
-                h.recordValue(Math.max(1, Math.min(3_600_000_000L, (e - s) / 1000)));
+                long micros = (long) ((e - s) * speedFactor) / 1000;
+                h.recordValue(Math.max(1, Math.min(3_600_000_000L, micros)));
                 n++;
                 if (e - lastTick > 1_000_000_000L) {
                     meter.tick();

@@ -75,9 +75,28 @@ class BenchmarkManagerTest {
     }
 
     private BenchmarkManager manager(Executor worker) {
+        return manager(worker, 1.0);
+    }
+
+    private BenchmarkManager manager(Executor worker, double speedFactor) {
         return new BenchmarkManager("dev-1", CLASS, 30_000, dir.resolve("benchmark"), runner,
                 new ManifestSigner.Verifier(List.of(server.keys.getPublic())), link, reports::add, timers, worker,
-                () -> updates.downloading() || updates.watching(), () -> new EnergyMeter(null, new PowerModel(1.0, 3.0)));
+                () -> updates.downloading() || updates.watching(), () -> new EnergyMeter(null, new PowerModel(1.0, 3.0)),
+                speedFactor);
+    }
+
+    @Test
+    void anEmulatedSlowBoardReportsTheLatencyItsTelemetryWouldShow() {
+        // the fake model sleeps 1 ms per run; an agent emulating a board 5x slower counts each run 5x, as its
+        // inference loop does for telemetry, so the planner fits the same hardware the telemetry describes
+        BenchmarkManager bm = manager(Runnable::run, 5.0);
+        Artifact v2 = artifact("m", 2, Map.of("latencyMs", "1"));
+        bm.onBenchmark(Command.benchmark("job-slow", v2.ref(), null, 10, 1));
+        deliver(v2, bm::onArtifactMessage);
+        assertEquals(1, reports.size());
+        BenchmarkReport r = reports.get(0);
+        assertEquals(BenchmarkReport.Status.COMPLETED, r.status(), r.toString());
+        assertTrue(r.latency().p50() >= 5.0, "1 ms runs at speed factor 5 count at least 5 ms: " + r.latency());
     }
 
     private Artifact artifact(String name, long version, Map<String, String> spec) {
