@@ -118,6 +118,9 @@ class BrokerCredentialsIT {
         MosquittoBroker broker = (MosquittoBroker) fleet.broker();
         String replicaUser = broker.replicaServerProperties().get("edgefleet.mqtt.username");
         String serverUser = broker.serverProperties().get("edgefleet.mqtt.username");
+        // The script installs exactly what the server renders (no test tool login): put the broker's files back after.
+        String passwdBefore = Files.readString(broker.dir().resolve("passwd"));
+        String aclBefore = Files.readString(broker.dir().resolve("acl"));
         Script first = runSync(broker, api, api.token());
         assertEquals(0, first.exit(), first.output());
         assertFalse(userLines(broker).contains(replicaUser), "the broker knows no replica user before the replica starts");
@@ -150,6 +153,7 @@ class BrokerCredentialsIT {
         } finally {
             replica.close();
             api.send("DELETE", "/api/v1/broker/server-logins/" + replicaUser).expect(204);
+            broker.installCredentials(passwdBefore, aclBefore);
         }
         assertFalse(api.get("/api/v1/broker/mosquitto/passwd").text(200).contains(replicaUser + ":"),
                 "a replica scaled down for good leaves the rendered files");
