@@ -200,7 +200,8 @@ public final class MosquittoBroker extends TestBroker {
     /**
      * Installs the server's rendered password file and ACL and reloads the broker. The server user is
      * kept even if the server does not render it (it is not configured there), because a reload without
-     * it would disconnect the server.
+     * it would disconnect the server; the tool user is always added, the replica's only until the server
+     * renders it (every replica records its broker user at start).
      */
     @Override
     public synchronized void syncCredentials(Api api) {
@@ -215,11 +216,16 @@ public final class MosquittoBroker extends TestBroker {
             passwd = (passwd.endsWith("\n") || passwd.isEmpty() ? passwd : passwd + "\n") + ourPasswdLine + "\n";
         }
         passwd = (passwd.endsWith("\n") || passwd.isEmpty() ? passwd : passwd + "\n") + toolLine + "\n";
-        passwd = passwd + replicaLine + "\n";
+        // A replica that has started recorded its user and the server renders it; before that, keep the bootstrap
+        // line so the replica can log in at its first start (an operator adds a new replica's user the same way).
+        boolean replicaRendered = passwd.lines().anyMatch(l -> l.startsWith(REPLICA_USER + ":"));
+        if (!replicaRendered && replicaLine != null) {
+            passwd = passwd + replicaLine + "\n";
+        }
         if (!serverInAcl) {
             acl = userAcl(SERVER_USER) + "\n" + acl;
         }
-        acl = acl + "\n" + userAcl(TOOL_USER) + "\n" + userAcl(REPLICA_USER);
+        acl = acl + "\n" + userAcl(TOOL_USER) + (replicaRendered ? "" : "\n" + userAcl(REPLICA_USER));
         installCredentials(passwd, acl);
     }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
 import java.io.ByteArrayOutputStream;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -96,8 +97,11 @@ public final class KServeJson {
             return new InferRequest(id, inputs, outputs);
         } catch (JsonProcessingException e) {
             throw malformed(e);
+        } catch (CharConversionException e) {
+            // Bytes that look like UTF-32 to Jackson's encoding detection but are not (found by InferRequestFuzzTest).
+            throw bad("malformed JSON: the body is not text in a JSON encoding (" + InferenceService.firstLine(e.getMessage()) + ")");
         } catch (IOException e) {
-            throw new UncheckedIOException(e); // a byte array does not fail to read
+            throw new UncheckedIOException(e); // a byte array does not fail to read otherwise
         }
     }
 

@@ -132,4 +132,14 @@ class KServeJsonTest {
                 + "\"outputs\":[{\"name\":\"Y\",\"datatype\":\"FP32\",\"shape\":[-1,10]}]}", new String(m, StandardCharsets.UTF_8));
         assertEquals("{\"error\":\"no \\\"model\\\"\"}", new String(KServeJson.error("no \"model\""), StandardCharsets.UTF_8));
     }
+
+    /** Found by InferRequestFuzzTest (seed crash-9070abc4…): bytes Jackson takes for UTF-32 were an I/O error, a 500. */
+    @Test
+    void bytesThatAreNotTextAreMalformedJsonNotAServerError() {
+        byte[] body = java.util.Base64.getDecoder().decode("OQAAAHB1dAAAAAAAAAAAAAAAAAAAAAAAAHMiOlt7Im5hbWUiOiJYIiwic2hhcGUiOlsx"
+                + "LDVdLCJkYXRhdHlwZSI6IkZQMzIiLCJkYXRhIjpbMSwyLDMsNF19XX0=");
+        ServingException e = assertThrows(ServingException.class, () -> KServeJson.readRequest(body));
+        assertEquals(ServingError.BAD_REQUEST, e.error());
+        assertTrue(e.getMessage().startsWith("malformed JSON"), e.getMessage());
+    }
 }

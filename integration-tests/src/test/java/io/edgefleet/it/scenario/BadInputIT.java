@@ -73,6 +73,45 @@ class BadInputIT {
         assertEquals(1, api.uploadModel("it-junk", good).path("version").asLong());
     }
 
+    /**
+     * Issue 13, finding 4, against the packaged server where it was found: a JSON body declared at 800 MB (the finding
+     * was 780 MB reaching the parser) is answered 413 from its headers while the client has sent one byte of it; a body without {@code Content-Type} is 415 and stores nothing; the server then serves
+     * the next request as before.
+     */
+    @Test
+    void aHugeBodyIsRefusedFromItsHeadersAndABodyWithoutContentTypeStoresNothing() throws Exception {
+        java.net.URI base = java.net.URI.create(api.baseUrl());
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(30_000);
+            var out = socket.getOutputStream();
+            out.write(("POST /api/v1/device-classes HTTP/1.1\r\nHost: " + base.getHost() + "\r\n"
+                    + "Authorization: Bearer " + api.token() + "\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 800000000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            // The answer comes while 799,999,999 declared bytes are still unsent: read it as it arrives.
+            var in = socket.getInputStream();
+            StringBuilder got = new StringBuilder();
+            int b;
+            while (!got.toString().contains("PAYLOAD_TOO_LARGE") && (b = in.read()) != -1) {
+                got.append((char) b);
+            }
+            String text = got.toString();
+            assertTrue(text.startsWith("HTTP/1.1 413"), "413 from the headers alone: " + text);
+            assertTrue(text.contains("PAYLOAD_TOO_LARGE"), text);
+        }
+
+        java.net.http.HttpResponse<String> noType = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(base.resolve("/api/v1/devices"))
+                        .header("Authorization", "Bearer " + api.token())
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                "{\"id\":\"it-no-type\",\"classId\":\"" + CLASS + "\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(415, noType.statusCode(), noType.body());
+        assertTrue(noType.body().contains("UNSUPPORTED_MEDIA_TYPE"), noType.body());
+        assertEquals(404, api.get("/api/v1/devices/it-no-type").status(), "nothing was registered");
+        assertEquals(200, api.get("/api/v1/device-classes/" + CLASS).status(), "the server goes on serving");
+    }
+
     @Test
     void registeringADeviceInAnUnknownClassIsA400WithTheReason() {
         ObjectNode body = Api.JSON.createObjectNode().put("id", "it-orphan").put("classId", "no-such-class");

@@ -1,22 +1,28 @@
 package io.edgefleet.it.scenario;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.edgefleet.it.Api;
+import io.edgefleet.it.Await;
 import io.edgefleet.it.Fleet;
 import io.edgefleet.it.MosquittoBroker;
 import io.edgefleet.it.RawMqtt;
 import io.edgefleet.it.Repo;
+import io.edgefleet.it.ServerProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.junit.jupiter.api.AfterAll;
@@ -99,13 +105,76 @@ class BrokerCredentialsIT {
         assertEquals(2, noToken.exit(), noToken.output());
     }
 
+    /**
+     * One Mosquitto shared by two server replicas, each with its own broker user (the shipped config ties the client
+     * id to the user, so they cannot share one), fed only by sync-credentials.sh. A new replica whose user the broker
+     * does not know yet records it at start; a sync from the other replica installs it, the new replica's connect
+     * retry gets in, and from then on a sync from either replica keeps both users, so both log in again after the
+     * broker restarts. Before, each replica rendered only its own user and a sync from one locked the other out.
+     */
+    @Test
+    void aSyncFromEitherReplicaKeepsEveryReplicasBrokerUser() throws Exception {
+        assumeTrue(fleet.broker().isMosquitto(), "the script drives Mosquitto; this run uses the embedded broker");
+        MosquittoBroker broker = (MosquittoBroker) fleet.broker();
+        String replicaUser = broker.replicaServerProperties().get("edgefleet.mqtt.username");
+        String serverUser = broker.serverProperties().get("edgefleet.mqtt.username");
+        // The script installs exactly what the server renders (no test tool login): put the broker's files back after.
+        String passwdBefore = Files.readString(broker.dir().resolve("passwd"));
+        String aclBefore = Files.readString(broker.dir().resolve("acl"));
+        Script first = runSync(broker, api, api.token());
+        assertEquals(0, first.exit(), first.output());
+        assertFalse(userLines(broker).contains(replicaUser), "the broker knows no replica user before the replica starts");
+
+        CompletableFuture<ServerProcess> starting = CompletableFuture.supplyAsync(
+                () -> fleet.startReplica("credentials-replica", Map.of()));
+        Await.until(Duration.ofSeconds(120), "the starting replica recorded its broker user",
+                () -> api.get("/api/v1/broker/server-logins").text(200).contains("\"" + replicaUser + "\""));
+        Script fromPrimary = runSync(broker, api, api.token());
+        assertEquals(0, fromPrimary.exit(), fromPrimary.output());
+        ServerProcess replica = starting.get(150, TimeUnit.SECONDS); // ready means its MQTT client is connected
+        try {
+            assertTrue(userLines(broker).containsAll(List.of(serverUser, replicaUser)), "both replicas' users installed");
+
+            Script fromReplica = runSync(broker, replica.api(), api.token());
+            assertEquals(0, fromReplica.exit(), fromReplica.output());
+            List<String> installed = userLines(broker);
+            assertTrue(installed.containsAll(List.of(serverUser, replicaUser)),
+                    "a sync from the replica keeps the first server's user too: " + installed);
+            String acl = Files.readString(broker.dir().resolve("acl"));
+            for (String user : List.of(serverUser, replicaUser)) {
+                assertTrue(acl.contains("user " + user + "\ntopic readwrite edgefleet/v1/#\n"), user + " in the ACL:\n" + acl);
+            }
+
+            broker.restart(); // both must log in again with only what the script installed
+            for (Api each : List.of(api, replica.api())) {
+                Await.until(Duration.ofSeconds(90), "server at " + each.baseUrl() + " reconnected after the broker restart",
+                        () -> each.get("/api/v1/broker").text(200).contains("\"connected\":true"));
+            }
+        } finally {
+            replica.close();
+            api.send("DELETE", "/api/v1/broker/server-logins/" + replicaUser).expect(204);
+            broker.installCredentials(passwdBefore, aclBefore);
+        }
+        assertFalse(api.get("/api/v1/broker/mosquitto/passwd").text(200).contains(replicaUser + ":"),
+                "a replica scaled down for good leaves the rendered files");
+    }
+
+    static List<String> userLines(MosquittoBroker broker) throws IOException {
+        return Files.readAllLines(broker.dir().resolve("passwd")).stream()
+                .filter(l -> l.contains(":")).map(l -> l.substring(0, l.indexOf(':'))).toList();
+    }
+
     record Script(int exit, String output) {
     }
 
     static Script runSync(MosquittoBroker broker, String token) throws IOException, InterruptedException {
+        return runSync(broker, api, token);
+    }
+
+    static Script runSync(MosquittoBroker broker, Api server, String token) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder("sh", Repo.syncCredentialsScript().toString()).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
-        env.put("EDGEFLEET_URL", api.baseUrl());
+        env.put("EDGEFLEET_URL", server.baseUrl());
         env.put("EDGEFLEET_API_TOKEN", token);
         env.put("MOSQUITTO_DIR", broker.dir().toString());
         env.put("MOSQUITTO_PID", Long.toString(broker.pid()));

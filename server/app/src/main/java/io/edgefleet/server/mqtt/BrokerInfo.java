@@ -3,7 +3,6 @@ package io.edgefleet.server.mqtt;
 import io.edgefleet.server.config.EdgefleetConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.Optional;
 
 /** Where the broker is: the URL the server connects to, the URL devices are told, and the server's user. */
 @ApplicationScoped
@@ -14,6 +13,9 @@ public class BrokerInfo {
 
     @Inject
     EmbeddedBroker embeddedBroker;
+
+    @Inject
+    ServerLogins serverLogins;
 
     public boolean embedded() {
         return embeddedBroker.isEnabled();
@@ -45,17 +47,11 @@ public class BrokerInfo {
         return embedded() ? embeddedBroker.serverPassword() : config.mqtt().password().orElse(null);
     }
 
-    /** The configured server user for an external broker, for the Mosquitto password file. */
-    public Optional<String[]> configuredServerCredential() {
-        String user = config.mqtt().username().map(String::trim).orElse("");
-        String pass = config.mqtt().password().orElse("");
-        return user.isEmpty() || pass.isEmpty() ? Optional.empty() : Optional.of(new String[] {user, pass});
-    }
-
-    /** Broker user names a device may not take, or it could act as the server. */
+    /** Broker user names a device may not take, or it could act as the server (any replica's user too). Call inside a transaction. */
     public boolean isReservedUsername(String id) {
         return EmbeddedBroker.SERVER_USER.equals(id)
-                || config.mqtt().username().map(String::trim).filter(id::equals).isPresent();
+                || config.mqtt().username().map(String::trim).filter(id::equals).isPresent()
+                || serverLogins.contains(id);
     }
 
     /** A wildcard bind address is not something to connect to; use loopback for the server's own client. */

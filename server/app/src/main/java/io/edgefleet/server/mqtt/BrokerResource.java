@@ -2,11 +2,14 @@ package io.edgefleet.server.mqtt;
 
 import io.edgefleet.server.config.EdgefleetConfig;
 import io.edgefleet.server.device.DeviceEntity;
-import io.edgefleet.server.security.MosquittoPasswordHash;
+import io.edgefleet.server.api.ApiException;
+import io.edgefleet.server.api.ErrorCode;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
@@ -50,6 +53,9 @@ public class BrokerResource {
     @Inject
     Session session;
 
+    @Inject
+    ServerLogins serverLogins;
+
     @Operation(summary = "Get broker information",
             description = "The broker URL devices are told, whether it is embedded, and the server's "
                     + "own connection and subscriptions.")
@@ -64,7 +70,7 @@ public class BrokerResource {
 
     @Operation(summary = "Render Mosquitto's password file",
             description = "user:hash lines (Mosquitto PBKDF2-SHA512) for every device with active "
-                    + "credentials, and the configured server user; "
+                    + "credentials, and every server replica's broker user; "
                     + "deploy/mosquitto/sync-credentials.sh installs it.")
     @APIResponse(responseCode = "200", description = "The password file.",
             content = @Content(mediaType = "text/plain", schema = @Schema(type = SchemaType.STRING)))
@@ -73,14 +79,12 @@ public class BrokerResource {
     @Produces(MediaType.TEXT_PLAIN)
     @Transactional
     public String passwd() {
-        String[] server = broker.configuredServerCredential().orElse(null);
-        return MosquittoConfigRenderer.passwd(activeDevices(), server == null ? null : server[0],
-                server == null ? null : MosquittoPasswordHash.hash(server[1]));
+        return MosquittoConfigRenderer.passwd(activeDevices(), serverLogins.all());
     }
 
     @Operation(summary = "Render Mosquitto's ACL file",
             description = "Per device: write its own status/events/telemetry, read its own commands and "
-                    + "its class's artifacts; the server user gets edgefleet/#.")
+                    + "its class's artifacts; every server replica's user gets edgefleet/#.")
     @APIResponse(responseCode = "200", description = "The ACL file.",
             content = @Content(mediaType = "text/plain", schema = @Schema(type = SchemaType.STRING)))
     @GET
@@ -88,8 +92,35 @@ public class BrokerResource {
     @Produces(MediaType.TEXT_PLAIN)
     @Transactional
     public String acl() {
-        String serverUser = broker.configuredServerCredential().map(c -> c[0]).orElse(null);
-        return MosquittoConfigRenderer.acl(activeDevices(), serverUser);
+        return MosquittoConfigRenderer.acl(activeDevices(),
+                serverLogins.all().stream().map(ServerLogins.Login::username).toList());
+    }
+
+    @Operation(summary = "List the server replicas' broker users",
+            description = "Every broker user a server replica on this database recorded at start (its own "
+                    + "edgefleet.mqtt.username); each is rendered into the password file and ACL with the server's rights.")
+    @APIResponse(responseCode = "200", description = "The user names.",
+            content = @Content(mediaType = "application/json", schema = @Schema(type = SchemaType.ARRAY, implementation = String.class)))
+    @GET
+    @Path("/server-logins")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Transactional
+    public List<String> serverLogins() {
+        return serverLogins.all().stream().map(ServerLogins.Login::username).toList();
+    }
+
+    @Operation(summary = "Forget a server replica's broker user",
+            description = "For a replica scaled down for good: its user leaves the rendered password file and ACL at "
+                    + "the next sync. A running replica records its user again when it restarts.")
+    @APIResponse(responseCode = "204", description = "Removed.")
+    @APIResponse(responseCode = "404", description = "No replica recorded that user.")
+    @DELETE
+    @Path("/server-logins/{username}")
+    @Transactional
+    public void removeServerLogin(@PathParam("username") String username) {
+        if (!serverLogins.remove(username)) {
+            throw new ApiException(ErrorCode.NOT_FOUND, "no server replica recorded the broker user '" + username + "'");
+        }
     }
 
     private List<MosquittoConfigRenderer.DeviceEntry> activeDevices() {

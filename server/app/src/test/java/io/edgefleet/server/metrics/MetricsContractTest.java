@@ -49,6 +49,8 @@ class MetricsContractTest {
     static final Path REPO = Path.of("").toAbsolutePath().getParent().getParent();
     static final Path RULES = REPO.resolve("deploy/prometheus/edgefleet-rules.yml");
     static final Path DASHBOARD = REPO.resolve("deploy/grafana/dashboards/edgefleet.json");
+    static final Path SCRAPE_CONFIG = REPO.resolve("deploy/prometheus/prometheus.yml");
+    static final Path DATASOURCES = REPO.resolve("deploy/grafana/provisioning/datasources");
     /** Series Prometheus makes itself, not the server. */
     static final Set<String> PROMETHEUS_OWN = Set.of("up");
     static final Pattern METRIC = Pattern.compile("\\b(edgefleet_[a-z0-9_]+)");
@@ -92,11 +94,24 @@ class MetricsContractTest {
         JsonNode dashboard = new ObjectMapper().readTree(DASHBOARD.toFile());
         assertEquals("edgefleet-fleet", dashboard.get("uid").asText());
         assertTrue(dashboard.get("panels").size() >= 10);
+        // Every panel and variable queries the data source the provisioning files create.
+        Set<String> provisioned = new TreeSet<>();
+        try (var files = Files.list(DATASOURCES)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".yml") || f.toString().endsWith(".yaml")).toList()) {
+                yaml.readTree(f.toFile()).get("datasources").forEach(d -> provisioned.add(d.get("uid").asText()));
+            }
+        }
+        assertTrue(!provisioned.isEmpty(), "a provisioned data source in " + DATASOURCES);
         for (JsonNode panel : dashboard.get("panels")) {
+            assertTrue(panel.has("targets") && panel.get("targets").size() > 0, "a panel without queries: " + panel.path("title"));
+            assertTrue(provisioned.contains(panel.path("datasource").path("uid").asText()),
+                    panel.path("title") + " uses a data source the provisioning does not create: " + panel.path("datasource"));
             for (JsonNode target : panel.get("targets")) {
                 exprs.add(target.get("expr").asText());
             }
         }
+        dashboard.get("templating").get("list").forEach(v -> assertTrue(
+                provisioned.contains(v.path("datasource").path("uid").asText()), "variable " + v.path("name")));
         dashboard.get("templating").get("list").forEach(v -> exprs.add(v.get("definition").asText()));
 
         Set<String> named = new TreeSet<>();
@@ -140,10 +155,16 @@ class MetricsContractTest {
             System.out.println("promtool not installed: `promtool check rules` skipped");
             return;
         }
-        Process p = new ProcessBuilder(promtool.toString(), "check", "rules", RULES.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "promtool hung");
-        assertEquals(0, p.exitValue(), "promtool check rules: " + out);
+        for (List<String> check : List.of(List.of("check", "rules", RULES.toString()),
+                // the scrape config as shipped, with the rule files it names (resolved beside it)
+                List.of("check", "config", SCRAPE_CONFIG.toString()))) {
+            List<String> cmd = new ArrayList<>(List.of(promtool.toString()));
+            cmd.addAll(check);
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "promtool hung");
+            assertEquals(0, p.exitValue(), "promtool " + String.join(" ", check) + ": " + out);
+        }
     }
 
     /** A class, a device, a window with every figure, and a rolled-back deployment target: every series has a row. */

@@ -14,13 +14,27 @@ class MosquittoConfigRendererTest {
     @Test
     void passwdListsServerThenDevices() {
         assertEquals("ops:$7$101$s$h\ndev-1:$7$101$a$b\ndev-2:$7$101$c$d\n",
-                MosquittoConfigRenderer.passwd(devices, "ops", "$7$101$s$h"));
-        assertEquals("dev-1:$7$101$a$b\ndev-2:$7$101$c$d\n", MosquittoConfigRenderer.passwd(devices, null, null));
+                MosquittoConfigRenderer.passwd(devices, List.of(new ServerLogins.Login("ops", "$7$101$s$h"))));
+        assertEquals("dev-1:$7$101$a$b\ndev-2:$7$101$c$d\n", MosquittoConfigRenderer.passwd(devices, List.of()));
+    }
+
+    @Test
+    void everyReplicasUserIsInBothFilesWithTheServersRights() {
+        List<ServerLogins.Login> replicas = List.of(new ServerLogins.Login("server-0", "$7$101$s$0"),
+                new ServerLogins.Login("server-1", "$7$101$s$1"));
+        assertEquals("server-0:$7$101$s$0\nserver-1:$7$101$s$1\ndev-1:$7$101$a$b\ndev-2:$7$101$c$d\n",
+                MosquittoConfigRenderer.passwd(devices, replicas));
+        String acl = MosquittoConfigRenderer.acl(devices, List.of("server-0", "server-1"));
+        for (String user : List.of("server-0", "server-1")) {
+            assertTrue(acl.contains("user " + user + "\ntopic readwrite edgefleet/v1/#\n"
+                    + "topic read $share/edgefleet/edgefleet/v1/#\n"), user + " has the server's rights:\n" + acl);
+        }
+        assertTrue(MosquittoConfigRenderer.acl(devices, List.of()).contains("# No server user is configured"));
     }
 
     @Test
     void aclConfinesEachDeviceToItsTopicsAndClass() {
-        String acl = MosquittoConfigRenderer.acl(devices, "ops");
+        String acl = MosquittoConfigRenderer.acl(devices, List.of("ops"));
         assertTrue(acl.contains("user ops\ntopic readwrite edgefleet/v1/#\ntopic read $share/edgefleet/edgefleet/v1/#\n"));
         assertTrue(acl.contains("user dev-1\n"
                 + "topic write edgefleet/v1/devices/dev-1/status\n"

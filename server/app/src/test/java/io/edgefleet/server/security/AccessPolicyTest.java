@@ -33,6 +33,8 @@ class AccessPolicyTest {
         "GET    /api/v1/broker/mosquitto/passwd                   | . Y . Y",
         "GET    /api/v1/broker/mosquitto/acl                      | . Y . Y",
         "GET    /api/v1/broker                                    | Y Y Y Y",
+        "GET    /api/v1/broker/server-logins                      | Y Y Y Y",
+        "DELETE /api/v1/broker/server-logins/edgefleet-server-1   | . . . Y",
         // operator areas
         "POST   /api/v1/device-classes                            | . Y . Y",
         "PUT    /api/v1/device-classes/pi4                        | . Y . Y",
