@@ -28,8 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The closed loop driven by a simulated fleet (issue 15, done-when 2): the packaged server, Mosquitto from
@@ -42,10 +42,12 @@ import org.junit.jupiter.api.Test;
  * alert, the request, the plan, the variant and the deployment. Every short setting (loop pass, cooldown, soak,
  * alert interval) is the server's own configuration.
  */
-@Disabled("the class's planned static-int8 variant of TestModels.mlp(31), as the agents stage it (2,900 bytes), "
-        + "segfaults ONNX Runtime 1.29.0 in OrtEnvironment.createSession, even with optimizations off, so the "
-        + "simulator JVM dies (exit 139) before the drift phase; reports/loope2e.md. Run it with "
-        + "-Djunit.jupiter.conditions.deactivate=org.junit.*DisabledCondition")
+// Opt-in (-Dit.closed-loop=true) until it proves causality: on the quiet machine the whole drift loop ran (alert ->
+// re-plan on the captured data -> canary -> PROMOTED, about 15 s), but the drift alert fired 7-8 s before the
+// simulator's scheduled drift, also with a 512-sample reference and a 0.5 threshold, so the undrifted stream already
+// scored as drifted (suspect: the simulator's synthetic inputs are not distributed like the uploaded validation
+// data the reference profile is built from). docs/closed-loop.md.
+@EnabledIfSystemProperty(named = "it.closed-loop", matches = "true")
 class ClosedLoopIT {
     static final String CLASS = "it-loop";
     static final String MODEL = "it-loop-model";
@@ -94,7 +96,7 @@ class ClosedLoopIT {
                 "-Xmx256m", "-cp", Files.readString(Repo.buildDir().resolve("test-classpath.txt")).trim(),
                 "io.edgefleet.simulator.SimulatorMain", "run", "--server", api.baseUrl(), "--token", api.token(),
                 "--class-id", CLASS, "--agents", Integer.toString(AGENTS), "--prefix", PREFIX,
-                "--inference-interval-ms", "20", "--telemetry-window", "2", "--report-seconds", "5",
+                "--inference-interval-ms", "10", "--telemetry-window", "2", "--report-seconds", "5",
                 "--data-dir", simData.toString()));
         cmd.addAll(List.of(faults));
         Log.info("closed loop: simulator (" + phase + ") " + String.join(" ", faults) + ", log " + log);
@@ -268,8 +270,8 @@ class ClosedLoopIT {
         Log.info("closed loop: " + model.description() + ", median " + model.medianLatencyMs() + " ms on the test JVM");
         createClass();
         long base = api.uploadModel(MODEL, model.bytes()).path("version").asLong();
-        api.postRaw("/api/v1/datasets/it-loop-valid", "application/octet-stream", inputs(41, 64)).expect(201);
-        api.postRaw("/api/v1/datasets/it-loop-calib", "application/octet-stream", inputs(42, 64)).expect(201);
+        api.postRaw("/api/v1/datasets/it-loop-valid", "application/octet-stream", inputs(41, 512)).expect(201);
+        api.postRaw("/api/v1/datasets/it-loop-calib", "application/octet-stream", inputs(42, 512)).expect(201);
         ObjectNode planReq = Api.JSON.createObjectNode().put("deviceClassId", CLASS)
                 .put("validationDataset", "it-loop-valid").put("calibrationDataset", "it-loop-calib");
         planReq.putObject("budget").put("maxCandidates", 3).put("latencyRuns", 20);
@@ -290,12 +292,17 @@ class ClosedLoopIT {
                 .expect(202).path("deployments").get(0).path("deploymentId").asText();
         await("the class's variant committed on every device", () -> devices().stream()
                 .allMatch(d -> d.path("active").path("version").asLong() == firstVersion), () -> devices().toString());
-        assertEquals("COMPLETED", api.deployment(dep0).path("status").asText());
+        // the devices' commits reach the deployment's summary on the server's next pass, a moment after their status
+        await("the class's rollout COMPLETED", () -> "COMPLETED".equals(api.deployment(dep0).path("status").asText()),
+                () -> api.deployment(dep0).toString());
         String captured = PREFIX + "-0001";
         ObjectNode optIn = Api.JSON.createObjectNode().put("enabled", true).put("rate", 0.5).put("maxSamples", 100_000)
                 .put("maxBytes", 64L * 1024 * 1024);
         api.put("/api/v1/devices/" + captured + "/capture", optIn).expect(200);
-        rule("it-loop-drift", "DRIFT_SCORE", 0.2);
+        // 0.5, not the 0.2 default: with 2 s windows of about 200 inferences against a 512-sample reference, an
+        // undrifted stream's PSI stays well under 0.5, while the 3-sigma shift below scores far above it; at 0.2 and
+        // a 64-sample reference the alert fired from noise before the drift began, which proved nothing
+        rule("it-loop-drift", "DRIFT_SCORE", 0.5);
 
         // drift: the simulator shifts every input of the class from DRIFT_FROM seconds after it starts
         stopSimulator();
@@ -327,6 +334,8 @@ class ClosedLoopIT {
                 drift.path("alertFiredAt").asLong() - driftAt, toCanary, toPromoted,
                 drift.path("planFinishedAt").asLong() - drift.path("planSubmittedAt").asLong(),
                 drift.path("canaryCommittedAt").asLong() - drift.path("deploymentCreatedAt").asLong()));
+        assertTrue(drift.path("alertFiredAt").asLong() >= driftAt, () -> "the drift alert fired "
+                + (driftAt - drift.path("alertFiredAt").asLong()) + " ms before the drift began: " + drift.toPrettyString());
         assertTrue(toCanary > 0 && toPromoted >= toCanary, drift::toPrettyString);
 
         // latency: the drift episode is over; the simulator slows every device down to about twice the SLO (from the
