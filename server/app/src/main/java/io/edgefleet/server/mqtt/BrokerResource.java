@@ -16,6 +16,7 @@ import java.util.List;
 import org.hibernate.Session;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -117,7 +118,8 @@ public class BrokerResource {
     @DELETE
     @Path("/server-logins/{username}")
     @Transactional
-    public void removeServerLogin(@PathParam("username") String username) {
+    public void removeServerLogin(@Parameter(description = "The replica's broker user, as `GET /api/v1/broker/server-logins`"
+            + " lists it.") @PathParam("username") String username) {
         if (!serverLogins.remove(username)) {
             throw new ApiException(ErrorCode.NOT_FOUND, "no server replica recorded the broker user '" + username + "'");
         }
