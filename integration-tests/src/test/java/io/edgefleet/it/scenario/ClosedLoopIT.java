@@ -46,7 +46,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 // re-plan on the captured data -> canary -> PROMOTED, about 15 s), but the drift alert fired 7-8 s before the
 // simulator's scheduled drift, also with a 512-sample reference and a 0.5 threshold, so the undrifted stream already
 // scored as drifted (suspect: the simulator's synthetic inputs are not distributed like the uploaded validation
-// data the reference profile is built from). docs/closed-loop.md.
+// data the reference profile is built from). Diagnosed since: docs/closed-loop.md, "Status".
 @EnabledIfSystemProperty(named = "it.closed-loop", matches = "true")
 class ClosedLoopIT {
     static final String CLASS = "it-loop";
