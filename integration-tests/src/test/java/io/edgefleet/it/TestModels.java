@@ -7,6 +7,11 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.edgefleet.engine.onnx.ElemType;
 import io.edgefleet.engine.onnx.OnnxBuilder;
+import io.edgefleet.protocol.data.NpyArray;
+import io.edgefleet.protocol.data.Npz;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Map;
@@ -216,5 +221,16 @@ public final class TestModels {
         } catch (OrtException e) {
             throw new AssertionError("ONNX Runtime refused a model the tests built: " + e.getMessage(), e);
         }
+    }
+
+    /** The arrays as an {@code .npz} (a dataset upload, an agent's input file). */
+    public static byte[] npz(Map<String, NpyArray> arrays) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            Npz.write(out, arrays);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 }

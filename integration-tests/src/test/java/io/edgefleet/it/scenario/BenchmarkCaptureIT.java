@@ -10,10 +10,6 @@ import io.edgefleet.it.Await;
 import io.edgefleet.it.Fleet;
 import io.edgefleet.it.TestModels;
 import io.edgefleet.protocol.data.NpyArray;
-import io.edgefleet.protocol.data.Npz;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -57,13 +53,7 @@ class BenchmarkCaptureIT {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            Npz.write(out, Map.of("x", NpyArray.ofFloats(x, n, 16)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return TestModels.npz(Map.of("x", NpyArray.ofFloats(x, n, 16)));
     }
 
     @Test

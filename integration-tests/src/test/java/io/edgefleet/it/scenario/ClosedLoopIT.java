@@ -14,10 +14,7 @@ import io.edgefleet.it.Log;
 import io.edgefleet.it.Repo;
 import io.edgefleet.it.TestModels;
 import io.edgefleet.protocol.data.NpyArray;
-import io.edgefleet.protocol.data.Npz;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -170,13 +167,7 @@ class ClosedLoopIT {
 
     static byte[] inputs(long seed, int n) {
         float[] x = OnnxBuilder.randomNormal(seed, n * 16, 1f);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            Npz.write(out, Map.of("x", NpyArray.ofFloats(x, n, 16)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return TestModels.npz(Map.of("x", NpyArray.ofFloats(x, n, 16)));
     }
 
     static void createClass() {

@@ -14,10 +14,6 @@ import io.edgefleet.it.Fleet;
 import io.edgefleet.it.Log;
 import io.edgefleet.it.TestModels;
 import io.edgefleet.protocol.data.NpyArray;
-import io.edgefleet.protocol.data.Npz;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -291,7 +287,7 @@ class ThreeClassPlanIT {
     }
 
     static byte[] calibration(int n) {
-        return npz(Map.of("x", NpyArray.ofFloats(inputs(n, 21), n, TestModels.RMLP_IN)));
+        return TestModels.npz(Map.of("x", NpyArray.ofFloats(inputs(n, 21), n, TestModels.RMLP_IN)));
     }
 
     /** Inputs with labels: the float model's own top-1, so accuracy measures how far a variant strays from it. */
@@ -310,7 +306,7 @@ class ThreeClassPlanIT {
             labels[i] = best;
             cohorts[i] = best % 3;
         }
-        return npz(Map.of("x", NpyArray.ofFloats(x, n, TestModels.RMLP_IN), "labels", NpyArray.ofLongs(labels, n),
+        return TestModels.npz(Map.of("x", NpyArray.ofFloats(x, n, TestModels.RMLP_IN), "labels", NpyArray.ofLongs(labels, n),
                 "cohort", NpyArray.ofLongs(cohorts, n)));
     }
 
@@ -318,13 +314,4 @@ class ThreeClassPlanIT {
         return io.edgefleet.engine.onnx.OnnxBuilder.randomNormal(seed, n * TestModels.RMLP_IN, 1f);
     }
 
-    static byte[] npz(Map<String, NpyArray> arrays) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            Npz.write(out, arrays);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-    }
 }

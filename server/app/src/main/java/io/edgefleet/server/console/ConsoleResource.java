@@ -96,6 +96,9 @@ public class ConsoleResource {
     LoopService loops;
     @Inject
     BenchmarkService benchmarks;
+    /** The application's mapper (its serializer caches are built once, not per page). */
+    @Inject
+    com.fasterxml.jackson.databind.ObjectMapper json;
     @Inject
     CaptureService capture;
     @Inject
@@ -244,8 +247,8 @@ public class ConsoleResource {
     @APIResponse(responseCode = "404", description = "No such device.")
     public String device(@Context ContainerRequestContext ctx, @PathParam("id") String id) {
         var d = devices.get(id);
-        return page(ctx, devicePage, "fleet").data("d", d).data("cls", classes.find(d.classId()) == null ? null
-                        : classes.get(d.classId()))
+        var cls = classes.find(d.classId()) == null ? null : classes.get(d.classId());
+        return page(ctx, devicePage, "fleet").data("d", d).data("cls", cls)
                 .data("events", devices.events(id, null, 50).items())
                 .data("modes", lastModes(d.lastTelemetry()))
                 .data("canRollback", can(ctx, "/api/v1/devices/" + id + "/rollback"))
@@ -253,20 +256,18 @@ public class ConsoleResource {
                 .data("capture", capture.get(id))
                 .data("canCapture", can(ctx, "PUT", "/api/v1/devices/" + id + "/capture"))
                 .data("rollupSource", "/api/v1/telemetry/hourly?deviceId=" + enc(id))
-                .data("rollupSlo", d.classId() == null || classes.find(d.classId()) == null ? null
-                        : classes.get(d.classId()).slo().p95LatencyMs())
+                .data("rollupSlo", cls == null ? null : cls.slo().p95LatencyMs())
                 .data("rawRetentionDays", telemetryConfig.rawRetention().toDays()).render();
     }
 
     /** The graceful-degradation figures of the device's last window, or null (no fallback, or no window yet). */
-    private static io.edgefleet.protocol.ModeTimes lastModes(String lastTelemetryJson) {
+    private io.edgefleet.protocol.ModeTimes lastModes(String lastTelemetryJson) {
         if (lastTelemetryJson == null) {
             return null;
         }
         try {
-            com.fasterxml.jackson.databind.JsonNode m = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(lastTelemetryJson).path("modes");
-            return m.isObject() ? new com.fasterxml.jackson.databind.ObjectMapper().treeToValue(m,
+            com.fasterxml.jackson.databind.JsonNode m = json.readTree(lastTelemetryJson).path("modes");
+            return m.isObject() ? json.treeToValue(m,
                     io.edgefleet.protocol.ModeTimes.class) : null;
         } catch (java.io.IOException e) {
             return null;
