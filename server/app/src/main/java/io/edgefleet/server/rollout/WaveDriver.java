@@ -447,6 +447,23 @@ public class WaveDriver {
         send(work);
     }
 
+    /**
+     * Publishes the class's artifact unless this pass already did; false when the broker is unavailable (the pass
+     * stops and the next one retries).
+     */
+    private boolean publishOnce(Set<String> published, String classId, ModelRef model, String what) {
+        if (!published.add(classId + "/" + model.sha256())) {
+            return true;
+        }
+        try {
+            publisher.publish(classId, model, false);
+            return true;
+        } catch (MqttGateway.BrokerUnavailableException e) {
+            LOG.warnf("%s for class %s not published (will retry): %s", what, classId, e.getMessage());
+            return false;
+        }
+    }
+
     private void send(List<Dispatch> work) {
         if (work.isEmpty()) {
             return;
@@ -455,24 +472,14 @@ public class WaveDriver {
         for (Dispatch w : work) {
             DeploymentEntity d = w.deployment();
             ModelRef model = new ModelRef(d.modelName, d.modelVersion, d.sha256);
-            if (published.add(w.classId() + "/" + d.sha256)) {
-                try {
-                    publisher.publish(w.classId(), model, false);
-                } catch (MqttGateway.BrokerUnavailableException e) {
-                    LOG.warnf("Artifact for class %s not published (will retry): %s", w.classId(), e.getMessage());
-                    return;
-                }
+            if (!publishOnce(published, w.classId(), model, "Artifact")) {
+                return;
             }
             ArtifactRef fallback = null;
             if (d.fallbackSha256 != null) {
                 ModelRef light = new ModelRef(d.modelName, d.fallbackVersion, d.fallbackSha256);
-                if (published.add(w.classId() + "/" + d.fallbackSha256)) {
-                    try {
-                        publisher.publish(w.classId(), light, false);
-                    } catch (MqttGateway.BrokerUnavailableException e) {
-                        LOG.warnf("Fallback for class %s not published (will retry): %s", w.classId(), e.getMessage());
-                        return;
-                    }
+                if (!publishOnce(published, w.classId(), light, "Fallback")) {
+                    return;
                 }
                 fallback = new ArtifactRef(w.classId(), light, d.fallbackSize, Topics.manifest(w.classId(), d.fallbackSha256));
             }
