@@ -36,9 +36,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Issue 13 part 5 with a real agent process: its data directory is a tmpfs of its own (1 MiB), the packaged server
- * deploys a first model that commits, then an update meets a bad disk, once a disk too small for the new artifact
- * (the kernel's ENOSPC mid-download) and once a read-only remount (EROFS). The server's stored events must name the
+ * Issue 13 part 5 with a real agent process: its data directory is a tmpfs of its own (16 MiB), the packaged server
+ * deploys a first model that commits, then an update meets a bad disk, once a disk that fills up while the new
+ * artifact downloads (the test fills it as soon as the partial file appears: the kernel's ENOSPC mid-download) and
+ * once a read-only remount (EROFS). The server's stored events must name the
  * true reason ({@code STORAGE_FULL}, {@code STORAGE_READ_ONLY}), the agent keeps serving the first model; then the
  * process is killed with SIGKILL, the disk repaired, and the restarted process serves the first model again, with
  * no partial download left in its data directory.
@@ -145,6 +146,21 @@ class BadDiskAgentIT {
         }
     }
 
+    /** Writes until the kernel says the file system is full (ENOSPC); returns how much fitted. */
+    static long fill(Path filler) throws Exception {
+        long written = 0;
+        byte[] block = new byte[64 * 1024];
+        try (java.io.FileOutputStream out = new java.io.FileOutputStream(filler.toFile())) {
+            while (true) {
+                out.write(block);
+                written += block.length;
+            }
+        } catch (java.io.IOException e) {
+            assertTrue(String.valueOf(e.getMessage()).contains("No space left"), "expected ENOSPC: " + e);
+        }
+        return written;
+    }
+
     static JsonNode eventOf(String device, String deploymentId, String type) {
         for (JsonNode e : api.deviceEvents(device, 200)) {
             if (type.equals(e.path("type").asText()) && deploymentId.equals(e.path("deploymentId").asText())) {
@@ -158,7 +174,7 @@ class BadDiskAgentIT {
     @EnumSource(Fault.class)
     void anUpdateOnABadDiskReportsTheTrueReasonAndTheAgentServesItsModelAfterAKill(Fault fault) throws Exception {
         mount = Files.createTempDirectory("edgefleet-it-disk-");
-        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString()) == 0,
+        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount.toString()) == 0,
                 "cannot mount a tmpfs here (needs CAP_SYS_ADMIN): the bad-disk IT is skipped");
         String id = "it-disk-" + fault.name().toLowerCase().replace('_', '-');
         String model = "it-disk-model-" + fault.name().toLowerCase().replace('_', '-');
@@ -188,15 +204,24 @@ class BadDiskAgentIT {
         }
         assertArrayEquals(expected, answer(http, port, model, row));
 
-        // The update: too big for what is left of the 1 MiB disk, or a disk remounted read-only.
-        byte[] v2 = fault == Fault.FULL ? TestModels.heavy(72, 768, 1).bytes() : TestModels.mlp(73).bytes();
-        if (fault == Fault.FULL) {
-            assertTrue(v2.length > 2 * 1024 * 1024, "larger than the whole disk: " + v2.length);
-        } else {
+        // The update: a disk that fills up while it downloads, or a disk remounted read-only before it starts.
+        byte[] v2 = fault == Fault.FULL ? TestModels.heavy(72, 1024, 1).bytes() : TestModels.mlp(73).bytes();
+        if (fault == Fault.READ_ONLY) {
             assertEquals(0, run("mount", "-o", "remount,ro", mount.toString()), "remount read-only");
         }
         long version2 = api.uploadModel(model, v2).path("version").asLong();
         String dep2 = api.deployToClass(model, version2, classId, null).path("id").asText();
+        if (fault == Fault.FULL) {
+            Await.until(TIMEOUT, "the download of " + v2.length + " bytes starts", () -> {
+                try {
+                    return !partials(dataDir).isEmpty() || eventOf(id, dep2, "DEPLOY_FAILED") != null;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, () -> tail(log));
+            long filled = fill(mount.resolve("filler"));
+            Log.info(id + ": filled the disk with " + filled + " bytes while " + partials(dataDir) + " downloads");
+        }
         Await.until(TIMEOUT, id + " reports the failed update", () -> eventOf(id, dep2, "DEPLOY_FAILED") != null,
                 () -> api.deviceEvents(id, 50) + "\n" + tail(log));
         JsonNode failed = eventOf(id, dep2, "DEPLOY_FAILED");
@@ -219,6 +244,8 @@ class BadDiskAgentIT {
         agent.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
         if (fault == Fault.READ_ONLY) {
             assertEquals(0, run("mount", "-o", "remount,rw", mount.toString()), "remount read-write");
+        } else {
+            Files.delete(mount.resolve("filler"));
         }
         Process again = startAgent(d, dataDir, configDir, port, log);
         Await.until(TIMEOUT, id + " serves again after the kill", () -> {
