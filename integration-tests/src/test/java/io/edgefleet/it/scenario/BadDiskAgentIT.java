@@ -219,8 +219,9 @@ class BadDiskAgentIT {
                     return false;
                 }
             }, () -> tail(log));
+            List<Path> downloading = partials(dataDir);
             long filled = fill(mount.resolve("filler"));
-            Log.info(id + ": filled the disk with " + filled + " bytes while " + partials(dataDir) + " downloads");
+            Log.info(id + ": filled the disk with " + filled + " bytes while " + downloading + " downloaded");
         }
         Await.until(TIMEOUT, id + " reports the failed update", () -> eventOf(id, dep2, "DEPLOY_FAILED") != null,
                 () -> api.deviceEvents(id, 50) + "\n" + tail(log));
