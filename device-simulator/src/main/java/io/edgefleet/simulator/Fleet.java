@@ -8,7 +8,9 @@ import io.edgefleet.agent.inference.OrtModelRunner;
 import io.edgefleet.protocol.ModelRef;
 import io.edgefleet.simulator.fault.FaultPlan;
 import io.edgefleet.simulator.fault.ScheduledFaults;
+import io.edgefleet.simulator.fault.ThermalPressure;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,6 +89,7 @@ public final class Fleet implements AutoCloseable {
             throw new IllegalArgumentException("device index " + index + " is negative or taken");
         }
         nextIndex.accumulateAndGet(index + 1, Math::max);
+        config = withThermalPressure(index, config);
         InferenceFaults f = new ScheduledFaults(plan, index, startMillis, System::currentTimeMillis);
         Agent a = new Agent(config, OrtModelRunner.forInput(config.intraOpThreads(), config.input(), f), executors);
         a.start();
@@ -98,6 +101,39 @@ public final class Fleet implements AutoCloseable {
             if (cut.restartAfterSeconds() > 0) {
                 scheduler.schedule(() -> restart(index), at + (long) (cut.restartAfterSeconds() * 1000), TimeUnit.MILLISECONDS);
             }
+        }
+    }
+
+    /**
+     * A device the plan's thermal share selects reads its own fake sysfs tree ({@code <dataDir>/sysfs}) instead of
+     * the configured root, heated and cooled on the plan's schedule; any other device is left as configured.
+     */
+    private AgentConfig withThermalPressure(int index, AgentConfig config) throws IOException {
+        FaultPlan.Thermal th = plan.thermal();
+        if (th == null || !FaultPlan.selected(th.share(), index)) {
+            return config;
+        }
+        Path root = config.dataDir().resolve("sysfs");
+        ThermalPressure zone = ThermalPressure.prepare(root);
+        long at = Math.max(0, startMillis + (long) (th.fromSeconds() * 1000) - System.currentTimeMillis());
+        scheduler.schedule(() -> thermal(config.deviceId(), zone, true), at, TimeUnit.MILLISECONDS);
+        if (th.seconds() > 0) {
+            scheduler.schedule(() -> thermal(config.deviceId(), zone, false), at + (long) (th.seconds() * 1000),
+                    TimeUnit.MILLISECONDS);
+        }
+        return config.toBuilder().sysfsRoot(root).build();
+    }
+
+    private static void thermal(String deviceId, ThermalPressure zone, boolean hot) {
+        try {
+            if (hot) {
+                zone.heat();
+            } else {
+                zone.cool();
+            }
+            LOG.log(System.Logger.Level.INFO, (hot ? "thermal pressure on " : "thermal pressure off on ") + deviceId);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot change the simulated temperature of " + deviceId + ": " + e);
         }
     }
 

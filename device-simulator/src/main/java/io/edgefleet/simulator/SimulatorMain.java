@@ -513,16 +513,30 @@ public final class SimulatorMain implements Runnable {
                 description = "seconds until power returns; 0 = stays off (default ${DEFAULT-VALUE})")
         double powerCutRestartAfter;
 
+        @Option(names = "--thermal-share", defaultValue = "0",
+                description = "share of devices whose CPU is thermally throttled (0..1), through a fake sysfs tree in"
+                        + " their data directory: their models switch to a shipped light fallback")
+        double thermalShare;
+
+        @Option(names = "--thermal-from", defaultValue = "0", description = "seconds after start when the heat begins")
+        double thermalFrom;
+
+        @Option(names = "--thermal-seconds", defaultValue = "0",
+                description = "how long the heat lasts; 0 = until the end (default ${DEFAULT-VALUE})")
+        double thermalSeconds;
+
         FaultPlan plan() {
             ClassMix mix = driftClassMix == null ? null : ClassMix.parse(driftClassMix);
             FaultPlan.Drift drift = driftShare > 0 ? new FaultPlan.Drift(driftShare, driftFrom, shift(), driftScale, mix) : null;
             FaultPlan.Slowdown slow = slowShare > 0 ? new FaultPlan.Slowdown(slowShare, slowFrom, slowFactor) : null;
             FaultPlan.Errors errors = errorShare > 0 ? new FaultPlan.Errors(errorShare, errorFrom, errorSeconds, errorRate) : null;
             FaultPlan.PowerCut cut = powerCutShare > 0 ? new FaultPlan.PowerCut(powerCutShare, powerCutAt, powerCutRestartAfter) : null;
-            if (drift == null && slow == null && errors == null && cut == null) {
+            FaultPlan.Thermal thermal = thermalShare > 0 ? new FaultPlan.Thermal(thermalShare, thermalFrom, thermalSeconds)
+                    : null;
+            if (drift == null && slow == null && errors == null && cut == null && thermal == null) {
                 return FaultPlan.NONE;
             }
-            return new FaultPlan(drift, slow, errors, cut);
+            return new FaultPlan(drift, slow, errors, cut, thermal);
         }
 
         /** The mean shift: as given, else 1.0, or none when the drift is a class mix. */
@@ -547,6 +561,13 @@ public final class SimulatorMain implements Runnable {
             if (p.powerCut() != null) {
                 sb.append(String.format("power cut on %.0f%% at %.0fs%s", powerCutShare * 100, powerCutAt,
                         powerCutRestartAfter > 0 ? String.format(", back after %.0fs", powerCutRestartAfter) : ""));
+            }
+            if (p.thermal() != null) {
+                if (sb.length() > 0 && !sb.toString().endsWith("; ")) {
+                    sb.append("; ");
+                }
+                sb.append(String.format("thermal throttling on %.0f%% from %.0fs%s", thermalShare * 100, thermalFrom,
+                        thermalSeconds > 0 ? String.format(" for %.0fs", thermalSeconds) : ""));
             }
             return sb.toString().trim();
         }

@@ -65,6 +65,10 @@ class SimulatorMainTest {
                 "--drift-class-mix", "0=0.7,1=0.5");
         assertEquals(SimulatorMain.EXIT_USAGE, r.exit());
         assertTrue(r.err().contains("class mix: the shares add up to 1.200, more than 1"), r.err());
+        r = run("run", "--server", "http://127.0.0.1:1", "--token", "t", "--class-id", "gw", "--thermal-share", "0.5",
+                "--thermal-from", "-3");
+        assertEquals(SimulatorMain.EXIT_USAGE, r.exit());
+        assertTrue(r.err().contains("thermal: times must be >= 0 s"), r.err());
     }
 
     @Test

@@ -96,6 +96,8 @@ public final class Agent implements AutoCloseable {
     private ModelUpdates updates;
     private io.edgefleet.agent.degrade.SwitchPolicy switchPolicy;
     private io.edgefleet.agent.degrade.ThermalProbe thermal;
+    /** The operator's pinned modes on disk, so a pin survives a restart. */
+    private io.edgefleet.agent.store.PinnedModes pins;
     private CommandProcessor commands;
     private java.util.concurrent.ExecutorService benchmarkThread;
     private io.edgefleet.agent.benchmark.BenchmarkManager benchmarks;
@@ -156,6 +158,7 @@ public final class Agent implements AutoCloseable {
     /** Registers a model's unit: its API slot, its telemetry windows and (once running) its inference loop. */
     private Unit addUnit(String name, ModelStore store) {
         Unit u = new Unit(name, store);
+        u.modeCommand = pins.load().getOrDefault(name, io.edgefleet.agent.degrade.SwitchPolicy.Command.AUTO);
         units.put(name, u);
         servedModels.add(u.served);
         telemetry.addSource(name, u.recorder, null);
@@ -237,6 +240,7 @@ public final class Agent implements AutoCloseable {
         switchPolicy = new io.edgefleet.agent.degrade.SwitchPolicy(config.degradation().calmWindows(),
                 config.degradation().pressureMode());
         thermal = new io.edgefleet.agent.degrade.ThermalProbe(config.sysfsRoot());
+        pins = new io.edgefleet.agent.store.PinnedModes(config.dataDir());
         telemetry = new TelemetryService(deviceId(), idleRecorder, buffer, seq, session, codec, config.activeWatts(),
                 w -> {
                     updates.onWindow(w);
@@ -363,6 +367,7 @@ public final class Agent implements AutoCloseable {
     /** Puts a version of one model into service: its old version's window is closed while no inference is in flight. */
     private void switchModel(Unit u, LoadedModel loaded, ModelRef ref) {
         ModelRef previous = u.running;
+        io.edgefleet.agent.degrade.Mode modeBefore = u.degradable == null ? null : u.degradable.mode();
         WindowRecorder.Window[] closed = new WindowRecorder.Window[1];
         DriftMonitor monitor = driftMonitorFor(ref);
         io.edgefleet.agent.degrade.DegradableModel dm = withFallback(u, loaded, ref);
@@ -379,6 +384,12 @@ public final class Agent implements AutoCloseable {
         u.running = ref;
         if (telemetry != null) {
             telemetry.modelChanged(u.name, closed[0], previous, ref);
+        }
+        if (dm != null && modeBefore != null && modeBefore != dm.mode()) {
+            boolean trial = onTrial(u, ref);
+            modeChanged(u, modeBefore, dm.mode(), trial ? ReasonCode.HEALTH_WATCH : ReasonCode.OPERATOR_REQUEST,
+                    trial ? ref.label() + " is on trial: its health watch judges the full model"
+                            : "the operator's pinned mode " + u.modeCommand.name().toLowerCase(java.util.Locale.ROOT));
         }
         // after the previous model's last window was charged with the previous power model
         ArtifactExtras.Extras ex = ref == null ? null : extras.get(ref.sha256());
@@ -440,10 +451,32 @@ public final class Agent implements AutoCloseable {
         io.edgefleet.agent.degrade.DegradableModel dm = new io.edgefleet.agent.degrade.DegradableModel(loaded, light,
                 link.fallback(), config.degradation().cascadeThreshold(), System::nanoTime);
         io.edgefleet.agent.degrade.Mode pinned = pinnedMode(u.modeCommand);
-        if (pinned != null && (pinned != io.edgefleet.agent.degrade.Mode.CASCADE || dm.canCascade())) {
+        if (pinned != null && !onTrial(u, ref) && (pinned != io.edgefleet.agent.degrade.Mode.CASCADE || dm.canCascade())) {
             dm.setMode(pinned);
         }
         return dm;
+    }
+
+    /**
+     * Whether this version of the model was just activated by an update whose health watch is (or is about to be)
+     * open: it must answer full, so the watch judges the model that was deployed ({@link
+     * io.edgefleet.agent.degrade.SwitchPolicy}).
+     */
+    private static boolean onTrial(Unit u, ModelRef ref) {
+        StoreState st = u.store.state();
+        return u.updates.watching() || st.phase() == io.edgefleet.agent.store.Phase.ACTIVATED_UNCOMMITTED
+                && ref != null && ref.equals(st.active());
+    }
+
+    /** Tells the server (a MODE_CHANGED event, stored and shown on the device) and the log that a model switched. */
+    private void modeChanged(Unit u, io.edgefleet.agent.degrade.Mode from, io.edgefleet.agent.degrade.Mode to,
+                             ReasonCode reason, String why) {
+        String detail = from.id() + " -> " + to.id() + ": " + why;
+        LOG.log(System.Logger.Level.INFO, deviceId() + ": " + u.name + " switches " + detail);
+        if (sink != null) {
+            sink.event(DeviceEvent.of(deviceId(), DeviceEvent.Type.MODE_CHANGED, null, u.running, reason,
+                    detail.length() > 4000 ? detail.substring(0, 4000) : detail));
+        }
     }
 
     private static io.edgefleet.agent.degrade.Mode pinnedMode(io.edgefleet.agent.degrade.SwitchPolicy.Command c) {
@@ -469,8 +502,9 @@ public final class Agent implements AutoCloseable {
         Boolean over = slo == null || w.latency() == null || w.inferences() == 0 ? null : w.latency().p95() > slo;
         io.edgefleet.agent.degrade.ThermalProbe.Reading heat = config.degradation().thermal() ? thermal.read()
                 : new io.edgefleet.agent.degrade.ThermalProbe.Reading(false, null);
+        boolean trial = u.updates.watching();
         io.edgefleet.agent.degrade.SwitchPolicy.State next = switchPolicy.next(u.policyState, u.modeCommand,
-                new io.edgefleet.agent.degrade.SwitchPolicy.Signals(over, heat.throttled()));
+                new io.edgefleet.agent.degrade.SwitchPolicy.Signals(over, heat.throttled(), trial));
         io.edgefleet.agent.degrade.Mode mode = next.mode();
         if (mode == io.edgefleet.agent.degrade.Mode.CASCADE && !dm.canCascade()) {
             mode = io.edgefleet.agent.degrade.Mode.LIGHT; // configured pressure mode cascade, but not a classifier
@@ -478,13 +512,27 @@ public final class Agent implements AutoCloseable {
         }
         u.policyState = next;
         if (mode != dm.mode()) {
-            String why = heat.throttled() ? "thermal throttling (" + heat.detail() + ")"
-                    : Boolean.TRUE.equals(over) ? "p95 " + w.latency().p95() + " ms over the SLO " + slo + " ms"
-                    : mode == io.edgefleet.agent.degrade.Mode.FULL ? config.degradation().calmWindows() + " calm windows"
-                    : "operator command " + u.modeCommand;
-            LOG.log(System.Logger.Level.INFO, deviceId() + ": " + u.name + " switches from " + dm.mode().id() + " to "
-                    + mode.id() + ": " + why);
+            ReasonCode reason;
+            String why;
+            if (trial) {
+                reason = ReasonCode.HEALTH_WATCH;
+                why = u.running.label() + " is on trial: its health watch judges the full model";
+            } else if (u.modeCommand != io.edgefleet.agent.degrade.SwitchPolicy.Command.AUTO) {
+                reason = ReasonCode.OPERATOR_REQUEST;
+                why = "the operator's pinned mode " + u.modeCommand.name().toLowerCase(java.util.Locale.ROOT);
+            } else if (mode == io.edgefleet.agent.degrade.Mode.FULL) {
+                reason = ReasonCode.PRESSURE_ENDED;
+                why = config.degradation().calmWindows() + " calm windows";
+            } else if (heat.throttled()) {
+                reason = ReasonCode.THERMAL_THROTTLING;
+                why = "thermal throttling (" + heat.detail() + ")";
+            } else {
+                reason = ReasonCode.LATENCY_SLO_BREACH;
+                why = String.format(java.util.Locale.ROOT, "p95 %.2f ms over the SLO %.2f ms", w.latency().p95(), slo);
+            }
+            io.edgefleet.agent.degrade.Mode from = dm.mode();
             dm.setMode(mode);
+            modeChanged(u, from, mode, reason, why);
         }
     }
 
@@ -513,6 +561,7 @@ public final class Agent implements AutoCloseable {
                 targets.add(u);
             } else {
                 u.modeCommand = cmd; // full or auto: what a model without a light variant does anyway
+                persistPin(u.name, cmd);
             }
         } else {
             for (Unit u : units.values()) {
@@ -535,15 +584,32 @@ public final class Agent implements AutoCloseable {
         }
         for (Unit u : targets) {
             u.modeCommand = cmd;
+            persistPin(u.name, cmd);
             io.edgefleet.agent.degrade.Mode pinned = pinnedMode(cmd);
-            if (pinned != null && u.degradable.hasLight()) {
+            io.edgefleet.agent.degrade.Mode from = u.degradable.mode();
+            if (pinned != null && u.degradable.hasLight() && !u.updates.watching()) {
                 u.degradable.setMode(pinned);
             }
             u.policyState = new io.edgefleet.agent.degrade.SwitchPolicy.State(u.degradable.mode(), 0);
             LOG.log(System.Logger.Level.INFO, deviceId() + ": " + u.name + " mode " + cmd.name().toLowerCase(
-                    java.util.Locale.ROOT) + " by operator command (now " + u.degradable.mode().id() + ")");
+                    java.util.Locale.ROOT) + " by operator command (now " + u.degradable.mode().id()
+                    + (u.updates.watching() ? "; full until the update on trial is decided" : "") + ")");
+            if (from != u.degradable.mode()) {
+                modeChanged(u, from, u.degradable.mode(), ReasonCode.OPERATOR_REQUEST, "operator command "
+                        + cmd.name().toLowerCase(java.util.Locale.ROOT));
+            }
         }
         return null;
+    }
+
+    /** Keeps an operator's pin across restarts; a disk that refuses it leaves the pin in force until the next start. */
+    private void persistPin(String model, io.edgefleet.agent.degrade.SwitchPolicy.Command cmd) {
+        try {
+            pins.set(model, cmd);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, deviceId() + ": the pinned mode of " + model + " holds only until the"
+                    + " next restart: " + io.edgefleet.agent.store.StorageErrors.describe(e));
+        }
     }
 
     /** The mode a model answers in right now ({@code full}, {@code light}, {@code cascade}), or null when it does not run. */

@@ -230,6 +230,16 @@ class AgentDegradationTest {
         double light = srv.telemetry(DEV).stream().filter(w -> w.modes() != null)
                 .mapToDouble(w -> w.modes().lightSeconds()).sum();
         assertTrue(light >= 1.5, "at least the two calm windows ran light: " + light + " s");
+
+        // Each switch is a device event with its reason, for the server to store and show.
+        DeviceEvent down = srv.awaitEvent(DEV, e -> e.type() == Type.MODE_CHANGED
+                && e.reason() == ReasonCode.THERMAL_THROTTLING, 10_000);
+        assertTrue(down.detail().startsWith("full -> light: thermal throttling"), down.detail());
+        assertEquals("linear", down.model().model());
+        assertNull(down.deploymentId(), "a mode switch moves no rollout");
+        DeviceEvent up = srv.awaitEvent(DEV, e -> e.type() == Type.MODE_CHANGED
+                && e.reason() == ReasonCode.PRESSURE_ENDED, 10_000);
+        assertEquals("light -> full: 2 calm windows", up.detail());
     }
 
     ModeTimes lastModes() {
@@ -257,8 +267,73 @@ class AgentDegradationTest {
             config(Map.of("mode", "auto"));
             ServerClient.await(() -> "light".equals(agent.degradationMode("linear")), 10_000, "auto again: light");
         }
+        DeviceEvent slow = srv.awaitEvent(DEV, e -> e.type() == Type.MODE_CHANGED
+                && e.reason() == ReasonCode.LATENCY_SLO_BREACH, 10_000);
+        assertTrue(slow.detail().startsWith("full -> light: p95 ") && slow.detail().contains("over the SLO 0.00 ms"),
+                slow.detail());
+        DeviceEvent pinned = srv.awaitEvent(DEV, e -> e.type() == Type.MODE_CHANGED
+                && e.reason() == ReasonCode.OPERATOR_REQUEST, 10_000);
+        assertEquals("light -> full: operator command full", pinned.detail());
         assertTrue(clients.failures.isEmpty(), "first failure: " + clients.failures.peek());
         assertTrue(clients.byLight.get() > 0 && clients.byFull.get() > 0);
+    }
+
+    @Test
+    void aPinnedModeSurvivesARestartAndAnUpdateOnTrialIsJudgedOnTheFullModel() throws Exception {
+        start(AgentConfig.builder());
+        deployWithFallback("linear", fullBytes, lightBytes, new HealthPolicy(1000, 0.05, 1, 0));
+        config(Map.of("mode", "light", "modeModel", "linear"));
+        ServerClient.await(() -> "light".equals(agent.degradationMode("linear")), 10_000, "pinned light");
+        agent.stop();
+
+        start(AgentConfig.builder());
+        assertEquals("light", agent.degradationMode("linear"), "the pin is on disk, not only in memory");
+        assertArrayEquals(direct(lightBytes, CONFIDENT), infer(CONFIDENT));
+        Thread.sleep(2500);
+        assertEquals("light", agent.degradationMode("linear"), "no pressure, yet the pin holds after the restart");
+
+        // An update arrives while the model runs pinned light: its trial runs on the new full model.
+        byte[] full3 = TinyOnnx.linear(0.25f);
+        byte[] light4 = TinyOnnx.linear(0.75f);
+        Artifacts.Artifact main = server.make(CLASS, "linear", 3, full3);
+        Artifacts.Artifact fb = server.make(CLASS, "linear", 4, light4);
+        srv.publishArtifact(main);
+        srv.publishArtifact(fb);
+        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(Command.deploy("dep-3", main.ref(),
+                new HealthPolicy(1000, 0.05, 3, 1), fb.ref()), DEV)), false);
+        srv.awaitEvent(DEV, e -> e.type() == Type.ACTIVATED && "dep-3".equals(e.deploymentId()), 30_000);
+        float[] byFull3 = direct(full3, CONFIDENT);
+        int answered = 0;
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (srv.events(DEV).stream().noneMatch(e -> e.type() == Type.COMMITTED && "dep-3".equals(e.deploymentId()))) {
+            assertTrue(System.currentTimeMillis() < deadline, "dep-3 did not commit: " + srv.events(DEV));
+            float[] y = infer(CONFIDENT);
+            // still uncommitted after the answer: it was given during the trial (one racing the commit may be light)
+            if (agent.state("linear").phase() == io.edgefleet.agent.store.Phase.ACTIVATED_UNCOMMITTED) {
+                assertArrayEquals(byFull3, y, "during the health watch the full model on trial answers");
+            }
+            answered++;
+            Thread.sleep(20);
+        }
+        assertTrue(answered > 10, "the watch saw the full model's latency over " + answered + " requests");
+        DeviceEvent trial = srv.awaitEvent(DEV, e -> e.type() == Type.MODE_CHANGED
+                && e.reason() == ReasonCode.HEALTH_WATCH, 10_000);
+        assertEquals(3, trial.model().version());
+        assertTrue(trial.detail().startsWith("light -> full: linear:3"), trial.detail());
+        // decided: the pin takes over again, now on the new version's own fallback
+        ServerClient.await(() -> "light".equals(agent.degradationMode("linear")), 10_000, "pinned light after commit");
+        assertEquals(fb.model(), agent.lightVariant("linear"));
+        assertArrayEquals(direct(light4, CONFIDENT), infer(CONFIDENT));
+
+        config(Map.of("mode", "auto", "modeModel", "linear"));
+        Path pins = dir.resolve("agent/degradation-modes.properties");
+        ServerClient.await(() -> {
+            try {
+                return !Files.readString(pins).contains("linear");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, 10_000, "auto removes the pin from disk");
     }
 
     @Test

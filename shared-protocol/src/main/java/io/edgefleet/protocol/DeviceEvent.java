@@ -22,7 +22,13 @@ public record DeviceEvent(
         COMMITTED,
         ROLLED_BACK,
         DEPLOY_FAILED,
-        COMMAND_REJECTED
+        COMMAND_REJECTED,
+        /**
+         * A model switched between its full model and its light fallback ({@code detail}: {@code "from -> to: why"};
+         * {@code reason}: LATENCY_SLO_BREACH, THERMAL_THROTTLING, PRESSURE_ENDED, OPERATOR_REQUEST or HEALTH_WATCH).
+         * Carries no deployment: it moves no rollout.
+         */
+        MODE_CHANGED
     }
 
     public static DeviceEvent of(String deviceId, Type type, String deploymentId, ModelRef model,

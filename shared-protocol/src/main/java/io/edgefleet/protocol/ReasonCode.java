@@ -40,5 +40,11 @@ public enum ReasonCode {
     BENCHMARK_BUSY,
     /** A BENCHMARK did not get its artifact, or could not finish, within its time. */
     BENCHMARK_OUT_OF_TIME,
+    /** MODE_CHANGED: the CPU is thermally throttled (a passive trip point reached, or cpufreq capped). */
+    THERMAL_THROTTLING,
+    /** MODE_CHANGED: back to the full model after the configured number of calm windows. */
+    PRESSURE_ENDED,
+    /** MODE_CHANGED: an update of the model is on trial, and its health watch judges the full model. */
+    HEALTH_WATCH,
     UNKNOWN
 }

@@ -13,9 +13,16 @@ import io.edgefleet.agent.inference.ClassMix;
  * @param errors   inferences fail with probability {@code rate} for {@code seconds} from {@code fromSeconds}
  * @param powerCut devices lose power at {@code atSeconds} (no orderly OFFLINE: the broker publishes the will)
  *                 and, when {@code restartAfterSeconds > 0}, come back that much later
+ * @param thermal  the devices' CPU is thermally throttled from {@code fromSeconds} for {@code seconds} (0: until
+ *                 the fleet stops), through a fake sysfs tree in their data directory ({@link ThermalPressure})
  */
-public record FaultPlan(Drift drift, Slowdown slowdown, Errors errors, PowerCut powerCut) {
-    public static final FaultPlan NONE = new FaultPlan(null, null, null, null);
+public record FaultPlan(Drift drift, Slowdown slowdown, Errors errors, PowerCut powerCut, Thermal thermal) {
+    public static final FaultPlan NONE = new FaultPlan(null, null, null, null, null);
+
+    /** A plan without thermal pressure. */
+    public FaultPlan(Drift drift, Slowdown slowdown, Errors errors, PowerCut powerCut) {
+        this(drift, slowdown, errors, powerCut, null);
+    }
 
     /** @param classMix the class distribution to sample labelled inputs by while drifting; null: the data's own order */
     public record Drift(double share, double fromSeconds, double shift, double scale, ClassMix classMix) {
@@ -56,6 +63,13 @@ public record FaultPlan(Drift drift, Slowdown slowdown, Errors errors, PowerCut 
         public PowerCut {
             checkShare(share, "power cut");
             check(atSeconds >= 0 && restartAfterSeconds >= 0, "power cut: times must be >= 0 s");
+        }
+    }
+
+    public record Thermal(double share, double fromSeconds, double seconds) {
+        public Thermal {
+            checkShare(share, "thermal");
+            check(fromSeconds >= 0 && seconds >= 0, "thermal: times must be >= 0 s");
         }
     }
 

@@ -13,6 +13,9 @@ package io.edgefleet.agent.degrade;
  *       model that is fast only because it runs light does not flap back and forth.</li>
  *   <li>A window without inferences says nothing about latency: it neither counts as calm nor as pressure for the
  *       latency signal (thermal throttling still counts).</li>
+ *   <li>While an update is on trial (its health watch is open) the model answers full whatever the command or the
+ *       pressure: the watch judges the version that was deployed, so it must see the full model's latency, not the
+ *       light variant's. The pinned mode or the policy takes over again after the commit or the rollback.</li>
  * </ul>
  */
 public final class SwitchPolicy {
@@ -25,8 +28,13 @@ public final class SwitchPolicy {
      *
      * @param latencyOverSlo true: p95 over the SLO; false: under it; null: no latency in the window (no inferences)
      * @param throttled      thermal throttling seen during the window
+     * @param onTrial        an update of this model is on trial (its health watch is open)
      */
-    public record Signals(Boolean latencyOverSlo, boolean throttled) {
+    public record Signals(Boolean latencyOverSlo, boolean throttled, boolean onTrial) {
+        public Signals(Boolean latencyOverSlo, boolean throttled) {
+            this(latencyOverSlo, throttled, false);
+        }
+
         public boolean pressure() {
             return throttled || Boolean.TRUE.equals(latencyOverSlo);
         }
@@ -62,6 +70,9 @@ public final class SwitchPolicy {
 
     /** The next state after one window. */
     public State next(State current, Command command, Signals signals) {
+        if (signals.onTrial()) {
+            return new State(Mode.FULL, 0);
+        }
         switch (command) {
             case FULL -> {
                 return new State(Mode.FULL, 0);

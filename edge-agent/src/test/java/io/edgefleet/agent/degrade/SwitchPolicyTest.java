@@ -21,6 +21,8 @@ class SwitchPolicyTest {
     static final Signals CALM = new Signals(false, false);
     static final Signals IDLE = new Signals(null, false);
     static final Signals IDLE_HOT = new Signals(null, true);
+    static final Signals TRIAL_SLOW_HOT = new Signals(true, true, true);
+    static final Signals TRIAL_CALM = new Signals(false, false, true);
 
     static State s(Mode m, int calm) {
         return new State(m, calm);
@@ -51,7 +53,14 @@ class SwitchPolicyTest {
                 Arguments.of(s(Mode.FULL, 0), Command.LIGHT, CALM, s(Mode.LIGHT, 0)),
                 Arguments.of(s(Mode.LIGHT, 2), Command.LIGHT, CALM, s(Mode.LIGHT, 0)),
                 Arguments.of(s(Mode.FULL, 0), Command.CASCADE, IDLE, s(Mode.CASCADE, 0)),
-                Arguments.of(s(Mode.LIGHT, 0), Command.CASCADE, HOT, s(Mode.CASCADE, 0)));
+                Arguments.of(s(Mode.LIGHT, 0), Command.CASCADE, HOT, s(Mode.CASCADE, 0)),
+                // an update on trial answers full, so its health watch judges the full model's latency
+                Arguments.of(s(Mode.FULL, 0), Command.AUTO, TRIAL_SLOW_HOT, s(Mode.FULL, 0)),
+                Arguments.of(s(Mode.LIGHT, 1), Command.AUTO, TRIAL_SLOW_HOT, s(Mode.FULL, 0)),
+                Arguments.of(s(Mode.LIGHT, 0), Command.LIGHT, TRIAL_CALM, s(Mode.FULL, 0)),
+                Arguments.of(s(Mode.CASCADE, 0), Command.CASCADE, TRIAL_SLOW_HOT, s(Mode.FULL, 0)),
+                // and the pin takes over again once the trial is decided
+                Arguments.of(s(Mode.FULL, 0), Command.LIGHT, CALM, s(Mode.LIGHT, 0)));
     }
 
     @ParameterizedTest(name = "{0} + {1} + {2} -> {3}")

@@ -42,11 +42,23 @@ public class BodyLimitFilter {
             } catch (JsonProcessingException e) {
                 body = "{\"error\":\"" + refusal.get().code() + "\"}";
             }
-            // The body that was refused is not read; closing the connection keeps it from being parsed as the next request.
-            rc.response().setStatusCode(refusal.get().code().status())
-                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                    .putHeader(HttpHeaders.CONNECTION, "close")
-                    .end(body);
+            // The body that was refused is not read; closing the connection keeps it from being parsed as the next
+            // request. "Connection: close" alone is not enough: Vert.x closes an HTTP/1.x connection only once the
+            // request has ended, so a client still sending its 800 MB (or sending nothing more) held it open. It is
+            // closed as soon as the answer is written; on HTTP/2 the stream is reset and the connection stays.
+            boolean http2 = r.version() == io.vertx.core.http.HttpVersion.HTTP_2;
+            io.vertx.core.http.HttpServerResponse response = rc.response().setStatusCode(refusal.get().code().status())
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+            if (!http2) {
+                response.putHeader(HttpHeaders.CONNECTION, "close");
+            }
+            response.end(body).onComplete(done -> {
+                if (http2) {
+                    response.reset();
+                } else {
+                    r.connection().close();
+                }
+            });
         }, PRIORITY);
     }
 }

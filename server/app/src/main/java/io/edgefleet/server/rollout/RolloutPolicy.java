@@ -142,20 +142,27 @@ public record RolloutPolicy(
                 null, DEFAULT_TARGET_TIMEOUT_SECONDS, true);
     }
 
+    private static boolean nullOr(Object given, Object standsFor) {
+        return given == null || given.equals(standsFor);
+    }
+
     /** Every field filled in with its default; throws {@link InvalidPolicyException} for one that cannot work. */
     public RolloutPolicy resolved() {
         if (Boolean.TRUE.equals(allAtOnce)) {
-            if (canary != null || batches != null || soakSeconds != null || successCondition != null || gates != null
-                    || abort != null) {
+            RolloutPolicy all = everyTargetAtOnce();
+            // Alone, or with exactly the fields it resolves to: the stored policy a deployment shows (and
+            // everyTargetAtOnce() itself) must be accepted again when sent back, e.g. to repeat a deployment.
+            if (!nullOr(canary, all.canary) || !nullOr(batches, all.batches) || !nullOr(soakSeconds, all.soakSeconds)
+                    || !nullOr(successCondition, all.successCondition) || !nullOr(gates, all.gates) || abort != null) {
                 throw new InvalidPolicyException("policy.allAtOnce",
-                        "cannot be combined with canary, batches, soakSeconds, successCondition, gates or abort");
+                        "cannot be combined with canary, batches, soakSeconds, successCondition, gates or abort"
+                                + " (other than the values it stands for)");
             }
             long timeout = targetTimeoutSeconds == null ? DEFAULT_TARGET_TIMEOUT_SECONDS : targetTimeoutSeconds;
             if (timeout < 1 || timeout > 30L * 24 * 3600) {
                 throw new InvalidPolicyException("policy.targetTimeoutSeconds",
                         "must be in [1, 2592000] (got " + timeout + ")");
             }
-            RolloutPolicy all = everyTargetAtOnce();
             return new RolloutPolicy(all.canary, all.batches, all.soakSeconds, all.successCondition, all.gates, null,
                     timeout, true);
         }

@@ -32,6 +32,8 @@ public final class RolloutRules {
             case DEPLOY_FAILED -> !current.terminal() ? TargetState.FAILED : null;
             // A rejected deploy fails the target; a rejected rollback of a running model leaves it as it is.
             case COMMAND_REJECTED -> !current.terminal() && !current.rollbackApplies() ? TargetState.FAILED : null;
+            // A model switching to or from its light fallback is the device's business, not the rollout's.
+            case MODE_CHANGED -> null;
         };
         return Optional.ofNullable(next);
     }

@@ -116,4 +116,33 @@ class BodyLimitsHttpTest {
         assertEquals(411, r.statusCode(), r.body());
         assertTrue(r.body().contains("LENGTH_REQUIRED"), r.body());
     }
+
+    /**
+     * The packaged server answered 413 but kept the connection open for over 30 s (the audit's finding): a client
+     * that declared a huge body and sent only its first bytes gets the answer and then the end of the stream, at once.
+     */
+    @Test
+    void anOversizedBodyIsAnsweredAndItsConnectionClosedAtOnce() throws Exception {
+        try (java.net.Socket s = new java.net.Socket(devices.getHost(), devices.getPort())) {
+            s.setSoTimeout(10_000);
+            String head = "POST /api/v1/devices HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + Api.TOKEN
+                    + "\r\nContent-Type: application/json\r\nContent-Length: 800000000\r\n\r\n[   ";
+            s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            long t0 = System.nanoTime();
+            InputStream in = s.getInputStream();
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[4096];
+            int n;
+            while ((n = in.read(buf)) >= 0) { // a timeout here (SocketTimeoutException) is the finding
+                got.write(buf, 0, n);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            String answer = got.toString(StandardCharsets.US_ASCII);
+            assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
+            assertTrue(answer.contains("PAYLOAD_TOO_LARGE"), answer);
+            assertTrue(seconds < 5, "closed after " + seconds + " s");
+        }
+        Api.api().get("/api/v1/devices").then().statusCode(200);
+    }
 }

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.quantize.DynamicInt8Quantizer;
@@ -19,6 +20,7 @@ import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.LatencyStats;
 import io.edgefleet.protocol.ManifestSigner;
 import io.edgefleet.protocol.ModeTimes;
+import io.edgefleet.protocol.ReasonCode;
 import io.edgefleet.protocol.ModelRef;
 import io.edgefleet.protocol.TelemetryWindow;
 import io.edgefleet.protocol.Topics;
@@ -142,6 +144,19 @@ class DegradationFlowTest {
                     .body("lastTelemetry.modes.mode", equalTo("light"))
                     .body("lastTelemetry.modes.escalationRate", equalTo(0.25f)));
             assertNotNull(api().get("/api/v1/deployments/" + id).jsonPath().get("fallback"));
+
+            // A mode switch is a device event: stored and shown on the device (REST and console), moving no target.
+            dev.publish(Topics.events("dg-1"), CODEC.encode(DeviceEvent.of("dg-1", DeviceEvent.Type.MODE_CHANGED, null,
+                    fullRef, ReasonCode.THERMAL_THROTTLING, "full -> light: thermal throttling (thermal_zone0)")), false);
+            await().atMost(WAIT).untilAsserted(() -> api().get("/api/v1/devices/dg-1/events").then()
+                    .body("[0].type", equalTo("MODE_CHANGED"))
+                    .body("[0].reason", equalTo("THERMAL_THROTTLING"))
+                    .body("[0].detail", equalTo("full -> light: thermal throttling (thermal_zone0)"))
+                    .body("[0].deploymentId", equalTo(null)));
+            api().get("/api/v1/deployments/" + id + "/targets").then().log().ifValidationFails()
+                    .body("find { it.deviceId == 'dg-1' }.state", equalTo("COMMITTED"));
+            String page = api().get("/console/devices/dg-1").then().statusCode(200).extract().asString();
+            assertTrue(page.contains("MODE_CHANGED") && page.contains("THERMAL_THROTTLING"), "the console shows the switch");
         }
     }
 

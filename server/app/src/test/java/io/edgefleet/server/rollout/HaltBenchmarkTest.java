@@ -66,8 +66,7 @@ class HaltBenchmarkTest {
         long t0 = System.nanoTime();
         String id = rollouts.create(new CreateDeploymentRequest("bench-halt-model", v, "bench-halt", null, null, null,
                 // the halt of one wave of 1,000: every target at once, as the API's {"allAtOnce": true} asks for it
-                // (everyTargetAtOnce() is the resolved form, which create refuses since allAtOnce stands alone)
-                new RolloutPolicy(null, null, null, null, null, null, null, true))).id();
+                RolloutPolicy.everyTargetAtOnce())).id();
         long deadline = System.nanoTime() + 120_000_000_000L;
         while (count(id, "t.state = io.edgefleet.server.rollout.TargetState.SENT") < n && System.nanoTime() < deadline) {
             Thread.sleep(20);

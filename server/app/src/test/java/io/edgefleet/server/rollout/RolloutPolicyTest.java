@@ -116,4 +116,19 @@ class RolloutPolicyTest {
         assertFalse(onlyTimeouts.countsAsFailure(TargetState.COMMITTED));
         assertFalse(RolloutPolicy.everyTargetAtOnce().countsAsFailure(TargetState.FAILED), "no abort rule without a policy");
     }
+
+    @Test
+    void everyTargetAtOnceIsAPolicyCreateAccepts() {
+        RolloutPolicy all = RolloutPolicy.everyTargetAtOnce();
+        assertEquals(all, all.resolved(), "the resolved form of allAtOnce resolves to itself");
+        assertEquals(all, new RolloutPolicy(null, null, null, null, null, null, null, true).resolved());
+        assertEquals(all, all.resolved().resolved());
+        // the short form's fields may be given only with the values it stands for
+        var e = assertThrows(RolloutPolicy.InvalidPolicyException.class, () -> new RolloutPolicy(null, null, 60L,
+                null, null, null, null, true).resolved());
+        assertEquals("policy.allAtOnce", e.field());
+        var e2 = assertThrows(RolloutPolicy.InvalidPolicyException.class, () -> new RolloutPolicy(null, null, null,
+                null, null, new Abort(null, null, null), null, true).resolved());
+        assertEquals("policy.allAtOnce", e2.field());
+    }
 }

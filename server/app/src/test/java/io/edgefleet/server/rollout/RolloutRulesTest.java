@@ -66,6 +66,10 @@ class RolloutRulesTest {
         "CANCELLED, COMMITTED, -",
         "CANCELLED, DEPLOY_FAILED, -",
         "CANCELLED, ROLLED_BACK, -",
+        // a switch to or from the light fallback moves no target
+        "DOWNLOADING, MODE_CHANGED, -",
+        "ACTIVATED, MODE_CHANGED, -",
+        "COMMITTED, MODE_CHANGED, -",
     })
     void transitions(TargetState from, DeviceEvent.Type event, String expected) {
         String actual = RolloutRules.next(from, event).map(Enum::name).orElse("-");
