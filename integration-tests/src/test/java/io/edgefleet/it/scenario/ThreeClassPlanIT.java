@@ -46,9 +46,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * p95s, so one window with a scheduler stall on a loaded build machine does not decide it, while a variant that is
  * slower than the SLO in most windows fails.
  */
-// Opt-in (-Dit.three-class=true): the planning half now holds on the shared machine (two runs at load 18-36: fast box
-// identity, gateway prune-structured[target=0.3] under an SLO of 0.5 x the fast box plan's float p50 x 8, board
-// prune-structured-int8[target=0.75]), but the rollout half does not: the gateway agents' first health window measured
+// Opt-in (-Dit.three-class=true): the planning half now holds on the shared machine (load 18-36: fast box identity,
+// gateway prune-structured[target=0.3] under an SLO of 0.5 x the fast box plan's float p50 x 8, board
+// prune-structured-int8[target=0.75]; one run with this model, one with the plain MLP and 0.7), but the rollout half
+// does not: the gateway agents' first health window measured
 // p95 14-18 ms (speed factor 8, so 1.8-2.3 ms of wall time per run of a variant the server times at about 0.1 ms)
 // against the class SLO of 2.1 ms, and the fleet rollout's health gate is the class SLO, so the gateway deployment
 // FAILED. At load 18-36 on 2 cores an agent's wall-clock time is mostly waiting for a core; a device-side p95 check at
