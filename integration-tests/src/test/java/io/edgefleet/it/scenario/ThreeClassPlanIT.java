@@ -53,7 +53,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 // health window measured p95 6-18 ms at speed factor 8 (0.8-2.3 ms of wall time per run of a variant the server times at
 // about 0.1 ms) against a class SLO of 0.38-2.1 ms, and a fleet rollout's health gate is the class SLO. The agent's
 // timed section holds more than the model run (input feed, the drift monitor's copy), the speed factor multiplies that
-// too, and at that load an agent's wall-clock time is mostly waiting for a core. docs/planner.md, "Open points".
+// too, and at that load an agent's wall-clock time is mostly waiting for a core. docs/planner.md, "Not yet".
 @EnabledIfSystemProperty(named = "it.three-class", matches = "true")
 class ThreeClassPlanIT {
     static final Duration TIMEOUT = Duration.ofSeconds(120);
