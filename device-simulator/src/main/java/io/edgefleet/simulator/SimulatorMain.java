@@ -76,7 +76,8 @@ public final class SimulatorMain implements Runnable {
         @Option(names = "--inference-interval-ms", defaultValue = "50", description = "default ${DEFAULT-VALUE}")
         long inferenceIntervalMs;
 
-        @Option(names = "--input", defaultValue = "synthetic", description = "'synthetic' or a folder of .npz files")
+        @Option(names = "--input", defaultValue = "synthetic", description = "'synthetic' (a few variants, cycled), "
+                + "'synthetic-stream' (a fresh draw per inference, for drift scenarios) or a folder of .npz files")
         String input;
 
         @Option(names = "--prefix", defaultValue = "sim", description = "device ids are <prefix>-0001, ... (default ${DEFAULT-VALUE})")

@@ -164,6 +164,55 @@ public final class TestModels {
         return new Model("MLP 64-1024-1024-10 (192 live units per layer) seed " + seed, bytes, rt.medianMs());
     }
 
+    /** Positions per sample of {@link #redundantSequenceMlp}. */
+    public static final int RSEQ_POSITIONS = 16;
+
+    /**
+     * {@link #redundantMlp}'s layers applied to each of {@link #RSEQ_POSITIONS} positions of a sample, then averaged:
+     * x[N,16,64] -> MatMul(1024) + b -> Relu -> MatMul(1024) + b -> Relu -> ReduceMean over the positions -> Gemm(10)
+     * -> y[N,10], only the first 192 units of each hidden layer live. The same weights as the plain MLP, sixteen times
+     * its multiply-adds per sample: a batch-1 run takes about a millisecond, well above an agent's per-call overhead
+     * and a loaded machine's timer noise (the plain MLP's tens of microseconds were below them).
+     */
+    public static Model redundantSequenceMlp(long seed) {
+        // MatMul weights are [in, out]: the live block is every input row and the first 192 output columns
+        float[] w1 = scaledRows(OnnxBuilder.randomNormal(seed, RMLP_IN * RMLP_HIDDEN, 1f / (float) Math.sqrt(RMLP_IN)),
+                RMLP_IN, RMLP_HIDDEN, RMLP_IN, RMLP_LIVE);
+        float[] w2 = scaledRows(OnnxBuilder.randomNormal(seed + 1, RMLP_HIDDEN * RMLP_HIDDEN,
+                1f / (float) Math.sqrt(RMLP_LIVE)), RMLP_HIDDEN, RMLP_HIDDEN, RMLP_LIVE, RMLP_LIVE);
+        float[] w3 = scaledRows(OnnxBuilder.randomNormal(seed + 2, RMLP_OUT * RMLP_HIDDEN,
+                1f / (float) Math.sqrt(RMLP_LIVE)), RMLP_OUT, RMLP_HIDDEN, RMLP_OUT, RMLP_LIVE);
+        byte[] bytes = OnnxBuilder.model("it-redundant-seq-mlp").opset(17)
+                .metadata("edgefleet.it.seed", Long.toString(seed))
+                .input("x", ElemType.FLOAT, "N", RSEQ_POSITIONS, RMLP_IN)
+                .output("y", ElemType.FLOAT, "N", RMLP_OUT)
+                .initializer("w1", new long[] {RMLP_IN, RMLP_HIDDEN}, w1)
+                .initializer("b1", new long[] {RMLP_HIDDEN}, OnnxBuilder.randomNormal(seed + 3, RMLP_HIDDEN, 0.01f))
+                .initializer("w2", new long[] {RMLP_HIDDEN, RMLP_HIDDEN}, w2)
+                .initializer("b2", new long[] {RMLP_HIDDEN}, OnnxBuilder.randomNormal(seed + 4, RMLP_HIDDEN, 0.01f))
+                .initializer("w3", new long[] {RMLP_OUT, RMLP_HIDDEN}, w3)
+                .initializer("b3", new long[] {RMLP_OUT}, OnnxBuilder.randomNormal(seed + 5, RMLP_OUT, 0.01f))
+                .node("MatMul").name("fc1").in("x", "w1").out("m1").add()
+                .node("Add").name("bias1").in("m1", "b1").out("h1").add()
+                .node("Relu").name("relu1").in("h1").out("a1").add()
+                .node("MatMul").name("fc2").in("a1", "w2").out("m2").add()
+                .node("Add").name("bias2").in("m2", "b2").out("h2").add()
+                .node("Relu").name("relu2").in("h2").out("a2").add()
+                .node("ReduceMean").name("pool").in("a2").out("p").ints("axes", 1).attr("keepdims", 0L).add()
+                .node("Gemm").name("fc3").in("p", "w3", "b3").out("y").attr("transB", 1).add()
+                .build()
+                .toBytes();
+        float[] x = OnnxBuilder.randomNormal(seed + 99, RSEQ_POSITIONS * RMLP_IN, 1f);
+        RoundTrip rt = roundTrip(bytes, "x", new long[] {1, RSEQ_POSITIONS, RMLP_IN}, x, 41);
+        for (float v : rt.output()[0]) {
+            if (!Float.isFinite(v)) {
+                throw new AssertionError("redundant sequence MLP (seed " + seed + ") produced " + v);
+            }
+        }
+        return new Model("sequence MLP 16x64-1024-1024-mean-10 (192 live units per layer) seed " + seed, bytes,
+                rt.medianMs());
+    }
+
     /** Row-major [rows, cols] weights: entries outside the live block [liveRows, liveCols] are scaled by 1 %. */
     private static float[] scaledRows(float[] w, int rows, int cols, int liveRows, int liveCols) {
         for (int r = 0; r < rows; r++) {

@@ -60,6 +60,8 @@ public record AgentConfig(
         io.edgefleet.agent.degrade.DegradationSettings degradation) {
 
     public static final String SYNTHETIC = "synthetic";
+    /** Synthetic inputs drawn fresh for every inference (a stream with a distribution, for drift scenarios). */
+    public static final String SYNTHETIC_STREAM = "synthetic-stream";
 
     /** The configuration before graceful degradation: its defaults. */
     public AgentConfig(String deviceId, String classId, String mqttUrl, String username, String password,
@@ -127,8 +129,9 @@ public record AgentConfig(
         if (input == null || input.isBlank()) {
             input = SYNTHETIC;
         }
-        if (!input.equals(SYNTHETIC) && !Files.isDirectory(Path.of(input))) {
-            throw new ConfigException("input: '" + input + "' is neither 'synthetic' nor an existing folder of .npz files");
+        if (!input.equals(SYNTHETIC) && !input.equals(SYNTHETIC_STREAM) && !Files.isDirectory(Path.of(input))) {
+            throw new ConfigException("input: '" + input + "' is neither 'synthetic', 'synthetic-stream' nor an existing "
+                    + "folder of .npz files");
         }
         require(Double.isFinite(speedFactor) && speedFactor >= 1.0 && speedFactor <= 1000, "speedFactor", speedFactor,
                 "must be in [1, 1000] (1 = real speed, 3 = a board three times slower)");
@@ -188,7 +191,7 @@ public record AgentConfig(
     }
 
     public boolean syntheticInput() {
-        return SYNTHETIC.equals(input);
+        return SYNTHETIC.equals(input) || SYNTHETIC_STREAM.equals(input);
     }
 
     @Override

@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import io.edgefleet.agent.config.AgentConfig;
 import io.edgefleet.protocol.ReasonCode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,6 +37,8 @@ public final class OrtModelRunner implements ModelRunner {
     private final int intraOpThreads;
     private final NpzDataset dataset;
     private final InferenceFaults faults;
+    /** Synthetic inputs drawn fresh for every inference instead of a few cycled variants. */
+    private final boolean syntheticStream;
 
     /**
      * @param dataset samples to feed, or null for synthetic inputs
@@ -46,19 +49,30 @@ public final class OrtModelRunner implements ModelRunner {
 
     /** A runner whose built-in loop suffers injected faults (the simulator's drift, slowdowns, error bursts). */
     public OrtModelRunner(int intraOpThreads, NpzDataset dataset, InferenceFaults faults) {
+        this(intraOpThreads, dataset, faults, false);
+    }
+
+    private OrtModelRunner(int intraOpThreads, NpzDataset dataset, InferenceFaults faults, boolean syntheticStream) {
         this.intraOpThreads = intraOpThreads;
         this.dataset = dataset;
         this.faults = faults == null ? InferenceFaults.NONE : faults;
+        this.syntheticStream = syntheticStream;
     }
 
-    /** Reads the input folder once; a broken folder is a configuration error at start, not at deploy time. */
+    /**
+     * Reads the input folder once; a broken folder is a configuration error at start, not at deploy time.
+     * {@code input} is {@value AgentConfig#SYNTHETIC} (a few synthetic variants, cycled),
+     * {@value AgentConfig#SYNTHETIC_STREAM} (a fresh synthetic draw per inference) or a folder of {@code .npz} files.
+     */
     public static OrtModelRunner forInput(int intraOpThreads, String input) throws IOException {
-        return new OrtModelRunner(intraOpThreads, "synthetic".equals(input) ? null : NpzDataset.load(Path.of(input)));
+        return forInput(intraOpThreads, input, InferenceFaults.NONE);
     }
 
     /** As {@link #forInput(int, String)}, with faults injected into every inference (the simulator). */
     public static OrtModelRunner forInput(int intraOpThreads, String input, InferenceFaults faults) throws IOException {
-        return new OrtModelRunner(intraOpThreads, "synthetic".equals(input) ? null : NpzDataset.load(Path.of(input)), faults);
+        boolean synthetic = AgentConfig.SYNTHETIC.equals(input) || AgentConfig.SYNTHETIC_STREAM.equals(input);
+        return new OrtModelRunner(intraOpThreads, synthetic ? null : NpzDataset.load(Path.of(input)), faults,
+                AgentConfig.SYNTHETIC_STREAM.equals(input));
     }
 
     /** Stack of the thread that creates ONNX Runtime's environment, see {@link #environment()}. */
@@ -137,7 +151,8 @@ public final class OrtModelRunner implements ModelRunner {
                 }
             }
             if (feed == null) {
-                feed = new SyntheticFeed(env, inputs, SYNTHETIC_VARIANTS, modelFile.toString().hashCode());
+                feed = syntheticStream ? SyntheticFeed.stream(env, inputs, modelFile.toString().hashCode())
+                        : new SyntheticFeed(env, inputs, SYNTHETIC_VARIANTS, modelFile.toString().hashCode());
             }
             return new OrtLoadedModel(env, session, inputs, specs(inputs), specs(session.getOutputInfo()), feed, faults);
         } catch (OrtException e) {

@@ -25,7 +25,10 @@ import java.util.Random;
 /**
  * Inputs generated from the model's own input descriptions: dynamic dimensions become 1, floating
  * inputs are standard Gaussian, integer inputs small non-negative ints (safe as indices), booleans
- * random. A few variants are made once and cycled, so the loop measures the model, not the generator.
+ * random. By default a few variants are made once and cycled, so the loop measures the model, not the generator.
+ * As a {@linkplain #stream stream} every inference gets a fresh draw from one seeded generator instead: the stream a
+ * drift monitor needs, because a handful of cycled points has no distribution to compare (a self reference over
+ * them is a few spikes, and a restart that draws other points scores as total drift).
  */
 final class SyntheticFeed implements InputFeed {
     /** Refuse inputs whose synthetic version would need more than this many elements. */
@@ -34,8 +37,32 @@ final class SyntheticFeed implements InputFeed {
 
     private final List<Map<String, OnnxTensor>> variants = new ArrayList<>();
     private int next;
+    /** Set for a stream: the environment, the inputs and the generator every inference draws from. */
+    private final OrtEnvironment env;
+    private final Map<String, NodeInfo> inputs;
+    private final Random stream;
+
+    /** A fresh draw for every inference from a generator seeded with {@code seed}. */
+    static SyntheticFeed stream(OrtEnvironment env, Map<String, NodeInfo> inputs, long seed) throws ModelException {
+        return new SyntheticFeed(env, inputs, seed);
+    }
+
+    private SyntheticFeed(OrtEnvironment env, Map<String, NodeInfo> inputs, long seed) throws ModelException {
+        this.env = env;
+        this.inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+        this.stream = new Random(seed);
+        // one draw up front, so an input the generator cannot make is refused at load, not on the first inference
+        try {
+            draw().values().forEach(OnnxTensor::close);
+        } catch (OrtException e) {
+            throw new ModelException(ReasonCode.LOAD_FAILED, "cannot create synthetic inputs: " + e.getMessage(), e);
+        }
+    }
 
     SyntheticFeed(OrtEnvironment env, Map<String, NodeInfo> inputs, int variantCount, long seed) throws ModelException {
+        this.env = null;
+        this.inputs = null;
+        this.stream = null;
         Random rnd = new Random(seed);
         try {
             for (int v = 0; v < variantCount; v++) {
@@ -135,8 +162,29 @@ final class SyntheticFeed implements InputFeed {
         return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
     }
 
+    private Map<String, OnnxTensor> draw() throws OrtException, ModelException {
+        Map<String, OnnxTensor> set = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, NodeInfo> e : inputs.entrySet()) {
+                set.put(e.getKey(), create(env, e.getKey(), e.getValue().getInfo(), stream));
+            }
+        } catch (OrtException | ModelException | RuntimeException ex) {
+            set.values().forEach(OnnxTensor::close);
+            throw ex;
+        }
+        return set;
+    }
+
     @Override
-    public Inputs next() {
+    public Inputs next() throws OrtException {
+        if (stream != null) {
+            try {
+                return new Inputs(draw(), true);
+            } catch (ModelException e) {
+                // the constructor's draw made the same inputs, so this cannot happen after a successful load
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
         Map<String, OnnxTensor> set = variants.get(next);
         next = (next + 1) % variants.size();
         return new Inputs(set, false);

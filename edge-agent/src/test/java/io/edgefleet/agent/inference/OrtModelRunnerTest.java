@@ -84,6 +84,46 @@ class OrtModelRunnerTest {
         assertThrows(IllegalStateException.class, m::infer);
     }
 
+    /** The first input value of each of {@code n} observed inferences. */
+    static float[] firstInputs(LoadedModel m, int n) throws Exception {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = m.inferObserved().inputs().get(0).floats()[0];
+        }
+        return out;
+    }
+
+    @Test
+    void aSyntheticStreamDrawsFreshGaussianInputsWhereTheDefaultCyclesAFew() throws Exception {
+        int n = 400;
+        try (LoadedModel m = synthetic.load(write("linear.onnx", TinyOnnx.linear()))) {
+            float[] cycled = firstInputs(m, n);
+            assertEquals(4, java.util.stream.IntStream.range(0, n).mapToObj(i -> cycled[i]).distinct().count(),
+                    "the default feed cycles four variants");
+        }
+        OrtModelRunner stream = OrtModelRunner.forInput(1, "synthetic-stream");
+        float[] drawn;
+        try (LoadedModel m = stream.load(write("linear.onnx", TinyOnnx.linear()))) {
+            m.smokeTest();
+            drawn = firstInputs(m, n);
+        }
+        assertEquals(n, java.util.stream.IntStream.range(0, n).mapToObj(i -> drawn[i]).distinct().count(),
+                "every inference gets a fresh draw");
+        double mean = 0;
+        double sq = 0;
+        for (float v : drawn) {
+            mean += v / (double) n;
+            sq += v * (double) v / n;
+        }
+        double sd = Math.sqrt(sq - mean * mean);
+        // standard Gaussian: the mean of 400 draws is within 4 standard errors (0.2) of 0, the spread near 1
+        assertTrue(Math.abs(mean) < 0.2 && sd > 0.85 && sd < 1.15, "mean " + mean + ", sd " + sd);
+        try (LoadedModel m = stream.load(dir.resolve("linear.onnx"))) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(drawn, firstInputs(m, n),
+                    "seeded by the model file: a restarted device draws the same stream");
+        }
+    }
+
     @Test
     void npzSamplesFeedTheModelAndAMismatchFallsBackToSynthetic() throws Exception {
         Path data = Files.createDirectories(dir.resolve("data"));

@@ -26,7 +26,6 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The closed loop driven by a simulated fleet (issue 15, done-when 2): the packaged server, Mosquitto from
@@ -39,12 +38,6 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * alert, the request, the plan, the variant and the deployment. Every short setting (loop pass, cooldown, soak,
  * alert interval) is the server's own configuration.
  */
-// Opt-in (-Dit.closed-loop=true) until it proves causality: on the quiet machine the whole drift loop ran (alert ->
-// re-plan on the captured data -> canary -> PROMOTED, about 15 s), but the drift alert fired 7-8 s before the
-// simulator's scheduled drift, also with a 512-sample reference and a 0.5 threshold, so the undrifted stream already
-// scored as drifted (suspect: the simulator's synthetic inputs are not distributed like the uploaded validation
-// data the reference profile is built from). Diagnosed since: docs/closed-loop.md, "Status".
-@EnabledIfSystemProperty(named = "it.closed-loop", matches = "true")
 class ClosedLoopIT {
     static final String CLASS = "it-loop";
     static final String MODEL = "it-loop-model";
@@ -53,6 +46,7 @@ class ClosedLoopIT {
     static final double SLO_MS = 15.0;
     /** Seconds after the drift phase's simulator starts when the inputs drift. */
     static final int DRIFT_FROM = 12;
+    static final double DRIFT_THRESHOLD = 0.5;
     static final Duration TIMEOUT = Duration.ofMinutes(5);
     static final Map<String, String> SERVER = Map.of(
             "edgefleet.loop.interval", "1s",
@@ -94,6 +88,9 @@ class ClosedLoopIT {
                 "io.edgefleet.simulator.SimulatorMain", "run", "--server", api.baseUrl(), "--token", api.token(),
                 "--class-id", CLASS, "--agents", Integer.toString(AGENTS), "--prefix", PREFIX,
                 "--inference-interval-ms", "10", "--telemetry-window", "2", "--report-seconds", "5",
+                // a fresh draw per inference: an unshifted stream then scores low against the variant's reference
+                // profile (built on validation data of the same distribution) and the shifted one high
+                "--input", "synthetic-stream",
                 "--data-dir", simData.toString()));
         cmd.addAll(List.of(faults));
         Log.info("closed loop: simulator (" + phase + ") " + String.join(" ", faults) + ", log " + log);
@@ -286,6 +283,29 @@ class ClosedLoopIT {
         // the devices' commits reach the deployment's summary on the server's next pass, a moment after their status
         await("the class's rollout COMPLETED", () -> "COMPLETED".equals(api.deployment(dep0).path("status").asText()),
                 () -> api.deployment(dep0).toString());
+        // before any drift, the devices score their unshifted stream against the variant's signed reference profile
+        // (built on the validation data), and it scores low: the alert below can only be caused by the drift
+        List<String> undrifted = new ArrayList<>();
+        for (JsonNode d : devices()) {
+            String id = d.path("id").asText();
+            List<JsonNode> scored = new ArrayList<>();
+            await(id + " reports 3 drift-scored windows of the class's variant", () -> {
+                scored.clear();
+                for (JsonNode w : api.get("/api/v1/devices/" + id + "/telemetry?limit=20").expect(200)) {
+                    if (w.path("model").path("version").asLong() == firstVersion && w.hasNonNull("drift")) {
+                        scored.add(w);
+                    }
+                }
+                return scored.size() >= 3;
+            }, () -> scored.toString());
+            for (JsonNode w : scored) {
+                assertEquals("validation", w.path("driftDetail").path("reference").asText(), w::toString);
+                assertTrue(w.path("drift").asDouble() < DRIFT_THRESHOLD, () -> id + ": an unshifted window scored "
+                        + "as drifted against the validation reference: " + w);
+                undrifted.add(String.format(java.util.Locale.ROOT, "%.3f", w.path("drift").asDouble()));
+            }
+        }
+        Log.info("closed loop: undrifted windows' PSI against the validation reference " + undrifted);
         String captured = PREFIX + "-0001";
         ObjectNode optIn = Api.JSON.createObjectNode().put("enabled", true).put("rate", 0.5).put("maxSamples", 100_000)
                 .put("maxBytes", 64L * 1024 * 1024);
@@ -293,7 +313,7 @@ class ClosedLoopIT {
         // 0.5, not the 0.2 default: with 2 s windows of about 200 inferences against a 512-sample reference, an
         // undrifted stream's PSI stays well under 0.5, while the 3-sigma shift below scores far above it; at 0.2 and
         // a 64-sample reference the alert fired from noise before the drift began, which proved nothing
-        rule("it-loop-drift", "DRIFT_SCORE", 0.5);
+        rule("it-loop-drift", "DRIFT_SCORE", DRIFT_THRESHOLD);
 
         // drift: the simulator shifts every input of the class from DRIFT_FROM seconds after it starts
         stopSimulator();

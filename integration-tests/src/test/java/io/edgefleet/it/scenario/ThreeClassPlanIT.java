@@ -38,12 +38,22 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * <p>The boards and gateways emulate slower hardware with the agent's {@code speedFactor} (it sleeps (f - 1) x each
  * inference's duration), and their classes declare the same {@code latencyScale}, so the planner's declared-profile
  * estimate (server p95 x scale) and the devices' own measurements describe the same hardware.
+ *
+ * <p>Latency is a property of this machine at this moment, so nothing latency-bound is fixed in advance: the fast box
+ * is planned first, and the gateway's p95 SLO is derived from the float model's server p50 in that plan (the same
+ * server, the same run, the same way of measuring as the gateway's own plan). A device's SLO check reads its
+ * steady state: the windows after the one that activated the variant (its load and warm-up), and the median of their
+ * p95s, so one window with a scheduler stall on a loaded build machine does not decide it, while a variant that is
+ * slower than the SLO in most windows fails.
  */
-// Opt-in (-Dit.three-class=true) until it passes on both a quiet and a loaded machine: the gateway's p95 SLO is derived
-// from the float model's median measured in the test JVM, while the planner judges the server's p95 at that moment;
-// on a quiet machine the float model met it (two classes chose identity), under load no candidate did, and the boards'
-// first window after activation breached their SLO at load 60-110. Next step: derive the gateway SLO from the fast
-// box's plan (a server-side p95 measured in the same run). docs/planner.md, "Measured".
+// Opt-in (-Dit.three-class=true): on the shared machine (load 18-36) neither half is reliable. Planning chose three
+// different variants in 3 of 4 runs; in the third the gateway had NO_CHOICE because the load inflated every
+// candidate's server p95 over 40 runs (float p50 0.39 ms, p95 1.37 ms; prune-structured[target=0.5] p95 0.22 ms x 8 =
+// 1.80 against the limit 1.55). Rollout failed on the gateway in all three runs that got there: its agents' first
+// health window measured p95 6-18 ms at speed factor 8 (0.8-2.3 ms of wall time per run of a variant the server times at
+// about 0.1 ms) against a class SLO of 0.38-2.1 ms, and a fleet rollout's health gate is the class SLO. The agent's
+// timed section holds more than the model run (input feed, the drift monitor's copy), the speed factor multiplies that
+// too, and at that load an agent's wall-clock time is mostly waiting for a core. docs/planner.md, "Not yet".
 @EnabledIfSystemProperty(named = "it.three-class", matches = "true")
 class ThreeClassPlanIT {
     static final Duration TIMEOUT = Duration.ofSeconds(120);
@@ -54,7 +64,17 @@ class ThreeClassPlanIT {
     static final String FAST = "it3-fastbox";
     static final double BOARD_SCALE = 4;
     static final double GATEWAY_SCALE = 8;
-    static final int WINDOWS = 3;
+    /** Steady-state windows per device whose p95s are judged (after the window that activated the variant). */
+    static final int WINDOWS = 5;
+    /**
+     * The gateway's p95 SLO as a share of the float model's server p50 (x the gateway's scale): the float model's p95
+     * is above its p50, so it misses by at least half on a quiet machine and on a loaded one alike; its structured
+     * pruning to half the channels keeps about a quarter of the multiply-adds and meets it, while pruning to three
+     * quarters (about 56 %) does not meet it with the planner's 10 % margin.
+     */
+    static final double GATEWAY_SHARE = 0.5;
+    /** Floats per sample: positions x features of {@link TestModels#redundantSequenceMlp}. */
+    static final int SAMPLE = TestModels.RSEQ_POSITIONS * TestModels.RMLP_IN;
 
     static Fleet fleet;
     static Api api;
@@ -74,66 +94,49 @@ class ThreeClassPlanIT {
 
     @Test
     void threeClassesArePlannedThreeDifferentVariantsRolledOutAndTheDevicesRunThemWithinTheirSlos() {
-        TestModels.Model model = TestModels.redundantMlp(15);
+        TestModels.Model model = TestModels.redundantSequenceMlp(15);
         long floatBytes = model.bytes().length;
-        // The gateway's p95 SLO: the float model's batch-1 median on this machine x the gateway's scale, i.e. the
-        // gateway needs a variant whose p95 is below the float model's median. The float model's own p95 is above its
-        // median, so it misses on any machine; its structured pruning keeps a quarter to a half of the multiply-adds.
-        // (A tighter SLO, 0.6 x the median, left no candidate: on a 2-core machine at load 45 the p95 of 40 runs of
-        // the pruned variants was 1.5 x their median.)
-        double gatewayP95 = model.medianLatencyMs() * GATEWAY_SCALE;
         long boardBytes = floatBytes / 4;
-        Log.info(model.description() + ": " + floatBytes + " bytes, batch-1 median " + model.medianLatencyMs()
-                + " ms; gateway p95 SLO " + gatewayP95 + " ms, board byte budget " + boardBytes);
-
+        Map<String, Double> speed = Map.of(BOARD, BOARD_SCALE, GATEWAY, GATEWAY_SCALE, FAST, 1.0);
         Map<String, ObjectNode> classes = new LinkedHashMap<>();
         classes.put(BOARD, deviceClass(BOARD, List.of("int8"), 256, BOARD_SCALE, 0.4, 1.2, 200.0, boardBytes, 50.0));
-        classes.put(GATEWAY, deviceClass(GATEWAY, List.of("fp32"), 1024, GATEWAY_SCALE, 2.0, 6.0, gatewayP95,
-                64L << 20, null));
         ObjectNode fast = deviceClass(FAST, List.of("fp32", "fp16", "int8"), 8192, 1.0, 10.0, 30.0, 200.0, 64L << 20,
                 200.0);
         fast.put("fp16Arithmetic", true);
         classes.put(FAST, fast);
-        Map<String, Double> speed = Map.of(BOARD, BOARD_SCALE, GATEWAY, GATEWAY_SCALE, FAST, 1.0);
-        Map<String, List<String>> devices = new LinkedHashMap<>();
+        long version = api.uploadModel(MODEL, model.bytes()).path("version").asLong();
+        api.postRaw("/api/v1/datasets/it3-calib", "application/octet-stream", calibration(128)).expect(201);
+        api.postRaw("/api/v1/datasets/it3-valid", "application/octet-stream", validation(model.bytes(), 300))
+                .expect(201);
         for (ObjectNode c : classes.values()) {
-            String id = c.path("id").asText();
             api.post("/api/v1/device-classes", c).expect(201);
+        }
+
+        // the fast box first: its plan measures the float model on this server now (scale 1, early stop on identity)
+        Map<String, JsonNode> plans = new LinkedHashMap<>();
+        plans.put(FAST, awaitPlan(FAST, submitPlan(FAST, version)));
+        double floatP50 = candidate(plans.get(FAST).path("plan"), "identity").path("serverP50Ms").asDouble();
+        assertTrue(floatP50 > 0, plans.get(FAST)::toPrettyString);
+        double gatewayP95 = GATEWAY_SHARE * floatP50 * GATEWAY_SCALE;
+        Log.info(String.format(Locale.ROOT, "%s: %d bytes; float server p50 %.4f ms in the fast box's plan -> gateway "
+                + "p95 SLO %.4f ms; board byte budget %d", model.description(), floatBytes, floatP50, gatewayP95,
+                boardBytes));
+        classes.put(GATEWAY, deviceClass(GATEWAY, List.of("fp32"), 1024, GATEWAY_SCALE, 2.0, 6.0, gatewayP95,
+                64L << 20, null));
+        api.post("/api/v1/device-classes", classes.get(GATEWAY)).expect(201);
+        // the gateway next, so its float measurement follows the fast box's closely; then the board (one plan worker)
+        String gatewayPlan = submitPlan(GATEWAY, version);
+        String boardPlan = submitPlan(BOARD, version);
+        Map<String, List<String>> devices = new LinkedHashMap<>();
+        for (String id : List.of(BOARD, GATEWAY, FAST)) {
             List<String> ids = List.of(id + "-1", id + "-2");
             devices.put(id, ids);
             for (Fleet.Device d : fleet.register(id, ids.toArray(String[]::new))) {
                 fleet.startAgent(d, b -> b.telemetryWindowSeconds(2).inferenceIntervalMs(20).speedFactor(speed.get(id)));
             }
         }
-        long version = api.uploadModel(MODEL, model.bytes()).path("version").asLong();
-        api.postRaw("/api/v1/datasets/it3-calib", "application/octet-stream", calibration(128)).expect(201);
-        api.postRaw("/api/v1/datasets/it3-valid", "application/octet-stream", validation(model.bytes(), 300))
-                .expect(201);
-
-        // plan per class (one plan worker: they queue)
-        Map<String, String> planIds = new LinkedHashMap<>();
-        for (String c : classes.keySet()) {
-            ObjectNode req = Api.JSON.createObjectNode().put("deviceClassId", c).put("validationDataset", "it3-valid")
-                    .put("calibrationDataset", "it3-calib");
-            req.putObject("budget").put("maxCandidates", 12).put("latencyRuns", 40);
-            // one pruning ratio for every channel group: the sensitivity curves of two 1024-wide layers take minutes
-            // on a shared machine, and this model's dead units are found by the importance criterion alone
-            req.putObject("params").put("allocation", "uniform").put("calibrationSamples", "64");
-            planIds.put(c, api.post("/api/v1/models/" + MODEL + "/versions/" + version + "/plans", req).expect(202)
-                    .path("id").asText());
-        }
-        Map<String, JsonNode> plans = new LinkedHashMap<>();
-        for (var e : planIds.entrySet()) {
-            JsonNode[] p = new JsonNode[1];
-            Await.until(PLAN_TIMEOUT, "plan for " + e.getKey() + " ends", () -> {
-                p[0] = api.get("/api/v1/plans/" + e.getValue()).expect(200);
-                return Set.of("CHOSEN", "NO_CHOICE", "FAILED", "CANCELLED").contains(p[0].path("status").asText());
-            }, () -> String.valueOf(p[0] == null ? null : p[0].path("message")));
-            assertEquals("CHOSEN", p[0].path("status").asText(), e.getKey() + ": " + verdicts(p[0].path("plan")));
-            plans.put(e.getKey(), p[0]);
-            Log.info("plan " + e.getKey() + ": " + p[0].path("choice").asText() + " (" + p[0].path("plan")
-                    .path("stoppedBecause").asText() + "; " + p[0].path("plan").path("seconds") + " s)");
-        }
+        plans.put(GATEWAY, awaitPlan(GATEWAY, gatewayPlan));
+        plans.put(BOARD, awaitPlan(BOARD, boardPlan));
 
         // each plan chose a different variant, and it meets every SLO of its class
         Set<String> choices = new HashSet<>();
@@ -195,6 +198,7 @@ class ThreeClassPlanIT {
         for (var e : devices.entrySet()) {
             String c = e.getKey();
             JsonNode cls = classes.get(c).path("slo");
+            double sloMs = cls.path("p95LatencyMs").asDouble();
             long v = variantVersion.get(c);
             String sha = chosen.get(c).path("sha256").asText();
             JsonNode stored = api.get("/api/v1/models/" + MODEL + "/versions/" + v).expect(200);
@@ -202,34 +206,70 @@ class ThreeClassPlanIT {
             assertTrue(stored.path("size").asLong() <= cls.path("maxModelBytes").asLong(), stored.toString());
             for (String dev : e.getValue()) {
                 List<JsonNode> windows = new ArrayList<>();
-                Await.until(TIMEOUT, dev + " reports " + WINDOWS + " windows of v" + v, () -> {
+                Await.until(TIMEOUT, dev + " reports " + WINDOWS + " steady windows of v" + v, () -> {
                     windows.clear();
                     for (JsonNode w : api.get("/api/v1/devices/" + dev + "/telemetry?limit=100").expect(200)) {
                         if (w.path("model").path("version").asLong() == v && w.path("inferences").asLong() > 0) {
                             windows.add(w);
                         }
                     }
+                    // oldest first; the first window of the variant holds its load, warm-up and health watch
+                    windows.sort(java.util.Comparator.comparingLong(w -> w.path("seq").asLong()));
+                    if (!windows.isEmpty()) {
+                        windows.remove(0);
+                    }
                     return windows.size() >= WINDOWS;
                 }, () -> api.device(dev).toString());
                 assertEquals(v, api.device(dev).path("active").path("version").asLong());
+                List<Double> p95s = new ArrayList<>();
                 for (JsonNode w : windows) {
                     assertEquals(sha, w.path("model").path("sha256").asText(), w.toString());
                     double p95 = w.path("latency").path("p95").asDouble();
-                    assertTrue(p95 > 0 && p95 <= cls.path("p95LatencyMs").asDouble(), String.format(Locale.ROOT,
-                            "%s (%s, v%d) window p95 %.3f ms over the class SLO %.3f ms: %s", dev, c, v, p95,
-                            cls.path("p95LatencyMs").asDouble(), w));
+                    assertTrue(p95 > 0, w.toString());
+                    p95s.add(p95);
                     if (cls.hasNonNull("maxEnergyMj")) {
                         assertTrue(w.hasNonNull("energyMj"), w.toString());
                         assertTrue(w.path("energyMj").asDouble() <= cls.path("maxEnergyMj").asDouble(), w.toString());
                     }
                 }
-                Log.info(String.format(Locale.ROOT, "%s (%s) runs v%d %s: window p95s %s ms (SLO %.3f), energy %s mJ",
-                        dev, c, v, chosen.get(c).path("id").asText(), windows.stream()
-                                .map(w -> String.format(Locale.ROOT, "%.3f", w.path("latency").path("p95").asDouble()))
-                                .toList(), cls.path("p95LatencyMs").asDouble(),
+                double median = median(p95s);
+                Log.info(String.format(Locale.ROOT, "%s (%s) runs v%d %s: window p95s %s ms, median %.3f (SLO %.3f), "
+                                + "energy %s mJ", dev, c, v, chosen.get(c).path("id").asText(), p95s.stream()
+                                .map(p -> String.format(Locale.ROOT, "%.3f", p)).toList(), median, sloMs,
                         windows.stream().map(w -> w.path("energyMj").asText()).toList()));
+                assertTrue(median <= sloMs, String.format(Locale.ROOT, "%s (%s, v%d): the median of its steady "
+                        + "windows' p95 is %.3f ms, over the class SLO of %.3f ms: %s", dev, c, v, median, sloMs, p95s));
             }
         }
+    }
+
+    static String submitPlan(String deviceClass, long version) {
+        ObjectNode req = Api.JSON.createObjectNode().put("deviceClassId", deviceClass)
+                .put("validationDataset", "it3-valid").put("calibrationDataset", "it3-calib");
+        req.putObject("budget").put("maxCandidates", 12).put("latencyRuns", 40);
+        // one pruning ratio for every channel group: the sensitivity curves of two 1024-wide layers take minutes on a
+        // shared machine, and this model's dead units are found by the importance criterion alone
+        req.putObject("params").put("allocation", "uniform").put("calibrationSamples", "64");
+        return api.post("/api/v1/models/" + MODEL + "/versions/" + version + "/plans", req).expect(202).path("id")
+                .asText();
+    }
+
+    static JsonNode awaitPlan(String deviceClass, String planId) {
+        JsonNode[] p = new JsonNode[1];
+        Await.until(PLAN_TIMEOUT, "plan for " + deviceClass + " ends", () -> {
+            p[0] = api.get("/api/v1/plans/" + planId).expect(200);
+            return Set.of("CHOSEN", "NO_CHOICE", "FAILED", "CANCELLED").contains(p[0].path("status").asText());
+        }, () -> String.valueOf(p[0] == null ? null : p[0].path("message")));
+        assertEquals("CHOSEN", p[0].path("status").asText(), deviceClass + ": " + verdicts(p[0].path("plan")));
+        Log.info("plan " + deviceClass + ": " + p[0].path("choice").asText() + " (" + p[0].path("plan")
+                .path("stoppedBecause").asText() + "; " + p[0].path("plan").path("seconds") + " s)");
+        return p[0];
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     static ObjectNode deviceClass(String id, List<String> precisions, long ramMb, double latencyScale, double idleW,
@@ -287,13 +327,14 @@ class ThreeClassPlanIT {
     }
 
     static byte[] calibration(int n) {
-        return TestModels.npz(Map.of("x", NpyArray.ofFloats(inputs(n, 21), n, TestModels.RMLP_IN)));
+        return TestModels.npz(Map.of("x", NpyArray.ofFloats(inputs(n, 21), n, TestModels.RSEQ_POSITIONS,
+                TestModels.RMLP_IN)));
     }
 
     /** Inputs with labels: the float model's own top-1, so accuracy measures how far a variant strays from it. */
     static byte[] validation(byte[] model, int n) {
         float[] x = inputs(n, 22);
-        float[][] logits = TestModels.run(model, "x", new long[] {n, TestModels.RMLP_IN}, x);
+        float[][] logits = TestModels.run(model, "x", new long[] {n, TestModels.RSEQ_POSITIONS, TestModels.RMLP_IN}, x);
         long[] labels = new long[n];
         long[] cohorts = new long[n];
         for (int i = 0; i < n; i++) {
@@ -306,12 +347,12 @@ class ThreeClassPlanIT {
             labels[i] = best;
             cohorts[i] = best % 3;
         }
-        return TestModels.npz(Map.of("x", NpyArray.ofFloats(x, n, TestModels.RMLP_IN), "labels", NpyArray.ofLongs(labels, n),
+        return TestModels.npz(Map.of("x", NpyArray.ofFloats(x, n, TestModels.RSEQ_POSITIONS, TestModels.RMLP_IN), "labels", NpyArray.ofLongs(labels, n),
                 "cohort", NpyArray.ofLongs(cohorts, n)));
     }
 
     static float[] inputs(int n, long seed) {
-        return io.edgefleet.engine.onnx.OnnxBuilder.randomNormal(seed, n * TestModels.RMLP_IN, 1f);
+        return io.edgefleet.engine.onnx.OnnxBuilder.randomNormal(seed, n * SAMPLE, 1f);
     }
 
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.edgefleet.engine.planner.Candidate;
 import io.edgefleet.engine.planner.CandidateGenerator;
+import io.edgefleet.protocol.drift.ReferenceProfile;
 import io.edgefleet.server.alert.AlertEntity;
 import io.edgefleet.server.alert.AlertMetric;
 import io.edgefleet.server.alert.AlertRuleEntity;
@@ -316,7 +317,9 @@ public class LoopService {
                 target == null ? null : new PlanDtos.Target(target.p95LatencyMs(), target.maxEnergyMj()));
         PlanView plan;
         try {
-            plan = planner.submit(l.modelName, l.baseVersion, req, space, false);
+            plan = planner.submit(l.modelName, l.baseVersion, req, space, false,
+                    l.strategy == LoopStrategy.RECALIBRATE && l.calibrationDataset != null
+                            ? ReferenceProfile.SOURCE_CALIBRATION : ReferenceProfile.SOURCE_VALIDATION);
         } catch (ApiException e) {
             if (e.code() == ErrorCode.COMPRESSION_QUEUE_FULL) {
                 LOG.infof("loop %s: the plan queue is full; submitted next pass", l.id);

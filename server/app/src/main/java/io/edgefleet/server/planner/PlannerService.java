@@ -18,12 +18,14 @@ import io.edgefleet.engine.planner.PlanBudget;
 import io.edgefleet.engine.planner.PlanWriter;
 import io.edgefleet.engine.planner.Planner;
 import io.edgefleet.engine.report.ReportWriter;
+import io.edgefleet.protocol.drift.ReferenceProfile;
 import io.edgefleet.server.api.ApiException;
 import io.edgefleet.server.api.ErrorCode;
 import io.edgefleet.server.compression.DatasetEntity;
 import io.edgefleet.server.compression.DatasetService;
 import io.edgefleet.server.deviceclass.DeviceClassEntity;
 import io.edgefleet.server.deviceclass.DeviceClassService;
+import io.edgefleet.server.drift.ReferenceProfileService;
 import io.edgefleet.server.model.BlobStore;
 import io.edgefleet.server.model.ModelDtos.ModelVersionView;
 import io.edgefleet.server.model.ModelService;
@@ -98,6 +100,9 @@ public class PlannerService {
     @Inject
     io.edgefleet.server.benchmark.BenchmarkService benchmarks;
 
+    @Inject
+    ReferenceProfileService profiles;
+
     private ThreadPoolExecutor executor;
     private final Map<String, Live> live = new ConcurrentHashMap<>();
 
@@ -143,17 +148,26 @@ public class PlannerService {
     }
 
     public PlanView submit(String modelName, long version, PlanRequest req) {
-        return submit(modelName, version, req, null, true);
+        return submit(modelName, version, req, null, true, ReferenceProfile.SOURCE_VALIDATION);
     }
 
     /**
      * A plan with an explicit search space (the closed loop's more aggressive or gentler candidates; null: the
      * default grid). With {@code registerVariant} false the chosen variant is registered as a model version with its
      * lineage, but the class's registry row is left alone until {@link #makeClassVariant} (the loop does that once
-     * the variant's canary is promoted).
+     * the variant's canary is promoted). {@code referenceSource} names the data the chosen variant's drift reference
+     * profile is built from: {@link ReferenceProfile#SOURCE_VALIDATION} (a plan's own inputs), or
+     * {@link ReferenceProfile#SOURCE_CALIBRATION} when the variant is recalibrated on data that shows what the devices
+     * see now (the loop's recalibration on captured inputs: the drifted stream is the variant's new normal, else the
+     * drift alert that caused the loop would fire again on the variant it deployed).
      */
     public PlanView submit(String modelName, long version, PlanRequest req, List<Candidate> candidates,
-            boolean registerVariant) {
+            boolean registerVariant, String referenceSource) {
+        if (!ReferenceProfile.SOURCE_VALIDATION.equals(referenceSource)
+                && !(ReferenceProfile.SOURCE_CALIBRATION.equals(referenceSource) && !isBlank(req.calibrationDataset()))) {
+            throw new IllegalArgumentException("a plan's reference profile comes from its validation data, or from "
+                    + "its calibration data when it has some, not from '" + referenceSource + "'");
+        }
         // The addressed model version first: missing is 404 whatever the body says.
         String modelSha = QuarkusTransaction.requiringNew().call(() -> models.require(modelName, version).sha256);
         Resolved r = QuarkusTransaction.requiringNew().call(() -> {
@@ -198,6 +212,7 @@ public class PlannerService {
             }
         }
         stored.put("registerVariant", registerVariant);
+        stored.put("referenceSource", referenceSource);
         String id = UUID.randomUUID().toString();
         PlanJobEntity job = QuarkusTransaction.requiringNew().call(() -> {
             PlanJobEntity e = new PlanJobEntity();
@@ -381,6 +396,16 @@ public class PlannerService {
                     new ModelService.Lineage(job.baseVersion, json.writeValueAsString(recipeJson)));
             record(job, sha, plan, created.version(), !req.path("registerVariant").isBoolean()
                     || req.get("registerVariant").asBoolean());
+            // The devices compare their inputs and outputs against this signed profile; without one they would
+            // fall back to a self reference of their first inferences, whatever those were.
+            l.message = "building the drift reference profile";
+            boolean onCalibration = ReferenceProfile.SOURCE_CALIBRATION.equals(req.path("referenceSource").asText())
+                    && calibration != null;
+            profiles.buildForVariant(job.modelName, created.version(), out.chosenVariant(),
+                    onCalibration ? calibration : validation,
+                    onCalibration ? ReferenceProfile.SOURCE_CALIBRATION : ReferenceProfile.SOURCE_VALIDATION,
+                    onCalibration ? job.calibrationDataset : job.validationDataset,
+                    onCalibration ? job.calibrationSha256 : job.validationSha256);
             finish(job.id, PlanStatus.CHOSEN, null, plan.choice(), created.version(),
                     new String[] {planJson, planHtml});
         } catch (CancellationException e) {

@@ -415,6 +415,9 @@ class ClosedLoopFlowTest {
                     .post("/api/v1/models/cl-dm/versions/" + base + "/fleet-rollouts").then().statusCode(202)
                     .extract().jsonPath();
             ModelRef running = ref("cl-dm", g.getLong("deployments[0].version"));
+            // the planned variant's devices compare against its validation data, not a self reference
+            api().get("/api/v1/models/cl-dm/versions/" + running.version() + "/reference-profile").then()
+                    .statusCode(200).body("source", equalTo("validation")).body("dataset", equalTo("cl-drift-valid"));
             commit(d1, "cl-drift-1", g.getString("deployments[0].deploymentId"), running);
             commit(d2, "cl-drift-2", g.getString("deployments[0].deploymentId"), running);
 
@@ -429,6 +432,11 @@ class ClosedLoopFlowTest {
             assertEquals(chosen, space.get(space.size() - 1), "the current recipe and gentler ones");
             api().get("/api/v1/plans/" + canary.getString("planId")).then()
                     .body("calibrationDataset", equalTo("capture/cl-drift/cl-dm/20261206110000"));
+            // the recalibrated variant's reference is the captured stream it was recalibrated for: the drifted inputs
+            // are its normal, so the alert that caused the loop does not fire again on the variant it deploys
+            api().get("/api/v1/models/cl-dm/versions/" + canary.getLong("resultVersion") + "/reference-profile").then()
+                    .statusCode(200).body("source", equalTo("calibration"))
+                    .body("dataset", equalTo("capture/cl-drift/cl-dm/20261206110000"));
 
             JsonPath done = promote("cl-drift", canary, devices, 0.6);
             assertEquals("PROMOTED", done.getString("state"));

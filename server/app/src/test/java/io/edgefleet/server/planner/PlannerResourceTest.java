@@ -126,6 +126,10 @@ class PlannerResourceTest {
                 .body("recipe.plan", equalTo(tight))
                 .body("recipe.deviceClass", equalTo("pl-tight"))
                 .extract().jsonPath().getString("sha256");
+        // the variant's drift reference, built on the plan's validation data, for the manifest to carry
+        api().get("/api/v1/models/pl-ok/versions/" + version + "/reference-profile").then().statusCode(200)
+                .body("source", equalTo("validation")).body("dataset", equalTo("pl-ok-valid"))
+                .body("samples", equalTo(SAMPLES)).body("sha256", equalTo(sha));
         byte[] artifact = api().get("/api/v1/models/pl-ok/versions/" + version + "/artifact").then().statusCode(200)
                 .extract().asByteArray();
         assertTrue(artifact.length <= model.length * 3L / 4);
