@@ -175,7 +175,7 @@ public final class ServerApi {
     }
 
     /** A closed loop as the quickstart reports it (GET /api/v1/loops). */
-    public record Loop(String id, String state, String strategy, String reason, Long resultVersion, Long alertFiredAt,
+    public record Loop(String id, String state, String strategy, String note, Long resultVersion, Long alertFiredAt,
             Long canaryCommittedAt, Long finishedAt) {
     }
 
@@ -215,12 +215,14 @@ public final class ServerApi {
                 .put("freshDataset", freshDataset));
     }
 
-    /** The class's closed loops, newest first. */
+    /** The class's closed loops, newest first, each with its newest transition's note. */
     public List<Loop> loops(String classId) {
         List<Loop> out = new ArrayList<>();
         for (JsonNode l : send("GET", "/api/v1/loops?classId=" + enc(classId), null)) {
-            out.add(new Loop(l.path("id").asText(), l.path("state").asText(), l.path("strategy").asText(null),
-                    l.path("reason").asText(null), num(l, "resultVersion"), num(l, "alertFiredAt"),
+            JsonNode history = l.path("history");
+            String note = history.isArray() && !history.isEmpty() ? history.get(history.size() - 1).path("note")
+                    .asText(null) : l.path("reason").asText(null); // the newest transition's note, else the decision
+            out.add(new Loop(l.path("id").asText(), l.path("state").asText(), l.path("strategy").asText(null), note, num(l, "resultVersion"), num(l, "alertFiredAt"),
                     num(l, "canaryCommittedAt"), num(l, "finishedAt")));
         }
         return out;

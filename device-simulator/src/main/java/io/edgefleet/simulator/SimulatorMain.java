@@ -820,7 +820,7 @@ public final class SimulatorMain implements Runnable {
         static String loopLine(ServerApi.Loop l, long elapsedSeconds, URI url) {
             return String.format(java.util.Locale.ROOT, "==> LOOP %s %s%s%s, %d s after launch; see %s/console/loops/%s",
                     l.id(), l.state(), l.strategy() == null ? "" : " (" + l.strategy() + ")",
-                    l.reason() == null ? "" : ": " + l.reason(), elapsedSeconds, url, l.id());
+                    l.note() == null ? "" : ": " + l.note(), elapsedSeconds, url, l.id());
         }
 
         /**
