@@ -257,7 +257,7 @@ class ConsoleBrowserIT {
         assertTrue(d.findElements(By.cssSelector(row)).isEmpty(), "no longer awaiting: " + browser.text("#awaiting"));
         JsonNode r = api.get("/api/v1/loops/" + rejected).expect(200);
         assertEquals("REJECTED", r.path("state").asText(), r::toPrettyString);
-        assertTrue(r.path("reason").asText().contains("browser test reject"), r::toPrettyString);
+        assertEquals("rejected: browser test reject", r.path("outcome").asText(), r::toPrettyString);
         browser.shot("14-loop-rejected");
         api.send("DELETE", "/api/v1/alert-rules/cs-reject").expect(204);
 
@@ -269,9 +269,9 @@ class ConsoleBrowserIT {
                 By.cssSelector(arow + "button.approve")));
         browser.find(arow + "button.approve").click();
         browser.until(TIMEOUT, "the confirmation", ExpectedConditions.alertIsPresent()).accept();
-        browser.until(TIMEOUT, "the approved loop out of the queue", drv -> drv.findElements(By.cssSelector(
-                "#loops tr[data-id='" + approved + "']")).stream().anyMatch(e -> !"AWAITING_APPROVAL".equals(
-                        e.getAttribute("data-state"))));
+        // (a selector, not element handles: the live table is re-rendered under the test)
+        browser.until(TIMEOUT, "the approved loop out of the queue", ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#loops tr[data-id='" + approved + "']:not([data-state='AWAITING_APPROVAL'])")));
         assertTrue(d.findElements(By.cssSelector(arow)).isEmpty(), "no longer awaiting: " + browser.text("#awaiting"));
         JsonNode a = api.get("/api/v1/loops/" + approved).expect(200);
         assertTrue(a.path("approvedAt").isNumber(), a::toPrettyString);
@@ -282,13 +282,35 @@ class ConsoleBrowserIT {
         api.send("DELETE", "/api/v1/alert-rules/cs-approve").expect(204);
         Await.until(TIMEOUT, "the approved loop past READY", () -> !"READY".equals(
                 api.get("/api/v1/loops/" + approved).expect(200).path("state").asText()));
-        JsonNode after = api.get("/api/v1/loops/" + approved).expect(200);
-        if (after.path("deploymentId").isTextual()) {
-            api.post("/api/v1/deployments/" + after.path("deploymentId").asText() + "/abort",
-                    Api.JSON.createObjectNode().put("reason", "browser test: stop the approved loop's canary"));
-        } else if (after.path("planId").isTextual()) {
-            api.send("POST", "/api/v1/plans/" + after.path("planId").asText() + "/cancel");
-        }
+        List<String> running = List.of("READY", "PLANNING", "GATED", "CANARY");
+        Await.until(TIMEOUT, "the approved loop stopped", () -> {
+            JsonNode l = api.get("/api/v1/loops/" + approved).expect(200);
+            if (!running.contains(l.path("state").asText())) {
+                return true;
+            }
+            if (l.path("deploymentId").isTextual()) {
+                api.post("/api/v1/deployments/" + l.path("deploymentId").asText() + "/abort",
+                        Api.JSON.createObjectNode().put("reason", "browser test: stop the approved loop's canary"));
+            } else if (l.path("planId").isTextual()) {
+                api.send("POST", "/api/v1/plans/" + l.path("planId").asText() + "/cancel");
+            }
+            return false;
+        }, () -> api.get("/api/v1/loops/" + approved).body());
+        // the next steps need the devices idle (a device busy with an update refuses a benchmark)
+        Await.until(TIMEOUT, "every device back on v" + v1 + " and idle", () -> {
+            for (String id : DEVICES) {
+                JsonNode dev = api.device(id);
+                if (dev.path("active").path("version").asLong() != v1) {
+                    return false;
+                }
+            }
+            for (JsonNode dep : api.listAll("/api/v1/deployments")) {
+                if (List.of("IN_PROGRESS", "PAUSED").contains(dep.path("status").asText())) {
+                    return false;
+                }
+            }
+            return true;
+        });
         Log.info(String.format("console loop approve/reject took %.1f s", (System.nanoTime() - t0) / 1e9));
     }
 
@@ -326,6 +348,11 @@ class ConsoleBrowserIT {
         d.get(api.baseUrl() + "/console/devices/" + device);
         browser.until(TIMEOUT, "the device's capture form", ExpectedConditions.elementToBeClickable(By.id("capture-on")));
         assertEquals("off", browser.text("#capture-state"));
+        // the hourly rollup plots of a fleet younger than an hour: the current hour so far, marked partial
+        browser.until(TIMEOUT, "the current hour in the rollup plots", ExpectedConditions.attributeToBe(
+                By.id("rollups"), "data-partial", "true"));
+        assertTrue(browser.text("#rollup-count").contains("current hour so far (partial"), browser.text("#rollup-count"));
+        assertTrue(!d.findElements(By.cssSelector("#rollup-latency canvas")).isEmpty(), "a plot is drawn");
         type("#capture-form input[name=rate]", "0.25");
         type("#capture-form input[name=maxSamples]", "500");
         browser.find("#capture-on").click();

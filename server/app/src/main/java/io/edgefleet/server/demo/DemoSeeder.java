@@ -1,26 +1,26 @@
 package io.edgefleet.server.demo;
 
+import io.edgefleet.engine.onnx.OnnxBuilder;
 import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.quantize.DynamicInt8Quantizer;
+import io.edgefleet.protocol.data.NpyArray;
+import io.edgefleet.protocol.data.Npz;
 import io.edgefleet.server.alert.AlertDtos.RuleRequest;
 import io.edgefleet.server.alert.AlertRuleService;
 import io.edgefleet.server.api.ApiException;
 import io.edgefleet.server.api.ErrorCode;
+import io.edgefleet.server.compression.DatasetService;
 import io.edgefleet.server.config.EdgefleetConfig;
 import io.edgefleet.server.deviceclass.DeviceClassDtos.AccuracyBudget;
 import io.edgefleet.server.deviceclass.DeviceClassDtos.DeviceClassRequest;
 import io.edgefleet.server.deviceclass.DeviceClassDtos.Power;
 import io.edgefleet.server.deviceclass.DeviceClassDtos.Slo;
 import io.edgefleet.server.deviceclass.DeviceClassService;
-import io.edgefleet.server.compression.DatasetService;
 import io.edgefleet.server.model.ModelService;
 import io.edgefleet.server.planner.PlanDtos.Budget;
 import io.edgefleet.server.planner.PlanDtos.PlanRequest;
 import io.edgefleet.server.planner.PlanStatus;
 import io.edgefleet.server.planner.PlannerService;
-import io.edgefleet.engine.onnx.OnnxBuilder;
-import io.edgefleet.protocol.data.NpyArray;
-import io.edgefleet.protocol.data.Npz;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -43,7 +43,7 @@ import org.jboss.logging.Logger;
  *       (a small arm board: int8 only, p95 SLO 20 ms, a {@value #BOARD_MAX_MODEL_BYTES}-byte model budget the
  *       float model does not fit, a {@value #BOARD_BUDGET_POINTS}-point accuracy budget);</li>
  *   <li>model {@code demo-classifier} version 1 (float) and version 2, its dynamic-int8 variant (lineage: parent 1),
- *       the one that fits the board;</li>
+ *       an engine-made variant that fits the board's byte budget (the board itself runs the planned one below);</li>
  *   <li>datasets {@value #VALIDATION} and {@value #CALIBRATION} (inputs of the demo model) and a plan of the model
  *       for {@code demo-board} over them: its choice becomes the board's registered variant, what the closed loop
  *       re-plans from;</li>
@@ -128,15 +128,17 @@ public class DemoSeeder {
             boolean loop = classId.equals(BOARD_CLASS_ID);
             String action = loop ? "RECOMPRESS" : null;
             createRule(new RuleRequest("demo-drift-" + classId, "EdgefleetDriftHigh", "DRIFT_SCORE",
-                    loop ? "MODEL" : "CLASS", classId, loop ? MODEL : null, null, null, DRIFT_THRESHOLD, 1L, 60L, 10L, "warning", action, null,
+                    loop ? "MODEL" : "CLASS", classId, loop ? MODEL : null, null, null, DRIFT_THRESHOLD, 1L, 60L, 10L,
+                    "warning", action, null,
                     "demo: input drift (PSI) of a " + classId + " device above " + DRIFT_THRESHOLD
                             + (action == null ? "" : "; re-compresses the class's variant (closed loop)"), true));
             createRule(new RuleRequest("demo-p95-" + classId, "EdgefleetLatencySloBreach", "P95_LATENCY_MS", "VERSION",
                     classId, null, null, null, null, 20L, 60L, 30L, "critical", null, null,
                     "demo: p95 latency of a " + classId + " model version above the class SLO", true));
         }
-        LOG.infof("Demo data ready: device classes %s and %s, model %s:1 (float) and :%d (int8), demo alert rules",
-                CLASS_ID, BOARD_CLASS_ID, MODEL, BOARD_VERSION);
+        LOG.infof("Demo data ready: device classes %s and %s, model %s:1 (float) and :%d (int8), datasets %s and %s,"
+                + " the board's variant planned, demo alert rules", CLASS_ID, BOARD_CLASS_ID, MODEL, BOARD_VERSION,
+                VALIDATION, CALIBRATION);
     }
 
     /** Standard-normal inputs of the demo model, from a fixed seed, as an {@code .npz} dataset. */

@@ -33,7 +33,7 @@ class DemoSeederTest {
                 .body("slo.p95LatencyMs", equalTo(20.0f))
                 .body("slo.maxModelBytes", equalTo((int) DemoSeeder.BOARD_MAX_MODEL_BYTES));
         var versions = api().get("/api/v1/models/demo-classifier/versions").then().statusCode(200)
-                .body("version", contains(1, 2))
+                .body("version", org.hamcrest.Matchers.hasItems(1, 2))
                 .body("[0].sha256", equalTo(Hashing.sha256Hex(DemoModels.classifier())))
                 .body("[0].inputs[0].name", equalTo("input"))
                 .body("[0].outputs[0].name", equalTo("probabilities"))
