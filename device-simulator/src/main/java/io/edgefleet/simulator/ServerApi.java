@@ -174,6 +174,64 @@ public final class ServerApi {
         return out;
     }
 
+    /** A closed loop as the quickstart reports it (GET /api/v1/loops). */
+    public record Loop(String id, String state, String strategy, String note, Long resultVersion, Long alertFiredAt,
+            Long canaryCommittedAt, Long finishedAt) {
+    }
+
+    /** A plan of a model for a class: its status, and the chosen version once it is CHOSEN. */
+    public record Plan(String id, String classId, String status, String message, Long resultVersion) {
+    }
+
+    /** The version the class's registry holds for the model (its planned variant), or null without one. */
+    public Long classVariant(String classId, String model) {
+        for (JsonNode v : send("GET", "/api/v1/device-classes/" + enc(classId) + "/variants", null)) {
+            if (model.equals(v.path("model").asText())) {
+                return v.path("version").asLong();
+            }
+        }
+        return null;
+    }
+
+    /** Plans of the model, newest first. */
+    public List<Plan> plans(String model) {
+        List<Plan> out = new ArrayList<>();
+        for (JsonNode p : send("GET", "/api/v1/plans?model=" + enc(model), null)) {
+            out.add(new Plan(p.path("id").asText(), p.path("deviceClassId").asText(), p.path("status").asText(),
+                    p.path("message").asText(null), p.path("resultVersion").isNumber()
+                            ? p.path("resultVersion").asLong() : null));
+        }
+        return out;
+    }
+
+    /** Uploads an {@code .npz} dataset under {@code name} (identical bytes already stored: accepted as they are). */
+    public void uploadDataset(String name, byte[] npz) {
+        exchange("POST", "/api/v1/datasets/" + enc(name), npz, "application/octet-stream");
+    }
+
+    /** Sets the class's closed-loop switch (automatic, approve or off) and the dataset a drift loop recalibrates on. */
+    public void setLoop(String classId, String mode, String freshDataset) {
+        send("PUT", "/api/v1/device-classes/" + enc(classId) + "/loop", json.createObjectNode().put("mode", mode)
+                .put("freshDataset", freshDataset));
+    }
+
+    /** The class's closed loops, newest first, each with its newest transition's note. */
+    public List<Loop> loops(String classId) {
+        List<Loop> out = new ArrayList<>();
+        for (JsonNode l : send("GET", "/api/v1/loops?classId=" + enc(classId), null)) {
+            JsonNode history = l.path("history");
+            String note = history.isArray() && !history.isEmpty() ? history.get(history.size() - 1).path("note")
+                    .asText(null) : l.path("reason").asText(null); // the newest transition's note, else the decision
+            out.add(new Loop(l.path("id").asText(), l.path("state").asText(), l.path("strategy").asText(null), note, num(l, "resultVersion"), num(l, "alertFiredAt"),
+                    num(l, "canaryCommittedAt"), num(l, "finishedAt")));
+        }
+        return out;
+    }
+
+    private static Long num(JsonNode n, String field) {
+        return n.path(field).isNumber() ? n.path(field).asLong() : null;
+    }
+
     public Deployment deployment(String id) {
         return deployment(send("GET", "/api/v1/deployments/" + enc(id), null));
     }
@@ -232,18 +290,21 @@ public final class ServerApi {
     }
 
     private Page exchange(String method, String path, JsonNode body) {
+        try {
+            return exchange(method, path, body == null ? null : json.writeValueAsBytes(body), "application/json");
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Page exchange(String method, String path, byte[] body, String contentType) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
                 .header("Accept", "application/json");
         if (token != null && !token.isEmpty()) {
             b.header("Authorization", "Bearer " + token);
         }
         if (body != null) {
-            try {
-                b.header("Content-Type", "application/json")
-                        .method(method, HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException(e);
-            }
+            b.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofByteArray(body));
         } else {
             b.method(method, HttpRequest.BodyPublishers.noBody());
         }

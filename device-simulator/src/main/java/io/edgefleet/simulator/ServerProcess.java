@@ -26,6 +26,11 @@ public final class ServerProcess implements AutoCloseable {
         cmd.add("-Dedgefleet.api.token=" + token);
         cmd.add("-Dedgefleet.demo.enabled=true");
         cmd.add("-Dedgefleet.alerts.evaluation-interval=5s"); // the demo's alerts show within seconds
+        // the closed loop the drift alert opens: a pass every 2 s, and its canary waves judged on one telemetry window
+        // after a 10 s soak (production: 10 s, 3 windows, 300 s), so it is promoted within minutes, not 20
+        cmd.add("-Dedgefleet.loop.interval=2s");
+        cmd.add("-Dedgefleet.loop.canary-soak-seconds=10");
+        cmd.add("-Dedgefleet.loop.canary-min-windows=1");
         cmd.add("-Dquarkus.http.port=" + port);
         cmd.add("-jar");
         cmd.add(serverJar.toAbsolutePath().toString());

@@ -589,15 +589,18 @@ public final class SimulatorMain implements Runnable {
     @Command(name = "quickstart", mixinStandardHelpOptions = true,
             description = "Starts the server (demo data, embedded broker, H2) and 20 agents in two device classes, rolls"
                     + " the demo model out to each class in waves, drifts one class's inputs after about a minute so"
-                    + " that a drift alert fires, and reports until Ctrl-C.")
+                    + " that a drift alert fires and opens a closed loop (re-plan, canary, promotion), and reports until"
+                    + " Ctrl-C.")
     static final class Quickstart extends Base {
         static final String CLASS_ID = "demo-gateway";
         static final String BOARD_CLASS_ID = "demo-board";
         static final String MODEL = "demo-classifier";
         /** The float model, for the gateways. */
         static final long GATEWAY_VERSION = 1;
-        /** Its dynamic-int8 variant, which the server's DemoSeeder registers as version 2: what fits a board. */
-        static final long BOARD_VERSION = 2;
+        /** Samples in the boards' fresh dataset. */
+        static final int FRESH_SAMPLES = 512;
+        /** The demo model's input: {@code input} float [N, 64]. */
+        static final int MODEL_INPUTS = 64;
         /** Quickstart agents send a window every 5 s (unless --telemetry-window says otherwise): waves show sooner. */
         static final int QUICKSTART_TELEMETRY_WINDOW = 5;
 
@@ -615,9 +618,15 @@ public final class SimulatorMain implements Runnable {
                 description = "seconds after the agents start when the boards' inputs drift; 0: never (default ${DEFAULT-VALUE})")
         double driftAfter;
 
-        @Option(names = "--drift-shift", defaultValue = "2.0",
+        @Option(names = "--drift-shift", defaultValue = "1.0",
                 description = "added to every float input of a drifting board (default ${DEFAULT-VALUE})")
         double driftShift;
+
+        @Option(names = "--loop-mode", defaultValue = "automatic",
+                description = "the boards' closed-loop switch: automatic (the drift alert's loop re-plans, canaries and"
+                        + " promotes on its own), approve (it waits for Approve on the console's Loops page) or off"
+                        + " (default ${DEFAULT-VALUE})")
+        String loopMode;
 
         @Option(names = "--server-jar", defaultValue = "server/app/target/quarkus-app/quarkus-run.jar",
                 description = "default ${DEFAULT-VALUE}")
@@ -665,6 +674,9 @@ public final class SimulatorMain implements Runnable {
             if (soakSeconds < 0 || driftAfter < 0) {
                 throw new IllegalArgumentException("--soak and --drift-after must be >= 0");
             }
+            if (!List.of("automatic", "approve", "off").contains(loopMode)) {
+                throw new IllegalArgumentException("--loop-mode must be automatic, approve or off (got " + loopMode + ")");
+            }
             if (!Files.isRegularFile(serverJar)) {
                 throw new IllegalArgumentException("server jar " + serverJar + " not found; build it first with"
                         + " ./mvnw -B -pl server/app -am package -DskipTests, or pass --server-jar");
@@ -709,14 +721,21 @@ public final class SimulatorMain implements Runnable {
                 }
             }
 
-            if (latestVersion(api) < BOARD_VERSION) {
-                throw new ApiException(0, null, "the server has no " + MODEL + " v" + BOARD_VERSION
-                        + " (the int8 variant the demo seeds); start from an empty --data-dir");
+            if (latestVersion(api) < GATEWAY_VERSION) {
+                throw new ApiException(0, null, "the server has no " + MODEL + " v" + GATEWAY_VERSION
+                        + "; start from an empty --data-dir");
             }
             List<ServerApi.Deployment> deps = new java.util.ArrayList<>();
             deps.add(createDeployment(api, GATEWAY_VERSION, CLASS_ID));
             if (boards > 0) {
-                deps.add(createDeployment(api, BOARD_VERSION, BOARD_CLASS_ID));
+                long boardVersion = boardVariant(api);
+                // the loop: the boards' switch, and the fresh data a drift loop recalibrates on
+                String fresh = freshDatasetName();
+                api.uploadDataset(fresh, driftedInputs(driftShift));
+                api.setLoop(BOARD_CLASS_ID, loopMode, fresh);
+                out().printf("closed loop on %s: %s; a drift loop recalibrates on dataset %s (inputs as the boards"
+                        + " see them after the drift)%n", BOARD_CLASS_ID, loopMode, fresh);
+                deps.add(createDeployment(api, boardVersion, BOARD_CLASS_ID));
             }
             for (ServerApi.Deployment d : deps) {
                 out().printf("deployment %s: %s v%d, %d targets, in %d wave(s) (canary 1, then 50%% per wave, %d s soak)%n",
@@ -726,6 +745,7 @@ public final class SimulatorMain implements Runnable {
             long deployStart = System.currentTimeMillis();
             boolean announced = false;
             java.util.Set<Long> alertsSeen = new java.util.HashSet<>();
+            java.util.Map<String, String> loopsSeen = new java.util.HashMap<>();
             long period = 3000;
             while (pause(period, start)) {
                 long now = System.currentTimeMillis();
@@ -743,6 +763,13 @@ public final class SimulatorMain implements Runnable {
                     for (ServerApi.Alert a : api.firingAlerts()) {
                         if (alertsSeen.add(a.id())) {
                             out().println(alertLine(a, (now - start) / 1000, url));
+                        }
+                    }
+                    if (boards > 0) {
+                        for (ServerApi.Loop l : api.loops(BOARD_CLASS_ID)) {
+                            if (!l.state().equals(loopsSeen.put(l.id(), l.state()))) {
+                                out().println(loopLine(l, (now - start) / 1000, url));
+                            }
                         }
                     }
                 } catch (ApiException e) {
@@ -789,6 +816,68 @@ public final class SimulatorMain implements Runnable {
                     elapsedSeconds, url);
         }
 
+        String freshDatasetName() {
+            return String.format(java.util.Locale.ROOT, "demo-board-drifted-%.2f", driftShift);
+        }
+
+        /**
+         * The class's fresh data for a drift loop: what the boards' synthetic stream looks like once the drift fault
+         * shifts it (standard Gaussian plus {@code shift}), {@value #FRESH_SAMPLES} samples from a fixed seed. It stands
+         * in for field data an operator collects after a drift. The devices' own capture is what a fleet would use;
+         * the simulated agents cycle a few generated inputs, and a re-plan calibrated on those captured few dropped
+         * 32 points on the validation set (NO_CHOICE), so the demo names this dataset instead.
+         */
+        static byte[] driftedInputs(double shift) throws IOException {
+            java.util.Random rnd = new java.util.Random(20261206L);
+            float[] x = new float[FRESH_SAMPLES * MODEL_INPUTS];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (rnd.nextGaussian() + shift);
+            }
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            io.edgefleet.protocol.data.Npz.write(out, java.util.Map.of("input",
+                    io.edgefleet.protocol.data.NpyArray.ofFloats(x, FRESH_SAMPLES, MODEL_INPUTS)));
+            return out.toByteArray();
+        }
+
+        static String loopLine(ServerApi.Loop l, long elapsedSeconds, URI url) {
+            return String.format(java.util.Locale.ROOT, "==> LOOP %s %s%s%s, %d s after launch; see %s/console/loops/%s",
+                    l.id(), l.state(), l.strategy() == null ? "" : " (" + l.strategy() + ")",
+                    l.note() == null ? "" : ": " + l.note(), elapsedSeconds, url, l.id());
+        }
+
+        /**
+         * The board's variant: the version the server's demo plan registered for the class (planned at the server's
+         * first start, over the demo datasets); waits for the plan, fails with its reason when it chose nothing.
+         */
+        private long boardVariant(ServerApi api) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + 180_000;
+            boolean told = false;
+            while (true) {
+                Long v = api.classVariant(BOARD_CLASS_ID, MODEL);
+                if (v != null) {
+                    out().printf("the boards' variant: %s v%d (planned for %s)%n", MODEL, v, BOARD_CLASS_ID);
+                    return v;
+                }
+                ServerApi.Plan last = api.plans(MODEL).stream().filter(p -> BOARD_CLASS_ID.equals(p.classId()))
+                        .findFirst().orElse(null);
+                if (last != null && List.of("NO_CHOICE", "FAILED", "CANCELLED").contains(last.status())) {
+                    throw new ApiException(0, null, "the demo plan for " + BOARD_CLASS_ID + " ended " + last.status()
+                            + ": " + last.message() + " (GET /api/v1/plans/" + last.id() + ")");
+                }
+                if (!told) {
+                    out().printf("waiting for the demo plan of %s's variant (%s) ...%n", BOARD_CLASS_ID,
+                            last == null ? "not submitted yet" : "plan " + last.id() + " " + last.status());
+                    out().flush();
+                    told = true;
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new ApiException(0, null, "no variant of " + MODEL + " registered for " + BOARD_CLASS_ID
+                            + " after 180 s; see GET /api/v1/plans?model=" + MODEL);
+                }
+                Thread.sleep(1000);
+            }
+        }
+
         /** Quickstart keeps agents under {@code <data-dir>/agents}, next to the server's own data. */
         private void agentOptionsForAgents(Path base) {
             agentOptions.dataDir = base.resolve("agents");
@@ -798,6 +887,7 @@ public final class SimulatorMain implements Runnable {
             PrintWriter o = out();
             o.println();
             o.println("  console    " + url + "/console   (log in with the token)");
+            o.println("             " + url + "/console/loops   (the closed loop the boards' drift alert opens)");
             o.println("  API docs   " + url + "/q/swagger-ui   (OpenAPI: " + url + "/q/openapi)");
             o.println("  REST API   " + url + "/api/v1   (token: " + token + ")");
             o.println("  try        export T=" + token);

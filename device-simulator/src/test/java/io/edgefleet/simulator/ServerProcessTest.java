@@ -21,6 +21,8 @@ class ServerProcessTest {
         assertTrue(cmd.contains("-Dedgefleet.api.token=tok"));
         assertTrue(cmd.contains("-Dedgefleet.demo.enabled=true"));
         assertTrue(cmd.contains("-Dedgefleet.alerts.evaluation-interval=5s"), "the demo alerts show within seconds");
+        assertTrue(cmd.contains("-Dedgefleet.loop.canary-soak-seconds=10"), "the demo's loop promotes within minutes");
+        assertTrue(cmd.contains("-Dedgefleet.loop.canary-min-windows=1"));
         assertTrue(cmd.contains("-Dquarkus.http.port=18080"));
         assertTrue(cmd.contains("-Dedgefleet.data-dir=" + dir.resolve("server").toAbsolutePath()));
         assertEquals("-jar", cmd.get(cmd.size() - 2));

@@ -166,6 +166,42 @@ class SimulatorMainTest {
     }
 
     @Test
+    void eachLoopStateIsAnnouncedWithItsNoteAndItsConsolePage() {
+        ServerApi.Loop l = new ServerApi.Loop("l-1", "CANARY", "RECALIBRATE", "every canary device committed the variant",
+                4L, 1L, 2L, null);
+        assertEquals("==> LOOP l-1 CANARY (RECALIBRATE): every canary device committed the variant, 130 s after launch;"
+                + " see http://localhost:8080/console/loops/l-1",
+                SimulatorMain.Quickstart.loopLine(l, 130, java.net.URI.create("http://localhost:8080")));
+    }
+
+    @Test
+    void quickstartLoopSettingsAndTheBoardsFreshData() throws Exception {
+        SimulatorMain.Quickstart q = new SimulatorMain.Quickstart();
+        CommandLine cl = new CommandLine(q);
+        cl.parseArgs();
+        assertEquals("automatic", q.loopMode);
+        assertEquals(1.0, q.driftShift);
+        assertEquals("demo-board-drifted-1.00", q.freshDatasetName());
+        // the fresh data is what a drifted board sees: standard normal plus the shift, [512, 64] float32
+        var arrays = io.edgefleet.protocol.data.Npz.read(new java.io.ByteArrayInputStream(
+                SimulatorMain.Quickstart.driftedInputs(1.0)), 1 << 24, "fresh");
+        var x = arrays.get("input");
+        assertEquals(java.util.List.of(512L, 64L), java.util.Arrays.stream(x.shape()).boxed().toList());
+        var floats = x.bytes().duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        int n = floats.remaining();
+        double mean = 0;
+        while (floats.hasRemaining()) {
+            mean += floats.get();
+        }
+        mean /= n;
+        assertEquals(512 * 64, n);
+        assertEquals(1.0, mean, 0.05, "shifted by the drift");
+        Result r = run("quickstart", "--loop-mode", "sometimes", "--data-dir", dir.toString());
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("--loop-mode must be automatic, approve or off"), r.err());
+    }
+
+    @Test
     void tokensAreRandomAndUrlSafe() {
         String a = SimulatorMain.Quickstart.newToken();
         assertTrue(a.matches("[A-Za-z0-9_-]{32}"), a);

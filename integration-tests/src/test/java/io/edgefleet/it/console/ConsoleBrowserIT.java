@@ -3,7 +3,10 @@ package io.edgefleet.it.console;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.edgefleet.engine.onnx.OnnxBuilder;
+import io.edgefleet.protocol.data.NpyArray;
 import io.edgefleet.it.Api;
 import io.edgefleet.it.Await;
 import io.edgefleet.it.Fleet;
@@ -31,7 +34,9 @@ import org.openqa.selenium.support.ui.Select;
 /**
  * The web console in a real browser (headless Chromium) against the packaged server with real agents: sign in,
  * see the fleet, start a rollout in waves from the form, watch it advance, see an alert fire with its runbook,
- * roll the rollout back; then the fleet page's render time with 1,000 more devices registered. Screenshots:
+ * roll the rollout back; the loops page (the class's switch, a skipped loop's trail, Approve and Reject of loops
+ * awaiting approval), a device's capture switch and the class's benchmark form, each checked on the server through
+ * the API and on the page; then the fleet page's render time with 1,000 more devices registered. Screenshots:
  * {@code integration-tests/target/surefire-reports/screenshots/console-*.png}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -220,6 +225,183 @@ class ConsoleBrowserIT {
 
     @Test
     @Order(3)
+    void approveAndRejectLoopsAwaitingApprovalFromTheLoopsPage() {
+        long t0 = System.nanoTime();
+        // the class needs a planned variant for a loop to wait for approval (without one it is skipped, as above)
+        api.postRaw("/api/v1/datasets/cs-valid", "application/octet-stream", inputs(41, 128)).expect(201);
+        api.postRaw("/api/v1/datasets/cs-calib", "application/octet-stream", inputs(42, 128)).expect(201);
+        ObjectNode planReq = Api.JSON.createObjectNode().put("deviceClassId", CLASS)
+                .put("validationDataset", "cs-valid").put("calibrationDataset", "cs-calib");
+        planReq.putObject("budget").put("maxCandidates", 2).put("latencyRuns", 5);
+        String planId = api.post("/api/v1/models/" + MODEL + "/versions/" + v1 + "/plans", planReq).expect(202)
+                .path("id").asText();
+        Await.until(TIMEOUT, "the class's plan chosen", () -> "CHOSEN".equals(
+                api.get("/api/v1/plans/" + planId).expect(200).path("status").asText()),
+                () -> api.get("/api/v1/plans/" + planId).body());
+        api.put("/api/v1/device-classes/" + CLASS + "/loop", Api.JSON.createObjectNode().put("mode", "approve"))
+                .expect(200);
+
+        // reject: the button asks for a reason; the server records it and the page moves the loop out of the queue
+        String rejected = awaitingLoopOf("cs-reject");
+        var d = browser.driver;
+        d.get(api.baseUrl() + "/console/loops");
+        String row = "#awaiting tr[data-id='" + rejected + "'] ";
+        browser.until(TIMEOUT, "the loop awaiting approval", ExpectedConditions.elementToBeClickable(By.cssSelector(
+                row + "button.reject")));
+        browser.shot("13-loop-awaiting-approval");
+        browser.find(row + "button.reject").click();
+        browser.until(TIMEOUT, "the reason prompt", ExpectedConditions.alertIsPresent()).sendKeys("browser test reject");
+        d.switchTo().alert().accept();
+        browser.until(TIMEOUT, "the rejected loop in the list", ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#loops tr[data-id='" + rejected + "'][data-state='REJECTED']")));
+        assertTrue(d.findElements(By.cssSelector(row)).isEmpty(), "no longer awaiting: " + browser.text("#awaiting"));
+        JsonNode r = api.get("/api/v1/loops/" + rejected).expect(200);
+        assertEquals("REJECTED", r.path("state").asText(), r::toPrettyString);
+        assertEquals("rejected: browser test reject", r.path("outcome").asText(), r::toPrettyString);
+        browser.shot("14-loop-rejected");
+        api.send("DELETE", "/api/v1/alert-rules/cs-reject").expect(204);
+
+        // approve: a confirmation, then the server takes the loop up (READY, then the re-plan on the next pass)
+        String approved = awaitingLoopOf("cs-approve");
+        d.get(api.baseUrl() + "/console/loops");
+        String arow = "#awaiting tr[data-id='" + approved + "'] ";
+        browser.until(TIMEOUT, "the second loop awaiting approval", ExpectedConditions.elementToBeClickable(
+                By.cssSelector(arow + "button.approve")));
+        browser.find(arow + "button.approve").click();
+        browser.until(TIMEOUT, "the confirmation", ExpectedConditions.alertIsPresent()).accept();
+        // (a selector, not element handles: the live table is re-rendered under the test)
+        browser.until(TIMEOUT, "the approved loop out of the queue", ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#loops tr[data-id='" + approved + "']:not([data-state='AWAITING_APPROVAL'])")));
+        assertTrue(d.findElements(By.cssSelector(arow)).isEmpty(), "no longer awaiting: " + browser.text("#awaiting"));
+        JsonNode a = api.get("/api/v1/loops/" + approved).expect(200);
+        assertTrue(a.path("approvedAt").isNumber(), a::toPrettyString);
+        assertTrue(!List.of("AWAITING_APPROVAL", "REJECTED").contains(a.path("state").asText()), a::toPrettyString);
+        browser.shot("15-loop-approved");
+        // the approved loop re-plans and sends a canary to the class; this test stops it there (the canary's path is
+        // ClosedLoopIT's): the rule goes, the loop's plan is cancelled or its deployment aborted once it has one
+        api.send("DELETE", "/api/v1/alert-rules/cs-approve").expect(204);
+        Await.until(TIMEOUT, "the approved loop past READY", () -> !"READY".equals(
+                api.get("/api/v1/loops/" + approved).expect(200).path("state").asText()));
+        List<String> running = List.of("READY", "PLANNING", "GATED", "CANARY");
+        Await.until(TIMEOUT, "the approved loop stopped", () -> {
+            JsonNode l = api.get("/api/v1/loops/" + approved).expect(200);
+            if (!running.contains(l.path("state").asText())) {
+                return true;
+            }
+            if (l.path("deploymentId").isTextual()) {
+                api.post("/api/v1/deployments/" + l.path("deploymentId").asText() + "/abort",
+                        Api.JSON.createObjectNode().put("reason", "browser test: stop the approved loop's canary"));
+            } else if (l.path("planId").isTextual()) {
+                api.send("POST", "/api/v1/plans/" + l.path("planId").asText() + "/cancel");
+            }
+            return false;
+        }, () -> api.get("/api/v1/loops/" + approved).body());
+        // the next steps need the devices idle (a device busy with an update refuses a benchmark)
+        Await.until(TIMEOUT, "every device back on v" + v1 + " and idle", () -> {
+            for (String id : DEVICES) {
+                JsonNode dev = api.device(id);
+                if (dev.path("active").path("version").asLong() != v1) {
+                    return false;
+                }
+            }
+            for (JsonNode dep : api.listAll("/api/v1/deployments")) {
+                if (List.of("IN_PROGRESS", "PAUSED").contains(dep.path("status").asText())) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        Log.info(String.format("console loop approve/reject took %.1f s", (System.nanoTime() - t0) / 1e9));
+    }
+
+    /** Creates a RECOMPRESS rule every window breaches and returns the loop its alert opened, once it awaits approval. */
+    static String awaitingLoopOf(String ruleId) {
+        ObjectNode rule = Api.JSON.createObjectNode().put("id", ruleId).put("metric", "P95_LATENCY_MS")
+                .put("scope", "VERSION").put("classId", CLASS).put("threshold", 0.001).put("lookbackSeconds", 6)
+                .put("action", "RECOMPRESS");
+        api.post("/api/v1/alert-rules", rule).expect(201);
+        String[] id = new String[1];
+        Await.until(TIMEOUT, "a loop of rule " + ruleId + " awaiting approval", () -> {
+            for (JsonNode l : api.get("/api/v1/loops?classId=" + CLASS + "&limit=50").expect(200)) {
+                if (ruleId.equals(l.path("ruleId").asText()) && "AWAITING_APPROVAL".equals(l.path("state").asText())) {
+                    id[0] = l.path("id").asText();
+                    return true;
+                }
+            }
+            return false;
+        }, () -> api.get("/api/v1/loops?classId=" + CLASS).body());
+        return id[0];
+    }
+
+    static byte[] inputs(long seed, int n) {
+        float[] x = OnnxBuilder.randomNormal(seed, n * 16, 1f);
+        return TestModels.npz(Map.of("x", NpyArray.ofFloats(x, n, 16)));
+    }
+
+    @Test
+    @Order(4)
+    void theDeviceCaptureSwitchAndTheClassBenchmarkFormChangeTheServersState() {
+        long t0 = System.nanoTime();
+        var d = browser.driver;
+        String device = DEVICES[0];
+        // capture on: the form's rate and bounds become the device's opt-in; the page shows it on
+        d.get(api.baseUrl() + "/console/devices/" + device);
+        browser.until(TIMEOUT, "the device's capture form", ExpectedConditions.elementToBeClickable(By.id("capture-on")));
+        assertEquals("off", browser.text("#capture-state"));
+        // the hourly rollup plots of a fleet younger than an hour: the current hour so far, marked partial
+        browser.until(TIMEOUT, "the current hour in the rollup plots", ExpectedConditions.attributeToBe(
+                By.id("rollups"), "data-partial", "true"));
+        assertTrue(browser.text("#rollup-count").contains("current hour so far (partial"), browser.text("#rollup-count"));
+        assertTrue(!d.findElements(By.cssSelector("#rollup-latency canvas")).isEmpty(), "a plot is drawn");
+        type("#capture-form input[name=rate]", "0.25");
+        type("#capture-form input[name=maxSamples]", "500");
+        browser.find("#capture-on").click();
+        browser.until(TIMEOUT, "capture on in the page", ExpectedConditions.textToBe(By.id("capture-state"), "on"));
+        JsonNode on = api.get("/api/v1/devices/" + device + "/capture").expect(200);
+        assertTrue(on.path("enabled").asBoolean(), on::toPrettyString);
+        assertEquals(0.25, on.path("rate").asDouble(), 1e-9, on::toPrettyString);
+        assertEquals(500, on.path("maxSamples").asInt(), on::toPrettyString);
+        assertTrue(browser.text("#capture").contains("rate 0.25"), browser.text("#capture"));
+        browser.shot("16-capture-on");
+        // capture off: a confirmation first
+        browser.find("#capture-off").click();
+        browser.until(TIMEOUT, "the confirmation", ExpectedConditions.alertIsPresent()).accept();
+        browser.until(TIMEOUT, "capture off in the page", ExpectedConditions.textToBe(By.id("capture-state"), "off"));
+        assertTrue(!api.get("/api/v1/devices/" + device + "/capture").expect(200).path("enabled").asBoolean());
+        browser.shot("17-capture-off");
+
+        // the class's benchmark form: v1 on one device for 2 s; the job appears live and finishes with its numbers
+        d.get(api.baseUrl() + "/console/classes/" + CLASS);
+        browser.until(TIMEOUT, "the benchmark form", ExpectedConditions.presenceOfElementLocated(By.id("benchmark-form")));
+        browser.find("#new-benchmark summary").click();
+        new Select(browser.find("#benchmark-form select[name=model]")).selectByValue(MODEL);
+        type("#benchmark-form input[name=version]", Long.toString(v1));
+        type("#benchmark-form input[name=devices]", "1");
+        type("#benchmark-form input[name=seconds]", "2");
+        browser.shot("18-benchmark-form");
+        browser.find("#start-benchmark").click();
+        String[] job = new String[1];
+        Await.until(TIMEOUT, "the benchmark job on the server", () -> {
+            for (JsonNode b : api.get("/api/v1/device-classes/" + CLASS + "/benchmarks").expect(200)) {
+                if (MODEL.equals(b.path("model").asText()) && b.path("version").asLong() == v1) {
+                    job[0] = b.path("id").asText();
+                    return true;
+                }
+            }
+            return false;
+        });
+        JsonNode b = api.get("/api/v1/device-classes/" + CLASS + "/benchmarks").expect(200).get(0);
+        assertEquals(1, b.path("devices").size(), b::toPrettyString);
+        browser.until(TIMEOUT, "the benchmark row completed", ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#benchmarks tr[data-id='" + job[0] + "']"), "COMPLETED"));
+        assertTrue(browser.text("#benchmarks tr[data-id='" + job[0] + "']").contains(" ms"),
+                browser.text("#benchmarks"));
+        browser.shot("19-benchmark-completed");
+        Log.info(String.format("console capture switch and benchmark form took %.1f s", (System.nanoTime() - t0) / 1e9));
+    }
+
+    @Test
+    @Order(5)
     void theFleetPageWithAThousandDevicesRendersInUnderASecond() throws Exception {
         long r0 = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(4);

@@ -384,6 +384,41 @@ class CliIT {
     }
 
     @Test
+    @Order(12)
+    void classesUpdateDevicesRotateAndEvents() {
+        String body = """
+                {"id":"%s","name":"CLI test class, renamed","arch":"x86_64","cores":2,"ramMb":2048,"storageMb":4096,
+                 "precisions":["fp32","int8"],"power":{"idleWatts":2.0,"activeWatts":6.0},
+                 "slo":{"p95LatencyMs":200.0,"maxModelBytes":50000000,"maxEnergyMj":1000.0},
+                 "accuracyBudget":{"overallPoints":50.0,"cohortPoints":50.0}}""".formatted(CLASS);
+        Path classFile = file("class-renamed.json", body.getBytes());
+        assertEquals("updated device class " + CLASS + "\n", ok("classes", "update", CLASS, "--file",
+                classFile.toString()).out());
+        assertEquals("CLI test class, renamed", ok("classes", "get", CLASS, "--json").json().path("name").asText());
+        Run missing = cli("classes", "update", "no-such-class", "--file", classFile.toString());
+        assertTrue(missing.code() != ExitCode.OK, missing.toString());
+
+        // a device of its own: rotating cli-dev-1's credentials would drop the running agent the later steps use
+        String before = ok("devices", "register", "cli-dev-9", "--class", CLASS, "--json").json()
+                .at("/credentials/password").asText();
+        JsonNode rotated = ok("devices", "rotate", "cli-dev-9", "--json").json();
+        String after = rotated.at("/credentials/password").asText();
+        assertFalse(after.isEmpty() || after.equals(before), rotated.toString());
+        Run human = ok("devices", "rotate", "cli-dev-9");
+        assertTrue(human.out().startsWith("new credentials for device cli-dev-9") && human.out().contains("shown once"),
+                human.out());
+        assertEquals(ExitCode.NOT_FOUND, cli("devices", "rotate", "no-such-device").code());
+        // revoked again: a device that never comes online would hold the later class-wide rollouts until they time out
+        ok("devices", "revoke", "cli-dev-9");
+
+        // the running agent's events: it committed the rollouts of the earlier steps
+        JsonNode events = ok("devices", "events", "cli-dev-1", "--json").json();
+        assertTrue(events.isArray() && events.size() > 0, events.toString());
+        assertTrue(events.toString().contains("COMMITTED") || events.toString().contains("committed"), events.toString());
+        assertTrue(ok("devices", "events", "cli-dev-1", "--limit", "5").out().startsWith("TIME"));
+    }
+
+    @Test
     @Order(30)
     void fleetRolloutDeploysTheClasssVariant() {
         JsonNode variants = fleet.api().get("/api/v1/device-classes/" + CLASS + "/variants").expect(200);

@@ -15,8 +15,11 @@
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const f = form.elements;
-    send({ enabled: true, rate: Number(f.rate.value), maxSamples: parseInt(f.maxSamples.value, 10),
-      maxBytes: parseInt(f.maxBytes.value, 10) });
+    // an empty bound is left out: the server's default applies (a device never opted in has bounds of 0, which the
+    // form's own min would refuse, so it shows them empty)
+    send({ enabled: true, rate: Number(f.rate.value),
+      maxSamples: f.maxSamples.value ? parseInt(f.maxSamples.value, 10) : null,
+      maxBytes: f.maxBytes.value ? parseInt(f.maxBytes.value, 10) : null });
   });
   document.getElementById('capture-off').addEventListener('click', () => {
     if (window.confirm('Turn capture off? What the device has not sent yet is discarded.')) send({ enabled: false });

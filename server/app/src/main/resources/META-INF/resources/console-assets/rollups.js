@@ -34,7 +34,8 @@
   async function poll() {
     const days = Number(range ? range.value : 7);
     const from = Math.floor((Date.now() - days * 24 * HOUR) / HOUR) * HOUR;
-    const rows = (await ef.getJson(root.dataset.source + '&from=' + from)) || [];
+    // current=true: the hours not rolled up yet too, computed from the raw windows (the running one partial)
+    const rows = (await ef.getJson(root.dataset.source + '&from=' + from + '&current=true')) || [];
     const key = days + ':' + JSON.stringify(rows);
     if (key === lastKey) return; // rollups change once an hour: redraw only then (or on a new range)
     lastKey = key;
@@ -47,8 +48,12 @@
     draw('lat', document.getElementById('rollup-latency'), hours, byVersion, (r) => r.p95LatencyMsMax, slo);
     draw('energy', document.getElementById('rollup-energy'), hours, byVersion, (r) => r.energyMjPerInference, null);
     draw('drift', document.getElementById('rollup-drift'), hours, byVersion, (r) => r.driftMax, 0.2);
-    document.getElementById('rollup-count').textContent = hours.length + ' hour(s) rolled up in range';
+    const partial = rows.some((r) => r.partial);
+    const done = hours.length - (partial ? 1 : 0);
+    document.getElementById('rollup-count').textContent = done + ' hour(s) rolled up in range'
+      + (partial ? ', and the current hour so far (partial, from the raw windows)' : '');
     root.dataset.hours = String(hours.length);
+    root.dataset.partial = String(partial);
   }
 
   if (range) range.addEventListener('change', () => poll().catch((e) => ef.flash(e.message, 'error')));

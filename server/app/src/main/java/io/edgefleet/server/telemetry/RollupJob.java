@@ -57,7 +57,10 @@ public final class RollupJob {
             @Schema(description = "Inference-weighted mean energy per inference, millijoules.")
             Double energyMjPerInference,
             @Schema(description = "Largest window drift score.")
-            Double driftMax) {
+            Double driftMax,
+            @Schema(description = "true for an hour that has not ended yet (only with current=true): computed from the "
+                    + "raw windows so far, rolled up once it ends.")
+            boolean partial) {
     }
 
     private RollupJob() {
@@ -147,6 +150,60 @@ public final class RollupJob {
         }
     }
 
+    /**
+     * The hours the job has not rolled up yet (from its {@code rolled_to} on, so the current hour and one that ended
+     * before the next run), computed from the raw windows with the rollup's own sums, with
+     * {@code fromMs <= hour_start < toMs}, oldest first; an hour still running at {@code now} is {@code partial}.
+     */
+    public static List<HourlyView> pending(Connection c, String deviceId, String classId, long fromMs, long toMs,
+            long now) throws SQLException {
+        long rolledTo = 0;
+        try (PreparedStatement ps = c.prepareStatement("SELECT rolled_to FROM telemetry_rollup_state WHERE id = 1");
+                ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+                rolledTo = rs.getLong(1);
+            }
+        }
+        long lo = Math.max(fromMs / HOUR * HOUR, rolledTo);
+        boolean device = deviceId != null;
+        String hour = "(t.window_end / " + HOUR + ") * " + HOUR;
+        String model = "COALESCE(t.model_name, ''), COALESCE(t.model_version, 0)";
+        String sql = "SELECT " + hour + ", " + model + ", " + SUMS + ", COUNT(DISTINCT t.device_id)"
+                + " FROM telemetry_window t" + (device ? " WHERE t.device_id = ?"
+                        : " JOIN device d ON d.id = t.device_id WHERE d.class_id = ?")
+                + " AND t.window_end >= ? AND t.window_end < ? GROUP BY " + hour + ", " + model
+                + " ORDER BY 1, 2, 3";
+        List<HourlyView> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, device ? deviceId : classId);
+            ps.setLong(2, lo);
+            ps.setLong(3, toMs == Long.MAX_VALUE ? Long.MAX_VALUE : toMs / HOUR * HOUR + (toMs % HOUR == 0 ? 0 : HOUR));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long start = rs.getLong(1);
+                    if (start < fromMs || start >= toMs) {
+                        continue;
+                    }
+                    String m = rs.getString(2);
+                    long inferences = rs.getLong(5);
+                    long errors = rs.getLong(6);
+                    double p95 = rs.getDouble(7);
+                    Double p95Max = rs.wasNull() ? null : p95;
+                    double energyTotal = rs.getDouble(8);
+                    long energyInferences = rs.getLong(9);
+                    double drift = rs.getDouble(10);
+                    Double driftMax = rs.wasNull() ? null : drift;
+                    out.add(new HourlyView(deviceId, device ? null : classId, start, m.isEmpty() ? null : m,
+                            m.isEmpty() ? null : rs.getLong(3), rs.getLong(4), device ? null : rs.getLong(11),
+                            inferences, errors, inferences == 0 ? null : (double) errors / inferences, p95Max,
+                            energyInferences == 0 ? null : energyTotal / energyInferences, driftMax,
+                            start + HOUR > now));
+                }
+            }
+        }
+        return out;
+    }
+
     /** A device's ({@code deviceId}) or a class's hourly rollups with {@code fromMs <= hour_start < toMs}, oldest first. */
     public static List<HourlyView> hourly(Connection c, String deviceId, String classId, long fromMs, long toMs)
             throws SQLException {
@@ -177,7 +234,7 @@ public final class RollupJob {
                             model.isEmpty() ? null : model, model.isEmpty() ? null : rs.getLong(4), rs.getLong(5),
                             device ? null : rs.getLong(12), inferences, errors,
                             inferences == 0 ? null : (double) errors / inferences, p95Max,
-                            energyInferences == 0 ? null : energyTotal / energyInferences, driftMax));
+                            energyInferences == 0 ? null : energyTotal / energyInferences, driftMax, false));
                 }
             }
         }

@@ -27,13 +27,16 @@ public class TelemetryRollupResource {
 
     @Operation(summary = "Get hourly telemetry",
             description = "Hourly rollups of one device or one class (exactly one of deviceId and "
-                    + "classId), per model version, oldest first.")
+                    + "classId), per model version, oldest first; with current=true the hours not rolled up yet follow, "
+                    + "computed from the raw windows, the running one marked partial.")
     @APIResponse(responseCode = "200", description = "The hourly rows.",
             content = @Content(mediaType = "application/json", schema = @Schema(type = SchemaType.ARRAY, implementation = io.edgefleet.server.telemetry.RollupJob.HourlyView.class)))
     @APIResponse(responseCode = "400", description = "Neither or both of deviceId and classId, or from after to (VALIDATION_FAILED).")
     @GET
     public List<RollupJob.HourlyView> hourly(@Parameter(description = "The device (or give classId).") @QueryParam("deviceId") String deviceId,
-            @Parameter(description = "The class (or give deviceId).") @QueryParam("classId") String classId, @Parameter(description = "Earliest hour start, epoch milliseconds (default: all).") @QueryParam("from") Long from, @Parameter(description = "Latest hour start, epoch milliseconds (default: all).") @QueryParam("to") Long to) {
+            @Parameter(description = "The class (or give deviceId).") @QueryParam("classId") String classId, @Parameter(description = "Earliest hour start, epoch milliseconds (default: all).") @QueryParam("from") Long from, @Parameter(description = "Latest hour start, epoch milliseconds (default: all).") @QueryParam("to") Long to,
+            @Parameter(description = "true: also the hours not rolled up yet (the current one marked partial), computed "
+                    + "from the raw windows.") @QueryParam("current") boolean current) {
         if ((deviceId == null) == (classId == null)) {
             throw ApiException.invalid("give exactly one of deviceId and classId");
         }
@@ -42,6 +45,6 @@ public class TelemetryRollupResource {
         if (fromMs > toMs) {
             throw ApiException.invalid("from must not be after to");
         }
-        return rollups.hourly(deviceId, classId, fromMs, toMs);
+        return rollups.hourly(deviceId, classId, fromMs, toMs, current, System.currentTimeMillis());
     }
 }

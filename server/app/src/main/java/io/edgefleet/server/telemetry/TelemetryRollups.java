@@ -48,8 +48,29 @@ public class TelemetryRollups {
     }
 
     public List<RollupJob.HourlyView> hourly(String deviceId, String classId, long fromMs, long toMs) {
+        return hourly(deviceId, classId, fromMs, toMs, false, System.currentTimeMillis());
+    }
+
+    /**
+     * The rolled-up hours and, with {@code current}, the hours not rolled up yet computed from the raw windows (the
+     * running one marked partial): a fleet younger than an hour has something to plot.
+     */
+    public List<RollupJob.HourlyView> hourly(String deviceId, String classId, long fromMs, long toMs, boolean current,
+            long now) {
         try (Connection c = dataSource.getConnection()) {
-            return RollupJob.hourly(c, deviceId, classId, fromMs, toMs);
+            List<RollupJob.HourlyView> rows = RollupJob.hourly(c, deviceId, classId, fromMs, toMs);
+            if (!current) {
+                return rows;
+            }
+            java.util.Set<Long> rolled = new java.util.HashSet<>();
+            rows.forEach(r -> rolled.add(r.hourStart()));
+            List<RollupJob.HourlyView> out = new java.util.ArrayList<>(rows);
+            for (RollupJob.HourlyView p : RollupJob.pending(c, deviceId, classId, fromMs, toMs, now)) {
+                if (!rolled.contains(p.hourStart())) { // a late run may have rolled it since rolled_to was read
+                    out.add(p);
+                }
+            }
+            return out;
         } catch (SQLException e) {
             throw new IllegalStateException("reading rollups failed: " + e.getMessage(), e);
         }

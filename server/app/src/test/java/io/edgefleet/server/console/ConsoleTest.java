@@ -149,6 +149,10 @@ class ConsoleTest {
                 .body(org.hamcrest.Matchers.not(containsString("id=\"capture-form\"")));
         given().cookie("edgefleet_session", operator.cookie()).get("/console/devices/console-cap-d").then().statusCode(200)
                 .body(containsString("id=\"capture-form\""))
+                // never opted in: its bounds are 0, which the form's min would refuse; the form leaves them empty
+                // (the server's defaults) so "Turn capture on" submits (found by ConsoleBrowserIT)
+                .body(containsString("name=\"maxBytes\" min=\"1024\" placeholder=\"16777216 (default)\" value=\"\""))
+                .body(containsString("name=\"maxSamples\" min=\"1\" max=\"100000\" placeholder=\"1000 (default)\" value=\"\""))
                 .body(containsString("data-source=\"/api/v1/telemetry/hourly?deviceId=console-cap-d\""));
     }
 

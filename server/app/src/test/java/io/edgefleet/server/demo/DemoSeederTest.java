@@ -33,7 +33,7 @@ class DemoSeederTest {
                 .body("slo.p95LatencyMs", equalTo(20.0f))
                 .body("slo.maxModelBytes", equalTo((int) DemoSeeder.BOARD_MAX_MODEL_BYTES));
         var versions = api().get("/api/v1/models/demo-classifier/versions").then().statusCode(200)
-                .body("version", contains(1, 2))
+                .body("version", org.hamcrest.Matchers.hasItems(1, 2))
                 .body("[0].sha256", equalTo(Hashing.sha256Hex(DemoModels.classifier())))
                 .body("[0].inputs[0].name", equalTo("input"))
                 .body("[0].outputs[0].name", equalTo("probabilities"))
@@ -49,6 +49,42 @@ class DemoSeederTest {
             api().get("/api/v1/alert-rules/demo-p95-" + c).then().statusCode(200)
                     .body("metric", equalTo("P95_LATENCY_MS")).body("classId", equalTo(c));
         }
+        // the board's drift alert opens a closed loop (of the demo model); the gateway's only alerts
+        api().get("/api/v1/alert-rules/demo-drift-demo-board").then().body("action", equalTo("RECOMPRESS"))
+                .body("modelName", equalTo(DemoSeeder.MODEL));
+        api().get("/api/v1/alert-rules/demo-drift-demo-gateway").then().body("action", equalTo("NONE"));
+    }
+
+    @Test
+    void theBoardsVariantIsPlannedOverTheDemoDatasetsSoALoopCanReplanIt() throws Exception {
+        seeder.seed();
+        for (String ds : new String[] {DemoSeeder.VALIDATION, DemoSeeder.CALIBRATION}) {
+            api().get("/api/v1/datasets/" + ds).then().statusCode(200);
+        }
+        long deadline = System.currentTimeMillis() + 120_000;
+        var variants = api().get("/api/v1/device-classes/demo-board/variants").then().statusCode(200).extract()
+                .jsonPath();
+        while (variants.getList("$").isEmpty() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(500);
+            variants = api().get("/api/v1/device-classes/demo-board/variants").then().statusCode(200).extract()
+                    .jsonPath();
+        }
+        assertTrue(!variants.getList("$").isEmpty(), "the board has a planned variant: "
+                + api().get("/api/v1/plans?model=" + DemoSeeder.MODEL).asString());
+        String planId = variants.getString("[0].planId");
+        var plan = api().get("/api/v1/plans/" + planId).then().statusCode(200)
+                .body("status", equalTo("CHOSEN"))
+                .body("deviceClassId", equalTo("demo-board"))
+                .body("validationDataset", equalTo(DemoSeeder.VALIDATION))
+                .body("calibrationDataset", equalTo(DemoSeeder.CALIBRATION)).extract().jsonPath();
+        long version = variants.getLong("[0].version");
+        api().get("/api/v1/models/demo-classifier/versions/" + version).then().statusCode(200)
+                .body("parentVersion", equalTo(1))
+                .body("size", org.hamcrest.Matchers.lessThanOrEqualTo((int) DemoSeeder.BOARD_MAX_MODEL_BYTES));
+        // a second seed neither plans again nor replaces the variant
+        seeder.seed();
+        assertTrue(api().get("/api/v1/plans?model=" + DemoSeeder.MODEL).jsonPath().getList("$").size() == 1,
+                plan.prettify());
     }
 
     @Test
