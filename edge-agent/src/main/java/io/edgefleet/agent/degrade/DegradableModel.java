@@ -257,16 +257,21 @@ public final class DegradableModel implements LoadedModel {
 
     @Override
     public Observation inferObserved() throws Exception {
+        return inferTimed(nanos -> { });
+    }
+
+    @Override
+    public Observation inferTimed(java.util.function.LongConsumer modelNanos) throws Exception {
         Mode m = mode;
         if (m == Mode.FULL || light == null) {
             fullAnswers.incrementAndGet();
-            return full.inferObserved();
+            return full.inferTimed(modelNanos);
         }
         if (m == Mode.LIGHT) {
             lightAnswers.incrementAndGet();
-            return light.inferObserved();
+            return light.inferTimed(modelNanos);
         }
-        Observation seen = light.inferObserved();
+        Observation seen = light.inferTimed(modelNanos);
         cascadeInferences.incrementAndGet();
         TensorSample out = seen == null ? null : seen.outputs().stream()
                 .filter(s -> s.name().equals(classifierOutput)).findFirst().orElse(null);
@@ -279,9 +284,12 @@ public final class DegradableModel implements LoadedModel {
         fullAnswers.incrementAndGet();
         Map<String, Tensor> same = seen == null ? null : tensors(seen.inputs());
         if (same == null) {
-            full.infer(); // inputs not reproducible here: the full model takes the feed's next input
+            full.inferTimed(modelNanos); // inputs not reproducible here: the full model takes the feed's next input
         } else {
+            // An escalation costs the device both runs: the full one counts too.
+            long start = System.nanoTime();
             full.run(same, full.outputs().stream().map(TensorSpec::name).toList());
+            modelNanos.accept(System.nanoTime() - start);
         }
         return seen;
     }

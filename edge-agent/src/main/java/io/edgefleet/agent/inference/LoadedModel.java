@@ -23,6 +23,20 @@ public interface LoadedModel extends AutoCloseable {
     }
 
     /**
+     * Like {@link #inferObserved} and tells {@code modelNanos} how long the model itself ran: without
+     * preparing the feed's next input and without copying what it saw for the drift statistics, so the
+     * built-in loop's latency measures what the inference API's does (the model's run on given inputs).
+     * It may be told more than once (a cascade runs two models); the times add up. This default, for
+     * models without a feed to leave out, times the whole call.
+     */
+    default Observation inferTimed(java.util.function.LongConsumer modelNanos) throws Exception {
+        long start = System.nanoTime();
+        Observation seen = inferObserved();
+        modelNanos.accept(System.nanoTime() - start);
+        return seen;
+    }
+
+    /**
      * One inference on synthetic input before activation; throws SMOKE_TEST_FAILED when it fails or
      * produces non-finite numbers.
      */

@@ -116,4 +116,57 @@ class InferenceLoopTest {
         Thread.sleep(50);
         assertEquals(n, m.inferences.get());
     }
+
+    @Test
+    void latencyIsTheModelsOwnRunNotPreparingItsInput() throws Exception {
+        FakeRunner.FakeModel fake = load("m", Map.of());
+        // A model whose every inference spends 20 ms outside the model (a feed drawing its input) and 2 ms in it.
+        LoadedModel slowFeed = new LoadedModel() {
+            @Override
+            public void infer() throws Exception {
+                fake.infer();
+            }
+
+            @Override
+            public Observation inferTimed(java.util.function.LongConsumer modelNanos) throws Exception {
+                Thread.sleep(20);
+                fake.infer();
+                modelNanos.accept(2_000_000L);
+                return null;
+            }
+
+            @Override
+            public void smokeTest() throws ModelException {
+                fake.smokeTest();
+            }
+
+            @Override
+            public List<TensorSpec> inputs() {
+                return fake.inputs();
+            }
+
+            @Override
+            public List<TensorSpec> outputs() {
+                return fake.outputs();
+            }
+
+            @Override
+            public Map<String, Tensor> run(Map<String, Tensor> inputs, java.util.Collection<String> names) throws Exception {
+                return fake.run(inputs, names);
+            }
+
+            @Override
+            public void close() {
+                fake.close();
+            }
+        };
+        try (InferenceLoop loop = new InferenceLoop("t", listener, 3.0, 1)) {
+            loop.start();
+            loop.swap(slowFeed, null);
+            waitFor(() -> latencies.size() >= 3);
+        }
+        for (long l : latencies) {
+            assertEquals(6_000_000L, l, "2 ms in the model x speed factor 3; the 20 ms outside it are not latency");
+        }
+    }
 }

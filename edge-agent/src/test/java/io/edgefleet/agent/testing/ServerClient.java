@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
@@ -37,8 +38,33 @@ public final class ServerClient implements AutoCloseable {
         o.setCleanStart(true);
         o.setAutomaticReconnect(true);
         o.setAutomaticReconnectDelay(1, 2);
-        client.connect(o);
+        connect(o);
         subscribe();
+    }
+
+    /**
+     * Connects, trying again when the broker drops the first attempt: an in-process broker started a moment ago
+     * on a loaded machine sometimes closes a connection before its CONNACK ("Connection lost", EOF), which is the
+     * harness's race, not what a test is about.
+     */
+    private void connect(MqttConnectionOptions o) throws MqttException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.connect(o);
+                return;
+            } catch (MqttException e) {
+                if (attempt == 5 || e.getReasonCode() != MqttClientException.REASON_CODE_CONNECTION_LOST
+                        && e.getReasonCode() != MqttClientException.REASON_CODE_SERVER_CONNECT_ERROR) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(200L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     public void subscribe() throws MqttException {
