@@ -226,7 +226,22 @@ public final class MosquittoBroker extends TestBroker {
             acl = userAcl(SERVER_USER) + "\n" + acl;
         }
         acl = acl + "\n" + userAcl(TOOL_USER) + (replicaRendered ? "" : "\n" + userAcl(REPLICA_USER));
+        if (passwd.equals(readOrNull(dir.resolve("passwd"))) && acl.equals(readOrNull(dir.resolve("acl")))) {
+            // Nothing changed: no reload, as deploy/mosquitto/sync-credentials.sh does. Mosquitto's reload re-parses
+            // the ACL with a linear search per user (gdb: mosquitto_security_init_default in strcmp); with 15,000
+            // users one reload kept its main loop busy for minutes at load average 25, and a sync every 5 s kept
+            // the 10,000-agent benchmark's agents out (docs/scale.md).
+            return;
+        }
         installCredentials(passwd, acl);
+    }
+
+    private static String readOrNull(Path f) {
+        try {
+            return Files.readString(f, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /**
