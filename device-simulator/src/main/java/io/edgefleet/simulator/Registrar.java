@@ -15,6 +15,31 @@ public final class Registrar {
     }
 
     /**
+     * Registers {@code deviceIds} with one bulk request (one transaction on the server, instead of one per device).
+     * When one of them already exists (409), or the server has no bulk registration (404/405: an older server), each
+     * is registered on its own as {@link #register} does, which re-uses the credentials a previous run saved.
+     */
+    public List<ServerApi.Registration> registerAll(List<String> deviceIds, String classId) throws IOException {
+        List<ServerApi.Registration> regs;
+        try {
+            regs = api.registerDevices(deviceIds, classId, List.of("sim"));
+        } catch (ApiException e) {
+            if (e.status() != 409 && e.status() != 404 && e.status() != 405) {
+                throw e;
+            }
+            regs = new java.util.ArrayList<>(deviceIds.size());
+            for (String id : deviceIds) {
+                regs.add(register(id, classId));
+            }
+            return regs;
+        }
+        for (ServerApi.Registration r : regs) {
+            store.save(r);
+        }
+        return regs;
+    }
+
+    /**
      * Registers {@code deviceId}; when the server says it already exists (409), the saved credentials
      * are used, and without them the failure says how to recover.
      */

@@ -116,14 +116,40 @@ public final class ServerApi {
     public Registration registerDevice(String id, String classId, List<String> tags) {
         ObjectNode body = json.createObjectNode().put("id", id).put("classId", classId);
         tags.forEach(body.putArray("tags")::add);
-        JsonNode r = send("POST", "/api/v1/devices", body);
+        return registration(id, send("POST", "/api/v1/devices", body), "POST /api/v1/devices");
+    }
+
+    /**
+     * Registers several devices of one class in one request ({@code POST /api/v1/device-registrations}, all or none),
+     * in the order given. A 409 (one of them exists) is thrown as an {@link ApiException} with status 409.
+     */
+    public List<Registration> registerDevices(List<String> ids, String classId, List<String> tags) {
+        ObjectNode body = json.createObjectNode();
+        var devices = body.putArray("devices");
+        for (String id : ids) {
+            ObjectNode d = devices.addObject().put("id", id).put("classId", classId);
+            tags.forEach(d.putArray("tags")::add);
+        }
+        JsonNode r = send("POST", "/api/v1/device-registrations", body);
+        List<Registration> out = new ArrayList<>();
+        for (JsonNode d : r.path("devices")) {
+            out.add(registration(d.path("id").asText(null), d, "POST /api/v1/device-registrations"));
+        }
+        if (out.size() != ids.size() || !out.stream().map(Registration::deviceId).toList().equals(ids)) {
+            throw new ApiException(201, null, "POST /api/v1/device-registrations answered " + out.size()
+                    + " devices for " + ids.size() + " requested, or in another order");
+        }
+        return out;
+    }
+
+    private static Registration registration(String id, JsonNode r, String call) {
         List<String> keys = new ArrayList<>();
         r.path("serverKeys").forEach(k -> keys.add(k.asText()));
         String username = r.path("credentials").path("username").asText(null);
         String password = r.path("credentials").path("password").asText(null);
         String url = r.path("mqtt").path("url").asText(null);
-        if (username == null || password == null || url == null || keys.isEmpty()) {
-            throw new ApiException(201, null, "POST /api/v1/devices: the answer lacks credentials, mqtt.url or serverKeys: " + r);
+        if (id == null || username == null || password == null || url == null || keys.isEmpty()) {
+            throw new ApiException(201, null, call + ": the answer lacks an id, credentials, mqtt.url or serverKeys: " + r);
         }
         return new Registration(id, username, password, url, List.copyOf(keys));
     }

@@ -185,8 +185,9 @@ public final class SimulatorMain implements Runnable {
 
         /**
          * Registers (or re-uses) and starts {@code n} agents of the class, ids {@code <prefix>-0001...}, in {@code into}.
-         * Each device is registered on a pool of {@link #REGISTER_THREADS} (each request waits for the server's
-         * commit) and its agent started on a pool of {@code --start-threads} as soon as its registration is back, so
+         * Devices are registered {@link #REGISTER_BATCH} per request on a pool of {@link #REGISTER_THREADS} (each
+         * request waits for the server's commit) and each agent started on a pool of {@code --start-threads} as soon as
+         * its registration is back, so
          * starts overlap registrations and each other (one after the other, a loaded machine started about 12 agents
          * a second). Prints a progress line every {@link #START_REPORT_MS} while it lasts; fails with the first error.
          */
@@ -209,28 +210,45 @@ public final class SimulatorMain implements Runnable {
             java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
             java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(n);
             try {
-                for (int i = 1; i <= n; i++) {
-                    int number = i;
-                    String id = SpeedFactors.deviceId(prefix, i);
+                for (int from = 1; from <= n; from += REGISTER_BATCH) {
+                    int first = from;
+                    List<String> ids = new java.util.ArrayList<>();
+                    for (int i = from; i <= Math.min(n, from + REGISTER_BATCH - 1); i++) {
+                        ids.add(SpeedFactors.deviceId(prefix, i));
+                    }
                     java.util.concurrent.CompletableFuture
-                            .supplyAsync(() -> times.register(() -> registrar.register(id, classId)), registerPool)
-                            .thenAcceptAsync(reg -> times.start(() -> target.start(number - 1, AgentConfig.builder()
-                                    .deviceId(id).classId(classId)
-                                    .mqttUrl(mqttUrlOverride != null ? mqttUrlOverride : reg.mqttUrl())
-                                    .username(reg.username()).password(reg.password()).serverKeys(reg.serverKeys())
-                                    .dataDir(dir.resolve(id).resolve("agent"))
-                                    .telemetryWindowSeconds(agentOptions.telemetryWindow)
-                                    .inferenceIntervalMs(agentOptions.inferenceIntervalMs)
-                                    .speedFactor(SpeedFactors.forAgent(factors, number - 1))
-                                    .input(agentOptions.input)
-                                    .mqttClient(agentOptions.client())
-                                    .build())), startPool)
-                            .whenComplete((ok, e) -> {
-                                if (e != null) {
-                                    failure.compareAndSet(null, e instanceof java.util.concurrent.CompletionException
-                                            && e.getCause() != null ? e.getCause() : e);
+                            .supplyAsync(() -> times.register(() -> registrar.registerAll(ids, classId), ids.size()), registerPool)
+                            .whenComplete((regs, err) -> {
+                                if (err != null) {
+                                    failure.compareAndSet(null, err instanceof java.util.concurrent.CompletionException
+                                            && err.getCause() != null ? err.getCause() : err);
+                                    ids.forEach(x -> done.countDown());
+                                    return;
                                 }
-                                done.countDown();
+                                for (int k = 0; k < regs.size(); k++) {
+                                    int number = first + k;
+                                    ServerApi.Registration reg = regs.get(k);
+                                    String id = reg.deviceId();
+                                    java.util.concurrent.CompletableFuture
+                                            .runAsync(() -> times.start(() -> target.start(number - 1, AgentConfig.builder()
+                                                    .deviceId(id).classId(classId)
+                                                    .mqttUrl(mqttUrlOverride != null ? mqttUrlOverride : reg.mqttUrl())
+                                                    .username(reg.username()).password(reg.password()).serverKeys(reg.serverKeys())
+                                                    .dataDir(dir.resolve(id).resolve("agent"))
+                                                    .telemetryWindowSeconds(agentOptions.telemetryWindow)
+                                                    .inferenceIntervalMs(agentOptions.inferenceIntervalMs)
+                                                    .speedFactor(SpeedFactors.forAgent(factors, number - 1))
+                                                    .input(agentOptions.input)
+                                                    .mqttClient(agentOptions.client())
+                                                    .build())), startPool)
+                                            .whenComplete((ok, e) -> {
+                                                if (e != null) {
+                                                    failure.compareAndSet(null, e instanceof java.util.concurrent.CompletionException
+                                                            && e.getCause() != null ? e.getCause() : e);
+                                                }
+                                                done.countDown();
+                                            });
+                                }
                             });
                 }
                 while (!done.await(START_REPORT_MS, TimeUnit.MILLISECONDS) && failure.get() == null) {
@@ -278,11 +296,11 @@ public final class SimulatorMain implements Runnable {
                 void run() throws IOException;
             }
 
-            <T> T register(IoSupplier<T> call) {
+            <T> T register(IoSupplier<T> call, int devices) {
                 long t = System.nanoTime();
                 try {
                     T r = call.get();
-                    registered.increment();
+                    registered.add(devices);
                     return r;
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
@@ -313,6 +331,12 @@ public final class SimulatorMain implements Runnable {
         }
 
         static final int REGISTER_THREADS = 8;
+        /**
+         * Devices per registration request ({@code POST /api/v1/device-registrations}): one transaction on the server
+         * for all of them. One at a time, five database round trips each limited registration to 20-30 a second on
+         * the loaded machine (docs/scale.md).
+         */
+        static final int REGISTER_BATCH = 100;
         /** Progress lines while agents start. */
         static final long START_REPORT_MS = 10_000;
 

@@ -90,7 +90,7 @@ public final class ServerProcess implements AutoCloseable {
         Path jar = Repo.serverJar();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("The packaged server is missing: " + jar + "\nBuild it first: "
-                    + "./mvnw -B -q -o -pl server/app package -DskipTests   (or run ./mvnw verify from the repository root)");
+                    + "./mvnw -B -q -pl server/app -am install -DskipTests   (or run ./mvnw verify from the repository root)");
         }
         try {
             Path dataDir = Files.createTempDirectory("edgefleet-server-" + name + "-");

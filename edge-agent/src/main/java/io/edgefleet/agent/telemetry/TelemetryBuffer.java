@@ -27,6 +27,13 @@ public final class TelemetryBuffer {
     private static final System.Logger LOG = System.getLogger(TelemetryBuffer.class.getName());
     private static final String SUFFIX = ".json";
     private static final String DROPPED_FILE = "dropped";
+    /**
+     * Windows kept decoded in memory beside their files, so a send or a replay does not read back what this
+     * process wrote (at 10,000 simulated agents every send read its oldest window from disk). Bounded, because
+     * the buffer may hold thousands while the server is away: past the bound the newer windows are read from
+     * disk when their turn comes. The files stay the truth; the memory copy only saves the read.
+     */
+    static final int MEMORY_MAX = 64;
 
     /** A buffered window and the file it lives in. */
     public record Entry(Path file, TelemetryWindow window) {
@@ -38,6 +45,10 @@ public final class TelemetryBuffer {
     private final Deque<Path> files = new ArrayDeque<>();
     /** The seq of each buffered window, learnt when it is appended or read at start. */
     private final java.util.Map<Path, Long> seqs = new java.util.HashMap<>();
+    /** Decoded copies of (at most {@link #MEMORY_MAX}) buffered windows, by file. */
+    private final java.util.Map<Path, TelemetryWindow> inMemory = new java.util.HashMap<>();
+    /** Windows decoded from disk rather than memory since start (tests see the memory copy is used). */
+    private long diskReads;
     private long nextIndex;
     private long dropped;
 
@@ -55,7 +66,9 @@ public final class TelemetryBuffer {
         nextIndex = files.isEmpty() ? 0 : index(files.peekLast()) + 1;
         for (Path f : files) {
             try {
-                seqs.put(f, codec.decode(Files.readAllBytes(f), TelemetryWindow.class).seq());
+                TelemetryWindow w = codec.decode(Files.readAllBytes(f), TelemetryWindow.class);
+                seqs.put(f, w.seq());
+                remember(f, w);
             } catch (IOException | ProtocolException e) {
                 // unreadable: peek() counts it as dropped when it gets there
             }
@@ -89,6 +102,32 @@ public final class TelemetryBuffer {
         AtomicFiles.write(f, codec.encode(w));
         files.addLast(f);
         seqs.put(f, w.seq());
+        remember(f, w);
+    }
+
+    private void remember(Path f, TelemetryWindow w) {
+        if (inMemory.size() < MEMORY_MAX) {
+            inMemory.put(f, w);
+        }
+    }
+
+    private TelemetryWindow read(Path f) throws IOException {
+        TelemetryWindow w = inMemory.get(f);
+        if (w != null) {
+            return w;
+        }
+        diskReads++;
+        return codec.decode(Files.readAllBytes(f), TelemetryWindow.class);
+    }
+
+    private void forget(Path f) {
+        seqs.remove(f);
+        inMemory.remove(f);
+    }
+
+    /** How many windows were read back from disk (not found in memory) since this buffer was opened. */
+    public synchronized long diskReads() {
+        return diskReads;
     }
 
     /**
@@ -111,7 +150,7 @@ public final class TelemetryBuffer {
                 continue;
             }
             files.removeFirst();
-            seqs.remove(f);
+            forget(f);
             Files.deleteIfExists(f);
             n++;
         }
@@ -120,6 +159,10 @@ public final class TelemetryBuffer {
 
     /** The seq of the oldest window held, or empty. */
     public synchronized Optional<Long> oldestSeq() throws IOException {
+        Long known = files.isEmpty() ? null : seqs.get(files.peekFirst());
+        if (known != null) {
+            return Optional.of(known);
+        }
         Optional<Entry> e = peek();
         return e.map(x -> x.window().seq());
     }
@@ -129,13 +172,13 @@ public final class TelemetryBuffer {
         java.util.List<Entry> out = new java.util.ArrayList<>(files.size());
         for (Path f : new java.util.ArrayList<>(files)) {
             try {
-                out.add(new Entry(f, codec.decode(Files.readAllBytes(f), TelemetryWindow.class)));
+                out.add(new Entry(f, read(f)));
             } catch (NoSuchFileException e) {
                 files.remove(f);
-                seqs.remove(f);
+                forget(f);
             } catch (ProtocolException e) {
                 files.remove(f);
-                seqs.remove(f);
+                forget(f);
                 Files.deleteIfExists(f);
                 addDropped(1);
             }
@@ -148,15 +191,15 @@ public final class TelemetryBuffer {
         while (!files.isEmpty()) {
             Path f = files.peekFirst();
             try {
-                return Optional.of(new Entry(f, codec.decode(Files.readAllBytes(f), TelemetryWindow.class)));
+                return Optional.of(new Entry(f, read(f)));
             } catch (NoSuchFileException e) {
                 files.removeFirst();
-                seqs.remove(f);
+                forget(f);
             } catch (ProtocolException e) {
                 LOG.log(System.Logger.Level.WARNING, "buffered telemetry " + f.getFileName() + " is unreadable ("
                         + e.getMessage() + "); counted as dropped");
                 files.removeFirst();
-                seqs.remove(f);
+                forget(f);
                 Files.deleteIfExists(f);
                 addDropped(1);
             }
@@ -167,7 +210,7 @@ public final class TelemetryBuffer {
     /** Removes a window once the broker has acknowledged it. */
     public synchronized void remove(Entry e) throws IOException {
         if (files.remove(e.file())) {
-            seqs.remove(e.file());
+            forget(e.file());
             Files.deleteIfExists(e.file());
         }
     }
@@ -201,13 +244,13 @@ public final class TelemetryBuffer {
 
     private void evictOldest() throws IOException {
         Path f = files.removeFirst();
-        seqs.remove(f);
         long carried = 0;
         try {
-            carried = codec.decode(Files.readAllBytes(f), TelemetryWindow.class).dropped();
+            carried = read(f).dropped();
         } catch (IOException | ProtocolException e) {
             // an unreadable window carries nothing we can recover
         }
+        forget(f);
         Files.deleteIfExists(f);
         addDropped(1 + carried);
     }

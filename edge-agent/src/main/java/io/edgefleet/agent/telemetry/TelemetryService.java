@@ -289,13 +289,31 @@ public final class TelemetryService implements AutoCloseable {
             energy = w.latency() == null ? null : Math.round(activeWatts * w.latency().mean() * 1000.0) / 1000.0;
         }
         DriftReport drift = w.drift();
-        TelemetryWindow tw = new TelemetryWindow(Protocol.VERSION, Protocol.newMessageId(), now, deviceId, seq.next(),
-                start, Math.max(start, w.end()), m, w.inferences(), w.errors(), w.latency(), energy,
-                drift == null ? null : drift.psi(), buffer.takeDropped() + heldDropped.getAndSet(0), false, null,
-                energySource, energyJoules, drift, w.modes());
-        lastWindow = tw;
-        agentThread.execute(() -> observer.accept(tw));
-        steps.submit(() -> send(tw));
+        String source = energySource;
+        Double joules = energyJoules;
+        String messageId = Protocol.newMessageId();
+        java.util.function.BiFunction<Long, Long, TelemetryWindow> window = (seqNo, dropped) -> new TelemetryWindow(
+                Protocol.VERSION, messageId, now, deviceId, seqNo, start, Math.max(start, w.end()), m, w.inferences(),
+                w.errors(), w.latency(), energy, drift == null ? null : drift.psi(), dropped, false, null, source, joules,
+                drift, w.modes());
+        // The observers (health checks, degradation) read the window's model and numbers, never its seq or dropped
+        // count, and see it in cut order on the agent thread, as before.
+        TelemetryWindow cut = window.apply(-1L, 0L);
+        agentThread.execute(() -> observer.accept(cut));
+        // Numbered on the sender's step, not here: the seq counter and the dropped count are file writes, and the
+        // agent thread runs on the CPU-sized work pool that every agent of a simulator shares (docs/scale.md).
+        // Steps run in order, so seqs still follow the order windows are cut.
+        steps.submit(() -> {
+            TelemetryWindow tw;
+            try {
+                tw = window.apply(seq.next(), buffer.takeDropped() + heldDropped.getAndSet(0));
+            } catch (IOException | RuntimeException ex) {
+                LOG.log(System.Logger.Level.ERROR, deviceId + ": telemetry window failed: " + ex);
+                return DONE;
+            }
+            lastWindow = tw;
+            return send(tw);
+        });
     }
 
     /**

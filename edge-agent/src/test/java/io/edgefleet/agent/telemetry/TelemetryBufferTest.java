@@ -114,4 +114,26 @@ class TelemetryBufferTest {
             assertTrue(s.noneMatch(p -> p.toString().endsWith(".json")));
         }
     }
+
+    @Test
+    void sendsAndReplaysReadWhatIsStillInMemoryNotTheDisk() throws IOException {
+        TelemetryBuffer b = new TelemetryBuffer(dir, 1000, codec);
+        int n = TelemetryBuffer.MEMORY_MAX + 6;
+        for (long i = 0; i < n; i++) {
+            b.append(w(i, 0));
+        }
+        assertEquals(0L, b.oldestSeq().orElseThrow());
+        assertEquals(0L, b.peek().orElseThrow().window().seq());
+        assertEquals(TelemetryBuffer.MEMORY_MAX, b.entries().stream().limit(TelemetryBuffer.MEMORY_MAX).count());
+        assertEquals(6, b.diskReads(), "only the windows past the memory bound came from disk (once each, in entries())");
+        assertEquals(TelemetryBuffer.MEMORY_MAX, b.removeUpTo(TelemetryBuffer.MEMORY_MAX - 1));
+        assertEquals((long) TelemetryBuffer.MEMORY_MAX, b.oldestSeq().orElseThrow(), "known without reading the file");
+        assertEquals(6, b.diskReads());
+        assertEquals((long) TelemetryBuffer.MEMORY_MAX, b.peek().orElseThrow().window().seq());
+        assertEquals(7, b.diskReads(), "a window that never fitted in memory is read from its file");
+        // the memory copy and the file agree: a reopened buffer reads the same windows from disk
+        TelemetryBuffer reopened = new TelemetryBuffer(dir, 1000, codec);
+        assertEquals(b.entries(), reopened.entries());
+        assertEquals(0, reopened.diskReads(), "what the start read is kept in memory");
+    }
 }

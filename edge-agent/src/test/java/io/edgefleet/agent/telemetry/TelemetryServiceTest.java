@@ -63,6 +63,7 @@ class TelemetryServiceTest {
         clock.addAndGet(10_000);
         agentThread.submit(service::closeWindow).get();
         service.flush(5000);
+        agentThread.submit(() -> { }).get(); // the observer's call, queued by the send step
     }
 
     private List<TelemetryWindow> sent() {
@@ -270,5 +271,26 @@ class TelemetryServiceTest {
                 "every window arrives once, in order, although the disk was read-only");
         assertEquals(0, service.heldInMemory());
         assertEquals(0, out.stream().mapToLong(TelemetryWindow::dropped).sum(), "nothing dropped");
+    }
+
+    @Test
+    void theAgentThreadWritesNoFileWhenAWindowIsCut() throws Exception {
+        // The agent thread runs on the simulator's CPU-sized pool shared by every agent; the seq counter, the
+        // dropped count and the buffer are file writes and belong to the sender's steps.
+        List<String> writers = new CopyOnWriteArrayList<>();
+        String agentThreadName = agentThread.submit(() -> Thread.currentThread().getName()).get();
+        io.edgefleet.agent.store.AtomicFiles.injectFaults((op, p) -> writers.add(Thread.currentThread().getName() + " " + op
+                + " " + p.getFileName()));
+        try {
+            windowWith(4);
+            windowWith(4);
+        } finally {
+            io.edgefleet.agent.store.AtomicFiles.injectFaults(null);
+        }
+        assertTrue(writers.stream().anyMatch(x -> x.endsWith(" write seq")), "the counter was written: " + writers);
+        assertTrue(writers.stream().noneMatch(x -> x.startsWith(agentThreadName + " ")), agentThreadName + " wrote " + writers);
+        assertEquals(List.of(0L, 1L), sent().stream().map(TelemetryWindow::seq).toList());
+        assertEquals(List.of(10L, 10L), observed.stream().map(TelemetryWindow::inferences).toList(),
+                "the observer sees each window, on the agent thread as it is cut");
     }
 }

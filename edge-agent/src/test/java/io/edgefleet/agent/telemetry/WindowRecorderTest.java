@@ -54,4 +54,20 @@ class WindowRecorderTest {
         assertEquals(2, w.inferences());
         assertTrue(w.latency().max() >= 3_600_000.0 * 0.999);
     }
+
+    @Test
+    void aRecorderHoldsCountsForTheRangeItSawNotTheWholeHour() {
+        // Thousands of agents share one simulator heap: counts sized up front for the one-hour clamp.
+        long fullRange = new org.HdrHistogram.AtomicHistogram(WindowRecorder.MAX_MICROS, 3).getEstimatedFootprintInBytes();
+        WindowRecorder idle = new WindowRecorder(0);
+        idle.cut(10_000);
+        assertTrue(idle.histogramFootprintBytes() * 4 < fullRange, idle.histogramFootprintBytes() + " vs " + fullRange);
+        WindowRecorder r = new WindowRecorder(0);
+        for (int i = 1; i <= 1000; i++) {
+            r.onSuccess(i * 10_000L); // 10 us .. 10 ms
+        }
+        WindowRecorder.Window w = r.cut(10_000);
+        assertEquals(1000, w.inferences());
+        assertTrue(r.histogramFootprintBytes() * 2 < fullRange, r.histogramFootprintBytes() + " vs " + fullRange);
+    }
 }

@@ -59,8 +59,11 @@ public final class ScaleBenchmark {
     public static void main(String[] args) throws Exception {
         long fdLimit = openFileLimit();
         List<Result> results = new ArrayList<>();
+        // 8 ingest workers, not the default 2: at thousands of devices coming online the server's status path waits on
+        // database round trips (a status and the online device's deployment look-up, several each), not on CPU; at
+        // 5,000 agents with 2 workers it applied about 13 statuses/s at 14 % of a core while 20,000 messages queued.
         try (Fleet fleet = Fleet.start("scale", Map.of("edgefleet.mqtt.ingest-workers",
-                System.getProperty("bench.ingest-workers", "2")))) {
+                System.getProperty("bench.ingest-workers", "8")))) {
             if (!fleet.broker().isMosquitto()) {
                 throw new IllegalStateException("the scale benchmark needs the machine's Mosquitto (/usr/sbin/mosquitto)");
             }
@@ -129,7 +132,15 @@ public final class ScaleBenchmark {
                 }
                 boolean startedNow = Files.readString(log).contains("started " + n + " agents");
                 if (System.nanoTime() - lastSync > TimeUnit.SECONDS.toNanos(5) || (startedNow && !allStarted)) {
-                    fleet.broker().syncCredentials(api);
+                    try {
+                        fleet.broker().syncCredentials(api);
+                    } catch (IllegalStateException e) {
+                        // The files are installed; a broker too busy to log its reload in time (5,000 agents
+                        // connecting at load average 35) reads them at the next sync's SIGHUP. Not a reason to
+                        // end the run.
+                        Log.info("scale: credential sync: " + e.getMessage().lines().findFirst().orElse("")
+                                + "; retrying at the next sync");
+                    }
                     lastSync = System.nanoTime();
                     allStarted = startedNow;
                 }

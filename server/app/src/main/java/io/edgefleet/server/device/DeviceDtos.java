@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.edgefleet.protocol.ModelRef;
 import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Size;
 import java.util.List;
 import java.util.Map;
@@ -119,6 +121,19 @@ public final class DeviceDtos {
             MqttInfo mqtt,
             @Schema(description = "Base64 public keys the agent pins to verify signed manifests and commands.")
             List<String> serverKeys) {
+    }
+
+    @Schema(description = "Several devices to register at once: all of them, or none.")
+    public record RegisterDevicesRequest(
+            @Schema(description = "1 to 500 registrations, each as for POST /api/v1/devices; ids unique within the request.")
+            @NotNull @Size(min = 1, max = DeviceService.MAX_BULK_REGISTRATION) List<@NotNull @Valid RegisterDeviceRequest> devices) {
+    }
+
+    @Schema(description = "The devices of a bulk registration with their credentials, in the order requested: the only"
+            + " time their passwords are shown.")
+    public record RegisteredDevices(
+            @Schema(description = "One answer per requested device, in request order.")
+            List<RegisteredDevice> devices) {
     }
 
     @Schema(description = "A device's new broker login; the old password stops working.")

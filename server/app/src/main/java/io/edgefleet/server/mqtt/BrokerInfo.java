@@ -54,6 +54,17 @@ public class BrokerInfo {
                 || serverLogins.contains(id);
     }
 
+    /** Which of {@code ids} {@link #isReservedUsername are reserved}, with one database query for all of them. */
+    public java.util.Set<String> reservedAmong(java.util.Collection<String> ids) {
+        java.util.Set<String> out = new java.util.HashSet<>(serverLogins.among(ids));
+        for (String id : ids) {
+            if (EmbeddedBroker.SERVER_USER.equals(id) || config.mqtt().username().map(String::trim).filter(id::equals).isPresent()) {
+                out.add(id);
+            }
+        }
+        return out;
+    }
+
     /** A wildcard bind address is not something to connect to; use loopback for the server's own client. */
     private static String localHost(String bindHost) {
         return switch (bindHost) {

@@ -87,6 +87,17 @@ public class ServerLogins {
                 || session.find(ServerLoginEntity.class, username) != null;
     }
 
+    /** Which of {@code usernames} are replicas' broker users, in one query (bulk registration). Call inside a transaction. */
+    public java.util.Set<String> among(java.util.Collection<String> usernames) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        ownCredential().map(c -> c[0]).filter(usernames::contains).ifPresent(out::add);
+        if (!usernames.isEmpty()) {
+            out.addAll(session.createSelectionQuery("select e.username from ServerLoginEntity e where e.username in :names",
+                    String.class).setParameter("names", usernames).getResultList());
+        }
+        return out;
+    }
+
     /** Forgets a replica's login (scaled down for good); false when there was none. Call inside a transaction. */
     public boolean remove(String username) {
         ServerLoginEntity e = session.find(ServerLoginEntity.class, username);

@@ -56,7 +56,7 @@ public final class AccessPolicy {
             rule("alerting", ANY, "/api/v1/(alert-rules|alerts|recompression-requests|loops)(/.*)?", SRE),
             rule("approvals", ANY, "/api/v1/.*/approv(e|al|als)(/.*)?", SRE),
             rule("fleet and models", ANY,
-                    "/api/v1/(device-classes|devices|models|datasets|compression-jobs|plans|deployments)(/.*)?",
+                    "/api/v1/(device-classes|devices|device-registrations|models|datasets|compression-jobs|plans|deployments)(/.*)?",
                     OPERATOR),
             rule("anything else", ANY, "/.*", ADMIN));
 

@@ -11,7 +11,9 @@ import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.edgefleet.server.security.MosquittoPasswordHash;
 import io.edgefleet.server.support.Api;
 import io.edgefleet.server.support.TestDataDir;
 import io.quarkus.test.common.WithTestResource;
@@ -126,5 +128,67 @@ class DeviceResourceTest {
         api().get("/api/v1/devices/page-1/events?limit=lots").then().statusCode(400)
                 .body("message", equalTo("limit must be an integer between 1 and 1000, not 'lots'"));
         api().get("/api/v1/devices/nobody/telemetry").then().statusCode(404);
+    }
+
+    @Test
+    void bulkRegistrationRegistersAllWithTheirOwnCredentials() {
+        Response r = json().body(Map.of("devices", List.of(
+                        Map.of("id", "bulk-1", "classId", "dev-gw", "tags", List.of("lab")),
+                        Map.of("id", "bulk-2", "classId", "dev-cam"),
+                        Map.of("id", "bulk-3", "classId", "dev-gw"))))
+                .post("/api/v1/device-registrations");
+        r.then().statusCode(201)
+                .body("devices.id", contains("bulk-1", "bulk-2", "bulk-3"))
+                .body("devices.classId", contains("dev-gw", "dev-cam", "dev-gw"))
+                .body("devices[0].tags", contains("lab"))
+                .body("devices.credentials.username", contains("bulk-1", "bulk-2", "bulk-3"))
+                .body("devices[2].mqtt.url", matchesPattern("tcp://127\\.0\\.0\\.1:\\d+"));
+        List<String> passwords = r.jsonPath().getList("devices.credentials.password");
+        assertEquals(3, passwords.stream().distinct().count(), "each device its own password");
+        passwords.forEach(p -> assertTrue(p.matches("[A-Za-z0-9_-]{32}"), p));
+        assertEquals(api().get("/api/v1/server-keys").jsonPath().getList("keys.publicKey"),
+                r.jsonPath().getList("devices[1].serverKeys"));
+        String passwd = api().get("/api/v1/broker/mosquitto/passwd").asString();
+        String line = passwd.lines().filter(l -> l.startsWith("bulk-2:")).findFirst().orElseThrow();
+        assertTrue(MosquittoPasswordHash.verify(passwords.get(1), line.substring("bulk-2:".length())),
+                "the broker's file holds the hash of the password shown: " + line);
+        assertFalse(passwd.contains(passwords.get(1)), "only the hash leaves the server");
+        api().get("/api/v1/devices/bulk-3").then().statusCode(200).body("credentialActive", equalTo(true))
+                .body("online", equalTo(false));
+    }
+
+    @Test
+    void bulkRegistrationIsAllOrNone() {
+        Api.registerDevice("bulk-taken", "dev-gw");
+        json().body(Map.of("devices", List.of(Map.of("id", "bulk-new-1", "classId", "dev-gw"),
+                        Map.of("id", "bulk-taken", "classId", "dev-gw"))))
+                .post("/api/v1/device-registrations").then().statusCode(409)
+                .body("error", equalTo("ALREADY_EXISTS"))
+                .body("message", equalTo("device 'bulk-taken' already exists"));
+        json().body(Map.of("devices", List.of(Map.of("id", "bulk-new-1", "classId", "dev-gw"),
+                        Map.of("id", "bulk-new-1", "classId", "dev-gw"))))
+                .post("/api/v1/device-registrations").then().statusCode(400)
+                .body("message", equalTo("device 'bulk-new-1' appears twice in the request"));
+        json().body(Map.of("devices", List.of(Map.of("id", "bulk-new-1", "classId", "dev-gw"),
+                        Map.of("id", "edgefleet-server", "classId", "dev-gw"))))
+                .post("/api/v1/device-registrations").then().statusCode(400)
+                .body("message", startsWith("id 'edgefleet-server' is reserved"));
+        json().body(Map.of("devices", List.of(Map.of("id", "bulk-new-1", "classId", "dev-gw"),
+                        Map.of("id", "bulk-new-2", "classId", "no-such-class"))))
+                .post("/api/v1/device-registrations").then().statusCode(400)
+                .body("error", equalTo("UNKNOWN_DEVICE_CLASS"));
+        json().body(Map.of("devices", List.of(Map.of("id", "bulk-new-1", "classId", "dev-gw"),
+                        Map.of("id", "bad/id", "classId", "dev-gw"))))
+                .post("/api/v1/device-registrations").then().statusCode(400).body("error", equalTo("INVALID_ID"));
+        json().body(Map.of("devices", List.of())).post("/api/v1/device-registrations").then().statusCode(400)
+                .body("error", equalTo("VALIDATION_FAILED"));
+        List<Map<String, Object>> tooMany = new java.util.ArrayList<>();
+        for (int i = 0; i <= DeviceService.MAX_BULK_REGISTRATION; i++) {
+            tooMany.add(Map.of("id", "b" + i, "classId", "dev-gw"));
+        }
+        json().body(Map.of("devices", tooMany)).post("/api/v1/device-registrations").then().statusCode(400)
+                .body("error", equalTo("VALIDATION_FAILED"));
+        api().get("/api/v1/devices/bulk-new-1").then().statusCode(404);
+        api().get("/api/v1/devices/b0").then().statusCode(404);
     }
 }

@@ -39,6 +39,7 @@ class AccessPolicyTest {
         "POST   /api/v1/device-classes                            | . Y . Y",
         "PUT    /api/v1/device-classes/pi4                        | . Y . Y",
         "POST   /api/v1/devices                                   | . Y . Y",
+        "POST   /api/v1/device-registrations                      | . Y . Y",
         "POST   /api/v1/devices/pi4-1/credentials                 | . Y . Y",
         "DELETE /api/v1/devices/pi4-1/credentials                 | . Y . Y",
         "POST   /api/v1/devices/pi4-1/rollback                    | . Y . Y",
