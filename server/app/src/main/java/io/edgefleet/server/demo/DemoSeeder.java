@@ -5,6 +5,7 @@ import io.edgefleet.engine.onnx.OnnxModel;
 import io.edgefleet.engine.quantize.DynamicInt8Quantizer;
 import io.edgefleet.protocol.data.NpyArray;
 import io.edgefleet.protocol.data.Npz;
+import io.edgefleet.protocol.drift.ReferenceProfile;
 import io.edgefleet.server.alert.AlertDtos.RuleRequest;
 import io.edgefleet.server.alert.AlertRuleService;
 import io.edgefleet.server.api.ApiException;
@@ -16,6 +17,7 @@ import io.edgefleet.server.deviceclass.DeviceClassDtos.DeviceClassRequest;
 import io.edgefleet.server.deviceclass.DeviceClassDtos.Power;
 import io.edgefleet.server.deviceclass.DeviceClassDtos.Slo;
 import io.edgefleet.server.deviceclass.DeviceClassService;
+import io.edgefleet.server.drift.ReferenceProfileService;
 import io.edgefleet.server.model.ModelService;
 import io.edgefleet.server.planner.PlanDtos.Budget;
 import io.edgefleet.server.planner.PlanDtos.PlanRequest;
@@ -59,7 +61,18 @@ public class DemoSeeder {
     public static final String MODEL = "demo-classifier";
     public static final String BOARD_CLASS_ID = "demo-board";
     public static final long BOARD_MAX_MODEL_BYTES = 6_000;
-    public static final double DRIFT_THRESHOLD = 0.2;
+    /**
+     * The demo's drift rules fire above this PSI, held for {@link #DRIFT_FOR_SECONDS} over a lookback of
+     * {@link #DRIFT_LOOKBACK_SECONDS}. Not the anchors' 0.2 over a minute: a quickstart window holds about 100
+     * inferences and a rule takes the largest window score of a class over its lookback, so with a 60 s lookback
+     * the sampling noise of undrifted windows alone reached 0.27-0.38 (boards, validation reference) and 0.85
+     * (gateways, a 200-inference self reference) and fired before any drift. A short lookback held for longer needs
+     * the score to stay high window after window, as a real shift does (a one-sigma shift scores far above 0.5;
+     * docs/drift-and-energy.md, "What the numbers are worth").
+     */
+    public static final double DRIFT_THRESHOLD = 0.5;
+    static final long DRIFT_LOOKBACK_SECONDS = 15;
+    static final long DRIFT_FOR_SECONDS = 20;
     /**
      * The board's accuracy budget, overall points (cohorts: twice it): static int8 of the demo model drops about 1.2
      * points on the demo validation set (10 classes of an untrained model), so a 1-point budget left the board no
@@ -91,6 +104,9 @@ public class DemoSeeder {
     @Inject
     PlannerService planner;
 
+    @Inject
+    ReferenceProfileService profiles;
+
     void onStart(@Observes @Priority(300) StartupEvent event) {
         if (config.demo().enabled()) { // what is missing of it, so a data dir from an older quickstart gets the rest
             seed();
@@ -121,6 +137,9 @@ public class DemoSeeder {
         }
         seedDataset(VALIDATION, 41);
         seedDataset(CALIBRATION, 42);
+        for (long version = 1; version <= BOARD_VERSION; version++) {
+            profileOnValidation(version);
+        }
         planBoardVariant();
         for (String classId : List.of(CLASS_ID, BOARD_CLASS_ID)) {
             // the board's drift alert asks for a re-compression: the closed loop the quickstart shows
@@ -128,7 +147,8 @@ public class DemoSeeder {
             boolean loop = classId.equals(BOARD_CLASS_ID);
             String action = loop ? "RECOMPRESS" : null;
             createRule(new RuleRequest("demo-drift-" + classId, "EdgefleetDriftHigh", "DRIFT_SCORE",
-                    loop ? "MODEL" : "CLASS", classId, loop ? MODEL : null, null, null, DRIFT_THRESHOLD, 1L, 60L, 10L,
+                    loop ? "MODEL" : "CLASS", classId, loop ? MODEL : null, null, null, DRIFT_THRESHOLD, 1L,
+                    DRIFT_LOOKBACK_SECONDS, DRIFT_FOR_SECONDS,
                     "warning", action, null,
                     "demo: input drift (PSI) of a " + classId + " device above " + DRIFT_THRESHOLD
                             + (action == null ? "" : "; re-compresses the class's variant (closed loop)"), true));
@@ -174,6 +194,22 @@ public class DemoSeeder {
         if (!underWay) {
             planner.submit(MODEL, 1, new PlanRequest(BOARD_CLASS_ID, VALIDATION, CALIBRATION,
                     new Budget(4, null, null, null, 20), null, null));
+        }
+    }
+
+    /**
+     * The seeded versions' reference profile from the validation data, so that their devices score drift against
+     * the data the model was validated on (what the planner gives its variants) rather than against their own first
+     * 200 inferences, a small and noisy reference.
+     */
+    private void profileOnValidation(long version) {
+        try {
+            profiles.get(MODEL, version);
+        } catch (ApiException e) {
+            if (e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            profiles.build(MODEL, version, VALIDATION, ReferenceProfile.SOURCE_VALIDATION);
         }
     }
 
