@@ -45,9 +45,16 @@ class DemoSeederTest {
         assertTrue(versions.getLong("[1].size") <= DemoSeeder.BOARD_MAX_MODEL_BYTES, versions.prettify());
         for (String c : new String[] {"demo-gateway", "demo-board"}) {
             api().get("/api/v1/alert-rules/demo-drift-" + c).then().statusCode(200)
-                    .body("metric", equalTo("DRIFT_SCORE")).body("classId", equalTo(c)).body("threshold", equalTo(0.2f));
+                    .body("metric", equalTo("DRIFT_SCORE")).body("classId", equalTo(c)).body("threshold", equalTo((float) DemoSeeder.DRIFT_THRESHOLD))
+                    .body("lookbackSeconds", equalTo((int) DemoSeeder.DRIFT_LOOKBACK_SECONDS))
+                    .body("forSeconds", equalTo((int) DemoSeeder.DRIFT_FOR_SECONDS));
             api().get("/api/v1/alert-rules/demo-p95-" + c).then().statusCode(200)
                     .body("metric", equalTo("P95_LATENCY_MS")).body("classId", equalTo(c));
+        }
+        // both seeded versions score drift against the validation data, not a self reference of their first inferences
+        for (int v = 1; v <= DemoSeeder.BOARD_VERSION; v++) {
+            api().get("/api/v1/models/demo-classifier/versions/" + v + "/reference-profile").then().statusCode(200)
+                    .body("source", equalTo("validation")).body("dataset", equalTo(DemoSeeder.VALIDATION));
         }
         // the board's drift alert opens a closed loop (of the demo model); the gateway's only alerts
         api().get("/api/v1/alert-rules/demo-drift-demo-board").then().body("action", equalTo("RECOMPRESS"))
