@@ -77,7 +77,9 @@ class FleetReconnectIT {
             assertTrue(pending == 0, figure);
             assertTrue(pct(seconds, 1.0) <= BOUND.toSeconds(), "every agent back within " + BOUND + ": " + figure);
             Await.until(Duration.ofSeconds(60), "the server shows every agent online again",
-                    () -> Arrays.stream(ids).allMatch(id -> api.device(id).path("online").asBoolean()));
+                    () -> Arrays.stream(ids).allMatch(id -> api.device(id).path("online").asBoolean()),
+                    () -> Arrays.stream(ids).filter(id -> !api.device(id).path("online").asBoolean()).count()
+                            + " of " + AGENTS + " not online on the server; " + figure);
         }
     }
 
