@@ -92,19 +92,19 @@ class TelemetryRollupsTest {
 
     @Test
     void theHoursNotRolledUpYetComeFromTheRawWindowsWithCurrentTrue() {
-        Api.createClass("rp-gw");
-        Api.registerDevice("rp-1", "rp-gw");
-        Api.registerDevice("rp-2", "rp-gw");
+        Api.createClass("rpart-gw");
+        Api.registerDevice("rpart-1", "rpart-gw");
+        Api.registerDevice("rpart-2", "rpart-gw");
         long now = System.currentTimeMillis();
         long hour = now / H * H;
         rollups.run(now); // rolled_to: the current hour; earlier windows (other tests) are rolled up
-        store("rp-1", 1, Math.max(hour, now - 20_000), now - 1000, 100, 10.0, 2.0);
-        store("rp-2", 1, Math.max(hour, now - 10_000), now - 1000, 300, 30.0, null);
+        store("rpart-1", 1, Math.max(hour, now - 20_000), now - 1000, 100, 10.0, 2.0);
+        store("rpart-2", 1, Math.max(hour, now - 10_000), now - 1000, 300, 30.0, null);
 
         // without current only rolled-up hours: nothing yet
-        api().get("/api/v1/telemetry/hourly?classId=rp-gw").then().statusCode(200).body("size()",
+        api().get("/api/v1/telemetry/hourly?classId=rpart-gw").then().statusCode(200).body("size()",
                 org.hamcrest.Matchers.equalTo(0));
-        JsonPath cls = api().get("/api/v1/telemetry/hourly?classId=rp-gw&current=true").then().statusCode(200)
+        JsonPath cls = api().get("/api/v1/telemetry/hourly?classId=rpart-gw&current=true").then().statusCode(200)
                 .extract().jsonPath();
         assertEquals(1, cls.getList("$").size(), cls.prettify());
         assertEquals(hour, cls.getLong("[0].hourStart"));
@@ -114,13 +114,13 @@ class TelemetryRollupsTest {
         assertEquals(400, cls.getInt("[0].inferences"));
         assertEquals(30.0, cls.getDouble("[0].p95LatencyMsMax"));
         assertEquals(2.0, cls.getDouble("[0].energyMjPerInference"), 1e-9, "energy of the windows that carry it");
-        JsonPath dev = api().get("/api/v1/telemetry/hourly?deviceId=rp-1&current=true").then().statusCode(200)
+        JsonPath dev = api().get("/api/v1/telemetry/hourly?deviceId=rpart-1&current=true").then().statusCode(200)
                 .extract().jsonPath();
         assertEquals(1, dev.getList("$").size(), dev.prettify());
         assertEquals(100, dev.getInt("[0].inferences"));
         assertEquals(true, dev.getBoolean("[0].partial"));
         // a range that ends before the current hour leaves it out
-        api().get("/api/v1/telemetry/hourly?classId=rp-gw&current=true&to=" + hour).then().statusCode(200)
+        api().get("/api/v1/telemetry/hourly?classId=rpart-gw&current=true&to=" + hour).then().statusCode(200)
                 .body("size()", org.hamcrest.Matchers.equalTo(0));
     }
 }
