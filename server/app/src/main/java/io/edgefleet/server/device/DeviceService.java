@@ -63,15 +63,7 @@ public class DeviceService {
             throw new ApiException(ErrorCode.ALREADY_EXISTS, "device '" + req.id() + "' already exists");
         }
         String password = Secrets.randomToken();
-        long now = System.currentTimeMillis();
-        DeviceEntity d = new DeviceEntity();
-        d.id = req.id();
-        d.classId = req.classId();
-        d.tags = normalizeTags(req.tags());
-        d.credentialHash = MosquittoPasswordHash.hash(password);
-        d.credentialUpdatedAt = now;
-        d.online = false;
-        d.createdAt = now;
+        DeviceEntity d = newDevice(req, password, System.currentTimeMillis());
         session.persist(d);
         try {
             session.flush();
@@ -136,14 +128,7 @@ public class DeviceService {
         List<RegisteredDevice> out = new java.util.ArrayList<>(reqs.size());
         for (RegisterDeviceRequest req : reqs) {
             String password = Secrets.randomToken();
-            DeviceEntity d = new DeviceEntity();
-            d.id = req.id();
-            d.classId = req.classId();
-            d.tags = normalizeTags(req.tags());
-            d.credentialHash = MosquittoPasswordHash.hash(password);
-            d.credentialUpdatedAt = now;
-            d.online = false;
-            d.createdAt = now;
+            DeviceEntity d = newDevice(req, password, now);
             session.persist(d);
             out.add(new RegisteredDevice(d.id, d.classId, List.copyOf(d.tags), false, d.createdAt,
                     new Credentials(d.id, password), new MqttInfo(url), keys));
@@ -332,4 +317,18 @@ public class DeviceService {
                     + " A-Z a-z 0-9 . _ -, starting with a letter or digit");
         }
     }
+
+    /** A new device of this request, offline, its password stored only as its hash. */
+    private DeviceEntity newDevice(RegisterDeviceRequest req, String password, long now) {
+        DeviceEntity d = new DeviceEntity();
+        d.id = req.id();
+        d.classId = req.classId();
+        d.tags = normalizeTags(req.tags());
+        d.credentialHash = MosquittoPasswordHash.hash(password);
+        d.credentialUpdatedAt = now;
+        d.online = false;
+        d.createdAt = now;
+        return d;
+    }
+
 }
