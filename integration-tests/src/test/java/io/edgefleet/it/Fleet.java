@@ -132,6 +132,29 @@ public final class Fleet implements AutoCloseable {
                 creds.path("password").asText(), registered.path("mqtt").path("url").asText(), keys);
     }
 
+    /**
+     * The text of an {@code agent.properties} for an agent in its own JVM: the device's identity, credentials and
+     * pinned keys, its data directory, then {@code extra} (the agent's settings for this scenario).
+     */
+    public static String agentProperties(Device d, Path dataDir, Map<String, String> extra) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("deviceId", d.id());
+        p.put("classId", d.classId());
+        p.put("mqttUrl", d.mqttUrl());
+        p.put("username", d.username());
+        p.put("password", d.password());
+        p.put("serverKeys", String.join(",", d.serverKeys()));
+        p.put("dataDir", dataDir.toString());
+        extra.forEach((k, v) -> {
+            if (p.putIfAbsent(k, v) != null) {
+                throw new IllegalArgumentException(k + " is set from the device and data directory; not an extra");
+            }
+        });
+        StringBuilder text = new StringBuilder();
+        p.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+        return text.toString();
+    }
+
     /** The agent configuration the scenarios use: short telemetry windows so health checks finish in seconds. */
     public AgentConfig.Builder agentConfig(Device d) {
         Path dir;

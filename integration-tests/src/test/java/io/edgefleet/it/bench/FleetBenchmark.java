@@ -170,20 +170,12 @@ public final class FleetBenchmark {
         static AgentProcess start(Fleet fleet, Fleet.Device d) throws IOException {
             Path dir = Files.createTempDirectory("edgefleet-bench-agent-");
             Path config = dir.resolve("agent.properties");
-            Files.writeString(config, String.join("\n",
-                    "deviceId=" + d.id(),
-                    "classId=" + d.classId(),
-                    "mqttUrl=" + d.mqttUrl(),
-                    "username=" + d.username(),
-                    "password=" + d.password(),
-                    "serverKeys=" + String.join(",", d.serverKeys()),
-                    "dataDir=" + dir.resolve("data"),
-                    "telemetryWindowSeconds=2",
-                    "inferenceIntervalMs=50",
-                    "intraOpThreads=1",
+            Files.writeString(config, Fleet.agentProperties(d, dir.resolve("data"), Map.of(
+                    "telemetryWindowSeconds", "2",
+                    "inferenceIntervalMs", "50",
+                    "intraOpThreads", "1",
                     // Two agents run at once: the inference API (on by default) must not compete for port 8000.
-                    "servingPort=0",
-                    ""), StandardCharsets.UTF_8);
+                    "servingPort", "0")), StandardCharsets.UTF_8);
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.addAll(Arrays.asList(AGENT_JVM_FLAGS.trim().split("\\s+")));

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -94,19 +95,11 @@ class BadDiskAgentIT {
     /** One AgentMain in its own JVM on the given data directory; output to a log file. */
     Process startAgent(Fleet.Device d, Path dataDir, Path configDir, int port, Path log) throws Exception {
         Path config = configDir.resolve("agent.properties");
-        Files.writeString(config, String.join("\n",
-                "deviceId=" + d.id(),
-                "classId=" + d.classId(),
-                "mqttUrl=" + d.mqttUrl(),
-                "username=" + d.username(),
-                "password=" + d.password(),
-                "serverKeys=" + String.join(",", d.serverKeys()),
-                "dataDir=" + dataDir,
-                "telemetryWindowSeconds=2",
-                "inferenceIntervalMs=50",
-                "servingEnabled=true",
-                "servingPort=" + port,
-                ""), StandardCharsets.UTF_8);
+        Files.writeString(config, Fleet.agentProperties(d, dataDir, Map.of(
+                "telemetryWindowSeconds", "2",
+                "inferenceIntervalMs", "50",
+                "servingEnabled", "true",
+                "servingPort", String.valueOf(port))), StandardCharsets.UTF_8);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m", "-XX:+UseSerialGC"));
         cmd.addAll(TwoModelsServingIT.agentLauncher());

@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -143,24 +144,17 @@ class TwoModelsServingIT {
         int port = Net.freePort();
         Path dir = Files.createTempDirectory("edgefleet-it-two-");
         Path config = dir.resolve("agent.properties");
-        Files.writeString(config, String.join("\n",
-                "deviceId=" + d.id(),
-                "classId=" + d.classId(),
-                "mqttUrl=" + d.mqttUrl(),
-                "username=" + d.username(),
-                "password=" + d.password(),
-                "serverKeys=" + String.join(",", d.serverKeys()),
-                "dataDir=" + dir.resolve("data"),
-                // Windows of a few hundred inferences: with 10 quantile bins a window of 20-30 samples scores a PSI
-                // of 0.9 and more on unshifted data (empty bins), so small windows report no drift at all.
-                "telemetryWindowSeconds=3",
-                "inferenceIntervalMs=20",
-                "input=" + input,
-                "driftSelfReferenceSamples=" + SAMPLES,
-                "driftMinWindowSamples=100",
-                "servingEnabled=true",
-                "servingPort=" + port,
-                ""), StandardCharsets.UTF_8);
+        Map<String, String> settings = new LinkedHashMap<>();
+        // Windows of a few hundred inferences: with 10 quantile bins a window of 20-30 samples scores a PSI
+        // of 0.9 and more on unshifted data (empty bins), so small windows report no drift at all.
+        settings.put("telemetryWindowSeconds", "3");
+        settings.put("inferenceIntervalMs", "20");
+        settings.put("input", input.toString());
+        settings.put("driftSelfReferenceSamples", String.valueOf(SAMPLES));
+        settings.put("driftMinWindowSamples", "100");
+        settings.put("servingEnabled", "true");
+        settings.put("servingPort", String.valueOf(port));
+        Files.writeString(config, Fleet.agentProperties(d, dir.resolve("data"), settings), StandardCharsets.UTF_8);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m", "-XX:+UseSerialGC", "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log")));
         cmd.addAll(agentLauncher());
