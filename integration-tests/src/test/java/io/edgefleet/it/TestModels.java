@@ -123,58 +123,27 @@ public final class TestModels {
     public static final int RMLP_LIVE = 192;
     public static final int RMLP_OUT = 10;
 
-    /**
-     * x[N,64] -> Gemm(1024) -> Relu -> Gemm(1024) -> Relu -> Gemm(10) -> y[N,10], in which only the first 192 units of
-     * each hidden layer carry signal: the other units' incoming and outgoing weights are 1 % of the live ones'. Its
-     * structured pruning can drop most of its multiply-adds at little loss, as in an over-parameterised trained
-     * network, so a planner has a float variant that is faster at the same accuracy (a random dense MLP has none).
-     * The median is of batch-1 runs on one thread.
-     */
-    public static Model redundantMlp(long seed) {
-        float[] w1 = scaledRows(OnnxBuilder.randomNormal(seed, RMLP_HIDDEN * RMLP_IN, 1f / (float) Math.sqrt(RMLP_IN)),
-                RMLP_HIDDEN, RMLP_IN, RMLP_LIVE, RMLP_IN);
-        float[] w2 = scaledRows(OnnxBuilder.randomNormal(seed + 1, RMLP_HIDDEN * RMLP_HIDDEN,
-                1f / (float) Math.sqrt(RMLP_LIVE)), RMLP_HIDDEN, RMLP_HIDDEN, RMLP_LIVE, RMLP_LIVE);
-        float[] w3 = scaledRows(OnnxBuilder.randomNormal(seed + 2, RMLP_OUT * RMLP_HIDDEN,
-                1f / (float) Math.sqrt(RMLP_LIVE)), RMLP_OUT, RMLP_HIDDEN, RMLP_OUT, RMLP_LIVE);
-        byte[] bytes = OnnxBuilder.model("it-redundant-mlp").opset(17)
-                .metadata("edgefleet.it.seed", Long.toString(seed))
-                .input("x", ElemType.FLOAT, "N", RMLP_IN)
-                .output("y", ElemType.FLOAT, "N", RMLP_OUT)
-                .initializer("w1", new long[] {RMLP_HIDDEN, RMLP_IN}, w1)
-                .initializer("b1", new long[] {RMLP_HIDDEN}, OnnxBuilder.randomNormal(seed + 3, RMLP_HIDDEN, 0.01f))
-                .initializer("w2", new long[] {RMLP_HIDDEN, RMLP_HIDDEN}, w2)
-                .initializer("b2", new long[] {RMLP_HIDDEN}, OnnxBuilder.randomNormal(seed + 4, RMLP_HIDDEN, 0.01f))
-                .initializer("w3", new long[] {RMLP_OUT, RMLP_HIDDEN}, w3)
-                .initializer("b3", new long[] {RMLP_OUT}, OnnxBuilder.randomNormal(seed + 5, RMLP_OUT, 0.01f))
-                .node("Gemm").name("fc1").in("x", "w1", "b1").out("h1").attr("transB", 1).add()
-                .node("Relu").name("relu1").in("h1").out("a1").add()
-                .node("Gemm").name("fc2").in("a1", "w2", "b2").out("h2").attr("transB", 1).add()
-                .node("Relu").name("relu2").in("h2").out("a2").add()
-                .node("Gemm").name("fc3").in("a2", "w3", "b3").out("y").attr("transB", 1).add()
-                .build()
-                .toBytes();
-        float[] x = OnnxBuilder.randomNormal(seed + 99, RMLP_IN, 1f);
-        RoundTrip rt = roundTrip(bytes, "x", new long[] {1, RMLP_IN}, x, 41);
-        for (float v : rt.output()[0]) {
-            if (!Float.isFinite(v)) {
-                throw new AssertionError("redundant MLP (seed " + seed + ") produced " + v);
-            }
-        }
-        return new Model("MLP 64-1024-1024-10 (192 live units per layer) seed " + seed, bytes, rt.medianMs());
-    }
-
-    /** Positions per sample of {@link #redundantSequenceMlp}. */
+    /** Positions per sample of the sequence form of {@link #redundantMlp}. */
     public static final int RSEQ_POSITIONS = 16;
 
     /**
-     * {@link #redundantMlp}'s layers applied to each of {@link #RSEQ_POSITIONS} positions of a sample, then averaged:
-     * x[N,16,64] -> MatMul(1024) + b -> Relu -> MatMul(1024) + b -> Relu -> ReduceMean over the positions -> Gemm(10)
-     * -> y[N,10], only the first 192 units of each hidden layer live. The same weights as the plain MLP, sixteen times
-     * its multiply-adds per sample: a batch-1 run takes about a millisecond, well above an agent's per-call overhead
-     * and a loaded machine's timer noise (the plain MLP's tens of microseconds were below them).
+     * An MLP 64-1024-1024-10 in which only the first 192 units of each hidden layer carry signal: the other units'
+     * incoming and outgoing weights are 1 % of the live ones'. Its structured pruning can drop most of its
+     * multiply-adds at little loss, as in an over-parameterised trained network, so a planner has a float variant
+     * that is faster at the same accuracy (a random dense MLP has none).
+     *
+     * <p>With {@code positions} 0 a sample is one row: x[N,64] -> MatMul(1024) + b -> Relu -> MatMul(1024) + b -> Relu
+     * -> Gemm(10) -> y[N,10]. With {@code positions} P > 0 (ThreeClassPlanIT uses {@link #RSEQ_POSITIONS}) a sample is
+     * P rows, x[N,P,64]: the same hidden layers run on each row and are averaged over the rows (ReduceMean) before the
+     * last Gemm. Same weights either way; P times the multiply-adds, so with 16 positions a batch-1 run takes about a
+     * millisecond, well above an agent's per-call overhead and a loaded machine's timer noise (one row's tens of
+     * microseconds were below them). The median is of batch-1 runs on one thread.
      */
-    public static Model redundantSequenceMlp(long seed) {
+    public static Model redundantMlp(long seed, int positions) {
+        if (positions < 0) {
+            throw new IllegalArgumentException("positions must be 0 (one row per sample) or more, got " + positions);
+        }
+        boolean sequence = positions > 0;
         // MatMul weights are [in, out]: the live block is every input row and the first 192 output columns
         float[] w1 = scaledRows(OnnxBuilder.randomNormal(seed, RMLP_IN * RMLP_HIDDEN, 1f / (float) Math.sqrt(RMLP_IN)),
                 RMLP_IN, RMLP_HIDDEN, RMLP_IN, RMLP_LIVE);
@@ -182,9 +151,10 @@ public final class TestModels {
                 1f / (float) Math.sqrt(RMLP_LIVE)), RMLP_HIDDEN, RMLP_HIDDEN, RMLP_LIVE, RMLP_LIVE);
         float[] w3 = scaledRows(OnnxBuilder.randomNormal(seed + 2, RMLP_OUT * RMLP_HIDDEN,
                 1f / (float) Math.sqrt(RMLP_LIVE)), RMLP_OUT, RMLP_HIDDEN, RMLP_OUT, RMLP_LIVE);
-        byte[] bytes = OnnxBuilder.model("it-redundant-seq-mlp").opset(17)
+        Object[] inputDims = sequence ? new Object[] {"N", positions, RMLP_IN} : new Object[] {"N", RMLP_IN};
+        OnnxBuilder b = OnnxBuilder.model(sequence ? "it-redundant-seq-mlp" : "it-redundant-mlp").opset(17)
                 .metadata("edgefleet.it.seed", Long.toString(seed))
-                .input("x", ElemType.FLOAT, "N", RSEQ_POSITIONS, RMLP_IN)
+                .input("x", ElemType.FLOAT, inputDims)
                 .output("y", ElemType.FLOAT, "N", RMLP_OUT)
                 .initializer("w1", new long[] {RMLP_IN, RMLP_HIDDEN}, w1)
                 .initializer("b1", new long[] {RMLP_HIDDEN}, OnnxBuilder.randomNormal(seed + 3, RMLP_HIDDEN, 0.01f))
@@ -197,20 +167,23 @@ public final class TestModels {
                 .node("Relu").name("relu1").in("h1").out("a1").add()
                 .node("MatMul").name("fc2").in("a1", "w2").out("m2").add()
                 .node("Add").name("bias2").in("m2", "b2").out("h2").add()
-                .node("Relu").name("relu2").in("h2").out("a2").add()
-                .node("ReduceMean").name("pool").in("a2").out("p").ints("axes", 1).attr("keepdims", 0L).add()
-                .node("Gemm").name("fc3").in("p", "w3", "b3").out("y").attr("transB", 1).add()
+                .node("Relu").name("relu2").in("h2").out("a2").add();
+        if (sequence) {
+            b.node("ReduceMean").name("pool").in("a2").out("p").ints("axes", 1).attr("keepdims", 0L).add();
+        }
+        byte[] bytes = b.node("Gemm").name("fc3").in(sequence ? "p" : "a2", "w3", "b3").out("y").attr("transB", 1).add()
                 .build()
                 .toBytes();
-        float[] x = OnnxBuilder.randomNormal(seed + 99, RSEQ_POSITIONS * RMLP_IN, 1f);
-        RoundTrip rt = roundTrip(bytes, "x", new long[] {1, RSEQ_POSITIONS, RMLP_IN}, x, 41);
+        long[] shape = sequence ? new long[] {1, positions, RMLP_IN} : new long[] {1, RMLP_IN};
+        float[] x = OnnxBuilder.randomNormal(seed + 99, Math.max(1, positions) * RMLP_IN, 1f);
+        RoundTrip rt = roundTrip(bytes, "x", shape, x, 41);
+        String name = sequence ? "sequence MLP " + positions + "x64-1024-1024-mean-10" : "MLP 64-1024-1024-10";
         for (float v : rt.output()[0]) {
             if (!Float.isFinite(v)) {
-                throw new AssertionError("redundant sequence MLP (seed " + seed + ") produced " + v);
+                throw new AssertionError(name + " (seed " + seed + ") produced " + v);
             }
         }
-        return new Model("sequence MLP 16x64-1024-1024-mean-10 (192 live units per layer) seed " + seed, bytes,
-                rt.medianMs());
+        return new Model(name + " (192 live units per layer) seed " + seed, bytes, rt.medianMs());
     }
 
     /** Row-major [rows, cols] weights: entries outside the live block [liveRows, liveCols] are scaled by 1 %. */

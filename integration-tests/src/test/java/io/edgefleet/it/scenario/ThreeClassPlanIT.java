@@ -73,7 +73,7 @@ class ThreeClassPlanIT {
      * quarters (about 56 %) does not meet it with the planner's 10 % margin.
      */
     static final double GATEWAY_SHARE = 0.5;
-    /** Floats per sample: positions x features of {@link TestModels#redundantSequenceMlp}. */
+    /** Floats per sample: positions x features of {@link TestModels#redundantMlp} with {@link TestModels#RSEQ_POSITIONS}. */
     static final int SAMPLE = TestModels.RSEQ_POSITIONS * TestModels.RMLP_IN;
 
     static Fleet fleet;
@@ -94,7 +94,7 @@ class ThreeClassPlanIT {
 
     @Test
     void threeClassesArePlannedThreeDifferentVariantsRolledOutAndTheDevicesRunThemWithinTheirSlos() {
-        TestModels.Model model = TestModels.redundantSequenceMlp(15);
+        TestModels.Model model = TestModels.redundantMlp(15, TestModels.RSEQ_POSITIONS);
         long floatBytes = model.bytes().length;
         long boardBytes = floatBytes / 4;
         Map<String, Double> speed = Map.of(BOARD, BOARD_SCALE, GATEWAY, GATEWAY_SCALE, FAST, 1.0);
