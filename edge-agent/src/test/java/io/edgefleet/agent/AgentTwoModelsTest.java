@@ -5,22 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.edgefleet.agent.config.AgentConfig;
 import io.edgefleet.agent.testing.Artifacts;
 import io.edgefleet.agent.testing.ServerClient;
-import io.edgefleet.agent.testing.TestBroker;
+import io.edgefleet.agent.testing.ServingAgent;
 import io.edgefleet.agent.testing.TinyOnnx;
 import io.edgefleet.protocol.DeviceEvent.Type;
 import io.edgefleet.protocol.DeviceStatus;
 import io.edgefleet.protocol.HealthPolicy;
-import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.ModelStatus;
 import io.edgefleet.protocol.TelemetryWindow;
-import io.edgefleet.protocol.Topics;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -38,64 +31,39 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AgentTwoModelsTest {
     static final String DEV = "dev-two";
-    static final String CLASS = "gw";
-    static final float[] X = {0.5f, -1.25f, 2f, 3.5f};
-    static final String BODY = "{\"inputs\":[{\"name\":\"X\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[0.5,-1.25,2,3.5]}]}";
+    static final String CLASS = ServingAgent.CLASS;
 
     @TempDir
     Path dir;
 
-    final Artifacts server = new Artifacts();
-    final JsonCodec codec = new JsonCodec();
-    final ObjectMapper json = new ObjectMapper();
-    final HttpClient http = HttpClient.newHttpClient();
-    TestBroker broker;
+    ServingAgent fx;
+    Artifacts server;
     ServerClient srv;
     Agent agent;
 
     @BeforeEach
     void setUp() throws Exception {
-        broker = new TestBroker();
-        srv = new ServerClient(broker.url());
+        fx = new ServingAgent(DEV, dir.resolve("agent"));
+        server = fx.server;
+        srv = fx.srv;
     }
 
     @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.stop();
-        }
-        srv.close();
-        broker.close();
+    void tearDown() {
+        fx.close();
     }
 
     /** Interval of the agent's own loop; an hour by default, so only the API's inferences count. */
     long intervalMs = 3_600_000;
 
     Agent start() throws Exception {
-        AgentConfig cfg = AgentConfig.builder().deviceId(DEV).classId(CLASS).mqttUrl(broker.url())
-                .serverKeys(List.of(server.publicKeyBase64())).dataDir(dir.resolve("agent")).telemetryWindowSeconds(1)
-                .inferenceIntervalMs(intervalMs).downloadTimeoutSeconds(30).servingEnabled(true).servingPort(0).build();
-        Agent a = new Agent(cfg);
-        a.start();
-        ServerClient.await(a::isConnected, 10_000, "agent connected");
-        return a;
+        return fx.start(fx.config(intervalMs).build());
     }
 
     JsonNode infer(String model, int expectStatus) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + agent.inferenceAddress().getPort() + "/v2/models/" + model + "/infer"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(BODY)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = fx.post("/v2/models/" + model + "/infer", ServingAgent.BODY);
         assertEquals(expectStatus, r.statusCode(), r.body());
-        return json.readTree(r.body());
-    }
-
-    static float[] floats(JsonNode data) {
-        float[] f = new float[data.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = data.get(i).floatValue();
-        }
-        return f;
+        return fx.json.readTree(r.body());
     }
 
     @Test
@@ -108,8 +76,8 @@ class AgentTwoModelsTest {
         srv.publishArtifact(a);
         srv.publishArtifact(b);
         HealthPolicy quick = new HealthPolicy(0, 0.05, 1, 1);
-        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(a.deploy("dep-a", quick), DEV)), false);
-        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(b.deploy("dep-b", quick), DEV)), false);
+        fx.deploy(a, "dep-a", quick);
+        fx.deploy(b, "dep-b", quick);
         ServerClient.await(() -> agent.inference().isReady("linear") && agent.inference().isReady("shifted"), 20_000,
                 "both activated");
 
@@ -120,8 +88,8 @@ class AgentTwoModelsTest {
             JsonNode rb = infer("shifted", 200);
             assertEquals("1", ra.path("model_version").asText());
             assertEquals("3", rb.path("model_version").asText());
-            assertArrayEquals(AgentServingTest.direct(linear), floats(ra.path("outputs").get(0).path("data")));
-            assertArrayEquals(AgentServingTest.direct(shifted), floats(rb.path("outputs").get(0).path("data")));
+            assertArrayEquals(ServingAgent.direct(linear), ServingAgent.floats(ra.path("outputs").get(0).path("data")));
+            assertArrayEquals(ServingAgent.direct(shifted), ServingAgent.floats(rb.path("outputs").get(0).path("data")));
         }
         infer("absent", 404);
         srv.awaitEvent(DEV, e -> e.type() == Type.COMMITTED && "dep-a".equals(e.deploymentId()), 20_000);
@@ -153,10 +121,10 @@ class AgentTwoModelsTest {
         }, 10_000, "telemetry per model, got " + counted);
 
         // A restart brings both back from their own stores.
-        agent.stop();
+        fx.stopAgent();
         agent = start();
         assertEquals(Map.of("linear", a.model(), "shifted", b.model()), agent.runningModels());
-        assertArrayEquals(AgentServingTest.direct(shifted), floats(infer("shifted", 200).path("outputs").get(0).path("data")));
+        assertArrayEquals(ServingAgent.direct(shifted), ServingAgent.floats(infer("shifted", 200).path("outputs").get(0).path("data")));
         assertTrue(agent.inference().ready());
     }
 
@@ -169,8 +137,8 @@ class AgentTwoModelsTest {
         srv.publishArtifact(a);
         srv.publishArtifact(b);
         HealthPolicy quick = new HealthPolicy(0, 0.05, 1, 1);
-        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(a.deploy("dep-a", quick), DEV)), false);
-        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(b.deploy("dep-b", quick), DEV)), false);
+        fx.deploy(a, "dep-a", quick);
+        fx.deploy(b, "dep-b", quick);
         srv.awaitEvent(DEV, e -> e.type() == Type.COMMITTED && "dep-a".equals(e.deploymentId()), 30_000);
         srv.awaitEvent(DEV, e -> e.type() == Type.COMMITTED && "dep-b".equals(e.deploymentId()), 30_000);
         infer("linear", 200);

@@ -6,15 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.edgefleet.agent.config.AgentConfig;
 import io.edgefleet.agent.testing.Artifacts;
 import io.edgefleet.agent.testing.ServerClient;
-import io.edgefleet.agent.testing.TestBroker;
+import io.edgefleet.agent.testing.ServingAgent;
 import io.edgefleet.agent.testing.TinyOnnx;
 import io.edgefleet.protocol.HealthPolicy;
-import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.TelemetryWindow;
-import io.edgefleet.protocol.Topics;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -50,8 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RequestIsolationTest {
     static final String DEV = "dev-isolation";
-    static final String CLASS = "gw";
-    static final String GOOD = "{\"inputs\":[{\"name\":\"X\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[0.5,-1.25,2,3.5]}]}";
+    static final String CLASS = ServingAgent.CLASS;
+    static final String GOOD = ServingAgent.BODY;
 
     /** Hostile bodies for /v2/models/linear/infer, each with the status the protocol gives it. */
     static final List<Map.Entry<String, Integer>> HOSTILE = List.of(
@@ -70,11 +67,10 @@ class RequestIsolationTest {
     @TempDir
     Path dir;
 
-    final Artifacts server = new Artifacts();
-    final JsonCodec codec = new JsonCodec();
-    final ObjectMapper json = new ObjectMapper();
-    final HttpClient http = HttpClient.newHttpClient();
-    TestBroker broker;
+    ServingAgent fx;
+    Artifacts server;
+    ObjectMapper json;
+    HttpClient http;
     ServerClient srv;
     Agent agent;
     final ConcurrentLinkedQueue<String> uncaught = new ConcurrentLinkedQueue<>();
@@ -82,29 +78,27 @@ class RequestIsolationTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        broker = new TestBroker();
-        srv = new ServerClient(broker.url());
+        fx = new ServingAgent(DEV, dir.resolve("agent"));
+        server = fx.server;
+        json = fx.json;
+        http = fx.http;
+        srv = fx.srv;
         previous = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
     }
 
     @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.stop();
-        }
-        srv.close();
-        broker.close();
+    void tearDown() {
+        fx.close();
         Thread.setDefaultUncaughtExceptionHandler(previous);
     }
 
     URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + agent.inferenceAddress().getPort() + path);
+        return fx.uri(path);
     }
 
     HttpResponse<String> post(String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return fx.post(path, body);
     }
 
     /** A raw request the JDK client would not send: a declared body that never comes, or bytes that are not text. */
@@ -126,19 +120,12 @@ class RequestIsolationTest {
 
     @Test
     void hostileRequestsNeverReachAGoodRequestOrTheBackgroundLoop() throws Exception {
-        AgentConfig cfg = AgentConfig.builder().deviceId(DEV).classId(CLASS).mqttUrl(broker.url())
-                .serverKeys(List.of(server.publicKeyBase64())).dataDir(dir.resolve("agent")).telemetryWindowSeconds(1)
-                .inferenceIntervalMs(20).downloadTimeoutSeconds(30)
-                .servingEnabled(true).servingPort(0).servingThreads(2).servingMaxBodyBytes(64 * 1024).build();
-        agent = new Agent(cfg);
-        agent.start();
-        ServerClient.await(agent::isConnected, 10_000, "agent connected");
+        agent = fx.start(fx.config(20).servingThreads(2).servingMaxBodyBytes(64 * 1024).build());
         byte[] model = TinyOnnx.linear(0f);
-        float[] expected = AgentServingTest.direct(model);
+        float[] expected = ServingAgent.direct(model);
         Artifacts.Artifact v1 = server.make(CLASS, "linear", 1, model);
         srv.publishArtifact(v1);
-        srv.publish(Topics.cmd(DEV), codec.encode(server.sign(v1.deploy("dep-1", new HealthPolicy(0, 0.05, 1, 1)), DEV)),
-                false);
+        fx.deploy(v1, "dep-1", new HealthPolicy(0, 0.05, 1, 1));
         ServerClient.await(() -> agent.inference().isReady("linear"), 15_000, "v1 activated");
         int windowsBefore = srv.telemetry(DEV).size();
 
