@@ -1,8 +1,10 @@
 package io.edgefleet.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -153,5 +155,32 @@ class OperatorCommandsTest extends FakeServerTest {
         long expected = (System.currentTimeMillis() - 2 * 86_400_000L) / 3_600_000L * 3_600_000L;
         assertTrue(Math.abs(from - expected) <= 3_600_000L, from + " vs " + expected);
         assertEquals(ExitCode.NOT_FOUND, r.code(), "the fake has no answer for it: " + r);
+    }
+
+    @Test
+    void hourlyWithCurrentAsksForTheHoursNotRolledUpYetAndMarksThePartialOne() throws Exception {
+        long hour = 3_600_000L;
+        long now = System.currentTimeMillis();
+        long hourStart = now / hour * hour;
+        String rows = "[{\"hourStart\":" + (hourStart - hour) + ",\"model\":\"kws\",\"version\":2,\"devices\":1,"
+                + "\"windows\":720,\"inferences\":36000,\"errors\":0,\"partial\":false},"
+                + "{\"hourStart\":" + hourStart + ",\"model\":\"kws\",\"version\":2,\"devices\":1,"
+                + "\"windows\":12,\"inferences\":600,\"errors\":0,\"partial\":true}]";
+        // from is the clock's hour a day back: answer it, and the next hour's in case the clock crosses one meanwhile
+        long from = (now - 86_400_000L) / hour * hour;
+        for (long f : new long[] {from, from + hour}) {
+            server.on("GET /api/v1/telemetry/hourly?deviceId=hr-cur-1&from=" + f + "&current=true", 200, rows);
+        }
+        CliRun.Result r = cli.run("telemetry", "hourly", "--device", "hr-cur-1", "--days", "1", "--current");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(server.last().uri().endsWith("&current=true"), server.last().uri());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(3, lines.size(), r.out());
+        assertTrue(lines.get(1).matches(".*:00:00\\s+kws:2\\s+1\\s+720\\s+36000\\s+0.*"), lines.get(1));
+        assertTrue(lines.get(2).matches(".*:00:00 partial\\s+kws:2\\s+1\\s+12\\s+600\\s+0.*"), lines.get(2));
+
+        CliRun.Result plain = cli.run("telemetry", "hourly", "--device", "hr-cur-1", "--days", "1");
+        assertFalse(server.last().uri().contains("current"), "without --current the API's default: " + server.last().uri());
+        assertEquals(ExitCode.NOT_FOUND, plain.code(), "the fake answers only the current=true query: " + plain);
     }
 }

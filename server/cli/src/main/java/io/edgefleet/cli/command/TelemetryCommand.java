@@ -104,7 +104,7 @@ public class TelemetryCommand {
     @Command(name = "hourly", mixinStandardHelpOptions = true,
             description = "Hourly rollups of a device or a class (GET /api/v1/telemetry/hourly), per model version, "
                     + "oldest first: what remains of telemetry beyond the raw windows' retention. Only completed hours "
-                    + "are rolled up.")
+                    + "are rolled up; --current adds the hours not rolled up yet.")
     static class Hourly extends Base {
         @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
         Scope scope;
@@ -121,6 +121,10 @@ public class TelemetryCommand {
                 description = "Hours starting in the last N days (default: ${DEFAULT-VALUE}).")
         int days;
 
+        @Option(names = "--current", description = "Also the hours not rolled up yet, computed from the raw windows "
+                + "(?current=true); the running hour is marked partial. A fleet younger than an hour shows rows.")
+        boolean current;
+
         @Override
         public Integer call() {
             if (days < 1) {
@@ -129,11 +133,12 @@ public class TelemetryCommand {
             long hour = 3_600_000L;
             long from = (System.currentTimeMillis() - days * 24L * hour) / hour * hour;
             List<JsonNode> rows = api().page(ApiClient.query("/api/v1/telemetry/hourly", ApiClient.params(
-                    "deviceId", scope.device, "classId", scope.classId, "from", from))).items();
+                    "deviceId", scope.device, "classId", scope.classId, "from", from, "current", current ? true : null)))
+                    .items();
             if (json()) {
                 printJson(rows);
             } else {
-                new Table().col("HOUR", n -> Table.time(n.get("hourStart")))
+                new Table().col("HOUR", n -> Table.time(n.get("hourStart")) + (n.path("partial").asBoolean() ? " partial" : ""))
                         .col("MODEL", n -> n.hasNonNull("model") ? n.get("model").asText() + ":" + n.path("version").asText() : "")
                         .col("DEVICES", "/devices").col("WINDOWS", "/windows").col("INFERENCES", "/inferences")
                         .col("ERRORS", "/errors").col("ERROR_RATE", "/errorRate").col("P95_MAX_MS", "/p95LatencyMsMax")
