@@ -6,25 +6,54 @@ import io.edgefleet.protocol.JsonCodec;
 import io.edgefleet.protocol.Message;
 import io.edgefleet.protocol.TelemetryWindow;
 import io.edgefleet.protocol.Topics;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Predicate;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
-/** Plays the server over MQTT: records what devices publish, publishes artifacts and commands. */
+/**
+ * Plays the server over MQTT: records what devices publish, publishes artifacts and commands.
+ *
+ * <p>Like the real server it outlives a dropped connection: its session (subscription and QoS 1 messages queued for
+ * it) has an expiry and is resumed on the automatic reconnect, the subscription is made again if the broker lost the
+ * session (a restarted broker), and {@link #publish} waits for the reconnect and sends again, within
+ * {@link #PUBLISH_RETRY_MS}. A drop is printed with its cause and kept in {@link #drops()}.
+ */
 public final class ServerClient implements AutoCloseable {
     public record Received(String topic, byte[] payload, boolean retained, String contentType) {
     }
 
+    /** How long {@link #publish} waits for a lost connection to come back before it gives up. */
+    public static final long PUBLISH_RETRY_MS = 20_000;
+    /** Seconds the broker keeps this client's session after a drop. */
+    static final long SESSION_EXPIRY_SECONDS = 300;
+    private static final String DEVICES = Topics.ROOT + "/devices/#";
+
     private final MqttClient client;
     private final JsonCodec codec = new JsonCodec();
     public final List<Received> received;
+    private final List<String> drops = new CopyOnWriteArrayList<>();
+    private final ExecutorService resubscriber = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "test-server-resubscribe");
+        t.setDaemon(true);
+        return t;
+    });
+    /** True from a SUBACK on the current connection until the connection is lost. */
+    private volatile boolean subscribed;
+    private volatile boolean closed;
 
     public ServerClient(String url) throws MqttException {
         this(url, new CopyOnWriteArrayList<>());
@@ -34,11 +63,15 @@ public final class ServerClient implements AutoCloseable {
     public ServerClient(String url, List<Received> received) throws MqttException {
         this.received = received;
         client = new MqttClient(url, "test-server-" + System.nanoTime(), new MemoryPersistence());
+        client.setCallback(new Callback());
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setCleanStart(true);
+        o.setSessionExpiryInterval(SESSION_EXPIRY_SECONDS);
         o.setAutomaticReconnect(true);
         o.setAutomaticReconnectDelay(1, 2);
         connect(o);
+        // The automatic reconnect uses these same options: from now on resume the session instead of starting anew.
+        o.setCleanStart(false);
         subscribe();
     }
 
@@ -67,19 +100,107 @@ public final class ServerClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Subscribes to everything devices publish. Retained messages come only with a new subscription (retain
+     * handling 1): subscribing again on a resumed session does not record the retained ones twice.
+     */
     public void subscribe() throws MqttException {
-        client.subscribe(new MqttSubscription[] {new MqttSubscription(Topics.ROOT + "/devices/#", 1)},
-                new org.eclipse.paho.mqttv5.client.IMqttMessageListener[] {(topic, msg) -> received.add(new Received(topic,
-                        msg.getPayload(), msg.isRetained(),
-                        msg.getProperties() == null ? null : msg.getProperties().getContentType()))});
+        MqttSubscription all = new MqttSubscription(DEVICES, 1);
+        all.setRetainHandling(1);
+        client.subscribe(new MqttSubscription[] {all});
+        subscribed = true;
+    }
+
+    /** Each connection this client lost, with its cause, in order. */
+    public List<String> drops() {
+        return List.copyOf(drops);
+    }
+
+    private final class Callback implements MqttCallback {
+        @Override
+        public void messageArrived(String topic, MqttMessage msg) {
+            received.add(new Received(topic, msg.getPayload(), msg.isRetained(),
+                    msg.getProperties() == null ? null : msg.getProperties().getContentType()));
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+            subscribed = false;
+            if (closed) {
+                return;
+            }
+            Throwable cause = response.getException();
+            String what = Instant.now() + " " + client.getClientId() + " lost its connection: reason code "
+                    + response.getReturnCode() + (response.getReasonString() == null ? "" : " " + response.getReasonString())
+                    + (cause == null ? "" : ", " + cause + (cause.getCause() == null ? "" : " caused by " + cause.getCause()));
+            drops.add(what);
+            System.err.println("ServerClient: " + what);
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverUri) {
+            if (reconnect && !closed) {
+                // Not on the callback thread: a blocking subscribe there waits on the thread that delivers its SUBACK.
+                resubscriber.execute(() -> {
+                    try {
+                        subscribe();
+                    } catch (MqttException e) {
+                        drops.add(Instant.now() + " re-subscribing after a reconnect failed: " + e);
+                    }
+                });
+            }
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException e) {
+            drops.add(Instant.now() + " " + e);
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        }
     }
 
     public boolean isConnected() {
         return client.isConnected();
     }
 
+    /**
+     * Publishes at QoS 1. When the connection is gone (before or while sending) it waits for the automatic reconnect
+     * and the subscription, then sends again: at least once, as QoS 1 promises, within {@link #PUBLISH_RETRY_MS}.
+     */
     public void publish(String topic, byte[] payload, boolean retained) throws MqttException {
-        client.publish(topic, new MqttMessage(payload, 1, retained, null));
+        long deadline = System.currentTimeMillis() + PUBLISH_RETRY_MS;
+        while (true) {
+            try {
+                client.publish(topic, new MqttMessage(payload, 1, retained, null));
+                return;
+            } catch (MqttException e) {
+                if (!connectionGone(e) || closed || System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                while (!(client.isConnected() && subscribed) && System.currentTimeMillis() <= deadline) {
+                    Thread.sleep(20);
+                }
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new MqttException(ie);
+            }
+        }
+    }
+
+    private static boolean connectionGone(MqttException e) {
+        int code = e.getReasonCode();
+        return code == MqttClientException.REASON_CODE_CONNECTION_LOST
+                || code == MqttClientException.REASON_CODE_CLIENT_NOT_CONNECTED
+                || code == MqttClientException.REASON_CODE_CONNECT_IN_PROGRESS
+                || code == MqttClientException.REASON_CODE_CLIENT_DISCONNECTING;
     }
 
     public void publishArtifact(Artifacts.Artifact a) throws MqttException {
@@ -137,6 +258,8 @@ public final class ServerClient implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        resubscriber.shutdownNow();
         try {
             if (client.isConnected()) {
                 client.disconnect();
