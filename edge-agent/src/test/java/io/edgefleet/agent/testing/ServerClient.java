@@ -65,13 +65,14 @@ public final class ServerClient implements AutoCloseable {
         client = new MqttClient(url, "test-server-" + System.nanoTime(), new MemoryPersistence());
         client.setCallback(new Callback());
         MqttConnectionOptions o = new MqttConnectionOptions();
-        o.setCleanStart(true);
+        // The client id is new, so there is no old session to resume on the first connect; asking for a persistent one
+        // from the start matters to Moquette, which drops a session begun with clean start at its first disconnect
+        // whatever its expiry (ServerClientTest).
+        o.setCleanStart(false);
         o.setSessionExpiryInterval(SESSION_EXPIRY_SECONDS);
         o.setAutomaticReconnect(true);
         o.setAutomaticReconnectDelay(1, 2);
         connect(o);
-        // The automatic reconnect uses these same options: from now on resume the session instead of starting anew.
-        o.setCleanStart(false);
         subscribe();
     }
 
@@ -109,6 +110,10 @@ public final class ServerClient implements AutoCloseable {
         all.setRetainHandling(1);
         client.subscribe(new MqttSubscription[] {all});
         subscribed = true;
+    }
+
+    public String clientId() {
+        return client.getClientId();
     }
 
     /** Each connection this client lost, with its cause, in order. */
@@ -170,12 +175,14 @@ public final class ServerClient implements AutoCloseable {
     }
 
     /**
-     * Publishes at QoS 1. When the connection is gone (before or while sending) it waits for the automatic reconnect
-     * and the subscription, then sends again: at least once, as QoS 1 promises, within {@link #PUBLISH_RETRY_MS}.
+     * Publishes at QoS 1 once connected and subscribed. When the connection is gone (before or while sending) it waits
+     * for the automatic reconnect and the subscription, then sends again: at least once, as QoS 1 promises, within
+     * {@link #PUBLISH_RETRY_MS}.
      */
     public void publish(String topic, byte[] payload, boolean retained) throws MqttException {
         long deadline = System.currentTimeMillis() + PUBLISH_RETRY_MS;
         while (true) {
+            awaitSubscribed(deadline);
             try {
                 client.publish(topic, new MqttMessage(payload, 1, retained, null));
                 return;
@@ -184,14 +191,18 @@ public final class ServerClient implements AutoCloseable {
                     throw e;
                 }
             }
-            try {
-                while (!(client.isConnected() && subscribed) && System.currentTimeMillis() <= deadline) {
-                    Thread.sleep(20);
-                }
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                throw new MqttException(ie);
+        }
+    }
+
+    /** Until connected with the subscription in place (an answer to what is published next is heard) or the deadline. */
+    private void awaitSubscribed(long deadline) throws MqttException {
+        try {
+            while (!(client.isConnected() && subscribed) && !closed && System.currentTimeMillis() <= deadline) {
+                Thread.sleep(20);
             }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new MqttException(ie);
         }
     }
 

@@ -50,6 +50,11 @@ public final class TestBroker implements AutoCloseable {
         }
     }
 
+    /** Closes one client's connection from the broker's side, keeping its session; false if it was not connected. */
+    public boolean disconnect(String clientId) {
+        return server.disconnectClient(clientId);
+    }
+
     /** Every PUBLISH the broker accepted from a client since this broker was created, in arrival order. */
     public List<Published> published() {
         return List.copyOf(published);
