@@ -71,7 +71,7 @@ public final class LoopDtos {
             @Schema(description = "The chosen candidate id") String choice,
             @Schema(description = "The canary deployment (GET /api/v1/deployments/{id})") String deploymentId,
             @Schema(description = "How it ended") String outcome,
-            @Schema(description = "Who approved or rejected it") String decidedBy,
+            @Schema(description = "Who approved or rejected it: the principal and the way in, e.g. \"ops via console\" or \"admin via api\"") String decidedBy,
             @Schema(description = "Every transition") List<HistoryEntry> history,
             @Schema(description = "Epoch ms") long createdAt,
             @Schema(description = "Epoch ms") Long approvedAt,

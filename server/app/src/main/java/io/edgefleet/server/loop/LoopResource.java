@@ -2,6 +2,7 @@ package io.edgefleet.server.loop;
 
 import io.edgefleet.server.loop.LoopDtos.LoopView;
 import io.edgefleet.server.loop.LoopDtos.RejectRequest;
+import io.edgefleet.server.security.ApiTokenFilter;
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.ws.rs.Consumes;
@@ -12,6 +13,8 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
@@ -64,8 +67,8 @@ public class LoopResource {
     @APIResponse(responseCode = "404", description = "Unknown loop")
     @APIResponse(responseCode = "409", description = "The loop is not awaiting approval, or another loop of the class "
             + "is running")
-    public LoopView approve(@Parameter(description = "Loop id") @PathParam("id") String id) {
-        return loops.approve(id);
+    public LoopView approve(@Context ContainerRequestContext ctx, @Parameter(description = "Loop id") @PathParam("id") String id) {
+        return loops.approve(id, ApiTokenFilter.actor(ctx));
     }
 
     @POST
@@ -80,8 +83,8 @@ public class LoopResource {
     @APIResponse(responseCode = "415", description = "Content-Type is not application/json (UNSUPPORTED_MEDIA_TYPE)")
     @APIResponse(responseCode = "404", description = "Unknown loop")
     @APIResponse(responseCode = "409", description = "The loop is not awaiting approval")
-    public LoopView reject(@Parameter(description = "Loop id") @PathParam("id") String id,
+    public LoopView reject(@Context ContainerRequestContext ctx, @Parameter(description = "Loop id") @PathParam("id") String id,
             @RequestBody(description = "Why the loop is rejected (optional).") @Valid RejectRequest request) {
-        return loops.reject(id, request == null ? null : request.reason());
+        return loops.reject(id, request == null ? null : request.reason(), ApiTokenFilter.actor(ctx));
     }
 }

@@ -538,7 +538,8 @@ public class LoopService {
         });
     }
 
-    public LoopView approve(String id) {
+    /** Approves a loop awaiting approval; {@code decidedBy} is who did, as the request's principal and way in say. */
+    public LoopView approve(String id, String decidedBy) {
         long now = System.currentTimeMillis();
         QuarkusTransaction.requiringNew().run(() -> {
             LoopRunEntity l = require(id);
@@ -557,12 +558,12 @@ public class LoopService {
         });
         move(id, Event.APPROVE, "approved by an operator", now, x -> {
             x.approvedAt = now;
-            x.decidedBy = "api";
+            x.decidedBy = actor(decidedBy);
         });
         return get(id);
     }
 
-    public LoopView reject(String id, String reason) {
+    public LoopView reject(String id, String reason, String decidedBy) {
         long now = System.currentTimeMillis();
         QuarkusTransaction.requiringNew().run(() -> {
             LoopRunEntity l = require(id);
@@ -573,7 +574,7 @@ public class LoopService {
         });
         String why = reason == null || reason.isBlank() ? "rejected by an operator" : "rejected: " + reason;
         move(id, Event.REJECT, why, now, x -> {
-            x.decidedBy = "api";
+            x.decidedBy = actor(decidedBy);
             x.outcome = truncate(why);
         });
         return get(id);
@@ -674,6 +675,11 @@ public class LoopService {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Who decided, within its column (VARCHAR(200)). */
+    private static String actor(String decidedBy) {
+        return decidedBy == null || decidedBy.length() <= 200 ? decidedBy : decidedBy.substring(0, 200);
     }
 
     private static String truncate(String s) {

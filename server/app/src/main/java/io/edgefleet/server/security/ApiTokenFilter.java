@@ -96,6 +96,15 @@ public class ApiTokenFilter implements ContainerRequestFilter {
         ctx.setProperty(PRINCIPAL, principal);
     }
 
+    /**
+     * Who made an authenticated request, for an audit field: the principal's name and the way in, e.g.
+     * {@code "ops via console"} (a console session) or {@code "admin via api"} (a bearer token).
+     */
+    public static String actor(ContainerRequestContext ctx) {
+        String name = ctx.getProperty(PRINCIPAL) instanceof ApiToken.Principal p ? p.name() : "unknown";
+        return name + (ctx.getProperty(SESSION) instanceof ConsoleSessions.Session ? " via console" : " via api");
+    }
+
     private static void unauthorized(ContainerRequestContext ctx, String reason) {
         ctx.abortWith(Response.status(401)
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"edgefleet\"")

@@ -4,41 +4,24 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgefleet.server.support.Api;
+import io.edgefleet.server.support.ConsoleSession;
 import io.edgefleet.server.support.TestDataDir;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The console over HTTP: sign-in and its cookie, CSRF on state changes, roles, every page rendering. */
 @QuarkusTest
 @WithTestResource(TestDataDir.class)
 class ConsoleTest {
-    private static final Pattern CSRF = Pattern.compile("<meta name=\"csrf-token\" content=\"([^\"]+)\">");
-
-    record Signed(String cookie, String csrf) {
-    }
-
-    static Signed signIn(String token) {
-        Response r = given().redirects().follow(false).contentType(ContentType.URLENC)
-                .formParam("token", token).formParam("next", "/console/alerts").post("/console/login");
-        r.then().statusCode(303).header("Location", containsString("/console/alerts"));
-        String setCookie = r.getHeader("Set-Cookie");
-        assertNotNull(setCookie);
-        assertTrue(setCookie.contains("HttpOnly"), setCookie);
-        assertTrue(setCookie.toLowerCase().contains("samesite=strict"), setCookie);
-        String cookie = r.getCookie("edgefleet_session");
-        String page = given().cookie("edgefleet_session", cookie).get("/console").then().statusCode(200).extract().asString();
-        Matcher m = CSRF.matcher(page);
-        assertTrue(m.find(), page);
-        return new Signed(cookie, m.group(1));
+    static ConsoleSession signIn(String token) {
+        return ConsoleSession.signIn(token);
     }
 
     @Test
@@ -56,7 +39,7 @@ class ConsoleTest {
 
     @Test
     void everyPageRendersForASignedInUser() {
-        Signed s = signIn(Api.TOKEN);
+        ConsoleSession s = signIn(Api.TOKEN);
         Api.createClass("console-c");
         Api.registerDevice("console-d1", "console-c", "lab");
         String fleet = given().cookie("edgefleet_session", s.cookie()).get("/console").then().statusCode(200)
@@ -111,7 +94,7 @@ class ConsoleTest {
     @Test
     void theLoopsAndClassPagesRenderWithTheSwitchesForTheRolesThatMayUseThem() {
         Api.createClass("console-loop-c");
-        Signed operator = signIn("operator-token");
+        ConsoleSession operator = signIn("operator-token");
         String loops = given().cookie("edgefleet_session", operator.cookie()).get("/console/loops").then()
                 .statusCode(200).body(containsString("id=\"nav-loops\"")).extract().asString();
         int row = loops.indexOf("<tr data-class=\"console-loop-c\">");
@@ -129,7 +112,7 @@ class ConsoleTest {
         assertTrue(cls.contains("data-source=\"/api/v1/telemetry/hourly?classId=console-loop-c\""), cls);
         given().cookie("edgefleet_session", operator.cookie()).get("/console/classes/nope").then().statusCode(404);
 
-        Signed viewer = signIn("viewer-token");
+        ConsoleSession viewer = signIn("viewer-token");
         String seen = given().cookie("edgefleet_session", viewer.cookie()).get("/console/classes/console-loop-c").then()
                 .statusCode(200).extract().asString();
         assertTrue(!seen.contains("class=\"set-mode\"") && !seen.contains("id=\"benchmark-form\""), seen);
@@ -158,7 +141,7 @@ class ConsoleTest {
 
     @Test
     void aCookieSessionChangesStateOnlyWithItsCsrfToken() {
-        Signed s = signIn(Api.TOKEN);
+        ConsoleSession s = signIn(Api.TOKEN);
         given().cookie("edgefleet_session", s.cookie()).contentType(ContentType.JSON).body(Api.deviceClass("csrf-a"))
                 .post("/api/v1/device-classes").then().statusCode(403).body("error", equalTo("FORBIDDEN"))
                 .body("message", containsString("X-CSRF-Token"));
@@ -173,7 +156,7 @@ class ConsoleTest {
 
     @Test
     void aViewerSessionSeesButCannotChangeAndTheConsoleHidesTheButtons() {
-        Signed s = signIn("viewer-token");
+        ConsoleSession s = signIn("viewer-token");
         given().cookie("edgefleet_session", s.cookie()).get("/console/rollouts").then().statusCode(200)
                 .body(containsString("id=\"role\">viewer<"))
                 .body(org.hamcrest.Matchers.not(containsString("id=\"rollout-form\"")));
@@ -184,7 +167,7 @@ class ConsoleTest {
 
     @Test
     void signingOutEndsTheSession() {
-        Signed s = signIn("operator-token");
+        ConsoleSession s = signIn("operator-token");
         Response out = given().cookie("edgefleet_session", s.cookie()).header("X-CSRF-Token", s.csrf())
                 .post("/console/logout");
         out.then().statusCode(204);
@@ -193,7 +176,7 @@ class ConsoleTest {
         given().cookie("edgefleet_session", s.cookie()).get("/api/v1/devices").then().statusCode(401)
                 .body("message", equalTo("console session expired: sign in again"));
         // without its CSRF token a cross-site form could not have signed the user out either
-        Signed t = signIn("operator-token");
+        ConsoleSession t = signIn("operator-token");
         given().cookie("edgefleet_session", t.cookie()).post("/console/logout").then().statusCode(403);
         assertEquals(200, given().cookie("edgefleet_session", t.cookie()).get("/console").statusCode());
     }

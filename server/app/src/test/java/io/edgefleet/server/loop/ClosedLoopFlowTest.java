@@ -27,6 +27,7 @@ import io.edgefleet.server.compression.DatasetEntity;
 import io.edgefleet.server.compression.DatasetService;
 import io.edgefleet.server.demo.DemoModels;
 import io.edgefleet.server.support.Api;
+import io.edgefleet.server.support.ConsoleSession;
 import io.edgefleet.server.support.FakeDevice;
 import io.edgefleet.server.support.TestDataDir;
 import io.edgefleet.server.telemetry.TelemetryView;
@@ -473,7 +474,8 @@ class ClosedLoopFlowTest {
         assertTrue(waiting.getString("reason").endsWith("awaiting approval"));
         assertNull(waiting.get("planId"));
         json().body(Map.of("reason", "not during the freeze")).post("/api/v1/loops/" + first + "/reject").then()
-                .statusCode(200).body("state", equalTo("REJECTED")).body("outcome", containsString("freeze"));
+                .statusCode(200).body("state", equalTo("REJECTED")).body("outcome", containsString("freeze"))
+                .body("decidedBy", equalTo("admin via api"));
         json().body(Map.of()).post("/api/v1/loops/" + first + "/approve").then().statusCode(409)
                 .body("error", equalTo("CONFLICT")).body("message", containsString("not awaiting approval"));
 
@@ -482,8 +484,10 @@ class ClosedLoopFlowTest {
         alerts.evaluate(System.currentTimeMillis());
         String second = tickUntil("cl-ap", "AWAITING_APPROVAL").getString("id");
         assertNotEquals(first, second);
-        json().body(Map.of()).post("/api/v1/loops/" + second + "/approve").then().statusCode(200)
-                .body("state", equalTo("READY")).body("approvedAt", org.hamcrest.Matchers.notNullValue());
+        // approved from the console by the operator: the loop says who, and that it was the console
+        ConsoleSession.signIn("operator-token").json().body(Map.of()).post("/api/v1/loops/" + second + "/approve").then()
+                .statusCode(200).body("state", equalTo("READY")).body("approvedAt", org.hamcrest.Matchers.notNullValue())
+                .body("decidedBy", equalTo("ops via console"));
         json().body(Map.of()).post("/api/v1/loops/" + second + "/approve").then().statusCode(409);
         JsonPath planned = tickUntil("cl-ap", "CANARY");
         assertEquals(second, planned.getString("id"));
