@@ -70,6 +70,9 @@ public final class TestBroker implements AutoCloseable {
         public void onPublish(io.moquette.interception.messages.InterceptPublishMessage msg) {
             published.add(new Published(msg.getClientID(), msg.getTopicName(),
                     io.netty.buffer.ByteBufUtil.getBytes(msg.getPayload())));
+            // Moquette hands each interceptor its own reference to the payload; the base class releases it. Without
+            // this every PUBLISH leaked a pooled buffer (Netty's "LEAK: ByteBuf.release() was not called").
+            super.onPublish(msg);
         }
 
         @Override
