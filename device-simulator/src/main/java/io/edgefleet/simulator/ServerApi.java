@@ -201,8 +201,9 @@ public final class ServerApi {
     }
 
     /** A closed loop as the quickstart reports it (GET /api/v1/loops). */
+    /** A closed loop of a class; {@code deploymentId} is its canary deployment once it has one. */
     public record Loop(String id, String state, String strategy, String note, Long resultVersion, Long alertFiredAt,
-            Long canaryCommittedAt, Long finishedAt) {
+            Long canaryCommittedAt, Long finishedAt, String deploymentId) {
     }
 
     /** A plan of a model for a class: its status, and the chosen version once it is CHOSEN. */
@@ -249,7 +250,7 @@ public final class ServerApi {
             String note = history.isArray() && !history.isEmpty() ? history.get(history.size() - 1).path("note")
                     .asText(null) : l.path("reason").asText(null); // the newest transition's note, else the decision
             out.add(new Loop(l.path("id").asText(), l.path("state").asText(), l.path("strategy").asText(null), note, num(l, "resultVersion"), num(l, "alertFiredAt"),
-                    num(l, "canaryCommittedAt"), num(l, "finishedAt")));
+                    num(l, "canaryCommittedAt"), num(l, "finishedAt"), l.path("deploymentId").asText(null)));
         }
         return out;
     }

@@ -784,10 +784,13 @@ public final class SimulatorMain implements Runnable {
                     }
                     List<ServerApi.Device> gw = api.devices(CLASS_ID);
                     out().println(Progress.line((now - start) / 1000, fleet.connected(), fleet.size(), gw, deps.get(0)));
+                    List<ServerApi.Loop> boardLoops = boards > 0 ? api.loops(BOARD_CLASS_ID) : List.of();
                     if (boards > 0) {
                         List<ServerApi.Device> bd = api.devices(BOARD_CLASS_ID);
+                        String follow = followedDeployment(deps.get(1).id(), boardLoops);
+                        ServerApi.Deployment shown = follow.equals(deps.get(1).id()) ? deps.get(1) : api.deployment(follow);
                         out().println(Progress.line((now - start) / 1000, boardFleet.connected(), boardFleet.size(), bd,
-                                deps.get(1)));
+                                shown));
                     }
                     for (ServerApi.Alert a : api.firingAlerts()) {
                         if (alertsSeen.add(a.id())) {
@@ -795,7 +798,7 @@ public final class SimulatorMain implements Runnable {
                         }
                     }
                     if (boards > 0) {
-                        for (ServerApi.Loop l : api.loops(BOARD_CLASS_ID)) {
+                        for (ServerApi.Loop l : boardLoops) {
                             if (!l.state().equals(loopsSeen.put(l.id(), l.state()))) {
                                 out().println(loopLine(l, (now - start) / 1000, url));
                             }
@@ -867,6 +870,16 @@ public final class SimulatorMain implements Runnable {
             io.edgefleet.protocol.data.Npz.write(out, java.util.Map.of("input",
                     io.edgefleet.protocol.data.NpyArray.ofFloats(x, FRESH_SAMPLES, MODEL_INPUTS)));
             return out.toByteArray();
+        }
+
+        /**
+         * The deployment the boards' progress line follows: the newest loop's canary deployment once a loop has one
+         * (it takes the boards over and, promoted, is what they run), else the quickstart's own board deployment.
+         * {@code loops} are newest first, as the server lists them.
+         */
+        static String followedDeployment(String first, List<ServerApi.Loop> loops) {
+            return loops.stream().map(ServerApi.Loop::deploymentId).filter(java.util.Objects::nonNull).findFirst()
+                    .orElse(first);
         }
 
         static String loopLine(ServerApi.Loop l, long elapsedSeconds, URI url) {

@@ -118,6 +118,18 @@ class ServerApiTest {
     }
 
     @Test
+    void readsLoopsWithTheirNewestNoteAndCanaryDeployment() {
+        stub.on("GET /api/v1/loops?classId=sim-loop-board", 200, "[{\"id\":\"l-2\",\"state\":\"PLANNING\","
+                + "\"strategy\":\"RECALIBRATE\",\"reason\":\"drift\",\"history\":[{\"note\":\"alert fired\"},"
+                + "{\"note\":\"re-plan submitted\"}],\"alertFiredAt\":5},{\"id\":\"l-1\",\"state\":\"PROMOTED\","
+                + "\"reason\":\"drift\",\"history\":[],\"resultVersion\":4,\"deploymentId\":\"dep-loop-1\",\"finishedAt\":9}]");
+        List<ServerApi.Loop> loops = api.loops("sim-loop-board");
+        assertEquals(new ServerApi.Loop("l-2", "PLANNING", "RECALIBRATE", "re-plan submitted", null, 5L, null, null, null),
+                loops.get(0));
+        assertEquals(new ServerApi.Loop("l-1", "PROMOTED", null, "drift", 4L, null, null, 9L, "dep-loop-1"), loops.get(1));
+    }
+
+    @Test
     void sendsAWavePolicyReadsWavesAndListsFiringAlerts() throws Exception {
         stub.on("POST /api/v1/deployments", 202, "{\"id\":\"dep-2\",\"model\":\"m\",\"version\":2,\"status\":\"IN_PROGRESS\","
                 + "\"targets\":[{},{}],\"summary\":{\"pending\":2},\"waves\":{\"current\":1,\"count\":2}}");

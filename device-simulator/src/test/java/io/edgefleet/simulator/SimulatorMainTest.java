@@ -168,10 +168,24 @@ class SimulatorMainTest {
     @Test
     void eachLoopStateIsAnnouncedWithItsNoteAndItsConsolePage() {
         ServerApi.Loop l = new ServerApi.Loop("l-1", "CANARY", "RECALIBRATE", "every canary device committed the variant",
-                4L, 1L, 2L, null);
+                4L, 1L, 2L, null, "dep-loop");
         assertEquals("==> LOOP l-1 CANARY (RECALIBRATE): every canary device committed the variant, 130 s after launch;"
                 + " see http://localhost:8080/console/loops/l-1",
                 SimulatorMain.Quickstart.loopLine(l, 130, java.net.URI.create("http://localhost:8080")));
+    }
+
+    @Test
+    void theBoardsProgressLineFollowsTheNewestLoopsDeploymentOnceThereIsOne() {
+        ServerApi.Loop planning = new ServerApi.Loop("l-2", "PLANNING", "RECALIBRATE", null, null, 5L, null, null, null);
+        ServerApi.Loop promoted = new ServerApi.Loop("l-1", "PROMOTED", "RECALIBRATE", null, 4L, 1L, 2L, 3L, "dep-loop-1");
+        ServerApi.Loop canary = new ServerApi.Loop("l-3", "CANARY", "RECALIBRATE", null, 6L, 7L, null, null, "dep-loop-3");
+        assertEquals("dep-boards", SimulatorMain.Quickstart.followedDeployment("dep-boards", java.util.List.of()));
+        assertEquals("dep-boards", SimulatorMain.Quickstart.followedDeployment("dep-boards", java.util.List.of(planning)),
+                "a loop still planning has no deployment yet");
+        assertEquals("dep-loop-1", SimulatorMain.Quickstart.followedDeployment("dep-boards", java.util.List.of(planning, promoted)),
+                "after a promotion the boards run the loop's deployment, also while a newer loop plans");
+        assertEquals("dep-loop-3", SimulatorMain.Quickstart.followedDeployment("dep-boards", java.util.List.of(canary, planning,
+                promoted)), "the newest loop with a deployment");
     }
 
     @Test
