@@ -21,6 +21,7 @@ public final class TestBroker implements AutoCloseable {
 
     private final int port;
     private final List<Published> published = new CopyOnWriteArrayList<>();
+    private final List<Throwable> loopErrors = new CopyOnWriteArrayList<>();
     private Server server;
 
     public TestBroker() throws IOException {
@@ -55,6 +56,11 @@ public final class TestBroker implements AutoCloseable {
         return server.disconnectClient(clientId);
     }
 
+    /** What made a Moquette session loop die, if anything did (see {@link Recorder#onSessionLoopError}). */
+    public List<Throwable> loopErrors() {
+        return List.copyOf(loopErrors);
+    }
+
     /** Every PUBLISH the broker accepted from a client since this broker was created, in arrival order. */
     public List<Published> published() {
         return List.copyOf(published);
@@ -75,9 +81,16 @@ public final class TestBroker implements AutoCloseable {
             super.onPublish(msg);
         }
 
+        /**
+         * A task of one of Moquette's session loops threw: that loop thread ends, and the clients whose sessions it
+         * served stop being answered. Moquette logs it through SLF4J, which has no binding in these tests, so it is
+         * printed here: a test client that loses its connection can be traced to it.
+         */
         @Override
         public void onSessionLoopError(Throwable error) {
-            // nothing to record
+            loopErrors.add(error);
+            System.err.println("TestBroker: a Moquette session loop died: " + error);
+            error.printStackTrace();
         }
     }
 
