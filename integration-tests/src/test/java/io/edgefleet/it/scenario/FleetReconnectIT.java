@@ -7,7 +7,7 @@ import io.edgefleet.it.Api;
 import io.edgefleet.it.Await;
 import io.edgefleet.it.Fleet;
 import io.edgefleet.it.Log;
-import io.edgefleet.it.MosquittoBroker;
+import io.edgefleet.it.Net;
 import io.edgefleet.it.TestBroker;
 import io.edgefleet.it.TestDatabase;
 import java.time.Duration;
@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,11 +23,11 @@ import org.junit.jupiter.api.Test;
  * each session kept its own back-off, Paho's automatic reconnect kept one delay in a static field shared by every
  * client of the JVM, so it doubled once per client: ten simulated agents took 8 s to 2 min 18 s. Now every session
  * backs off on its own (1 s doubling to 30 s, each delay drawn from its upper half), so every agent is back within
- * one maximal delay of the server being ready; and the server must show every one of them online again.
+ * one maximal delay of the server being ready; and the server must show every one of them online again, including
+ * a fifth that were stopped before the crash and started while the server was down.
  */
 class FleetReconnectIT {
     static final String CLASS = "it-reconnect-class";
-    static final String VIEW_CLASS = "it-reconnect-view-class";
     static final int AGENTS = Integer.getInteger("it.reconnect.agents", 100);
     /** The longest back-off (30 s) and the time a connect takes on a loaded machine. */
     static final Duration BOUND = Duration.ofSeconds(45);
@@ -50,11 +49,31 @@ class FleetReconnectIT {
                     () -> agents.stream().allMatch(Agent::isConnected),
                     () -> agents.stream().filter(a -> !a.isConnected()).count() + " not connected");
 
-            // Not waited for on purpose: under load some ONLINE statuses are still queued when the server dies, and
-            // those devices must come back through the statuses their agents publish on reconnecting.
+            // A fifth of the devices go offline (orderly stop: OFFLINE, shown by the server) and start again while the
+            // server restarts, as devices powering on during an outage.
+            int restarting = Math.max(1, AGENTS / 5);
+            List<Agent> stopped = new ArrayList<>(agents.subList(0, restarting));
+            stopped.forEach(Agent::stop);
+            Await.until(Duration.ofSeconds(60), "the server shows the " + restarting + " stopped agents offline",
+                    () -> stopped.stream().noneMatch(a -> api.device(a.deviceId()).path("online").asBoolean()));
+            // Not waited for on purpose: under load some ONLINE statuses are still queued when the server dies.
             long onlineBefore = Arrays.stream(ids).filter(id -> api.device(id).path("online").asBoolean()).count();
             long killed = System.nanoTime();
-            fleet.killAndRestartServer(); // returns once the restarted server is ready
+            fleet.server().kill();
+            fleet.server().relaunch();
+            // The stopped devices power on the moment the embedded broker listens again: that is before the server's
+            // own client has connected and subscribed (the broker starts first), so their ONLINE statuses reach no
+            // subscriber, only the broker's retained store.
+            java.net.URI mqtt = java.net.URI.create(stopped.get(0).config().mqttUrl());
+            long brokerDeadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (!Net.accepts(mqtt.getHost(), mqtt.getPort(), 100)) {
+                assertTrue(System.nanoTime() < brokerDeadline, "the embedded broker did not listen again within 120 s");
+                Thread.sleep(20);
+            }
+            for (int i = 0; i < restarting; i++) {
+                agents.set(i, fleet.startAgent(stopped.get(i).config()));
+            }
+            fleet.server().awaitRestarted();
             long ready = System.nanoTime();
             long[] back = new long[AGENTS];
             Arrays.fill(back, -1);
@@ -82,61 +101,16 @@ class FleetReconnectIT {
             System.out.println(figure);
             assertTrue(pending == 0, figure);
             assertTrue(pct(seconds, 1.0) <= BOUND.toSeconds(), "every agent back within " + BOUND + ": " + figure);
-            // The server's view (issue 11): agents that reconnect before the restarted server has subscribed publish
-            // their ONLINE status to no subscriber; the server reads the retained statuses on connecting.
+            // The server's view (issue 11): agents that connect before the restarted server has subscribed publish their
+            // ONLINE status to no subscriber, and a shared subscription gets no retained message (the embedded broker
+            // keeps to that); the server reads the retained statuses on connecting. Before, the server showed such
+            // devices offline for good (5 of 100 in one CI run; their telemetry revives only a swept device).
             Await.until(Duration.ofSeconds(60), "the server shows every agent online again",
                     () -> Arrays.stream(ids).allMatch(id -> api.device(id).path("online").asBoolean()),
                     () -> Arrays.stream(ids).filter(id -> !api.device(id).path("online").asBoolean()).count()
-                            + " of " + AGENTS + " not online on the server (" + onlineBefore + " were before the kill); "
+                            + " of " + AGENTS + " not online on the server (" + onlineBefore + " were before the kill, " + restarting
+                            + " of them stopped); "
                             + figure);
-        }
-    }
-
-    /**
-     * The server's online view, deterministically: devices that came online while no server was subscribed (the
-     * server SIGKILLed, Mosquitto from {@code deploy/} restarted meanwhile, so the server's shared subscriptions are
-     * gone from its session). Their ONLINE statuses reach no subscriber and a shared subscription is sent no retained
-     * message, so before the fix the server showed them offline for good (their telemetry revives only a device the
-     * sweep took offline). The restarted server reads the retained statuses through a plain subscription.
-     */
-    @Test
-    void devicesThatCameOnlineWhileNoServerListenedAreShownOnline() throws Exception {
-        Assumptions.assumeTrue(TestBroker.isMosquittoInstalled(), "needs Mosquitto (deploy/ config)");
-        try (Fleet fleet = Fleet.start("reconnect-view", Map.of(), () -> TestBroker.mosquitto("reconnect-view"),
-                TestDatabase::h2)) {
-            Api api = fleet.api();
-            api.createDeviceClass(VIEW_CLASS, 200.0);
-            String[] ids = new String[6];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = "it-reconnect-view-" + i;
-            }
-            List<Agent> agents = new ArrayList<>();
-            for (Fleet.Device d : fleet.register(VIEW_CLASS, ids)) {
-                agents.add(fleet.startAgent(d));
-            }
-            Await.until(Duration.ofSeconds(60), "the server shows every agent online",
-                    () -> Arrays.stream(ids).allMatch(id -> api.device(id).path("online").asBoolean()));
-            // Half of them stop (OFFLINE, retained) and the server shows them offline.
-            List<Agent> stopped = agents.subList(0, 3);
-            for (Agent a : stopped) {
-                a.stop();
-            }
-            Await.until(Duration.ofSeconds(30), "the server shows the stopped agents offline",
-                    () -> stopped.stream().noneMatch(a -> api.device(a.deviceId()).path("online").asBoolean()));
-
-            fleet.server().kill();
-            ((MosquittoBroker) fleet.broker()).restart();
-            List<Agent> all = new ArrayList<>(agents.subList(3, agents.size()));
-            for (Agent a : stopped) {
-                all.add(fleet.startAgent(a.config()));
-            }
-            Await.until(Duration.ofSeconds(60), "every agent connected to the restarted broker, the server still down",
-                    () -> all.stream().allMatch(Agent::isConnected));
-            fleet.server().restart();
-            Await.until(Duration.ofSeconds(30), "the restarted server shows every agent online",
-                    () -> Arrays.stream(ids).allMatch(id -> api.device(id).path("online").asBoolean()),
-                    () -> Arrays.stream(ids).filter(id -> !api.device(id).path("online").asBoolean()).toList()
-                            + " not online on the server");
         }
     }
 

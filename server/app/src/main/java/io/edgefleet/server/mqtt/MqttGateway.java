@@ -54,7 +54,7 @@ import org.jboss.logging.Logger;
  * <p>A shared subscription receives no retained messages (MQTT 5, 4.8.2), so a status a device published
  * while no replica was subscribed (the server down, or a broker restarted without its shared
  * subscriptions) would never reach the server: the device reconnected and said ONLINE, and the server
- * still shows it offline. So on every connect the server also subscribes once to the plain status
+ * still shows it offline. So on every connect the server also subscribes once to a plain status
  * filter, applies the retained statuses the broker hands to that new subscription (judged like any
  * status: only what is newer than the database's counts), and unsubscribes once they stop coming
  * ({@link #RETAINED_QUIET_MS}). Every replica does this on its own connect; it is idempotent, and
@@ -281,7 +281,10 @@ public class MqttGateway implements MqttCallback {
      * subscriptions meanwhile are recognised by their message id and applied once.
      */
     private void readRetainedStatuses(MqttAsyncClient c, long conn) {
-        String plain = Topics.allDevices(Topics.Kind.STATUS);
+        // ".../+/status/#" matches exactly what ".../+/status" matches (a trailing # also matches its parent level),
+        // but is another filter: the embedded broker (Moquette) keys subscriptions by filter and took subscribing and
+        // unsubscribing the plain ".../+/status" as changes of the shared one, which then delivered no status at all.
+        String plain = Topics.allDevices(Topics.Kind.STATUS) + "/#";
         long started = System.currentTimeMillis();
         retainedRead.set(0);
         try {
