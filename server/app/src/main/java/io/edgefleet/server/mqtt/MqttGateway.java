@@ -281,9 +281,9 @@ public class MqttGateway implements MqttCallback {
      * subscriptions meanwhile are recognised by their message id and applied once.
      */
     private void readRetainedStatuses(MqttAsyncClient c, long conn) {
-        // ".../+/status/#" matches exactly what ".../+/status" matches (a trailing # also matches its parent level),
-        // but is another filter: the embedded broker (Moquette) keys subscriptions by filter and took subscribing and
-        // unsubscribing the plain ".../+/status" as changes of the shared one, which then delivered no status at all.
+        // ".../+/status/#" matches what ".../+/status" matches (a trailing # also matches its parent level) but is
+        // another filter string: with the plain ".../+/status" the embedded broker (Moquette) delivered no status at
+        // all after the read (FleetReconnectIT), as if the plain filter and its unsubscribe replaced the shared one.
         String plain = Topics.allDevices(Topics.Kind.STATUS) + "/#";
         long started = System.currentTimeMillis();
         retainedRead.set(0);
