@@ -57,6 +57,12 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts the same server again: same data dir (so the same MQTT client id and session), port and token. */
     public void restart() {
+        relaunch();
+        awaitRestarted();
+    }
+
+    /** {@link #restart}'s first half: the process is started, nothing is waited for. */
+    public void relaunch() {
         if (process.isAlive()) {
             throw new IllegalStateException("server " + name + " is still running");
         }
@@ -65,6 +71,10 @@ public final class ServerProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot restart the server", e);
         }
+    }
+
+    /** {@link #restart}'s second half: returns once the relaunched server is ready. */
+    public void awaitRestarted() {
         awaitReady(Duration.ofSeconds(Long.getLong("edgefleet.it.server-start-timeout", 120)));
         Log.info("server " + name + " restarted (pid " + process.pid() + ")");
     }

@@ -20,15 +20,24 @@ public class DeviceStatusIngest {
     @Inject
     Session session;
 
-    @Transactional
     public Outcome apply(DeviceStatus s, long receivedAt) {
+        return apply(s, receivedAt, false);
+    }
+
+    /**
+     * @param retained the broker's retained copy, read when this server (re)subscribed: not a sign of life
+     *                 at {@code receivedAt}, only at the status's own (clamped) timestamp
+     */
+    @Transactional
+    public Outcome apply(DeviceStatus s, long receivedAt, boolean retained) {
         DeviceEntity d = session.find(DeviceEntity.class, s.deviceId());
         if (d == null) {
             return Outcome.UNKNOWN_DEVICE;
         }
         // Status is retained and may be redelivered late (reconnects, session resume): never go back in time,
         // but recognise the will of the current connection (see StatusRules).
-        if (StatusRules.judge(new StatusRules.Current(d.online, d.swept, d.statusTs, d.connectionId), s, receivedAt)
+        if (StatusRules.judge(new StatusRules.Current(d.online, d.swept, d.statusTs, d.connectionId), s, receivedAt,
+                retained)
                 == StatusRules.Verdict.STALE) {
             return Outcome.STALE;
         }
@@ -43,7 +52,8 @@ public class DeviceStatusIngest {
         }
         if (online) {
             // An OFFLINE status is usually the broker publishing the device's Last Will: not a sign of life.
-            d.lastSeen = d.lastSeen == null ? receivedAt : Math.max(d.lastSeen, receivedAt);
+            long seen = retained ? ts : receivedAt;
+            d.lastSeen = d.lastSeen == null ? seen : Math.max(d.lastSeen, seen);
         }
         if (s.agentVersion() != null) {
             d.agentVersion = s.agentVersion().length() > 64 ? s.agentVersion().substring(0, 64) : s.agentVersion();

@@ -14,6 +14,10 @@ import io.edgefleet.protocol.DeviceStatus;
  *       (the broker publishes a will late, or a retained one is redelivered): stale.</li>
  *   <li>An ONLINE status of the connection whose will already took the device offline is a late redelivery of
  *       a connection that has ended: stale. (Not when the sweep took it offline: the connection may be alive.)</li>
+ *   <li>A <em>retained</em> copy (what the broker kept and hands to a new subscription; the server reads
+ *       them on every connect, see {@code MqttGateway}) applies only when it is newer than the status already
+ *       applied: the same status again tells nothing, and a copy is no sign of life (a dead device's last
+ *       ONLINE stays retained until its will replaces it).</li>
  *   <li>Everything else applies only when it is not older than the status already applied.</li>
  * </ul>
  */
@@ -34,8 +38,19 @@ public final class StatusRules {
     }
 
     public static Verdict judge(Current current, DeviceStatus s, long receivedAt) {
+        return judge(current, s, receivedAt, false);
+    }
+
+    public static Verdict judge(Current current, DeviceStatus s, long receivedAt, boolean retained) {
         if (s.state() == DeviceStatus.State.OFFLINE && s.connection() != null && current.connectionId() != null) {
-            return s.connection().equals(current.connectionId()) ? Verdict.APPLY : Verdict.STALE;
+            if (!s.connection().equals(current.connectionId())) {
+                return Verdict.STALE;
+            }
+            // the will of the current connection; retained, it is news only while the device is shown online
+            return retained && !current.online() ? Verdict.STALE : Verdict.APPLY;
+        }
+        if (retained && current.statusTs() != null && effectiveTs(s, receivedAt) <= current.statusTs()) {
+            return Verdict.STALE;
         }
         if (s.state() == DeviceStatus.State.ONLINE && !current.online() && !current.swept() && s.connection() != null
                 && s.connection().equals(current.connectionId())) {

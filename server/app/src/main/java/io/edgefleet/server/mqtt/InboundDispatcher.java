@@ -27,10 +27,18 @@ public class InboundDispatcher {
     /** Acknowledgement of a message that needs none (QoS 0, tests). */
     public static final Runnable NO_ACK = () -> { };
 
-    /** One inbound device message, not yet decoded, with the action that acknowledges it to the broker. */
-    public record Inbound(Topics.Kind kind, String deviceId, byte[] payload, long receivedAt, Runnable ack) {
+    /**
+     * One inbound device message, not yet decoded, with the action that acknowledges it to the broker;
+     * {@code retained}: the broker's retained copy, delivered because this server subscribed.
+     */
+    public record Inbound(Topics.Kind kind, String deviceId, byte[] payload, long receivedAt, Runnable ack,
+                          boolean retained) {
+        public Inbound(Topics.Kind kind, String deviceId, byte[] payload, long receivedAt, Runnable ack) {
+            this(kind, deviceId, payload, receivedAt, ack, false);
+        }
+
         public Inbound(Topics.Kind kind, String deviceId, byte[] payload, long receivedAt) {
-            this(kind, deviceId, payload, receivedAt, NO_ACK);
+            this(kind, deviceId, payload, receivedAt, NO_ACK, false);
         }
     }
 
@@ -40,6 +48,9 @@ public class InboundDispatcher {
         final BlockingQueue<Inbound> queue;
         volatile Thread thread;
         volatile long lastProgress = System.currentTimeMillis();
+        /** Arrival of the oldest message of the batch being processed, 0 while none is. */
+        volatile long batchOldest;
+        volatile int batchSize;
 
         Worker(int index, BlockingQueue<Inbound> queue) {
             this.index = index;
@@ -67,13 +78,17 @@ public class InboundDispatcher {
     private final RateLimitedLog foreignLog = new RateLimitedLog(LOG, 60_000);
     private List<Worker> workers;
     private int maxBatch;
+    private int receiveMaximum;
     private volatile boolean running;
+    /** When Paho's callback last found a worker queue full (epoch ms, 0: never): the broker was held back. */
+    private volatile long lastBackpressureAt;
 
     @PostConstruct
     void init() {
         int n = Math.max(1, config.mqtt().ingestWorkers());
         int capacity = Math.max(16, config.mqtt().ingestQueueSize());
         maxBatch = Math.max(1, config.mqtt().ingestBatchSize());
+        receiveMaximum = Math.max(1, config.mqtt().receiveMaximum());
         workers = new ArrayList<>(n);
         running = true;
         for (int i = 0; i < n; i++) {
@@ -113,6 +128,11 @@ public class InboundDispatcher {
 
     /** Called on Paho's callback thread: classify, route, return (or wait while the worker's queue is full). */
     public void accept(String topic, byte[] payload, Runnable ack) {
+        accept(topic, payload, false, ack);
+    }
+
+    /** As above; {@code retained} marks the broker's retained copy of a message (see {@link Inbound}). */
+    public void accept(String topic, byte[] payload, boolean retained, Runnable ack) {
         Topics.Parsed parsed = Topics.parse(topic).orElse(null);
         if (parsed == null || !java.util.Arrays.asList(IngestStats.INBOUND).contains(parsed.kind())) {
             stats.foreignTopic();
@@ -121,11 +141,21 @@ public class InboundDispatcher {
             return;
         }
         stats.received(parsed.kind());
-        Inbound in = new Inbound(parsed.kind(), parsed.deviceId(), payload, System.currentTimeMillis(), ack);
+        Inbound in = new Inbound(parsed.kind(), parsed.deviceId(), payload, System.currentTimeMillis(), ack, retained);
         Worker w = workers.get(Math.floorMod(parsed.deviceId().hashCode(), workers.size()));
         long waitStart = System.currentTimeMillis();
+        if (w.queue.offer(in)) {
+            if (pending() >= receiveMaximum) {
+                // As many unacknowledged messages as the broker may send: it holds back the rest.
+                lastBackpressureAt = waitStart;
+            }
+            return;
+        }
+        // Full: the broker is held back, so until the queue takes this message silence cannot be judged.
+        lastBackpressureAt = waitStart;
         try {
             while (!w.queue.offer(in, 1, TimeUnit.SECONDS)) {
+                lastBackpressureAt = System.currentTimeMillis();
                 backpressureLog.warn("ingest queue " + w.index + " full: holding back the broker (no message is dropped)");
                 if (!running) {
                     stats.leftUnacked(1);
@@ -136,9 +166,10 @@ public class InboundDispatcher {
             Thread.currentThread().interrupt();
             stats.leftUnacked(1);
         } finally {
-            long waited = System.currentTimeMillis() - waitStart;
-            if (waited > 0) {
-                stats.backpressureWait(waited);
+            long end = System.currentTimeMillis();
+            lastBackpressureAt = end;
+            if (end > waitStart) {
+                stats.backpressureWait(end - waitStart);
             }
         }
     }
@@ -146,6 +177,43 @@ public class InboundDispatcher {
     /** For tests and callers without acknowledgements. */
     public void accept(String topic, byte[] payload) {
         accept(topic, payload, NO_ACK);
+    }
+
+    /**
+     * Up to when this server has heard everything the broker handed it: the arrival time of the oldest message
+     * received and not yet committed or judged, or {@code now} when there is none. A device's last sign of life
+     * in the database is exact up to this point and may lag behind it.
+     */
+    public long heardUpTo(long now) {
+        long horizon = now;
+        for (Worker w : workers) {
+            long b = w.batchOldest;
+            if (b > 0) {
+                horizon = Math.min(horizon, b);
+            }
+            Inbound head = w.queue.peek();
+            if (head != null) {
+                horizon = Math.min(horizon, head.receivedAt());
+            }
+        }
+        return horizon;
+    }
+
+    /** Messages received and not yet committed or judged: queued or in a batch being processed. */
+    public int pending() {
+        int n = 0;
+        for (Worker w : workers) {
+            n += w.queue.size() + w.batchSize;
+        }
+        return n;
+    }
+
+    /**
+     * When the broker was last held back (epoch ms, 0 if never): Paho's callback had to wait for a full ingest
+     * queue, or as many messages were pending as the Receive Maximum lets the broker send unacknowledged.
+     */
+    public long lastBackpressureAt() {
+        return lastBackpressureAt;
     }
 
     public int queued() {
@@ -193,8 +261,10 @@ public class InboundDispatcher {
                     }
                     continue;
                 }
+                w.batchOldest = first.receivedAt();
                 batch.add(first);
                 q.drainTo(batch, maxBatch - 1);
+                w.batchSize = batch.size();
                 java.util.Set<Inbound> unfinished = processor.process(batch);
                 for (Inbound in : batch) {
                     if (!unfinished.contains(in)) {
@@ -219,6 +289,8 @@ public class InboundDispatcher {
                     // even logging can fail under OutOfMemoryError
                 }
             } finally {
+                w.batchOldest = 0;
+                w.batchSize = 0;
                 batch.clear();
                 w.lastProgress = System.currentTimeMillis();
             }

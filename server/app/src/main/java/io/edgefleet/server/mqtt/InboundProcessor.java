@@ -127,7 +127,7 @@ public class InboundProcessor {
         long receivedAt = d.in().receivedAt();
         try {
             if (d.message() instanceof DeviceStatus s) {
-                switch (statusIngest.apply(s, receivedAt)) {
+                switch (statusIngest.apply(s, receivedAt, d.in().retained())) {
                     case UNKNOWN_DEVICE -> unknown(Topics.Kind.STATUS, s.deviceId());
                     case STALE -> stats.staleStatus();
                     case APPLIED -> stats.statusApplied();

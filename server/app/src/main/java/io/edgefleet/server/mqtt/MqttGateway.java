@@ -50,6 +50,15 @@ import org.jboss.logging.Logger;
  * acknowledgement for a message of an earlier connection is never sent on a later one (packet ids
  * are per connection). The device-topic subscriptions are renewed on every connect, because a
  * broker may not restore shared subscriptions with the session (Mosquitto does not).
+ *
+ * <p>A shared subscription receives no retained messages (MQTT 5, 4.8.2), so a status a device published
+ * while no replica was subscribed (the server down, or a broker restarted without its shared
+ * subscriptions) would never reach the server: the device reconnected and said ONLINE, and the server
+ * still shows it offline. So on every connect the server also subscribes once to a plain status
+ * filter, applies the retained statuses the broker hands to that new subscription (judged like any
+ * status: only what is newer than the database's counts), and unsubscribes once they stop coming
+ * ({@link #RETAINED_QUIET_MS}). Every replica does this on its own connect; it is idempotent, and
+ * costs one small message per device per (re)connect of a replica, not per device connect.
  */
 @ApplicationScoped
 public class MqttGateway implements MqttCallback {
@@ -59,6 +68,10 @@ public class MqttGateway implements MqttCallback {
     /** Outstanding QoS 1 publishes while streaming artifact chunks; below any sane broker receive-maximum. */
     private static final int PUBLISH_WINDOW = 16;
     private static final long DRAIN_TIMEOUT_MS = 5_000;
+    /** The retained statuses are read once no retained one arrived for this long after the SUBACK. */
+    static final long RETAINED_QUIET_MS = 2_000;
+    /** Upper bound of one retained read (a huge fleet on a slow link still ends it). */
+    private static final long RETAINED_MAX_MS = 300_000;
 
     @Inject
     EdgefleetConfig config;
@@ -85,6 +98,9 @@ public class MqttGateway implements MqttCallback {
     /** Incremented on every connect: acknowledgements carry the connection they belong to. */
     private final java.util.concurrent.atomic.AtomicLong connection = new java.util.concurrent.atomic.AtomicLong();
     private ScheduledExecutorService retry;
+    /** When the last retained device message arrived (epoch ms), and how many arrived since the last connect. */
+    private volatile long lastRetainedAt;
+    private final java.util.concurrent.atomic.AtomicLong retainedRead = new java.util.concurrent.atomic.AtomicLong();
 
     void onStart(@Observes @Priority(200) StartupEvent event) {
         start();
@@ -253,7 +269,65 @@ public class MqttGateway implements MqttCallback {
         } catch (MqttException e) {
             LOG.errorf("Subscribing to device topics failed: %s", e.getMessage());
         }
+        if (config.mqtt().sharedSubscriptions()) {
+            readRetainedStatuses(c, connection.get());
+        }
         connectedEvent.fire(new BrokerConnected(reconnect));
+    }
+
+    /**
+     * Subscribes to the plain (not shared) status filter, so the broker sends every device's retained status,
+     * and unsubscribes once none arrived for {@link #RETAINED_QUIET_MS}. Live statuses that arrive through both
+     * subscriptions meanwhile are recognised by their message id and applied once.
+     */
+    private void readRetainedStatuses(MqttAsyncClient c, long conn) {
+        // ".../+/status/#" matches what ".../+/status" matches (a trailing # also matches its parent level) but is
+        // another filter string: with the plain ".../+/status" the embedded broker (Moquette) delivered no status at
+        // all after the read (FleetReconnectIT), as if the plain filter and its unsubscribe replaced the shared one.
+        String plain = Topics.allDevices(Topics.Kind.STATUS) + "/#";
+        long started = System.currentTimeMillis();
+        retainedRead.set(0);
+        try {
+            c.subscribe(new MqttSubscription[] {new MqttSubscription(plain, 1)}, null,
+                    new org.eclipse.paho.mqttv5.client.MqttActionListener() {
+                        @Override
+                        public void onSuccess(IMqttToken token) {
+                            lastRetainedAt = System.currentTimeMillis();
+                            scheduleRetainedEnd(c, conn, plain, started);
+                        }
+
+                        @Override
+                        public void onFailure(IMqttToken token, Throwable e) {
+                            LOG.warnf("Could not read the retained device statuses (%s): a device that came online"
+                                    + " while no server was subscribed is shown offline until its next status", e.toString());
+                        }
+                    }, new MqttProperties());
+        } catch (MqttException e) {
+            LOG.warnf("Could not read the retained device statuses: %s", e.getMessage());
+        }
+    }
+
+    private void scheduleRetainedEnd(MqttAsyncClient c, long conn, String plain, long started) {
+        try {
+            retry.schedule(() -> {
+                long now = System.currentTimeMillis();
+                if (conn != connection.get() || client != c || stopping) {
+                    return; // that connection is gone; the next one reads again
+                }
+                if (now - lastRetainedAt < RETAINED_QUIET_MS && now - started < RETAINED_MAX_MS) {
+                    scheduleRetainedEnd(c, conn, plain, started);
+                    return;
+                }
+                try {
+                    c.unsubscribe(plain);
+                    LOG.infof("read %d retained device status(es) in %d ms", retainedRead.get(), now - started);
+                } catch (MqttException | RuntimeException e) {
+                    LOG.debugf("unsubscribing %s: %s", plain, e.getMessage());
+                }
+            }, RETAINED_QUIET_MS / 4, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // stopping
+        }
     }
 
     @Override
@@ -263,7 +337,12 @@ public class MqttGateway implements MqttCallback {
         int id = message.getId();
         long conn = connection.get();
         Runnable ack = qos == 0 || c == null ? InboundDispatcher.NO_ACK : () -> ack(c, conn, id, qos);
-        dispatcher.accept(topic, message.getPayload(), ack);
+        boolean retained = message.isRetained();
+        if (retained) {
+            lastRetainedAt = System.currentTimeMillis();
+            retainedRead.incrementAndGet();
+        }
+        dispatcher.accept(topic, message.getPayload(), retained, ack);
     }
 
     private void ack(MqttAsyncClient c, long conn, int id, int qos) {

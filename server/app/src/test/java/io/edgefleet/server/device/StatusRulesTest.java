@@ -45,6 +45,38 @@ class StatusRulesTest {
         assertEquals(expected, StatusRules.judge(current, s, NOW));
     }
 
+    /**
+     * The broker's retained copy, read when the server subscribes: it applies only when it is newer than what the
+     * server holds (a device that came online while no server listened), never when it repeats it.
+     */
+    @ParameterizedTest(name = "{0}/{1}/{2}/{3} + retained {4}@{5}/{6} -> {7}")
+    @CsvSource({
+        // came online on a new connection while the server was not subscribed: the copy is the only news
+        "true, false,  2000,   c1, ONLINE,  3000,   c2, APPLY",
+        "false, false, 2000,   c1, ONLINE,  3000,   c2, APPLY",
+        "false, false, -,      -,  ONLINE,  3000,   c2, APPLY",
+        // the status the server applied already, retained: nothing new (live, the same one would apply)
+        "true, false,  3000,   c2, ONLINE,  3000,   c2, STALE",
+        // a swept device's last ONLINE, still retained: no sign of life, it stays swept
+        "false, true,  3000,   c2, ONLINE,  3000,   c2, STALE",
+        // an older retained status of any kind
+        "true, false,  3000,   c2, OFFLINE, 2000,   -,  STALE",
+        // the will of the current connection, retained, newer than the ONLINE: applies
+        "true, false,  2000,   c2, OFFLINE, 2500,   c2, APPLY",
+        // ... and older than it (the will is built first): a device that died while no server listened goes offline
+        "true, false,  3000,   c2, OFFLINE, 2000,   c2, APPLY",
+        // ... unless the server applied that will already
+        "false, false, 3000,   c2, OFFLINE, 2000,   c2, STALE",
+    })
+    void retainedCopies(boolean online, boolean swept, String statusTs, String conn, DeviceStatus.State state, long ts,
+                        String sconn, StatusRules.Verdict expected) {
+        StatusRules.Current current = new StatusRules.Current(online, swept, "-".equals(statusTs) ? null : Long.valueOf(statusTs),
+                "-".equals(conn) ? null : conn);
+        DeviceStatus s = new DeviceStatus(Protocol.VERSION, "m", ts, "d", state, null, null, "1",
+                "-".equals(sconn) ? null : sconn);
+        assertEquals(expected, StatusRules.judge(current, s, NOW, true));
+    }
+
     @ParameterizedTest
     @CsvSource({"1000, 1000", "999999, 999999", "1000000, 1000000", "5000000, 1000000"})
     void timestampsAreClampedToReceiveTime(long ts, long effective) {

@@ -151,6 +151,44 @@ class InboundProcessorTest {
         api().get("/api/v1/devices/ing-6").then().body("online", equalTo(false));
     }
 
+    /**
+     * The retained statuses the gateway reads on every connect (a shared subscription gets none): a device that came
+     * online on a new connection while no server listened is shown online, dated by its status, not by the read;
+     * the copy of a status already applied changes nothing.
+     */
+    @Test
+    void aRetainedStatusIsAppliedOnlyWhenNewerAndIsNoSignOfLifeNow() {
+        Api.createClass("ing-retained");
+        Api.registerDevice("ing-ret-1", "ing-retained");
+        long now = System.currentTimeMillis();
+        DeviceStatus first = new DeviceStatus(Protocol.VERSION, Protocol.newMessageId(), now - 60_000, "ing-ret-1",
+                DeviceStatus.State.ONLINE, null, null, "a/1", "conn-r1");
+        DeviceStatus will = new DeviceStatus(Protocol.VERSION, Protocol.newMessageId(), now - 70_000, "ing-ret-1",
+                DeviceStatus.State.OFFLINE, null, null, "a/1", "conn-r1");
+        // a server that starts reads the device's last connection from the retained copies: online, then its will
+        // (which is older: it is built first), dated by the statuses, not by the read
+        processor.process(List.of(retained("ing-ret-1", first)));
+        api().get("/api/v1/devices/ing-ret-1").then().body("online", equalTo(true)).body("lastSeen", equalTo(now - 60_000));
+        processor.process(List.of(retained("ing-ret-1", will)));
+        api().get("/api/v1/devices/ing-ret-1").then().body("online", equalTo(false));
+        // the same will read again by a restarted server: nothing new
+        processor.process(List.of(retained("ing-ret-1", will)));
+        api().get("/api/v1/devices/ing-ret-1").then().body("online", equalTo(false)).body("lastSeen", equalTo(now - 60_000));
+        // it reconnected while no server was subscribed: only the retained copy of that ONLINE reaches the server
+        DeviceStatus back = new DeviceStatus(Protocol.VERSION, Protocol.newMessageId(), now - 20_000, "ing-ret-1",
+                DeviceStatus.State.ONLINE, null, null, "a/1", "conn-r2");
+        processor.process(List.of(retained("ing-ret-1", back)));
+        api().get("/api/v1/devices/ing-ret-1").then().body("online", equalTo(true)).body("lastSeen", equalTo(now - 20_000));
+        // read once more (another replica's connect, a second reconnect): the same, not a fresher sign of life
+        processor.process(List.of(retained("ing-ret-1", back)));
+        api().get("/api/v1/devices/ing-ret-1").then().body("online", equalTo(true)).body("lastSeen", equalTo(now - 20_000));
+    }
+
+    private static Inbound retained(String deviceId, DeviceStatus s) {
+        return new Inbound(Topics.Kind.STATUS, deviceId, CODEC.encode((Message) s), System.currentTimeMillis(),
+                InboundDispatcher.NO_ACK, true);
+    }
+
     @Test
     void devicesArePagedWithAnOpaqueCursorAndFiltered() {
         Api.createClass("ing-page");
