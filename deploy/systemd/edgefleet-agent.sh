@@ -13,6 +13,9 @@
 #                              agent stops (SIGTERM); every later start maps it. The archive holds the classes
 #                              that run loaded: a run that stopped at once (a bad configuration) records a small one;
 #                              delete the file to record again.
+#   EDGEFLEET_AGENT_NATIVE     where ONNX Runtime's native libraries are copied out of the jar, once (default
+#                              /var/lib/edgefleet-agent/native); the agent loads them from there instead of
+#                              extracting 28 MiB into the temporary folder at every start. Empty: extract as before.
 #   EDGEFLEET_AGENT_JVM_OPTS   replaces the JVM flags below
 #   EDGEFLEET_AGENT_JVM_EXTRA  added after them (e.g. -Djava.io.tmpdir=...)
 #   MALLOC_ARENA_MAX           glibc malloc arenas (default 2; ONNX Runtime allocates from the threads that call it)
@@ -33,6 +36,19 @@ if [ ! -r "$jar" ]; then
     exit 2
 fi
 
+native=${EDGEFLEET_AGENT_NATIVE-/var/lib/edgefleet-agent/native}
+native_opts=""
+if [ -n "$native" ]; then
+    lib="$native/libonnxruntime.so"
+    if [ ! -s "$lib" ] || [ "$jar" -nt "$lib" ]; then
+        # a failed copy is not fatal: ONNX Runtime then extracts its libraries itself, as without this
+        "$java_bin" -Xshare:auto -XX:TieredStopAtLevel=1 -cp "$jar" io.edgefleet.agent.NativeLibraries "$native" || true
+    fi
+    if [ -s "$lib" ] && [ ! "$jar" -nt "$lib" ]; then
+        native_opts="-Donnxruntime.native.path=$native"
+    fi
+fi
+
 cds_opts=""
 if [ -n "$cds" ]; then
     # An archive only fits the jar and the JVM it was made with (the JVM silently ignores one that does not).
@@ -47,4 +63,4 @@ if [ -n "$cds" ]; then
 fi
 
 # shellcheck disable=SC2086 # the flag lists are word-split on purpose
-exec "$java_bin" $jvm_opts $cds_opts -jar "$jar" "$@"
+exec "$java_bin" $jvm_opts $native_opts $cds_opts -jar "$jar" "$@"
