@@ -47,8 +47,9 @@ import java.util.stream.Collectors;
  * flags of {@code deploy/systemd/edgefleet-agent.service} before session 10), so the ratio under it is fair.
  * <p>
  * Then, unless {@code -Dbench.launcher=false}, the agent started the way it ships: through
- * {@code deploy/systemd/edgefleet-agent.sh} with its default JVM flags and {@code MALLOC_ARENA_MAX}, once without its
- * AppCDS archive, once recording it (not measured) and once mapping it, against the bare process with the same flags
+ * {@code deploy/systemd/edgefleet-agent.sh} with its default JVM flags and {@code MALLOC_ARENA_MAX}: its first run
+ * (copying ONNX Runtime's libraries out of the jar and recording the AppCDS archive, not measured), then without the
+ * archive and with it (both loading the copied libraries), against the bare process with the same flags
  * and environment, for one and for two models. Every row also gives the CPU time the process had used at its first
  * answer ({@code utime + stime} of {@code /proc/PID/stat}): on a loaded machine the wall time mostly measures the
  * other processes, the CPU time what the process itself needed.
@@ -83,11 +84,11 @@ public final class ServingFootprint {
             return new Launch(cmd, Map.of(), jvm.equals(JVM) ? "" : ", flags of bench.jvm2");
         }
 
-        /** Through the shipped launcher script; {@code cds} its archive, or empty for none. */
-        static Launch launcher(Path script, Path jar, String cds, String label) {
+        /** Through the shipped launcher script; {@code cds} its archive, or empty for none; {@code nativeDir} its copy of ORT's libraries. */
+        static Launch launcher(Path script, Path jar, String cds, Path nativeDir, String label) {
             return new Launch(List.of("sh", script.toString()), Map.of("EDGEFLEET_JAVA",
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(), "EDGEFLEET_AGENT_JAR", jar.toString(),
-                    "EDGEFLEET_AGENT_CDS", cds), label);
+                    "EDGEFLEET_AGENT_CDS", cds, "EDGEFLEET_AGENT_NATIVE", nativeDir.toString()), label);
         }
     }
 
@@ -150,15 +151,19 @@ public final class ServingFootprint {
             Launch bareLaunch = new Launch(Launch.java(launcherFlags).prefix(), Map.of("MALLOC_ARENA_MAX", "2"),
                     ", launcher's flags, MALLOC_ARENA_MAX=2");
             for (List<Path> set : twoModels ? List.of(List.of(model), List.of(model, resnet)) : List.of(List.of(model))) {
-                Path cds = Files.createTempDirectory("edgefleet-footprint-cds-").resolve("agent-cds.jsa");
+                Path state = Files.createTempDirectory("edgefleet-footprint-launcher-");
+                Path cds = state.resolve("agent-cds.jsa");
+                Path nativeDir = state.resolve("native");
                 List<Result> rows = new ArrayList<>();
-                rows.add(agent(Launch.launcher(script, jar, "", ", launcher without AppCDS"), set, jar, true));
+                // the launcher's first run: copies ONNX Runtime's libraries out of the jar and records the archive
                 System.out.println("recording the AppCDS archive (launcher's first run) ...");
-                agent(Launch.launcher(script, jar, cds.toString(), ""), set, jar, true, true);
-                if (!Files.isRegularFile(cds)) {
-                    throw new IllegalStateException("the launcher's first run recorded no archive at " + cds);
+                agent(Launch.launcher(script, jar, cds.toString(), nativeDir, ""), set, jar, true, true);
+                if (!Files.isRegularFile(cds) || !Files.isDirectory(nativeDir)) {
+                    throw new IllegalStateException("the launcher's first run recorded no archive at " + cds
+                            + " or copied no libraries to " + nativeDir);
                 }
-                rows.add(agent(Launch.launcher(script, jar, cds.toString(), ", launcher with AppCDS ("
+                rows.add(agent(Launch.launcher(script, jar, "", nativeDir, ", launcher without AppCDS"), set, jar, true));
+                rows.add(agent(Launch.launcher(script, jar, cds.toString(), nativeDir, ", launcher with AppCDS ("
                         + Files.size(cds) / (1024 * 1024) + " MiB)"), set, jar, true));
                 rows.add(bare(bareLaunch, set, cp));
                 shipped.add(rows);
