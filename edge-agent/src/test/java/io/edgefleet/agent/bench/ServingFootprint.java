@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -43,7 +44,15 @@ import java.util.stream.Collectors;
  * memory (metaspace, code cache, thread stacks, malloc arenas of the JVM and of ONNX Runtime) and file-backed
  * pages (libjvm, libonnxruntime, the CDS archive, jars). Then, unless {@code -Dbench.jvm2=} is empty, the API
  * agent and the bare process run again with a second flag set, the same on both sides ({@link #JVM2}: the heap
- * flags of {@code deploy/systemd/edgefleet-agent.service}), so the ratio under it is fair.
+ * flags of {@code deploy/systemd/edgefleet-agent.service} before session 10), so the ratio under it is fair.
+ * <p>
+ * Then, unless {@code -Dbench.launcher=false}, the agent started the way it ships: through
+ * {@code deploy/systemd/edgefleet-agent.sh} with its default JVM flags and {@code MALLOC_ARENA_MAX}: its first run
+ * (copying ONNX Runtime's libraries out of the jar and recording the AppCDS archive, not measured), then without the
+ * archive and with it (both loading the copied libraries), against the bare process with the same flags
+ * and environment, for one and for two models. Every row also gives the CPU time the process had used at its first
+ * answer ({@code utime + stime} of {@code /proc/PID/stat}): on a loaded machine the wall time mostly measures the
+ * other processes, the CPU time what the process itself needed.
  */
 public final class ServingFootprint {
     static final String JVM = System.getProperty("bench.jvm", "-Xmx128m -XX:+UseSerialGC");
@@ -54,6 +63,7 @@ public final class ServingFootprint {
      */
     static final String JVM2 = System.getProperty("bench.jvm2", "-Xms32m -Xmx128m -XX:+UseSerialGC");
     static final int STEADY = Integer.getInteger("bench.steady-seconds", 15);
+    static final boolean LAUNCHER = !"false".equals(System.getProperty("bench.launcher"));
 
     private ServingFootprint() {
     }
@@ -62,7 +72,24 @@ public final class ServingFootprint {
     record Split(long heapKb, long anonKb, long fileKb) {
     }
 
-    record Result(String what, double startMs, long medianKb, long maxKb, Split split) {
+    record Result(String what, double startMs, double cpuMs, long medianKb, long maxKb, Split split) {
+    }
+
+    /** How a process is started: the command's first words (java and its flags, or the launcher) and its environment. */
+    record Launch(List<String> prefix, Map<String, String> env, String label) {
+        static Launch java(String jvm) {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.addAll(Arrays.asList(jvm.trim().split("\\s+")));
+            return new Launch(cmd, Map.of(), jvm.equals(JVM) ? "" : ", flags of bench.jvm2");
+        }
+
+        /** Through the shipped launcher script; {@code cds} its archive, or empty for none; {@code nativeDir} its copy of ORT's libraries. */
+        static Launch launcher(Path script, Path jar, String cds, Path nativeDir, String label) {
+            return new Launch(List.of("sh", script.toString()), Map.of("EDGEFLEET_JAVA",
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "EDGEFLEET_AGENT_JAR", jar.toString(),
+                    "EDGEFLEET_AGENT_CDS", cds, "EDGEFLEET_AGENT_NATIVE", nativeDir.toString()), label);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -90,28 +117,65 @@ public final class ServingFootprint {
             System.out.println("two models skipped: " + resnet + " does not exist");
         }
         List<Result> results = new ArrayList<>();
-        results.add(agent(JVM, List.of(model), jar, true));
-        results.add(agent(JVM, List.of(model), jar, false));
-        results.add(bare(JVM, List.of(model), cp));
+        results.add(agent(Launch.java(JVM), List.of(model), jar, true));
+        results.add(agent(Launch.java(JVM), List.of(model), jar, false));
+        results.add(bare(Launch.java(JVM), List.of(model), cp));
         List<Result> two = new ArrayList<>();
         if (twoModels) {
-            two.add(agent(JVM, List.of(model, resnet), jar, true));
-            two.add(bare(JVM, List.of(model, resnet), cp));
+            two.add(agent(Launch.java(JVM), List.of(model, resnet), jar, true));
+            two.add(bare(Launch.java(JVM), List.of(model, resnet), cp));
         }
         List<Result> board = new ArrayList<>();
         if (!JVM2.isBlank()) {
-            board.add(agent(JVM2, List.of(model), jar, true));
-            board.add(bare(JVM2, List.of(model), cp));
+            board.add(agent(Launch.java(JVM2), List.of(model), jar, true));
+            board.add(bare(Launch.java(JVM2), List.of(model), cp));
             if (twoModels) {
-                board.add(agent(JVM2, List.of(model, resnet), jar, true));
-                board.add(bare(JVM2, List.of(model, resnet), cp));
+                board.add(agent(Launch.java(JVM2), List.of(model, resnet), jar, true));
+                board.add(bare(Launch.java(JVM2), List.of(model, resnet), cp));
             }
+        }
+        // The agent as it ships (deploy/systemd/edgefleet-agent.sh) against the bare process with the same flags.
+        Path script = Path.of("deploy/systemd/edgefleet-agent.sh").toAbsolutePath();
+        if (!Files.isRegularFile(script)) {
+            script = Path.of("../deploy/systemd/edgefleet-agent.sh").toAbsolutePath().normalize();
+        }
+        String launcherFlags = null;
+        List<List<Result>> shipped = new ArrayList<>();
+        if (LAUNCHER && Files.isRegularFile(script)) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^DEFAULT_JVM_OPTS=\"([^\"]+)\"")
+                    .matcher(Files.readString(script));
+            if (!m.find()) {
+                throw new IllegalStateException(script + " has no DEFAULT_JVM_OPTS=\"...\" line");
+            }
+            launcherFlags = m.group(1);
+            Launch bareLaunch = new Launch(Launch.java(launcherFlags).prefix(), Map.of("MALLOC_ARENA_MAX", "2"),
+                    ", launcher's flags, MALLOC_ARENA_MAX=2");
+            for (List<Path> set : twoModels ? List.of(List.of(model), List.of(model, resnet)) : List.of(List.of(model))) {
+                Path state = Files.createTempDirectory("edgefleet-footprint-launcher-");
+                Path cds = state.resolve("agent-cds.jsa");
+                Path nativeDir = state.resolve("native");
+                List<Result> rows = new ArrayList<>();
+                // the launcher's first run: copies ONNX Runtime's libraries out of the jar and records the archive
+                System.out.println("recording the AppCDS archive (launcher's first run) ...");
+                agent(Launch.launcher(script, jar, cds.toString(), nativeDir, ""), set, jar, true, true);
+                if (!Files.isRegularFile(cds) || !Files.isDirectory(nativeDir)) {
+                    throw new IllegalStateException("the launcher's first run recorded no archive at " + cds
+                            + " or copied no libraries to " + nativeDir);
+                }
+                rows.add(agent(Launch.launcher(script, jar, "", nativeDir, ", launcher without AppCDS"), set, jar, true));
+                rows.add(agent(Launch.launcher(script, jar, cds.toString(), nativeDir, ", launcher with AppCDS ("
+                        + Files.size(cds) / (1024 * 1024) + " MiB)"), set, jar, true));
+                rows.add(bare(bareLaunch, set, cp));
+                shipped.add(rows);
+            }
+        } else {
+            System.out.println("launcher rows skipped (-Dbench.launcher=false or no " + script + ")");
         }
         System.out.println();
         System.out.printf(Locale.ROOT, "edgefleet agent footprint (%d cores, load average %s)%n",
                 Runtime.getRuntime().availableProcessors(), ServingBenchmark.loadAverage());
-        System.out.printf(Locale.ROOT, "  %-66s %14s %10s %10s %7s   %s%n", "process", "start to first", "VmRSS med",
-                "VmRSS max", "ratio", "last sample: Java heap / other anon / files");
+        System.out.printf(Locale.ROOT, "  %-72s %14s %9s %10s %10s %7s   %s%n", "process", "start to first", "(CPU)",
+                "VmRSS med", "VmRSS max", "ratio", "last sample: Java heap / other anon / files");
         System.out.println("  flags " + JVM);
         print("one model (digits-mlp)", results, results.get(2).medianKb());
         if (!two.isEmpty()) {
@@ -127,24 +191,24 @@ public final class ServingFootprint {
                 print("two models (digits-mlp + digits-resnet)", board.subList(2, 4), board.get(3).medianKb());
             }
         }
+        if (!shipped.isEmpty()) {
+            System.out.println("  as shipped: " + script.getFileName() + " (" + launcherFlags + ", MALLOC_ARENA_MAX=2) against"
+                    + " the bare process with the same flags");
+            print("one model (digits-mlp)", shipped.get(0), shipped.get(0).get(2).medianKb());
+            if (shipped.size() == 2) {
+                print("two models (digits-mlp + digits-resnet)", shipped.get(1), shipped.get(1).get(2).medianKb());
+            }
+        }
         System.exit(0);
     }
 
     static void print(String title, List<Result> rows, long bareKb) {
         System.out.println("  " + title);
         for (Result r : rows) {
-            System.out.printf(Locale.ROOT, "  %-66s %11.0f ms %6.1f MiB %6.1f MiB %6.2fx   %.1f / %.1f / %.1f MiB%n", r.what(),
-                    r.startMs(), r.medianKb() / 1024.0, r.maxKb() / 1024.0, (double) r.medianKb() / bareKb,
+            System.out.printf(Locale.ROOT, "  %-72s %11.0f ms %6.0f ms %6.1f MiB %6.1f MiB %6.2fx   %.1f / %.1f / %.1f MiB%n",
+                    r.what(), r.startMs(), r.cpuMs(), r.medianKb() / 1024.0, r.maxKb() / 1024.0, (double) r.medianKb() / bareKb,
                     r.split().heapKb() / 1024.0, r.split().anonKb() / 1024.0, r.split().fileKb() / 1024.0);
         }
-    }
-
-    static List<String> java(String jvm, String cp, String main) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(Arrays.asList(jvm.trim().split("\\s+")));
-        cmd.addAll(List.of("-cp", cp, main));
-        return cmd;
     }
 
     static int freePort() throws Exception {
@@ -165,7 +229,12 @@ public final class ServingFootprint {
                 + Arrays.toString(new float[side * side]) + "}]}";
     }
 
-    static Result agent(String jvm, List<Path> models, Path jar, boolean api) throws Exception {
+    static Result agent(Launch launch, List<Path> models, Path jar, boolean api) throws Exception {
+        return agent(launch, models, jar, api, false);
+    }
+
+    /** {@code record}: only start it, answer a few requests and stop it (SIGTERM), as the launcher's recording run. */
+    static Result agent(Launch launch, List<Path> models, Path jar, boolean api, boolean record) throws Exception {
         Path dir = Files.createTempDirectory("edgefleet-footprint-");
         // Installed committed, each in its own store, as the agent keeps several models.
         for (Path model : models) {
@@ -178,18 +247,20 @@ public final class ServingFootprint {
             store.commit();
         }
         int port = freePort();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(Arrays.asList(jvm.trim().split("\\s+")));
-        cmd.addAll(List.of("-jar", jar.toString()));
+        List<String> cmd = new ArrayList<>(launch.prefix());
+        if (!launch.env().containsKey("EDGEFLEET_AGENT_JAR")) {
+            cmd.addAll(List.of("-jar", jar.toString()));
+        }
         cmd.addAll(List.of("--device-id", "bench", "--class-id", "bench", "--data-dir", dir.toString(),
                 "--server-keys", ManifestSigner.encodePublic(ManifestSigner.generateKeyPair().getPublic()),
                 "--mqtt-url", "tcp://127.0.0.1:" + freePort(), "--serving-enabled", Boolean.toString(api),
                 "--serving-port", Integer.toString(port), "--inference-interval-ms", api ? "3600000" : "50"));
         String names = models.stream().map(ServingFootprint::name).collect(Collectors.joining(" + "));
         String what = (api ? "agent (" + names + "), API 20 req/s (loop idle)"
-                : "agent (" + names + "), API off, loop every 50 ms") + (jvm.equals(JVM) ? "" : ", unit flags");
-        System.out.println("measuring " + what + " ...");
+                : "agent (" + names + "), API off, loop every 50 ms") + launch.label();
+        if (!record) {
+            System.out.println("measuring " + what + " ...");
+        }
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         List<HttpRequest> posts = new ArrayList<>();
         for (Path model : models) {
@@ -197,7 +268,9 @@ public final class ServingFootprint {
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body(model))).build());
         }
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile());
+        pb.environment().putAll(launch.env());
+        Process p = pb.start();
         try {
             double startMs;
             if (api) {
@@ -222,8 +295,19 @@ public final class ServingFootprint {
             } else {
                 startMs = Double.NaN;
             }
+            double cpuMs = api ? cpuMs(p.pid()) : Double.NaN;
+            if (record) {
+                for (int i = 0; i < 20; i++) {
+                    http.send(posts.get(i % posts.size()), HttpResponse.BodyHandlers.ofString());
+                }
+                p.destroy();
+                if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the recording run did not stop in 60 s");
+                }
+                return null;
+            }
             int[] next = {0};
-            return steady(what, startMs, p, api ? () -> http.send(posts.get(next[0]++ % posts.size()),
+            return steady(what, startMs, cpuMs, p, api ? () -> http.send(posts.get(next[0]++ % posts.size()),
                     HttpResponse.BodyHandlers.ofString()) : null);
         } finally {
             p.destroy();
@@ -231,15 +315,18 @@ public final class ServingFootprint {
         }
     }
 
-    static Result bare(String jvm, List<Path> models, String cp) throws Exception {
+    static Result bare(Launch launch, List<Path> models, String cp) throws Exception {
         String what = "bare ONNX Runtime (" + models.stream().map(ServingFootprint::name).collect(Collectors.joining(" + "))
-                + "), each every 50 ms" + (jvm.equals(JVM) ? "" : ", unit flags");
+                + "), each every 50 ms" + launch.label();
         System.out.println("measuring " + what + " ...");
-        List<String> cmd = java(jvm, cp, BareOrt.class.getName());
+        List<String> cmd = new ArrayList<>(launch.prefix());
+        cmd.addAll(List.of("-cp", cp, BareOrt.class.getName()));
         cmd.addAll(List.of(models.get(0).toString(), "input"));
         models.subList(1, models.size()).forEach(m -> cmd.add(m.toString()));
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(launch.env());
+        Process p = pb.start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String line;
@@ -247,7 +334,7 @@ public final class ServingFootprint {
                 System.out.println("  bare: " + line);
             }
             double startMs = (System.nanoTime() - t0) / 1e6;
-            return steady(what, startMs, p, null);
+            return steady(what, startMs, cpuMs(p.pid()), p, null);
         } finally {
             p.destroy();
             p.waitFor();
@@ -259,7 +346,7 @@ public final class ServingFootprint {
     }
 
     /** Settles 5 s, then samples VmRSS once per second; {@code load} (if any) runs every 50 ms meanwhile. */
-    static Result steady(String what, double startMs, Process p, Call load) throws Exception {
+    static Result steady(String what, double startMs, double cpuMs, Process p, Call load) throws Exception {
         long[] kb = new long[STEADY];
         long end = System.nanoTime() + (long) ((5 + STEADY) * 1e9);
         long nextSample = System.nanoTime() + 5_000_000_000L;
@@ -276,7 +363,7 @@ public final class ServingFootprint {
         }
         long[] s = Arrays.copyOf(kb, n);
         Arrays.sort(s);
-        return new Result(what, startMs, s[s.length / 2], s[s.length - 1], split(p.pid()));
+        return new Result(what, startMs, cpuMs, s[s.length / 2], s[s.length - 1], split(p.pid()));
     }
 
     /**
@@ -310,6 +397,14 @@ public final class ServingFootprint {
             }
         }
         return new Split(heap, anon, file);
+    }
+
+    /** CPU time the process has used so far (user + system), ms: fields 14 and 15 of /proc/PID/stat, in clock ticks. */
+    static double cpuMs(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // after the command name: state is field 3, utime 14, stime 15; clock ticks are 100 per second on Linux
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0;
     }
 
     static long rssKb(long pid) throws Exception {

@@ -248,9 +248,12 @@ public class ConsoleResource {
     public String device(@Context ContainerRequestContext ctx, @PathParam("id") String id) {
         var d = devices.get(id);
         var cls = classes.find(d.classId()) == null ? null : classes.get(d.classId());
+        long now = System.currentTimeMillis();
         return page(ctx, devicePage, "fleet").data("d", d).data("cls", cls)
                 .data("events", devices.events(id, null, 50).items())
                 .data("modes", lastModes(d.lastTelemetry()))
+                .data("modeTimes", devices.modeTimes(id, now - 24 * 3_600_000L, now))
+                .data("modeColumns", List.of("full", "light", "cascade"))
                 .data("canRollback", can(ctx, "/api/v1/devices/" + id + "/rollback"))
                 // issue 16: capture opt-in state and switch, hourly rollups (separate template blocks)
                 .data("capture", capture.get(id))

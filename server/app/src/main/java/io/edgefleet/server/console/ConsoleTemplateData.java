@@ -10,6 +10,9 @@ import io.quarkus.qute.TemplateData;
 @TemplateData(target = io.edgefleet.server.deviceclass.DeviceClassDtos.Slo.class)
 @TemplateData(target = io.edgefleet.server.device.DeviceDtos.DeviceView.class)
 @TemplateData(target = io.edgefleet.server.device.DeviceDtos.EventView.class)
+@TemplateData(target = io.edgefleet.server.device.DeviceDtos.ModeTimesView.class)
+@TemplateData(target = io.edgefleet.server.device.DeviceDtos.ModelModeTimes.class)
+@TemplateData(target = io.edgefleet.server.device.DeviceDtos.ModeTime.class)
 @TemplateData(target = io.edgefleet.protocol.ModelRef.class)
 @TemplateData(target = io.edgefleet.server.model.ModelDtos.ModelVersionView.class)
 @TemplateData(target = io.edgefleet.server.model.ModelDtos.ModelSummary.class)
@@ -48,6 +51,13 @@ final class ConsoleTemplateData {
             return "–";
         }
         return new java.math.BigDecimal(v.doubleValue()).setScale(3, java.math.RoundingMode.HALF_UP).stripTrailingZeros()
+                .toPlainString();
+    }
+
+    /** {@code {x.percent}}: a share 0..1 as a percentage with one decimal. */
+    @io.quarkus.qute.TemplateExtension
+    static String percent(Number share) {
+        return share == null ? "–" : new java.math.BigDecimal(share.doubleValue() * 100).setScale(1, java.math.RoundingMode.HALF_UP)
                 .toPlainString();
     }
 }

@@ -186,4 +186,31 @@ public final class DeviceDtos {
             @Schema(description = "Free text recorded with the rollback, at most 1000 characters.")
             @Size(max = 1000) String reason) {
     }
+
+    @Schema(name = "DeviceModeTimes", description = "Time per degradation mode of each model of a device over a window,"
+            + " from its MODE_CHANGED events (docs/degradation.md).")
+    public record ModeTimesView(
+            @Schema(description = "Device id.") String deviceId,
+            @Schema(description = "Window start, epoch ms (device clock, as the events' ts).") long from,
+            @Schema(description = "Window end, epoch ms.") long to,
+            @Schema(description = "One entry per model that switched mode at or before the window's end; a model that"
+                    + " never switched is not listed (its mode is not known from events).") List<ModelModeTimes> models,
+            @Schema(description = "MODE_CHANGED events whose detail was not '<from> -> <to>: <why>' and were skipped.")
+            int skippedEvents) {
+    }
+
+    @Schema(name = "ModelModeTimes", description = "One model's time per mode over the window.")
+    public record ModelModeTimes(
+            @Schema(description = "Model name.") String model,
+            @Schema(description = "Mode at the window's end: full, light or cascade.") String modeAtEnd,
+            @Schema(description = "Switches inside the window.") int switches,
+            @Schema(description = "Each mode the model was in, in order of first appearance.") List<ModeTime> modes) {
+    }
+
+    @Schema(name = "ModeTime", description = "Time spent in one mode.")
+    public record ModeTime(
+            @Schema(description = "full, light or cascade.") String mode,
+            @Schema(description = "Seconds in the mode within the window.") double seconds,
+            @Schema(description = "Share of the window, 0..1.") double share) {
+    }
 }

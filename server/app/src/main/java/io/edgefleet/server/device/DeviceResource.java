@@ -169,6 +169,34 @@ public class DeviceResource {
         return Pages.response(devices.events(id, cursor, Pages.limit(limit, 100)), uri);
     }
 
+    @Operation(summary = "Time per degradation mode",
+            description = "How long each model of the device spent in each degradation mode (full, light, cascade) over"
+                    + " a window ending now, from its stored MODE_CHANGED events (docs/degradation.md). A model is in the"
+                    + " mode of its last switch; before its first switch, in that switch's 'from' mode. Models that never"
+                    + " switched are not listed.")
+    @APIResponse(responseCode = "200", description = "Time per mode, per model.",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = DeviceDtos.ModeTimesView.class)))
+    @APIResponse(responseCode = "400", description = "hours is not an integer in 1..744 (VALIDATION_FAILED).")
+    @APIResponse(responseCode = "404", description = "No device with this id (NOT_FOUND).")
+    @GET
+    @Path("/{id}/mode-times")
+    public DeviceDtos.ModeTimesView modeTimes(@Parameter(description = "Device id.") @PathParam("id") String id,
+                                              @Parameter(description = "Window length in hours, ending now, 1..744 (default 24).")
+                                              @QueryParam("hours") @DefaultValue("24") String hours) {
+        long h;
+        try {
+            h = Long.parseLong(hours.trim());
+        } catch (NumberFormatException e) {
+            h = -1;
+        }
+        if (h < 1 || h > DeviceService.MAX_MODE_WINDOW_MS / 3_600_000L) {
+            throw new ApiException(ErrorCode.VALIDATION_FAILED, "hours must be an integer between 1 and "
+                    + DeviceService.MAX_MODE_WINDOW_MS / 3_600_000L + ", not '" + hours + "'");
+        }
+        long now = System.currentTimeMillis();
+        return devices.modeTimes(id, now - h * 3_600_000L, now);
+    }
+
     @Operation(summary = "List a device's telemetry windows",
             description = "Raw telemetry windows of the device, newest first (kept for "
                     + "edgefleet.telemetry.raw-retention; older data is in "

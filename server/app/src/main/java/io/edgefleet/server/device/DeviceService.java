@@ -24,6 +24,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -254,6 +255,53 @@ public class DeviceService {
                 .setMaxResults(page(limit) + 1).getResultList();
         Pages.Page<DeviceEventEntity> p = Pages.of(rows, limit, e -> Long.toString(e.id));
         return new Pages.Page<>(p.items().stream().map(EventView::of).toList(), p.nextCursor());
+    }
+
+    /** Longest window of {@link #modeTimes}: 31 days. */
+    public static final long MAX_MODE_WINDOW_MS = 31L * 24 * 3600 * 1000;
+    /** Most switches read for one window; a device flapping faster than that is answered with a 400 and a reason. */
+    static final int MAX_MODE_EVENTS = 50_000;
+
+    /** Time per degradation mode of each model over {@code [from, to)} (epoch ms), from the stored MODE_CHANGED events. */
+    @Transactional
+    public DeviceDtos.ModeTimesView modeTimes(String id, long from, long to) {
+        require(id);
+        if (to <= from || to - from > MAX_MODE_WINDOW_MS) {
+            throw new ApiException(ErrorCode.VALIDATION_FAILED, "the window must be longer than 0 and at most 31 days,"
+                    + " not " + (to - from) + " ms");
+        }
+        List<DeviceEventEntity> inside = session.createSelectionQuery("from DeviceEventEntity where deviceId = :id"
+                        + " and type = 'MODE_CHANGED' and ts > :from and ts <= :to order by ts, id", DeviceEventEntity.class)
+                .setParameter("id", id).setParameter("from", from).setParameter("to", to)
+                .setMaxResults(MAX_MODE_EVENTS + 1).getResultList();
+        if (inside.size() > MAX_MODE_EVENTS) {
+            throw new ApiException(ErrorCode.VALIDATION_FAILED, "more than " + MAX_MODE_EVENTS
+                    + " mode switches in the window; ask for a shorter one");
+        }
+        // the mode at the window's start: each model's last switch before it (a device holds a few models)
+        List<DeviceEventEntity> before = session.createSelectionQuery("from DeviceEventEntity e where e.deviceId = :id"
+                        + " and e.type = 'MODE_CHANGED' and e.ts = (select max(f.ts) from DeviceEventEntity f where"
+                        + " f.deviceId = :id and f.type = 'MODE_CHANGED' and f.modelName = e.modelName and f.ts <= :from)"
+                        + " order by e.id", DeviceEventEntity.class)
+                .setParameter("id", id).setParameter("from", from).getResultList();
+        List<ModeTimeline.Switch> switches = new ArrayList<>();
+        int skipped = 0;
+        for (List<DeviceEventEntity> part : List.of(before, inside)) {
+            for (DeviceEventEntity e : part) {
+                ModeTimeline.Switch s = ModeTimeline.parse(e.modelName, e.ts, e.detail);
+                if (s == null) {
+                    skipped++;
+                } else {
+                    switches.add(s);
+                }
+            }
+        }
+        double window = to - from;
+        List<DeviceDtos.ModelModeTimes> models = ModeTimeline.over(switches, from, to).stream()
+                .map(m -> new DeviceDtos.ModelModeTimes(m.model(), m.modeAtEnd(), m.switches(), m.millis().entrySet().stream()
+                        .map(t -> new DeviceDtos.ModeTime(t.getKey(), t.getValue() / 1000.0, t.getValue() / window)).toList()))
+                .toList();
+        return new DeviceDtos.ModeTimesView(id, from, to, models, skipped);
     }
 
     @Transactional

@@ -22,6 +22,7 @@ import io.edgefleet.protocol.ManifestSigner;
 import io.edgefleet.protocol.ModeTimes;
 import io.edgefleet.protocol.ReasonCode;
 import io.edgefleet.protocol.ModelRef;
+import io.edgefleet.protocol.Protocol;
 import io.edgefleet.protocol.TelemetryWindow;
 import io.edgefleet.protocol.Topics;
 import io.edgefleet.server.demo.DemoModels;
@@ -158,6 +159,66 @@ class DegradationFlowTest {
             String page = api().get("/console/devices/dg-1").then().statusCode(200).extract().asString();
             assertTrue(page.contains("MODE_CHANGED") && page.contains("THERMAL_THROTTLING"), "the console shows the switch");
         }
+    }
+
+    private static DeviceEvent modeChanged(String device, String model, long ts, String detail) {
+        return new DeviceEvent(Protocol.VERSION, Protocol.newMessageId(), ts, device, DeviceEvent.Type.MODE_CHANGED, null,
+                new ModelRef(model, 1, "00".repeat(32)), ReasonCode.OPERATOR_REQUEST, detail, null);
+    }
+
+    /** The device page's time per mode: from the stored MODE_CHANGED events, per model, over a window ending now. */
+    @Test
+    void timePerModeComesFromTheStoredModeChangedEvents() throws Exception {
+        Api.createClass("dg-mt-gw");
+        String password = Api.registerDevice("dg-mt-1", "dg-mt-gw");
+        long min = 60_000;
+        long t0 = System.currentTimeMillis();
+        try (FakeDevice dev = FakeDevice.connect(Api.brokerUrl(), "dg-mt-1", password)) {
+            // dg-mt-kws: light from before the window, full for 30 min, light again for the last 10 min
+            for (DeviceEvent e : List.of(modeChanged("dg-mt-1", "dg-mt-kws", t0 - 90 * min, "full -> light: thermal throttling"),
+                    modeChanged("dg-mt-1", "dg-mt-kws", t0 - 40 * min, "light -> full: 3 calm windows"),
+                    modeChanged("dg-mt-1", "dg-mt-kws", t0 - 10 * min, "full -> light: p95 12.40 ms over the SLO 10.00 ms"),
+                    modeChanged("dg-mt-1", "dg-mt-kws", t0 - 5 * min, "not a switch this server can read"),
+                    modeChanged("dg-mt-1", "dg-mt-digits", t0 - 15 * min, "full -> cascade: operator"))) {
+                dev.publish(Topics.events("dg-mt-1"), CODEC.encode(e), false);
+            }
+            await().atMost(WAIT).untilAsserted(() -> api().get("/api/v1/devices/dg-mt-1/events").then().body("size()", equalTo(5)));
+        }
+        JsonPath hour = api().get("/api/v1/devices/dg-mt-1/mode-times?hours=1").then().statusCode(200).extract().jsonPath();
+        long late = hour.getLong("to") - t0; // the server's now is a little after the events were made
+        assertTrue(late >= 0 && late < 60_000, "window ends " + late + " ms after the events were made");
+        assertEquals(3_600_000L, hour.getLong("to") - hour.getLong("from"));
+        assertEquals(1, hour.getInt("skippedEvents"));
+        assertEquals(List.of("dg-mt-digits", "dg-mt-kws"), hour.getList("models.model"));
+        assertEquals("cascade", hour.getString("models[0].modeAtEnd"));
+        assertEquals(1, hour.getInt("models[0].switches"));
+        assertEquals(List.of("full", "cascade"), hour.getList("models[0].modes.mode"));
+        assertEquals(45 * 60 - late / 1000.0, hour.getDouble("models[0].modes[0].seconds"), 1e-3);
+        assertEquals(15 * 60 + late / 1000.0, hour.getDouble("models[0].modes[1].seconds"), 1e-3);
+        assertEquals("light", hour.getString("models[1].modeAtEnd"));
+        assertEquals(2, hour.getInt("models[1].switches"));
+        assertEquals(List.of("light", "full"), hour.getList("models[1].modes.mode"));
+        assertEquals(30 * 60, hour.getDouble("models[1].modes[0].seconds"), 1e-3);
+        assertEquals(0.5, hour.getDouble("models[1].modes[0].share"), 1e-6);
+        assertEquals(30 * 60, hour.getDouble("models[1].modes[1].seconds"), 1e-3);
+
+        // over a day the first switch is inside the window: full before it
+        JsonPath day = api().get("/api/v1/devices/dg-mt-1/mode-times").then().statusCode(200).extract().jsonPath();
+        assertEquals(86_400_000L, day.getLong("to") - day.getLong("from"));
+        assertEquals(3, day.getInt("models[1].switches"));
+        assertEquals(List.of("full", "light"), day.getList("models[1].modes.mode"));
+        assertEquals(60 * 60 + (day.getLong("to") - t0) / 1000.0, day.getDouble("models[1].modes[1].seconds"), 1e-3);
+
+        api().get("/api/v1/devices/dg-mt-1/mode-times?hours=0").then().statusCode(400)
+                .body("message", containsString("hours must be an integer between 1 and 744"));
+        api().get("/api/v1/devices/dg-mt-1/mode-times?hours=745").then().statusCode(400);
+        api().get("/api/v1/devices/dg-mt-1/mode-times?hours=a").then().statusCode(400);
+        api().get("/api/v1/devices/dg-mt-nobody/mode-times").then().statusCode(404);
+
+        String page = api().get("/console/devices/dg-mt-1").then().statusCode(200).extract().asString();
+        assertTrue(page.contains("<tr data-model=\"dg-mt-kws\"><td>dg-mt-kws</td>"), page);
+        assertTrue(page.contains("<td data-mode=\"cascade\"></td><td>3</td><td><b>light</b></td>"), "kws: 3 switches, light now");
+        assertTrue(page.contains("<td>1</td><td><b>cascade</b></td>"), "digits: 1 switch, cascade now");
     }
 
     private static Command deploy(FakeDevice dev, String deploymentId) {
