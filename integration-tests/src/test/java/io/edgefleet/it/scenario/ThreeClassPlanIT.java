@@ -117,7 +117,7 @@ class ThreeClassPlanIT {
                 64L << 20, null));
         api.post("/api/v1/device-classes", classes.get(GATEWAY)).expect(201);
         // the gateway next, so its float measurement follows the fast box's closely; then the board (one plan worker)
-        String gatewayPlan = submitPlan(GATEWAY, version, -1);
+        String gatewayPlan = submitPlan(GATEWAY, version, -1.0);
         String boardPlan = submitPlan(BOARD, version, null);
         Map<String, List<String>> devices = new LinkedHashMap<>();
         for (String id : List.of(BOARD, GATEWAY, FAST)) {
