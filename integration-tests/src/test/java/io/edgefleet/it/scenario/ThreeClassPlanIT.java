@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * data; each plan must choose a different variant that meets every SLO; a fleet rollout deploys each class its own
  * variant; and the telemetry the server stored from the class's devices shows them running that variant within the
  * class's p95, byte and energy SLOs. In the default suite the gateway is planned and registered but its rollout and
- * device check are opt-in ({@link #GATEWAY_DEVICES}): about 100 s at load 10, most of it the server's start and the
+ * device check are opt-in ({@link #GATEWAY_DEVICES}): 124 s at load 10, most of it the server's start (31 s) and the
  * gateway's plan.
  *
  * <p>The boards and gateways emulate slower hardware with the agent's {@code speedFactor} (it sleeps (f - 1) x each
@@ -147,6 +147,7 @@ class ThreeClassPlanIT {
         }
         plans.put(GATEWAY, awaitPlan(GATEWAY, gatewayPlan));
         plans.put(BOARD, awaitPlan(BOARD, boardPlan));
+        Log.info("gateway plan: " + verdicts(plans.get(GATEWAY).path("plan")));
 
         // each plan chose a different variant, and it meets every SLO of its class
         Set<String> choices = new HashSet<>();
