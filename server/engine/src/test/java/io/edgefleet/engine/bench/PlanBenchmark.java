@@ -136,9 +136,17 @@ public final class PlanBenchmark {
         Dataset valid = tokens(tok, text("io/edgefleet/engine/bench/sentences.txt"), 32);
         Dataset calib = tokens(tok, text("io/edgefleet/engine/bench/calibration-sentences.txt"), 32);
         int runs = Integer.getInteger("bench.minilmLatencyRuns", 10);
+        // the median of three measurements, as for digits-resnet: a single one, the first ONNX Runtime session of this
+        // model in the JVM, measured 13.9 ms once where the plans then measured 7.0 ms, and the gateway's SLO derived
+        // from it let the float model pass
         Evaluator ev = new Evaluator(Evaluator.Options.defaults().withLatencyRuns(3, runs));
-        double floatP50 = ev.latency(model, model, Evaluator.firstSample(model, valid),
-                io.edgefleet.engine.Progress.NONE).base().p50();
+        double[] p50s = new double[3];
+        for (int i = 0; i < p50s.length; i++) {
+            p50s[i] = ev.latency(model, model, Evaluator.firstSample(model, valid), io.edgefleet.engine.Progress.NONE)
+                    .base().p50();
+        }
+        java.util.Arrays.sort(p50s);
+        double floatP50 = p50s[1];
         AccuracyGate gate = new AccuracyGate(1.0, 2.0);
         List<DeviceClassProfile> classes = List.of(
                 new DeviceClassProfile("int8-board", Set.of("int8"), 1024 * MIB, 2048 * MIB, 0.4, 1.2, 4.0,

@@ -1,6 +1,7 @@
 package io.edgefleet.engine.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -251,5 +252,31 @@ class EvaluatorTest {
         assertEquals(2, Evaluator.predictedClass(new float[] {0.1f, 0.2f, 0.7f}, false));
         assertEquals(7, Evaluator.predictedClass(new float[] {7f}, true));
         assertEquals(1, Evaluator.predictedClass(new float[] {Float.NaN, 3f}, false));
+    }
+
+    @Test
+    void aTimedRunThatWaitedForACoreIsToBeRepeated() throws InterruptedException {
+        // the rule: more than a quarter of the run and more than 20 µs off the core
+        assertTrue(Evaluator.waitedForCore(2_000_000, 200_000), "1.8 of 2 ms waiting");
+        assertTrue(Evaluator.waitedForCore(200_000, 140_000), "60 of 200 µs waiting");
+        assertFalse(Evaluator.waitedForCore(200_000, 160_000), "40 of 200 µs: a fifth");
+        assertFalse(Evaluator.waitedForCore(40_000, 22_000), "18 µs: below the clocks' noise floor");
+        assertFalse(Evaluator.waitedForCore(2_000_000, 0), "CPU time unknown");
+        assertFalse(Evaluator.waitedForCore(2_000_000, -1), "CPU time unsupported");
+        // its premise: the thread's CPU clock advances while it computes and not while it waits
+        long c0 = ThreadCpu.nanos();
+        long w0 = System.nanoTime();
+        Thread.sleep(30);
+        long sleptCpu = ThreadCpu.nanos() - c0;
+        long sleptWall = System.nanoTime() - w0;
+        assertTrue(Evaluator.waitedForCore(sleptWall, Math.max(1, sleptCpu)), sleptWall + " ns wall, " + sleptCpu + " cpu");
+        c0 = ThreadCpu.nanos();
+        long spin = System.nanoTime() + 20_000_000;
+        double x = 0;
+        while (System.nanoTime() < spin) {
+            x += Math.sqrt(x + 1);
+        }
+        assertTrue(ThreadCpu.nanos() - c0 > 1_000_000 || x < 0, "20 ms of computing used "
+                + (ThreadCpu.nanos() - c0) + " ns of CPU");
     }
 }
