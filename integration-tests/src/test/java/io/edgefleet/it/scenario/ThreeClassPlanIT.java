@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
  * data; each plan must choose a different variant that meets every SLO; a fleet rollout deploys each class its own
  * variant; and the telemetry the server stored from the class's devices shows them running that variant within the
  * class's p95, byte and energy SLOs. In the default suite the gateway is planned and registered but its rollout and
- * device check are opt-in ({@link #GATEWAY_DEVICES}): 124 s at load 10, most of it the server's start (31 s) and the
- * gateway's plan.
+ * device check are opt-in ({@link #GATEWAY_DEVICES}): 124-176 s at load 10-28, of which the server's start took 31-67 s
+ * and the three plans 50-61 s.
  *
  * <p>The boards and gateways emulate slower hardware with the agent's {@code speedFactor} (it sleeps (f - 1) x each
  * inference's duration), and their classes declare the same {@code latencyScale}, so the planner's declared-profile
