@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
  * data; each plan must choose a different variant that meets every SLO; a fleet rollout deploys each class its own
  * variant; and the telemetry the server stored from the class's devices shows them running that variant within the
  * class's p95, byte and energy SLOs. In the default suite the gateway is planned and registered but its rollout and
- * device check are opt-in ({@link #GATEWAY_DEVICES}): 124 s at load 10, most of it the server's start (31 s) and the
- * gateway's plan.
+ * device check are opt-in ({@link #GATEWAY_DEVICES}). 56-66 s at load 5.5; 124-176 s at load 10-28, of which the
+ * server's start took 31-67 s and the three plans 50-61 s.
  *
  * <p>The boards and gateways emulate slower hardware with the agent's {@code speedFactor} (it sleeps (f - 1) x each
  * inference's duration), and their classes declare the same {@code latencyScale}, so the planner's declared-profile
@@ -59,14 +59,15 @@ class ThreeClassPlanIT {
     /** Steady-state windows per device whose p95s are judged (after the window that activated the variant). */
     static final int WINDOWS = 5;
     /**
-     * The gateway's p95 SLO as a share of the float model's server p50 (x the gateway's scale). Structured pruning's grid
-     * keeps 75 %, 50 % and 30 % of the multiply-adds: the float model (p95 at or above its p50) and the 75 % variant
-     * miss 0.6 by a quarter or more, the 30 % variant (about a third of the float time with the per-run overhead) meets
-     * it with almost half of the limit to spare, and the gateway's plan searches its whole grid, so the pick rule (ties
-     * on accuracy go to the smaller artifact) chooses the 30 % variant whether or not the 50 % one also fits. That
-     * spare half is what the gateway's agents have for the wait for a core on a loaded machine.
+     * The gateway's p95 SLO as a share of the float model's server p50 in the fast box's plan (x the gateway's scale).
+     * The float model's p95 in the gateway's own plan must be above it and the 30 % pruned variant's p95 below it; the
+     * two plans measure at different moments, so the share sits between the ratios measured: float p95 / that p50 1.40,
+     * 3.6, 1.40; the 30 % variant's p95 / that p50 0.38, 0.41, 0.65 (the per-run overhead keeps it above a third). At
+     * 0.6 the third of those runs had NO_CHOICE (0.65 > 0.6); 0.9 leaves 1.38x on the variant's side and 1.56x on the
+     * float model's. The gateway's plan searches its whole grid, so the pick rule (ties on accuracy go to the smaller
+     * artifact) chooses the 30 % variant whether or not the 50 % one also fits.
      */
-    static final double GATEWAY_SHARE = 0.6;
+    static final double GATEWAY_SHARE = 0.9;
     /** Floats per sample: positions x features of {@link TestModels#redundantMlp} with {@link TestModels#RSEQ_POSITIONS}. */
     static final int SAMPLE = TestModels.RSEQ_POSITIONS * TestModels.RMLP_IN;
 
