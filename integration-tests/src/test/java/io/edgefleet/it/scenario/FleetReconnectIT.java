@@ -65,7 +65,7 @@ class FleetReconnectIT {
             // own client has connected and subscribed (the broker starts first); the agents take a while to start, so
             // on a loaded machine some of them publish their ONLINE status to no subscriber, only to the broker's
             // retained store (with the retained read reverted: 5 of these 20 shown offline 60 s later in one run, none in
-            // another (load average 9-11 both); it is a race, and on a quiet machine the server's client subscribes first).
+            // another, load average 9-11 both: a race).
             java.net.URI mqtt = java.net.URI.create(stopped.get(0).config().mqttUrl());
             long brokerDeadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
             while (!Net.accepts(mqtt.getHost(), mqtt.getPort(), 100)) {
