@@ -235,6 +235,14 @@ public class WaveDriver {
         if (device == null) {
             return List.of();
         }
+        // The deployment row is locked here, and a deployment is committed with its targets, so this sees every
+        // target: a device the join's look-up took for a newcomer (it read before the deployment committed its
+        // targets) is a target already, and inserting it again would break UQ_DEPLOYMENT_TARGET.
+        if (session.createSelectionQuery("select count(t) from DeploymentTargetEntity t where t.deploymentId = :d"
+                        + " and t.deviceId = :dev", Long.class)
+                .setParameter("d", dep.id).setParameter("dev", device.id).getSingleResult() > 0) {
+            return List.of();
+        }
         DeploymentTargetEntity t = new DeploymentTargetEntity();
         t.deploymentId = dep.id;
         t.deviceId = device.id;

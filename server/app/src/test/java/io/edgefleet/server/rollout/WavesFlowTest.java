@@ -34,6 +34,9 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(TestDataDir.class)
 class WavesFlowTest {
     private static final JsonCodec CODEC = new JsonCodec();
+
+    @jakarta.inject.Inject
+    WaveDriver driver;
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private static void event(FakeDevice dev, String deviceId, DeviceEvent.Type type, String depId, ModelRef ref)
@@ -240,5 +243,22 @@ class WavesFlowTest {
                         .body("status", equalTo("COMPLETED"));
             }
         }
+    }
+
+    /**
+     * The status path's race with a deployment creating its targets (once seen as a UQ_DEPLOYMENT_TARGET violation,
+     * the STATUS left unacknowledged): the look-up of deployments a device may join reads under READ COMMITTED, so
+     * it can miss the targets and then see the deployment committed with them in between. Joining a deployment that
+     * already targets the device changes nothing and fails nothing.
+     */
+    @Test
+    void aDeviceJoiningADeploymentThatAlreadyTargetsItIsANoOp() {
+        Api.createClass("wv-race");
+        Api.registerDevice("wv-race-1", "wv-race");
+        long v = Api.upload("wv-race-model", DemoModels.classifier(917));
+        String id = json().body(Map.of("model", "wv-race-model", "version", v, "classId", "wv-race", "policy", Map.of()))
+                .post("/api/v1/deployments").then().statusCode(202).extract().jsonPath().getString("id");
+        driver.fire(id, new WaveMachine.Event.DeviceJoined("wv-race-1"));
+        api().get("/api/v1/deployments/" + id + "/targets").then().body("deviceId", contains("wv-race-1"));
     }
 }
