@@ -237,6 +237,55 @@ class TelemetryServiceTest {
         assertEquals(0, service.buffered());
     }
 
+    /**
+     * A server that stores behind the fleet confirms late: the ack timeout follows its lag (three times it), so the
+     * agent does not replay what the server is about to confirm; a window lost on the way is still replayed, after
+     * that longer timeout; once the server is fast again the timeout comes back down.
+     */
+    @Test
+    void theAckTimeoutFollowsTheServersLagSoASlowServerGetsNoReplays() throws Exception {
+        service.close();
+        service = newService(100);
+        service.setAckTimeoutMs(5_000);
+        windowWith(1); // seq 0
+        serverAcks(0);
+        assertEquals(5_000, service.ackTimeoutMs(), "confirmed at once: the floor");
+
+        windowWith(1); // seq 1, taken by the broker now
+        clock.addAndGet(40_000); // the server confirms it 40 s later
+        serverAcks(1);
+        assertEquals(40_000, service.ackLagMs(), "one slow confirmation is enough");
+        assertEquals(120_000, service.ackTimeoutMs());
+
+        // seq 2 waits 60 s for its confirmation: with the fixed 5 s it would have been replayed (see the test above).
+        windowWith(1);
+        int mark = sent().size();
+        clock.addAndGet(60_000);
+        Thread.sleep(2_500); // two rounds of the once-a-second check
+        service.flush(5000);
+        assertEquals(mark, sent().size(), "nothing replayed while the server is within three times its lag");
+
+        // The server never confirms it (lost): replayed once the window is older than the adaptive timeout.
+        clock.addAndGet(70_000);
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (sent().size() == mark && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        service.flush(5000);
+        List<TelemetryWindow> again = sent().subList(mark, sent().size());
+        assertEquals(List.of(2L), again.stream().map(TelemetryWindow::seq).toList());
+        assertTrue(again.get(0).replayed());
+
+        // Fast confirmations bring the lag down over about ten acknowledgements, not at once.
+        serverAcks(2);
+        for (int i = 0; i < 40; i++) {
+            windowWith(1);
+            serverAcks(3 + i);
+        }
+        assertTrue(service.ackLagMs() < 1_000, "the lag decays: " + service.ackLagMs());
+        assertEquals(5_000, service.ackTimeoutMs());
+    }
+
     @Test
     void anEmptyWindowAtAModelChangeIsNotSent() throws Exception {
         agentThread.submit(() -> service.modelChanged(recorder.cut(clock.get()), null, MODEL)).get();
