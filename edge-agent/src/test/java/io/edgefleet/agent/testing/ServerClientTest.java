@@ -26,7 +26,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * <p>Opt-in ({@code -Dagent.server-client-drops=true}): dropping a connection from Moquette 0.18.3's side while a PUBACK
  * is in flight can kill one of its session loops (NullPointerException in {@code Session.pubAckReceived}, printed by
  * {@link TestBroker}); every client whose session hashes to that loop is then no longer served, and this test fails.
- * Repeated in one JVM under load 5-10 it failed 3 times in 8 runs, so it stays out of the default suite.
+ * Repeated in one JVM under load 5-10 it failed 3 times in 8 runs; with a pause before the drop 1 in 8 (an event
+ * published just after the drop was not delivered after the reconnect), so it stays out of the default suite.
  */
 @EnabledIfSystemProperty(named = "agent.server-client-drops", matches = "true")
 class ServerClientTest {
