@@ -73,7 +73,19 @@ public final class ServerClient implements AutoCloseable {
         o.setAutomaticReconnect(true);
         o.setAutomaticReconnectDelay(1, 2);
         connect(o);
-        subscribe();
+        try {
+            subscribe();
+        } catch (MqttException e) {
+            // Moquette closed the connection under the SUBSCRIBE ("SUBSCRIBE received on already closed connection"
+            // in its log, then EOF here): the automatic reconnect subscribes again (Callback.connectComplete).
+            if (!connectionGone(e)) {
+                throw e;
+            }
+            awaitSubscribed(System.currentTimeMillis() + PUBLISH_RETRY_MS);
+            if (!subscribed) {
+                throw e;
+            }
+        }
     }
 
     /**
