@@ -57,7 +57,7 @@ import org.jboss.logging.Logger;
  * still shows it offline. So on every connect the server also subscribes once to a plain status
  * filter, applies the retained statuses the broker hands to that new subscription (judged like any
  * status: only what is newer than the database's counts), and unsubscribes once they stop coming
- * ({@link #RETAINED_QUIET_MS}). Every replica does this on its own connect; it is idempotent, and
+ * ({@link #RETAINED_QUIET_MS} without one while the broker was not held back by the server's backlog). Every replica does this on its own connect; it is idempotent, and
  * costs one small message per device per (re)connect of a replica, not per device connect.
  */
 @ApplicationScoped
@@ -314,7 +314,11 @@ public class MqttGateway implements MqttCallback {
                 if (conn != connection.get() || client != c || stopping) {
                     return; // that connection is gone; the next one reads again
                 }
-                if (now - lastRetainedAt < RETAINED_QUIET_MS && now - started < RETAINED_MAX_MS) {
+                // Quiet only counts while the broker could send: when the server holds it back (the Receive
+                // Maximum's worth of messages pending, or a full ingest queue) the retained statuses wait behind
+                // the backlog (the 10,000-agent run read none in 67 s and stopped reading with them still queued).
+                boolean heldBack = now - dispatcher.lastBackpressureAt() < RETAINED_QUIET_MS;
+                if ((now - lastRetainedAt < RETAINED_QUIET_MS || heldBack) && now - started < RETAINED_MAX_MS) {
                     scheduleRetainedEnd(c, conn, plain, started);
                     return;
                 }
