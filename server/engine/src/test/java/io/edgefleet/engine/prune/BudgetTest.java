@@ -123,17 +123,22 @@ class BudgetTest {
         ChannelAnalysis a = ChannelAnalysis.analyze(m);
         assertThrows(IllegalArgumentException.class, () -> BudgetAllocator.allocate(a, Sensitivity.uniform(a),
                 BudgetAllocator.Measure.LATENCY, 0.6, 1, 0.75));
-        // A model this small is dominated by fixed per-run overhead: ask for a modest cut.
+        // A model this small is dominated by fixed per-run overhead, and more so on a loaded machine (a .ci/run
+        // measured too little prunable time to reach 85 % with every group at 75 %): ask for a modest cut.
         Map<Integer, Integer> keep = BudgetAllocator.allocate(a, Sensitivity.uniform(a),
-                BudgetAllocator.Measure.LATENCY, 0.85, 1, 0.75, p);
-        assertTrue(BudgetAllocator.predictedFraction(a, BudgetAllocator.Measure.LATENCY, keep, p) <= 0.85);
+                BudgetAllocator.Measure.LATENCY, MODEST, 1, 0.75, p);
+        assertTrue(BudgetAllocator.predictedFraction(a, BudgetAllocator.Measure.LATENCY, keep, p) <= MODEST);
         assertEquals(1.0, BudgetAllocator.predictedFraction(a, BudgetAllocator.Measure.LATENCY, Map.of(), p), 1e-9);
 
-        StructuredPruning.Result r = StructuredPruning.run(m, a, data, StructuredPruning.Options.recommended(0.85)
+        StructuredPruning.Result r = StructuredPruning.run(m, a, data, StructuredPruning.Options.recommended(MODEST)
                 .withMeasure(BudgetAllocator.Measure.LATENCY).withAllocation(StructuredPruning.Allocation.UNIFORM)
                 .withRecalibration(StructuredPruning.Recalibration.NONE).withChannelMultiple(1), null);
         assertTrue(r.notes().stream().anyMatch(n -> n.startsWith("latency profile")), r.notes().toString());
         assertTrue(r.notes().stream().anyMatch(n -> n.contains("measured")), r.notes().toString());
-        assertTrue(r.predictedFraction() <= 0.85);
+        assertTrue(r.predictedFraction() <= MODEST);
+        assertTrue(r.predictedFraction() < 1.0, "something was pruned: " + r.keptChannels());
     }
+
+    /** A latency target the tiny residual CNN reaches with every group at most 75 % pruned, whatever the load. */
+    static final double MODEST = 0.95;
 }
