@@ -269,14 +269,12 @@ public final class MosquittoBroker extends TestBroker {
             replace(dir.resolve("passwd"), (existing.endsWith("\n") ? existing : existing + "\n")
                     + Files.readString(plain, StandardCharsets.UTF_8));
             Files.delete(plain);
+            // As the server renders it: the device topics once as %u patterns, per device only its class's artifacts.
+            if (!acl.toString().contains(DEVICE_PATTERNS)) {
+                acl.append('\n').append(DEVICE_PATTERNS);
+            }
             for (String id : deviceIds) {
-                String dev = "edgefleet/v1/devices/" + id + "/";
                 acl.append("\nuser ").append(id).append('\n')
-                        .append("topic write ").append(dev).append("status\n")
-                        .append("topic write ").append(dev).append("events\n")
-                        .append("topic write ").append(dev).append("telemetry\n")
-                        .append("topic read ").append(dev).append("cmd\n")
-                        .append("topic read ").append(dev).append("ack\n")
                         .append("topic read edgefleet/v1/classes/").append(classId).append("/artifacts/#\n");
             }
         } catch (IOException e) {
@@ -286,6 +284,15 @@ public final class MosquittoBroker extends TestBroker {
         reload();
         return passwords;
     }
+
+    /** The device-topic patterns of the server's ACL (MosquittoConfigRenderer), for devices added without a server. */
+    static final String DEVICE_PATTERNS = "pattern write edgefleet/v1/devices/%u/status\n"
+            + "pattern write edgefleet/v1/devices/%u/events\n"
+            + "pattern write edgefleet/v1/devices/%u/telemetry\n"
+            + "pattern write edgefleet/v1/devices/%u/benchmark\n"
+            + "pattern write edgefleet/v1/devices/%u/capture\n"
+            + "pattern read edgefleet/v1/devices/%u/cmd\n"
+            + "pattern read edgefleet/v1/devices/%u/ack\n";
 
     /** Replaces the password file and ACL atomically and reloads the broker. */
     public synchronized void installCredentials(String passwd, String acl) {

@@ -13,6 +13,7 @@ import io.edgefleet.it.TestBroker;
 import io.edgefleet.protocol.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import org.eclipse.paho.mqttv5.common.MqttException;
@@ -33,15 +34,31 @@ class MosquittoConfigIT {
     private static final String CAM = "cam-0001";
     private static final String SHA = "ab".repeat(32);
 
+    private static final String CAM_PW = "example-cam-0001-password";
+    private static final java.util.List<String> WILDCARD_USERS = java.util.List.of("+", "#", "cam-0001/+");
+    private static final String WILDCARD_PW = "wildcard-user-password";
+
     private static MosquittoBroker broker;
 
     @BeforeAll
     static void startBroker() throws Exception {
         assumeTrue(TestBroker.isMosquittoInstalled(), "mosquitto is not installed; the shipped config is not exercised");
         broker = (MosquittoBroker) TestBroker.mosquitto("config");
-        broker.installCredentials(
-                Files.readString(Repo.root().resolve("deploy/mosquitto/passwd.example")),
-                Files.readString(Repo.root().resolve("deploy/mosquitto/acl.example")));
+        // Besides the examples' users, logins whose names are topic wildcards: the ACL's %u patterns must not
+        // widen their access (no device can be named so, but the broker must hold the line on its own too).
+        Path extra = Files.createTempFile(broker.dir(), ".wild", ".passwd");
+        StringBuilder plain = new StringBuilder();
+        for (String user : WILDCARD_USERS) {
+            plain.append(user).append(':').append(WILDCARD_PW).append('\n');
+        }
+        Files.writeString(extra, plain);
+        Process hash = new ProcessBuilder("mosquitto_passwd", "-U", extra.toString()).redirectErrorStream(true).start();
+        String out = new String(hash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, hash.waitFor(), "mosquitto_passwd -U: " + out);
+        String passwd = Files.readString(Repo.root().resolve("deploy/mosquitto/passwd.example"));
+        passwd = (passwd.endsWith("\n") ? passwd : passwd + "\n") + Files.readString(extra);
+        Files.delete(extra);
+        broker.installCredentials(passwd, Files.readString(Repo.root().resolve("deploy/mosquitto/acl.example")));
     }
 
     @AfterAll
@@ -117,6 +134,83 @@ class MosquittoConfigIT {
     }
 
     @Test
+    void eachDeviceWritesAllItsOwnTopicsThroughThePatternsAndNoneOfAnothers() throws Exception {
+        try (RawMqtt server = RawMqtt.connect(broker.url(), SERVER, SERVER_PW);
+             RawMqtt gw = RawMqtt.connect(broker.url(), GW, GW_PW);
+             RawMqtt cam = RawMqtt.connect(broker.url(), CAM, CAM_PW)) {
+            server.subscribe(Topics.ROOT + "/devices/#", 1);
+            for (String device : java.util.List.of(GW, CAM)) {
+                RawMqtt client = device.equals(GW) ? gw : cam;
+                String other = device.equals(GW) ? CAM : GW;
+                for (String own : java.util.List.of(Topics.status(device), Topics.events(device), Topics.telemetry(device),
+                        Topics.benchmark(device), Topics.capture(device))) {
+                    assertTrue(RawMqtt.accepted(client.publish(own, bytes(own), 1, false)), device + " writes " + own);
+                    RawMqtt.Received got = server.await(r -> r.topic().equals(own), Duration.ofSeconds(5))
+                            .orElseThrow(() -> new AssertionError("the server did not receive " + own));
+                    assertEquals(own, got.text());
+                }
+                for (String foreign : java.util.List.of(Topics.status(other), Topics.events(other), Topics.telemetry(other),
+                        Topics.benchmark(other), Topics.capture(other), Topics.cmd(other), Topics.ack(other),
+                        Topics.ack(device))) {
+                    assertEquals(0x87, client.publish(foreign, bytes("spoof"), 1, false), device + " must not write " + foreign);
+                }
+            }
+            assertTrue(server.await(r -> r.text().equals("spoof"), Duration.ofMillis(700)).isEmpty(),
+                    "a refused publish must not be delivered");
+        }
+    }
+
+    @Test
+    void theServerStillReadsAndWritesEveryDevicesTopics() throws Exception {
+        try (RawMqtt server = RawMqtt.connect(broker.url(), SERVER, SERVER_PW);
+             RawMqtt gw = RawMqtt.connect(broker.url(), GW, GW_PW)) {
+            assertEquals(1, server.subscribe(Topics.allDevices(Topics.Kind.STATUS), 1));
+            assertEquals(1, gw.subscribe(Topics.ack(GW), 1));
+            // writes beyond any device's own topics: a device's command and ack, another class's artifacts
+            assertTrue(RawMqtt.accepted(server.publish(Topics.ack(GW), bytes("ack"), 1, false)));
+            assertTrue(RawMqtt.accepted(server.publish(Topics.manifest("camera-arm64", SHA), new byte[0], 1, true)));
+            assertTrue(gw.await(r -> r.text().equals("ack"), Duration.ofSeconds(5)).isPresent());
+            assertTrue(RawMqtt.accepted(gw.publish(Topics.status(GW), bytes("{\"online\":true}"), 1, false)));
+            assertTrue(server.await(r -> r.topic().equals(Topics.status(GW)), Duration.ofSeconds(5)).isPresent(),
+                    "the server reads every device's status");
+        }
+    }
+
+    @Test
+    void aLoginNamedLikeAWildcardGetsNothingFromTheDevicePatterns() throws Exception {
+        try (RawMqtt server = RawMqtt.connect(broker.url(), SERVER, SERVER_PW)) {
+            server.subscribe(Topics.allDevices(Topics.Kind.TELEMETRY), 1);
+            int loggedIn = 0;
+            for (String user : WILDCARD_USERS) {
+                RawMqtt login;
+                try {
+                    login = RawMqtt.connect(broker.url(), user, WILDCARD_PW);
+                } catch (MqttException refused) {
+                    // Mosquitto 2.0.11 refuses some such names at login already ("#": not authorised)
+                    assertEquals(0x87, refused.getReasonCode(), user + ": " + refused.getMessage());
+                    continue;
+                }
+                loggedIn++;
+                try (RawMqtt wild = login) {
+                    // %u = "+" would make "edgefleet/v1/devices/+/telemetry" etc.: every device's topics
+                    try {
+                        assertEquals(0x87, wild.publish(Topics.telemetry(CAM), bytes("wild-telemetry"), 1, false), user);
+                    } catch (MqttException refused) {
+                        assertEquals(0x87, refused.getReasonCode(), user + ": " + refused.getMessage());
+                    }
+                    subscribeOrRefused(wild, Topics.cmd(CAM));
+                    subscribeOrRefused(wild, Topics.allDevices(Topics.Kind.CMD));
+                    server.publish(Topics.cmd(CAM), bytes("cam-cmd-for-" + user), 1, false);
+                    assertTrue(wild.await(r -> true, Duration.ofSeconds(1)).isEmpty(),
+                            user + " must not read a device's commands");
+                }
+            }
+            assertTrue(loggedIn > 0, "no wildcard login got in, so nothing about the patterns was checked");
+            assertTrue(server.await(r -> r.text().equals("wild-telemetry"), Duration.ofMillis(500)).isEmpty());
+        }
+    }
+
+    @Test
     void a64KiBArtifactChunkIsRetainedAndDeliveredButAnOversizedPacketIsRefused() throws Exception {
         byte[] chunk = new byte[64 * 1024];
         Arrays.fill(chunk, (byte) 7);
@@ -158,6 +252,15 @@ class MosquittoConfigIT {
             assertEquals("{\"manifest\":1}", got.text());
         }
         clearRetained(topic);
+    }
+
+    /** Subscribes; a refusal (0x87, which Paho raises as an exception) is as good as an empty delivery. */
+    private static void subscribeOrRefused(RawMqtt client, String filter) throws MqttException {
+        try {
+            client.subscribe(filter, 1);
+        } catch (MqttException e) {
+            assertEquals(0x87, e.getReasonCode(), "subscribing to " + filter + ": " + e.getMessage());
+        }
     }
 
     private static void clearRetained(String topic) throws MqttException {
