@@ -203,6 +203,19 @@ public interface EdgefleetConfig {
         @WithDefault("false")
         boolean leaveSharedSubscriptionsOnStop();
 
+        /**
+         * MQTT keep-alive of the server's broker connection (whole seconds, 1 s to 65535 s). The client pings when it
+         * has sent nothing for this long and gives the connection up when the broker stays silent about as long
+         * again, so it is how long a broker may be busy without dropping the server. Mosquitto reloading 10,000
+         * users' credentials (SIGHUP) reads nothing for seconds to minutes (docs/scale.md); 30 s dropped the server
+         * in the 10,000-agent runs and every in-flight message was redelivered. The price of a long one is that a
+         * dead connection without a TCP reset is noticed later; the broker session (QoS 1) keeps what arrives
+         * meanwhile.
+         */
+        @WithName("keep-alive")
+        @WithDefault("120s")
+        java.time.Duration keepAlive();
+
         /** Ingest is reported DOWN (/q/health) when a worker has queued messages and no progress for this long. */
         @WithName("ingest-stall-timeout")
         @WithDefault("60s")

@@ -115,6 +115,7 @@ public class MqttGateway implements MqttCallback {
             return;
         }
         stopping = false;
+        keepAliveSeconds(config.mqtt().keepAlive()); // a bad value stops the start here, with its reason
         String url = broker.connectUrl();
         try {
             client = new MqttAsyncClient(url, clientId(), new MemoryPersistence());
@@ -201,13 +202,13 @@ public class MqttGateway implements MqttCallback {
         }, delaySeconds, TimeUnit.SECONDS);
     }
 
-    private MqttConnectionOptions options() {
+    MqttConnectionOptions options() {
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setCleanStart(false);
         o.setSessionExpiryInterval(SESSION_EXPIRY_SECONDS);
         o.setAutomaticReconnect(true);
         o.setAutomaticReconnectDelay(1, 30);
-        o.setKeepAliveInterval(30);
+        o.setKeepAliveInterval(keepAliveSeconds(config.mqtt().keepAlive()));
         o.setConnectionTimeout(10);
         o.setReceiveMaximum(Math.max(1, Math.min(65_535, config.mqtt().receiveMaximum())));
         String user = broker.serverUsername();
@@ -219,6 +220,19 @@ public class MqttGateway implements MqttCallback {
             }
         }
         return o;
+    }
+
+    /**
+     * {@code edgefleet.mqtt.keep-alive} as MQTT's keep-alive: whole seconds, 1 to 65535 (the field is 16 bits; 0
+     * would turn the check off, so a dead broker link would never be noticed).
+     */
+    static int keepAliveSeconds(java.time.Duration keepAlive) {
+        if (keepAlive == null || keepAlive.isNegative() || keepAlive.toNanos() % 1_000_000_000L != 0
+                || keepAlive.getSeconds() < 1 || keepAlive.getSeconds() > 65_535) {
+            throw new IllegalArgumentException("edgefleet.mqtt.keep-alive must be whole seconds from 1s to 65535s, got "
+                    + keepAlive);
+        }
+        return (int) keepAlive.getSeconds();
     }
 
     /** Stable per data directory unless configured, so clean-start=false resumes the same broker session. */
