@@ -14,6 +14,7 @@ import io.edgefleet.it.MosquittoBroker;
 import io.edgefleet.it.RawMqtt;
 import io.edgefleet.it.Repo;
 import io.edgefleet.it.ServerProcess;
+import io.edgefleet.protocol.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -65,6 +66,46 @@ class BrokerCredentialsIT {
         MqttException refused = assertThrows(MqttException.class,
                 () -> RawMqtt.connect(d.mqttUrl(), d.username(), d.password()).close());
         assertTrue(refused.getReasonCode() == 134 || refused.getReasonCode() == 135, "reason " + refused.getReasonCode());
+    }
+
+    /**
+     * The ACL the server renders (device topics as %u patterns, per device its class's artifacts), enforced by the
+     * real Mosquitto: a device writes its own telemetry but not another's, and reads its own commands but not another's.
+     */
+    @Test
+    void theRenderedAclConfinesEachDeviceToItsOwnTopics() throws Exception {
+        assumeTrue(fleet.broker().isMosquitto(), "the rendered ACL is Mosquitto's; this run uses the embedded broker");
+        List<Fleet.Device> ds = fleet.register(CLASS, "it-acl-a", "it-acl-b");
+        Fleet.Device a = ds.get(0);
+        Fleet.Device b = ds.get(1);
+        String acl = api.get("/api/v1/broker/mosquitto/acl").text(200);
+        assertTrue(acl.contains("pattern read edgefleet/v1/devices/%u/cmd\n"), acl);
+        assertFalse(acl.contains("topic read " + Topics.cmd(a.id())), "no per-device command line any more:\n" + acl);
+        var tool = fleet.broker().serverLogin().orElseThrow();
+        try (RawMqtt server = RawMqtt.connect(a.mqttUrl(), tool.username(), tool.password());
+             RawMqtt devA = RawMqtt.connect(a.mqttUrl(), a.username(), a.password())) {
+            server.subscribe(Topics.allDevices(Topics.Kind.TELEMETRY), 1);
+            assertTrue(RawMqtt.accepted(devA.publish(Topics.telemetry(a.id()), "own".getBytes(StandardCharsets.UTF_8), 1, false)));
+            assertTrue(server.await(r -> r.topic().equals(Topics.telemetry(a.id())), Duration.ofSeconds(10)).isPresent(),
+                    "a device's own telemetry reaches the server");
+            assertEquals(0x87, devA.publish(Topics.telemetry(b.id()), "spoof".getBytes(StandardCharsets.UTF_8), 1, false),
+                    "a device must not write another device's telemetry");
+
+            assertEquals(1, devA.subscribe(Topics.cmd(a.id()), 1));
+            try {
+                devA.subscribe(Topics.cmd(b.id()), 1);
+            } catch (MqttException refused) {
+                assertEquals(0x87, refused.getReasonCode(), refused.getMessage());
+            }
+            server.publish(Topics.cmd(b.id()), "for-b".getBytes(StandardCharsets.UTF_8), 1, false);
+            server.publish(Topics.cmd(a.id()), "for-a".getBytes(StandardCharsets.UTF_8), 1, false);
+            RawMqtt.Received own = devA.await(r -> true, Duration.ofSeconds(10))
+                    .orElseThrow(() -> new AssertionError("the device did not receive its own command"));
+            // The broker delivers in order: had b's command got through, it would have come first.
+            assertEquals("for-a", own.text(), "a device must not read another device's commands");
+            assertTrue(devA.await(r -> r.text().equals("for-b"), Duration.ofMillis(500)).isEmpty());
+            assertTrue(server.await(r -> r.text().equals("spoof"), Duration.ofMillis(500)).isEmpty());
+        }
     }
 
     @Test
