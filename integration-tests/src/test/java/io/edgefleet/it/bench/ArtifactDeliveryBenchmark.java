@@ -201,6 +201,7 @@ class ArtifactDeliveryBenchmark {
                     Topics.manifest(classId, ref.sha256())), new HealthPolicy(0, 0.5, 1, 1));
             double brokerCpu0 = cpuSeconds(broker.pid());
             double jvmCpu0 = cpuSeconds(ProcessHandle.current().pid());
+            java.util.Map<String, Double> threadsCpu0 = threadCpuSeconds();
             long t0 = System.nanoTime();
             for (int i = 0; i < agents; i++) {
                 UpdateManager um = managers.get(i);
@@ -210,6 +211,8 @@ class ArtifactDeliveryBenchmark {
             long endMs = System.currentTimeMillis();
             double brokerCpu = cpuSeconds(broker.pid()) - brokerCpu0;
             double jvmCpu = cpuSeconds(ProcessHandle.current().pid()) - jvmCpu0;
+            Log.info("artifact bench: " + agents + " agents, JVM CPU-s by thread group during the deployment: "
+                    + threadGroupsSince(threadsCpu0));
             double seconds = ((all ? lastVerifiedNanos.get() : System.nanoTime()) - t0) / 1e9;
             long sentAfter = freshSysValue(server, endMs);
             double denominator = (double) bytes.length * agents;
@@ -249,6 +252,50 @@ class ArtifactDeliveryBenchmark {
     private static double cpuSeconds(long pid) {
         return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration())
                 .map(d -> d.toNanos() / 1e9).orElseThrow(() -> new AssertionError("no CPU time for pid " + pid));
+    }
+
+    /**
+     * CPU-seconds (user + system) of every live thread of this JVM by task id, with its name (Linux /proc; the JIT
+     * compiler and GC threads included); empty where /proc is not there.
+     */
+    private static java.util.Map<String, Double> threadCpuSeconds() {
+        java.util.Map<String, Double> out = new java.util.HashMap<>();
+        Path tasks = Path.of("/proc/self/task");
+        if (!Files.isDirectory(tasks)) {
+            return out;
+        }
+        try (Stream<Path> ts = Files.list(tasks)) {
+            ts.forEach(t -> {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    // pid (comm) state ...: utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux)
+                    int close = stat.lastIndexOf(')');
+                    String name = stat.substring(stat.indexOf('(') + 1, close);
+                    String[] f = stat.substring(close + 2).split(" ");
+                    double ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    out.put(t.getFileName() + " " + name, ticks / 100.0);
+                } catch (java.io.IOException | RuntimeException e) {
+                    // the thread ended between the listing and the read
+                }
+            });
+        } catch (java.io.IOException e) {
+            return out;
+        }
+        return out;
+    }
+
+    /** CPU-seconds per thread group (names with digits folded) since {@code before}, largest first. */
+    private static String threadGroupsSince(java.util.Map<String, Double> before) {
+        java.util.Map<String, Double> groups = new java.util.TreeMap<>();
+        threadCpuSeconds().forEach((key, now) -> {
+            String group = key.substring(key.indexOf(' ') + 1).replaceAll("[0-9]+", "N");
+            groups.merge(group, now - before.getOrDefault(key, 0.0), Double::sum);
+        });
+        StringBuilder sb = new StringBuilder();
+        groups.entrySet().stream().filter(e -> e.getValue() >= 0.05)
+                .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> sb.append(String.format("%s %.1f; ", e.getKey(), e.getValue())));
+        return sb.toString();
     }
 
     private static String loadAverage() {
