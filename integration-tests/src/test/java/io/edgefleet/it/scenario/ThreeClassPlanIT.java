@@ -65,10 +65,11 @@ class ThreeClassPlanIT {
      * moments later, and costs its p95 with the same fit: a p95 is above the p50 of the same model on the same server,
      * so the float model misses by at least 1 / share unless the server slowed down in between, while the p50 keeps
      * the SLO from inheriting one measurement's tail. The chosen variant's windows on the devices must be below it.
-     * At 0.9 two runs (load 13-45) had the float model's plan estimate 2.08x and 1.23x over the SLO and the variant's
-     * median window p95 on the devices 6-7x and 2.2-2.8x under it; 0.75 evens out the two sides' room.
+     * The plan's estimates against the fitted float p95 from the server p50 in three runs (load 7-45): the float model
+     * 1.87, 1.11, 2.54; the chosen 30 % variant 0.48, 0.40, 0.66; so the share sits between 0.66 and 1.11, with about
+     * 1.3x room on each side. On the devices the variant's median window p95 was 2-3.5x under the SLO.
      */
-    static final double GATEWAY_SHARE = 0.75;
+    static final double GATEWAY_SHARE = 0.85;
     /** Every agent's inference interval (its built-in loop), and so the gateway benchmark's pace. */
     static final int INTERVAL_MS = 20;
     /** Seconds the gateway's devices run the paced benchmark: 150 runs each at 20 ms. */
