@@ -294,7 +294,8 @@ public final class Agent implements AutoCloseable {
                 r -> session.publish(Topics.benchmark(deviceId()), codec.encode(r), false), Timers.on(agentThread),
                 benchmarkThread, () -> updates.all().values().stream().anyMatch(m -> m.downloading() || m.watching()),
                 () -> EnergyMeter.detect(config.sysfsRoot(), new PowerModel(config.idleWatts(), config.activeWatts()),
-                        System::nanoTime), config.speedFactor());
+                        System::nanoTime), config.speedFactor(), () -> intervalMs,
+                io.edgefleet.agent.benchmark.BenchmarkManager.Pacer.SYSTEM);
         commands.setBenchmarks(benchmarks::onBenchmark);
 
         try {

@@ -15,6 +15,7 @@ import java.util.TreeMap;
  *   <li>BENCHMARK: fetch {@code artifact} like a deploy, but load it in a separate session without activating it
  *       or touching the A/B slots, run it on synthetic inputs for {@code benchmarkSeconds} and/or
  *       {@code benchmarkRuns} inferences of {@code batch} samples, and answer with a {@link BenchmarkReport}.
+ *       With {@code benchmarkIntervalMs} the runs are paced ({@code 0}: the device's own inference interval).
  *       {@code deploymentId} carries the benchmark job's id.</li>
  * </ul>
  *
@@ -40,7 +41,8 @@ public record Command(
         Integer benchmarkSeconds,
         Integer benchmarkRuns,
         Integer batch,
-        ArtifactRef fallback) implements Message {
+        ArtifactRef fallback,
+        Integer benchmarkIntervalMs) implements Message {
 
     public enum Type { DEPLOY, ROLLBACK, CONFIG, BENCHMARK }
 
@@ -50,13 +52,24 @@ public record Command(
     public static final int MAX_BENCHMARK_RUNS = 1_000_000;
     /** Largest batch a benchmark command may ask for. */
     public static final int MAX_BENCHMARK_BATCH = 256;
+    /** Longest pause between the starts of two paced benchmark runs, ms. */
+    public static final int MAX_BENCHMARK_INTERVAL_MS = 60_000;
+
+    /** The record before the benchmark interval (kept so older callers still compile; JSON without it parses as null). */
+    public Command(int v, String id, long ts, Type type, String deploymentId, ArtifactRef artifact, HealthPolicy health,
+                   String reason, Map<String, String> config, String deviceId, Long expiresAt, String keyId,
+                   String signature, Integer benchmarkSeconds, Integer benchmarkRuns, Integer batch,
+                   ArtifactRef fallback) {
+        this(v, id, ts, type, deploymentId, artifact, health, reason, config, deviceId, expiresAt, keyId, signature,
+                benchmarkSeconds, benchmarkRuns, batch, fallback, null);
+    }
 
     /** The record before the fallback field (kept so older callers still compile; JSON without it parses as null). */
     public Command(int v, String id, long ts, Type type, String deploymentId, ArtifactRef artifact, HealthPolicy health,
                    String reason, Map<String, String> config, String deviceId, Long expiresAt, String keyId,
                    String signature, Integer benchmarkSeconds, Integer benchmarkRuns, Integer batch) {
         this(v, id, ts, type, deploymentId, artifact, health, reason, config, deviceId, expiresAt, keyId, signature,
-                benchmarkSeconds, benchmarkRuns, batch, null);
+                benchmarkSeconds, benchmarkRuns, batch, null, null);
     }
 
     /** The record before the benchmark fields (kept so older callers and JSON without them still work). */
@@ -64,7 +77,7 @@ public record Command(
                    String reason, Map<String, String> config, String deviceId, Long expiresAt, String keyId,
                    String signature) {
         this(v, id, ts, type, deploymentId, artifact, health, reason, config, deviceId, expiresAt, keyId, signature,
-                null, null, null, null);
+                null, null, null, null, null);
     }
 
     /**
@@ -72,8 +85,18 @@ public record Command(
      * is set; when both are, the benchmark ends at whichever comes first.
      */
     public static Command benchmark(String jobId, ArtifactRef artifact, Integer seconds, Integer runs, Integer batch) {
+        return benchmark(jobId, artifact, seconds, runs, batch, null);
+    }
+
+    /**
+     * A benchmark paced like the device's own inference loop: {@code intervalMs} between the starts of two timed runs
+     * (0: the device's configured inference interval; null: back to back, as before the field existed), so the
+     * device measures the latency of the duty cycle it will run, caches cooled by the pause included.
+     */
+    public static Command benchmark(String jobId, ArtifactRef artifact, Integer seconds, Integer runs, Integer batch,
+                                    Integer intervalMs) {
         return new Command(Protocol.VERSION, Protocol.newMessageId(), System.currentTimeMillis(), Type.BENCHMARK, jobId,
-                artifact, null, null, null, null, null, null, null, seconds, runs, batch, null);
+                artifact, null, null, null, null, null, null, null, seconds, runs, batch, null, intervalMs);
     }
 
     public static Command deploy(String deploymentId, ArtifactRef artifact, HealthPolicy health) {
@@ -113,12 +136,12 @@ public record Command(
     /** This command addressed to one device with an expiry, unsigned (the signer adds key id and signature). */
     public Command addressedTo(String targetDeviceId, long expiresAtMillis) {
         return new Command(v, id, ts, type, deploymentId, artifact, health, reason, config, targetDeviceId,
-                expiresAtMillis, null, null, benchmarkSeconds, benchmarkRuns, batch, fallback);
+                expiresAtMillis, null, null, benchmarkSeconds, benchmarkRuns, batch, fallback, benchmarkIntervalMs);
     }
 
     public Command withSignature(String signingKeyId, String sig) {
         return new Command(v, id, ts, type, deploymentId, artifact, health, reason, config, deviceId, expiresAt,
-                signingKeyId, sig, benchmarkSeconds, benchmarkRuns, batch, fallback);
+                signingKeyId, sig, benchmarkSeconds, benchmarkRuns, batch, fallback, benchmarkIntervalMs);
     }
 
     public boolean signed() {
@@ -174,6 +197,12 @@ public record Command(
         if (fallback != null) {
             sb.append("fallback\n");
             artifactFields(sb, fallback);
+        }
+        // Added with paced benchmarks: appended only when set, so every other command signs exactly as before and a
+        // removed or changed interval breaks the signature.
+        if (benchmarkIntervalMs != null) {
+            sb.append("interval\n");
+            field(sb, benchmarkIntervalMs.toString());
         }
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
@@ -238,6 +267,13 @@ public record Command(
         if (batch != null) {
             Message.require(batch >= 1 && batch <= MAX_BENCHMARK_BATCH, ReasonCode.INVALID_FIELD,
                     "field 'batch' must be in [1, " + MAX_BENCHMARK_BATCH + "]");
+        }
+        if (benchmarkIntervalMs != null) {
+            Message.require(type == Type.BENCHMARK, ReasonCode.INVALID_FIELD,
+                    "field 'benchmarkIntervalMs' belongs to a BENCHMARK only");
+            Message.require(benchmarkIntervalMs >= 0 && benchmarkIntervalMs <= MAX_BENCHMARK_INTERVAL_MS,
+                    ReasonCode.INVALID_FIELD, "field 'benchmarkIntervalMs' must be in [0, " + MAX_BENCHMARK_INTERVAL_MS
+                            + "]");
         }
         if (deviceId != null) {
             Message.require(Topics.isId(deviceId), ReasonCode.INVALID_FIELD, "field 'deviceId' is not a valid id");

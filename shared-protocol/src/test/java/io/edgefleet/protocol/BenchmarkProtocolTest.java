@@ -44,6 +44,26 @@ class BenchmarkProtocolTest {
     }
 
     @Test
+    void theBenchmarkIntervalIsSignedAndAnUnpacedBenchmarkSignsAsBefore() {
+        Command paced = codec.decode(codec.encode(signer.sign(Command.benchmark("job-1", art, 5, null, 1, 20), "dev-1",
+                NOW + 1000)), Command.class);
+        verifier.verify(paced, "dev-1", NOW);
+        assertEquals(20, paced.benchmarkIntervalMs());
+        for (Integer other : java.util.Arrays.asList(null, 0, 21)) {
+            Command t = new Command(paced.v(), paced.id(), paced.ts(), paced.type(), paced.deploymentId(),
+                    paced.artifact(), null, null, null, paced.deviceId(), paced.expiresAt(), paced.keyId(),
+                    paced.signature(), 5, null, 1, null, other);
+            assertEquals(ReasonCode.SIGNATURE_INVALID, refusal(() -> verifier.verify(t, "dev-1", NOW)), "" + other);
+        }
+        Command unpaced = Command.benchmark("job-2", art, 5, null, 1).addressedTo("dev-1", NOW);
+        Command older = new Command(unpaced.v(), unpaced.id(), unpaced.ts(), unpaced.type(), unpaced.deploymentId(),
+                unpaced.artifact(), null, null, null, "dev-1", NOW, null, null, 5, null, 1, null);
+        assertArrayEquals(older.signedBytes(), unpaced.signedBytes());
+        assertEquals(false, new String(codec.encode(unpaced), StandardCharsets.UTF_8).contains("Interval"),
+                "no null field on the wire");
+    }
+
+    @Test
     void olderCommandsSignExactlyAsBefore() {
         Command deploy = Command.deploy("dep-1", art, new HealthPolicy(25, 0.1, 2, 5)).addressedTo("dev-1", NOW);
         Command same = new Command(deploy.v(), deploy.id(), deploy.ts(), deploy.type(), deploy.deploymentId(),
@@ -61,6 +81,11 @@ class BenchmarkProtocolTest {
         assertEquals(ReasonCode.INVALID_FIELD, refusal(() -> Command.benchmark("j", art, 601, null, null).validate()));
         assertEquals(ReasonCode.INVALID_FIELD, refusal(() -> Command.benchmark("j", art, 5, null, 0).validate()));
         Command.benchmark("j", art, null, 10, 2).validate();
+        assertEquals(ReasonCode.INVALID_FIELD, refusal(() -> Command.benchmark("j", art, 5, null, 1, -1).validate()));
+        assertEquals(ReasonCode.INVALID_FIELD, refusal(() -> Command.benchmark("j", art, 5, null, 1,
+                Command.MAX_BENCHMARK_INTERVAL_MS + 1).validate()));
+        Command.benchmark("j", art, 5, null, 1, 0).validate();
+        Command.benchmark("j", art, 5, null, 1, Command.MAX_BENCHMARK_INTERVAL_MS).validate();
     }
 
     @Test

@@ -27,8 +27,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 
@@ -44,6 +46,11 @@ import org.HdrHistogram.Histogram;
  * {@code STORAGE_FULL}, {@code LOAD_FAILED}, and {@code BENCHMARK_OUT_OF_TIME} when the artifact does not arrive
  * within the download timeout or a count-only benchmark does not finish within
  * {@link Command#MAX_BENCHMARK_SECONDS}. An unsigned command never gets here: the command processor refuses it.
+ *
+ * <p>A command with {@code benchmarkIntervalMs} is paced like the agent's own inference loop: the timed runs start
+ * that many ms apart (0: the agent's configured inference interval), and never earlier than the previous run's
+ * (emulated) end, so the device reports the latency of the duty cycle it will run, the caches the pause cooled
+ * included, rather than of runs back to back.
  *
  * <p>Download steps run on the agent thread (like the update manager's); the timed loop runs on {@code worker} and
  * its report is published from there.
@@ -67,10 +74,37 @@ public final class BenchmarkManager {
     private final BooleanSupplier deployBusy;
     private final Supplier<EnergyMeter> energy;
     private final double speedFactor;
+    private final LongSupplier agentIntervalMs;
+    private final Pacer pacer;
     /** Shared by every agent of the JVM (thread-safe; a mapper per agent repeated Jackson's introspection). */
     private static final JsonCodec MANIFEST_CODEC = new JsonCodec(MAX_MANIFEST_BYTES);
 
     private volatile Job job;
+
+    /** The clock a benchmark's timed loop reads and how it waits for a paced run's start (tests drive both). */
+    public interface Pacer {
+        long nanoTime();
+
+        /** Returns at or after {@code deadline} on {@link #nanoTime()}. */
+        void sleepUntil(long deadline) throws InterruptedException;
+
+        Pacer SYSTEM = new Pacer() {
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+
+            @Override
+            public void sleepUntil(long deadline) throws InterruptedException {
+                for (long left = deadline - System.nanoTime(); left > 0; left = deadline - System.nanoTime()) {
+                    LockSupport.parkNanos(left);
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException("benchmark pacing interrupted");
+                    }
+                }
+            }
+        };
+    }
 
     /** One benchmark from command to report. */
     private final class Job {
@@ -109,6 +143,20 @@ public final class BenchmarkManager {
                             ManifestSigner.Verifier verifier, Link link, Consumer<BenchmarkReport> reports, Timers timers,
                             Executor worker, BooleanSupplier deployBusy, Supplier<EnergyMeter> energy,
                             double speedFactor) {
+        this(deviceId, classId, downloadTimeoutMs, dir, runner, verifier, link, reports, timers, worker, deployBusy,
+                energy, speedFactor, () -> 0, Pacer.SYSTEM);
+    }
+
+    /**
+     * @param agentIntervalMs the agent's configured inference interval now, for a command paced at 0
+     * @param pacer           the timed loop's clock and sleep
+     */
+    public BenchmarkManager(String deviceId, String classId, long downloadTimeoutMs, Path dir, ModelRunner runner,
+                            ManifestSigner.Verifier verifier, Link link, Consumer<BenchmarkReport> reports, Timers timers,
+                            Executor worker, BooleanSupplier deployBusy, Supplier<EnergyMeter> energy,
+                            double speedFactor, LongSupplier agentIntervalMs, Pacer pacer) {
+        this.agentIntervalMs = agentIntervalMs;
+        this.pacer = pacer;
         this.speedFactor = speedFactor >= 1.0 ? speedFactor : 1.0;
         this.deviceId = deviceId;
         this.classId = classId;
@@ -288,26 +336,38 @@ public final class BenchmarkManager {
             meter.cut(0, 0); // starts the measured interval
             long limitNanos = (c.benchmarkSeconds() != null ? c.benchmarkSeconds() : Command.MAX_BENCHMARK_SECONDS) * 1_000_000_000L;
             long wantRuns = c.benchmarkRuns() != null ? c.benchmarkRuns() : Long.MAX_VALUE;
+            long intervalNanos = intervalNanos(c);
             Histogram h = new Histogram(3_600_000_000L, 3);
             long cpu = 0;
             long n = 0;
-            long t0 = System.nanoTime();
+            long t0 = pacer.nanoTime();
             long lastTick = t0;
-            while (n < wantRuns && System.nanoTime() - t0 < limitNanos) {
+            long due = t0;
+            while (n < wantRuns && pacer.nanoTime() - t0 < limitNanos) {
+                if (n > 0 && intervalNanos > 0) {
+                    if (due - t0 >= limitNanos) {
+                        break; // the next paced run would start after the benchmark's time is up
+                    }
+                    pacer.sleepUntil(due);
+                }
                 long cpu0 = CpuTime.currentThread();
-                long s = System.nanoTime();
+                long s = pacer.nanoTime();
                 model.run(inputs, outputs);
-                long e = System.nanoTime();
+                long e = pacer.nanoTime();
                 cpu += CpuTime.currentThread() - cpu0;
-                long micros = (long) ((e - s) * speedFactor) / 1000;
+                long emulated = (long) ((e - s) * speedFactor);
+                long micros = emulated / 1000;
                 h.recordValue(Math.max(1, Math.min(3_600_000_000L, micros)));
                 n++;
+                // as the inference loop: the next run is due an interval after this one was, but not before this
+                // one's emulated end (a slower-than-interval model runs back to back rather than bursting)
+                due = Math.max(due + intervalNanos, s + emulated);
                 if (e - lastTick > 1_000_000_000L) {
                     meter.tick();
                     lastTick = e;
                 }
             }
-            double seconds = (System.nanoTime() - t0) / 1e9;
+            double seconds = (pacer.nanoTime() - t0) / 1e9;
             if (n < wantRuns && c.benchmarkSeconds() == null) {
                 finish(j, BenchmarkReport.failed(deviceId, c.deploymentId(), j.model(), BenchmarkReport.Status.FAILED,
                         ReasonCode.BENCHMARK_OUT_OF_TIME, "only " + n + " of " + wantRuns + " runs finished within "
@@ -317,12 +377,26 @@ public final class BenchmarkManager {
             EnergyMeter.WindowEnergy we = meter.cut(n, cpu);
             finish(j, BenchmarkReport.completed(deviceId, c.deploymentId(), j.model(), n, batch,
                     Math.round(seconds * 1000) / 1000.0, WindowRecorder.stats(h), we.millijoulesPerInference(), we.source()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            finish(j, BenchmarkReport.failed(deviceId, c.deploymentId(), j.model(), BenchmarkReport.Status.FAILED,
+                    ReasonCode.BENCHMARK_OUT_OF_TIME, "the agent stopped during the benchmark"));
         } catch (Exception e) {
             finish(j, BenchmarkReport.failed(deviceId, c.deploymentId(), j.model(), BenchmarkReport.Status.FAILED,
                     ReasonCode.LOAD_FAILED, "inference failed during the benchmark: " + e));
         } finally {
             model.close();
         }
+    }
+
+    /** Nanos between the starts of two timed runs: 0 back to back (no field), the agent's interval for 0. */
+    private long intervalNanos(Command c) {
+        Integer ms = c.benchmarkIntervalMs();
+        if (ms == null) {
+            return 0;
+        }
+        long millis = ms == 0 ? agentIntervalMs.getAsLong() : ms;
+        return Math.max(0, millis) * 1_000_000L;
     }
 
     // ---------------------------------------------------------------- outcomes

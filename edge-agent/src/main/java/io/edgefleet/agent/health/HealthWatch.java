@@ -9,6 +9,12 @@ import java.util.Objects;
 /**
  * The local health rule that decides, window by window after an activation, whether the new model
  * commits or rolls back. Pure logic: feed it each telemetry window of the candidate.
+ *
+ * <p>An error rate over the limit breaches at once. A p95 over the latency limit breaches only when two windows in a
+ * row are over it: one window's p95 rests on its slowest few runs, and one scheduler stall on a loaded device (or the
+ * first runs of a freshly loaded session) puts a model that holds its SLO over it for that window; a model that is
+ * really too slow is over it in every window and breaches one window later. A window over the limit is not a pass,
+ * so a watch of N windows still commits only after N windows within it.
  */
 public final class HealthWatch {
 
@@ -28,6 +34,9 @@ public final class HealthWatch {
 
     private final HealthPolicy policy;
     private int passed;
+    private int judged;
+    /** The p95 of the previous window when it was over the latency limit, else NaN. */
+    private double overBefore = Double.NaN;
     private boolean decided;
 
     public HealthWatch(HealthPolicy policy) {
@@ -56,20 +65,25 @@ public final class HealthWatch {
         if (inferences < Math.max(1, policy.minInferences())) {
             return new Pending(false, passed, policy.windows());
         }
-        int windowNo = passed + 1;
-        String where = " in window " + windowNo + " of " + policy.windows();
-        if (policy.maxP95LatencyMs() > 0 && latency != null && latency.p95() > policy.maxP95LatencyMs()) {
-            decided = true;
-            return new Breach(ReasonCode.LATENCY_SLO_BREACH, String.format(Locale.ROOT, "p95 %.1f ms > SLO %.1f ms%s",
-                    latency.p95(), policy.maxP95LatencyMs(), where));
-        }
+        judged++;
         double errorRate = (double) errors / inferences;
         if (errorRate > policy.maxErrorRate()) {
             decided = true;
             return new Breach(ReasonCode.ERROR_RATE_BREACH, String.format(Locale.ROOT,
-                    "error rate %.3f (%d of %d inferences failed) > max %.3f%s", errorRate, errors, inferences,
-                    policy.maxErrorRate(), where));
+                    "error rate %.3f (%d of %d inferences failed) > max %.3f in window %d", errorRate, errors,
+                    inferences, policy.maxErrorRate(), judged));
         }
+        if (policy.maxP95LatencyMs() > 0 && latency != null && latency.p95() > policy.maxP95LatencyMs()) {
+            if (!Double.isNaN(overBefore)) {
+                decided = true;
+                return new Breach(ReasonCode.LATENCY_SLO_BREACH, String.format(Locale.ROOT,
+                        "p95 %.1f ms > SLO %.1f ms in window %d and %.1f ms in the window before", latency.p95(),
+                        policy.maxP95LatencyMs(), judged, overBefore));
+            }
+            overBefore = latency.p95();
+            return new Pending(false, passed, policy.windows());
+        }
+        overBefore = Double.NaN;
         passed++;
         if (passed >= policy.windows()) {
             decided = true;

@@ -99,6 +99,90 @@ class BenchmarkManagerTest {
         assertTrue(r.latency().p50() >= 5.0, "1 ms runs at speed factor 5 count at least 5 ms: " + r.latency());
     }
 
+    /** Real time for the runs themselves; a sleep only records its deadline and moves the clock there. */
+    static final class VirtualPacer implements BenchmarkManager.Pacer {
+        final List<Long> wakeUps = new ArrayList<>();
+        final List<Long> runStarts = new ArrayList<>();
+        long skipped;
+
+        @Override
+        public long nanoTime() {
+            return System.nanoTime() + skipped;
+        }
+
+        @Override
+        public void sleepUntil(long deadline) {
+            wakeUps.add(deadline);
+            long now = nanoTime();
+            if (deadline > now) {
+                skipped += deadline - now;
+            }
+        }
+    }
+
+    private BenchmarkManager paced(VirtualPacer pacer, long agentIntervalMs, double speedFactor) {
+        return new BenchmarkManager("dev-1", CLASS, 30_000, dir.resolve("benchmark"), runner,
+                new ManifestSigner.Verifier(List.of(server.keys.getPublic())), link, reports::add, timers, Runnable::run,
+                () -> false, () -> new EnergyMeter(null, new PowerModel(1.0, 3.0)), speedFactor, () -> agentIntervalMs,
+                pacer);
+    }
+
+    @Test
+    void aPacedBenchmarkStartsItsRunsTheIntervalApartAsTheInferenceLoopWould() {
+        VirtualPacer pacer = new VirtualPacer();
+        BenchmarkManager bm = paced(pacer, 50, 1.0);
+        Artifact v2 = artifact("m", 2, Map.of());
+        bm.onBenchmark(Command.benchmark("job-paced", v2.ref(), null, 12, 1, 20));
+        deliver(v2, bm::onArtifactMessage);
+        assertEquals(1, reports.size());
+        BenchmarkReport r = reports.get(0);
+        assertEquals(BenchmarkReport.Status.COMPLETED, r.status(), r.toString());
+        assertEquals(12, r.inferences());
+        // a wait before every run but the first, each due 20 ms after the one before (a fixed rate, not a fixed
+        // pause after each run); the 11 pauses are in the reported wall time
+        assertEquals(11, pacer.wakeUps.size(), pacer.wakeUps.toString());
+        for (int i = 1; i < pacer.wakeUps.size(); i++) {
+            assertEquals(20_000_000L, pacer.wakeUps.get(i) - pacer.wakeUps.get(i - 1), pacer.wakeUps.toString());
+        }
+        assertTrue(r.seconds() >= 11 * 0.020 - 1e-9, r.toString());
+    }
+
+    @Test
+    void intervalZeroPacesAtTheAgentsOwnIntervalAndNoIntervalRunsBackToBack() {
+        VirtualPacer own = new VirtualPacer();
+        BenchmarkManager bm = paced(own, 35, 1.0);
+        Artifact v2 = artifact("m", 2, Map.of());
+        bm.onBenchmark(Command.benchmark("job-own", v2.ref(), null, 4, 1, 0));
+        deliver(v2, bm::onArtifactMessage);
+        assertEquals(3, own.wakeUps.size());
+        assertEquals(35_000_000L, own.wakeUps.get(2) - own.wakeUps.get(1));
+
+        VirtualPacer none = new VirtualPacer();
+        BenchmarkManager old = paced(none, 35, 1.0);
+        Artifact v3 = artifact("m", 3, Map.of());
+        old.onBenchmark(Command.benchmark("job-b2b", v3.ref(), null, 6, 1));
+        deliver(v3, old::onArtifactMessage);
+        assertEquals(2, reports.size());
+        assertEquals(6, reports.get(1).inferences(), reports.get(1).toString());
+        assertEquals(List.of(), none.wakeUps, "a command without an interval never waits between runs");
+    }
+
+    @Test
+    void aPacedRunSlowerThanTheIntervalIsFollowedAtItsEmulatedEndNotInABurst() {
+        // 2 ms real x 20 emulated = 40 ms per run against a 10 ms interval: each next run is due at the previous
+        // run's emulated end, so no two runs start closer than 40 ms (the inference loop's rule)
+        VirtualPacer pacer = new VirtualPacer();
+        BenchmarkManager bm = paced(pacer, 50, 20.0);
+        Artifact v2 = artifact("m", 2, Map.of("latencyMs", "2"));
+        bm.onBenchmark(Command.benchmark("job-slow-paced", v2.ref(), null, 5, 1, 10));
+        deliver(v2, bm::onArtifactMessage);
+        assertEquals(BenchmarkReport.Status.COMPLETED, reports.get(0).status(), reports.get(0).toString());
+        assertEquals(4, pacer.wakeUps.size());
+        for (int i = 1; i < pacer.wakeUps.size(); i++) {
+            assertTrue(pacer.wakeUps.get(i) - pacer.wakeUps.get(i - 1) >= 40_000_000L, pacer.wakeUps.toString());
+        }
+    }
+
     private Artifact artifact(String name, long version, Map<String, String> spec) {
         return server.make(CLASS, name, version, FakeRunner.model(name + "-" + version, spec, 5000));
     }

@@ -142,8 +142,10 @@ class ModelUpdatesTest {
         assertEquals(Phase.ACTIVATED_UNCOMMITTED, stores.get("clf").state().phase());
         assertEquals(Phase.ACTIVATED_UNCOMMITTED, stores.get("enc").state().phase());
 
-        // clf2 is healthy; enc2 breaches its latency SLO. Each window counts only for its own model.
+        // clf2 is healthy; enc2 breaches its latency SLO (two windows in a row). Each window counts only for its own
+        // model.
         updates.onWindow(window(clf2.model(), 5));
+        updates.onWindow(window(enc2.model(), 90));
         updates.onWindow(window(enc2.model(), 90));
         updates.onWindow(window(clf2.model(), 5));
 

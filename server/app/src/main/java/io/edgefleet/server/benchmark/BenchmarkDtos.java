@@ -18,7 +18,15 @@ public final class BenchmarkDtos {
                     + "edgefleet.benchmarks.default-seconds when runs is absent too") Integer seconds,
             @Schema(description = "Timed inferences (1-1000000); with seconds, whichever ends first") Integer runs,
             @Schema(description = "Samples per inference (1-256, default 1); only batch-1 reports are used for the "
-                    + "cost-model fit") Integer batch) {
+                    + "cost-model fit") Integer batch,
+            @Schema(description = "Pace the timed runs like the device's inference loop: ms between the starts of two "
+                    + "runs (1-60000), or 0 for each device's own configured inference interval; absent: back to back. "
+                    + "The class's cost model is fitted from the jobs paced like its newest one") Integer intervalMs) {
+        /** The request before pacing (kept for callers that do not pace). */
+        public BenchmarkRequest(String model, Long version, Integer devices, Integer seconds, Integer runs,
+                                Integer batch) {
+            this(model, version, devices, seconds, runs, batch, null);
+        }
     }
 
     @Schema(description = "One device's answer to a benchmark job")
@@ -49,6 +57,8 @@ public final class BenchmarkDtos {
             @Schema(description = "Requested duration, seconds") Integer seconds,
             @Schema(description = "Requested inference count") Integer runs,
             @Schema(description = "Samples per inference") int batch,
+            @Schema(description = "ms between the starts of two timed runs; 0: each device's own inference interval; "
+                    + "null: back to back") Integer intervalMs,
             @Schema(description = "RUNNING, COMPLETED (every device measured), PARTIAL (some did), FAILED (none did)") String status,
             @Schema(description = "Progress in words") String message,
             @Schema(description = "Share of devices that answered, 0-1") double progress,
@@ -75,6 +85,8 @@ public final class BenchmarkDtos {
             @Schema(description = "Mean absolute percentage error of the fitted p95 against the reports") Double latencyErrorPercent,
             @Schema(description = "Mean absolute percentage error of the fitted energy against the reports") Double energyErrorPercent,
             @Schema(description = "What a plan says about this model") String summary,
-            @Schema(description = "Epoch ms of the fit, null for the declared profile") Long fittedAt) {
+            @Schema(description = "Epoch ms of the fit, null for the declared profile") Long fittedAt,
+            @Schema(description = "Pacing of the benchmark jobs the fit used (ms between runs; 0: each device's own "
+                    + "inference interval; null: back to back or not fitted)") Integer intervalMs) {
     }
 }

@@ -25,6 +25,8 @@ public class BenchmarkJobEntity {
     public Integer seconds;
     public Integer runs;
     public int batch;
+    @Column(name = "interval_ms")
+    public Integer intervalMs;
     public String status;
     public String message;
     @Column(name = "server_p50_ms")

@@ -30,4 +30,6 @@ public class ClassCostModelEntity {
     public Double energyErrorPercent;
     @Column(name = "fitted_at")
     public long fittedAt;
+    @Column(name = "interval_ms")
+    public Integer intervalMs;
 }

@@ -168,10 +168,62 @@ class BenchmarkAndCaptureFlowTest {
         }
     }
 
+    @Test
+    void aPacedBenchmarkIsSignedWithItsIntervalAndTheFitUsesTheJobsPacedLikeTheNewest() throws Exception {
+        Api.createClass("bm-paced");
+        long version = Api.upload("bm-paced-model", DemoModels.classifier(612));
+        String url = "/api/v1/device-classes/bm-paced/benchmarks";
+        try (FakeDevice a = online("bmp-1", "bm-paced")) {
+            for (Map<String, Object> bad : List.<Map<String, Object>>of(
+                    Map.of("model", "bm-paced-model", "version", version, "intervalMs", -1),
+                    Map.of("model", "bm-paced-model", "version", version, "intervalMs", 60_001),
+                    // 1,000 runs 1 s apart cannot finish within the 600 s a count-only benchmark has
+                    Map.of("model", "bm-paced-model", "version", version, "runs", 1000, "intervalMs", 1000))) {
+                json().body(bad).post(url).then().statusCode(400).body("error", equalTo("VALIDATION_FAILED"))
+                        .body("message", org.hamcrest.Matchers.containsString("intervalMs"));
+            }
+
+            // back to back first (no interval: the command carries none, as before pacing existed)
+            String b2b = json().body(Map.of("model", "bm-paced-model", "version", version, "seconds", 2)).post(url)
+                    .then().statusCode(202).extract().jsonPath().getString("id");
+            Command c1 = awaitCommand(a, "bmp-1", Command.Type.BENCHMARK);
+            assertEquals(null, (Object) c1.benchmarkIntervalMs());
+            a.publish(Topics.benchmark("bmp-1"), CODEC.encode(report("bmp-1", c1, 4.0, 2.0)), false);
+            assertEquals("COMPLETED", awaitJob("bm-paced", b2b).getString("status"));
+            JsonPath cm1 = api().get("/api/v1/device-classes/bm-paced/cost-model").then().statusCode(200).extract()
+                    .jsonPath();
+            assertEquals("fitted", cm1.getString("source"));
+            assertEquals(null, (Object) cm1.get("intervalMs"));
+
+            // then paced 20 ms apart: signed with its interval, and the fit now holds the paced report only
+            String paced = json().body(Map.of("model", "bm-paced-model", "version", version, "seconds", 2,
+                    "intervalMs", 20)).post(url).then().statusCode(202).body("intervalMs", equalTo(20)).extract()
+                    .jsonPath().getString("id");
+            FakeDevice.Received r2 = a.await(m -> m.topic().equals(Topics.cmd("bmp-1"))
+                    && paced.equals(CODEC.decode(m.payload(), Command.class).deploymentId()), WAIT);
+            Command c2 = CODEC.decode(r2.payload(), Command.class);
+            verifier().verify(c2, "bmp-1", System.currentTimeMillis());
+            assertEquals(Integer.valueOf(20), c2.benchmarkIntervalMs());
+            a.publish(Topics.benchmark("bmp-1"), CODEC.encode(report("bmp-1", c2, 10.0, 2.0)), false);
+            JsonPath done = awaitJob("bm-paced", paced);
+            assertEquals("COMPLETED", done.getString("status"), done::prettify);
+            double server = done.getDouble("serverP95Ms");
+            JsonPath cm2 = api().get("/api/v1/device-classes/bm-paced/cost-model").then().statusCode(200).extract()
+                    .jsonPath();
+            assertEquals(1, cm2.getInt("reports"), cm2::prettify);
+            assertEquals(20, cm2.getInt("intervalMs"));
+            assertEquals(10.0 / server, cm2.getDouble("p95Scale"), 1e-6 * (10.0 / server));
+        }
+    }
+
     private static JsonPath awaitJob(String job) {
+        return awaitJob("bm-gw", job);
+    }
+
+    private static JsonPath awaitJob(String classId, String job) {
         JsonPath[] last = new JsonPath[1];
         await().atMost(WAIT).until(() -> {
-            last[0] = api().get("/api/v1/device-classes/bm-gw/benchmarks/" + job).then().statusCode(200).extract()
+            last[0] = api().get("/api/v1/device-classes/" + classId + "/benchmarks/" + job).then().statusCode(200).extract()
                     .jsonPath();
             return !"RUNNING".equals(last[0].getString("status"));
         });
