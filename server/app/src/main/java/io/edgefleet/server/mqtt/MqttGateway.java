@@ -528,7 +528,8 @@ public class MqttGateway implements MqttCallback {
         if (c == null || !c.isConnected()) {
             throw new BrokerUnavailableException("the MQTT gateway is not connected to the broker at " + broker.connectUrl(), null);
         }
-        return c.publish(topic, message(payload, retained, contentType));
+        MqttMessage m = message(payload, retained, contentType);
+        return InflightRetry.start(() -> c.publish(topic, m), PUBLISH_TIMEOUT_MS, InflightRetry.SYSTEM);
     }
 
     private static MqttMessage message(byte[] payload, boolean retained, String contentType) {
