@@ -86,6 +86,12 @@ class OperatorCommandsTest extends FakeServerTest {
         assertEquals(json("{\"model\":\"kws\",\"version\":2,\"devices\":2,\"seconds\":5}"),
                 json(server.requests.get(0).bodyText()));
 
+        server.on("POST /api/v1/device-classes/pi4/benchmarks", 202, JOB.formatted("RUNNING", "waiting", "0", ""));
+        CliRun.Result paced = cli.run("classes", "benchmark", "pi4", "--model", "kws", "--version", "2", "--interval-ms", "0");
+        assertEquals(ExitCode.OK, paced.code(), paced.toString());
+        assertEquals(json("{\"model\":\"kws\",\"version\":2,\"intervalMs\":0}"),
+                json(server.requests.get(server.requests.size() - 1).bodyText()));
+
         server.on("GET /api/v1/device-classes/pi4/benchmarks", 200, "[" + JOB.formatted("COMPLETED", "done", "1", RESULT) + "]");
         CliRun.Result list = cli.run("classes", "benchmarks", "pi4");
         assertTrue(list.out().lines().anyMatch(l -> l.matches("b-1\\s+kws:2\\s+COMPLETED\\s+1/2\\s+1.5\\s+3.25\\s+4.5\\s.*")),

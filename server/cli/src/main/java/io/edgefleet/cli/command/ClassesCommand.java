@@ -212,6 +212,11 @@ public class ClassesCommand {
         @Option(names = "--batch", paramLabel = "N", description = "Samples per inference (default 1).")
         Integer batch;
 
+        @Option(names = "--interval-ms", paramLabel = "MS", description = "Pace the runs: one every MS ms as the devices "
+                + "run their model (0: each device's own inference interval; default: back to back). The class's cost "
+                + "model is fitted from the jobs paced like its newest one.")
+        Integer intervalMs;
+
         @Option(names = "--wait", description = "Follow the job to its end.")
         boolean await;
 
@@ -219,6 +224,9 @@ public class ClassesCommand {
         public Integer call() {
             ObjectNode body = ApiClient.JSON.createObjectNode()
                     .put("model", model).put("version", version);
+            if (intervalMs != null) {
+                body.put("intervalMs", intervalMs);
+            }
             if (devices != null) {
                 body.put("devices", devices);
             }
