@@ -47,6 +47,7 @@ import org.junit.jupiter.api.Test;
  * p95s, so one window with a scheduler stall on a loaded build machine does not decide it, while a variant that is
  * slower than the SLO in most windows fails.
  */
+@org.junit.jupiter.api.parallel.Isolated("asserts measured latencies against the classes' SLOs: alone, so other scenarios' load is not in them")
 class ThreeClassPlanIT {
     static final Duration TIMEOUT = Duration.ofSeconds(120);
     static final Duration PLAN_TIMEOUT = Duration.ofSeconds(300);
