@@ -26,6 +26,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -40,6 +41,7 @@ import org.openqa.selenium.support.ui.Select;
  * {@code integration-tests/target/surefire-reports/screenshots/console-*.png}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Isolated("asserts the fleet page renders in under a second, and Chromium takes most of a core: alone")
 class ConsoleBrowserIT {
     static final String CLASS = "cs-gw";
     static final String MODEL = "cs-model";

@@ -26,6 +26,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The closed loop driven by a simulated fleet (issue 15, done-when 2): the packaged server, Mosquitto from
@@ -38,6 +39,8 @@ import org.junit.jupiter.api.Test;
  * alert, the request, the plan, the variant and the deployment. Every short setting (loop pass, cooldown, soak,
  * alert interval) is the server's own configuration.
  */
+@Isolated("its drift alert must not fire before the drift: the undrifted windows' PSI stays under the threshold only at"
+        + " the inference rate of a simulator that has the cores; beside two other scenarios it fired 1.6 s early")
 class ClosedLoopIT {
     static final String CLASS = "it-loop";
     static final String MODEL = "it-loop-model";

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Issue 13, finding 6 at fleet size, on the packaged server: many agents in one JVM (as the simulator runs them)
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * one maximal delay of the server being ready; and the server must show every one of them online again, including
  * a fifth that were stopped before the crash and started while the server was down.
  */
+@Isolated("100 agents in this JVM must be back within one back-off of a SIGKILLed server: alone, timing")
 class FleetReconnectIT {
     static final String CLASS = "it-reconnect-class";
     static final int AGENTS = Integer.getInteger("it.reconnect.agents", 100);

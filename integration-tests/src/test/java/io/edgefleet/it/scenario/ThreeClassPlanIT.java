@@ -48,6 +48,7 @@ import org.junit.jupiter.api.Test;
  * variant that is slower than the SLO in most windows fails. The agents' health watch likewise rolls back on latency
  * only when two windows in a row are over the SLO (docs/rollouts.md).
  */
+@org.junit.jupiter.api.parallel.Isolated("asserts measured latencies against the classes' SLOs: alone, so other scenarios' load is not in them")
 class ThreeClassPlanIT {
     static final Duration TIMEOUT = Duration.ofSeconds(120);
     static final Duration PLAN_TIMEOUT = Duration.ofSeconds(300);

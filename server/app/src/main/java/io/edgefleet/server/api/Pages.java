@@ -29,20 +29,7 @@ public final class Pages {
 
     /** The requested page size: {@code dflt} when absent, else 1..{@link #MAX_LIMIT}, else a 400. */
     public static int limit(String raw, int dflt) {
-        if (raw == null || raw.isBlank()) {
-            return dflt;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(raw.trim());
-        } catch (NumberFormatException e) {
-            throw new ApiException(ErrorCode.VALIDATION_FAILED, "limit must be an integer between 1 and " + MAX_LIMIT
-                    + ", not '" + raw + "'");
-        }
-        if (n < 1 || n > MAX_LIMIT) {
-            throw new ApiException(ErrorCode.VALIDATION_FAILED, "limit must be between 1 and " + MAX_LIMIT);
-        }
-        return n;
+        return QueryParams.boundedInt("limit", raw, dflt, 1, MAX_LIMIT, false);
     }
 
     /** An opaque cursor for a sort key. */

@@ -3,6 +3,7 @@ package io.edgefleet.server.device;
 import io.edgefleet.server.api.ApiException;
 import io.edgefleet.server.api.ErrorCode;
 import io.edgefleet.server.api.Pages;
+import io.edgefleet.server.api.QueryParams;
 import io.edgefleet.server.device.DeviceDtos.CredentialsRevoked;
 import io.edgefleet.server.device.DeviceDtos.CredentialsRotated;
 import io.edgefleet.server.device.DeviceDtos.DeviceView;
@@ -183,16 +184,7 @@ public class DeviceResource {
     public DeviceDtos.ModeTimesView modeTimes(@Parameter(description = "Device id.") @PathParam("id") String id,
                                               @Parameter(description = "Window length in hours, ending now, 1..744 (default 24).")
                                               @QueryParam("hours") @DefaultValue("24") String hours) {
-        long h;
-        try {
-            h = Long.parseLong(hours.trim());
-        } catch (NumberFormatException e) {
-            h = -1;
-        }
-        if (h < 1 || h > DeviceService.MAX_MODE_WINDOW_MS / 3_600_000L) {
-            throw new ApiException(ErrorCode.VALIDATION_FAILED, "hours must be an integer between 1 and "
-                    + DeviceService.MAX_MODE_WINDOW_MS / 3_600_000L + ", not '" + hours + "'");
-        }
+        long h = QueryParams.boundedInt("hours", hours, 24, 1, (int) (DeviceService.MAX_MODE_WINDOW_MS / 3_600_000L), true);
         long now = System.currentTimeMillis();
         return devices.modeTimes(id, now - h * 3_600_000L, now);
     }

@@ -331,16 +331,6 @@ public class DeviceService {
         return d;
     }
 
-    /** Query parameters arrive as text; a non-number is a client error with a reason, not a 404. */
-    public static int parseLimit(String limit) {
-        try {
-            return Integer.parseInt(limit.trim());
-        } catch (NumberFormatException e) {
-            throw new ApiException(ErrorCode.VALIDATION_FAILED, "limit must be an integer between 1 and " + MAX_PAGE
-                    + ", not '" + limit + "'");
-        }
-    }
-
     static int page(int limit) {
         if (limit < 1 || limit > MAX_PAGE) {
             throw new ApiException(ErrorCode.VALIDATION_FAILED, "limit must be between 1 and " + MAX_PAGE);
