@@ -37,7 +37,8 @@ import java.util.Set;
  *   <li>the latency model's error against device measurements: every distinct chosen artifact (the float model and
  *       the classes' variants) is BENCHMARKed on two devices of each class; per class, the fitted line's error on
  *       the reports it was fitted on, its error on each artifact left out of the fit (fitted on the others), and the
- *       declared profile's error (latency scale x server p95) on the same reports: both sides in one run.</li>
+ *       declared profile's error (latency scale x server p95) on the same reports: both sides in one run. The fitted
+ *       line scales the server's median (device p95 = a x server p50 + b), as the server's own fit does.</li>
  * </ol>
  * System properties: {@code bench.digits} (fixture directory), {@code bench.latencyRuns} (30), {@code bench.seconds}
  * (device benchmark duration, 3). Skips (exit 0) without the fixtures.
@@ -151,14 +152,15 @@ public final class ThreeClassPlanBenchmark {
             System.out.println();
             System.out.printf(Locale.ROOT, "device benchmarks: %d artifacts x %d classes, 2 devices each, %d s each%n",
                     artifacts.size(), classes.size(), seconds);
-            System.out.println("| class | artifact | server p95 ms | device p50 ms | device p95 ms | declared p95 ms "
+            System.out.println("| class | artifact | server p50 ms | server p95 ms | device p50 ms | device p95 ms | declared p95 ms "
                     + "(error) | fitted on all p95 ms (error) | fitted without it p95 ms (error) |");
-            System.out.println("|---|---|---|---|---|---|---|---|");
+            System.out.println("|---|---|---|---|---|---|---|---|---|");
             List<String> summary = new ArrayList<>();
             for (ClassSpec c : classes) {
                 List<FittedCostModel.Observation> obs = new ArrayList<>();
                 Map<String, String> labels = new LinkedHashMap<>();
                 List<Double> obsP50 = new ArrayList<>();
+                List<Double> obsServerP95 = new ArrayList<>();
                 for (var a : artifacts.entrySet()) {
                     ObjectNode req = Api.JSON.createObjectNode().put("model", MODEL).put("version", a.getValue())
                             .put("devices", 2).put("seconds", seconds);
@@ -173,17 +175,26 @@ public final class ThreeClassPlanBenchmark {
                     labels.put(sha, a.getKey());
                     for (JsonNode r : j[0].path("results")) {
                         if ("COMPLETED".equals(r.path("status").asText())) {
-                            obs.add(new FittedCostModel.Observation(sha, j[0].path("serverP95Ms").asDouble(),
-                                    j[0].path("serverMeanMs").asDouble(), r.path("p95Ms").asDouble(),
-                                    r.path("meanMs").asDouble(), r.hasNonNull("energyMj")
+                            obs.add(new FittedCostModel.Observation(sha, j[0].path("serverP50Ms").asDouble(),
+                                    r.path("p95Ms").asDouble(), r.path("meanMs").asDouble(), r.hasNonNull("energyMj")
                                             ? r.path("energyMj").asDouble() : null));
                             obsP50.add(r.path("p50Ms").asDouble());
+                            obsServerP95.add(j[0].path("serverP95Ms").asDouble());
                         }
                     }
                 }
                 FittedCostModel all = FittedCostModel.fit(c.id(), obs);
+                // the same reports regressed on the server's p95 instead (the basis before session 12), beside it
+                List<FittedCostModel.Observation> byP95 = new ArrayList<>();
+                for (int i = 0; i < obs.size(); i++) {
+                    FittedCostModel.Observation o = obs.get(i);
+                    byP95.add(new FittedCostModel.Observation(o.artifactSha256(), obsServerP95.get(i), o.deviceP95Ms(),
+                            o.deviceMeanMs(), o.deviceEnergyMj()));
+                }
+                FittedCostModel allP95 = FittedCostModel.fit(c.id(), byP95);
                 double declaredErr = 0;
                 double heldOutErr = 0;
+                double heldOutP95Err = 0;
                 int heldOutN = 0;
                 for (String sha : new LinkedHashSet<>(labels.keySet())) {
                     List<FittedCostModel.Observation> mine = obs.stream().filter(o -> o.artifactSha256().equals(sha))
@@ -191,27 +202,35 @@ public final class ThreeClassPlanBenchmark {
                     List<FittedCostModel.Observation> rest = obs.stream().filter(o -> !o.artifactSha256().equals(sha))
                             .toList();
                     FittedCostModel without = rest.isEmpty() ? null : FittedCostModel.fit(c.id(), rest);
+                    List<FittedCostModel.Observation> restP95 = byP95.stream()
+                            .filter(o -> !o.artifactSha256().equals(sha)).toList();
+                    FittedCostModel withoutP95 = restP95.isEmpty() ? null : FittedCostModel.fit(c.id(), restP95);
                     for (FittedCostModel.Observation o : mine) {
-                        double declared = c.scale() * o.serverP95Ms();
-                        double fitted = all.p95().apply(o.serverP95Ms());
-                        double held = without == null ? Double.NaN : without.p95().apply(o.serverP95Ms());
+                        // the declared profile scales the server's p95; the fit, the server's median
+                        double serverP95 = obsServerP95.get(obs.indexOf(o));
+                        double declared = c.scale() * serverP95;
+                        double fitted = all.p95().apply(o.serverP50Ms());
+                        double held = without == null ? Double.NaN : without.p95().apply(o.serverP50Ms());
                         declaredErr += err(declared, o.deviceP95Ms());
                         if (without != null) {
                             heldOutErr += err(held, o.deviceP95Ms());
+                            heldOutP95Err += err(withoutP95.p95().apply(serverP95), o.deviceP95Ms());
                             heldOutN++;
                         }
-                        System.out.printf(Locale.ROOT, "| %s | %s | %.3f | %.3f | %.3f | %.3f (%.1f %%) | %.3f (%.1f %%) | "
-                                + "%.3f (%.1f %%) |%n", c.id(), labels.get(sha), o.serverP95Ms(),
+                        System.out.printf(Locale.ROOT, "| %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f (%.1f %%) | %.3f (%.1f %%) | "
+                                + "%.3f (%.1f %%) |%n", c.id(), labels.get(sha), o.serverP50Ms(), serverP95,
                                 obsP50.get(obs.indexOf(o)), o.deviceP95Ms(), declared, err(declared, o.deviceP95Ms()), fitted,
                                 err(fitted, o.deviceP95Ms()), held, err(held, o.deviceP95Ms()));
                     }
                 }
                 JsonNode served = api.get("/api/v1/device-classes/" + c.id() + "/cost-model").expect(200);
-                summary.add(String.format(Locale.ROOT, "%s: %d reports over %d artifacts; p95 line %.3f x server p95 "
+                summary.add(String.format(Locale.ROOT, "%s: %d reports over %d artifacts; p95 line %.3f x server p50 "
                         + "%+.3f ms; error: fitted %.1f %% (server's own fit: %s), each artifact left out %.1f %%, "
-                        + "declared scale %.1f %%", c.id(), obs.size(), labels.size(), all.p95().scale(),
+                        + "declared scale %.1f %%; the same reports on the server's p95 (the old basis): fitted %.1f %%, "
+                        + "each artifact left out %.1f %%", c.id(), obs.size(), labels.size(), all.p95().scale(),
                         all.p95().offset(), all.latencyErrorPercent(), served.path("summary").asText(),
-                        heldOutN == 0 ? Double.NaN : heldOutErr / heldOutN, declaredErr / obs.size()));
+                        heldOutN == 0 ? Double.NaN : heldOutErr / heldOutN, declaredErr / obs.size(),
+                        allP95.latencyErrorPercent(), heldOutN == 0 ? Double.NaN : heldOutP95Err / heldOutN));
             }
             System.out.println();
             summary.forEach(System.out::println);

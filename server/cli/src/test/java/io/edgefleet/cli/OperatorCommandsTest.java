@@ -99,11 +99,22 @@ class OperatorCommandsTest extends FakeServerTest {
 
         server.on("GET /api/v1/device-classes/pi4/cost-model", 200, "{\"deviceClassId\":\"pi4\",\"source\":\"fitted\","
                 + "\"p95Scale\":2.5,\"p95OffsetMs\":0.1,\"meanScale\":2.0,\"meanOffsetMs\":0,\"reports\":4,\"artifacts\":2,"
-                + "\"latencyErrorPercent\":12.3456,\"summary\":\"fitted from 4 device reports\",\"fittedAt\":0}");
+                + "\"latencyErrorPercent\":12.3456,\"summary\":\"fitted from 4 device reports\",\"fittedAt\":0}",
+                // then a server that names the median basis
+                "{\"deviceClassId\":\"pi4\",\"source\":\"fitted\","
+                + "\"p95Basis\":\"p50\",\"meanBasis\":\"p50\",\"p95Scale\":2.5,\"p95OffsetMs\":0.1,\"meanScale\":2.0,"
+                + "\"meanOffsetMs\":0,\"energyMjPerServerMs\":1.5,\"reports\":4,\"artifacts\":2,\"summary\":\"s\"}");
         CliRun.Result cm = cli.run("classes", "cost-model", "pi4");
         assertTrue(cm.out().contains("source:        fitted"), cm.out());
         assertTrue(cm.out().contains("reports:       4 from 2 artifact(s)"), cm.out());
         assertTrue(cm.out().contains("latency error: 12.346 %"), cm.out());
+        // a server from before the median basis names none: its lines scale the server's p95 and mean
+        assertTrue(cm.out().contains("2.5 x server p95 + 0.1 ms"), cm.out());
+        assertTrue(cm.out().contains("2 x server mean + 0 ms"), cm.out());
+
+        CliRun.Result median = cli.run("classes", "cost-model", "pi4");
+        assertTrue(median.out().contains("2.5 x server p50 + 0.1 ms"), median.out());
+        assertTrue(median.out().contains("1.5 mJ per server-ms of p50"), median.out());
     }
 
     @Test

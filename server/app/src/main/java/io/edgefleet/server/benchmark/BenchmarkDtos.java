@@ -75,11 +75,14 @@ public final class BenchmarkDtos {
             @Schema(description = "Device class") String deviceClassId,
             @Schema(description = "fitted (from device benchmark reports) or declared-profile (the class's latencyScale "
                     + "and power model)") String source,
-            @Schema(description = "Device p95 = p95Scale x server p95 + p95OffsetMs") double p95Scale,
+            @Schema(description = "The server figure the p95 line scales: p50 (fitted: the server's median is the "
+                    + "artifact's cost, its tail is the server's own noise) or p95 (declared profile)") String p95Basis,
+            @Schema(description = "The server figure the mean line scales: p50 (fitted) or mean (declared profile)") String meanBasis,
+            @Schema(description = "Device p95 = p95Scale x server {p95Basis} + p95OffsetMs") double p95Scale,
             @Schema(description = "Offset of the p95 line, ms") double p95OffsetMs,
-            @Schema(description = "Device mean = meanScale x server mean + meanOffsetMs") double meanScale,
+            @Schema(description = "Device mean = meanScale x server {meanBasis} + meanOffsetMs") double meanScale,
             @Schema(description = "Offset of the mean line, ms") double meanOffsetMs,
-            @Schema(description = "Fitted device energy per server-ms of mean latency, mJ/ms (null: not fitted)") Double energyMjPerServerMs,
+            @Schema(description = "Fitted device energy per server-ms of median latency, mJ/ms (null: not fitted)") Double energyMjPerServerMs,
             @Schema(description = "Device reports the fit used") int reports,
             @Schema(description = "Distinct artifacts the fit used") int artifacts,
             @Schema(description = "Mean absolute percentage error of the fitted p95 against the reports") Double latencyErrorPercent,

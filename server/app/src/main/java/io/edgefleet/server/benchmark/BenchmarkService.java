@@ -327,36 +327,11 @@ public class BenchmarkService {
 
     // ---------------------------------------------------------------- the fit
 
-    /**
-     * Refits the class's cost model over every batch-1 report of its finished jobs with a server measurement that were
-     * paced like the newest of them: a device's latency depends on its duty cycle (runs 20 ms apart find cold caches,
-     * runs back to back do not), so one line over both would describe neither.
-     */
+    /** Refits the class's cost model over {@link #observations}; empty when nothing can be fitted yet. */
     public Optional<FittedCostModel> refit(String classId) {
-        Integer[] pacing = new Integer[1];
-        List<FittedCostModel.Observation> obs = QuarkusTransaction.requiringNew().call(() -> {
-            List<Integer> newest = session.createSelectionQuery("select j.intervalMs from BenchmarkJobEntity j where "
-                            + "j.deviceClassId = :c and j.status <> :running and j.serverP95Ms > 0 order by j.finishedAt "
-                            + "desc, j.createdAt desc", Integer.class).setParameter("c", classId)
-                    .setParameter("running", RUNNING).setMaxResults(1).getResultList();
-            pacing[0] = newest.isEmpty() ? null : newest.get(0);
-            var q = session.createSelectionQuery("select j.sha256, j.serverP95Ms, j.serverMeanMs, r.p95Ms, "
-                            + "r.meanMs, r.energyMj from BenchmarkResultEntity r, BenchmarkJobEntity j where r.jobId = j.id"
-                            + " and j.deviceClassId = :c and j.status <> :running and r.status = 'COMPLETED' and "
-                            + "(r.batch is null or r.batch = 1) and j.serverP95Ms > 0 and r.p95Ms is not null and "
-                            + (pacing[0] == null ? "j.intervalMs is null" : "j.intervalMs = :i"), Object[].class)
-                    .setParameter("c", classId).setParameter("running", RUNNING);
-            if (pacing[0] != null) {
-                q.setParameter("i", pacing[0]);
-            }
-            List<Object[]> rows = q.getResultList();
-            List<FittedCostModel.Observation> out = new ArrayList<>();
-            for (Object[] row : rows) {
-                out.add(new FittedCostModel.Observation((String) row[0], (Double) row[1], (Double) row[2],
-                        (Double) row[3], (Double) row[4], (Double) row[5]));
-            }
-            return out;
-        });
+        Observations observed = observations(classId);
+        Integer[] pacing = {observed.pacing()};
+        List<FittedCostModel.Observation> obs = observed.reports();
         FittedCostModel fit;
         try {
             fit = FittedCostModel.fit(classId, obs);
@@ -382,6 +357,7 @@ public class BenchmarkService {
             e.energyErrorPercent = fit.energyErrorPercent();
             e.fittedAt = System.currentTimeMillis();
             e.intervalMs = pacing[0];
+            e.serverBasis = ClassCostModelEntity.BASIS;
             if (fresh) {
                 session.persist(e);
             }
@@ -391,18 +367,81 @@ public class BenchmarkService {
         return Optional.of(fit);
     }
 
+    /** The reports a class's fit uses, with the pacing of the newest finished job (null: back to back). */
+    record Observations(Integer pacing, List<FittedCostModel.Observation> reports) {
+    }
+
+    /**
+     * Every batch-1 report of the class's finished jobs with a server measurement that were paced like the newest of
+     * them: a device's latency depends on its duty cycle (runs 20 ms apart find cold caches, runs back to back do not),
+     * so one line over both would describe neither.
+     */
+    private Observations observations(String classId) {
+        Integer[] pacing = new Integer[1];
+        List<FittedCostModel.Observation> obs = QuarkusTransaction.requiringNew().call(() -> {
+            List<Integer> newest = session.createSelectionQuery("select j.intervalMs from BenchmarkJobEntity j where "
+                            + "j.deviceClassId = :c and j.status <> :running and j.serverP95Ms > 0 order by j.finishedAt "
+                            + "desc, j.createdAt desc", Integer.class).setParameter("c", classId)
+                    .setParameter("running", RUNNING).setMaxResults(1).getResultList();
+            pacing[0] = newest.isEmpty() ? null : newest.get(0);
+            var q = session.createSelectionQuery("select j.sha256, j.serverP50Ms, r.p95Ms, r.meanMs, r.energyMj "
+                            + "from BenchmarkResultEntity r, BenchmarkJobEntity j where r.jobId = j.id"
+                            + " and j.deviceClassId = :c and j.status <> :running and r.status = 'COMPLETED' and "
+                            + "(r.batch is null or r.batch = 1) and j.serverP95Ms > 0 and j.serverP50Ms > 0 and "
+                            + "r.p95Ms is not null and r.meanMs is not null and "
+                            + (pacing[0] == null ? "j.intervalMs is null" : "j.intervalMs = :i"), Object[].class)
+                    .setParameter("c", classId).setParameter("running", RUNNING);
+            if (pacing[0] != null) {
+                q.setParameter("i", pacing[0]);
+            }
+            List<Object[]> rows = q.getResultList();
+            List<FittedCostModel.Observation> out = new ArrayList<>();
+            for (Object[] row : rows) {
+                out.add(new FittedCostModel.Observation((String) row[0], (Double) row[1], (Double) row[2],
+                        (Double) row[3], (Double) row[4]));
+            }
+            return out;
+        });
+        return new Observations(pacing[0], obs);
+    }
+
     /** The class's fitted model for the planner, or empty (the declared profile applies). */
     public Optional<FittedCostModel> fitted(String classId) {
+        refitOldBasis(classId);
+        Map<String, Double> benchmarked = FittedCostModel.serverP50ByArtifact(observations(classId).reports());
         return QuarkusTransaction.requiringNew().call(() -> {
             ClassCostModelEntity e = session.find(ClassCostModelEntity.class, classId);
-            return Optional.ofNullable(e == null ? null : model(e));
+            return Optional.ofNullable(e == null ? null : model(e, benchmarked));
         });
     }
 
-    private static FittedCostModel model(ClassCostModelEntity e) {
+    /**
+     * A fit stored before the server's median became the regressor (its lines are in units of the server's p95 and
+     * mean) is refitted from the stored reports before anyone reads it; when no stored report can be fitted any more,
+     * the old fit is dropped and the declared profile applies, rather than scaling medians by a p95 line.
+     */
+    private void refitOldBasis(String classId) {
+        boolean old = QuarkusTransaction.requiringNew().call(() -> {
+            ClassCostModelEntity e = Topics.isId(classId) ? session.find(ClassCostModelEntity.class, classId) : null;
+            return e != null && !ClassCostModelEntity.BASIS.equals(e.serverBasis);
+        });
+        if (old && refit(classId).isEmpty()) {
+            QuarkusTransaction.requiringNew().run(() -> {
+                ClassCostModelEntity e = session.find(ClassCostModelEntity.class, classId);
+                if (e != null && !ClassCostModelEntity.BASIS.equals(e.serverBasis)) {
+                    session.remove(e);
+                }
+            });
+            LOG.infof("class %s: its cost model was fitted on the server's p95 and no stored report refits it on the "
+                    + "median; the declared profile applies until the next benchmark", classId);
+        }
+    }
+
+    private static FittedCostModel model(ClassCostModelEntity e, Map<String, Double> serverP50ByArtifact) {
         return new FittedCostModel(e.deviceClassId, new FittedCostModel.Line(e.p95Scale, e.p95OffsetMs,
                 e.latencyErrorPercent), new FittedCostModel.Line(e.meanScale, e.meanOffsetMs, Double.NaN),
-                e.energyMjPerServerMs, e.reports, e.artifacts, e.latencyErrorPercent, e.energyErrorPercent);
+                e.energyMjPerServerMs, e.reports, e.artifacts, e.latencyErrorPercent, e.energyErrorPercent,
+                serverP50ByArtifact);
     }
 
     // ---------------------------------------------------------------- views
@@ -458,6 +497,7 @@ public class BenchmarkService {
     }
 
     public CostModelView costModel(String classId) {
+        refitOldBasis(classId);
         return QuarkusTransaction.requiringNew().call(() -> {
             DeviceClassEntity c = Topics.isId(classId) ? session.find(DeviceClassEntity.class, classId) : null;
             if (c == null) {
@@ -466,13 +506,13 @@ public class BenchmarkService {
             ClassCostModelEntity e = session.find(ClassCostModelEntity.class, classId);
             if (e == null) {
                 double scale = c.latencyScale == null ? 1.0 : c.latencyScale;
-                return new CostModelView(classId, "declared-profile", scale, 0, scale, 0, null, 0, 0, null, null,
+                return new CostModelView(classId, "declared-profile", "p95", "mean", scale, 0, scale, 0, null, 0, 0, null, null,
                         String.format(Locale.ROOT, "declared latency scale %.3g; no device has reported a benchmark",
                                 scale), null, null);
             }
-            return new CostModelView(classId, "fitted", e.p95Scale, e.p95OffsetMs, e.meanScale, e.meanOffsetMs,
+            return new CostModelView(classId, "fitted", "p50", "p50", e.p95Scale, e.p95OffsetMs, e.meanScale, e.meanOffsetMs,
                     e.energyMjPerServerMs, e.reports, e.artifacts, e.latencyErrorPercent, e.energyErrorPercent,
-                    model(e).summary(), e.fittedAt, e.intervalMs);
+                    model(e, Map.of()).summary(), e.fittedAt, e.intervalMs);
         });
     }
 

@@ -32,4 +32,10 @@ public class ClassCostModelEntity {
     public long fittedAt;
     @Column(name = "interval_ms")
     public Integer intervalMs;
+    /** The server figure the lines and energy regress on: {@link #BASIS}; null for a fit made before it (p95 and mean). */
+    @Column(name = "server_basis")
+    public String serverBasis;
+
+    /** The current regressor: the server's median batch-1 latency of the artifact. */
+    public static final String BASIS = "p50";
 }

@@ -46,6 +46,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @WithTestResource(TestDataDir.class)
 class BenchmarkAndCaptureFlowTest {
+    @Inject
+    org.hibernate.Session session;
+    @Inject
+    BenchmarkService benchmarks;
     private static final JsonCodec CODEC = new JsonCodec();
     private static final Duration WAIT = Duration.ofSeconds(30);
 
@@ -90,7 +94,8 @@ class BenchmarkAndCaptureFlowTest {
         cls.put("latencyScale", 2.0);
         json().body(cls).post("/api/v1/device-classes").then().statusCode(201);
         api().get("/api/v1/device-classes/bm-gw/cost-model").then().statusCode(200)
-                .body("source", equalTo("declared-profile")).body("p95Scale", equalTo(2.0f));
+                .body("source", equalTo("declared-profile")).body("p95Scale", equalTo(2.0f))
+                .body("p95Basis", equalTo("p95")).body("meanBasis", equalTo("mean"));
         long version = Api.upload("bm-model", DemoModels.classifier(611));
         json().body(Map.of("model", "bm-model", "version", version)).post("/api/v1/device-classes/bm-gw/benchmarks")
                 .then().statusCode(400).body("error", equalTo("NO_TARGETS"));
@@ -118,21 +123,33 @@ class BenchmarkAndCaptureFlowTest {
             JsonPath done = awaitJob(job);
             assertEquals("COMPLETED", done.getString("status"), done::prettify);
             assertEquals(2, done.getList("results").size());
-            double server = done.getDouble("serverP95Ms");
-            double serverMean = done.getDouble("serverMeanMs");
-            assertTrue(server > 0, done::prettify);
+            double server = done.getDouble("serverP50Ms");
+            assertTrue(server > 0 && done.getDouble("serverP95Ms") >= server, done::prettify);
 
-            // one artifact: a pure scale through the origin, least squares over p95 4 and 6 -> 5 / server p95
+            // one artifact: a pure scale through the origin, least squares over p95 4 and 6 -> 5 / the server's median
             JsonPath cm = api().get("/api/v1/device-classes/bm-gw/cost-model").then().statusCode(200).extract().jsonPath();
             assertEquals("fitted", cm.getString("source"));
+            assertEquals("p50", cm.getString("p95Basis"));
+            assertEquals("p50", cm.getString("meanBasis"));
             assertEquals(2, cm.getInt("reports"));
             assertEquals(5.0 / server, cm.getDouble("p95Scale"), 1e-6 * (5.0 / server));
             assertEquals(0.0, cm.getDouble("p95OffsetMs"));
             // |5-4|/4 and |5-6|/6 -> 20.83 %
             assertEquals(100.0 * (0.25 + 1.0 / 6) / 2, cm.getDouble("latencyErrorPercent"), 1e-3);
-            assertEquals(2.5 / serverMean, cm.getDouble("energyMjPerServerMs"), 1e-6 * (2.5 / serverMean));
+            assertEquals(2.5 / server, cm.getDouble("energyMjPerServerMs"), 1e-6 * (2.5 / server));
             assertTrue(cm.getString("summary").startsWith("fitted from 2 device reports over 1 artifact, error 20.8%"),
                     cm.getString("summary"));
+
+            // a fit stored before the median basis (null basis: lines in units of the server's p95) is refitted from
+            // the stored reports before the API or the planner reads it, never scaled onto medians
+            io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().run(() -> {
+                ClassCostModelEntity old = session.find(ClassCostModelEntity.class, "bm-gw");
+                old.serverBasis = null;
+                old.p95Scale = 999;
+            });
+            api().get("/api/v1/device-classes/bm-gw/cost-model").then().statusCode(200)
+                    .body("p95Basis", equalTo("p50")).body("reports", equalTo(2));
+            assertEquals(5.0 / server, benchmarks.fitted("bm-gw").orElseThrow().p95().scale(), 1e-6 * (5.0 / server));
 
             // the class's jobs, newest first, and the console's class page with the fit and its error
             api().get("/api/v1/device-classes/bm-gw/benchmarks").then().statusCode(200).body("size()", equalTo(1))
@@ -143,7 +160,7 @@ class BenchmarkAndCaptureFlowTest {
             api().get("/api/v1/device-classes/nope/benchmarks").then().statusCode(404);
             String page = api().get("/console/classes/bm-gw").then().statusCode(200).extract().asString();
             assertTrue(page.contains("<b id=\"cost-source\">fitted</b>") && page.contains("<b id=\"cost-reports\">2</b>")
-                    && page.contains("<b id=\"cost-latency-error\">20.8"), page);
+                    && page.contains("<b id=\"cost-latency-error\">20.8") && page.contains("× server p50 +"), page);
             assertTrue(page.contains("<tr data-id=\"" + job + "\">") && page.contains("bm-2: 6.0 ms"), page);
 
             // the planner now uses the fitted model for this class and says so
@@ -207,7 +224,7 @@ class BenchmarkAndCaptureFlowTest {
             a.publish(Topics.benchmark("bmp-1"), CODEC.encode(report("bmp-1", c2, 10.0, 2.0)), false);
             JsonPath done = awaitJob("bm-paced", paced);
             assertEquals("COMPLETED", done.getString("status"), done::prettify);
-            double server = done.getDouble("serverP95Ms");
+            double server = done.getDouble("serverP50Ms");
             JsonPath cm2 = api().get("/api/v1/device-classes/bm-paced/cost-model").then().statusCode(200).extract()
                     .jsonPath();
             assertEquals(1, cm2.getInt("reports"), cm2::prettify);

@@ -311,10 +311,15 @@ public class ClassesCommand {
             f.add(new String[] {"source", Table.text(c.get("source"))});
             f.add(new String[] {"reports", Table.text(c.get("reports")) + " from " + Table.text(c.get("artifacts"))
                     + " artifact(s)"});
-            f.add(new String[] {"p95", Table.text(c.get("p95Scale")) + " x server p95 + " + Table.text(c.get("p95OffsetMs")) + " ms"});
-            f.add(new String[] {"mean", Table.text(c.get("meanScale")) + " x server mean + " + Table.text(c.get("meanOffsetMs")) + " ms"});
+            // a server from before the median basis sends no basis: its lines scaled the server's p95 and mean
+            String p95Basis = c.path("p95Basis").asText("p95");
+            String meanBasis = c.path("meanBasis").asText("mean");
+            f.add(new String[] {"p95", Table.text(c.get("p95Scale")) + " x server " + p95Basis + " + "
+                    + Table.text(c.get("p95OffsetMs")) + " ms"});
+            f.add(new String[] {"mean", Table.text(c.get("meanScale")) + " x server " + meanBasis + " + "
+                    + Table.text(c.get("meanOffsetMs")) + " ms"});
             f.add(new String[] {"energy", c.hasNonNull("energyMjPerServerMs") ? Table.text(c.get("energyMjPerServerMs"))
-                    + " mJ per server-ms" : ""});
+                    + " mJ per server-ms of " + meanBasis : ""});
             f.add(new String[] {"latency error", c.hasNonNull("latencyErrorPercent")
                     ? Table.text(c.get("latencyErrorPercent")) + " %" : ""});
             f.add(new String[] {"energy error", c.hasNonNull("energyErrorPercent")

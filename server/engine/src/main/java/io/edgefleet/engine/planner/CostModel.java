@@ -34,6 +34,17 @@ public interface CostModel {
 
     Estimate estimate(Measured measured, DeviceClassProfile deviceClass);
 
+    /**
+     * The server's median batch-1 latency of an artifact as measured for the device reports this model was fitted on,
+     * or null when no device benchmarked it. The planner costs a candidate relative to it when the base model was
+     * benchmarked: the candidate's median x (the benchmark's median of the base / the base's median in the same
+     * interleaved runs as the candidate), so the server's speed minutes apart (other work on its cores) does not move
+     * the estimate, and the base model's estimate is what its devices measured.
+     */
+    default Double benchmarkedServerP50(String artifactSha256) {
+        return null;
+    }
+
     /** A short name for plans: "declared-profile", "fitted:<class>", ... */
     String name();
 

@@ -4,27 +4,37 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * A class's cost model fitted from what its devices measured: for each BENCHMARK report, the device's p95 and mean
- * latency and energy per inference against the server's own batch-1 measurement of the same artifact.
+ * latency and energy per inference against the server's own batch-1 <b>median</b> latency of the same artifact.
  *
- * <p>Latency: {@code device = scale x server + offset}, fitted by least squares separately for p95 and for the mean.
+ * <p>The server's median is the regressor, for both lines and for energy: it is the artifact's compute cost on the
+ * server, while the server's tail and mean carry the server's own noise (the broker, the database and the plan
+ * workers share its cores), which has nothing to do with the device. One stall in a hundred 0.2 ms runs moves their
+ * p95 by half and their mean by a quarter, and the fit divided by that; the device's own tail is what the line's
+ * {@code y} holds.
+ *
+ * <p>Latency: {@code device = scale x server p50 + offset}, fitted by least squares separately for p95 and for the mean.
  * The offset is kept only when the reports cover at least two artifacts with different server latencies and it
  * lowers the mean absolute percentage error; otherwise the line goes through the origin (a pure scale, like the
  * declared {@code latencyScale}). Energy: {@code device mJ = k x server mean ms}, through the origin, from the reports
  * that carry energy; without any, energy falls back to the estimated device mean latency x the class's declared
  * power model. Each fit's error is the mean absolute percentage error of its predictions against the reports it was
- * fitted on.
+ * fitted on. {@code serverP50ByArtifact} keeps each benchmarked artifact's server median, so the planner can cost
+ * candidates relative to the base model's ({@link #benchmarkedServerP50}).
  */
 public record FittedCostModel(String classId, Line p95, Line mean, Double energyMjPerServerMs, int reports,
-        int artifacts, double latencyErrorPercent, Double energyErrorPercent) implements CostModel {
+        int artifacts, double latencyErrorPercent, Double energyErrorPercent, Map<String, Double> serverP50ByArtifact)
+        implements CostModel {
 
-    /** One device report joined with the server's measurement of the same artifact. */
-    public record Observation(String artifactSha256, double serverP95Ms, double serverMeanMs, double deviceP95Ms,
-                              double deviceMeanMs, Double deviceEnergyMj) {
+    /** One device report joined with the server's median latency of the same artifact. */
+    public record Observation(String artifactSha256, double serverP50Ms, double deviceP95Ms, double deviceMeanMs,
+                              Double deviceEnergyMj) {
     }
 
     /** {@code y = scale x + offset}, with its mean absolute percentage error on the fitted points. */
@@ -38,6 +48,29 @@ public record FittedCostModel(String classId, Line p95, Line mean, Double energy
         Objects.requireNonNull(classId, "classId");
         Objects.requireNonNull(p95, "p95");
         Objects.requireNonNull(mean, "mean");
+        serverP50ByArtifact = serverP50ByArtifact == null ? Map.of() : Map.copyOf(serverP50ByArtifact);
+    }
+
+    /** Each artifact's server median over the observations of it (the median of their medians when jobs repeat it). */
+    public static Map<String, Double> serverP50ByArtifact(List<Observation> observations) {
+        Map<String, List<Double>> by = new TreeMap<>();
+        for (Observation o : observations) {
+            if (o.serverP50Ms() > 0 && Double.isFinite(o.serverP50Ms())) {
+                by.computeIfAbsent(o.artifactSha256(), k -> new ArrayList<>()).add(o.serverP50Ms());
+            }
+        }
+        Map<String, Double> out = new TreeMap<>();
+        by.forEach((sha, xs) -> {
+            List<Double> sorted = xs.stream().sorted().toList();
+            int n = sorted.size();
+            out.put(sha, n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2);
+        });
+        return out;
+    }
+
+    @Override
+    public Double benchmarkedServerP50(String artifactSha256) {
+        return serverP50ByArtifact.get(artifactSha256);
     }
 
     /**
@@ -46,8 +79,8 @@ public record FittedCostModel(String classId, Line p95, Line mean, Double energy
     public static FittedCostModel fit(String classId, List<Observation> observations) {
         List<Observation> usable = new ArrayList<>();
         for (Observation o : observations) {
-            if (o.serverP95Ms() > 0 && o.serverMeanMs() > 0 && o.deviceP95Ms() > 0 && o.deviceMeanMs() > 0
-                    && Double.isFinite(o.serverP95Ms() + o.serverMeanMs() + o.deviceP95Ms() + o.deviceMeanMs())) {
+            if (o.serverP50Ms() > 0 && o.deviceP95Ms() > 0 && o.deviceMeanMs() > 0
+                    && Double.isFinite(o.serverP50Ms() + o.deviceP95Ms() + o.deviceMeanMs())) {
                 usable.add(o);
             }
         }
@@ -56,17 +89,16 @@ public record FittedCostModel(String classId, Line p95, Line mean, Double energy
         }
         Set<String> artifacts = new HashSet<>();
         usable.forEach(o -> artifacts.add(o.artifactSha256()));
-        double[] sp95 = usable.stream().mapToDouble(Observation::serverP95Ms).toArray();
+        double[] server = usable.stream().mapToDouble(Observation::serverP50Ms).toArray();
         double[] dp95 = usable.stream().mapToDouble(Observation::deviceP95Ms).toArray();
-        double[] smean = usable.stream().mapToDouble(Observation::serverMeanMs).toArray();
         double[] dmean = usable.stream().mapToDouble(Observation::deviceMeanMs).toArray();
-        Line p95 = line(sp95, dp95);
-        Line mean = line(smean, dmean);
+        Line p95 = line(server, dp95);
+        Line mean = line(server, dmean);
 
         List<double[]> energy = new ArrayList<>();
         for (Observation o : usable) {
             if (o.deviceEnergyMj() != null && Double.isFinite(o.deviceEnergyMj()) && o.deviceEnergyMj() > 0) {
-                energy.add(new double[] {o.serverMeanMs(), o.deviceEnergyMj()});
+                energy.add(new double[] {o.serverP50Ms(), o.deviceEnergyMj()});
             }
         }
         Double k = null;
@@ -78,7 +110,7 @@ public record FittedCostModel(String classId, Line p95, Line mean, Double energy
             energyError = mape(x, y, k, 0);
         }
         return new FittedCostModel(classId, p95, mean, k, usable.size(), artifacts.size(), p95.errorPercent(), k == null
-                ? null : energyError);
+                ? null : energyError, serverP50ByArtifact(usable));
     }
 
     /** Least squares through the origin, then with an offset when the x values differ and it lowers the error. */
@@ -146,17 +178,17 @@ public record FittedCostModel(String classId, Line p95, Line mean, Double energy
 
     @Override
     public Estimate estimate(Measured m, DeviceClassProfile c) {
-        if (m.p95Ms() == null) {
+        if (m.p50Ms() == null) {
             return new Estimate(null, null, null, "not measured (latency runs off)",
                     "not estimated: no latency measurement");
         }
-        double devP95 = this.p95.apply(m.p95Ms());
-        double devMean = this.mean.apply(m.meanMs());
-        String latencySource = String.format(Locale.ROOT, "%s: device p95 = %.4g x server p95 %+.4g ms (mean: %.4g x "
-                + "server mean %+.4g ms)", summary(), this.p95.scale(), this.p95.offset(), mean.scale(), mean.offset());
+        double devP95 = this.p95.apply(m.p50Ms());
+        double devMean = this.mean.apply(m.p50Ms());
+        String latencySource = String.format(Locale.ROOT, "%s: device p95 = %.4g x server p50 %+.4g ms (mean: %.4g x "
+                + "server p50 %+.4g ms)", summary(), this.p95.scale(), this.p95.offset(), mean.scale(), mean.offset());
         if (energyMjPerServerMs != null) {
-            return new Estimate(devP95, devMean, energyMjPerServerMs * m.meanMs(), latencySource, String.format(Locale.ROOT,
-                    "fitted from the devices' energy reports: %.4g mJ per server-ms of mean latency, error %.1f%%",
+            return new Estimate(devP95, devMean, energyMjPerServerMs * m.p50Ms(), latencySource, String.format(Locale.ROOT,
+                    "fitted from the devices' energy reports: %.4g mJ per server-ms of median latency, error %.1f%%",
                     energyMjPerServerMs, energyErrorPercent));
         }
         if (!c.hasPowerModel()) {

@@ -6,6 +6,7 @@ import io.edgefleet.engine.EngineVersion;
 import io.edgefleet.engine.Progress;
 import io.edgefleet.engine.data.Dataset;
 import io.edgefleet.engine.eval.Evaluator;
+import io.edgefleet.engine.eval.Latency;
 import io.edgefleet.engine.eval.ModelLoadException;
 import io.edgefleet.engine.eval.OrtRunner;
 import io.edgefleet.engine.eval.Quality;
@@ -316,7 +317,7 @@ public final class Planner {
         Plan plan = new Plan(EngineVersion.get(), new Plan.ModelRef(modelName, model.sha256(), model.sizeBytes()),
                 deviceClass.id(), data(this.calibration), data(this.validation),
                 new Plan.Sources(costModel.name(), budget.latencyRuns() > 0 ? sourceProbe.latencySource()
-                        : "not measured (latencyRuns 0): latency and energy SLOs are unknown", sourceProbe.energySource(),
+                        + relativeSource() : "not measured (latencyRuns 0): latency and energy SLOs are unknown", sourceProbe.energySource(),
                         MEMORY_SOURCE, validation.hasLabels() ? "top-1 accuracy against the validation labels"
                                 : "no labels: top-1 agreement with the base model on the validation data"),
                 budget, PICK_RULE, stopped, skipped, marked, frontier, chosen == null ? null : chosen.id(), reason,
@@ -336,7 +337,7 @@ public final class Planner {
         CostModel.Measured measured = new CostModel.Measured(latency == null ? null : latency.variant().p50(),
                 latency == null ? null : latency.variant().p95(), latency == null ? null : latency.variant().mean(),
                 macs, v.sizeBytes());
-        CostModel.Estimate est = costModel.estimate(measured, deviceClass);
+        CostModel.Estimate est = costModel.estimate(relativeToBenchmark(measured, latency), deviceClass);
         long memory = peakMemory(c, v, rep, sample);
         Quality q = rep.accuracy().quality();
         double worstCohort = q.cohorts().stream().mapToDouble(Quality.Slice::dropPoints).max().orElse(Double.NaN);
@@ -382,6 +383,29 @@ public final class Planner {
         }
         boolean met = value <= limit + (accuracy ? 1e-9 : 0);
         return new SloCheck(name, unit, limit, value, met ? Verdict.MET : Verdict.MISSED, null);
+    }
+
+    /**
+     * When the base model was benchmarked on the class's devices, the candidate's server median is taken relative to
+     * it: the benchmark's median of the base x (the candidate's median / the base's median, both from the same
+     * interleaved runs). Minutes apart the server's speed moves with whatever else shares its cores (the broker, the
+     * database, the agents' downloads): medians of the same model were 0.74-1.10x apart between a benchmark and the plan
+     * right after it on a 2-core machine, while a ratio measured interleaved holds. Otherwise the measurement as is.
+     */
+    CostModel.Measured relativeToBenchmark(CostModel.Measured measured, Latency latency) {
+        Double reference = costModel.benchmarkedServerP50(model.sha256());
+        if (reference == null || latency == null || measured.p50Ms() == null || !(latency.base().p50() > 0)) {
+            return measured;
+        }
+        double p50 = reference * measured.p50Ms() / latency.base().p50();
+        return new CostModel.Measured(p50, measured.p95Ms(), measured.meanMs(), measured.macs(), measured.bytes());
+    }
+
+    /** What the plan's latency source adds when candidates are costed relative to the base model's benchmark. */
+    private String relativeSource() {
+        Double reference = costModel.benchmarkedServerP50(model.sha256());
+        return reference == null ? "" : String.format(Locale.ROOT, "; each candidate's server p50 is taken as the base "
+                + "model's benchmarked p50 (%.4g ms) x its ratio to the base in the same interleaved runs", reference);
     }
 
     /** See {@link #MEMORY_SOURCE}. */

@@ -16,8 +16,9 @@ class FittedCostModelTest {
     private static final DeviceClassProfile CLASS = new DeviceClassProfile("pi4", Set.of("fp32"), 1L << 30, 1L << 32,
             2.0, 6.0, 1.0, new DeviceClassProfile.Slo(25, 1_000_000, null), new AccuracyGate(1, 2));
 
+    /** A report: the server's median of the artifact, the device's p95 (its mean 0.9 of that) and energy. */
     private static Observation obs(String sha, double server, double device, Double energy) {
-        return new Observation(sha, server, server * 0.9, device, device * 0.9, energy);
+        return new Observation(sha, server, device, device * 0.9, energy);
     }
 
     @Test
@@ -44,12 +45,14 @@ class FittedCostModelTest {
         assertEquals(1.5, f.p95().offset(), 1e-9);
         assertEquals(0.0, f.latencyErrorPercent(), 1e-9);
         assertEquals(2, f.artifacts());
-        // energy through the origin: 2 mJ at 0.9 ms, 8 mJ at 3.6 ms -> 2.222 mJ per server-ms, exact
-        assertEquals(2.0 / 0.9, f.energyMjPerServerMs(), 1e-9);
+        // energy through the origin: 2 mJ at a 1 ms server median, 8 mJ at 4 ms -> 2 mJ per server-ms, exact
+        assertEquals(2.0, f.energyMjPerServerMs(), 1e-9);
         assertEquals(0.0, f.energyErrorPercent(), 1e-9);
+        // a candidate the server timed at p50 2 ms, p95 3 ms, mean 2.5 ms: the lines and energy scale its median
         CostModel.Estimate e = f.estimate(new CostModel.Measured(2.0, 3.0, 2.5, 0, 0), CLASS);
-        assertEquals(3 * 3.0 + 1.5, e.p95Ms(), 1e-9);
-        assertEquals(2.0 / 0.9 * 2.5, e.energyMj(), 1e-9);
+        assertEquals(3 * 2.0 + 1.5, e.p95Ms(), 1e-9);
+        assertEquals(2.0 * 2.0, e.energyMj(), 1e-9);
+        assertTrue(e.latencySource().contains("x server p50"), e.latencySource());
         assertTrue(e.latencySource().contains("fitted from 3 device reports"), e.latencySource());
         assertEquals("fitted:pi4", f.name());
     }
@@ -68,8 +71,23 @@ class FittedCostModelTest {
         FittedCostModel f = FittedCostModel.fit("pi4", List.of(obs("a", 2, 8, null)));
         CostModel.Estimate e = f.estimate(new CostModel.Measured(1.0, 2.0, 1.0, 0, 0), CLASS);
         assertEquals(f.mean().apply(1.0) * 4.0, e.energyMj(), 1e-9);
+        // the server's tail does not move the estimate: the same median with a p95 twice as long costs the same
+        CostModel.Estimate noisy = f.estimate(new CostModel.Measured(1.0, 4.0, 1.5, 0, 0), CLASS);
+        assertEquals(f.estimate(new CostModel.Measured(1.0, 1.1, 1.0, 0, 0), CLASS).p95Ms(), noisy.p95Ms(), 1e-12);
         assertTrue(e.energySource().contains("declared power model"), e.energySource());
         assertNull(f.estimate(new CostModel.Measured(null, null, null, 0, 0), CLASS).p95Ms());
+    }
+
+    @Test
+    void theFitKeepsEachBenchmarkedArtifactsServerMedian() {
+        // artifact a benchmarked in three jobs (server medians 2, 2.4, 9: one job beside other work): their median;
+        // b in two: their mean
+        FittedCostModel f = FittedCostModel.fit("pi4", List.of(obs("a", 2, 8, null), obs("a", 2.4, 8, null),
+                obs("a", 9, 8, null), obs("b", 1, 4, null), obs("b", 1.2, 4, null)));
+        assertEquals(2.4, f.benchmarkedServerP50("a"), 1e-12);
+        assertEquals(1.1, f.benchmarkedServerP50("b"), 1e-12);
+        assertNull(f.benchmarkedServerP50("c"));
+        assertNull(CostModel.DeclaredProfile.INSTANCE.benchmarkedServerP50("a"));
     }
 
     @Test

@@ -177,6 +177,40 @@ class PlannerTest {
     }
 
     @Test
+    void aBenchmarkedBaseModelMakesEveryCandidateCostedRelativeToIt() {
+        // the class's devices benchmarked the base model when the server timed it at a median of 10 ms: the fit's line
+        // (device p95 = 3 x server p50) maps that to 30 ms, which is what they measured
+        FittedCostModel fit = new FittedCostModel("gw", new FittedCostModel.Line(3, 0, 0), new FittedCostModel.Line(2, 0,
+                0), null, 2, 1, 0, null, Map.of(model.sha256(), 10.0));
+        DeviceClassProfile gw = profile("gw", Set.of("fp32"), 1000, 64 * MIB, null, new AccuracyGate(1, 2));
+        Planner planner = planner(gw).costModel(fit).candidates(List.of(
+                new Candidate("identity", "identity", new TreeMap<>(), List.of("fp32")))).build();
+
+        // a candidate measured at 0.02 ms beside the base's 0.05 ms in the same interleaved runs: 0.4 x the base, so
+        // 4 ms on the benchmark's scale, whatever the server's speed was when the plan ran
+        var base = new io.edgefleet.protocol.LatencyStats(0.05, 0.08, 0.09, 0.1, 0.06);
+        var variant = new io.edgefleet.protocol.LatencyStats(0.02, 0.05, 0.06, 0.07, 0.03);
+        CostModel.Measured raw = new CostModel.Measured(0.02, 0.05, 0.03, 100, 1000);
+        CostModel.Measured rel = planner.relativeToBenchmark(raw, new io.edgefleet.engine.eval.Latency(1, 10, base,
+                variant));
+        assertEquals(4.0, rel.p50Ms(), 1e-12);
+        assertEquals(12.0, fit.estimate(rel, gw).p95Ms(), 1e-12);
+        // without a latency measurement, or for a model nobody benchmarked, the measurement is used as is
+        assertEquals(raw, planner.relativeToBenchmark(raw, null));
+        FittedCostModel other = new FittedCostModel("gw", fit.p95(), fit.mean(), null, 2, 1, 0, null, Map.of("f00", 10.0));
+        assertEquals(raw, planner(gw).costModel(other).build().relativeToBenchmark(raw,
+                new io.edgefleet.engine.eval.Latency(1, 10, base, variant)));
+
+        // the whole plan: the base model costs about what its devices measured (30 ms: its ratio to itself is about 1,
+        // while its raw server median here is well under a millisecond), and the plan says how it costed
+        Plan p = planner.run().plan();
+        CandidateResult identity = p.candidates().get(0);
+        assertTrue(identity.serverP50Ms() < 5, identity.toString());
+        assertTrue(identity.deviceP95Ms() > 15 && identity.deviceP95Ms() < 60, identity.toString());
+        assertTrue(p.sources().latency().contains("base model's benchmarked p50 (10.00 ms)"), p.sources().latency());
+    }
+
+    @Test
     void noCandidateMeetsEverySloSaysSoAndShowsTheClosest() {
         DeviceClassProfile tiny = profile("tiny", Set.of("fp32"), 1000, 1000, 5.0, new AccuracyGate(1, 2));
         tiny = new DeviceClassProfile(tiny.id(), tiny.precisions(), tiny.ramBytes(), tiny.storageBytes(), null, null,
