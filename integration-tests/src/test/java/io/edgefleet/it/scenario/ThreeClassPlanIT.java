@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
  * follows an operator's flow: its devices benchmark the float model paced at their own inference interval (runs 20 ms
  * apart find the weights out of the caches: the devices' latency is not the server's back-to-back latency x the
  * declared scale), the server fits the class's cost model from that, the class's p95 SLO is set to a share of the
- * fitted float p95, and the gateway's plan, right after, costs every candidate with the fitted model. A device's SLO
+ * float p95 its devices measured, and the gateway's plan, right after, costs every candidate with the fitted model. A device's SLO
  * check reads its steady state: the windows after the one that activated the variant (its load and warm-up), and the
  * median of their p95s, so one window with a scheduler stall on a loaded build machine does not decide it, while a
  * variant that is slower than the SLO in most windows fails. The agents' health watch likewise rolls back on latency
@@ -55,29 +55,25 @@ class ThreeClassPlanIT {
     static final String MODEL = "it3-mlp";
     static final String BOARD = "it3-board";
     static final String GATEWAY = "it3-gateway";
-    /**
-     * Whether the gateway's variant is rolled out and checked on its devices too ({@code -Dit.three-class.gateway-rollout=true}).
-     * Off by default again: in session 11's last `.ci/run` (quiet machine, classes three at a time) a gateway device
-     * held the chosen variant over its SLO for two windows in a row and rolled it back (deployment PARTIAL); it passed in
-     * the run before and in 6 of 8 helper runs. The gateway is still benchmarked paced and planned with the fit here.
-     */
-    static final boolean GATEWAY_ROLLOUT = Boolean.getBoolean("it.three-class.gateway-rollout");
     static final String FAST = "it3-fastbox";
     static final double BOARD_SCALE = 4;
     static final double GATEWAY_SCALE = 8;
     /** Steady-state windows per device whose p95s are judged (after the window that activated the variant). */
     static final int WINDOWS = 5;
     /**
-     * The gateway's p95 SLO as a share of the float model's device p95 as the fitted cost model predicts it from the
-     * benchmark's server p50 of the float model. The gateway's plan measures the float model on the server again,
-     * moments later, and costs its p95 with the same fit: a p95 is above the p50 of the same model on the same server,
-     * so the float model misses by at least 1 / share unless the server slowed down in between, while the p50 keeps
-     * the SLO from inheriting one measurement's tail. The chosen variant's windows on the devices must be below it.
-     * The plan's estimates against the fitted float p95 from the server p50 in three runs (load 7-45): the float model
-     * 1.87, 1.11, 2.54; the chosen 30 % variant 0.48, 0.40, 0.66; so the share sits between 0.66 and 1.11, with about
-     * 1.3x room on each side. On the devices the variant's median window p95 was 2-3.5x under the SLO.
+     * The gateway's p95 SLO as a share of the float model's p95 as its own devices measured it in the paced benchmark
+     * (the mean of the two devices' p95s, about 150 runs each; with one artifact the fitted line through the origin
+     * predicts exactly that from the benchmark's server median): the operator's "this model is too slow here, I want
+     * 70 % of it". Two ratios decide the test, and neither rests on a tail the server measured. The float model misses
+     * in the plan when the plan's server median of it is above the share x the benchmark's server median of it (moments
+     * before, 300 runs): its estimate is the fitted scale (device p95 / benchmark server p50) x the plan's server p50.
+     * The chosen variant holds on the devices when its window p95s sit below the share x the float's device p95: on the
+     * quiet machine the 30 % variant's median window p95 was 0.37 of the float's device p95 (3.0 against 8.3 ms).
      */
-    static final double GATEWAY_SHARE = 0.85;
+    static final double GATEWAY_SHARE = 0.7;
+    /** Timed server runs per candidate in the plans, and of the benchmarked artifact: p95s that one stall cannot move. */
+    static final int PLAN_RUNS = 200;
+    static final int SERVER_RUNS = 300;
     /** Every agent's inference interval (its built-in loop), and so the gateway benchmark's pace. */
     static final int INTERVAL_MS = 20;
     /** Seconds the gateway's devices run the paced benchmark: 150 runs each at 20 ms. */
@@ -90,7 +86,7 @@ class ThreeClassPlanIT {
 
     @BeforeAll
     static void startFleet() {
-        fleet = Fleet.start("threeclass");
+        fleet = Fleet.start("threeclass", Map.of("edgefleet.benchmarks.server-runs", String.valueOf(SERVER_RUNS)));
         api = fleet.api();
     }
 
@@ -146,12 +142,12 @@ class ThreeClassPlanIT {
         JsonNode costModel = api.get("/api/v1/device-classes/" + GATEWAY + "/cost-model").expect(200);
         assertEquals("fitted", costModel.path("source").asText(), costModel.toString());
         assertEquals(0, costModel.path("intervalMs").asInt(-1), costModel.toString());
-        double floatDeviceP95 = costModel.path("p95Scale").asDouble() * bench.path("serverP50Ms").asDouble()
-                + costModel.path("p95OffsetMs").asDouble();
+        double floatDeviceP95 = bench.path("results").findValues("p95Ms").stream().mapToDouble(JsonNode::asDouble)
+                .average().orElseThrow();
         double gatewayP95 = GATEWAY_SHARE * floatDeviceP95;
         Log.info(String.format(Locale.ROOT, "%s: %d bytes; gateway benchmark of the float model at the agents' %d ms "
                         + "interval: server p50 %.4f p95 %.4f ms, device p50s %s p95s %s ms, %s -> float device p95 from "
-                        + "the server p50 %.3f ms -> gateway p95 SLO %.3f ms; board byte budget %d", model.description(),
+                        + "its devices %.3f ms (mean) -> gateway p95 SLO %.3f ms; board byte budget %d", model.description(),
                 floatBytes, INTERVAL_MS, bench.path("serverP50Ms").asDouble(), bench.path("serverP95Ms").asDouble(),
                 bench.path("results").findValuesAsText("p50Ms"), bench.path("results").findValuesAsText("p95Ms"),
                 costModel.path("summary").asText(), floatDeviceP95, gatewayP95, boardBytes));
@@ -216,16 +212,11 @@ class ThreeClassPlanIT {
         // done, so its agents' health windows are not shared with four other agents' downloads, signature checks and
         // session loads in this JVM on a two-core machine (on a fleet each device has its own cores)
         rollOut(List.of(BOARD, FAST), version, variantVersion, devices);
-        if (GATEWAY_ROLLOUT) {
-            rollOut(List.of(GATEWAY), version, variantVersion, devices);
-        }
+        rollOut(List.of(GATEWAY), version, variantVersion, devices);
 
         // what the devices measured and the server stored: each runs its class's variant within the class's SLOs
         for (var e : devices.entrySet()) {
             String c = e.getKey();
-            if (c.equals(GATEWAY) && !GATEWAY_ROLLOUT) {
-                continue;
-            }
             JsonNode cls = classes.get(c).path("slo");
             double sloMs = cls.path("p95LatencyMs").asDouble();
             long v = variantVersion.get(c);
@@ -344,7 +335,7 @@ class ThreeClassPlanIT {
     static String submitPlan(String deviceClass, long version, Double earlyStopMargin) {
         ObjectNode req = Api.JSON.createObjectNode().put("deviceClassId", deviceClass)
                 .put("validationDataset", "it3-valid").put("calibrationDataset", "it3-calib");
-        ObjectNode budget = req.putObject("budget").put("maxCandidates", 12).put("latencyRuns", 40);
+        ObjectNode budget = req.putObject("budget").put("maxCandidates", 12).put("latencyRuns", PLAN_RUNS);
         if (earlyStopMargin != null) {
             budget.put("earlyStopMargin", earlyStopMargin);
         }
