@@ -48,8 +48,8 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--sysfs-root", description = "where RAPL and hwmon energy sensors are looked up, default /sys") String sysfsRoot;
     @Option(names = "--drift-self-reference-samples", description = "inferences taken as drift reference when the"
             + " manifest has no profile, default 200") String driftSelfReferenceSamples;
-    @Option(names = "--drift-min-window-samples", description = "fewer binned inferences in a window report no drift,"
-            + " default 30") String driftMinWindowSamples;
+    @Option(names = "--drift-min-window-samples", description = "drift is reported once this many inferences are"
+            + " binned; fewer carry over into the next window, default 200") String driftMinWindowSamples;
     @Option(names = "--session-expiry-seconds", description = "how long the broker keeps queued commands, default 604800") String sessionExpirySeconds;
     @Option(names = "--serving-enabled", description = "inference API for local applications, default true") String servingEnabled;
     @Option(names = "--serving-host", description = "inference API bind address, default 127.0.0.1") String servingHost;

@@ -24,7 +24,8 @@ import java.util.Objects;
  * @param sysfsRoot  where the energy sensors are looked up ({@code /sys}; tests point it at a fake tree)
  * @param driftSelfReferenceSamples without a signed reference profile, the first this many inferences of a model
  *                   become its reference
- * @param driftMinWindowSamples a window with fewer binned inferences reports no drift (too noisy to mean anything)
+ * @param driftMinWindowSamples drift is reported once this many inferences are binned (fewer are too noisy to mean
+ *                              anything); a window with fewer carries them over into the next
  * @param mqttCaFile  PEM file with the CA(s) an {@code ssl://} broker's certificate must chain to; null: the JVM's CAs
  * @param mqttClient  the MQTT client: {@code paho} (default, for a device) or {@code hivemq} (event loop shared by
  *                    every agent of a JVM, for simulators)
@@ -250,7 +251,7 @@ public record AgentConfig(
         private long sessionExpirySeconds = 7 * 24 * 3600;
         private Path sysfsRoot = Path.of("/sys");
         private int driftSelfReferenceSamples = 200;
-        private int driftMinWindowSamples = 30;
+        private int driftMinWindowSamples = 200;
         // Off for library use (many agents in one JVM would compete for one port); the agent process turns it on.
         private boolean servingEnabled = false;
         private String servingHost = "127.0.0.1";

@@ -53,7 +53,7 @@ class DriftMonitorTest {
         DriftReport same = m.cut();
         assertNotNull(same);
         assertEquals("self", same.reference());
-        assertEquals(300, same.samples());
+        assertEquals(320, same.samples(), "the 20 of the short window carried over");
         assertTrue(same.psi() < DriftThresholds.PSI_ALERT, "psi " + same.psi());
 
         for (int i = 0; i < 300; i++) {
@@ -82,5 +82,50 @@ class DriftMonitorTest {
         assertEquals("validation", d.reference());
         assertTrue(d.psi() >= DriftThresholds.PSI_ALERT);
         assertNotNull(d.confidenceShift());
+    }
+
+    @Test
+    void aSlowDeviceIsScoredOverSeveralWindowsNotOnAHandfulOfInferences() {
+        ProfileBuilder b = new ProfileBuilder();
+        Random r = new Random(3);
+        for (int i = 0; i < 1000; i++) {
+            Observation o = obs(r, 0);
+            b.add(o.inputs(), o.outputs());
+        }
+        ReferenceProfile ref = b.build(ReferenceProfile.SOURCE_VALIDATION);
+        // one inference a second and 60 s windows: 60 a window, so the default minimum of 200 takes four windows
+        DriftMonitor m = new DriftMonitor(ref, 200, 200, p -> {
+        });
+        List<DriftReport> reports = new ArrayList<>();
+        for (int window = 0; window < 8; window++) {
+            for (int i = 0; i < 60; i++) {
+                m.observe(obs(r, 0));
+            }
+            reports.add(m.cut());
+        }
+        assertNull(reports.get(0));
+        assertNull(reports.get(1));
+        assertNull(reports.get(2));
+        assertEquals(240, reports.get(3).samples());
+        assertNull(reports.get(4));
+        assertEquals(240, reports.get(7).samples());
+        for (DriftReport d : List.of(reports.get(3), reports.get(7))) {
+            assertTrue(d.psi() < DriftThresholds.PSI_ALERT, "an undrifted stream over 240 inferences: psi " + d.psi());
+        }
+
+        // the same stream cut every 60 inferences, as the old rule did (a minimum of 30): most windows of an undrifted
+        // stream score over the alert threshold, which is why the minimum is no longer 30
+        DriftMonitor old = new DriftMonitor(ref, 200, 30, p -> {
+        });
+        int over = 0;
+        for (int window = 0; window < 20; window++) {
+            for (int i = 0; i < 60; i++) {
+                old.observe(obs(r, 0));
+            }
+            if (old.cut().psi() >= DriftThresholds.PSI_ALERT) {
+                over++;
+            }
+        }
+        assertTrue(over >= 10, over + " of 20 undrifted 60-inference windows over the alert threshold");
     }
 }
