@@ -14,7 +14,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
  * @param js              overall Jensen–Shannon distance, likewise the maximum over the features
  * @param confidenceShift mean top-1 confidence in the window minus the reference's; null for non-classifiers
  * @param reference       the profile's source: {@code validation}, {@code calibration} or {@code self}
- * @param samples         inferences binned in this window
+ * @param samples         inferences binned since the previous report (a window with fewer than the agent's minimum
+ *                        carries them into the next, so a report can span several telemetry windows)
  * @param features        per feature, in profile order
  */
 @Schema(description = "Drift statistics of one telemetry window against the model's reference profile.")
@@ -29,7 +30,7 @@ public record DriftReport(
         Double confidenceShift,
         @Schema(description = "Where the reference came from: validation, calibration or self.")
         String reference,
-        @Schema(description = "Inferences binned in this window.")
+        @Schema(description = "Inferences binned since the previous report; can span several telemetry windows on a device that infers slowly.")
         long samples,
         @Schema(description = "Per-feature drift, in profile order.")
         List<FeatureDrift> features) {
