@@ -28,6 +28,16 @@ class DriftMonitorTest {
                 List.of(TensorSample.ofFloats("y", new long[] {1, 3}, y)));
     }
 
+    /** A signed-style profile from 1,000 undrifted inferences of {@link #obs}. */
+    private static ReferenceProfile validationProfile(Random r) {
+        ProfileBuilder b = new ProfileBuilder();
+        for (int i = 0; i < 1000; i++) {
+            Observation o = obs(r, 0);
+            b.add(o.inputs(), o.outputs());
+        }
+        return b.build(ReferenceProfile.SOURCE_VALIDATION);
+    }
+
     @Test
     void withoutAProfileTheFirstInferencesBecomeTheSelfReference() {
         List<ReferenceProfile> kept = new ArrayList<>();
@@ -65,13 +75,8 @@ class DriftMonitorTest {
 
     @Test
     void aSignedProfileIsUsedFromTheFirstInference() {
-        ProfileBuilder b = new ProfileBuilder();
         Random r = new Random(2);
-        for (int i = 0; i < 1000; i++) {
-            Observation o = obs(r, 0);
-            b.add(o.inputs(), o.outputs());
-        }
-        DriftMonitor m = new DriftMonitor(b.build(ReferenceProfile.SOURCE_VALIDATION), 200, 30, p -> {
+        DriftMonitor m = new DriftMonitor(validationProfile(r), 200, 30, p -> {
             throw new AssertionError("no self-reference with a signed profile");
         });
         assertEquals("validation", m.reference());
@@ -86,13 +91,8 @@ class DriftMonitorTest {
 
     @Test
     void aSlowDeviceIsScoredOverSeveralWindowsNotOnAHandfulOfInferences() {
-        ProfileBuilder b = new ProfileBuilder();
         Random r = new Random(3);
-        for (int i = 0; i < 1000; i++) {
-            Observation o = obs(r, 0);
-            b.add(o.inputs(), o.outputs());
-        }
-        ReferenceProfile ref = b.build(ReferenceProfile.SOURCE_VALIDATION);
+        ReferenceProfile ref = validationProfile(r);
         // one inference a second and 60 s windows: 60 a window, so the default minimum of 200 takes four windows
         DriftMonitor m = new DriftMonitor(ref, 200, 200, p -> {
         });

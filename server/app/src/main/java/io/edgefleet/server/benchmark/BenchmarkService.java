@@ -330,7 +330,7 @@ public class BenchmarkService {
     /** Refits the class's cost model over {@link #observations}; empty when nothing can be fitted yet. */
     public Optional<FittedCostModel> refit(String classId) {
         Observations observed = observations(classId);
-        Integer[] pacing = {observed.pacing()};
+        Integer pacing = observed.pacing();
         List<FittedCostModel.Observation> obs = observed.reports();
         FittedCostModel fit;
         try {
@@ -356,14 +356,14 @@ public class BenchmarkService {
             e.latencyErrorPercent = fit.latencyErrorPercent();
             e.energyErrorPercent = fit.energyErrorPercent();
             e.fittedAt = System.currentTimeMillis();
-            e.intervalMs = pacing[0];
+            e.intervalMs = pacing;
             e.serverBasis = ClassCostModelEntity.BASIS;
             if (fresh) {
                 session.persist(e);
             }
         });
-        LOG.infof("class %s: cost model %s (benchmarks %s)", classId, fit.summary(), pacing[0] == null ? "back to back"
-                : pacing[0] == 0 ? "at each device's own interval" : "paced " + pacing[0] + " ms");
+        LOG.infof("class %s: cost model %s (benchmarks %s)", classId, fit.summary(), pacing == null ? "back to back"
+                : pacing == 0 ? "at each device's own interval" : "paced " + pacing + " ms");
         return Optional.of(fit);
     }
 
@@ -377,32 +377,29 @@ public class BenchmarkService {
      * so one line over both would describe neither.
      */
     private Observations observations(String classId) {
-        Integer[] pacing = new Integer[1];
-        List<FittedCostModel.Observation> obs = QuarkusTransaction.requiringNew().call(() -> {
+        return QuarkusTransaction.requiringNew().call(() -> {
             List<Integer> newest = session.createSelectionQuery("select j.intervalMs from BenchmarkJobEntity j where "
                             + "j.deviceClassId = :c and j.status <> :running and j.serverP95Ms > 0 order by j.finishedAt "
                             + "desc, j.createdAt desc", Integer.class).setParameter("c", classId)
                     .setParameter("running", RUNNING).setMaxResults(1).getResultList();
-            pacing[0] = newest.isEmpty() ? null : newest.get(0);
+            Integer pacing = newest.isEmpty() ? null : newest.get(0);
             var q = session.createSelectionQuery("select j.sha256, j.serverP50Ms, r.p95Ms, r.meanMs, r.energyMj "
                             + "from BenchmarkResultEntity r, BenchmarkJobEntity j where r.jobId = j.id"
                             + " and j.deviceClassId = :c and j.status <> :running and r.status = 'COMPLETED' and "
                             + "(r.batch is null or r.batch = 1) and j.serverP95Ms > 0 and j.serverP50Ms > 0 and "
                             + "r.p95Ms is not null and r.meanMs is not null and "
-                            + (pacing[0] == null ? "j.intervalMs is null" : "j.intervalMs = :i"), Object[].class)
+                            + (pacing == null ? "j.intervalMs is null" : "j.intervalMs = :i"), Object[].class)
                     .setParameter("c", classId).setParameter("running", RUNNING);
-            if (pacing[0] != null) {
-                q.setParameter("i", pacing[0]);
+            if (pacing != null) {
+                q.setParameter("i", pacing);
             }
-            List<Object[]> rows = q.getResultList();
             List<FittedCostModel.Observation> out = new ArrayList<>();
-            for (Object[] row : rows) {
+            for (Object[] row : q.getResultList()) {
                 out.add(new FittedCostModel.Observation((String) row[0], (Double) row[1], (Double) row[2],
                         (Double) row[3], (Double) row[4]));
             }
-            return out;
+            return new Observations(pacing, out);
         });
-        return new Observations(pacing[0], obs);
     }
 
     /** The class's fitted model for the planner, or empty (the declared profile applies). */
