@@ -123,8 +123,8 @@ public final class TestModels {
     public static final int RMLP_LIVE = 192;
     public static final int RMLP_OUT = 10;
 
-    /** Positions per sample of the sequence form of {@link #redundantMlp}. */
-    public static final int RSEQ_POSITIONS = 16;
+    /** Positions per sample of the sequence form of {@link #redundantMlp} (was 16 until session 13; see there). */
+    public static final int RSEQ_POSITIONS = 96;
 
     /**
      * An MLP 64-1024-1024-10 in which only the first 192 units of each hidden layer carry signal: the other units'
@@ -135,9 +135,12 @@ public final class TestModels {
      * <p>With {@code positions} 0 a sample is one row: x[N,64] -> MatMul(1024) + b -> Relu -> MatMul(1024) + b -> Relu
      * -> Gemm(10) -> y[N,10]. With {@code positions} P > 0 (ThreeClassPlanIT uses {@link #RSEQ_POSITIONS}) a sample is
      * P rows, x[N,P,64]: the same hidden layers run on each row and are averaged over the rows (ReduceMean) before the
-     * last Gemm. Same weights either way; P times the multiply-adds, so with 16 positions a batch-1 run takes about a
-     * millisecond, well above an agent's per-call overhead and a loaded machine's timer noise (one row's tens of
-     * microseconds were below them). The median is of batch-1 runs on one thread.
+     * last Gemm. Same weights either way; P times the multiply-adds, so with 96 positions a batch-1 run takes about a
+     * millisecond on one core here, well above an agent's per-call overhead and a loaded machine's timer noise (one
+     * row's tens of microseconds were below them), and the float model is compute-bound enough that its 30 % structured
+     * variant runs at about a fifth to a quarter of its time on a device paced at 20 ms (with 16 positions, 0.35-0.55:
+     * the weights' memory traffic and per-run overheads, which pruning shrinks less, were most of it). The median is
+     * of batch-1 runs on one thread.
      */
     public static Model redundantMlp(long seed, int positions) {
         if (positions < 0) {
