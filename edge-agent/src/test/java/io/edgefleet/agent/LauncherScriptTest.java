@@ -117,13 +117,15 @@ class LauncherScriptTest {
     void copiesTheNativeLibrariesAgainForANewJarAndStartsWithoutThemWhenTheCopyFails() throws Exception {
         assertEquals(1, launch(Map.of()).copies());
         age(nativeDir().resolve("libonnxruntime.so"), 60);
-        Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis()));
+        // a new jar a second ago, not "now": the file system stamps the copy with a coarse clock (a few ms), which can
+        // read earlier than a precise "now" set a moment before, and the launcher would then take the copy for stale
+        age(jar, 1);
         Run newJar = launch(Map.of());
         assertEquals(1, newJar.copies(), newJar.out());
         assertTrue(newJar.args().contains("-Donnxruntime.native.path="), newJar.out());
 
         age(nativeDir().resolve("libonnxruntime.so"), 60);
-        Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis()));
+        age(jar, 1);
         Run failed = launch(Map.of("FAIL_NATIVE", "yes"));
         assertEquals(0, failed.exit(), failed.out());
         assertEquals(1, failed.copies());
