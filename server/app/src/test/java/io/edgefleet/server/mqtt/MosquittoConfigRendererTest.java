@@ -55,6 +55,26 @@ class MosquittoConfigRendererTest {
         assertEquals(1, count(acl, "pattern write edgefleet/v1/devices/%u/telemetry"), "patterns are written once, not per device");
     }
 
+    /**
+     * deploy/mosquitto/acl.example is what operators read and what MosquittoConfigIT installs into a real Mosquitto:
+     * its rules must be the ones the server renders for its users, or the IT proves a file nobody deploys.
+     */
+    @Test
+    void theShippedAclExampleHasExactlyTheRulesTheServerRenders() throws java.io.IOException {
+        java.nio.file.Path example = java.nio.file.Path.of("").toAbsolutePath().getParent().getParent()
+                .resolve("deploy/mosquitto/acl.example");
+        String rendered = MosquittoConfigRenderer.acl(List.of(
+                new MosquittoConfigRenderer.DeviceEntry("gw-0001", "edge-gateway", "$7$101$a$b"),
+                new MosquittoConfigRenderer.DeviceEntry("cam-0001", "camera-arm64", "$7$101$c$d")),
+                List.of("edgefleet-server"));
+        assertEquals(rules(rendered), rules(java.nio.file.Files.readString(example)), example.toString());
+    }
+
+    /** The lines Mosquitto acts on: neither comments nor blank. */
+    private static List<String> rules(String acl) {
+        return acl.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    }
+
     @Test
     void theAclGrowsByTwoLinesPerDevice() {
         List<MosquittoConfigRenderer.DeviceEntry> many = new java.util.ArrayList<>();
