@@ -167,6 +167,7 @@ public final class ServingFootprint {
                         + Files.size(cds) / (1024 * 1024) + " MiB)"), set, jar, true));
                 rows.add(bare(bareLaunch, set, cp));
                 shipped.add(rows);
+                deleteTree(state);
             }
         } else {
             System.out.println("launcher rows skipped (-Dbench.launcher=false or no " + script + ")");
@@ -312,6 +313,19 @@ public final class ServingFootprint {
         } finally {
             p.destroy();
             p.waitFor();
+            deleteTree(dir);
+        }
+    }
+
+    /** Removes a directory this benchmark made under the temp dir (a model store, a launcher's state). */
+    static void deleteTree(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
         }
     }
 
