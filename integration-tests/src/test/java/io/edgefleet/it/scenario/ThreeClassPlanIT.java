@@ -68,7 +68,7 @@ class ThreeClassPlanIT {
      * runs, about 1), so its estimate is what the devices measured, within 4 % in ten runs. The chosen variant holds on
      * the devices when its window p95s sit below the share x the float's device p95. With 96 positions per sample
      * (session 13) the float model is compute-bound on the devices (14-20 ms p95 on a quiet machine) and the variant's
-     * windows read 3-5.6 ms, so the SLO leaves it 2.5-4x room, about 10 ms (1.2 ms of real compute at the gateway's
+     * windows read 3-5.6 ms, so the SLO leaves it 2.5-3.7x room, 9-13 ms (1.1-1.6 ms of real compute at the gateway's
      * speed factor): more than the 0.5 ms transient that rolled the variant back once at 16 positions (session 12's
      * `.ci/run` of 0d7bb2f, where the float model measured 4.9 ms and left 1.5x room). The float model stays 1.18x over.
      */
