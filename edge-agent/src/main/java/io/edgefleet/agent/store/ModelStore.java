@@ -152,7 +152,7 @@ public final class ModelStore {
         Slot target = state.inactiveSlot();
         AtomicFiles.move(stagedFile(), modelPath(dataDir, target));
         update(new StoreState(StoreState.FORMAT, target, state.staged(), state.active(), Phase.ACTIVATED_UNCOMMITTED,
-                state.deploymentId(), null));
+                state.deploymentId(), null, true));
     }
 
     public void commit() throws IOException {
@@ -187,7 +187,15 @@ public final class ModelStore {
         }
     }
 
-    /** Ends an uncommitted activation without a fallback to go to: the candidate stays, uncommitted. */
+    /**
+     * The active model, kept uncommitted after a health watch it did not pass, is watched again for a new deployment
+     * of the same model: phase ACTIVATED_UNCOMMITTED, nothing downloaded or moved.
+     */
+    public void watchActiveAgain(String deploymentId) throws IOException {
+        update(state.rewatched(deploymentId));
+    }
+
+    /** Ends an uncommitted activation without a fallback to go to: the candidate stays, uncommitted (unproven). */
     public void abandonWatch() throws IOException {
         if (state.phase() == Phase.ACTIVATED_UNCOMMITTED) {
             update(state.withPhase(Phase.IDLE));

@@ -68,7 +68,7 @@ public final class Recovery {
                 notes.add(new RecoveryNote(DeviceEvent.Type.ROLLED_BACK, st.deploymentId(), st.active(), ReasonCode.HASH_MISMATCH,
                         "active model file of " + label(broken) + " is missing or corrupt; fell back to " + label(st.active())));
             } else {
-                st = new StoreState(st.format(), null, null, null, Phase.IDLE, st.deploymentId(), null);
+                st = new StoreState(st.format(), null, null, null, Phase.IDLE, st.deploymentId(), null, false);
                 notes.add(new RecoveryNote(DeviceEvent.Type.DEPLOY_FAILED, st.deploymentId(), broken, ReasonCode.HASH_MISMATCH,
                         "active model file of " + label(broken) + " is missing or corrupt and there is no fallback; running without a model"));
             }

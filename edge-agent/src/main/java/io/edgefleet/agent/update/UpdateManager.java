@@ -233,6 +233,10 @@ public final class UpdateManager implements Updates {
         }
         StoreState st = store.state();
         if (st.active() != null && st.active().sha256().equals(m.sha256())) {
+            if (st.activeUnproven()) {
+                watchAgain(cmd, st.active());
+                return;
+            }
             event(DeviceEvent.Type.COMMITTED, cmd.deploymentId(), st.active(), ReasonCode.NONE,
                     m.label() + " is already the active model");
             return;
@@ -251,6 +255,35 @@ public final class UpdateManager implements Updates {
         }
         event(DeviceEvent.Type.DEPLOY_RECEIVED, cmd.deploymentId(), m, ReasonCode.NONE, null);
         startDownload(cmd, false);
+    }
+
+    /**
+     * A deploy of the model that already runs but never passed a health watch here (its watch breached, or a restart
+     * cut it short, with no fallback to go to): no download, a new health watch of this deployment's policy. Answering
+     * "already the active model" would report a model that just failed its watch as committed, so retrying a failed
+     * rollout would succeed on exactly the devices it failed on.
+     */
+    private void watchAgain(Command cmd, ModelRef active) {
+        if (download != null) {
+            Download old = download;
+            abort(old);
+            event(DeviceEvent.Type.DEPLOY_FAILED, old.deploymentId(), old.mainModel(), ReasonCode.UNKNOWN,
+                    "superseded by deployment " + cmd.deploymentId());
+        }
+        try {
+            store.watchActiveAgain(cmd.deploymentId());
+        } catch (IOException e) {
+            event(DeviceEvent.Type.DEPLOY_FAILED, cmd.deploymentId(), active, StorageErrors.reason(e),
+                    "cannot record the new health watch: " + StorageErrors.describe(e));
+            return;
+        }
+        HealthPolicy policy = cmd.health() == null ? HealthPolicy.defaults() : cmd.health();
+        watch = new Watch(cmd.deploymentId(), active, new HealthWatch(policy));
+        ModelRef fallback = store.state().standby();
+        event(DeviceEvent.Type.ACTIVATED, cmd.deploymentId(), active, ReasonCode.NONE, active.label()
+                + " already runs but never passed a health watch here: watched again, no download; fallback "
+                + (fallback == null ? "none" : fallback.label()) + "; health watch of " + policy.windows() + " windows");
+        events.statusChanged();
     }
 
     /**

@@ -68,7 +68,8 @@ class ModelStoreCrashTest {
     }
 
     static StoreState st(Slot activeSlot, ModelRef active, ModelRef standby, Phase phase, ModelRef staged) {
-        return new StoreState(StoreState.FORMAT, activeSlot, active, standby, phase, "dep-x", staged);
+        return new StoreState(StoreState.FORMAT, activeSlot, active, standby, phase, "dep-x", staged,
+                phase == Phase.ACTIVATED_UNCOMMITTED);
     }
 
     static Stream<Row> rows() {

@@ -14,7 +14,7 @@ class RecoveryTest {
 
     @Test
     void uncommittedActivationWithIntactFallbackRollsBackToTheFallbackSlot() {
-        StoreState s = new StoreState(1, Slot.B, NEW, OLD, Phase.ACTIVATED_UNCOMMITTED, "d", null);
+        StoreState s = new StoreState(1, Slot.B, NEW, OLD, Phase.ACTIVATED_UNCOMMITTED, "d", null, true);
         Recovery.Result r = Recovery.recover(s, (slot, m) -> true);
         assertEquals(Slot.A, r.state().activeSlot());
         assertEquals(OLD, r.state().active());
@@ -24,7 +24,7 @@ class RecoveryTest {
 
     @Test
     void healthyCommittedStateIsLeftAlone() {
-        StoreState s = new StoreState(1, Slot.B, NEW, OLD, Phase.COMMITTED, "d", null);
+        StoreState s = new StoreState(1, Slot.B, NEW, OLD, Phase.COMMITTED, "d", null, false);
         Recovery.Result r = Recovery.recover(s, (slot, m) -> true);
         assertEquals(s, r.state());
         assertTrue(r.notes().isEmpty());
@@ -32,7 +32,7 @@ class RecoveryTest {
 
     @Test
     void onlyTheSlotsThatHoldModelsAreChecked() {
-        StoreState s = new StoreState(1, Slot.B, NEW, OLD, Phase.COMMITTED, "d", null);
+        StoreState s = new StoreState(1, Slot.B, NEW, OLD, Phase.COMMITTED, "d", null, false);
         java.util.List<String> asked = new java.util.ArrayList<>();
         Recovery.recover(s, (slot, m) -> {
             asked.add(slot + ":" + m.version());

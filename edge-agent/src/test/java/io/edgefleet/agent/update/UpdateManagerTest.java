@@ -3,11 +3,14 @@ package io.edgefleet.agent.update;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgefleet.agent.inference.LoadedModel;
 import io.edgefleet.agent.store.ModelStore;
 import io.edgefleet.agent.store.Phase;
+import io.edgefleet.agent.store.Recovery;
+import io.edgefleet.agent.store.StoreState;
 import io.edgefleet.agent.testing.Artifacts;
 import io.edgefleet.agent.testing.Artifacts.Artifact;
 import io.edgefleet.agent.testing.FakeLink;
@@ -429,6 +432,65 @@ class UpdateManagerTest {
         assertTrue(e.detail().contains("no fallback"), e.detail());
         assertEquals(v1.model(), store.state().active());
         assertEquals(Phase.IDLE, store.state().phase());
+    }
+
+    @Test
+    void aModelKeptAfterAFailedWatchIsWatchedAgainWhenDeployedAgainNotReportedCommitted() throws Exception {
+        Artifact v1 = artifact("clf", 1, Map.of());
+        um.onDeploy(v1.deploy("dep-1", POLICY));
+        deliver(v1);
+        um.onWindow(window(v1.model(), 100, 0, 99));
+        um.onWindow(window(v1.model(), 100, 0, 99));
+        assertEquals(Type.DEPLOY_FAILED, sink.last().type());
+        assertTrue(store.state().activeUnproven(), "kept, but it failed its watch");
+        sink.clear();
+
+        // the operator retries: no download, a new watch under the new deployment's policy
+        um.onDeploy(v1.deploy("dep-retry", POLICY));
+        assertEquals(List.of(Type.ACTIVATED), sink.types(), "not COMMITTED at once");
+        assertTrue(sink.last().detail().contains("watched again, no download"), sink.last().detail());
+        assertEquals("dep-retry", sink.last().deploymentId());
+        assertFalse(um.downloading());
+        assertTrue(link.subscriptions.isEmpty(), "nothing to fetch");
+        assertEquals(Phase.ACTIVATED_UNCOMMITTED, store.state().phase());
+        assertEquals("dep-retry", store.state().deploymentId());
+        assertEquals(List.of(v1.model()), activations, "the running session is not reloaded");
+        um.onWindow(window(v1.model(), 100, 0, 99));
+        um.onWindow(window(v1.model(), 100, 0, 99));
+        assertEquals(Type.DEPLOY_FAILED, sink.last().type(), "still too slow: fails again");
+        assertEquals(ReasonCode.LATENCY_SLO_BREACH, sink.last().reason());
+        assertEquals("dep-retry", sink.last().deploymentId());
+        assertTrue(store.state().activeUnproven());
+
+        // a restart keeps what is known; a later retry on a healthy device commits after its windows
+        store = ModelStore.open(dir);
+        assertTrue(store.state().activeUnproven(), "persisted");
+        um = newManager();
+        sink.clear();
+        um.onDeploy(v1.deploy("dep-retry-2", POLICY));
+        assertEquals(List.of(Type.ACTIVATED), sink.types());
+        um.onWindow(window(v1.model(), 100, 0, 5));
+        um.onWindow(window(v1.model(), 100, 0, 5));
+        assertEquals(Type.COMMITTED, sink.last().type());
+        assertEquals("dep-retry-2", sink.last().deploymentId());
+        assertEquals(Phase.COMMITTED, store.state().phase());
+        assertFalse(store.state().activeUnproven());
+        sink.clear();
+        um.onDeploy(v1.deploy("dep-again", POLICY));
+        assertEquals(List.of(Type.COMMITTED), sink.types(), "a proven model is acknowledged at once, as before");
+    }
+
+    @Test
+    void aModelActivatedWhenTheAgentStoppedIsWatchedAgainByTheNextDeployOfIt() throws Exception {
+        Artifact v1 = artifact("clf", 1, Map.of());
+        um.onDeploy(v1.deploy("dep-1", POLICY));
+        deliver(v1);
+        assertEquals(Phase.ACTIVATED_UNCOMMITTED, store.state().phase());
+        // the agent stops mid-watch; recovery keeps the model (no fallback) and still knows it is unproven
+        Recovery.Result r = Recovery.recover(store.state(), (slot, model) -> true);
+        assertEquals(Phase.IDLE, r.state().phase());
+        assertTrue(r.state().activeUnproven());
+        assertThrows(IllegalStateException.class, () -> StoreState.empty().rewatched("x"));
     }
 
     @Test
