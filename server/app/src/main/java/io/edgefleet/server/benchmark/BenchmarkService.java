@@ -284,12 +284,16 @@ public class BenchmarkService {
         }
     }
 
-    /** Ends a job when every device answered (and the server measured), or at its deadline; then refits the class. */
+    /**
+     * Ends a job when every device answered (and the server measured), or at its deadline, and refits the class in the
+     * same transaction: whoever sees the job ended reads the fit it caused (the job's end used to commit first, and a
+     * client reading the cost model right after could get the old one).
+     */
     synchronized void tryFinish(String id, boolean byClock) {
-        String classId = QuarkusTransaction.requiringNew().call(() -> {
+        QuarkusTransaction.requiringNew().run(() -> {
             BenchmarkJobEntity job = session.find(BenchmarkJobEntity.class, id);
             if (job == null || !RUNNING.equals(job.status)) {
-                return null;
+                return;
             }
             List<BenchmarkResultEntity> results = results(id);
             int expected = job.devices.split(",").length;
@@ -300,12 +304,12 @@ public class BenchmarkService {
             if (!measured && (answered || late) && measuring.add(id)) {
                 job.message = results.size() + " of " + expected + " device(s) reported; server measurement running";
                 worker.execute(() -> measureOnServer(id));
-                return null;
+                return;
             }
             if (!(answered && measured) && !(byClock && late && (measured || !measuring.contains(id)))) {
                 job.message = results.size() + " of " + expected + " device(s) reported"
                         + (measured ? "" : answered || late ? "; server measurement running" : "");
-                return null;
+                return;
             }
             long ok = results.stream().filter(r -> "COMPLETED".equals(r.status)).count();
             job.status = ok == expected ? "COMPLETED" : ok > 0 ? "PARTIAL" : "FAILED";
@@ -313,11 +317,10 @@ public class BenchmarkService {
                     + (results.size() < expected ? "; " + (expected - results.size()) + " did not answer before the deadline"
                     : "") + (measured ? "" : "; the server measurement did not finish");
             job.finishedAt = now;
-            return job.deviceClassId;
+            // the class's refit commits with the job's end: a client that saw the job end reads the new fit
+            session.flush();
+            refitIn(job.deviceClassId);
         });
-        if (classId != null) {
-            refit(classId);
-        }
     }
 
     private List<BenchmarkResultEntity> results(String jobId) {
@@ -329,7 +332,12 @@ public class BenchmarkService {
 
     /** Refits the class's cost model over {@link #observations}; empty when nothing can be fitted yet. */
     public Optional<FittedCostModel> refit(String classId) {
-        Observations observed = observations(classId);
+        return QuarkusTransaction.requiringNew().call(() -> refitIn(classId));
+    }
+
+    /** {@link #refit} in the caller's transaction (a job's end commits with the fit it causes). */
+    private Optional<FittedCostModel> refitIn(String classId) {
+        Observations observed = observationsIn(classId);
         Integer pacing = observed.pacing();
         List<FittedCostModel.Observation> obs = observed.reports();
         FittedCostModel fit;
@@ -339,29 +347,27 @@ public class BenchmarkService {
             LOG.infof("class %s: nothing to fit yet (%s)", classId, e.getMessage());
             return Optional.empty();
         }
-        QuarkusTransaction.requiringNew().run(() -> {
-            ClassCostModelEntity e = session.find(ClassCostModelEntity.class, classId);
-            boolean fresh = e == null;
-            if (fresh) {
-                e = new ClassCostModelEntity();
-                e.deviceClassId = classId;
-            }
-            e.p95Scale = fit.p95().scale();
-            e.p95OffsetMs = fit.p95().offset();
-            e.meanScale = fit.mean().scale();
-            e.meanOffsetMs = fit.mean().offset();
-            e.energyMjPerServerMs = fit.energyMjPerServerMs();
-            e.reports = fit.reports();
-            e.artifacts = fit.artifacts();
-            e.latencyErrorPercent = fit.latencyErrorPercent();
-            e.energyErrorPercent = fit.energyErrorPercent();
-            e.fittedAt = System.currentTimeMillis();
-            e.intervalMs = pacing;
-            e.serverBasis = ClassCostModelEntity.BASIS;
-            if (fresh) {
-                session.persist(e);
-            }
-        });
+        ClassCostModelEntity e = session.find(ClassCostModelEntity.class, classId);
+        boolean fresh = e == null;
+        if (fresh) {
+            e = new ClassCostModelEntity();
+            e.deviceClassId = classId;
+        }
+        e.p95Scale = fit.p95().scale();
+        e.p95OffsetMs = fit.p95().offset();
+        e.meanScale = fit.mean().scale();
+        e.meanOffsetMs = fit.mean().offset();
+        e.energyMjPerServerMs = fit.energyMjPerServerMs();
+        e.reports = fit.reports();
+        e.artifacts = fit.artifacts();
+        e.latencyErrorPercent = fit.latencyErrorPercent();
+        e.energyErrorPercent = fit.energyErrorPercent();
+        e.fittedAt = System.currentTimeMillis();
+        e.intervalMs = pacing;
+        e.serverBasis = ClassCostModelEntity.BASIS;
+        if (fresh) {
+            session.persist(e);
+        }
         LOG.infof("class %s: cost model %s (benchmarks %s)", classId, fit.summary(), pacing == null ? "back to back"
                 : pacing == 0 ? "at each device's own interval" : "paced " + pacing + " ms");
         return Optional.of(fit);
@@ -377,29 +383,32 @@ public class BenchmarkService {
      * so one line over both would describe neither.
      */
     private Observations observations(String classId) {
-        return QuarkusTransaction.requiringNew().call(() -> {
-            List<Integer> newest = session.createSelectionQuery("select j.intervalMs from BenchmarkJobEntity j where "
-                            + "j.deviceClassId = :c and j.status <> :running and j.serverP95Ms > 0 order by j.finishedAt "
-                            + "desc, j.createdAt desc", Integer.class).setParameter("c", classId)
-                    .setParameter("running", RUNNING).setMaxResults(1).getResultList();
-            Integer pacing = newest.isEmpty() ? null : newest.get(0);
-            var q = session.createSelectionQuery("select j.sha256, j.serverP50Ms, r.p95Ms, r.meanMs, r.energyMj "
-                            + "from BenchmarkResultEntity r, BenchmarkJobEntity j where r.jobId = j.id"
-                            + " and j.deviceClassId = :c and j.status <> :running and r.status = 'COMPLETED' and "
-                            + "(r.batch is null or r.batch = 1) and j.serverP95Ms > 0 and j.serverP50Ms > 0 and "
-                            + "r.p95Ms is not null and r.meanMs is not null and "
-                            + (pacing == null ? "j.intervalMs is null" : "j.intervalMs = :i"), Object[].class)
-                    .setParameter("c", classId).setParameter("running", RUNNING);
-            if (pacing != null) {
-                q.setParameter("i", pacing);
-            }
-            List<FittedCostModel.Observation> out = new ArrayList<>();
-            for (Object[] row : q.getResultList()) {
-                out.add(new FittedCostModel.Observation((String) row[0], (Double) row[1], (Double) row[2],
-                        (Double) row[3], (Double) row[4]));
-            }
-            return new Observations(pacing, out);
-        });
+        return QuarkusTransaction.requiringNew().call(() -> observationsIn(classId));
+    }
+
+    /** {@link #observations} in the caller's transaction. */
+    private Observations observationsIn(String classId) {
+        List<Integer> newest = session.createSelectionQuery("select j.intervalMs from BenchmarkJobEntity j where "
+                        + "j.deviceClassId = :c and j.status <> :running and j.serverP95Ms > 0 order by j.finishedAt "
+                        + "desc, j.createdAt desc", Integer.class).setParameter("c", classId)
+                .setParameter("running", RUNNING).setMaxResults(1).getResultList();
+        Integer pacing = newest.isEmpty() ? null : newest.get(0);
+        var q = session.createSelectionQuery("select j.sha256, j.serverP50Ms, r.p95Ms, r.meanMs, r.energyMj "
+                        + "from BenchmarkResultEntity r, BenchmarkJobEntity j where r.jobId = j.id"
+                        + " and j.deviceClassId = :c and j.status <> :running and r.status = 'COMPLETED' and "
+                        + "(r.batch is null or r.batch = 1) and j.serverP95Ms > 0 and j.serverP50Ms > 0 and "
+                        + "r.p95Ms is not null and r.meanMs is not null and "
+                        + (pacing == null ? "j.intervalMs is null" : "j.intervalMs = :i"), Object[].class)
+                .setParameter("c", classId).setParameter("running", RUNNING);
+        if (pacing != null) {
+            q.setParameter("i", pacing);
+        }
+        List<FittedCostModel.Observation> out = new ArrayList<>();
+        for (Object[] row : q.getResultList()) {
+            out.add(new FittedCostModel.Observation((String) row[0], (Double) row[1], (Double) row[2],
+                    (Double) row[3], (Double) row[4]));
+        }
+        return new Observations(pacing, out);
     }
 
     /** The class's fitted model for the planner, or empty (the declared profile applies). */
