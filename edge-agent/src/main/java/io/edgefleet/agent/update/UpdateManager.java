@@ -247,12 +247,7 @@ public final class UpdateManager implements Updates {
                             + "; going back needs a rollback command");
             return;
         }
-        if (download != null) {
-            Download old = download;
-            abort(old);
-            event(DeviceEvent.Type.DEPLOY_FAILED, old.deploymentId(), old.mainModel(), ReasonCode.UNKNOWN,
-                    "superseded by deployment " + cmd.deploymentId());
-        }
+        supersedeDownload(cmd);
         event(DeviceEvent.Type.DEPLOY_RECEIVED, cmd.deploymentId(), m, ReasonCode.NONE, null);
         startDownload(cmd, false);
     }
@@ -264,12 +259,7 @@ public final class UpdateManager implements Updates {
      * rollout would succeed on exactly the devices it failed on.
      */
     private void watchAgain(Command cmd, ModelRef active) {
-        if (download != null) {
-            Download old = download;
-            abort(old);
-            event(DeviceEvent.Type.DEPLOY_FAILED, old.deploymentId(), old.mainModel(), ReasonCode.UNKNOWN,
-                    "superseded by deployment " + cmd.deploymentId());
-        }
+        supersedeDownload(cmd);
         try {
             store.watchActiveAgain(cmd.deploymentId());
         } catch (IOException e) {
@@ -277,11 +267,26 @@ public final class UpdateManager implements Updates {
                     "cannot record the new health watch: " + StorageErrors.describe(e));
             return;
         }
+        openWatch(cmd, active, active.label() + " already runs but never passed a health watch here: watched again, "
+                + "no download; ");
+    }
+
+    /** A download in flight gives way to a newer deploy: it is aborted and its deployment told why. */
+    private void supersedeDownload(Command cmd) {
+        if (download != null) {
+            Download old = download;
+            abort(old);
+            event(DeviceEvent.Type.DEPLOY_FAILED, old.deploymentId(), old.mainModel(), ReasonCode.UNKNOWN,
+                    "superseded by deployment " + cmd.deploymentId());
+        }
+    }
+
+    /** The model now running is under the command's health watch: ACTIVATED, detail {@code prefix} + fallback + watch. */
+    private void openWatch(Command cmd, ModelRef m, String prefix) {
         HealthPolicy policy = cmd.health() == null ? HealthPolicy.defaults() : cmd.health();
-        watch = new Watch(cmd.deploymentId(), active, new HealthWatch(policy));
+        watch = new Watch(cmd.deploymentId(), m, new HealthWatch(policy));
         ModelRef fallback = store.state().standby();
-        event(DeviceEvent.Type.ACTIVATED, cmd.deploymentId(), active, ReasonCode.NONE, active.label()
-                + " already runs but never passed a health watch here: watched again, no download; fallback "
+        event(DeviceEvent.Type.ACTIVATED, cmd.deploymentId(), m, ReasonCode.NONE, prefix + "fallback "
                 + (fallback == null ? "none" : fallback.label()) + "; health watch of " + policy.windows() + " windows");
         events.statusChanged();
     }
@@ -758,12 +763,7 @@ public final class UpdateManager implements Updates {
             return;
         }
         modelSwitch.activate(loaded, m);
-        HealthPolicy policy = d.command.health() == null ? HealthPolicy.defaults() : d.command.health();
-        watch = new Watch(d.deploymentId(), m, new HealthWatch(policy));
-        ModelRef fallback = store.state().standby();
-        event(DeviceEvent.Type.ACTIVATED, d.deploymentId(), m, ReasonCode.NONE, "fallback "
-                + (fallback == null ? "none" : fallback.label()) + "; health watch of " + policy.windows() + " windows");
-        events.statusChanged();
+        openWatch(d.command, m, "");
     }
 
     // ---------------------------------------------------------------- health watch

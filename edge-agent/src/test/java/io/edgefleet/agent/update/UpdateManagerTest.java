@@ -419,13 +419,19 @@ class UpdateManagerTest {
         assertEquals(v1.model(), store.state().standby(), "after a commit the previous model stays as fallback");
     }
 
-    @Test
-    void breachWithoutFallbackKeepsTheCandidateAndSaysSo() {
+    /** A first model (no fallback) deployed, then two windows over the SLO: its watch breaches and it is kept. */
+    private Artifact breachWithoutFallback() {
         Artifact v1 = artifact("clf", 1, Map.of());
         um.onDeploy(v1.deploy("dep-1", POLICY));
         deliver(v1);
         um.onWindow(window(v1.model(), 100, 0, 99));
         um.onWindow(window(v1.model(), 100, 0, 99));
+        return v1;
+    }
+
+    @Test
+    void breachWithoutFallbackKeepsTheCandidateAndSaysSo() {
+        Artifact v1 = breachWithoutFallback();
         DeviceEvent e = sink.last();
         assertEquals(Type.DEPLOY_FAILED, e.type());
         assertEquals(ReasonCode.LATENCY_SLO_BREACH, e.reason());
@@ -436,11 +442,7 @@ class UpdateManagerTest {
 
     @Test
     void aModelKeptAfterAFailedWatchIsWatchedAgainWhenDeployedAgainNotReportedCommitted() throws Exception {
-        Artifact v1 = artifact("clf", 1, Map.of());
-        um.onDeploy(v1.deploy("dep-1", POLICY));
-        deliver(v1);
-        um.onWindow(window(v1.model(), 100, 0, 99));
-        um.onWindow(window(v1.model(), 100, 0, 99));
+        Artifact v1 = breachWithoutFallback();
         assertEquals(Type.DEPLOY_FAILED, sink.last().type());
         assertTrue(store.state().activeUnproven(), "kept, but it failed its watch");
         sink.clear();

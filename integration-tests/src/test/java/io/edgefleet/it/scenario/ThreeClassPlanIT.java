@@ -60,9 +60,10 @@ class ThreeClassPlanIT {
      * -Dit.three-class.gateway-rollout=true}). Off by default: on this 2-core build machine the whole suite's `.ci/run`
      * has twice had a stall right after the gateway's activation in which its devices ran the variant 2-3x slower
      * than before and after (session 12 at 16 positions per sample: four windows, one device; session 13 at 96: eleven
-     * windows, p50 1.3-3x, both devices), and the health watch rightly rolled it back. In 20 runs of this test alone
-     * (quiet and beside CPU hogs) and one run of the whole integration module, none. The paced benchmark, the fit and
-     * the gateway's plan (the float model missing its SLO) stay in the default run; docs/planner.md has the figures.
+     * windows, p50 1.3-3x, both devices), and the health watch rightly rolled it back: two of five `.ci/run`s with the
+     * rollout on. In 41 runs of this test alone (quiet and beside CPU hogs) and one of the integration module, none.
+     * The paced benchmark, the fit and the gateway's plan (the float model missing its SLO) stay in the default run;
+     * docs/planner.md has the figures.
      */
     static final boolean GATEWAY_ROLLOUT = Boolean.getBoolean("it.three-class.gateway-rollout");
     static final String FAST = "it3-fastbox";
