@@ -206,6 +206,26 @@ class ModelStoreCrashTest {
         }
     }
 
+    /** state.json written before activeUnproven existed: the committed model stays proven, a watch in flight not. */
+    @Test
+    void aStateFileWithoutTheUnprovenMarkerReadsAsBefore(@TempDir Path dir) throws IOException {
+        slot(dir, "a", "model.onnx", V1);
+        String legacy = ModelStore.toJson(st(Slot.A, M1, null, Phase.COMMITTED, null))
+                .replaceAll(",?\\s*\"activeUnproven\"\\s*:\\s*\\w+", "");
+        assertFalse(legacy.contains("activeUnproven"), legacy);
+        Files.writeString(dir.resolve("state.json"), legacy);
+        ModelStore committed = ModelStore.open(dir);
+        assertEquals(M1, committed.state().active());
+        assertFalse(committed.state().activeUnproven());
+
+        // killed in the health window of a first model (no fallback): kept, and known not to have passed
+        Files.writeString(dir.resolve("state.json"), legacy.replace("\"COMMITTED\"", "\"ACTIVATED_UNCOMMITTED\""));
+        ModelStore watched = ModelStore.open(dir);
+        assertEquals(M1, watched.state().active());
+        assertEquals(Phase.IDLE, watched.state().phase());
+        assertTrue(watched.state().activeUnproven());
+    }
+
     @Test
     void theFullUpdateCycleSurvivesARestartAfterEachStep(@TempDir Path dir) throws IOException {
         ModelStore s = ModelStore.open(dir);
