@@ -10,6 +10,12 @@ public final class Await {
     }
 
     public static void until(Duration timeout, String what, BooleanSupplier condition, Supplier<String> lastSeen) {
+        until(timeout, Duration.ofMillis(250), what, condition, lastSeen);
+    }
+
+    /** As above, looking every {@code poll}: for a state that lasts well under Await's usual quarter second. */
+    public static void until(Duration timeout, Duration poll, String what, BooleanSupplier condition,
+            Supplier<String> lastSeen) {
         long deadline = System.nanoTime() + timeout.toNanos();
         RuntimeException lastError = null;
         while (System.nanoTime() < deadline) {
@@ -23,7 +29,7 @@ public final class Await {
                 lastError = e instanceof RuntimeException re ? re : new RuntimeException(e);
             }
             try {
-                Thread.sleep(250);
+                Thread.sleep(poll.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted while waiting for " + what, e);

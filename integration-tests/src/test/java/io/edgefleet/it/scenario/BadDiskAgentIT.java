@@ -205,14 +205,24 @@ class BadDiskAgentIT {
         long version2 = api.uploadModel(model, v2).path("version").asLong();
         String dep2 = api.deployToClass(model, version2, classId, null).path("id").asText();
         if (fault == Fault.FULL) {
-            Await.until(TIMEOUT, "the download of " + v2.length + " bytes starts", () -> {
+            // the partial file of a local download lives for well under a second (65 chunks in the same second on a
+            // quiet machine, once missed by a 250 ms poll): look every 5 ms, and at the server's events every 200th
+            // look, so a download that got through before the disk could be filled fails here and says so
+            int[] looks = {0};
+            Await.until(TIMEOUT, Duration.ofMillis(5), "the download of " + v2.length + " bytes starts", () -> {
                 try {
-                    return !partials(dataDir).isEmpty() || eventOf(id, dep2, "DEPLOY_FAILED") != null;
+                    if (!partials(dataDir).isEmpty()) {
+                        return true;
+                    }
                 } catch (Exception e) {
                     return false;
                 }
+                return looks[0]++ % 200 == 0 && (eventOf(id, dep2, "VERIFIED") != null
+                        || eventOf(id, dep2, "DEPLOY_FAILED") != null);
             }, () -> tail(log));
             List<Path> downloading = partials(dataDir);
+            assertTrue(!downloading.isEmpty() || eventOf(id, dep2, "VERIFIED") == null, "the download of "
+                    + v2.length + " bytes ended before its partial file was seen: the disk was never filled mid-way");
             long filled = fill(mount.resolve("filler"));
             Log.info(id + ": filled the disk with " + filled + " bytes while " + downloading + " downloaded");
         }
