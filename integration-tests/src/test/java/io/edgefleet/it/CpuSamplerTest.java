@@ -1,0 +1,66 @@
+package io.edgefleet.it;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+
+/** The diagnostics a timing-sensitive scenario logs must name what was busy, or they explain nothing. */
+class CpuSamplerTest {
+
+    @Test
+    void aThreadThatBurnsCpuIsNamedAmongThisJvmsBusiestAndTheMachineReadsBusy() throws Exception {
+        assumeTrue(Files.isReadable(Path.of("/proc/self/task")), "no /proc: the sampler has nothing to read here");
+        CountDownLatch stop = new CountDownLatch(1);
+        Thread burner = new Thread(() -> {
+            long x = 0;
+            while (stop.getCount() > 0) {
+                x += System.nanoTime() % 7;
+            }
+            if (x == 42) {
+                System.out.println(x);
+            }
+        }, "burner-for-test");
+        String report;
+        try (CpuSampler sampler = CpuSampler.start(200)) {
+            burner.start();
+            Thread.sleep(1500);
+            stop.countDown();
+            burner.join();
+            report = sampler.report();
+        }
+        // several samples; the burner (one full core) among this JVM's busiest in at least one; /proc shows
+        // thread names cut at 15 characters
+        assertTrue(report.lines().filter(l -> l.contains(" busy ")).count() >= 3, report);
+        assertTrue(report.lines().anyMatch(l -> l.contains("this JVM: ") && l.contains("burner-for-test#")), report);
+        assertTrue(report.contains("highest machine busy"), report);
+    }
+
+    @Test
+    void theThreadCensusFoldsNumbersSoAPoolCountsAsOneGroup() throws Exception {
+        CountDownLatch hold = new CountDownLatch(1);
+        Thread[] pool = new Thread[3];
+        for (int i = 0; i < pool.length; i++) {
+            pool[i] = new Thread(() -> {
+                try {
+                    hold.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "census-pool-" + (i + 7));
+            pool[i].start();
+        }
+        try {
+            String census = CpuSampler.threadCensus();
+            assertTrue(census.contains("census-pool-# x3;"), census);
+        } finally {
+            hold.countDown();
+            for (Thread t : pool) {
+                t.join();
+            }
+        }
+    }
+}
