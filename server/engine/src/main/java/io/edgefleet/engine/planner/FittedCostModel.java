@@ -20,9 +20,11 @@ import java.util.TreeMap;
  * {@code y} holds.
  *
  * <p>Latency: {@code device = scale x server p50 + offset}, fitted by least squares separately for p95 and for the mean.
- * The offset is kept only when the reports cover at least two artifacts with different server latencies and it
- * lowers the mean absolute percentage error; otherwise the line goes through the origin (a pure scale, like the
- * declared {@code latencyScale}). Energy: {@code device mJ = k x server mean ms}, through the origin, from the reports
+ * The offset is kept only when the reports cover at least two artifacts with different server latencies, it is not
+ * negative, and it lowers the mean absolute percentage error; otherwise the line goes through the origin (a pure
+ * scale, like the declared {@code latencyScale}). A negative offset is not a device's overhead but the steep slope
+ * of artifacts whose server latencies nearly coincide (three of digits-resnet's variants within 0.15-0.16 ms, session
+ * 14): it fits them and costs a candidate much faster than them at zero, which would meet any latency SLO. Energy: {@code device mJ = k x server mean ms}, through the origin, from the reports
  * that carry energy; without any, energy falls back to the estimated device mean latency x the class's declared
  * power model. Each fit's error is the mean absolute percentage error of its predictions against the reports it was
  * fitted on. {@code serverP50ByArtifact} keeps each benchmarked artifact's server median, so the planner can cost
@@ -113,7 +115,10 @@ public record FittedCostModel(String classId, Line p95, Line mean, Double energy
                 ? null : energyError, serverP50ByArtifact(usable));
     }
 
-    /** Least squares through the origin, then with an offset when the x values differ and it lowers the error. */
+    /**
+     * Least squares through the origin, then with an offset when the x values differ, the offset is not negative (see
+     * the class comment) and it lowers the error.
+     */
     static Line line(double[] x, double[] y) {
         double scale = throughOrigin(x, y);
         Line best = new Line(scale, 0, mape(x, y, scale, 0));
@@ -128,7 +133,7 @@ public record FittedCostModel(String classId, Line p95, Line mean, Double energy
         if (sxx > 1e-12 * Math.max(1, mx * mx) && x.length >= 2) {
             double a = sxy / sxx;
             double b = my - a * mx;
-            if (a > 0) {
+            if (a > 0 && b >= 0) {
                 double err = mape(x, y, a, b);
                 if (err < best.errorPercent()) {
                     best = new Line(a, b, err);

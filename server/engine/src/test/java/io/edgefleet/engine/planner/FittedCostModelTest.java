@@ -67,6 +67,19 @@ class FittedCostModelTest {
     }
 
     @Test
+    void aNegativeOffsetIsDroppedSoACandidateFasterThanEveryBenchmarkedArtifactIsNeverCostedAtZero() {
+        // two artifacts the server timed at nearly the same median whose devices differ more: least squares with an
+        // offset fits them exactly with device = 8 x server - 1 ms, and would cost a 0.06 ms candidate at zero
+        FittedCostModel f = FittedCostModel.fit("pi4", List.of(obs("a", 0.15, 0.20, null), obs("b", 0.16, 0.28, null)));
+        assertEquals(0.0, f.p95().offset());
+        double scale = (0.15 * 0.20 + 0.16 * 0.28) / (0.15 * 0.15 + 0.16 * 0.16);
+        assertEquals(scale, f.p95().scale(), 1e-9);
+        CostModel.Estimate e = f.estimate(new CostModel.Measured(0.06, 0.08, 0.07, 0, 0), CLASS);
+        assertEquals(scale * 0.06, e.p95Ms(), 1e-9);
+        assertTrue(e.p95Ms() > 0.05, e.toString());
+    }
+
+    @Test
     void withoutDeviceEnergyTheDeclaredPowerModelPricesTheFittedMean() {
         FittedCostModel f = FittedCostModel.fit("pi4", List.of(obs("a", 2, 8, null)));
         CostModel.Estimate e = f.estimate(new CostModel.Measured(1.0, 2.0, 1.0, 0, 0), CLASS);
