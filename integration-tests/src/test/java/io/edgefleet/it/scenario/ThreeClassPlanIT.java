@@ -219,9 +219,6 @@ class ThreeClassPlanIT {
             JsonNode variants = api.get("/api/v1/device-classes/" + c + "/variants").expect(200);
             assertTrue(variants.toString().contains("\"version\":" + v), c + ": " + variants);
         }
-        // one fleet rollout per class: the board and the fast box first, the gateway (the tight SLO) once they are
-        // done, so its agents' health windows are not shared with four other agents' downloads, signature checks and
-        // session loads in this JVM on a two-core machine (on a fleet each device has its own cores)
         // where the CPU went, second by second, while the devices' SLOs are judged (CpuSampler): the windows a failure
         // prints can then be read against it
         CpuSampler cpu = CpuSampler.start(1000);
@@ -236,6 +233,9 @@ class ThreeClassPlanIT {
     /** The fleet rollouts (board and fast box, then the gateway) and each rolled-out device's SLO check. */
     static void rollOutAndCheck(Map<String, ObjectNode> classes, Map<String, List<String>> devices,
             Map<String, Long> variantVersion, Map<String, JsonNode> chosen, long version) {
+        // one fleet rollout per class: the board and the fast box first, the gateway (the tight SLO) once they are
+        // done, so its agents' health windows are not shared with four other agents' downloads, signature checks and
+        // session loads in this JVM on a two-core machine (on a fleet each device has its own cores)
         rollOut(List.of(BOARD, FAST), version, variantVersion, devices);
         rollOut(List.of(GATEWAY), version, variantVersion, devices);
 
