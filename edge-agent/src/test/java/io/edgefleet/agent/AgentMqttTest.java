@@ -191,6 +191,7 @@ class AgentMqttTest {
         agent = null;
         ServerClient.await(() -> srv.lastStatus(DEV) != null && srv.lastStatus(DEV).state() == DeviceStatus.State.OFFLINE,
                 5000, "orderly OFFLINE status");
+        ServerClient.await(() -> !broker.connected(DEV), 5000, "the broker has ended the stopped agent's connection");
         command(Command.rollback("dep-queued", "sent while offline"));
         agent = startAgent();
         DeviceEvent e = srv.awaitEvent(DEV, ev -> "dep-queued".equals(ev.deploymentId()), 10_000);

@@ -56,6 +56,16 @@ public final class TestBroker implements AutoCloseable {
         return server.disconnectClient(clientId);
     }
 
+    /**
+     * Whether the broker still counts this client as connected. A client's DISCONNECT can still be in Moquette's
+     * hands after the client has stopped; a new connection with the same id in that window can have its session's
+     * connection cleared under it (an NPE in {@code Session.resendInflightNotAcked} that kills the session loop, seen
+     * once in a .ci/run of session 14), so a test that restarts a client waits for this to be false first.
+     */
+    public boolean connected(String clientId) {
+        return server.listConnectedClients().stream().anyMatch(c -> clientId.equals(c.getClientID()));
+    }
+
     /** What made a Moquette session loop die, if anything did (see {@link Recorder#onSessionLoopError}). */
     public List<Throwable> loopErrors() {
         return List.copyOf(loopErrors);
