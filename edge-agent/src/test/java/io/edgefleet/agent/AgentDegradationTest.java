@@ -292,6 +292,8 @@ class AgentDegradationTest {
         config(Map.of("mode", "light", "modeModel", "linear"));
         ServerClient.await(() -> "light".equals(agent.degradationMode("linear")), 10_000, "pinned light");
         agent.stop();
+        // as in AgentMqttTest: a new connection with the same id must not overlap Moquette's handling of the old one
+        ServerClient.await(() -> !broker.connected(DEV), 5000, "the broker has ended the stopped agent's connection");
 
         start(AgentConfig.builder());
         assertEquals("light", agent.degradationMode("linear"), "the pin is on disk, not only in memory");
