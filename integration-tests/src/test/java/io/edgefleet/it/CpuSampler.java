@@ -87,8 +87,8 @@ public final class CpuSampler implements AutoCloseable {
 
     private void run(long periodMs) {
         long[] machine = machineTicks();
-        Map<String, Long> procs = ticks(Path.of("/proc"), true);
-        Map<String, Long> threads = ticks(Path.of("/proc/self/task"), false);
+        Map<String, Usage> procs = ticks(Path.of("/proc"), true);
+        Map<String, Usage> threads = ticks(Path.of("/proc/self/task"), false);
         long t0 = System.nanoTime();
         while (!stopped) {
             try {
@@ -99,8 +99,8 @@ public final class CpuSampler implements AutoCloseable {
             long t1 = System.nanoTime();
             double seconds = (t1 - t0) / 1e9;
             long[] m = machineTicks();
-            Map<String, Long> p = ticks(Path.of("/proc"), true);
-            Map<String, Long> t = ticks(Path.of("/proc/self/task"), false);
+            Map<String, Usage> p = ticks(Path.of("/proc"), true);
+            Map<String, Usage> t = ticks(Path.of("/proc/self/task"), false);
             String line = line(seconds, machine, m, procs, p, threads, t);
             synchronized (this) {
                 lines.add(line);
@@ -112,8 +112,8 @@ public final class CpuSampler implements AutoCloseable {
         }
     }
 
-    private String line(double seconds, long[] m0, long[] m1, Map<String, Long> p0, Map<String, Long> p1,
-            Map<String, Long> t0, Map<String, Long> t1) {
+    private String line(double seconds, long[] m0, long[] m1, Map<String, Usage> p0, Map<String, Usage> p1,
+            Map<String, Usage> t0, Map<String, Usage> t1) {
         // /proc/stat cpu: user nice system idle iowait irq softirq steal
         double busy = 0;
         for (int i : new int[] {0, 1, 2, 5, 6}) {
@@ -131,12 +131,21 @@ public final class CpuSampler implements AutoCloseable {
                 Instant.now().atZone(ZoneOffset.UTC), busy, iowait, steal, top(p0, p1, scale), top(t0, t1, scale));
     }
 
-    private static String top(Map<String, Long> before, Map<String, Long> after, double scale) {
+    /** One process's or thread's label ("comm(pid)" or "comm#tid") and CPU ticks so far. */
+    record Usage(String label, long ticks) {
+    }
+
+    /**
+     * The busiest of {@code after} over the interval, each by its id: a kernel worker renames itself as it picks up
+     * other work ("kworker/u8:1-writeback", then "-events_unbound"), so a name is no key; its ticks before are its id's.
+     */
+    static String top(Map<String, Usage> before, Map<String, Usage> after, double scale) {
         List<Map.Entry<String, Long>> used = new ArrayList<>();
         for (var e : after.entrySet()) {
-            long d = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            Usage was = before.get(e.getKey());
+            long d = e.getValue().ticks() - (was == null ? 0 : was.ticks());
             if (d > 0) {
-                used.add(Map.entry(e.getKey(), d));
+                used.add(Map.entry(e.getValue().label(), d));
             }
         }
         used.sort((a, b) -> Long.compare(b.getValue(), a.getValue()));
@@ -163,11 +172,11 @@ public final class CpuSampler implements AutoCloseable {
     }
 
     /**
-     * utime + stime of every process (or every thread of this one) keyed by "comm(pid)"; one that exits between the
-     * listing and the read is skipped.
+     * utime + stime of every process (or every thread of this one) by pid (tid), labelled "comm(pid)" ("comm#tid");
+     * one that exits between the listing and the read is skipped.
      */
-    private static Map<String, Long> ticks(Path dir, boolean withPid) {
-        Map<String, Long> out = new HashMap<>();
+    private static Map<String, Usage> ticks(Path dir, boolean withPid) {
+        Map<String, Usage> out = new HashMap<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> p.getFileName().toString()
                 .chars().allMatch(Character::isDigit))) {
             for (Path p : ds) {
@@ -179,8 +188,8 @@ public final class CpuSampler implements AutoCloseable {
                     String[] f = s.substring(close + 2).split(" ");
                     // after "pid (comm) ": state is field 3, utime 14 and stime 15 (1-based in proc(5))
                     long t = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                    String key = withPid ? comm + "(" + p.getFileName() + ")" : comm + "#" + p.getFileName();
-                    out.put(key, t);
+                    String id = p.getFileName().toString();
+                    out.put(id, new Usage(withPid ? comm + "(" + id + ")" : comm + "#" + id, t));
                 } catch (IOException | RuntimeException e) {
                     // gone, or not ours to read
                 }

@@ -1,5 +1,6 @@
 package io.edgefleet.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -37,6 +38,17 @@ class CpuSamplerTest {
         assertTrue(report.lines().filter(l -> l.contains(" busy ")).count() >= 3, report);
         assertTrue(report.lines().anyMatch(l -> l.contains("this JVM: ") && l.contains("burner-for-test#")), report);
         assertTrue(report.contains("highest machine busy"), report);
+    }
+
+    @Test
+    void aProcessThatRenamesItselfIsChargedOnlyWhatItUsedInTheInterval() {
+        // a kernel worker that was "-writeback" and is "-events_unbound" now used 2 ticks, not its 100,002 since boot
+        // (session 14's first reports charged such a worker 178 % of a core in every second)
+        var before = java.util.Map.of("34", new CpuSampler.Usage("kworker/u8:1-writeback(34)", 100_000),
+                "7", new CpuSampler.Usage("java(7)", 500));
+        var after = java.util.Map.of("34", new CpuSampler.Usage("kworker/u8:1-events_unbound(34)", 100_002),
+                "7", new CpuSampler.Usage("java(7)", 560));
+        assertEquals("java(7) 60%, kworker/u8:1-events_unbound(34) 2%", CpuSampler.top(before, after, 1.0));
     }
 
     @Test
